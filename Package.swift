@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Graft: deep transfer learning in Swift. Targets are layers; each depends only
+// on the layers above it (see docs/ARCHITECTURE.md).
+import PackageDescription
+
+let optimize: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Graft",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Graft", targets: ["Graft"]),
+        .library(name: "GraftTensor", targets: ["GraftTensor"]),
+        .library(name: "GraftNN", targets: ["GraftNN"]),
+        .library(name: "GraftWeights", targets: ["GraftWeights"]),
+        .library(name: "GraftModels", targets: ["GraftModels"]),
+        .executable(name: "graft", targets: ["graft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // kernels: C libraries behind module maps, and the only code that talks to them.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .target(name: "GraftKernels", dependencies: ["CDNNL"], swiftSettings: optimize),
+        // tensor: storage, ops, autodiff tape.
+        .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
+        // nn: modules, layers, optimizers, losses, schedules.
+        .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
+        // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
+        .target(name: "GraftWeights", dependencies: [], swiftSettings: optimize),
+        // models: architectures with preprocessing configs and cut points.
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights"], swiftSettings: optimize),
+        // data: image decoding, resizing, datasets, loaders.
+        .target(name: "GraftData", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: optimize),
+        // text: WordPiece tokenizer, word-vector tables.
+        .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
+        // heads: linear models on features, metrics.
+        .target(name: "GraftHeads", dependencies: ["GraftKernels"], swiftSettings: optimize),
+        // transfer: strategies, feature store, training loop, reports, bundles.
+        .target(name: "GraftTransfer",
+                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads"],
+                swiftSettings: optimize),
+        // The public, task-first API.
+        .target(name: "Graft", dependencies: ["GraftTransfer"], swiftSettings: optimize),
+        .executableTarget(name: "graft", dependencies: [
+            "Graft", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimize),
+
+        .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
+        .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
+        .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),
+        .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData"]),
+        .testTarget(name: "GraftDataTests", dependencies: ["GraftData"]),
+        .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
+        .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
+        .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
+    ]
+)

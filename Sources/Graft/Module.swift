@@ -1,0 +1,1 @@
+// Graft: see docs/ARCHITECTURE.md for what this layer owns.

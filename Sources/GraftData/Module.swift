@@ -1,0 +1,1 @@
+// GraftData: see docs/ARCHITECTURE.md for what this layer owns.

@@ -1,0 +1,1 @@
+// GraftHeads: see docs/ARCHITECTURE.md for what this layer owns.

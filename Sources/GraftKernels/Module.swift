@@ -1,0 +1,1 @@
+// GraftKernels: see docs/ARCHITECTURE.md for what this layer owns.

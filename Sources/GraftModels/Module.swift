@@ -1,0 +1,1 @@
+// GraftModels: see docs/ARCHITECTURE.md for what this layer owns.

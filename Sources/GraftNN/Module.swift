@@ -1,0 +1,1 @@
+// GraftNN: see docs/ARCHITECTURE.md for what this layer owns.

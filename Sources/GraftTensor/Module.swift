@@ -1,0 +1,1 @@
+// GraftTensor: see docs/ARCHITECTURE.md for what this layer owns.

@@ -1,0 +1,1 @@
+// GraftText: see docs/ARCHITECTURE.md for what this layer owns.

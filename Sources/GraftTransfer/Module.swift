@@ -1,0 +1,1 @@
+// GraftTransfer: see docs/ARCHITECTURE.md for what this layer owns.

@@ -1,0 +1,1 @@
+// GraftWeights: see docs/ARCHITECTURE.md for what this layer owns.

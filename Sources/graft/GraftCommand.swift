@@ -1,0 +1,11 @@
+import ArgumentParser
+import Graft
+
+@main
+struct GraftCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graft",
+        abstract: "Deep transfer learning: pretrained models, feature extraction, fine-tuning.",
+        version: "0.1.0",
+        subcommands: [])
+}
