@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CBZ2", path: "Sources/CBZ2"),
         .target(name: "GraftKernels", dependencies: ["CDNNL"], swiftSettings: optimize),
         // tensor: storage, ops, autodiff tape.
         .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
@@ -36,7 +38,7 @@ let package = Package(
         // models: architectures with preprocessing configs and cut points.
         .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
-        .target(name: "GraftData", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: optimize),
+        .target(name: "GraftData", dependencies: ["CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
         .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
         // heads: linear models on features, metrics.

@@ -1,0 +1,22 @@
+# The two commands of the README. Each installs what is missing first.
+SWIFT_FLAGS ?= -c release
+export GRAFT_HOME ?= $(HOME)/.cache/graft
+
+.PHONY: setup build run test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	swift build $(SWIFT_FLAGS) --product graft
+
+# The main job on an embedded default.
+run: build
+	.build/release/graft doctor
+	.build/release/graft selfcheck
+
+test: setup
+	swift test $(SWIFT_FLAGS)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,36 @@
+import GraftTensor
+
+/// 2-D convolution over NHWC maps with PyTorch's weight layout
+/// [out, in/groups, kh, kw] (keys `weight`, `bias`).
+public final class Conv2d: Module, UnaryLayer {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public var options: Conv2DOptions
+    /// Fused as a oneDNN post-op at inference.
+    public var activation: Activation?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, groups: Int = 1, bias: Bool = true, activation: Activation? = nil,
+                generator: inout SeededGenerator) {
+        // PyTorch default: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        let fanIn = inChannels / groups * kernel * kernel
+        let bound = 1 / Float(fanIn).squareRoot()
+        weight = Tensor.uniform([outChannels, inChannels / groups, kernel, kernel], low: -bound, high: bound, generator: &generator)
+        weight.requiresGrad = true
+        self.bias = bias ? Tensor.uniform([outChannels], low: -bound, high: bound, generator: &generator) : nil
+        self.bias?.requiresGrad = true
+        options = Conv2DOptions(stride: stride, padding: padding, dilation: dilation, groups: groups)
+        self.activation = activation
+    }
+
+    public var outChannels: Int { weight.shape[0] }
+    public var kernelSize: Int { weight.shape[2] }
+
+    public override var keyedParameters: [(String, Tensor)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try x.conv2d(weight: weight, bias: bias, options: options, activation: activation)
+    }
+}

@@ -1,1 +1,0 @@
-// GraftTensor: see docs/ARCHITECTURE.md for what this layer owns.

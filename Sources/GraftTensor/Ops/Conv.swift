@@ -1,0 +1,80 @@
+import GraftKernels
+
+/// Stride, padding and dilation of a 2-D convolution or pooling window.
+public struct Conv2DOptions: Hashable, Sendable {
+    public var stride: (Int, Int) { (strideH, strideW) }
+    public var strideH: Int, strideW: Int
+    /// top, bottom, left, right (asymmetric "same" padding is allowed).
+    public var padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+    public var dilationH: Int, dilationW: Int
+    public var groups: Int
+
+    public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        strideH = stride; strideW = stride
+        padTop = padding; padBottom = padding; padLeft = padding; padRight = padding
+        dilationH = dilation; dilationW = dilation
+        self.groups = groups
+    }
+
+    public init(strideH: Int, strideW: Int, padTop: Int, padBottom: Int, padLeft: Int, padRight: Int,
+                dilationH: Int = 1, dilationW: Int = 1, groups: Int = 1) {
+        self.strideH = strideH; self.strideW = strideW
+        self.padTop = padTop; self.padBottom = padBottom; self.padLeft = padLeft; self.padRight = padRight
+        self.dilationH = dilationH; self.dilationW = dilationW; self.groups = groups
+    }
+}
+
+extension Tensor {
+    func convGeometry(weight: Tensor, options o: Conv2DOptions) throws -> Conv2DGeometry {
+        guard rank == 4, weight.rank == 4 else { throw TensorError.shapeMismatch(op: "conv2d", lhs: shape, rhs: weight.shape) }
+        let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
+        guard o.groups >= 1, c % o.groups == 0, weight.shape[0] % o.groups == 0, weight.shape[1] * o.groups == c else {
+            throw TensorError.shapeMismatch(op: "conv2d (input NHWC vs weight OIHW, groups \(o.groups))", lhs: shape, rhs: weight.shape)
+        }
+        let g = Conv2DGeometry(batch: n, inChannels: c, outChannels: weight.shape[0], height: h, width: w,
+                               kernelH: weight.shape[2], kernelW: weight.shape[3], strideH: o.strideH, strideW: o.strideW,
+                               padTop: o.padTop, padBottom: o.padBottom, padLeft: o.padLeft, padRight: o.padRight,
+                               dilationH: o.dilationH, dilationW: o.dilationW, groups: o.groups)
+        guard g.outHeight > 0, g.outWidth > 0 else {
+            throw TensorError.invalidShape(op: "conv2d", shape: shape, reason: "kernel \(weight.shape) leaves no output")
+        }
+        return g
+    }
+
+    /// 2-D convolution: self is NHWC, weight is PyTorch's [out, in/groups, kh, kw].
+    /// `activation` fuses a pointwise function as a oneDNN post-op (inference only:
+    /// with a tape the activation runs as its own op so its gradient is exact).
+    public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), activation: Activation? = nil) throws -> Tensor {
+        let g = try convGeometry(weight: weight, options: options)
+        if let bias, bias.shape != [g.outChannels] {
+            throw TensorError.shapeMismatch(op: "conv2d (bias)", lhs: [g.outChannels], rhs: bias.shape)
+        }
+        let recording = GradMode.isEnabled && (needsGrad || weight.needsGrad || (bias?.needsGrad ?? false))
+        let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.outChannels])
+        Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
+                              weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                              bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation)
+        let x = self
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        out.recorded("conv2d", inputs) { dy in
+            var dx: Tensor?, dw: Tensor?, db: Tensor?
+            if x.needsGrad {
+                let t = Tensor(uninitializedShape: x.shape)
+                Kernels.conv2dBackwardData(g, weight: weight.pointer,
+                                           weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                                           diffDst: dy.pointer, diffSrc: t.pointer)
+                dx = t
+            }
+            if weight.needsGrad || (bias?.needsGrad ?? false) {
+                let t = Tensor(uninitializedShape: weight.shape)
+                let b = bias.map { Tensor(uninitializedShape: $0.shape) }
+                Kernels.conv2dBackwardWeights(g, src: x.pointer, diffDst: dy.pointer, diffWeight: t.pointer, diffBias: b?.pointer)
+                dw = weight.needsGrad ? t : nil
+                db = (bias?.needsGrad ?? false) ? b : nil
+            }
+            return bias == nil ? [dx, dw] : [dx, dw, db]
+        }
+        if recording, let activation { return out.activation(activation) }
+        return out
+    }
+}
