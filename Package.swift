@@ -28,7 +28,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CBZ2", path: "Sources/CBZ2"),
-        .target(name: "GraftKernels", dependencies: ["CDNNL"], swiftSettings: optimize),
+        // Vectorised, OpenMP-parallel glue loops (runtime CPU dispatch) on libgomp, oneDNN's runtime.
+        .target(name: "CGraftKernels",
+                cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("gomp")]),
+        .target(name: "GraftKernels", dependencies: ["CDNNL", "CGraftKernels"], swiftSettings: optimize),
         // tensor: storage, ops, autodiff tape.
         .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
@@ -42,7 +46,7 @@ let package = Package(
         // text: WordPiece tokenizer, word-vector tables.
         .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
         // heads: linear models on features, metrics.
-        .target(name: "GraftHeads", dependencies: ["GraftKernels"], swiftSettings: optimize),
+        .target(name: "GraftHeads", dependencies: ["CDNNL"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
                 dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads"],
@@ -52,6 +56,12 @@ let package = Package(
         .executableTarget(name: "graft", dependencies: [
             "Graft", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
+        // bench: heads fit time against scikit-learn (bench/heads/run.sh).
+        .executableTarget(name: "graft-bench-heads", dependencies: ["GraftHeads"],
+                          path: "bench/heads/Sources", swiftSettings: optimize),
+        // bench: conv / depthwise / matmul GFLOP/s against PyTorch (bench/kernels/run.sh).
+        .executableTarget(name: "graft-bench-kernels", dependencies: ["GraftKernels"],
+                          path: "bench/kernels/Sources", swiftSettings: optimize),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),

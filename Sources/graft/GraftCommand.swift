@@ -7,5 +7,5 @@ struct GraftCommand: AsyncParsableCommand {
         commandName: "graft",
         abstract: "Deep transfer learning: pretrained models, feature extraction, fine-tuning.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [DoctorCommand.self])
 }

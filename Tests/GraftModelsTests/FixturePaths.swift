@@ -7,7 +7,7 @@ enum FixturePaths {
     static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures")
     static var graftHome: URL {
         if let h = ProcessInfo.processInfo.environment["GRAFT_HOME"] { return URL(fileURLWithPath: h) }
-        return FileManager.default.homeDirectoryForCurrentDirectoryUser.appendingPathComponent(".cache/graft")
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/graft")
     }
     static var packages: URL { graftHome.appendingPathComponent("packages") }
 }

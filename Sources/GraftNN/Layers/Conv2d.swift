@@ -8,6 +8,8 @@ public final class Conv2d: Module, UnaryLayer {
     public var options: Conv2DOptions
     /// Fused as a oneDNN post-op at inference.
     public var activation: Activation?
+    /// TensorFlow's "SAME" padding, computed from each input's size (EfficientNet).
+    public var samePadding = false
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, activation: Activation? = nil,
@@ -30,7 +32,22 @@ public final class Conv2d: Module, UnaryLayer {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// The options for an input of this size: explicit padding, or SAME
+    /// (output = ceil(input / stride), extra padding on the bottom/right).
+    public func options(for x: Tensor) -> Conv2DOptions {
+        guard samePadding, x.rank == 4 else { return options }
+        var o = options
+        func pads(_ size: Int, _ stride: Int, _ k: Int, _ d: Int) -> (Int, Int) {
+            let out = (size + stride - 1) / stride
+            let total = max((out - 1) * stride + (k - 1) * d + 1 - size, 0)
+            return (total / 2, total - total / 2)
+        }
+        (o.padTop, o.padBottom) = pads(x.shape[1], o.strideH, weight.shape[2], o.dilationH)
+        (o.padLeft, o.padRight) = pads(x.shape[2], o.strideW, weight.shape[3], o.dilationW)
+        return o
+    }
+
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try x.conv2d(weight: weight, bias: bias, options: options, activation: activation)
+        try x.conv2d(weight: weight, bias: bias, options: options(for: x), activation: activation)
     }
 }

@@ -45,7 +45,7 @@ extension Tensor {
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let ax = try normalizedAxes(axes ?? Array(0..<rank), op: "mean")
         let n = ax.reduce(1) { $0 * shape[$1] }
-        return try sum(axes: ax, keepDims: keepDims) * (1 / Float(max(n, 1)))
+        return try sum(axes: ax, keepDims: keepDims) * (1 / Float(Swift.max(n, 1)))
     }
 
     /// Broadcasts to a larger shape by copying (gradient of `sum`).

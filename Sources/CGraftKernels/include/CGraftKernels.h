@@ -1,0 +1,77 @@
+// CGraftKernels: OpenMP-parallel, runtime-dispatched (AVX-512 / AVX2 / baseline)
+// loops over contiguous float arrays, plus a parallel-for trampoline.
+// Threads come from libgomp, the same OpenMP runtime oneDNN uses, so the glue
+// and the library share one thread pool. Only GraftKernels imports this module.
+#ifndef CGRAFTKERNELS_H
+#define CGRAFTKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- threads ---------------------------------------------------------------
+/// Sets the thread count used by graft_* loops and (through the calling
+/// thread's OpenMP setting) by oneDNN primitives created or run afterwards.
+void graft_set_threads(int threads);
+/// The thread count set last (or OpenMP's default before any call).
+int graft_threads(void);
+/// Applies the current thread count to the calling thread's OpenMP setting
+/// (omp_set_num_threads is per thread); cheap when already applied.
+void graft_apply_threads(void);
+/// Number of processors OpenMP sees.
+int graft_num_procs(void);
+
+/// OpenMP runtime entry points (libgomp), declared here so Swift needs no omp.h.
+void omp_set_num_threads(int threads);
+int omp_get_max_threads(void);
+
+// ---- parallel for ----------------------------------------------------------
+typedef void (*graft_range_body)(void *context, int64_t begin, int64_t end);
+/// Splits [0, n) into at most one contiguous chunk per thread (each at least
+/// min_chunk long) and calls body once per chunk. Runs inline when one chunk
+/// suffices or when already inside a parallel region.
+void graft_parallel_for(int64_t n, int64_t min_chunk, void *context, graft_range_body body);
+
+// ---- same-length binary ops: out[i] = x[i] op y[i] (out may alias x or y) ---
+void graft_add(const float *x, const float *y, float *out, int64_t n);
+void graft_sub(const float *x, const float *y, float *out, int64_t n);
+void graft_mul(const float *x, const float *y, float *out, int64_t n);
+void graft_div(const float *x, const float *y, float *out, int64_t n);
+
+// ---- last-dim broadcast: out[r*cols + c] = x[r*cols + c] op y[c] ------------
+void graft_add_row(const float *x, const float *y, float *out, int64_t rows, int64_t cols);
+void graft_sub_row(const float *x, const float *y, float *out, int64_t rows, int64_t cols);
+void graft_mul_row(const float *x, const float *y, float *out, int64_t rows, int64_t cols);
+void graft_div_row(const float *x, const float *y, float *out, int64_t rows, int64_t cols);
+/// out[r*cols + c] = x[r*cols + c] * scale[c] + shift[c]  (per-channel affine).
+void graft_affine_row(const float *x, const float *scale, const float *shift, float *out,
+                      int64_t rows, int64_t cols);
+
+// ---- scalar ops ------------------------------------------------------------
+/// out[i] = x[i] * scale + shift.
+void graft_scale_shift(const float *x, float scale, float shift, float *out, int64_t n);
+/// y[i] += a * x[i].
+void graft_axpy(float a, const float *x, float *y, int64_t n);
+/// x[i] = value.
+void graft_fill(float *x, float value, int64_t n);
+/// out[i] = x[i].
+void graft_copy(const float *x, float *out, int64_t n);
+
+// ---- reductions ------------------------------------------------------------
+/// out[c] = sum_r x[r*cols + c]  (or += when accumulate != 0).
+void graft_sum_columns(const float *x, int64_t rows, int64_t cols, float *out, int accumulate);
+/// out[r] = sum_c x[r*cols + c].
+void graft_sum_rows(const float *x, int64_t rows, int64_t cols, float *out);
+/// Sum of all n values (float blocks, double across blocks).
+double graft_sum(const float *x, int64_t n);
+/// Dot product sum_i x[i]*y[i].
+double graft_dot(const float *x, const float *y, int64_t n);
+/// Per row: max value and index of its first occurrence (either output may be NULL).
+void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,17 @@
+// Helpers shared by the C files of CGraftKernels (not part of the module's API).
+#ifndef CGRAFTKERNELS_INTERNAL_H
+#define CGRAFTKERNELS_INTERNAL_H
+#include <stdint.h>
+
+/// Compiled three times; the loader picks the best the CPU supports.
+#define GRAFT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/// Elements per chunk below which splitting across threads costs more than it saves.
+#define GRAFT_GRAIN ((int64_t)1 << 15)
+
+typedef void (*graft_chunk_body)(void *context, int64_t chunk, int64_t begin, int64_t end);
+/// How many chunks of at least min_chunk items [0, n) splits into (<= threads).
+int64_t graft_chunk_count(int64_t n, int64_t min_chunk);
+/// Calls body for chunk c = 0..<chunks covering [n*c/chunks, n*(c+1)/chunks).
+void graft_parallel_chunks(int64_t n, int64_t chunks, void *context, graft_chunk_body body);
+#endif

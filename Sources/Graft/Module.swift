@@ -1,1 +1,0 @@
-// Graft: see docs/ARCHITECTURE.md for what this layer owns.

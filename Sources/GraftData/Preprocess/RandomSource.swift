@@ -1,0 +1,50 @@
+/// Xoshiro256** (Blackman & Vigna), seeded through SplitMix64: a small, fast,
+/// reproducible generator. Graft derives one generator per (seed, epoch, item),
+/// so augmentation does not depend on which thread handles an item.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    /// A generator whose stream depends only on `seed`.
+    public init(seed: UInt64) {
+        var sm = seed
+        s0 = Self.splitMix(&sm); s1 = Self.splitMix(&sm); s2 = Self.splitMix(&sm); s3 = Self.splitMix(&sm)
+    }
+
+    /// An independent stream for item `index` of `epoch` under `seed`.
+    public init(seed: UInt64, epoch: Int, index: Int) {
+        var sm = seed
+        let a = Self.splitMix(&sm)
+        var se = a ^ UInt64(truncatingIfNeeded: epoch) &* 0xD1B5_4A32_D192_ED03
+        let b = Self.splitMix(&se)
+        var si = b ^ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15
+        self.init(seed: Self.splitMix(&si))
+    }
+
+    /// SplitMix64 step: advances `state` and returns a well-mixed value.
+    static func splitMix(_ state: inout UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// A uniform Double in `[0, 1)` with 53 random bits.
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// A uniform Double in `range`.
+    public mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+        range.lowerBound + (range.upperBound - range.lowerBound) * nextUnit()
+    }
+}

@@ -1,0 +1,187 @@
+/// Bilinear resizing with antialiasing, equal to Pillow's
+/// `Image.resize(size, Image.BILINEAR)` (which torchvision's `Resize` calls on
+/// PIL images): a separable triangle filter whose support grows with the
+/// shrink factor, horizontal pass first.
+///
+/// Two precisions:
+/// - `resize` works like Pillow on 8-bit images: 22-bit fixed-point weights and
+///   a rounded 8-bit intermediate after the horizontal pass. Bit-identical to Pillow.
+/// - `resizeToFloat` works like Pillow on mode "F" images: double weights, a
+///   Float32 intermediate, no rounding. Use it to skip the second 8-bit rounding.
+///
+/// A `region` treats that rectangle as the whole image (edges clamp at the
+/// region), so `resize(image, region: r, ...)` equals Pillow's `crop(r).resize(...)`
+/// without copying the crop.
+public enum Resampler {
+    /// Resizes `region` (default: the whole image) to `width` x `height`, 8-bit like Pillow.
+    public static func resize(_ image: RGBImage, region: PixelRect? = nil, width: Int, height: Int) -> RGBImage {
+        let plan = Plan(image: image, region: region, width: width, height: height,
+                        window: PixelRect(x: 0, y: 0, width: width, height: height))
+        return RGBImage(uncheckedWidth: width, height: height, pixels: plan.run8(image))
+    }
+
+    /// Resizes `region` to `width` x `height` and returns only the `window` of the
+    /// result (in output coordinates), as 8-bit RGB: a resize followed by a crop,
+    /// computing only the kept pixels.
+    public static func resize(_ image: RGBImage, region: PixelRect? = nil, width: Int, height: Int,
+                              keeping window: PixelRect) -> RGBImage {
+        let plan = Plan(image: image, region: region, width: width, height: height, window: window)
+        return RGBImage(uncheckedWidth: plan.window.width, height: plan.window.height, pixels: plan.run8(image))
+    }
+
+    /// Like `resize(_:region:width:height:keeping:)` with Float32 arithmetic and
+    /// output: HWC values in 0...255, not rounded.
+    public static func resizeToFloat(_ image: RGBImage, region: PixelRect? = nil, width: Int, height: Int,
+                                     keeping window: PixelRect? = nil) -> [Float] {
+        let plan = Plan(image: image, region: region, width: width, height: height,
+                        window: window ?? PixelRect(x: 0, y: 0, width: width, height: height))
+        return plan.runFloat(image)
+    }
+
+    /// Everything both precisions share: the clamped geometry and the filter taps.
+    struct Plan {
+        let region: PixelRect
+        let window: PixelRect
+        let horizontal: ResampleWeights
+        let vertical: ResampleWeights
+        /// Region rows the vertical pass reads, relative to the region: `rowFirst..<rowEnd`.
+        let rowFirst: Int, rowEnd: Int
+
+        init(image: RGBImage, region requested: PixelRect?, width: Int, height: Int, window requestedWindow: PixelRect) {
+            var r = requested ?? PixelRect(image)
+            if !r.isInside(width: image.width, height: image.height) {
+                // Clamp a region that leaves the image, keeping at least one pixel.
+                let x0 = max(0, min(r.x, image.width - 1)), y0 = max(0, min(r.y, image.height - 1))
+                let x1 = max(x0 + 1, min(r.x + r.width, image.width)), y1 = max(y0 + 1, min(r.y + r.height, image.height))
+                r = PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+            }
+            let outW = max(1, width), outH = max(1, height)
+            var win = requestedWindow
+            win.x = max(0, min(win.x, outW - 1)); win.y = max(0, min(win.y, outH - 1))
+            win.width = max(1, min(win.width, outW - win.x)); win.height = max(1, min(win.height, outH - win.y))
+            region = r
+            window = win
+            horizontal = ResampleWeights(inSize: r.width, outSize: outW)
+            vertical = ResampleWeights(inSize: r.height, outSize: outH)
+            var lo = Int.max, hi = 0
+            for y in win.y..<(win.y + win.height) {
+                lo = min(lo, vertical.first[y]); hi = max(hi, vertical.first[y] + vertical.count[y])
+            }
+            rowFirst = lo
+            rowEnd = hi
+        }
+
+        /// Pillow's `ImagingResampleHorizontal_8bpc` then `ImagingResampleVertical_8bpc`.
+        func run8(_ image: RGBImage) -> [UInt8] {
+            let bits = Int32(ResampleWeights.precisionBits)
+            let half: Int32 = 1 << (bits - 1)
+            let hk = horizontal.fixedPoint(), vk = vertical.fixedPoint()
+            let rows = rowEnd - rowFirst
+            let tw = window.width
+            var temp = [UInt8](repeating: 0, count: rows * tw * 3)
+            @inline(__always) func clip8(_ v: Int32) -> UInt8 {
+                v >= (1 << (bits + 8)) ? 255 : (v <= 0 ? 0 : UInt8(truncatingIfNeeded: v >> bits))
+            }
+            image.pixels.withUnsafeBufferPointer { src in
+                temp.withUnsafeMutableBufferPointer { dst in
+                    hk.withUnsafeBufferPointer { k in
+                        for row in 0..<rows {
+                            let srcRow = (region.y + rowFirst + row) * image.width * 3
+                            for ox in 0..<tw {
+                                let x = window.x + ox
+                                let start = srcRow + (region.x + horizontal.first[x]) * 3
+                                let kBase = x * horizontal.taps
+                                var r = half, g = half, b = half
+                                for t in 0..<horizontal.count[x] {
+                                    let w = k[kBase + t], s = start + 3 * t
+                                    r &+= Int32(src[s]) &* w
+                                    g &+= Int32(src[s + 1]) &* w
+                                    b &+= Int32(src[s + 2]) &* w
+                                }
+                                let d = (row * tw + ox) * 3
+                                dst[d] = clip8(r); dst[d + 1] = clip8(g); dst[d + 2] = clip8(b)
+                            }
+                        }
+                    }
+                }
+            }
+            let rowLength = tw * 3
+            var out = [UInt8](repeating: 0, count: window.height * rowLength)
+            var acc = [Int32](repeating: 0, count: rowLength)
+            temp.withUnsafeBufferPointer { tmp in
+                out.withUnsafeMutableBufferPointer { dst in
+                    acc.withUnsafeMutableBufferPointer { acc in
+                        vk.withUnsafeBufferPointer { k in
+                            for oy in 0..<window.height {
+                                let y = window.y + oy
+                                for i in 0..<rowLength { acc[i] = half }
+                                let kBase = y * vertical.taps
+                                for t in 0..<vertical.count[y] {
+                                    let w = k[kBase + t]
+                                    let s = (vertical.first[y] + t - rowFirst) * rowLength
+                                    for i in 0..<rowLength { acc[i] &+= Int32(tmp[s + i]) &* w }
+                                }
+                                let d = oy * rowLength
+                                for i in 0..<rowLength { dst[d + i] = clip8(acc[i]) }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+
+        /// Pillow's mode "F" passes: double sums, Float32 storage between passes.
+        func runFloat(_ image: RGBImage) -> [Float] {
+            let rows = rowEnd - rowFirst
+            let tw = window.width, rowLength = tw * 3
+            var temp = [Float](repeating: 0, count: rows * rowLength)
+            image.pixels.withUnsafeBufferPointer { src in
+                temp.withUnsafeMutableBufferPointer { dst in
+                    horizontal.weights.withUnsafeBufferPointer { k in
+                        for row in 0..<rows {
+                            let srcRow = (region.y + rowFirst + row) * image.width * 3
+                            for ox in 0..<tw {
+                                let x = window.x + ox
+                                let start = srcRow + (region.x + horizontal.first[x]) * 3
+                                let kBase = x * horizontal.taps
+                                var r = 0.0, g = 0.0, b = 0.0
+                                for t in 0..<horizontal.count[x] {
+                                    let w = k[kBase + t], s = start + 3 * t
+                                    r += Double(src[s]) * w
+                                    g += Double(src[s + 1]) * w
+                                    b += Double(src[s + 2]) * w
+                                }
+                                let d = (row * tw + ox) * 3
+                                dst[d] = Float(r); dst[d + 1] = Float(g); dst[d + 2] = Float(b)
+                            }
+                        }
+                    }
+                }
+            }
+            var out = [Float](repeating: 0, count: window.height * rowLength)
+            var acc = [Double](repeating: 0, count: rowLength)
+            temp.withUnsafeBufferPointer { tmp in
+                out.withUnsafeMutableBufferPointer { dst in
+                    acc.withUnsafeMutableBufferPointer { acc in
+                        vertical.weights.withUnsafeBufferPointer { k in
+                            for oy in 0..<window.height {
+                                let y = window.y + oy
+                                for i in 0..<rowLength { acc[i] = 0 }
+                                let kBase = y * vertical.taps
+                                for t in 0..<vertical.count[y] {
+                                    let w = k[kBase + t]
+                                    let s = (vertical.first[y] + t - rowFirst) * rowLength
+                                    for i in 0..<rowLength { acc[i] += Double(tmp[s + i]) * w }
+                                }
+                                let d = oy * rowLength
+                                for i in 0..<rowLength { dst[d + i] = Float(acc[i]) }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,75 @@
+/// RFC 4180 CSV: comma separated, records end with LF or CRLF, fields may be
+/// quoted with `"`, a quote inside a quoted field is doubled (`""`), and quoted
+/// fields may span lines. A UTF-8 byte-order mark is skipped. Text after a
+/// closing quote (`"ab"c`) and a quote left open at the end are errors.
+struct CSVReader {
+    struct Record {
+        /// 1-based line on which the record starts.
+        let line: Int
+        let fields: [String]
+    }
+
+    enum Failure: Error, Equatable {
+        case malformed(line: Int, reason: String)
+    }
+
+    static func parse(_ bytes: [UInt8]) throws(Failure) -> [Record] {
+        var records: [Record] = []
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var line = 1, recordLine = 1
+        var inQuotes = false, wasQuoted = false, quoteLine = 1
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+
+        func endField() {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            wasQuoted = false
+        }
+        func endRecord() {
+            endField()
+            // A blank line is not a record.
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append(Record(line: recordLine, fields: fields)) }
+            fields.removeAll(keepingCapacity: true)
+        }
+
+        while i < bytes.count {
+            let b = bytes[i]
+            if inQuotes {
+                if b == quote {
+                    if i + 1 < bytes.count && bytes[i + 1] == quote { field.append(quote); i += 2; continue }
+                    inQuotes = false
+                    wasQuoted = true
+                } else {
+                    if b == lf { line += 1 }
+                    field.append(b)
+                }
+                i += 1
+                continue
+            }
+            switch b {
+            case comma:
+                endField()
+            case lf, cr:
+                endRecord()
+                if b == cr && i + 1 < bytes.count && bytes[i + 1] == lf { i += 1 }
+                line += 1
+                recordLine = line
+            case quote where field.isEmpty && !wasQuoted:
+                inQuotes = true
+                quoteLine = line
+            default:
+                if wasQuoted {
+                    throw .malformed(line: line, reason: "text after the closing quote of a field")
+                }
+                if b == quote { throw .malformed(line: line, reason: "quote inside an unquoted field") }
+                field.append(b)
+            }
+            i += 1
+        }
+        if inQuotes { throw .malformed(line: quoteLine, reason: "quoted field is never closed") }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
+        return records
+    }
+}

@@ -1,1 +1,0 @@
-// GraftHeads: see docs/ARCHITECTURE.md for what this layer owns.

@@ -1,1 +1,0 @@
-// GraftKernels: see docs/ARCHITECTURE.md for what this layer owns.

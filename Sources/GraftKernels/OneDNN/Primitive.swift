@@ -1,0 +1,119 @@
+import CDNNL
+import CGraftKernels
+
+/// One argument of a primitive execution: its role, layout and data.
+struct PrimitiveArgument {
+    let role: Int32
+    let desc: UnsafePointer<dnnl_memory_desc_t>
+    let data: UnsafeRawPointer
+}
+
+/// A created primitive with its descriptor; descriptors queried from it stay
+/// valid as long as it lives. Always uses a user-managed scratchpad.
+final class Primitive: @unchecked Sendable {
+    let descriptor: dnnl_primitive_desc_t
+    let handle: dnnl_primitive_t
+    let scratchpad: UnsafePointer<dnnl_memory_desc_t>
+    let scratchpadBytes: Int
+    let name: String
+
+    /// Builds from an op descriptor (pointer to a dnnl_*_desc_t).
+    convenience init(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = [], outputScale: Float? = nil,
+                     hint: Primitive? = nil) {
+        let attr = Primitive.makeAttr(postOps: postOps, outputScale: outputScale)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, hint?.descriptor), "\(name) descriptor")
+        self.init(name, descriptor: pd!)
+    }
+
+    /// A reorder between two layouts of the same tensor.
+    convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>, to: UnsafePointer<dnnl_memory_desc_t>) {
+        let attr = Primitive.makeAttr(postOps: [], outputScale: nil)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        let engine = Runtime.engine.handle
+        dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr), "\(name) reorder descriptor")
+        self.init(name, descriptor: pd!)
+    }
+
+    private init(_ name: String, descriptor pd: dnnl_primitive_desc_t) {
+        self.name = name
+        descriptor = pd
+        var p: dnnl_primitive_t?
+        dnnlCheck(dnnl_primitive_create(&p, pd), "\(name) primitive")
+        handle = p!
+        scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
+        scratchpadBytes = MemoryDesc.bytes(scratchpad)
+    }
+
+    deinit {
+        dnnl_primitive_destroy(handle)
+        dnnl_primitive_desc_destroy(descriptor)
+    }
+
+    /// A memory descriptor the primitive chose or expects (src_md, weights_md, ...).
+    func md(_ query: dnnl_query_t, _ index: Int32 = 0) -> UnsafePointer<dnnl_memory_desc_t> {
+        dnnl_primitive_desc_query_md(descriptor, query, index)
+    }
+
+    /// Name of the implementation oneDNN picked (e.g. "brgconv:avx512_core").
+    var implementation: String {
+        var s: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &s) == dnnl_success, let s else { return "?" }
+        return String(cString: s)
+    }
+
+    /// Runs synchronously on the context's stream.
+    func execute(_ context: ExecutionContext, _ arguments: [PrimitiveArgument]) {
+        let engine = Runtime.engine.handle
+        var args: [dnnl_exec_arg_t] = []
+        args.reserveCapacity(arguments.count + 1)
+        defer { for a in args { dnnl_memory_destroy(a.memory) } }
+        func add(_ role: Int32, _ desc: UnsafePointer<dnnl_memory_desc_t>, _ data: UnsafeRawPointer) {
+            var m: dnnl_memory_t?
+            dnnlCheck(dnnl_memory_create(&m, desc, engine, UnsafeMutableRawPointer(mutating: data)), "\(name) memory")
+            args.append(dnnl_exec_arg_t(arg: role, memory: m))
+        }
+        for a in arguments { add(a.role, a.desc, a.data) }
+        if scratchpadBytes > 0 {
+            add(DNNL_ARG_SCRATCHPAD, scratchpad, context.buffer(.scratchpad, bytes: scratchpadBytes))
+        }
+        dnnlCheck(dnnl_primitive_execute(handle, context.stream, Int32(args.count), args), "\(name) execute")
+        dnnlCheck(dnnl_stream_wait(context.stream), "\(name) wait")
+    }
+
+    /// Elementwise post-op description (kind plus alpha/beta).
+    struct PostOp {
+        let algorithm: dnnl_alg_kind_t
+        let alpha: Float
+        let beta: Float
+        /// 0 means an eltwise post-op; otherwise a sum post-op with this scale.
+        var sumScale: Float = 0
+    }
+
+    private static func makeAttr(postOps: [PostOp], outputScale: Float?) -> dnnl_primitive_attr_t {
+        var a: dnnl_primitive_attr_t?
+        dnnlCheck(dnnl_primitive_attr_create(&a), "attr create")
+        let attr = a!
+        dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attr scratchpad")
+        if !postOps.isEmpty {
+            var p: dnnl_post_ops_t?
+            dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
+            defer { dnnl_post_ops_destroy(p) }
+            for op in postOps {
+                if op.sumScale != 0 {
+                    dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
+                } else {
+                    dnnlCheck(dnnl_post_ops_append_eltwise(p, 1, op.algorithm, op.alpha, op.beta), "post-op eltwise")
+                }
+            }
+            dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, p), "attr post-ops")
+        }
+        if let outputScale {
+            var s = outputScale
+            dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &s), "attr output scale")
+        }
+        return attr
+    }
+}

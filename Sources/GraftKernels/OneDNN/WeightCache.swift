@@ -1,0 +1,83 @@
+import CDNNL
+import Synchronization
+
+/// Identifies the contents of a weight buffer: `id` names the storage, and
+/// `version` changes whenever its values change (e.g. after an optimizer step).
+public struct WeightKey: Hashable, Sendable {
+    public var id: Int
+    public var version: Int
+
+    public init(id: Int, version: Int) {
+        self.id = id
+        self.version = version
+    }
+}
+
+/// Weights reordered into the blocked layout a convolution chose, kept per
+/// (weight id, use, geometry) until the weight's version changes. Bounded by
+/// total bytes; least recently used entries go first.
+final class WeightCache: Sendable {
+    enum Use: Int, Sendable { case forward, backwardData }
+
+    private struct Key: Hashable { let id: Int; let use: Use; let geometry: Conv2DGeometry }
+    private struct Entry { var version: Int; var buffer: AlignedBuffer; var lastUse: UInt64 }
+    private struct State { var entries: [Key: Entry] = [:]; var clock: UInt64 = 0; var bytes = 0 }
+    private let state = Mutex(State())
+    let capacityBytes: Int
+
+    static let shared = WeightCache(capacityBytes: 1 << 30)
+
+    init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+
+    /// The weights in `reorder`'s destination layout, reordering only when the
+    /// cached copy is missing or stale. Keep the returned buffer alive while using it.
+    func reordered(_ weightKey: WeightKey, use: Use, geometry: Conv2DGeometry, reorder: Primitive,
+                   source: UnsafeRawPointer, context: ExecutionContext) -> AlignedBuffer {
+        state.withLock { s in
+            s.clock &+= 1
+            let key = Key(id: weightKey.id, use: use, geometry: geometry)
+            let bytes = MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))
+            if var e = s.entries[key] {
+                e.lastUse = s.clock
+                if e.version != weightKey.version {
+                    // Reuse the block unless a caller still reads the old values.
+                    if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = AlignedBuffer(bytes: bytes) }
+                    run(reorder, source: source, into: e.buffer, context: context)
+                    e.version = weightKey.version
+                }
+                s.entries[key] = e
+                return e.buffer
+            }
+            while s.bytes + bytes > capacityBytes, let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                s.bytes -= oldest.value.buffer.bytes
+                s.entries[oldest.key] = nil
+            }
+            let buffer = AlignedBuffer(bytes: bytes)
+            run(reorder, source: source, into: buffer, context: context)
+            s.entries[key] = Entry(version: weightKey.version, buffer: buffer, lastUse: s.clock)
+            s.bytes += buffer.bytes
+            return buffer
+        }
+    }
+
+    private func run(_ reorder: Primitive, source: UnsafeRawPointer, into buffer: AlignedBuffer, context: ExecutionContext) {
+        reorder.execute(context, [
+            PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: source),
+            PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: buffer.pointer),
+        ])
+    }
+
+    /// Drops every cached copy of one weight (call when its storage is freed).
+    func forget(id: Int) {
+        state.withLock { s in
+            for (k, e) in s.entries where k.id == id {
+                s.bytes -= e.buffer.bytes
+                s.entries[k] = nil
+            }
+        }
+    }
+
+    func removeAll() { state.withLock { $0 = State() } }
+
+    var totalBytes: Int { state.withLock { $0.bytes } }
+}

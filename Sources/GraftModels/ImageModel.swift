@@ -1,0 +1,72 @@
+import GraftNN
+import GraftTensor
+
+/// How pixels become the tensor a model expects.
+public struct ImagePreprocessingConfig: Sendable, Codable, Equatable {
+    /// Square network input (pixels).
+    public var inputSize: Int
+    /// Shorter side is resized to this, then the center `inputSize` crop is taken.
+    public var resizeShorterTo: Int
+    /// Per-channel (x/255 - mean) / std when set ...
+    public var mean: [Float]?
+    public var std: [Float]?
+    /// ... or (x - offset) / scale on 0...255 values (EfficientNet-Lite: (x - 127) / 128).
+    public var offset: Float?
+    public var scale: Float?
+
+    public static func imagenet(inputSize: Int = 224, resizeShorterTo: Int = 256) -> Self {
+        .init(inputSize: inputSize, resizeShorterTo: resizeShorterTo, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+    }
+}
+
+/// A convolutional network that can stop at any named cut point.
+public protocol ImageBackbone: Module, UnaryLayer {
+    var architecture: String { get }
+    var preprocessing: ImagePreprocessingConfig { get }
+    /// Cut points in forward order; `penultimate` is the pooled feature
+    /// vector just before the classifier, `logits` the classifier output.
+    var cutPoints: [String] { get }
+    /// Width of the `penultimate` features.
+    var featureSize: Int { get }
+    /// State-dict key prefix of the classifier (replaced when fine-tuning).
+    var classifierKey: String { get }
+    var classifier: Linear { get set }
+    /// Trainable units in forward order (stem, blocks/stages, head): the
+    /// last K of these are what `--unfreeze K` trains.
+    var stages: [Module] { get }
+    /// Runs up to and including `cut` (nil or "logits": the whole network).
+    func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor
+}
+
+extension ImageBackbone {
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try forward(x, upTo: nil, training: training) }
+
+    func checkCut(_ cut: String?) throws {
+        if let cut, !cutPoints.contains(cut) {
+            throw ModelError.unknownCutPoint(cut, model: architecture, available: cutPoints)
+        }
+    }
+
+    /// Freezes everything but the last `k` stages and the classifier.
+    public func freezeAllButLast(_ k: Int) {
+        freeze()
+        for stage in stages.suffix(k) { stage.unfreeze() }
+        classifier.unfreeze()
+    }
+}
+
+public enum ModelError: Error, CustomStringConvertible {
+    case unknownCutPoint(String, model: String, available: [String])
+    case unknownModel(String, available: [String])
+    case weightsNotInstalled(model: String, path: String)
+    case invalidConfig(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownCutPoint(c, m, a): return "\(m) has no cut point '\(c)'; available: \(a.joined(separator: ", "))"
+        case let .unknownModel(m, a): return "unknown model '\(m)'; available: \(a.joined(separator: ", "))"
+        case let .weightsNotInstalled(m, p): return "weights for \(m) are not installed (expected \(p)); run `make setup`"
+        case let .invalidConfig(why): return "invalid model config: \(why)"
+        }
+    }
+}

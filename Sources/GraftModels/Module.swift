@@ -1,1 +1,0 @@
-// GraftModels: see docs/ARCHITECTURE.md for what this layer owns.

@@ -1,0 +1,201 @@
+import Foundation
+import GraftNN
+import GraftTensor
+
+/// BERT encoder, mirroring Hugging Face `modeling_bert.py` (BertModel):
+/// embeddings (word + position + token type, LayerNorm), post-LN encoder
+/// layers with exact GELU, optional pooler. Keys match HF checkpoints
+/// (`encoder.layer.0.attention.self.query.weight`).
+public final class BERT: Module {
+    /// Decoded from the model's own config.json.
+    public struct Config: Codable, Sendable, Equatable {
+        public var vocabSize: Int
+        public var hiddenSize: Int
+        public var numHiddenLayers: Int
+        public var numAttentionHeads: Int
+        public var intermediateSize: Int
+        public var maxPositionEmbeddings: Int
+        public var typeVocabSize: Int
+        public var layerNormEps: Float
+        public var hiddenAct: String
+
+        enum CodingKeys: String, CodingKey {
+            case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+            case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
+            case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
+            case layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
+        }
+
+        public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+                    maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, hiddenAct: String = "gelu") {
+            self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
+            self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
+            self.maxPositionEmbeddings = maxPositionEmbeddings; self.typeVocabSize = typeVocabSize
+            self.layerNormEps = layerNormEps; self.hiddenAct = hiddenAct
+        }
+
+        public static func load(_ url: URL) throws -> Config {
+            try JSONDecoder().decode(Config.self, from: Data(contentsOf: url))
+        }
+    }
+
+    public let config: Config
+    public let embeddings: BertEmbeddings
+    public let layers: ModuleList<BertLayer>
+    public let pooler: BertPooler
+
+    public init(_ config: Config, seed: UInt64 = 0) throws {
+        guard config.hiddenSize % config.numAttentionHeads == 0 else {
+            throw ModelError.invalidConfig("hidden_size \(config.hiddenSize) not divisible by \(config.numAttentionHeads) heads")
+        }
+        guard config.hiddenAct == "gelu" else { throw ModelError.invalidConfig("hidden_act \(config.hiddenAct) (only gelu)") }
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        embeddings = BertEmbeddings(config, generator: &g)
+        layers = ModuleList((0..<config.numHiddenLayers).map { _ in BertLayer(config, generator: &g) })
+        pooler = BertPooler(config.hiddenSize, generator: &g)
+    }
+
+    public override var keyedChildren: [(String, Module)] {
+        [("embeddings", embeddings), ("encoder", SubModulesNamed([("layer", layers)])), ("pooler", pooler)]
+    }
+
+    /// HF checkpoint keys -> Graft keys: drop buffers that are derived
+    /// (`position_ids`) and a task model's `bert.` prefix.
+    public static func sanitize(_ weights: [String: Tensor]) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in weights {
+            var key = k
+            if key.hasPrefix("bert.") { key.removeFirst(5) }
+            if key.hasSuffix("position_ids") { continue }
+            out[key] = v
+        }
+        return out
+    }
+
+    /// Hidden states after each layer: index 0 is the embedding output,
+    /// index i the output of layer i. `upToLayer` stops early (cut points).
+    /// ids, mask: [B, L] (mask 1 for real tokens).
+    public func hiddenStates(ids: IndexTensor, tokenTypes: IndexTensor? = nil, mask: IndexTensor,
+                             upToLayer: Int? = nil, training: Bool = false) throws -> [Tensor] {
+        guard ids.shape.count == 2, mask.shape == ids.shape else {
+            throw TensorError.shapeMismatch(op: "BERT input (ids vs attention mask)", lhs: ids.shape, rhs: mask.shape)
+        }
+        let (b, l) = (ids.shape[0], ids.shape[1])
+        guard l <= config.maxPositionEmbeddings else {
+            throw TensorError.invalidShape(op: "BERT", shape: ids.shape, reason: "sequence longer than \(config.maxPositionEmbeddings) positions")
+        }
+        // Additive mask [B, 1, 1, L]: 0 for tokens, a large negative for padding.
+        let additive = Tensor(uninitializedShape: [b, 1, 1, l])
+        for i in 0..<(b * l) { additive.pointer[i] = mask.values[i] != 0 ? 0 : -1e9 }
+        var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
+        var states = [h]
+        let last = min(upToLayer ?? layers.count, layers.count)
+        for layer in layers.items.prefix(last) {
+            h = try layer.forward(h, mask: additive, training: training)
+            states.append(h)
+        }
+        return states
+    }
+
+    /// The last hidden state [B, L, H].
+    public func forward(ids: IndexTensor, tokenTypes: IndexTensor? = nil, mask: IndexTensor, training: Bool = false) throws -> Tensor {
+        try hiddenStates(ids: ids, tokenTypes: tokenTypes, mask: mask, training: training).last!
+    }
+}
+
+/// Groups children under a key without parameters of its own (HF's `encoder`).
+final class SubModulesNamed: Module {
+    let children: [(String, Module)]
+    init(_ children: [(String, Module)]) { self.children = children }
+    override var keyedChildren: [(String, Module)] { children }
+}
+
+public final class BertEmbeddings: Module {
+    let wordEmbeddings: Embedding
+    let positionEmbeddings: Embedding
+    let tokenTypeEmbeddings: Embedding
+    let layerNorm: LayerNorm
+    let dropout: Dropout
+
+    init(_ c: BERT.Config, generator g: inout SeededGenerator) {
+        wordEmbeddings = Embedding(c.vocabSize, c.hiddenSize, generator: &g)
+        positionEmbeddings = Embedding(c.maxPositionEmbeddings, c.hiddenSize, generator: &g)
+        tokenTypeEmbeddings = Embedding(c.typeVocabSize, c.hiddenSize, generator: &g)
+        layerNorm = LayerNorm(c.hiddenSize, epsilon: c.layerNormEps)
+        dropout = Dropout(0.1)
+    }
+
+    public override var keyedChildren: [(String, Module)] {
+        [("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings),
+         ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm)]
+    }
+
+    func forward(ids: IndexTensor, tokenTypes: IndexTensor?, training: Bool) throws -> Tensor {
+        let (b, l) = (ids.shape[0], ids.shape[1])
+        let positions = try IndexTensor(shape: [l], values: (0..<l).map { Int32($0) })
+        let types = try tokenTypes ?? IndexTensor(shape: [b, l], values: [Int32](repeating: 0, count: b * l))
+        var h = try wordEmbeddings(ids) + tokenTypeEmbeddings(types)
+        h = try h + positionEmbeddings(positions)   // [L, H] broadcasts over the batch
+        return try dropout.forward(layerNorm.forward(h, training: training), training: training)
+    }
+}
+
+public final class BertLayer: Module {
+    let query: Linear, key: Linear, value: Linear
+    let attentionOutput: Linear
+    let attentionNorm: LayerNorm
+    let intermediate: Linear
+    let output: Linear
+    let outputNorm: LayerNorm
+    let heads: Int
+    let dropout: Dropout
+
+    init(_ c: BERT.Config, generator g: inout SeededGenerator) {
+        let h = c.hiddenSize
+        query = Linear(h, h, generator: &g); key = Linear(h, h, generator: &g); value = Linear(h, h, generator: &g)
+        attentionOutput = Linear(h, h, generator: &g)
+        attentionNorm = LayerNorm(h, epsilon: c.layerNormEps)
+        intermediate = Linear(h, c.intermediateSize, generator: &g)
+        output = Linear(c.intermediateSize, h, generator: &g)
+        outputNorm = LayerNorm(h, epsilon: c.layerNormEps)
+        heads = c.numAttentionHeads
+        dropout = Dropout(0.1)
+    }
+
+    public override var keyedChildren: [(String, Module)] {
+        [("attention", SubModulesNamed([
+            ("self", SubModulesNamed([("query", query), ("key", key), ("value", value)])),
+            ("output", SubModulesNamed([("dense", attentionOutput), ("LayerNorm", attentionNorm)])),
+          ])),
+         ("intermediate", SubModulesNamed([("dense", intermediate)])),
+         ("output", SubModulesNamed([("dense", output), ("LayerNorm", outputNorm)]))]
+    }
+
+    /// x [B, L, H]; mask additive [B, 1, 1, L].
+    func forward(_ x: Tensor, mask: Tensor, training: Bool) throws -> Tensor {
+        let (b, l, hidden) = (x.shape[0], x.shape[1], x.shape[2])
+        let d = hidden / heads
+        func split(_ t: Tensor) throws -> Tensor { try t.reshaped([b, l, heads, d]).permuted([0, 2, 1, 3]) }
+        let q = try split(query.forward(x, training: training))
+        let k = try split(key.forward(x, training: training))
+        let v = try split(value.forward(x, training: training))
+        // BertSelfAttention: softmax(QK^T / sqrt(d) + mask) V
+        let scores = try q.matmul(k, transposeB: true) * (1 / Float(d).squareRoot()) + mask
+        let probs = try dropout.forward(scores.softmax(), training: training)
+        let context = try probs.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, l, hidden])
+        let attended = try attentionNorm.forward(dropout.forward(attentionOutput.forward(context, training: training), training: training) + x, training: training)
+        let inner = try intermediate.forward(attended, training: training).gelu()
+        return try outputNorm.forward(dropout.forward(output.forward(inner, training: training), training: training) + attended, training: training)
+    }
+}
+
+/// tanh(W h_[CLS] + b): part of HF checkpoints; sentence embeddings do not use it.
+public final class BertPooler: Module {
+    let dense: Linear
+    init(_ hidden: Int, generator g: inout SeededGenerator) { dense = Linear(hidden, hidden, generator: &g) }
+    public override var keyedChildren: [(String, Module)] { [("dense", dense)] }
+    public func forward(_ hidden: Tensor) throws -> Tensor {
+        try dense.forward(hidden.slice(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]]), training: false).tanh()
+    }
+}

@@ -1,0 +1,163 @@
+import XCTest
+@testable import GraftKernels
+
+/// Convolutions against a direct loop over NHWC input and OIHW weights.
+final class ConvolutionTests: XCTestCase {
+    struct Reference {
+        let g: Conv2DGeometry
+
+        func inputIndex(_ n: Int, _ y: Int, _ x: Int, _ c: Int) -> Int { ((n * g.height + y) * g.width + x) * g.inChannels + c }
+        func outputIndex(_ n: Int, _ y: Int, _ x: Int, _ o: Int) -> Int { ((n * g.outHeight + y) * g.outWidth + x) * g.outChannels + o }
+        func weightIndex(_ o: Int, _ c: Int, _ ky: Int, _ kx: Int) -> Int {
+            ((o * (g.inChannels / g.groups) + c) * g.kernelH + ky) * g.kernelW + kx
+        }
+
+        /// Calls body(outputIndex, inputIndex, weightIndex) for every in-bounds tap.
+        func forEachTap(_ body: (Int, Int, Int) -> Void) {
+            let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
+            for n in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for o in 0..<g.outChannels {
+                let group = o / og
+                for c in 0..<cg { for ky in 0..<g.kernelH { for kx in 0..<g.kernelW {
+                    let y = oy * g.strideH - g.padTop + ky * g.dilationH
+                    let x = ox * g.strideW - g.padLeft + kx * g.dilationW
+                    guard y >= 0, y < g.height, x >= 0, x < g.width else { continue }
+                    body(outputIndex(n, oy, ox, o), inputIndex(n, y, x, group * cg + c), weightIndex(o, c, ky, kx))
+                } } }
+            } } } }
+        }
+
+        func forward(_ src: [Float], _ w: [Float], _ bias: [Float]?) -> [Float] {
+            var out = [Float](repeating: 0, count: g.dstCount)
+            if let bias { for i in 0..<out.count { out[i] = bias[i % g.outChannels] } }
+            forEachTap { o, i, k in out[o] += src[i] * w[k] }
+            return out
+        }
+
+        func backwardData(_ w: [Float], _ dy: [Float]) -> [Float] {
+            var dx = [Float](repeating: 0, count: g.srcCount)
+            forEachTap { o, i, k in dx[i] += dy[o] * w[k] }
+            return dx
+        }
+
+        func backwardWeights(_ src: [Float], _ dy: [Float]) -> (weights: [Float], bias: [Float]) {
+            var dw = [Float](repeating: 0, count: g.weightCount)
+            forEachTap { o, i, k in dw[k] += dy[o] * src[i] }
+            var db = [Float](repeating: 0, count: g.outChannels)
+            for i in 0..<dy.count { db[i % g.outChannels] += dy[i] }
+            return (dw, db)
+        }
+    }
+
+    static let geometries: [Conv2DGeometry] = [
+        .init(batch: 2, inChannels: 3, outChannels: 4, height: 7, width: 6, kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+        .init(batch: 1, inChannels: 5, outChannels: 3, height: 9, width: 8, kernelH: 3, kernelW: 2, strideH: 2, strideW: 2,
+              padTop: 0, padBottom: 1, padLeft: 1, padRight: 0),
+        .init(batch: 2, inChannels: 4, outChannels: 6, height: 8, width: 8, kernelH: 3, kernelW: 3, padTop: 2, padBottom: 2,
+              padLeft: 2, padRight: 2, dilationH: 2, dilationW: 2),
+        .init(batch: 2, inChannels: 4, outChannels: 6, height: 6, width: 5, kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1,
+              padLeft: 1, padRight: 1, groups: 2),
+        .init(batch: 2, inChannels: 8, outChannels: 8, height: 9, width: 9, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
+              padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 8),
+        .init(batch: 1, inChannels: 4, outChannels: 8, height: 5, width: 5, kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1,
+              padLeft: 1, padRight: 1, groups: 4),
+        .init(batch: 2, inChannels: 32, outChannels: 48, height: 10, width: 10, kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1,
+              padLeft: 1, padRight: 1),
+        .init(batch: 2, inChannels: 32, outChannels: 16, height: 6, width: 6, kernelH: 1, kernelW: 1),
+        .init(batch: 2, inChannels: 32, outChannels: 32, height: 12, width: 12, kernelH: 5, kernelW: 5, strideH: 2, strideW: 2,
+              padTop: 2, padBottom: 2, padLeft: 2, padRight: 2, groups: 32),
+    ]
+
+    func testForwardMatchesDirectLoop() {
+        var rng = SeededRandom(seed: 1)
+        for (i, g) in Self.geometries.enumerated() {
+            XCTAssertTrue(g.isValid, "\(g)")
+            let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
+            let reference = Reference(g: g)
+            for withBias in [false, true] {
+                var dst = output(g.dstCount)
+                Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: withBias ? bias : nil, dst: &dst)
+                assertClose(dst, reference.forward(src, w, withBias ? bias : nil), "\(g) bias \(withBias)")
+            }
+            // The same again through the weight cache.
+            var cached = output(g.dstCount)
+            Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 1000 + i, version: 0), bias: bias, dst: &cached)
+            assertClose(cached, reference.forward(src, w, bias), "\(g) cached weights")
+        }
+    }
+
+    func testForwardFusesActivation() {
+        var rng = SeededRandom(seed: 2)
+        let g = Self.geometries[6]
+        let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
+        let plain = Reference(g: g).forward(src, w, bias)
+        for a in Activation.allCases {
+            var dst = output(g.dstCount)
+            Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &dst, activation: a)
+            assertClose(dst, plain.map { ActivationTests.reference(a, $0) }, "\(g) fused \(a)")
+        }
+    }
+
+    func testWeightCacheFollowsVersion() {
+        var rng = SeededRandom(seed: 3)
+        let g = Self.geometries[6]
+        XCTAssertNotNil(ConvPlan.get(g, .forward(bias: false, activation: nil)).weightsReorder,
+                        "brgconv should pick a blocked weight layout for \(g)")
+        let src = rng.floats(g.srcCount)
+        var w = rng.floats(g.weightCount)
+        let key = WeightKey(id: 4242, version: 1)
+        var first = output(g.dstCount)
+        Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &first)
+        let old = Reference(g: g).forward(src, w, nil)
+        assertClose(first, old, "version 1")
+        // New values under the same version: the cached reorder is (by contract) reused.
+        w = rng.floats(g.weightCount)
+        var stale = output(g.dstCount)
+        Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &stale)
+        assertClose(stale, old, "same version reuses the cached weights")
+        // A new version reorders again.
+        var fresh = output(g.dstCount)
+        Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 4242, version: 2), bias: nil, dst: &fresh)
+        assertClose(fresh, Reference(g: g).forward(src, w, nil), "version 2")
+        Kernels.forgetWeight(id: 4242)
+    }
+
+    func testBackwardDataMatchesDirectLoop() {
+        var rng = SeededRandom(seed: 4)
+        for (i, g) in Self.geometries.enumerated() {
+            let w = rng.floats(g.weightCount), dy = rng.floats(g.dstCount)
+            let expected = Reference(g: g).backwardData(w, dy)
+            var dx = output(g.srcCount)
+            Kernels.conv2dBackwardData(g, weight: w, weightKey: nil, diffDst: dy, diffSrc: &dx)
+            assertClose(dx, expected, "\(g) backward data")
+            var cached = output(g.srcCount)
+            Kernels.conv2dBackwardData(g, weight: w, weightKey: WeightKey(id: 2000 + i, version: 0), diffDst: dy, diffSrc: &cached)
+            assertClose(cached, expected, "\(g) backward data, cached weights")
+        }
+    }
+
+    func testBackwardWeightsMatchesDirectLoop() {
+        var rng = SeededRandom(seed: 5)
+        for g in Self.geometries {
+            let src = rng.floats(g.srcCount), dy = rng.floats(g.dstCount)
+            let expected = Reference(g: g).backwardWeights(src, dy)
+            var dw = output(g.weightCount), db = output(g.outChannels)
+            Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dw, diffBias: &db)
+            assertClose(dw, expected.weights, "\(g) backward weights")
+            assertClose(db, expected.bias, "\(g) backward bias")
+            var dwOnly = output(g.weightCount)
+            Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dwOnly, diffBias: nil)
+            assertClose(dwOnly, expected.weights, "\(g) backward weights without bias")
+        }
+    }
+
+    func testOutputSizeFollowsPyTorch() {
+        let g = Conv2DGeometry(batch: 1, inChannels: 1, outChannels: 1, height: 224, width: 225, kernelH: 7, kernelW: 7,
+                               strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
+        XCTAssertEqual(g.outHeight, 112)
+        XCTAssertEqual(g.outWidth, 113)
+        let dilated = Conv2DGeometry(batch: 1, inChannels: 1, outChannels: 1, height: 10, width: 10, kernelH: 3, kernelW: 3,
+                                     dilationH: 3, dilationW: 2)
+        XCTAssertEqual(dilated.outHeight, 4)
+        XCTAssertEqual(dilated.outWidth, 6)
+    }
+}

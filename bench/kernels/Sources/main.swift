@@ -1,0 +1,2 @@
+import GraftKernels
+print("graft-bench-kernels: oneDNN \(Runtime.oneDNNVersion)")
