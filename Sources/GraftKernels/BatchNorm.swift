@@ -85,6 +85,8 @@ extension Kernels {
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: data, data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: perChannel, data: scale),
+                // oneDNN 2.6 counts the shift as a backward input though it never reads it.
+                PrimitiveArgument(role: DNNL_ARG_SHIFT, desc: perChannel, data: scale),
                 PrimitiveArgument(role: DNNL_ARG_MEAN, desc: perChannel, data: mean),
                 PrimitiveArgument(role: DNNL_ARG_VARIANCE, desc: perChannel, data: variance),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_SRC, desc: p.md(dnnl_query_diff_src_md), data: diffSrc),

@@ -163,3 +163,15 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// Which oneDNN implementation runs a forward convolution of this shape
+    /// (e.g. "brgconv:avx512_core") and whether PyTorch-layout weights are
+    /// reordered for it (then a `WeightKey` saves that reorder on later calls).
+    public static func conv2dForwardInfo(_ g: Conv2DGeometry) -> (implementation: String, reordersWeights: Bool) {
+        ExecutionContext.with { _ in
+            let plan = ConvPlan.get(g, .forward(bias: false, activation: nil))
+            return (plan.primitive.implementation, plan.weightsReorder != nil)
+        }
+    }
+}

@@ -70,6 +70,8 @@ extension Kernels {
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: plan.perColumn.pointer, data: gamma),
+                // oneDNN 2.6 counts the shift as a backward input though it never reads it.
+                PrimitiveArgument(role: DNNL_ARG_SHIFT, desc: plan.perColumn.pointer, data: gamma),
                 PrimitiveArgument(role: DNNL_ARG_MEAN, desc: plan.perRow.pointer, data: mean),
                 PrimitiveArgument(role: DNNL_ARG_VARIANCE, desc: plan.perRow.pointer, data: variance),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_SRC, desc: p.md(dnnl_query_diff_src_md), data: diffSrc),

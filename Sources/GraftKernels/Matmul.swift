@@ -59,8 +59,10 @@ extension Kernels {
             if let bias { for r in 0..<(batch * m) { Vector.add(UnsafePointer(c + r * n), bias, into: c + r * n, count: n) } }
             return
         }
+        // oneDNN scales the bias with alpha; keep it unscaled by adding it afterwards.
+        let fusedBias = alpha == 1 ? bias : nil
         let key = MatmulPlan.Key(batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                 bias: bias != nil, alpha: alpha, beta: beta)
+                                 bias: fusedBias != nil, alpha: alpha, beta: beta)
         ExecutionContext.with { context in
             let plan = MatmulPlan.cache.plan(key) { MatmulPlan(key) }
             var args = [
@@ -68,8 +70,9 @@ extension Kernels {
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.b, data: b),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: plan.c, data: c),
             ]
-            if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: plan.bias, data: bias)) }
+            if let fusedBias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: plan.bias, data: fusedBias)) }
             plan.primitive.execute(context, args)
         }
+        if let bias, fusedBias == nil { Vector.addRow(c, bias, into: c, rows: batch * m, cols: n) }
     }
 }

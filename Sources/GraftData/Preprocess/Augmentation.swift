@@ -82,8 +82,8 @@ public struct Augmentation: Sendable, Equatable {
             let w = Int((target * aspect).squareRoot().rounded(.toNearestOrEven))
             let h = Int((target / aspect).squareRoot().rounded(.toNearestOrEven))
             if w > 0, w <= width, h > 0, h <= height {
-                let top = Int(generator.next() % UInt64(height - h + 1))
-                let left = Int(generator.next() % UInt64(width - w + 1))
+                let top = generator.below(height - h + 1)
+                let left = generator.below(width - w + 1)
                 return PixelRect(x: left, y: top, width: w, height: h)
             }
         }
@@ -100,7 +100,7 @@ public struct Augmentation: Sendable, Equatable {
     /// Brightness, contrast and saturation in a random order, each with a random factor.
     static func jitter(_ image: RGBImage, _ j: ColorJitter, generator: inout SeededGenerator) -> RGBImage {
         var order = [0, 1, 2]
-        order.shuffle(using: &generator)
+        generator.shuffle(&order)
         var out = image
         for op in order {
             let strength = [j.brightness, j.contrast, j.saturation][op]

@@ -43,6 +43,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
+    /// A uniform integer in `0..<n` (`n > 0`) by multiply-high: bias below 2^-64 * n.
+    public mutating func below(_ n: Int) -> Int {
+        Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(max(1, n))).high)
+    }
+
+    /// Fisher-Yates shuffle written out here (not `Array.shuffle(using:)`, whose
+    /// algorithm the standard library may change), so orders are stable across toolchains.
+    public mutating func shuffle<T>(_ array: inout [T]) {
+        guard array.count > 1 else { return }
+        for i in stride(from: array.count - 1, to: 0, by: -1) {
+            array.swapAt(i, below(i + 1))
+        }
+    }
+
     /// A uniform Double in `range`.
     public mutating func uniform(_ range: ClosedRange<Double>) -> Double {
         range.lowerBound + (range.upperBound - range.lowerBound) * nextUnit()

