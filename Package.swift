@@ -40,13 +40,13 @@ let package = Package(
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         .target(name: "GraftWeights", dependencies: [], swiftSettings: optimize),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
-        .target(name: "GraftData", dependencies: ["CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
+        .target(name: "GraftData", dependencies: ["GraftTensor", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
         .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
         // heads: linear models on features, metrics.
-        .target(name: "GraftHeads", dependencies: ["CDNNL"], swiftSettings: optimize),
+        .target(name: "GraftHeads", dependencies: ["GraftTensor", "CDNNL"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
                 dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads"],
@@ -62,6 +62,13 @@ let package = Package(
         // bench: conv / depthwise / matmul GFLOP/s against PyTorch (bench/kernels/run.sh).
         .executableTarget(name: "graft-bench-kernels", dependencies: ["GraftKernels"],
                           path: "bench/kernels/Sources", swiftSettings: optimize),
+        // bench: decode + resize throughput against Pillow (bench/data/run.sh).
+        .executableTarget(name: "graft-bench-data", dependencies: ["GraftData"],
+                          path: "bench/data/Sources", swiftSettings: optimize),
+
+        // bench: WordPiece tokenizer against Hugging Face tokenizers (bench/text/run.sh).
+        .executableTarget(name: "graft-bench-text", dependencies: ["GraftText"],
+                          path: "bench/text/Sources", swiftSettings: optimize),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),

@@ -1,3 +1,4 @@
+import GraftTensor
 /// One train/validation split of row indices.
 public struct Fold: Sendable, Equatable {
     public var train: [Int]

@@ -1,3 +1,4 @@
+import GraftTensor
 import Foundation
 
 /// Settings of mini-batch training over chunked data.

@@ -1,28 +1,11 @@
+import GraftData
 import GraftNN
 import GraftTensor
-
-/// How pixels become the tensor a model expects.
-public struct ImagePreprocessingConfig: Sendable, Codable, Equatable {
-    /// Square network input (pixels).
-    public var inputSize: Int
-    /// Shorter side is resized to this, then the center `inputSize` crop is taken.
-    public var resizeShorterTo: Int
-    /// Per-channel (x/255 - mean) / std when set ...
-    public var mean: [Float]?
-    public var std: [Float]?
-    /// ... or (x - offset) / scale on 0...255 values (EfficientNet-Lite: (x - 127) / 128).
-    public var offset: Float?
-    public var scale: Float?
-
-    public static func imagenet(inputSize: Int = 224, resizeShorterTo: Int = 256) -> Self {
-        .init(inputSize: inputSize, resizeShorterTo: resizeShorterTo, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
-    }
-}
 
 /// A convolutional network that can stop at any named cut point.
 public protocol ImageBackbone: Module, UnaryLayer {
     var architecture: String { get }
-    var preprocessing: ImagePreprocessingConfig { get }
+    var preprocessing: Preprocessing { get }
     /// Cut points in forward order; `penultimate` is the pooled feature
     /// vector just before the classifier, `logits` the classifier output.
     var cutPoints: [String] { get }

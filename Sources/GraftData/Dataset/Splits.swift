@@ -1,3 +1,4 @@
+import GraftTensor
 /// Train / validation / test indices of one data set.
 public struct DatasetSplit: Sendable, Equatable {
     public var train: [Int]

@@ -1,3 +1,4 @@
+import GraftTensor
 import Foundation
 
 /// Decodes and preprocesses a data set on background threads and hands out

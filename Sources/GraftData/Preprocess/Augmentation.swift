@@ -1,3 +1,4 @@
+import GraftTensor
 import Foundation
 /// Random training-time transforms, applied before normalisation:
 /// random resized crop (or the evaluation geometry), horizontal flip, colour jitter.

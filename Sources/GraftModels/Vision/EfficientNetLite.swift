@@ -1,3 +1,4 @@
+import GraftData
 import GraftNN
 import GraftTensor
 
@@ -86,10 +87,8 @@ public final class EfficientNetLite: Module, ImageBackbone {
     public var architecture: String { config.name }
     public var classifierKey: String { "_fc" }
     public var featureSize: Int { 1280 }
-    public var preprocessing: ImagePreprocessingConfig {
-        // The reference package's transform: resize + center crop, then (x - 127) / 128... on 0-255 values.
-        .init(inputSize: config.resolution, resizeShorterTo: config.resolution, offset: 127, scale: 128)
-    }
+    /// TF EfficientNet-Lite evaluation: center crop (padding 32), resize, (x - 127) / 128.
+    public var preprocessing: Preprocessing { .efficientNetLite(inputSize: config.resolution) }
 
     public override var keyedChildren: [(String, Module)] {
         [("_conv_stem", convStem), ("_bn0", bn0), ("_blocks", blocks), ("_conv_head", convHead), ("_bn1", bn1), ("_fc", classifier)]

@@ -1,0 +1,146 @@
+import GraftData
+import GraftNN
+import GraftTensor
+
+/// MobileNetV2 as in torchvision (`torchvision/models/mobilenetv2.py`):
+/// `features.0` (3x3 stride-2 conv), `features.1...17` inverted residuals,
+/// `features.18` (1x1 conv to 1280), then global average pooling, dropout and
+/// `classifier.1`. Keys match torchvision's (`features.3.conv.1.0.weight`).
+public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {
+    public struct Config: Sendable, Equatable {
+        public var name: String = "mobilenet_v2"
+        /// torchvision `width_mult`: scales every width except the 1280-wide head (below 1).
+        public var widthMultiplier: Float = 1
+        public var numClasses: Int = 1000
+        public var dropout: Float = 0.2
+
+        public init(name: String = "mobilenet_v2", widthMultiplier: Float = 1, numClasses: Int = 1000, dropout: Float = 0.2) {
+            self.name = name; self.widthMultiplier = widthMultiplier; self.numClasses = numClasses; self.dropout = dropout
+        }
+    }
+
+    /// mobilenetv2.py `inverted_residual_setting`: expansion t, channels c, repeats n, stride s.
+    static let setting: [(t: Int, c: Int, n: Int, s: Int)] = [
+        (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+    ]
+
+    /// mobilenetv2.py / _utils.py `_make_divisible` (divisor 8).
+    static func makeDivisible(_ v: Float, _ divisor: Int = 8) -> Int {
+        var n = max(divisor, Int(v + Float(divisor) / 2) / divisor * divisor)
+        if Float(n) < 0.9 * v { n += divisor }
+        return n
+    }
+
+    public let config: Config
+    /// `features.0` ... `features.18`.
+    public let features: [any UnaryLayer]
+    public var classifier: Linear
+    private let featureList: ModuleList<Module>
+    private let dropout: Dropout
+
+    public init(_ config: Config = .init(), seed: UInt64 = 0) throws {
+        guard config.widthMultiplier > 0, config.widthMultiplier.isFinite, config.numClasses >= 1 else {
+            throw ModelError.invalidConfig("\(config.name): width multiplier \(config.widthMultiplier), classes \(config.numClasses)")
+        }
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        let w = config.widthMultiplier
+        var input = Self.makeDivisible(32 * w)
+        let last = Self.makeDivisible(1280 * max(1, w))
+        var layers: [any UnaryLayer] = [Conv2dNormActivation(3, input, kernel: 3, stride: 2, generator: &g)]
+        for (t, c, n, s) in Self.setting {
+            let output = Self.makeDivisible(Float(c) * w)
+            for i in 0..<n {
+                layers.append(InvertedResidual(input, output, stride: i == 0 ? s : 1, expansion: t, generator: &g))
+                input = output
+            }
+        }
+        layers.append(Conv2dNormActivation(input, last, kernel: 1, generator: &g))
+        features = layers
+        featureList = ModuleList(layers.map { $0 as Module })
+        classifier = Linear(last, config.numClasses, generator: &g)
+        dropout = Dropout(config.dropout, seed: seed &+ 1)
+    }
+
+    public var architecture: String { config.name }
+    /// `classifier.0` is the dropout, which has no state.
+    public var classifierKey: String { "classifier.1" }
+    public var featureSize: Int { classifier.inFeatures }
+    public var preprocessing: Preprocessing { .imageNet() }
+
+    public override var keyedChildren: [(String, Module)] {
+        [("features", featureList), ("classifier", ModuleList<Module>([dropout, classifier]))]
+    }
+
+    /// `features.0` ... `features.18`, `penultimate`, `logits`.
+    public var cutPoints: [String] { features.indices.map { "features.\($0)" } + ["penultimate", "logits"] }
+
+    /// `features.0` ... `features.18`, in order.
+    public var stages: [Module] { featureList.items }
+
+    public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
+        try checkCut(cut)
+        var h = x
+        for (i, layer) in features.enumerated() {
+            h = try layer.forward(h, training: training)
+            if cut == "features.\(i)" { return h }
+        }
+        h = try h.globalAvgPool2d()
+        if cut == "penultimate" { return h }
+        h = try dropout.forward(h, training: training)
+        return try classifier.forward(h, training: training)
+    }
+}
+
+/// torchvision `Conv2dNormActivation` with ReLU6: keys "0" (conv, no bias,
+/// padding (k - 1) / 2) and "1" (batch norm).
+public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable {
+    let conv: Conv2d
+    let bn: BatchNorm2d
+    private let fused: ConvBatchNorm
+
+    init(_ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1, generator g: inout SeededGenerator) {
+        conv = Conv2d(input, output, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false, generator: &g)
+        bn = BatchNorm2d(output)
+        fused = ConvBatchNorm(conv, bn, .relu6)
+    }
+
+    public override var keyedChildren: [(String, Module)] { [("0", conv), ("1", bn)] }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try fused.forward(x, training: training) }
+}
+
+/// mobilenetv2.py `InvertedResidual`: optional 1x1 expansion (when t != 1),
+/// 3x3 depthwise, linear 1x1 projection; a residual when shape is kept.
+/// Keys under `conv`: [expand "0".0/.1,] depthwise ".0/.1", projection conv, BN.
+public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
+    let expand: Conv2dNormActivation?
+    let depthwise: Conv2dNormActivation
+    let project: Conv2d
+    let projectBN: BatchNorm2d
+    let residual: Bool
+    private let projection: ConvBatchNorm
+
+    init(_ input: Int, _ output: Int, stride: Int, expansion: Int, generator g: inout SeededGenerator) {
+        let hidden = input * expansion
+        expand = expansion != 1 ? Conv2dNormActivation(input, hidden, kernel: 1, generator: &g) : nil
+        depthwise = Conv2dNormActivation(hidden, hidden, kernel: 3, stride: stride, groups: hidden, generator: &g)
+        project = Conv2d(hidden, output, kernel: 1, bias: false, generator: &g)
+        projectBN = BatchNorm2d(output)
+        projection = ConvBatchNorm(project, projectBN, nil)
+        residual = stride == 1 && input == output
+    }
+
+    public override var keyedChildren: [(String, Module)] {
+        let units: [Module] = (expand.map { [$0] } ?? []) + [depthwise, project, projectBN]
+        return [("conv", SubModules(units))]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var h = x
+        if let expand { h = try expand.forward(h, training: training) }
+        h = try depthwise.forward(h, training: training)
+        h = try projection.forward(h, training: training)
+        return residual ? try h + x : h
+    }
+}

@@ -1,0 +1,154 @@
+import GraftData
+import GraftNN
+import GraftTensor
+
+/// ResNet-18/34/50 as in torchvision (`torchvision/models/resnet.py`, the
+/// v1.5 variant: a bottleneck strides in its 3x3 conv). Keys match
+/// torchvision's state dict (`layer2.0.downsample.1.running_var`, `fc.weight`),
+/// so a torchvision checkpoint loads strictly.
+public final class ResNet: Module, ImageBackbone, @unchecked Sendable {
+    public struct Config: Sendable, Equatable {
+        public enum Block: String, Sendable { case basic, bottleneck }
+        public var name: String
+        public var block: Block
+        /// Blocks per stage (resnet.py `layers`).
+        public var layers: [Int]
+        /// `planes` of each stage; the stem has `widths[0]` channels (resnet.py `inplanes = 64`).
+        public var widths: [Int] = [64, 128, 256, 512]
+        public var numClasses: Int = 1000
+
+        public init(name: String, block: Block, layers: [Int], widths: [Int] = [64, 128, 256, 512], numClasses: Int = 1000) {
+            self.name = name; self.block = block; self.layers = layers; self.widths = widths; self.numClasses = numClasses
+        }
+
+        public static func resnet18(numClasses: Int = 1000) -> Config { .init(name: "resnet18", block: .basic, layers: [2, 2, 2, 2], numClasses: numClasses) }
+        public static func resnet34(numClasses: Int = 1000) -> Config { .init(name: "resnet34", block: .basic, layers: [3, 4, 6, 3], numClasses: numClasses) }
+        public static func resnet50(numClasses: Int = 1000) -> Config { .init(name: "resnet50", block: .bottleneck, layers: [3, 4, 6, 3], numClasses: numClasses) }
+
+        /// Output channels per block: resnet.py `expansion`.
+        public var expansion: Int { block == .basic ? 1 : 4 }
+    }
+
+    public let config: Config
+    let conv1: Conv2d
+    let bn1: BatchNorm2d
+    /// `layer1` ... `layer4`; each a list of blocks keyed "0", "1", ...
+    public let layers: [ModuleList<ResNetBlock>]
+    public var classifier: Linear
+    private let stem: ConvBatchNorm
+
+    public init(_ config: Config, seed: UInt64 = 0) throws {
+        guard config.layers.count == 4, config.widths.count == 4, config.layers.allSatisfy({ $0 >= 1 }),
+              config.widths.allSatisfy({ $0 >= 1 }), config.numClasses >= 1 else {
+            throw ModelError.invalidConfig("\(config.name): ResNet needs 4 stages with >= 1 block and width each, got layers \(config.layers), widths \(config.widths)")
+        }
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        var inplanes = config.widths[0]
+        conv1 = Conv2d(3, inplanes, kernel: 7, stride: 2, padding: 3, bias: false, generator: &g)
+        bn1 = BatchNorm2d(inplanes)
+        var layers: [ModuleList<ResNetBlock>] = []
+        for (stage, (planes, count)) in zip(config.widths, config.layers).enumerated() {
+            // resnet.py `_make_layer`: the first block strides (except in layer1) and projects the shortcut.
+            let stride = stage == 0 ? 1 : 2
+            var blocks = [ResNetBlock(config.block, inplanes: inplanes, planes: planes, stride: stride, generator: &g)]
+            inplanes = planes * config.expansion
+            for _ in 1..<count { blocks.append(ResNetBlock(config.block, inplanes: inplanes, planes: planes, stride: 1, generator: &g)) }
+            layers.append(ModuleList(blocks))
+        }
+        self.layers = layers
+        classifier = Linear(inplanes, config.numClasses, generator: &g)
+        stem = ConvBatchNorm(conv1, bn1, .relu)
+    }
+
+    public var architecture: String { config.name }
+    public var classifierKey: String { "fc" }
+    public var featureSize: Int { config.widths[3] * config.expansion }
+    public var preprocessing: Preprocessing { .imageNet() }
+
+    public override var keyedChildren: [(String, Module)] {
+        [("conv1", conv1), ("bn1", bn1)] + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", classifier)]
+    }
+
+    /// `stem` (after the max-pool), every block (`layer2.1`), every stage
+    /// (`layer2`, the same tensor as its last block), `penultimate`, `logits`.
+    public var cutPoints: [String] {
+        var cuts = ["stem"]
+        for (i, layer) in layers.enumerated() {
+            cuts += (0..<layer.count).map { "layer\(i + 1).\($0)" } + ["layer\(i + 1)"]
+        }
+        return cuts + ["penultimate", "logits"]
+    }
+
+    /// The stem (conv1 + bn1), then layer1 ... layer4.
+    public var stages: [Module] { [SubModules([conv1, bn1])] + layers }
+
+    public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
+        try checkCut(cut)
+        var h = try stem.forward(x, training: training)
+        h = try h.maxPool2d(kernel: 3, stride: 2, padding: 1)
+        if cut == "stem" { return h }
+        for (i, layer) in layers.enumerated() {
+            for (j, block) in layer.items.enumerated() {
+                h = try block.forward(h, training: training)
+                if cut == "layer\(i + 1).\(j)" { return h }
+            }
+            if cut == "layer\(i + 1)" { return h }
+        }
+        h = try h.globalAvgPool2d()
+        if cut == "penultimate" { return h }
+        return try classifier.forward(h, training: training)
+    }
+}
+
+/// resnet.py `BasicBlock` (3x3, 3x3) or `Bottleneck` (1x1, 3x3 carrying the
+/// stride, 1x1 to 4x planes), with an optional projection shortcut
+/// `downsample` (1x1 conv + BN); relu(residual + shortcut) at the end.
+public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {
+    let convs: [Conv2d]
+    let bns: [BatchNorm2d]
+    let downsample: SubModules?
+    private let path: [ConvBatchNorm]
+    private let shortcut: ConvBatchNorm?
+
+    init(_ kind: ResNet.Config.Block, inplanes: Int, planes: Int, stride: Int, generator g: inout SeededGenerator) {
+        let output: Int
+        switch kind {
+        case .basic:
+            output = planes
+            convs = [Conv2d(inplanes, planes, kernel: 3, stride: stride, padding: 1, bias: false, generator: &g),
+                     Conv2d(planes, planes, kernel: 3, padding: 1, bias: false, generator: &g)]
+        case .bottleneck:
+            output = planes * 4
+            convs = [Conv2d(inplanes, planes, kernel: 1, bias: false, generator: &g),
+                     Conv2d(planes, planes, kernel: 3, stride: stride, padding: 1, bias: false, generator: &g),
+                     Conv2d(planes, output, kernel: 1, bias: false, generator: &g)]
+        }
+        bns = convs.map { BatchNorm2d($0.outChannels) }
+        // The last BN has no activation: the ReLU follows the residual add.
+        path = zip(convs, bns).enumerated().map { i, pair in ConvBatchNorm(pair.0, pair.1, i == convs.count - 1 ? nil : .relu) }
+        if stride != 1 || inplanes != output {
+            let conv = Conv2d(inplanes, output, kernel: 1, stride: stride, bias: false, generator: &g)
+            let bn = BatchNorm2d(output)
+            downsample = SubModules([conv, bn])
+            shortcut = ConvBatchNorm(conv, bn, nil)
+        } else {
+            downsample = nil
+            shortcut = nil
+        }
+    }
+
+    public override var keyedChildren: [(String, Module)] {
+        var children: [(String, Module)] = []
+        for (i, (conv, bn)) in zip(convs, bns).enumerated() { children += [("conv\(i + 1)", conv), ("bn\(i + 1)", bn)] }
+        if let downsample { children.append(("downsample", downsample)) }
+        return children
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var h = x
+        for unit in path { h = try unit.forward(h, training: training) }
+        let identity = try shortcut?.forward(x, training: training) ?? x
+        return try (h + identity).relu()
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import GraftNN
+import GraftTensor
+import GraftWeights
+
+/// Reads any weights file GraftWeights understands (safetensors, PyTorch
+/// .pth legacy or zip, ONNX, .npz) into engine tensors by key.
+public func loadTensors(_ url: URL) throws -> [String: Tensor] {
+    let file = try WeightFile.open(url)
+    var out: [String: Tensor] = [:]
+    for stored in file.tensors {
+        out[stored.name] = try Tensor(stored)
+    }
+    return out
+}
+
+extension Tensor {
+    /// A Float32 engine tensor from a stored one (other dtypes are converted).
+    public convenience init(_ stored: StoredTensor) throws {
+        try self.init(shape: stored.shape, values: stored.floats())
+    }
+}
+
+extension Module {
+    /// Loads a weights file by key: strict by default; `sanitize` renames a
+    /// family's checkpoint keys to Graft's (one place per family).
+    @discardableResult
+    public func load(contentsOf url: URL, strict: Bool = true,
+                     sanitize: ([String: Tensor]) -> [String: Tensor] = { $0 }) throws -> LoadReport {
+        try load(sanitize(loadTensors(url)), strict: strict, source: url.path)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GraftWeights
+
+/// Appends shards to a feature store, resuming a previous run when the
+/// manifest on disk describes the same job.
+public final class FeatureStoreWriter {
+    public let url: URL
+    public private(set) var manifest: FeatureStore.Manifest
+
+    /// Opens `url` for the job described by `source`, `classNames`, `requested`
+    /// and `shardSize`. An existing store for the same job resumes (its
+    /// finished shards are kept); one for a different job is an error unless
+    /// `overwrite` is set.
+    public init(url: URL, source: FeatureSource, classNames: [String], requested: Int, shardSize: Int, overwrite: Bool = false) throws {
+        self.url = url
+        let fresh = FeatureStore.Manifest(source: source, classNames: classNames, shardSize: shardSize, requested: requested,
+                                          shards: [], failures: [], complete: false)
+        let fm = FileManager.default
+        if let existing = try? FeatureStore.open(url).manifest {
+            let sameJob = existing.source == source && existing.classNames == classNames
+                && existing.requested == requested && existing.shardSize == shardSize
+            if sameJob {
+                manifest = existing
+                return
+            }
+            guard overwrite else {
+                throw TransferError.storeMismatch(store: url.path, expected: "\(source), \(requested) examples",
+                                                  found: "\(existing.source), \(existing.requested) examples (use --overwrite)")
+            }
+            try? fm.removeItem(at: url)
+        }
+        try fm.createDirectory(at: url, withIntermediateDirectories: true)
+        manifest = fresh
+        try writeManifest()
+    }
+
+    /// Index of the next shard to extract.
+    public var nextShard: Int { manifest.shards.count }
+    public var shardCount: Int { (manifest.requested + manifest.shardSize - 1) / manifest.shardSize }
+    public var isComplete: Bool { manifest.complete }
+
+    /// Writes shard `nextShard` atomically, then records it in the manifest.
+    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = []) throws {
+        let n = labels.count
+        guard features.count == n * manifest.source.dimension, ids.count == n else {
+            throw TransferError.corruptStore(path: url.path, reason: "shard rows disagree: \(features.count) values, \(n) labels, \(ids.count) ids")
+        }
+        let name = String(format: "shard-%05d.safetensors", nextShard)
+        let idsJSON = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+        let tensors = [
+            try StoredTensor(name: "features", shape: [n, manifest.source.dimension], floats: features),
+            try StoredTensor(name: "labels", dtype: .i64, shape: [n], bytes: TensorBytes(copyingValuesOf: labels.map { Int64($0) })),
+        ]
+        try WeightFile(tensors: tensors).writeSafetensors(to: url.appendingPathComponent(name), metadata: ["ids": idsJSON])
+        manifest.shards.append(.init(file: name, count: n))
+        manifest.failures += failures
+        manifest.complete = nextShard >= shardCount
+        try writeManifest()
+    }
+
+    private func writeManifest() throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(manifest).write(to: FeatureStore.manifestURL(url), options: .atomic)
+    }
+}

@@ -1,1 +1,0 @@
-// GraftTransfer: see docs/ARCHITECTURE.md for what this layer owns.
