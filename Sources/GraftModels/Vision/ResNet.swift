@@ -112,7 +112,7 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {
     private let shortcut: ConvBatchNorm?
 
     init(_ kind: ResNet.Config.Block, inplanes: Int, planes: Int, stride: Int, generator g: inout SeededGenerator) {
-        let output: Int
+        let output: Int, convs: [Conv2d]
         switch kind {
         case .basic:
             output = planes
@@ -124,7 +124,9 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {
                      Conv2d(planes, planes, kernel: 3, stride: stride, padding: 1, bias: false, generator: &g),
                      Conv2d(planes, output, kernel: 1, bias: false, generator: &g)]
         }
-        bns = convs.map { BatchNorm2d($0.outChannels) }
+        let bns = convs.map { BatchNorm2d($0.outChannels) }
+        self.convs = convs
+        self.bns = bns
         // The last BN has no activation: the ReLU follows the residual add.
         path = zip(convs, bns).enumerated().map { i, pair in ConvBatchNorm(pair.0, pair.1, i == convs.count - 1 ? nil : .relu) }
         if stride != 1 || inplanes != output {

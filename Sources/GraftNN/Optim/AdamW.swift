@@ -42,4 +42,23 @@ public final class AdamW: Optimizer {
             }
         }
     }
+
+    public func exportState() -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (gi, g) in groups.enumerated() { for (pi, p) in g.parameters.enumerated() {
+            if let s = state[ObjectIdentifier(p)] {
+                out["g\(gi).p\(pi).m"] = s.m; out["g\(gi).p\(pi).v"] = s.v; out["g\(gi).p\(pi).t"] = [Float(s.t)]
+            }
+        } }
+        return out
+    }
+
+    public func importState(_ saved: [String: [Float]]) {
+        for (gi, g) in groups.enumerated() { for (pi, p) in g.parameters.enumerated() {
+            let k = "g\(gi).p\(pi)."
+            if let m = saved[k + "m"], let v = saved[k + "v"], let t = saved[k + "t"]?.first, m.count == p.count, v.count == p.count {
+                state[ObjectIdentifier(p)] = (m, v, Int(t))
+            }
+        } }
+    }
 }

@@ -29,6 +29,10 @@ public protocol Optimizer: AnyObject {
     var groups: [ParameterGroup] { get }
     var learningRate: Float { get set }
     func step() throws
+    /// Per-parameter state (momentum, Adam moments), keyed by group and
+    /// position, for checkpoints that resume bit-exactly.
+    func exportState() -> [String: [Float]]
+    func importState(_ state: [String: [Float]])
 }
 
 extension Optimizer {

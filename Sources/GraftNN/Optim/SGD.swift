@@ -42,4 +42,18 @@ public final class SGD: Optimizer {
             }
         }
     }
+
+    public func exportState() -> [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (gi, g) in groups.enumerated() { for (pi, p) in g.parameters.enumerated() {
+            if let b = buffers[ObjectIdentifier(p)] { out["g\(gi).p\(pi).momentum"] = b }
+        } }
+        return out
+    }
+
+    public func importState(_ state: [String: [Float]]) {
+        for (gi, g) in groups.enumerated() { for (pi, p) in g.parameters.enumerated() {
+            if let b = state["g\(gi).p\(pi).momentum"], b.count == p.count { buffers[ObjectIdentifier(p)] = b }
+        } }
+    }
 }

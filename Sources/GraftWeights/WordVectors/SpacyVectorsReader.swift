@@ -49,9 +49,14 @@ extension WordVectorTable {
             var known: [UInt64: String] = [:]
             known.reserveCapacity(strings.count)
             for s in strings { known[spacyKey(s)] = s }
-            // spaCy's most_similar names a row by the last key in key2row order that maps to it.
+            // A row's own word is the first key in key2row order that maps to it: spaCy writes the
+            // table's words first, then the words pruned onto their nearest row ("Lors" before ".Lors").
             var names = [String?](repeating: nil, count: rows)
-            for e in entries { if let s = known[e.key] { names[e.value] = s } }
+            var named = [Bool](repeating: false, count: rows)
+            for e in entries where !named[e.value] {
+                named[e.value] = true
+                names[e.value] = known[e.key]
+            }
             words = names
         }
         return WordVectorTable(dimension: dimension, matrix: matrix, words: words, lookup: .spacyKeys(keyRows))

@@ -17,9 +17,9 @@ public struct WordVectorTable: Sendable {
     public let rowCount: Int
     /// `rowCount * dimension` values; row `i` is `matrix[i * dimension ..< (i + 1) * dimension]`.
     public let matrix: [Float]
-    /// The word of each row when known. For spaCy, where several keys share a row, the word
-    /// spaCy itself reports for the row (the last key in `key2row` order whose string is known);
-    /// nil for rows no known string maps to (or when strings were not loaded).
+    /// The word of each row when known. For spaCy, where several keys share a row, the row's own
+    /// word (the first key in `key2row` order that maps to it); nil when that key's string is
+    /// unknown. Nil altogether when spaCy strings were not loaded.
     public let words: [String?]?
     /// How many words (or spaCy keys) map to a row.
     public let vocabularyCount: Int

@@ -1,0 +1,49 @@
+import Foundation
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+
+/// State dicts to and from safetensors (atomic writes), the format of
+/// checkpoints and bundles.
+public enum StateDictFile {
+    public static func write(_ module: Module, extra: [String: [Float]] = [:], metadata: [String: String] = [:], to url: URL) throws {
+        var tensors = try module.stateDict().map { key, t in try StoredTensor(name: key, shape: t.shape, floats: t.values) }
+        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { tensors.append(try StoredTensor(name: k, shape: [v.count], floats: v)) }
+        try WeightFile(tensors: tensors).writeSafetensors(to: url, metadata: metadata)
+    }
+
+    /// Loads the module's keys (strictly) and returns the other entries (`extra`).
+    @discardableResult
+    public static func read(into module: Module, from url: URL, extraPrefix: String = "optimizer.") throws -> [String: [Float]] {
+        let all = try loadTensors(url)
+        var own: [String: Tensor] = [:], extra: [String: [Float]] = [:]
+        for (k, v) in all { if k.hasPrefix(extraPrefix) { extra[k] = v.values } else { own[k] = v } }
+        try module.load(own, strict: true, source: url.path)
+        return extra
+    }
+}
+
+/// What a training run remembers between epochs, for `--resume`.
+public struct TrainingState: Codable, Sendable, Equatable {
+    public var epochsCompleted: Int = 0
+    public var history: [EpochRecord] = []
+    public var bestEpoch: Int?
+    public var bestValidationAccuracy: Double?
+    public var epochsWithoutImprovement = 0
+    public var stoppedEarly = false
+    /// Fingerprint of the options and data: a checkpoint resumes only the same job.
+    public var jobKey: String
+}
+
+/// One epoch of training and validation.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    public var learningRate: Double
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}

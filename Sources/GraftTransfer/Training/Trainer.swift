@@ -1,0 +1,165 @@
+import Foundation
+import GraftData
+import GraftNN
+import GraftTensor
+
+/// The result of `Trainer.fit`.
+public struct TrainingResult: Sendable {
+    public var history: [EpochRecord]
+    public var bestEpoch: Int?
+    public var bestValidationAccuracy: Double?
+    public var stoppedEarly: Bool
+    public var trainableParameters: Int
+    public var seconds: Double
+}
+
+/// Mini-batch training with validation, early stopping, the best weights
+/// kept, and checkpoints that resume after a kill.
+///
+/// Parameters that do not require gradients are never touched: frozen
+/// layers run without a tape (their conv+BN pairs fold into one oneDNN
+/// convolution) and get no gradient memory.
+public final class Trainer {
+    public let network: ClassifierNetwork
+    public let options: TrainingOptions
+    public var progress: ProgressHandler?
+
+    public init(network: ClassifierNetwork, options: TrainingOptions, progress: ProgressHandler? = nil) {
+        self.network = network; self.options = options; self.progress = progress
+    }
+
+    /// Head at the full rate, the unfrozen trunk at the scaled rate; weight
+    /// decay on weights (rank >= 2) only.
+    func parameterGroups() -> [ParameterGroup] {
+        let headIDs = Set(network.head.namedParameters().map { ObjectIdentifier($0.1) })
+        let trainable = network.module.trainableParameters.map(\.1)
+        let head = trainable.filter { headIDs.contains(ObjectIdentifier($0)) }
+        let trunk = trainable.filter { !headIDs.contains(ObjectIdentifier($0)) }
+        let o = options
+        return [
+            ParameterGroup(head.filter { $0.rank >= 2 }, weightDecay: o.weightDecay),
+            ParameterGroup(head.filter { $0.rank < 2 }),
+            ParameterGroup(trunk.filter { $0.rank >= 2 }, learningRateScale: o.trunkLearningRateScale, weightDecay: o.weightDecay),
+            ParameterGroup(trunk.filter { $0.rank < 2 }, learningRateScale: o.trunkLearningRateScale),
+        ].filter { !$0.parameters.isEmpty }
+    }
+
+    public func fit(dataset: any Dataset, train: [Int], validation: [Int], checkpoint: URL? = nil, resume: Bool = false,
+                    isCancelled: @Sendable () -> Bool = { false }) throws -> TrainingResult {
+        guard !train.isEmpty else { throw TransferError.emptyData("empty training split") }
+        let started = Date()
+        let groups = parameterGroups()
+        let trainable = groups.flatMap(\.parameters)
+        let optimizer: Optimizer = options.optimizer == .sgd
+            ? SGD(groups, learningRate: options.learningRate, momentum: options.momentum)
+            : AdamW(groups, learningRate: options.learningRate)
+        let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = stepsPerEpoch * options.epochs
+        let schedule: LearningRateSchedule = switch options.schedule {
+        case .cosine: .warmupCosine(warmup: Int(Float(totalSteps) * options.warmupFraction), total: totalSteps)
+        case .oneCycle: .oneCycle(total: totalSteps)
+        case .constant: .constant
+        }
+        let jobKey = "\(options)|\(train.count)|\(train.prefix(16))|\(validation.count)|\(network.module.parameterCount)"
+        var state = TrainingState(jobKey: jobKey)
+        if resume, let checkpoint, let saved = try Self.loadState(checkpoint), saved.jobKey == jobKey {
+            let extra = try StateDictFile.read(into: network.module, from: checkpoint.appendingPathComponent("last.safetensors"))
+            optimizer.importState(Dictionary(uniqueKeysWithValues: extra.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
+            state = saved
+        }
+        let preprocessing = network.preprocessing ?? Preprocessing(inputSize: 1)
+        var step = state.epochsCompleted * stepsPerEpoch
+        while state.epochsCompleted < options.epochs && !state.stoppedEarly {
+            let epoch = state.epochsCompleted
+            let epochStart = Date()
+            let loader = BatchLoader(dataset: dataset, indices: train, preprocessing: preprocessing,
+                                     options: .init(batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch: epoch,
+                                                    augmentation: options.augmentation))
+            let meter = ProgressMeter(phase: .training, total: train.count)
+            var seen = 0, correct = 0, lossSum = 0.0
+            while let batch = try loader.next() {
+                if isCancelled() { loader.cancel(); throw TransferError.cancelled }
+                guard batch.count > 0 else { continue }
+                optimizer.learningRate = options.learningRate * schedule.factor(step: step)
+                optimizer.zeroGrad()
+                let logits = try network.logits(batch, training: true)
+                let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels), labelSmoothing: options.labelSmoothing)
+                try loss.backward()
+                if options.clipNorm > 0 { clipGradientNorm(trainable, maxNorm: options.clipNorm) }
+                try optimizer.step()
+                step += 1
+                let predicted = try logits.detached().argmax(axis: 1).values
+                correct += zip(predicted, batch.labels).filter { Int($0) == $1 }.count
+                seen += batch.count
+                lossSum += Double(loss.scalarValue) * Double(batch.count)
+                progress?(meter.event(completed: seen, epoch: epoch, loss: lossSum / Double(seen),
+                                      metrics: ["acc": Double(correct) / Double(seen)]))
+            }
+            let trainSeconds = Date().timeIntervalSince(epochStart)
+            var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                                     learningRate: Double(optimizer.learningRate), seconds: 0,
+                                     imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
+            if !validation.isEmpty {
+                let (loss, accuracy) = try evaluate(dataset: dataset, indices: validation)
+                record.validationLoss = loss; record.validationAccuracy = accuracy
+                if accuracy > (state.bestValidationAccuracy ?? -1) {
+                    state.bestValidationAccuracy = accuracy; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
+                    if let checkpoint { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
+                } else {
+                    state.epochsWithoutImprovement += 1
+                    if options.patience > 0 && state.epochsWithoutImprovement >= options.patience { state.stoppedEarly = true }
+                }
+            }
+            record.seconds = Date().timeIntervalSince(epochStart)
+            state.history.append(record)
+            state.epochsCompleted += 1
+            if let checkpoint {
+                try save(checkpoint, file: "last.safetensors", optimizer: optimizer)
+                try Self.saveState(state, checkpoint)
+            }
+        }
+        // Keep the best weights, not the last ones.
+        if let checkpoint, state.bestEpoch != nil, state.bestEpoch != state.epochsCompleted - 1 {
+            try StateDictFile.read(into: network.module, from: checkpoint.appendingPathComponent("best.safetensors"))
+        }
+        return TrainingResult(history: state.history, bestEpoch: state.bestEpoch, bestValidationAccuracy: state.bestValidationAccuracy,
+                              stoppedEarly: state.stoppedEarly, trainableParameters: trainable.reduce(0) { $0 + $1.count },
+                              seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Mean loss and accuracy on `indices`, in inference mode.
+    public func evaluate(dataset: any Dataset, indices: [Int]) throws -> (loss: Double, accuracy: Double) {
+        let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
+                                 options: .init(batchSize: options.batchSize))
+        var seen = 0, correct = 0, lossSum = 0.0
+        let meter = ProgressMeter(phase: .validating, total: indices.count)
+        try withNoGrad {
+            while let batch = try loader.next() {
+                guard batch.count > 0 else { continue }
+                let logits = try network.logits(batch, training: false)
+                let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels))
+                correct += zip(try logits.argmax(axis: 1).values, batch.labels).filter { Int($0) == $1 }.count
+                seen += batch.count
+                lossSum += Double(loss.scalarValue) * Double(batch.count)
+                progress?(meter.event(completed: seen))
+            }
+        }
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)))
+    }
+
+    private func save(_ dir: URL, file: String, optimizer: Optimizer?) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let extra = Dictionary(uniqueKeysWithValues: (optimizer?.exportState() ?? [:]).map { ("optimizer." + $0.key, $0.value) })
+        try StateDictFile.write(network.module, extra: extra, to: dir.appendingPathComponent(file))
+    }
+
+    static func saveState(_ s: TrainingState, _ dir: URL) throws {
+        let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(s).write(to: dir.appendingPathComponent("state.json"), options: .atomic)
+    }
+
+    static func loadState(_ dir: URL) throws -> TrainingState? {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")) else { return nil }
+        return try? JSONDecoder().decode(TrainingState.self, from: data)
+    }
+}

@@ -1,0 +1,36 @@
+import GraftData
+
+/// Hyper-parameters of fine-tuning and of training from scratch.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public enum OptimizerKind: String, Codable, Sendable { case sgd, adamw }
+    public enum ScheduleKind: String, Codable, Sendable { case cosine, oneCycle = "one-cycle", constant }
+
+    public var epochs = 5
+    public var batchSize = 32
+    /// Learning rate of the head; the trunk gets `learningRate * trunkLearningRateScale`.
+    public var learningRate: Float = 0.01
+    public var trunkLearningRateScale: Float = 0.1
+    public var optimizer: OptimizerKind = .sgd
+    public var momentum: Float = 0.9
+    /// Applied to weights only, never to norms and biases.
+    public var weightDecay: Float = 1e-4
+    public var schedule: ScheduleKind = .cosine
+    /// Fraction of all steps spent warming up (cosine schedule).
+    public var warmupFraction: Float = 0.1
+    public var labelSmoothing: Float = 0.1
+    /// Global gradient-norm clip (0 disables).
+    public var clipNorm: Float = 5
+    /// Random resized crop, flip and colour jitter on the training split.
+    public var augment = true
+    /// Stop after this many epochs without a better validation accuracy (0 disables).
+    public var patience = 3
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The augmentation for training images, when enabled.
+    public var augmentation: Augmentation? {
+        augment ? Augmentation(resizedCrop: .init(scale: 0.6...1.0), horizontalFlipProbability: 0.5,
+                               colorJitter: .init(brightness: 0.1, contrast: 0.1, saturation: 0.1)) : nil
+    }
+}
