@@ -31,6 +31,8 @@ struct LBFGS {
         var gradientMaxAbs: Double
         var stop: StopReason
         var functionEvaluations: Int
+        /// The value or gradient became NaN or infinite (non-finite input, or divergence).
+        var nonFinite = false
     }
 
     func minimize(_ objective: some LineSearchObjective) throws(HeadsError) -> Result {
@@ -42,11 +44,11 @@ struct LBFGS {
         var search = MoreThuente()
         search.maxEvaluations = maxLineSearchEvaluations
         while true {
-            let gmax = Double(gradient.lazy.map { abs($0) }.max() ?? 0)
-            if !gmax.isFinite || !value.isFinite {
-                return Result(iterations: iterations, value: value, gradientMaxAbs: gmax,
-                              stop: .lineSearchFailed, functionEvaluations: evaluations)
+            if !value.isFinite || gradient.contains(where: { !$0.isFinite }) {
+                return Result(iterations: iterations, value: value, gradientMaxAbs: .nan,
+                              stop: .lineSearchFailed, functionEvaluations: evaluations, nonFinite: true)
             }
+            let gmax = Double(gradient.lazy.map { abs($0) }.max() ?? 0)
             if gmax <= gradientTolerance {
                 return Result(iterations: iterations, value: value, gradientMaxAbs: gmax,
                               stop: .gradientTolerance, functionEvaluations: evaluations)

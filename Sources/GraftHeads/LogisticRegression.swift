@@ -127,7 +127,7 @@ public struct LogisticRegression: Sendable {
             let result = try solver.minimize(objective)
             return (objective.parameters, objective.logits, result)
         }
-        if !outcome.2.value.isFinite || outcome.0.contains(where: { !$0.isFinite }) {
+        if outcome.2.nonFinite || !outcome.2.value.isFinite || outcome.0.contains(where: { !$0.isFinite }) {
             if let bad = x.firstNonFinite() {
                 throw .nonFiniteFeature(what: "training features", row: bad.row, column: bad.column)
             }

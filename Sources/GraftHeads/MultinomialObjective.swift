@@ -107,15 +107,13 @@ final class MultinomialObjective: LineSearchObjective {
                     let zi = z.baseAddress! + i * k, gi = g.baseAddress! + i * k
                     let s = rowWeights[i]
                     if s == 0 { for c in 0..<k { gi[c] = 0 }; continue }
-                    var top = zi[0]
-                    for c in 1..<k { top = max(top, zi[c]) }
-                    var sum: Float = 0
-                    for c in 0..<k { let e = Foundation.exp(zi[c] - top); gi[c] = e; sum += e }
                     let y = Int(labels[i])
-                    loss += Double(s) * (Double(top) + Double(Foundation.log(sum)) - Double(zi[y]))
-                    let scale = Float(Double(s) * inverseS) / sum
+                    let row = Self.softmaxRow(zi, label: y, classes: k, exps: gi)
+                    loss += Double(s) * row.loss
+                    // p_c for c != y, and p_y - 1 = -(sum of the other exps) / sum without cancellation.
+                    let scale = Float(Double(s) * inverseS) / row.sum
                     for c in 0..<k { gi[c] *= scale }
-                    gi[y] -= Float(Double(s) * inverseS)
+                    gi[y] = -row.others * scale
                 }
             }
         }
@@ -172,17 +170,14 @@ final class MultinomialObjective: LineSearchObjective {
                         let s = rowWeights[i]
                         if s == 0 { continue }
                         let zi = z.baseAddress! + i * k, qi = q.baseAddress! + i * k
-                        var top = -Float.infinity
-                        for c in 0..<k { let v = zi[c] + a * qi[c]; t[c] = v; top = max(top, v) }
-                        var sum: Float = 0, weighted: Float = 0
-                        for c in 0..<k {
-                            let e = Foundation.exp(t[c] - top)
-                            sum += e
-                            weighted += e * qi[c]
-                        }
+                        for c in 0..<k { t[c] = zi[c] + a * qi[c] }
                         let y = Int(labels[i])
-                        loss += Double(s) * (Double(top) + Double(Foundation.log(sum)) - Double(t[y]))
-                        slope += Double(s) * (Double(weighted / sum) - Double(qi[y]))
+                        let row = Self.softmaxRow(t.baseAddress!, label: y, classes: k, exps: t.baseAddress!)
+                        // d/da of the row loss: sum over c != y of p_c (q_c - q_y).
+                        var weighted: Float = 0
+                        for c in 0..<k where c != y { weighted += t[c] * (qi[c] - qi[y]) }
+                        loss += Double(s) * row.loss
+                        slope += Double(s) * Double(weighted / row.sum)
                     }
                 }
             }
@@ -190,6 +185,28 @@ final class MultinomialObjective: LineSearchObjective {
         let inverseS = 1 / weightSum
         let value = loss * inverseS + 0.5 * lambda * (ww + 2 * step * wp + step * step * pp)
         return (value, slope * inverseS + lambda * (wp + step * pp))
+    }
+
+    /// Exponentials `exps[c] = exp(z[c] - max z)` of one row (`exps` may alias `z`), their sum,
+    /// the sum over classes other than `label`, and the row's log-loss. The loss is formed as
+    /// `(max - z[label]) + log1p(sum of the non-max exps)` so that rows classified with high
+    /// confidence keep their tiny losses in Float instead of rounding to 0 - the optimiser needs
+    /// them to agree with the gradient near the optimum.
+    @inline(__always)
+    static func softmaxRow(_ z: UnsafePointer<Float>, label y: Int, classes k: Int,
+                           exps: UnsafeMutablePointer<Float>) -> (loss: Double, sum: Float, others: Float) {
+        var top = z[0], topIndex = 0
+        for c in 1..<k where z[c] > top { top = z[c]; topIndex = c }
+        let zy = z[y]
+        var nonTop: Float = 0, others: Float = 0
+        for c in 0..<k {
+            let e = Foundation.exp(z[c] - top)
+            exps[c] = e
+            if c != topIndex { nonTop += e }
+            if c != y { others += e }
+        }
+        let loss = Double(top - zy) + Double(Foundation.log1p(nonTop))
+        return (loss, 1 + nonTop, others)
     }
 
     func advance(step: Double) {

@@ -65,7 +65,7 @@ final class WordVectorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         func write(_ name: String, _ bytes: [UInt8]) -> URL {
             let u = dir.appendingPathComponent(name)
-            FileManager.default.createFile(atPath: u.path, contents: Data(bytes))
+            try? Data(bytes).write(to: u)
             return u
         }
         let cases: [(String, URL)] = [
@@ -83,14 +83,14 @@ final class WordVectorTests: XCTestCase {
         let vocab = dir.appendingPathComponent("vocab")
         try FileManager.default.createDirectory(at: vocab, withIntermediateDirectories: true)
         let npy = try Npy.encode(try StoredTensor(name: "v", shape: [1, 2], floats: [1, 2]))
-        FileManager.default.createFile(atPath: vocab.appendingPathComponent("vectors").path, contents: npy)
-        FileManager.default.createFile(atPath: vocab.appendingPathComponent("key2row").path, contents: Data([0xDF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]))
+        try (npy).write(to: vocab.appendingPathComponent("vectors"))
+        try (Data([0xDF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])).write(to: vocab.appendingPathComponent("key2row"))
         guard case .sizeExceedsFile? = assertWeightsError("msgpack", { try WordVectorTable.loadSpacy(vocabDirectory: vocab, loadWords: false) }) else { return XCTFail() }
         // A row index past the table.
-        FileManager.default.createFile(atPath: vocab.appendingPathComponent("key2row").path, contents: Data([0x81, 0x05, 0x07]))
+        try (Data([0x81, 0x05, 0x07])).write(to: vocab.appendingPathComponent("key2row"))
         guard case .malformed? = assertWeightsError("row", { try WordVectorTable.loadSpacy(vocabDirectory: vocab, loadWords: false) }) else { return XCTFail() }
         // A valid tiny table: key 5 -> row 0.
-        FileManager.default.createFile(atPath: vocab.appendingPathComponent("key2row").path, contents: Data([0x81, 0x05, 0x00]))
+        try (Data([0x81, 0x05, 0x00])).write(to: vocab.appendingPathComponent("key2row"))
         let t = try WordVectorTable.loadSpacy(vocabDirectory: vocab, loadWords: false)
         XCTAssertEqual(t.vocabularyCount, 1)
         XCTAssertNil(t.words)

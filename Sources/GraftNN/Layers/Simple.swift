@@ -16,7 +16,7 @@ public final class Dropout: Module, UnaryLayer {
         generator = SeededGenerator(seed: seed)
     }
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        guard training && probability > 0 else { return x }
+        guard training && !isFrozen && probability > 0 else { return x }
         return try x.dropout(probability: probability, generator: &generator)
     }
 }
