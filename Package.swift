@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // kernels: C libraries behind module maps, and the only code that talks to them.
@@ -49,26 +50,37 @@ let package = Package(
         .target(name: "GraftHeads", dependencies: ["GraftTensor", "CDNNL"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads"],
+                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
         .target(name: "Graft", dependencies: ["GraftTransfer"], swiftSettings: optimize),
+        // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
+        .target(name: "GraftServe", dependencies: [
+            "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Graft", "GraftWeights", "GraftServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
         .executableTarget(name: "graft-bench-heads", dependencies: ["GraftHeads"],
                           path: "bench/heads/Sources", swiftSettings: optimize),
         // bench: conv / depthwise / matmul GFLOP/s against PyTorch (bench/kernels/run.sh).
-        .executableTarget(name: "graft-bench-kernels", dependencies: ["GraftKernels"],
+        .executableTarget(name: "graft-bench-kernels", dependencies: ["GraftKernels", "CGraftBenchPeak"],
                           path: "bench/kernels/Sources", swiftSettings: optimize),
+        .target(name: "CGraftBenchPeak", path: "bench/kernels/CPeak", cSettings: [.unsafeFlags(["-O3"])]),
         // bench: decode + resize throughput against Pillow (bench/data/run.sh).
         .executableTarget(name: "graft-bench-data", dependencies: ["GraftData"],
                           path: "bench/data/Sources", swiftSettings: optimize),
 
+        // bench: weights loading against torch.load / safetensors (bench/weights/run.sh).
+        .executableTarget(name: "graft-bench-weights", dependencies: ["GraftWeights"],
+                          path: "bench/weights/Sources", swiftSettings: optimize),
         // bench: WordPiece tokenizer against Hugging Face tokenizers (bench/text/run.sh).
         .executableTarget(name: "graft-bench-text", dependencies: ["GraftText"],
                           path: "bench/text/Sources", swiftSettings: optimize),
+        // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
+        .executableTarget(name: "graft-bench-vision", dependencies: ["GraftModels", "GraftKernels"],
+                          path: "bench/vision/Sources", swiftSettings: optimize),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
@@ -79,5 +91,8 @@ let package = Package(
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
         .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
+        .testTarget(name: "GraftServeTests", dependencies: [
+            "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

@@ -125,7 +125,12 @@ extension LinearHead {
         guard labels.count == x.rows else { throw .labelCountMismatch(rows: x.rows, labels: labels.count) }
         let scores = try decisionFunction(x)
         let predicted = Self.argmaxLabels(scores, classes: classes)
-        let probabilities = kind == .logisticRegression ? try predictProbabilities(x) : nil
+        var probabilities: FeatureMatrix?
+        if kind == .logisticRegression {
+            var p = scores
+            Self.softmaxRows(&p)
+            probabilities = p
+        }
         return try ClassificationReport(truth: labels, predicted: predicted, probabilities: probabilities,
                                         trainedClasses: classes)
     }

@@ -49,9 +49,14 @@ public struct LinearHead: Codable, Sendable, Equatable {
         guard bias.count == classes.count else {
             throw .shapeMismatch(what: "head bias", expected: [classes.count], got: [bias.count])
         }
-        if let standardization, standardization.featureCount != featureCount {
-            throw .shapeMismatch(what: "head standardisation", expected: [featureCount],
-                                 got: [standardization.featureCount])
+        if let standardization {
+            guard standardization.featureCount == featureCount,
+                  standardization.scale.count == featureCount else {
+                throw .shapeMismatch(what: "head standardisation", expected: [featureCount],
+                                     got: [standardization.featureCount, standardization.scale.count])
+            }
+            // Decoding skips Standardization's own checks; a zero scale would divide by zero.
+            _ = try Standardization(mean: standardization.mean, scale: standardization.scale)
         }
     }
 
@@ -93,7 +98,14 @@ public struct LinearHead: Codable, Sendable, Equatable {
     public func predictProbabilities(_ x: FeatureMatrix) throws(HeadsError) -> FeatureMatrix {
         guard kind == .logisticRegression else { throw .probabilitiesUnavailable(kind: kind) }
         var scores = try decisionFunction(x)
-        let k = classes.count
+        Self.softmaxRows(&scores)
+        return scores
+    }
+
+    /// Replaces each row of scores by its softmax.
+    static func softmaxRows(_ scores: inout FeatureMatrix) {
+        let k = scores.columns
+        guard k > 0 else { return }
         scores.withUnsafeMutableValues { v in
             for i in 0 ..< v.count / k {
                 let row = v.baseAddress! + i * k
@@ -104,7 +116,6 @@ public struct LinearHead: Codable, Sendable, Equatable {
                 for c in 0..<k { row[c] /= sum }
             }
         }
-        return scores
     }
 
     /// The predicted class label of each row (the highest score; ties go to the first class).

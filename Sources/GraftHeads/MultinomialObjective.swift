@@ -32,7 +32,7 @@ final class MultinomialObjective: LineSearchObjective {
     private var directionLogits: [Float]
     private var rowGradient: [Float]
     private var folded: [Float]
-    private var probabilities: [Float]
+    private var rowScratch: [Float]
     private var ww = 0.0, wp = 0.0, pp = 0.0
 
     var parameterCount: Int { k * d + k }
@@ -60,7 +60,7 @@ final class MultinomialObjective: LineSearchObjective {
         directionLogits = [Float](repeating: 0, count: n * k)
         rowGradient = [Float](repeating: 0, count: n * k)
         folded = [Float](repeating: 0, count: mean == nil ? 0 : k * d)
-        probabilities = [Float](repeating: 0, count: k)
+        rowScratch = [Float](repeating: 0, count: k)
         if parameters.count != k * d + k {
             throw .shapeMismatch(what: "initial parameters", expected: [k * d + k], got: [parameters.count])
         }
@@ -165,7 +165,7 @@ final class MultinomialObjective: LineSearchObjective {
         var loss = 0.0, slope = 0.0
         logits.withUnsafeBufferPointer { z in
             directionLogits.withUnsafeBufferPointer { q in
-                probabilities.withUnsafeMutableBufferPointer { t in
+                rowScratch.withUnsafeMutableBufferPointer { t in
                     for i in 0..<n {
                         let s = rowWeights[i]
                         if s == 0 { continue }

@@ -14,8 +14,6 @@ public struct StreamingOptions: Sendable {
     public var chunksPerPool = 4
     /// Rows kept (a uniform reservoir sample) to choose C by cross-validation when it is not given.
     public var crossValidationSampleSize = 20_000
-    /// Make one more pass at the end to report the exact objective.
-    public var computeFinalObjective = true
 
     public init(epochs: Int = 10, batchSize: Int = 256, learningRate: Double = 0.01) {
         self.epochs = epochs
@@ -28,7 +26,8 @@ extension LogisticRegression {
     /// Fits the same objective as `fit` by mini-batch Adam over chunks that are loaded one pool at a
     /// time, for data that does not fit in memory. A first pass collects the classes, the
     /// standardisation statistics and (when C is not given) a reservoir sample on which C is chosen
-    /// by cross-validation; then `epochs` passes visit the chunks in a seeded shuffled order.
+    /// by cross-validation; then `epochs` passes visit the chunks in a seeded shuffled order, and a
+    /// last pass computes the objective. Reads the source `epochs + 2` times.
     ///
     /// Stochastic training stops near, not at, the optimum: expect the objective within about 1% of
     /// L-BFGS's and the same accuracy to within a point (docs/HEADS.md).
@@ -122,18 +121,16 @@ extension LogisticRegression {
             }
         }
 
-        var objective = Double.nan
-        if streaming.computeFinalObjective {
-            var loss = 0.0
-            for index in 0 ..< source.chunkCount {
-                var chunk = try loadChunk(source, index)
-                if let standardization { try standardization.apply(inPlace: &chunk.features) }
-                let encoded = chunk.labels.map { Int32(classIndex[$0] ?? 0) }
-                loss += try trainer.weightedLoss(chunk.features, classes: encoded,
-                                                 rowWeights: encoded.map { Float(classWeight[Int($0)]) })
-            }
-            objective = loss / weightSum + 0.5 * lambda * trainer.weightNormSquared
+        // One last pass for the exact objective of the final weights.
+        var loss = 0.0
+        for index in 0 ..< source.chunkCount {
+            var chunk = try loadChunk(source, index)
+            if let standardization { try standardization.apply(inPlace: &chunk.features) }
+            let encoded = chunk.labels.map { Int32(classIndex[$0] ?? 0) }
+            loss += try trainer.weightedLoss(chunk.features, classes: encoded,
+                                             rowWeights: encoded.map { Float(classWeight[Int($0)]) })
         }
+        let objective = loss / weightSum + 0.5 * lambda * trainer.weightNormSquared
         let head = try LinearHead(kind: .logisticRegression, classes: classes, featureCount: d,
                                   weights: trainer.weights, bias: trainer.bias,
                                   standardization: standardization, C: C)

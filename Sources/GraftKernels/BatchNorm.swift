@@ -1,7 +1,9 @@
 import CDNNL
 
 /// Batch norm over [rows, channels] (NHWC flattened), viewed by oneDNN as an
-/// NHWC tensor [1, channels, rows, 1] so its channels-last kernels run.
+/// NHWC tensor [n, channels, rows / n, 1] so its channels-last kernels run.
+/// oneDNN splits work over the batch dim, so n matters: with n = 1 its kernels
+/// run up to 10x slower (see `batchDim`).
 final class BatchNormPlan: @unchecked Sendable {
     enum Kind: Hashable, Sendable { case training, inference(fusedReLU: Bool), backward }
     struct Key: Hashable, Sendable { let rows: Int; let channels: Int; let epsilon: Float; let kind: Kind }
@@ -12,7 +14,8 @@ final class BatchNormPlan: @unchecked Sendable {
 
     init(_ key: Key) {
         perChannel = OwnedMemoryDesc(MemoryDesc.tagged([key.channels], dnnl_x))
-        let data = MemoryDesc.tagged([1, key.channels, key.rows, 1], dnnl_nhwc)
+        let n = Self.batchDim(rows: key.rows)
+        let data = MemoryDesc.tagged([n, key.channels, key.rows / n, 1], dnnl_nhwc)
         let affine = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
         func forward(_ prop: dnnl_prop_kind_t, _ flags: UInt32) -> Primitive {
             var d = dnnl_batch_normalization_desc_t()
@@ -37,6 +40,15 @@ final class BatchNormPlan: @unchecked Sendable {
     }
 
     static let cache = PlanCache<Key, BatchNormPlan>()
+
+    /// The divisor of rows closest to `preferredBatch` (rows = N*H*W of the caller's tensor).
+    static func batchDim(rows: Int, preferredBatch: Int = 32) -> Int {
+        var best = 1
+        for d in 1...max(1, min(rows, 4 * preferredBatch)) where rows % d == 0 {
+            if abs(d - preferredBatch) < abs(best - preferredBatch) { best = d }
+        }
+        return best
+    }
 }
 
 extension Kernels {

@@ -164,13 +164,23 @@ extension Kernels {
     }
 }
 
+/// The three passes of a convolution.
+public enum ConvPass: Hashable, Sendable { case forward, backwardData, backwardWeights }
+
 extension Kernels {
-    /// Which oneDNN implementation runs a forward convolution of this shape
-    /// (e.g. "brgconv:avx512_core") and whether PyTorch-layout weights are
-    /// reordered for it (then a `WeightKey` saves that reorder on later calls).
-    public static func conv2dForwardInfo(_ g: Conv2DGeometry) -> (implementation: String, reordersWeights: Bool) {
+    /// Which oneDNN implementation runs one pass of a convolution of this shape
+    /// (e.g. "brgconv:avx512_core") and whether the pass reorders weights between
+    /// PyTorch's OIHW and its own layout (for forward and backward data a
+    /// `WeightKey` caches that reorder).
+    public static func conv2dImplementation(_ g: Conv2DGeometry, pass: ConvPass = .forward)
+        -> (name: String, reordersWeights: Bool) {
         ExecutionContext.with { _ in
-            let plan = ConvPlan.get(g, .forward(bias: false, activation: nil))
+            let kind: ConvPlan.Kind = switch pass {
+            case .forward: .forward(bias: false, activation: nil)
+            case .backwardData: .backwardData
+            case .backwardWeights: .backwardWeights(bias: false)
+            }
+            let plan = ConvPlan.get(g, kind)
             return (plan.primitive.implementation, plan.weightsReorder != nil)
         }
     }

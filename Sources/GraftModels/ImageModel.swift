@@ -31,10 +31,20 @@ extension ImageBackbone {
     }
 
     /// Freezes everything but the last `k` stages and the classifier.
-    public func freezeAllButLast(_ k: Int) {
+    ///
+    /// Batch-norm policy (the Keras rule, applied to unfrozen blocks too unless
+    /// `trainBatchNormStatistics`): every BN keeps using and keeping its running
+    /// statistics; the unfrozen ones still train their scale and shift. Small
+    /// batches of a new domain give noisy statistics, and with slow running
+    /// averages (EfficientNet's momentum 0.01) training and evaluation would
+    /// see different normalisations.
+    public func freezeAllButLast(_ k: Int, trainBatchNormStatistics: Bool = false) {
         freeze()
         for stage in stages.suffix(k) { stage.unfreeze() }
         classifier.unfreeze()
+        if !trainBatchNormStatistics {
+            for (_, m) in namedModules() where m is BatchNorm2d { m.isFrozen = true }
+        }
     }
 }
 

@@ -126,7 +126,9 @@ public struct WeightFile: Sendable {
 /// it can only yield metadata (and errors, such as a disallowed global).
 enum PlainPickleReader {
     static func read(_ storage: ByteStorage, file: String) throws -> (tensors: [StoredTensor], metadata: [String: String]) {
-        var m = PickleMachine(ByteReader(storage, file: file)) { _, at in
+        let arena = PickleArena()
+        defer { arena.release() }
+        var m = PickleMachine(ByteReader(storage, file: file), arena: arena) { _, at in
             throw WeightsError.malformed(file: file, offset: at, context: "pickle", reason: "persistent id outside a PyTorch file")
         }
         let root = try m.run()

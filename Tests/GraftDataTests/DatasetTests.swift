@@ -102,6 +102,8 @@ final class DatasetTests: XCTestCase {
         try Data("x".utf8).write(to: dir.appendingPathComponent("cat/.DS_Store"))
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("dog/readme.txt"))
         try Data("loose file at the root".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        // A link cycle (cat/loop -> cat) is followed once, not forever.
+        try fm.createSymbolicLink(at: dir.appendingPathComponent("cat/loop"), withDestinationURL: dir.appendingPathComponent("cat"))
 
         let data = try ImageFolderDataset(root: dir)
         XCTAssertEqual(data.classNames, ["Zebra", "cat", "dog"], "code-point order, like Python's sorted()")

@@ -52,7 +52,6 @@ final class LogisticRegressionTests: XCTestCase {
         options.maxIterations = 5000
         let fit = try LogisticRegression(options).fit(split.train, labels: split.trainLabels)
         let objective = try (r["objective"] as? Double).unwrap("objective")
-        print("RAWDIAG", fit.summary)
         XCTAssertEqual(fit.summary.objective, objective, accuracy: 1e-4 * objective)
         let accuracy = TestData.accuracy(try fit.head.predict(split.test), split.testLabels)
         XCTAssertEqual(accuracy, try (r["test_accuracy"] as? Double).unwrap("accuracy"), accuracy: 0.005)

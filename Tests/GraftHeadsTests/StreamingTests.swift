@@ -14,8 +14,8 @@ final class StreamingTests: XCTestCase {
         let order = split.trainLabels.indices.sorted { (split.trainLabels[$0], $0) < (split.trainLabels[$1], $1) }
         let sorted = try split.train.selectingRows(order)
         let source = try InMemoryChunks(features: sorted, labels: order.map { split.trainLabels[$0] }, rowsPerChunk: 100)
-        var streaming = StreamingOptions(epochs: 30, batchSize: 64, learningRate: 0.01)
-        streaming.chunksPerPool = 14
+        var streaming = StreamingOptions(epochs: 30, batchSize: 32, learningRate: 0.01)
+        streaming.chunksPerPool = 4
         let streamed = try LogisticRegression(options).fitStreaming(source, streaming: streaming)
 
         XCTAssertEqual(streamed.head.classes, exact.head.classes)
@@ -30,6 +30,21 @@ final class StreamingTests: XCTestCase {
             XCTAssertEqual(a.mean[j], b.mean[j], accuracy: 1e-4)
             XCTAssertEqual(a.scale[j], b.scale[j], accuracy: 1e-4 * max(1, b.scale[j]))
         }
+    }
+
+    func testStreamedFitChoosesCOnAReservoirSample() throws {
+        let split = try TestData.synthetic()
+        let source = try InMemoryChunks(features: split.train, labels: split.trainLabels, rowsPerChunk: 50)
+        var options = LogisticRegression.Options()
+        options.cGrid = [1e-4, 1]
+        options.folds = 3
+        var streaming = StreamingOptions(epochs: 20, batchSize: 16, learningRate: 0.01)
+        streaming.crossValidationSampleSize = 150
+        let fit = try LogisticRegression(options).fitStreaming(source, streaming: streaming)
+        let cv = try XCTUnwrap(fit.summary.crossValidation)
+        XCTAssertEqual(cv.foldAccuracy.map(\.count), [3, 3])
+        XCTAssertEqual(fit.summary.C, 1)
+        XCTAssertGreaterThan(TestData.accuracy(try fit.head.predict(split.test), split.testLabels), 0.85)
     }
 
     func testChunkErrorsNameTheChunk() throws {

@@ -100,7 +100,7 @@ final class ConvolutionTests: XCTestCase {
     func testWeightCacheFollowsVersion() {
         var rng = SeededRandom(seed: 3)
         let g = Self.geometries[6]
-        XCTAssertTrue(Kernels.conv2dForwardInfo(g).reordersWeights, "brgconv should pick a blocked weight layout for \(g)")
+        XCTAssertTrue(Kernels.conv2dImplementation(g).reordersWeights, "brgconv should pick a blocked weight layout for \(g)")
         let src = rng.floats(g.srcCount)
         var w = rng.floats(g.weightCount)
         let key = WeightKey(id: 4242, version: 1)

@@ -116,17 +116,20 @@ final class TorchvisionParityTests: XCTestCase {
         }
     }
 
-    func testVGG16FeaturesCutIs7x7x512At224() throws {
-        let vgg = try VGG(.vgg16())
+    func testVGG16FeaturesCutIs7x7At224() throws {
+        // VGG16's five pools at 1/16 width (the full-size channels are checked by the key list test).
+        let vgg = try smallVGG16(batchNorm: false)
         XCTAssertTrue(vgg.cutPoints.contains("features"))
         var g = SeededGenerator(seed: 3)
         let x = Tensor.uniform([1, 224, 224, 3], low: -2, high: 2, generator: &g)
         let (features, pooled) = try withNoGrad {
             (try vgg.forward(x, upTo: "features", training: false), try vgg.forward(x, upTo: "pool", training: false))
         }
-        XCTAssertEqual(features.shape, [1, 7, 7, 512])
+        XCTAssertEqual(features.shape, [1, 7, 7, 32])
         XCTAssertEqual(pooled.values, features.values, "adaptive pool of a 7x7 map is the identity")
-        XCTAssertEqual(vgg.featureSize, 4096)
+        XCTAssertEqual(try vgg.forward(x, upTo: "penultimate", training: false).shape, [1, 32])
+        XCTAssertEqual(vgg.featureSize, 32)
+        XCTAssertEqual(VGG.Config.vgg16().hidden, 4096)
         XCTAssertEqual(vgg.classifierKey, "classifier.6")
     }
 

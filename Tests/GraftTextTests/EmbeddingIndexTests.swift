@@ -1,5 +1,5 @@
 import XCTest
-@testable import GraftText
+import GraftText
 
 /// Cosine helpers and exhaustive top-k search, against values computed in Double by hand.
 final class EmbeddingIndexTests: XCTestCase {

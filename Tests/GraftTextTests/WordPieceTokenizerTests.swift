@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import GraftText
+import GraftText
 
 /// Token ids against Hugging Face's BertTokenizer (fast) and BertTokenizerLegacy (slow) on the
 /// committed corpus (fixtures/text/make_tokenizer_fixture.py).
@@ -14,7 +14,9 @@ final class WordPieceTokenizerTests: XCTestCase {
             let inputIds: [[Int32]]; let attentionMask: [[Int32]]; let tokenTypeIds: [[Int32]]
         }
         struct Decoded: Decodable { let ids: [Int32]; let text: String; let skipSpecial: String }
+        struct Scalars: Decodable { let ranges: [[UInt32]]; let checked: Int; let changed: [String: [String]] }
         let cases: [Case]; let tokens: [Tokens]; let truncated: [Truncated]; let batch: Batch; let decoded: [Decoded]
+        let scalars: Scalars
     }
 
     static let modelDirectory = FixturePaths.packages
@@ -50,15 +52,41 @@ final class WordPieceTokenizerTests: XCTestCase {
         XCTAssertEqual(mismatches, [], "texts whose ids differ from BertTokenizer (fast)")
     }
 
-    /// The slow Python tokenizer agrees with the fast one everywhere except Greek final sigma
-    /// (Python's str.lower maps a word-final Σ to ς; Rust and Graft lowercase scalar by scalar).
-    func testSlowTokenizerDiffersOnlyOnFinalSigma() throws {
+    /// The slow Python tokenizer agrees with the fast one except on Greek final sigma (Python's
+    /// str.lower maps a word-final Σ to ς; Rust and Graft lowercase scalar by scalar) and on
+    /// characters the fast tokenizer's Unicode 8.0 tables lack (Python has Unicode 14).
+    func testSlowTokenizerDiffersOnlyOnFinalSigmaAndNewCharacters() throws {
         let fixture = try Self.loadedFixture.get()
         let tokenizer = try makeTokenizer()
-        let differing = fixture.cases.filter { $0.slow != nil }
-        XCTAssertEqual(differing.map(\.text), ["ΟΔΟΣ Σίσυφος ΣΊΣΥΦΟΣ, ὅτι ᾧ"])
-        let sigma = tokenizer.tokenize("ΟΔΟΣ")
-        XCTAssertEqual(sigma, ["ο", "##δ", "##ο", "##σ"])
+        let differing = fixture.cases.filter { $0.slow != nil }.map(\.text)
+        XCTAssertEqual(differing.count, 2)
+        XCTAssertEqual(differing.first, "ΟΔΟΣ Σίσυφος ΣΊΣΥΦΟΣ, ὅτι ᾧ")
+        XCTAssertTrue(differing.last?.hasPrefix("HF tables:") == true)
+        XCTAssertEqual(tokenizer.tokenize("ΟΔΟΣ"), ["ο", "##δ", "##ο", "##σ"])
+    }
+
+    /// Normalisation and splitting of single code points ("a" + ch + "a") against the fast
+    /// tokenizer's normalizer and pre-tokenizer: dense over U+0000..U+33FF, sampled above.
+    func testPreTokenizedCodePointsMatchHuggingFace() throws {
+        let scalars = try Self.loadedFixture.get().scalars
+        let tokenizer = try makeTokenizer()
+        var checked = Set<UInt32>()
+        var mismatches: [String] = []
+        for range in scalars.ranges {
+            for v in stride(from: range[0], to: range[1], by: Int(range[2])) {
+                guard let scalar = Unicode.Scalar(v), checked.insert(v).inserted else { continue }
+                let text = "a" + String(Character(scalar)) + "a"
+                let expected = scalars.changed[String(v)] ?? [text]
+                let got = tokenizer.preTokenize(text)
+                // Compare scalars: String equality would accept canonically equivalent forms.
+                if got.map({ Array($0.unicodeScalars) }) != expected.map({ Array($0.unicodeScalars) }) {
+                    mismatches.append(String(v, radix: 16))
+                }
+            }
+        }
+        XCTAssertEqual(checked.count, scalars.checked)
+        XCTAssertEqual(mismatches, [], "code points (hex) normalised or split differently")
+        XCTAssertEqual(tokenizer.preTokenize("Héllo, [MASK]wörld!"), ["hello", ",", "[MASK]", "world", "!"])
     }
 
     func testTokenStrings() throws {
@@ -108,6 +136,12 @@ final class WordPieceTokenizerTests: XCTestCase {
             XCTAssertEqual(Array(batch.sequence(i)), tokenizer.encode(text, maxLength: 128))
         }
         XCTAssertEqual(tokenizer.encodeBatch([]).batch, 0)
+        let empty = TokenBatch(padding: [[], []], padID: 0)
+        XCTAssertEqual([empty.batch, empty.length, empty.ids.count], [2, 0, 0])
+        let ragged = TokenBatch(padding: [[5], [], [7, 8]], padID: 9)
+        XCTAssertEqual(ragged.ids, [5, 9, 9, 9, 7, 8])
+        XCTAssertEqual(ragged.attentionMask, [1, 0, 0, 0, 1, 1])
+        XCTAssertEqual(ragged.lengths, [1, 0, 2])
     }
 
     func testDecode() throws {

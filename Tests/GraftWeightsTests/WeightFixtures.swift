@@ -35,7 +35,7 @@ func assertMatchesExpected(_ file: WeightFile, _ key: String, line: UInt = #line
         let t = try XCTUnwrap(file[name], "\(key): missing \(name)", line: line)
         XCTAssertEqual(t.dtype.rawValue, e["dtype"] as? String, "\(key) \(name): dtype", line: line)
         XCTAssertEqual(t.shape, (e["shape"] as? [NSNumber])?.map(\.intValue), "\(key) \(name): shape", line: line)
-        let values = try XCTUnwrap(e["values"] as? [NSNumber], line: line).map(\.doubleValue)
+        let values = try XCTUnwrap(e["hex"] as? [String], line: line).map { Double($0) ?? .nan }
         XCTAssertEqual(try t.floats(), values.map { Float($0) }, "\(key) \(name): values", line: line)
         if !t.dtype.isFloatingPoint {
             XCTAssertEqual(try t.int64s(), values.map { Int64($0) }, "\(key) \(name): integer values", line: line)

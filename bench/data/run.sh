@@ -18,13 +18,18 @@ graft=$(mktemp); peer=$(mktemp)
 "$PY" bench/data/peer.py "$list" "$SECONDS_PER_CASE" | tee "$peer" >&2
 "$PY" - "$graft" "$peer" "$(wc -l < "$list")" <<'PYEOF'
 import json, sys
-g = {r["name"]: r["images_per_s"] for r in map(json.loads, open(sys.argv[1]))}
+rows = list(map(json.loads, open(sys.argv[1])))
+g = {r["name"]: r["images_per_s"] for r in rows}
+wall = {r["name"]: r["wall_images_per_s"] for r in rows if "wall_images_per_s" in r}
 p = {r["name"]: r["images_per_s"] for r in map(json.loads, open(sys.argv[2]))}
 print(f"\n{sys.argv[3]} sample photos (scikit-image + scikit-learn, 102x102 to 1411x1411)")
+print("images per CPU second, one thread (loader rows: all threads; peer = Pillow inline)")
 print(f"{'case':32} {'Graft img/s':>12} {'Pillow img/s':>13} {'ratio':>7}")
 for name, rate in g.items():
     peer = p.get(name) or p.get(name.replace("-float", "")) if not name.startswith("loader") else p.get("decode+imagenet224")
     ratio = f"{rate / peer:6.2f}x" if peer else "   -"
-    print(f"{name:32} {rate:12.1f} {peer or float('nan'):13.1f} {ratio:>7}")
+    extra = f"   (wall {wall[name]:.1f} img/s)" if name in wall else ""
+    print(f"{name:32} {rate:12.1f} {peer or float('nan'):13.1f} {ratio:>7}{extra}")
 PYEOF
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$list" "$graft" "$peer"

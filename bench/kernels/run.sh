@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Kernel throughput, Graft vs PyTorch, in one run (issue 2).
-# Usage: bash bench/kernels/run.sh   (GRAFT_THREADS=N to pin threads; BENCH_REPEATS=N timed calls per row)
+# Usage: bash bench/kernels/run.sh
+#   GRAFT_THREADS=N   threads for both sides (default: all cores)
+#   BENCH_REPEATS=N   timed calls per row (median reported; default 15)
+#   BENCH_PREFIX=...  command prefix for both runs, e.g. "chrt -f 10" on a machine
+#                     other jobs keep busy (OpenMP barriers stall when a thread is preempted)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
@@ -10,8 +14,9 @@ SCRATCH="${SCRATCH:-.build-kernels}"
 swift build -c release --scratch-path "$SCRATCH" --product graft-bench-kernels >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-kernels"
 
-GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "$BIN")"
-PEER_OUT="$("$PYTHON" bench/kernels/peer.py "$THREADS")"
+PREFIX=(${BENCH_PREFIX:-})
+GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN")"
+PEER_OUT="$("${PREFIX[@]}" "$PYTHON" bench/kernels/peer.py "$THREADS")"
 
 "$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" <<'PY'
 import sys

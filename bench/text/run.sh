@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # WordPiece tokenizer throughput, Graft vs Hugging Face tokenizers (fast Rust and slow Python),
 # in one run, on Rotten Tomatoes reviews and French words; also checks that the ids agree.
+# Rates are texts per CPU second (process CPU time, all threads), as the cores are shared.
 # Usage: bash bench/text/run.sh   (GRAFT_THREADS=N: threads for the HF fast batch path)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,18 +31,19 @@ def rows(text, tag="row"):
             out[parts[1]] = float(parts[2])
     return out, notes
 graft, notes = rows(sys.argv[1])
-fast, _ = rows(sys.argv[2])
-slow, _ = rows(sys.argv[2], "slow")
+peers = {tag: rows(sys.argv[2], tag)[0] for tag in ("rust", "fast", "slow")}
 for n in notes:
     print("Graft:", n)
 for line in sys.argv[3].splitlines():
     _, name, total, bad = line.split("\t")
     print(f"ids equal to HF fast on {name}: {int(total) - int(bad)}/{total}")
-print(f"| {'corpus / mode':<32} | {'Graft texts/s':>13} | {'HF fast texts/s':>15} | {'ratio':>5} | {'HF slow texts/s':>15} | {'ratio':>6} |")
-print(f"|{'-'*34}|{'-'*15}|{'-'*17}|{'-'*7}|{'-'*17}|{'-'*8}|")
+print("texts per CPU second, all threads (ratio = Graft / peer); rust = tokenizers.Tokenizer, fast = transformers BertTokenizer, slow = BertTokenizerLegacy")
+print(f"| {'corpus / mode':<30} | {'Graft':>7} | {'rust':>7} | {'ratio':>5} | {'fast':>7} | {'ratio':>5} | {'slow':>6} | {'ratio':>5} |")
+print(f"|{'-'*32}|{'-'*9}|{'-'*9}|{'-'*7}|{'-'*9}|{'-'*7}|{'-'*8}|{'-'*7}|")
 for name, g in graft.items():
-    f = fast.get(name, float("nan"))
-    s = slow.get(name.split("/")[0], float("nan")) if name.endswith("/single") else float("nan")
-    slow_cols = f"{s:>15.0f} | {g / s:>6.1f}" if s == s else f"{'':>15} | {'':>6}"
-    print(f"| {name:<32} | {g:>13.0f} | {f:>15.0f} | {f and g / f:>5.2f} | {slow_cols} |")
+    cells = []
+    for tag, width in (("rust", 7), ("fast", 7), ("slow", 6)):
+        p = peers[tag].get(name)
+        cells.append(f"{p:>{width}.0f} | {g / p:>5.1f}" if p else f"{'':>{width}} | {'':>5}")
+    print(f"| {name:<30} | {g:>7.0f} | " + " | ".join(cells) + " |")
 PY

@@ -60,8 +60,9 @@ public struct Subset: Dataset {
 /// Orders label strings: numerically when every label is an integer ("2" before "10"),
 /// otherwise by Unicode code points (Python's `sorted`, as torchvision uses).
 func sortedClassNames(_ names: Set<String>) -> [String] {
-    if names.allSatisfy({ Int($0) != nil }) {
-        return names.sorted { Int($0)! < Int($1)! }
+    let numbered = names.compactMap { name in Int(name).map { (name, $0) } }
+    if numbered.count == names.count {
+        return numbered.sorted { $0.1 < $1.1 }.map(\.0)
     }
     return names.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
 }

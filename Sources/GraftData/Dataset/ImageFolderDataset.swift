@@ -45,7 +45,8 @@ public struct ImageFolderDataset: Dataset {
         var labels: [Int] = []
         for (label, name) in names.enumerated() {
             let folder = root.appendingPathComponent(name)
-            let files = try Self.listFiles(in: folder, relativeTo: name)
+            var visited: Set<String> = []
+            let files = try Self.listFiles(in: folder, relativeTo: name, visited: &visited)
             guard !files.isEmpty else { throw .emptyClass(name: name, path: folder.path) }
             paths += files
             labels += [Int](repeating: label, count: files.count)
@@ -57,9 +58,12 @@ public struct ImageFolderDataset: Dataset {
         self.decoder = decoder
     }
 
-    /// Non-hidden files under `folder`, recursively, sorted by relative path.
-    private static func listFiles(in folder: URL, relativeTo prefix: String) throws(DatasetError) -> [String] {
+    /// Non-hidden files under `folder`, recursively, sorted by relative path. Linked
+    /// folders are followed once (`visited` holds resolved paths), so link cycles end.
+    private static func listFiles(in folder: URL, relativeTo prefix: String,
+                                  visited: inout Set<String>) throws(DatasetError) -> [String] {
         let fm = FileManager.default
+        guard visited.insert(folder.resolvingSymlinksInPath().path).inserted else { return [] }
         let entries: [String]
         do {
             entries = try fm.contentsOfDirectory(atPath: folder.path)
@@ -73,7 +77,7 @@ public struct ImageFolderDataset: Dataset {
             var dir: ObjCBool = false
             let exists = fm.fileExists(atPath: url.path, isDirectory: &dir)
             if exists && dir.boolValue {
-                out += try listFiles(in: url, relativeTo: prefix + "/" + name)
+                out += try listFiles(in: url, relativeTo: prefix + "/" + name, visited: &visited)
             } else {
                 out.append(prefix + "/" + name)   // broken links too: they fail, named, at load time
             }

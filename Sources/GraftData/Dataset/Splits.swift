@@ -53,6 +53,6 @@ public enum Splitter {
         for i in Set(pool ?? Array(labels.indices)).sorted() where i >= 0 && i < labels.count {
             groups[labels[i], default: []].append(i)
         }
-        return groups.keys.sorted().map { ($0, groups[$0]!) }
+        return groups.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

@@ -16,6 +16,12 @@ public struct Batch: Sendable {
     /// Image side (`Preprocessing.inputSize`); 0 for text.
     public let height: Int, width: Int
 
+    public init(number: Int, pixels: [Float], texts: [String], labels: [Int], ids: [String], indices: [Int],
+                failures: [ItemFailure], height: Int, width: Int) {
+        self.number = number; self.pixels = pixels; self.texts = texts; self.labels = labels; self.ids = ids
+        self.indices = indices; self.failures = failures; self.height = height; self.width = width
+    }
+
     /// Number of items actually in the batch (failed ones excluded).
     public var count: Int { labels.count }
 }

@@ -68,6 +68,12 @@ struct BertNormalizer: Sendable {
     static func normalize(_ v: UInt32, lowercase: Bool, stripAccents: Bool, handleChinese: Bool,
                           into out: inout [UInt32]) -> Kind {
         guard let scalar = Unicode.Scalar(v) else { return .removed }
+        if handleChinese && BertCharacters.isChinese(v) && !(0xF900...0xFAFF).contains(v) && !(0x2F800...0x2FA1F).contains(v)
+            && BertCharacters.hasCategoryInHuggingFace(scalar) {
+            // Fast path for Chinese text: a unified ideograph has no decomposition and no case.
+            out.append(v)
+            return .isolated
+        }
         if v == 0 || v == 0xFFFD || BertCharacters.isControl(scalar) { return .removed }
         if BertCharacters.isWhitespace(scalar) { return .whitespace }
         let kind: Kind = handleChinese && BertCharacters.isChinese(v) ? .isolated : .text
@@ -79,7 +85,7 @@ struct BertNormalizer: Sendable {
         }
         let decomposed: [Unicode.Scalar]
         if stripAccents {
-            decomposed = canonicalDecomposition(scalar).filter { $0.properties.generalCategory != .nonspacingMark }
+            decomposed = canonicalDecomposition(scalar).filter { !BertCharacters.isNonspacingMark($0) }
         } else {
             decomposed = [scalar]
         }
@@ -98,8 +104,10 @@ struct BertNormalizer: Sendable {
         return BertCharacters.isPunctuation(s) ? v | punctuationFlag : v
     }
 
-    /// Full canonical decomposition (NFD) of one scalar.
+    /// Full canonical decomposition (NFD) of one scalar. Characters newer than Hugging Face's
+    /// Unicode 8.0 tables do not decompose there (e.g. U+11938, Unicode 13), so they stay whole.
     static func canonicalDecomposition(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+        guard BertCharacters.hasCategoryInHuggingFace(scalar) else { return [scalar] }
         let v = scalar.value
         if (0xAC00...0xD7A3).contains(v) {
             // Hangul syllable: arithmetic decomposition into leading/vowel/trailing jamo (Unicode 3.12).

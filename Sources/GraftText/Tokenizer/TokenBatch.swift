@@ -27,16 +27,29 @@ public struct TokenBatch: Sendable, Equatable {
     /// Pads `sequences` on the right with `padID` to the longest one.
     public init(padding sequences: [[Int32]], padID: Int32) {
         let length = sequences.map(\.count).max() ?? 0
-        var ids = [Int32](repeating: padID, count: sequences.count * length)
-        var mask = [Int32](repeating: 0, count: sequences.count * length)
-        for (row, sequence) in sequences.enumerated() {
-            let base = row * length
-            for (column, id) in sequence.enumerated() {
-                ids[base + column] = id
-                mask[base + column] = 1
+        let total = sequences.count * length
+        // One write per element (no zero-fill first): the rows, then their padding.
+        let ids = [Int32](unsafeUninitializedCapacity: total) { buffer, count in
+            guard let start = buffer.baseAddress else { count = 0; return }
+            for (row, sequence) in sequences.enumerated() {
+                let base = start + row * length
+                sequence.withUnsafeBufferPointer { source in
+                    if let from = source.baseAddress { base.initialize(from: from, count: source.count) }
+                }
+                (base + sequence.count).initialize(repeating: padID, count: length - sequence.count)
             }
+            count = total
         }
-        self.init(ids: ids, attentionMask: mask, tokenTypeIds: [Int32](repeating: 0, count: ids.count),
+        let mask = [Int32](unsafeUninitializedCapacity: total) { buffer, count in
+            guard let start = buffer.baseAddress else { count = 0; return }
+            for (row, sequence) in sequences.enumerated() {
+                let base = start + row * length
+                base.initialize(repeating: 1, count: sequence.count)
+                (base + sequence.count).initialize(repeating: 0, count: length - sequence.count)
+            }
+            count = total
+        }
+        self.init(ids: ids, attentionMask: mask, tokenTypeIds: [Int32](repeating: 0, count: total),
                   batch: sequences.count, length: length, lengths: sequences.map(\.count))
     }
 

@@ -15,6 +15,9 @@ public struct WordPieceTokenizer: Sendable {
     public static let maxInputCharactersPerWord = 100
     /// Special tokens recognised verbatim in input text, as Hugging Face's added tokens are.
     public static let specialTokenNames = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    /// Below this much UTF-8 a batch is cheaper to tokenize on one thread (about 10 MB/s per core:
+    /// 64 KB is ~5 ms of work, far above the cost of waking workers).
+    public static let parallelThresholdBytes = 64 * 1024
 
     public let configuration: TokenizerConfiguration
     public let clsID: Int32
@@ -25,10 +28,11 @@ public struct WordPieceTokenizer: Sendable {
     public let tokens: [String]
 
     private let trie: VocabularyTrie
+    private let wholeWords: WholeWordTable
     private let continuationRoot: Int32
-    private let normalizer: BertNormalizer
+    let normalizer: BertNormalizer
     /// Special tokens present in the vocabulary, longest first (leftmost-longest matching).
-    private let specialTokens: [(bytes: [UInt8], id: Int32)]
+    let specialTokens: [(bytes: [UInt8], id: Int32)]
     private let specialIDs: Set<Int32>
 
     /// Default truncation length (special tokens included).
@@ -63,16 +67,19 @@ public struct WordPieceTokenizer: Sendable {
         guard !lines.isEmpty else { throw TextError.malformedFile(path: url.path, reason: "empty vocabulary") }
         var tokens: [String] = []
         tokens.reserveCapacity(lines.count)
-        var ids: [String: Int32] = [:]
         for (i, line) in lines.enumerated() {
             guard let token = String(validating: line, as: UTF8.self) else {
                 throw TextError.malformedFile(path: url.path, reason: "line \(i + 1) is not valid UTF-8")
             }
             tokens.append(token)
-            ids[token] = Int32(i)
+        }
+        let trie = VocabularyTrie(tokens: lines)
+        func id(_ name: String) -> Int32? {
+            let node = trie.node(for: name.utf8)
+            return node >= 0 && trie.tokenIDs[Int(node)] >= 0 ? trie.tokenIDs[Int(node)] : nil
         }
         func required(_ name: String) throws -> Int32 {
-            guard let id = ids[name] else { throw TextError.missingToken(token: name, vocabulary: url.path) }
+            guard let id = id(name) else { throw TextError.missingToken(token: name, vocabulary: url.path) }
             return id
         }
         self.configuration = configuration
@@ -81,13 +88,14 @@ public struct WordPieceTokenizer: Sendable {
         self.clsID = try required("[CLS]")
         self.sepID = try required("[SEP]")
         self.padID = try required("[PAD]")
-        self.trie = VocabularyTrie(tokens: lines.enumerated().map { (bytes: $0.element, id: Int32($0.offset)) })
+        self.trie = trie
+        self.wholeWords = WholeWordTable(tokens: lines)
         self.continuationRoot = trie.node(for: "##".utf8)
         self.normalizer = BertNormalizer.make(
             lowercase: configuration.lowercase,
             stripAccents: configuration.stripAccents ?? configuration.lowercase,
             handleChineseCharacters: configuration.tokenizeChineseCharacters)
-        let specials = Self.specialTokenNames.compactMap { name in ids[name].map { (bytes: Array(name.utf8), id: $0) } }
+        let specials = Self.specialTokenNames.compactMap { name in id(name).map { (bytes: Array(name.utf8), id: $0) } }
         self.specialTokens = specials.sorted { $0.bytes.count > $1.bytes.count }
         self.specialIDs = Set(specials.map(\.id))
     }
@@ -116,11 +124,12 @@ public struct WordPieceTokenizer: Sendable {
         return ids
     }
 
-    /// Encodes each text (as `encode`) and pads to the longest in the batch. Large batches are
-    /// tokenized on all cores.
+    /// Encodes each text (as `encode`) and pads to the longest in the batch. Batches of more than
+    /// `parallelThresholdBytes` of text are tokenized on all cores.
     public func encodeBatch(_ texts: [String], maxLength: Int? = nil) -> TokenBatch {
         let count = texts.count
-        let workers = Swift.min(ProcessInfo.processInfo.activeProcessorCount, count / 16)
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        let workers = bytes < Self.parallelThresholdBytes ? 1 : Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
         guard workers > 1 else {
             return TokenBatch(padding: texts.map { encode($0, maxLength: maxLength) }, padID: padID)
         }
@@ -169,130 +178,44 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Token ids of `text` without special tokens, at most `limit` of them.
     func contentIDs(_ text: String, limit: Int) -> [Int32] {
+        guard limit > 0 else { return [] }
+        var sink = IDSink(tokenizer: self, limit: limit)
+        sink.ids.reserveCapacity(Swift.min(limit, text.utf8.count / 4 + 8))
+        scanWords(text, into: &sink)
+        if sink.ids.count > limit { sink.ids.removeSubrange(limit...) }
+        return sink.ids
+    }
+
+    /// Runs WordPiece on each word as the scanner finds it.
+    private struct IDSink: WordSink {
+        let tokenizer: WordPieceTokenizer
+        let limit: Int
         var ids: [Int32] = []
-        guard limit > 0 else { return ids }
-        ids.reserveCapacity(Swift.min(limit, text.utf8.count / 4 + 8))
-        var text = text
-        text.withUTF8 { bytes in
-            normalizer.entries.withUnsafeBufferPointer { entries in
-                normalizer.outputs.withUnsafeBufferPointer { outputs in
-                    encodeNormalized(bytes, entries: entries, outputs: outputs, limit: limit, into: &ids)
-                }
-            }
-        }
-        if ids.count > limit { ids.removeSubrange(limit...) }
-        return ids
-    }
 
-    /// One pass over the UTF-8 bytes: normalise each scalar (table lookup), collect word bytes,
-    /// and run WordPiece on each word as soon as whitespace or punctuation ends it.
-    private func encodeNormalized(_ bytes: UnsafeBufferPointer<UInt8>, entries: UnsafeBufferPointer<UInt32>,
-                                  outputs: UnsafeBufferPointer<UInt32>, limit: Int, into ids: inout [Int32]) {
-        var word: [UInt8] = []
-        word.reserveCapacity(64)
-        var wordScalars = 0
-        var scratch: [UInt32] = []
-        let n = bytes.count
-        var i = 0
-
-        func flush() {
-            guard !word.isEmpty else { return }
-            word.withUnsafeBufferPointer { appendPieces($0, scalarCount: wordScalars, into: &ids) }
-            word.removeAll(keepingCapacity: true)
-            wordScalars = 0
-        }
-        func emitAlone(_ v: UInt32) {
-            flush()
-            var single: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-            let length = withUnsafeMutableBytes(of: &single) { Self.encodeUTF8(v, into: $0.baseAddress!) }
-            withUnsafeBytes(of: &single) { raw in
-                appendPieces(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                                 count: length), scalarCount: 1, into: &ids)
-            }
-        }
-        func handle(_ kind: UInt32, _ normalized: UnsafeBufferPointer<UInt32>) {
-            switch kind {
-            case BertNormalizer.Kind.text.rawValue:
-                for o in normalized {
-                    if o & BertNormalizer.punctuationFlag != 0 {
-                        emitAlone(o & ~BertNormalizer.punctuationFlag)
-                    } else if o < 0x80 {
-                        word.append(UInt8(truncatingIfNeeded: o))
-                        wordScalars += 1
-                    } else {
-                        var buffer: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-                        let length = withUnsafeMutableBytes(of: &buffer) { Self.encodeUTF8(o, into: $0.baseAddress!) }
-                        withUnsafeBytes(of: &buffer) { word.append(contentsOf: $0.prefix(length)) }
-                        wordScalars += 1
-                    }
-                }
-            case BertNormalizer.Kind.whitespace.rawValue:
-                flush()
-            case BertNormalizer.Kind.isolated.rawValue:
-                // A CJK ideograph is its own word; its NFD form is one ideograph (never punctuation).
-                flush()
-                for o in normalized { emitAlone(o & ~BertNormalizer.punctuationFlag) }
-            default:
-                break   // removed: control characters vanish without splitting the word
-            }
+        init(tokenizer: WordPieceTokenizer, limit: Int) {
+            self.tokenizer = tokenizer
+            self.limit = limit
         }
 
-        while i < n {
-            if ids.count >= limit { return }
-            let b0 = bytes[i]
-            if b0 == UInt8(ascii: "["), let special = matchSpecialToken(bytes, at: i) {
-                flush()
-                ids.append(special.id)
-                i += special.length
-                continue
-            }
-            // Decode one scalar (Swift strings hold valid UTF-8).
-            var v: UInt32
-            if b0 < 0x80 {
-                v = UInt32(b0); i += 1
-            } else if b0 < 0xE0 {
-                v = UInt32(b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F); i += 2
-            } else if b0 < 0xF0 {
-                v = UInt32(b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F); i += 3
-            } else {
-                v = UInt32(b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                    | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F); i += 4
-            }
-            if v < BertNormalizer.tableEnd {
-                let entry = entries[Int(v)]
-                let offset = Int(entry & 0xFF_FFFF)
-                let count = Int((entry >> 24) & 0x3F)
-                handle(entry >> 30, UnsafeBufferPointer(rebasing: outputs[offset..<(offset + count)]))
-            } else {
-                scratch.removeAll(keepingCapacity: true)
-                let kind = BertNormalizer.normalize(v, lowercase: normalizer.lowercase,
-                                                    stripAccents: normalizer.stripAccents,
-                                                    handleChinese: normalizer.handleChineseCharacters,
-                                                    into: &scratch)
-                scratch.withUnsafeBufferPointer { handle(kind.rawValue, $0) }
-            }
+        var isFull: Bool { ids.count >= limit }
+        mutating func word(_ bytes: UnsafeBufferPointer<UInt8>, scalarCount: Int, hash: UInt32) {
+            tokenizer.appendPieces(bytes, scalarCount: scalarCount, hash: hash, into: &ids)
         }
-        if ids.count < limit { flush() }
-    }
-
-    /// A special token spelled at `position`, longest first.
-    private func matchSpecialToken(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) -> (id: Int32, length: Int)? {
-        for special in specialTokens where position + special.bytes.count <= bytes.count {
-            var matches = true
-            for (k, b) in special.bytes.enumerated() where bytes[position + k] != b {
-                matches = false
-                break
-            }
-            if matches { return (special.id, special.bytes.count) }
-        }
-        return nil
+        mutating func specialToken(_ id: Int32) { ids.append(id) }
     }
 
     /// Greedy longest-match-first WordPiece of one normalised word; the whole word becomes
     /// `[UNK]` when it is too long or some position matches no piece.
-    private func appendPieces(_ word: UnsafeBufferPointer<UInt8>, scalarCount: Int, into ids: inout [Int32]) {
+    /// `hash` is the FNV-1a hash of `word`, for the whole-word fast path.
+    func appendPieces(_ word: UnsafeBufferPointer<UInt8>, scalarCount: Int, hash: UInt32,
+                              into ids: inout [Int32]) {
         if scalarCount > Self.maxInputCharactersPerWord {
             ids.append(unkID)
+            return
+        }
+        let whole = wholeWords.id(of: word, hash: hash)
+        if whole >= 0 {
+            ids.append(whole)
             return
         }
         let mark = ids.count

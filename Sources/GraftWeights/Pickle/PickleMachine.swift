@@ -11,12 +11,29 @@ struct PickleMachine {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Records every list and dict made, so the caller can break reference cycles.
+    private let arena: PickleArena
     /// Opcodes executed: the budget for walking the result (see `StateDictFlattener`).
     private(set) var operations = 0
 
-    init(_ reader: ByteReader, persistentLoad: @escaping PersistentLoad) {
+    init(_ reader: ByteReader, arena: PickleArena, persistentLoad: @escaping PersistentLoad) {
         r = reader
+        self.arena = arena
         self.persistentLoad = persistentLoad
+    }
+
+    private func track(_ c: PickleContainer) { arena.containers.append(c) }
+
+    private mutating func newList(_ items: [PickleValue] = []) -> PickleValue {
+        let l = PickleList(items)
+        track(l)
+        return .list(l)
+    }
+
+    private mutating func newDict() -> PickleDict {
+        let d = PickleDict()
+        track(d)
+        return d
     }
 
     /// Where the reader stands (just after STOP once `run` returns).
@@ -126,17 +143,17 @@ struct PickleMachine {
             case 0x85: let a = try pop(at); push(.tuple([a])) // TUPLE1
             case 0x86: let b = try pop(at), a = try pop(at); push(.tuple([a, b])) // TUPLE2
             case 0x87: let c = try pop(at), b = try pop(at), a = try pop(at); push(.tuple([a, b, c])) // TUPLE3
-            case 0x5D: push(.list(PickleList())) // EMPTY_LIST
-            case 0x6C: push(.list(PickleList(try popMark(at)))) // LIST
-            case 0x7D: push(.dict(PickleDict())) // EMPTY_DICT
+            case 0x5D: push(newList()) // EMPTY_LIST
+            case 0x6C: push(newList(try popMark(at))) // LIST
+            case 0x7D: push(.dict(newDict())) // EMPTY_DICT
             case 0x64: // DICT
                 let items = try popMark(at)
                 guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items", at: at) }
-                let d = PickleDict()
+                let d = newDict()
                 for i in stride(from: 0, to: items.count, by: 2) { d.set(items[i], items[i + 1]) }
                 push(.dict(d))
-            case 0x8F: push(.list(PickleList())) // EMPTY_SET: read as a list
-            case 0x91: push(.list(PickleList(try popMark(at)))) // FROZENSET
+            case 0x8F: push(newList()) // EMPTY_SET: read as a list
+            case 0x91: push(newList(try popMark(at))) // FROZENSET
             case 0x61: // APPEND
                 let v = try pop(at)
                 guard case let .list(l) = try top(at) else { throw fail("APPEND to a \(try top(at).kind)", at: at) }
@@ -213,12 +230,12 @@ struct PickleMachine {
 
     // MARK: the whitelisted callables
 
-    private func reduce(_ callable: PickleValue, _ args: PickleValue, _ at: Int) throws -> PickleValue {
+    private mutating func reduce(_ callable: PickleValue, _ args: PickleValue, _ at: Int) throws -> PickleValue {
         guard case let .global(g) = callable else { throw fail("REDUCE on a \(callable.kind), not a global", at: at) }
         guard case let .tuple(a) = args else { throw fail("\(g.qualifiedName) arguments are a \(args.kind), not a tuple", at: at) }
         switch g {
         case .orderedDict:
-            let d = PickleDict()
+            let d = newDict()
             // Python 2 pickled OrderedDict as (cls, ([[k, v], ...],)); Python 3 as (cls, ()) plus SETITEMS.
             if let first = a.first {
                 guard a.count == 1, case let .list(pairs) = first else { throw fail("OrderedDict with unexpected arguments", at: at) }

@@ -35,19 +35,42 @@ indirect enum PickleValue {
     }
 }
 
-final class PickleList {
+/// A mutable container; a pickle can make one contain itself (through the memo), so the machine
+/// empties every container it made once the result has been read, breaking such cycles.
+protocol PickleContainer: AnyObject {
+    func removeAll()
+}
+
+/// Owns the containers of the pickles one file runs. Readers create one per file and call
+/// `release()` in a `defer` once the results have been read, on success and on error alike.
+final class PickleArena {
+    var containers: [PickleContainer] = []
+    func release() {
+        for c in containers { c.removeAll() }
+        containers = []
+    }
+}
+
+final class PickleList: PickleContainer {
     var items: [PickleValue] = []
     init(_ items: [PickleValue] = []) { self.items = items }
+    func removeAll() { items = [] }
 }
 
 /// An insertion-ordered dict; a key set twice keeps its first position and its last value.
-final class PickleDict {
+final class PickleDict: PickleContainer {
     private(set) var keys: [PickleValue] = []
     private(set) var values: [PickleValue] = []
     private var index: [Key: Int] = [:]
 
     /// Hashable keys for the key types state dicts use; anything else never compares equal.
     private enum Key: Hashable { case string(String), int(Int), bool(Bool), none, opaque(Int) }
+
+    func removeAll() {
+        keys = []
+        values = []
+        index = [:]
+    }
 
     func set(_ key: PickleValue, _ value: PickleValue) {
         let k: Key

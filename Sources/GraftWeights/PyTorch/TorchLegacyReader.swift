@@ -12,18 +12,20 @@ enum TorchLegacyReader {
         var r = ByteReader(storage, file: file)
         guard looksLike(storage) else { throw r.malformed("legacy PyTorch magic number", "missing", at: 0) }
         r.position = magic.count
+        let arena = PickleArena()
+        defer { arena.release() }
         func noPersistent(_: PickleValue, _ at: Int) throws -> PickleValue {
             throw WeightsError.malformed(file: file, offset: at, context: "pickle", reason: "persistent id in a header pickle")
         }
 
-        var m = PickleMachine(r, persistentLoad: noPersistent)
+        var m = PickleMachine(r, arena: arena, persistentLoad: noPersistent)
         let version = try m.run()
         guard case .int(1001) = version else {
             throw WeightsError.unsupported(file: file, context: "legacy PyTorch file", feature: "protocol version \(version)")
         }
         r.position = m.position
 
-        m = PickleMachine(r, persistentLoad: noPersistent)
+        m = PickleMachine(r, arena: arena, persistentLoad: noPersistent)
         if case let .dict(info) = try m.run() {
             for (k, v) in zip(info.keys, info.values) {
                 if case .string("little_endian") = k, case .bool(false) = v {
@@ -34,7 +36,7 @@ enum TorchLegacyReader {
         r.position = m.position
 
         let table = TorchCheckpoint.StorageTable()
-        var main = PickleMachine(r) { pid, at in
+        var main = PickleMachine(r, arena: arena) { pid, at in
             let s = try TorchCheckpoint.storageRef(pid, file: file, at: at)
             try table.add(s, file: file, at: at)
             return .storage(s)
@@ -42,7 +44,7 @@ enum TorchLegacyReader {
         let root = try main.run()
         r.position = main.position
 
-        m = PickleMachine(r, persistentLoad: noPersistent)
+        m = PickleMachine(r, arena: arena, persistentLoad: noPersistent)
         let keysValue = try m.run()
         r.position = m.position
         guard case let .list(keyList) = keysValue else {

@@ -24,7 +24,9 @@ enum TorchZipReader {
         }
         let reader = ByteReader(storage, file: file, range: try zip.storedRange(pickleEntry))
         let table = TorchCheckpoint.StorageTable()
-        var machine = PickleMachine(reader) { pid, at in
+        let arena = PickleArena()
+        defer { arena.release() }
+        var machine = PickleMachine(reader, arena: arena) { pid, at in
             let s = try TorchCheckpoint.storageRef(pid, file: file, at: at)
             try table.add(s, file: file, at: at)
             return .storage(s)

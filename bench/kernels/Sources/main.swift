@@ -1,6 +1,7 @@
 // Kernel throughput in GFLOP/s (issue 2). Prints one tab-separated line per
 // row ("row<TAB>name<TAB>gflops<TAB>detail"); bench/kernels/run.sh joins them
 // with the PyTorch peer's lines into the table.
+import CGraftBenchPeak
 import Foundation
 import GraftKernels
 
@@ -33,6 +34,17 @@ func report(_ name: String, flops: Double, seconds: Double, detail: String = "")
 let repeats = Int(ProcessInfo.processInfo.environment["BENCH_REPEATS"] ?? "") ?? 15
 print("# oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads)")
 
+// What the cores deliver now: independent AVX-512 FMAs on every thread.
+if graft_bench_has_avx512() != 0 {
+    let iterations = 20_000_000, threads = Runtime.threads
+    let seconds = median(warmup: 1, repeats: 5) {
+        Kernels.parallelFor(threads) { range in
+            for _ in range { if graft_bench_fma_probe(iterations) == 1 { print("") } }
+        }
+    }
+    print("# FMA peak now: \(String(format: "%.0f", Double(iterations * 384 * threads) / seconds / 1e9)) GFLOP/s")
+}
+
 func benchConv(_ name: String, _ g: Conv2DGeometry, backwardWeights: Bool = false, backwardData: Bool = false) {
     let src = randomBuffer(g.srcCount), w = randomBuffer(g.weightCount), dy = randomBuffer(g.dstCount)
     let dst = UnsafeMutablePointer<Float>.allocate(capacity: max(g.dstCount, g.srcCount))
@@ -47,7 +59,7 @@ func benchConv(_ name: String, _ g: Conv2DGeometry, backwardWeights: Bool = fals
             Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: dst)
         }
     }
-    report(name, flops: g.flops, seconds: seconds, detail: Kernels.conv2dForwardInfo(g).implementation)
+    report(name, flops: g.flops, seconds: seconds, detail: Kernels.conv2dImplementation(g, pass: backwardWeights ? .backwardWeights : backwardData ? .backwardData : .forward).name)
 }
 
 let conv = Conv2DGeometry(batch: 32, inChannels: 64, outChannels: 64, height: 56, width: 56, kernelH: 3, kernelW: 3,

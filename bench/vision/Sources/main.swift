@@ -1,0 +1,107 @@
+// Vision forward throughput in images/s (issue 4): batch 32, 224x224 (the
+// model's own input size), random weights, inference (no tape, training:
+// false, so conv+BN+activation run fused). Prints one tab-separated line per
+// model ("row<TAB>name<TAB>img/s<TAB>detail"); bench/vision/run.sh joins them
+// with the PyTorch and ONNX Runtime lines of peer.py into the table.
+//
+// Usage: graft-bench-vision [model ...]   (default: all four)
+//        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also the
+//        residual add + ReLU glue on the real shapes, which run outside oneDNN's convs)
+// Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
+import Foundation
+import GraftKernels
+import GraftModels
+import GraftTensor
+
+let env = ProcessInfo.processInfo.environment
+let batch = Int(env["BENCH_BATCH"] ?? "") ?? 32
+let repeats = Int(env["BENCH_REPEATS"] ?? "") ?? 5
+
+/// (model, cut point) per bench row; VGG16 stops at its 7x7x512 features.
+func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
+    switch name {
+    case "efficientnet-lite0": return (EfficientNetLite(try .lite(0)), nil)
+    case "resnet50": return (try ResNet(.resnet50()), nil)
+    case "mobilenet_v2": return (try MobileNetV2(), nil)
+    case "vgg16-features": return (try VGG(.vgg16()), "features")
+    default: throw ModelError.unknownModel(name, available: ["efficientnet-lite0", "resnet50", "mobilenet_v2", "vgg16-features"])
+    }
+}
+
+/// Median seconds of `repeats` timed calls after one untimed warm-up (primitive creation, weight reorders).
+func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+/// Cut points that split the forward into consecutive stages.
+func stageCuts(_ model: any ImageBackbone) -> [String] {
+    switch model {
+    case is ResNet: return ["stem", "layer1", "layer2", "layer3", "layer4", "logits"]
+    case is VGG: return model.cutPoints.filter { $0.hasPrefix("block") }
+    default: return model.cutPoints.filter { $0 != "penultimate" }
+    }
+}
+
+/// Seconds per stage (cumulative forward to each cut, differenced), then the glue.
+func breakdown(_ name: String) throws {
+    let (model, _) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+    var previous = 0.0
+    for cut in stageCuts(model) {
+        let t = try median(repeats: repeats) { _ = try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
+        print("stage\t\(cut)\t\(String(format: "%.1f", (t - previous) * 1000)) ms")
+        previous = t
+    }
+    guard let resnet = model as? ResNet else { return }
+    // Each block ends with relu(conv path + shortcut): an add and a ReLU over the block's output.
+    var glue = 0.0, elements = 0
+    for (i, layer) in resnet.layers.enumerated() {
+        let probe = try withNoGrad { try resnet.forward(Tensor.zeros([1, size, size, 3]), upTo: "layer\(i + 1)", training: false) }
+        let shape = [batch] + probe.shape.dropFirst()
+        let a = Tensor.uniform(shape, low: -1, high: 1, generator: &g), b = Tensor.uniform(shape, low: -1, high: 1, generator: &g)
+        let add = try median(repeats: repeats) { _ = try withNoGrad { try a + b } }
+        let relu = median(repeats: repeats) { _ = withNoGrad { a.relu() } }
+        print("glue\tlayer\(i + 1) x\(layer.count) \(shape)\tadd \(String(format: "%.1f", add * 1000)) ms, relu \(String(format: "%.1f", relu * 1000)) ms per block")
+        glue += Double(layer.count) * (add + relu)
+        elements += layer.count * a.count
+    }
+    print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward (\(elements / 1_000_000)M elements added and ReLU'd)")
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--breakdown" {
+    print("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)")
+    do { try breakdown(CommandLine.arguments[2]) } catch {
+        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+let names = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst())
+    : ["efficientnet-lite0", "resnet50", "mobilenet_v2", "vgg16-features"]
+print("# Graft, oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch), repeats \(repeats)")
+do {
+    for name in names {
+        let (model, cut) = try makeModel(name)
+        let size = model.preprocessing.inputSize
+        var g = SeededGenerator(seed: 1)
+        let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+        var shape: [Int] = []
+        let seconds = try median(repeats: repeats) {
+            try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape }
+        }
+        print("row\t\(name)\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+    exit(1)
+}

