@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftTransfer
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import Foundation
 import GraftTransfer
+import Hummingbird
 import HummingbirdTesting
 import XCTest
 @testable import GraftServe
