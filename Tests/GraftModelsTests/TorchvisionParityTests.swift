@@ -168,11 +168,13 @@ final class TorchvisionParityTests: XCTestCase {
         XCTAssertEqual(trainablePrefixes(resnet, 2, depth: 1), ["layer3", "layer4", "fc"])
         XCTAssertEqual(trainablePrefixes(resnet, 5, depth: 1), ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"])
         XCTAssertEqual(resnet.trainableParameters.count, resnet.namedParameters().count)
+        // Batch-norm statistics stay frozen (running statistics even when training) unless asked for.
         resnet.freezeAllButLast(1)
-        // Frozen batch norm keeps running statistics even when training.
-        let bn = try XCTUnwrap(resnet.module(at: "layer3.0.bn1"))
-        XCTAssertTrue(bn.isFrozen)
-        XCTAssertFalse(try XCTUnwrap(resnet.module(at: "layer4.0.bn1")).isFrozen)
+        XCTAssertTrue(try XCTUnwrap(resnet.module(at: "layer3.0.bn1")).isFrozen)
+        XCTAssertTrue(try XCTUnwrap(resnet.module(at: "layer4.0.bn1")).isFrozen)
+        resnet.freezeAllButLast(1, trainBatchNormStatistics: true)
+        XCTAssertTrue(try XCTUnwrap(resnet.module(at: "layer3.0.bn1")).isFrozen)
+        XCTAssertFalse(try XCTUnwrap(resnet.module(at: "layer4.0.downsample.1")).isFrozen)
 
         let mobilenet = try MobileNetV2(.init(widthMultiplier: 0.25, numClasses: 10))
         XCTAssertEqual(trainablePrefixes(mobilenet, 2, depth: 2), ["features.17", "features.18", "classifier.1"])

@@ -82,7 +82,7 @@ final class ServeConcurrencyTests: XCTestCase {
             let r = try XCTUnwrap(answers[i])
             XCTAssertEqual(r.status, .ok)
             let answer = try JSONDecoder().decode(SingleAnswer.self, from: Data(try XCTUnwrap(r.body).readableBytesView))
-            assertSame(answer.predictions, expected[i])
+            assertSameLabels(answer.predictions, expected[i])
         }
     }
 

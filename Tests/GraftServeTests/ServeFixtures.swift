@@ -73,10 +73,8 @@ struct SingleAnswer: Decodable { var model: String; var predictions: [LabelScore
 struct ManyAnswer: Decodable { var model: String; var predictions: [[LabelScore]] }
 struct ErrorAnswer: Decodable { var error: String }
 
-extension XCTestCase {
-    /// Top labels equal to a reference, names in the same order, probabilities to `accuracy`.
-    func assertSame(_ got: [LabelScore], _ expected: [LabelScore], accuracy: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.map(\.label), expected.map(\.label), file: file, line: line)
-        for (g, e) in zip(got, expected) { XCTAssertEqual(g.probability, e.probability, accuracy: accuracy, file: file, line: line) }
-    }
+/// Top labels equal to a reference, names in the same order, probabilities to `accuracy`.
+func assertSameLabels(_ got: [LabelScore], _ expected: [LabelScore], accuracy: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(got.map(\.label), expected.map(\.label), file: file, line: line)
+    for (g, e) in zip(got, expected) { XCTAssertEqual(g.probability, e.probability, accuracy: accuracy, file: file, line: line) }
 }

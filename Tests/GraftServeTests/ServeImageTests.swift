@@ -44,7 +44,7 @@ final class ServeImageTests: XCTestCase {
             XCTAssertEqual(r1.headers[.contentType], "application/json; charset=utf-8")
             let a1 = try JSONDecoder().decode(SingleAnswer.self, from: Data(r1.body.readableBytesView))
             XCTAssertEqual(a1.model, "small-cnn")
-            self.assertSame(a1.predictions, expectedPNG)
+            assertSameLabels(a1.predictions, expectedPNG)
             XCTAssertEqual(a1.predictions.map(\.probability).reduce(0, +), 1, accuracy: 1e-5)
             XCTAssertEqual(a1.predictions.map(\.probability), a1.predictions.map(\.probability).sorted(by: >))
 
@@ -53,7 +53,7 @@ final class ServeImageTests: XCTestCase {
                                               body: ByteBuffer(bytes: jpeg))
             XCTAssertEqual(r2.status, .ok)
             let a2 = try JSONDecoder().decode(SingleAnswer.self, from: Data(r2.body.readableBytesView))
-            self.assertSame(a2.predictions, expectedJPEG)
+            assertSameLabels(a2.predictions, expectedJPEG)
 
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             XCTAssertEqual(metrics.status, .ok)

@@ -63,7 +63,10 @@ func assertMatchesReference(_ file: WeightFile, _ key: String, line: UInt = #lin
         XCTAssertEqual(t.dtype.rawValue, r["dtype"] as? String, "\(key) \(t.name): dtype", line: line)
         XCTAssertEqual(t.shape, (r["shape"] as? [NSNumber])?.map(\.intValue), "\(key) \(t.name): shape", line: line)
         var sum = 0.0, sumsq = 0.0
-        for v in try t.floats() { let d = Double(v); sum += d; sumsq += d * d }
+        let values = try t.floats()
+        for v in values { let d = Double(v); sum += d; sumsq += d * d }
+        let head = (r["head"] as? [String] ?? []).map { Double($0) ?? .nan }
+        XCTAssertEqual(values.prefix(head.count).map(Double.init), head, "\(key) \(t.name): first values in C order", line: line)
         let rs = (r["sum"] as? NSNumber)?.doubleValue ?? .nan, rq = (r["sumsq"] as? NSNumber)?.doubleValue ?? .nan
         XCTAssertTrue(close(sum, rs, (Double(t.elementCount) * rq).squareRoot()), "\(key) \(t.name): sum \(sum) vs \(rs)", line: line)
         XCTAssertTrue(close(sumsq, rq, rq), "\(key) \(t.name): sum of squares \(sumsq) vs \(rq)", line: line)

@@ -3,7 +3,9 @@
 # Batch 32 at 224x224, random weights, all cores: EfficientNet-Lite0, ResNet-50, MobileNetV2,
 # VGG16 up to its 7x7x512 features. Targets: Graft >= 1.0x ORT and >= 1.5x PyTorch.
 # Usage: bash bench/vision/run.sh [model ...]
-# Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build-vision).
+# Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build-vision),
+#      BENCH_PREFIX: command prefix for every timed process, e.g. "chrt -f 10" when the cores are shared
+#      (OpenMP barriers stall whenever another job preempts a thread).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
@@ -13,14 +15,15 @@ SCRATCH="${SCRATCH:-.build-vision}"
 swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
 
+PREFIX=(${BENCH_PREFIX:-})
 MODELS=("$@")
 [ ${#MODELS[@]} -eq 0 ] && MODELS=(efficientnet-lite0 resnet50 mobilenet_v2 vgg16-features)
 # Model by model, Graft then its peers back to back, so a busy machine hits all three alike.
 GRAFT_OUT="# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 PEER_OUT=""
 for m in "${MODELS[@]}"; do
-    GRAFT_OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "$BIN" "$m")"
-    PEER_OUT+=$'\n'"$("$PYTHON" bench/vision/peer.py "$THREADS" "$m")"
+    GRAFT_OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$m")"
+    PEER_OUT+=$'\n'"$("${PREFIX[@]}" "$PYTHON" bench/vision/peer.py "$THREADS" "$m")"
 done
 GRAFT_OUT+=$'\n'"# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -59,35 +59,69 @@ func lastIndex(shape: [Int], strides: [Int], offset: Int) -> Int? {
 func gatherStrided(_ source: UnsafeRawPointer, elementSize: Int, shape: [Int], strides: [Int], offset: Int) -> ByteStorage {
     let count = (elementCount(shape) ?? 0) * elementSize
     return ByteStorage(count: count) { out in
-        guard let dst = out.baseAddress else { return }
-        let rank = shape.count
-        if rank == 0 {
-            dst.copyMemory(from: source + offset * elementSize, byteCount: elementSize)
-            return
+        guard let dst = out.baseAddress, count > 0 else { return }
+        switch elementSize {
+        case 8: gather(UInt64.self, source, dst, shape, strides, offset)
+        case 4: gather(UInt32.self, source, dst, shape, strides, offset)
+        case 2: gather(UInt16.self, source, dst, shape, strides, offset)
+        default: gather(UInt8.self, source, dst, shape, strides, offset)
         }
-        let inner = shape[rank - 1], innerStride = strides[rank - 1]
-        var index = [Int](repeating: 0, count: max(rank - 1, 0))
-        var written = 0
-        while written < count {
-            var element = offset
-            for i in 0..<(rank - 1) { element += index[i] * strides[i] }
-            if innerStride == 1 {
-                dst.advanced(by: written).copyMemory(from: source + element * elementSize, byteCount: inner * elementSize)
-                written += inner * elementSize
-            } else {
-                for j in 0..<inner {
-                    dst.advanced(by: written).copyMemory(from: source + (element + j * innerStride) * elementSize, byteCount: elementSize)
-                    written += elementSize
+    }
+}
+
+/// Copies element by element with unaligned loads (storages inside a file need not be aligned).
+/// When another dimension is contiguous in the source (a transposed or channels-last weight),
+/// copies 32 x 32 tiles of that dimension and the last one, so both reads and writes stay in cache.
+private func gather<T: FixedWidthInteger>(_: T.Type, _ source: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer,
+                                           _ shape: [Int], _ strides: [Int], _ offset: Int) {
+    let size = MemoryLayout<T>.size
+    let rank = shape.count
+    if rank == 0 {
+        dst.storeBytes(of: source.loadUnaligned(fromByteOffset: offset * size, as: T.self), as: T.self)
+        return
+    }
+    let last = rank - 1
+    let inner = shape[last], innerStride = strides[last]
+    let outStrides = contiguousStrides(shape)
+    // The tiled dimension: contiguous in the source, not the last one.
+    let tiled = innerStride == 1 ? nil : (0..<last).first { strides[$0] == 1 && shape[$0] > 1 }
+    // Odometer over every dimension except the last and the tiled one.
+    var index = [Int](repeating: 0, count: rank)
+    let outer = (0..<last).filter { $0 != tiled }
+    let blocks = outer.reduce(1) { $0 * shape[$1] }
+    for _ in 0..<blocks {
+        var src = offset, out = 0
+        for i in outer {
+            src += index[i] * strides[i]
+            out += index[i] * outStrides[i]
+        }
+        if let d = tiled {
+            let rows = shape[d], rowStride = outStrides[d]
+            for i0 in stride(from: 0, to: rows, by: 32) {
+                for j0 in stride(from: 0, to: inner, by: 32) {
+                    for j in j0..<min(j0 + 32, inner) {
+                        for i in i0..<min(i0 + 32, rows) {
+                            let v = source.loadUnaligned(fromByteOffset: (src + i + j * innerStride) * size, as: T.self)
+                            dst.storeBytes(of: v, toByteOffset: (out + i * rowStride + j) * size, as: T.self)
+                        }
+                    }
                 }
             }
-            // Odometer over the outer dimensions.
-            var k = rank - 2
-            while k >= 0 {
-                index[k] += 1
-                if index[k] < shape[k] { break }
-                index[k] = 0
-                k -= 1
+        } else if innerStride == 1 {
+            (dst + out * size).copyMemory(from: source + src * size, byteCount: inner * size)
+        } else {
+            for j in 0..<inner {
+                let v = source.loadUnaligned(fromByteOffset: (src + j * innerStride) * size, as: T.self)
+                dst.storeBytes(of: v, toByteOffset: (out + j) * size, as: T.self)
             }
+        }
+        var k = outer.count - 1
+        while k >= 0 {
+            let dim = outer[k]
+            index[dim] += 1
+            if index[dim] < shape[dim] { break }
+            index[dim] = 0
+            k -= 1
         }
     }
 }

@@ -59,8 +59,12 @@ struct PickleMachine {
     /// Pops everything above the last MARK.
     private mutating func popMark(_ at: Int) throws -> [PickleValue] {
         guard let m = marks.popLast(), m <= stack.count else { throw fail("no MARK on the stack", at: at) }
-        let items = Array(stack[m...])
-        stack.removeSubrange(m...)
+        // A plain loop: `Array(stack[m...]); stack.removeSubrange(m...)` was miscompiled under
+        // -Ounchecked (Swift 6.3.1: a double release of a popped dict).
+        var items: [PickleValue] = []
+        items.reserveCapacity(stack.count - m)
+        while stack.count > m { items.append(stack.removeLast()) }
+        items.reverse()
         return items
     }
 

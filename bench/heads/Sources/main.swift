@@ -1,15 +1,16 @@
 import Foundation
 import GraftHeads
 
-// Usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1]
+// Usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1] [tolerance]
 // Fits on DATADIR/NAME_{Xtrain,ytrain}.npy, scores on NAME_{Xtest,ytest}.npy, prints one JSON line.
 let arguments = CommandLine.arguments
 guard arguments.count >= 5, let C = Double(arguments[4]) else {
-    FileHandle.standardError.write("usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1] [tolerance]\n".data(using: .utf8)!)
     exit(2)
 }
 let (directory, name, kind) = (arguments[1], arguments[2], arguments[3])
 let standardize = arguments.count > 5 && arguments[5] == "1"
+let tolerance = arguments.count > 6 ? Double(arguments[6]) ?? 1e-4 : 1e-4
 
 do {
     let train = try Npy.floats("\(directory)/\(name)_Xtrain.npy")
@@ -23,10 +24,12 @@ do {
     if kind == "svm" {
         var options = LinearSVM.Options(C: C)
         options.standardize = standardize
+        options.tolerance = tolerance
         fit = try LinearSVM(options).fit(x, labels: trainLabels)
     } else {
         var options = LogisticRegression.Options(C: C)
         options.standardize = standardize
+        options.tolerance = tolerance
         fit = try LogisticRegression(options).fit(x, labels: trainLabels)
     }
     func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
