@@ -39,7 +39,9 @@ let package = Package(
         // nn: modules, layers, optimizers, losses, schedules.
         .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
-        .target(name: "GraftWeights", dependencies: [], swiftSettings: optimize),
+        // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
+        // undiscovered bug traps instead of corrupting memory.
+        .target(name: "GraftWeights", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
         .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
@@ -81,6 +83,13 @@ let package = Package(
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
         .executableTarget(name: "graft-bench-vision", dependencies: ["GraftModels", "GraftKernels"],
                           path: "bench/vision/Sources", swiftSettings: optimize),
+
+        // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
+        .executableTarget(name: "graft-bench-extract", dependencies: ["Graft"],
+                          path: "bench/extract/Sources", swiftSettings: optimize),
+        // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
+        .executableTarget(name: "graft-bench-encoder", dependencies: ["GraftTransfer"],
+                          path: "bench/encoder/Sources", swiftSettings: optimize),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),

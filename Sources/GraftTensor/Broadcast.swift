@@ -1,3 +1,5 @@
+import GraftKernels
+
 /// Numpy-style broadcasting: shapes align on the right; a dimension of 1
 /// stretches. Fast paths cover equal shapes, scalars and the common
 /// "per-channel" case where one operand is a suffix of the other (NHWC bias).
@@ -65,7 +67,7 @@ extension Tensor {
         let n = target.reduce(1, *)
         if Broadcast.isSuffix(target, of: shape) {
             let rows = count / Swift.max(n, 1)
-            Elementwise.sumRows(pointer, rows: rows, cols: n, into: out.pointer)
+            Vector.sumColumns(pointer, rows: rows, cols: n, into: out.pointer)
             return out
         }
         let strides = Broadcast.strides(of: target, in: shape)

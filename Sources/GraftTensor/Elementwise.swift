@@ -20,12 +20,4 @@ enum Elementwise {
     static func unary(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ f: (Float) -> Float) {
         chunked(n) { r in for i in r { out[i] = f(a[i]) } }
     }
-
-    /// out[c] += sum over rows of x[r, c].
-    static func sumRows(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = x + r * cols
-            for c in 0..<cols { out[c] += row[c] }
-        }
-    }
 }

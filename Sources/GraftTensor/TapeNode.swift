@@ -1,3 +1,5 @@
+import GraftKernels
+
 /// One recorded operation: its inputs and how to map the output's gradient
 /// to theirs. Nodes hang off their output tensor, so the tape is the graph
 /// reachable from the loss and is freed as soon as `backward()` returns.
@@ -78,6 +80,6 @@ extension Tensor {
 func accumulate(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     guard a.shape == b.shape else { throw TensorError.shapeMismatch(op: "gradient accumulation", lhs: a.shape, rhs: b.shape) }
     let out = Tensor(uninitializedShape: a.shape)
-    Elementwise.binary(a.pointer, b.pointer, out.pointer, a.count, +)
+    Vector.add(a.pointer, b.pointer, into: out.pointer, count: a.count)
     return out
 }

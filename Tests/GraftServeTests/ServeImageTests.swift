@@ -101,7 +101,7 @@ final class ServeImageTests: XCTestCase {
             let ok = try await client.execute(uri: "/v1/predict", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png))
             XCTAssertEqual(ok.status, .ok)
             let metrics = String(decoding: try await client.execute(uri: "/metrics", method: .get).body.readableBytesView, as: UTF8.self)
-            XCTAssertTrue(metrics.contains(#"graft_http_requests_total{route="/v1/predict",status="415"} 3"#), metrics)
+            XCTAssertTrue(metrics.contains(#"graft_http_requests_total{route="/v1/predict",status="415"} 4"#), metrics)
             XCTAssertTrue(metrics.contains(#"graft_http_requests_total{route="other",status="404"} 1"#), metrics)
             XCTAssertTrue(metrics.contains("graft_inputs_total 1"), metrics)  // no bad request reached the model
         }

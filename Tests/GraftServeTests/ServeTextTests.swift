@@ -63,7 +63,7 @@ final class ServeTextTests: XCTestCase {
             }
             let metrics = String(decoding: try await client.execute(uri: "/metrics", method: .get).body.readableBytesView, as: UTF8.self)
             XCTAssertTrue(metrics.contains("graft_inputs_total 3"), metrics)  // 1 + 2 texts; no bad request reached the model
-            XCTAssertTrue(metrics.contains(#"graft_http_requests_total{route="/v1/predict",status="400"} 9"#), metrics)
+            XCTAssertTrue(metrics.contains(#"graft_http_requests_total{route="/v1/predict",status="400"} 10"#), metrics)
         }
     }
 }

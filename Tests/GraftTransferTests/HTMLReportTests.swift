@@ -19,23 +19,23 @@ final class HTMLReportTests: XCTestCase {
                                         trainedClasses: [0, 1, 2])
     }
 
-    static func synthetic() throws -> ComparisonResult {
+    static func synthetic() throws -> GraftTransfer.ComparisonResult {
         let truth = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
         let fine = try report(truth, [0, 0, 1, 1, 1, 1, 2, 2, 2, 0])
         let heads = try report(truth, [0, 1, 1, 1, 0, 1, 2, 2, 0, 0])
-        let history = (0..<4).map { e in
-            EpochRecord(epoch: e, trainLoss: 1.2 / Double(e + 1), trainAccuracy: 0.5 + 0.1 * Double(e), validationLoss: 1.3 / Double(e + 1) + 0.1,
-                        validationAccuracy: 0.45 + 0.1 * Double(e), learningRate: 0.01, seconds: 2, imagesPerSecond: 50)
+        let history: [EpochRecord] = (0..<4).map { (e: Int) -> EpochRecord in
+            let d = Double(e)
+            return EpochRecord(epoch: e, trainLoss: 1.2 / (d + 1), trainAccuracy: 0.5 + 0.1 * d, validationLoss: 1.3 / (d + 1) + 0.1,
+                               validationAccuracy: 0.45 + 0.1 * d, learningRate: 0.01, seconds: 2, imagesPerSecond: 50)
         }
-        return ComparisonResult(data: "synthetic", model: "efficientnet-lite0", classNames: classes, trainCount: 60, validationCount: 15,
-                                testCount: 10, perClass: 20, seed: 3, outcomes: [
-                                    StrategyOutcome(strategy: "features + logistic regression", detail: "C=1", accuracy: heads.accuracy,
-                                                    balancedAccuracy: heads.balancedAccuracy, trainSeconds: 3.5, trainableParameters: 3843,
-                                                    report: heads, history: nil),
-                                    StrategyOutcome(strategy: "fine-tune", detail: "last 2 + head", accuracy: fine.accuracy,
-                                                    balancedAccuracy: fine.balancedAccuracy, trainSeconds: 75, trainableParameters: 1_234_567,
-                                                    report: fine, history: history),
-                                ])
+        let headsOutcome = StrategyOutcome(strategy: "features + logistic regression", detail: "C=1", accuracy: heads.accuracy,
+                                           balancedAccuracy: heads.balancedAccuracy, trainSeconds: 3.5, trainableParameters: 3843,
+                                           report: heads, history: nil)
+        let fineOutcome = StrategyOutcome(strategy: "fine-tune", detail: "last 2 + head", accuracy: fine.accuracy,
+                                          balancedAccuracy: fine.balancedAccuracy, trainSeconds: 75, trainableParameters: 1_234_567,
+                                          report: fine, history: history)
+        return GraftTransfer.ComparisonResult(data: "synthetic", model: "efficientnet-lite0", classNames: classes, trainCount: 60,
+                                              validationCount: 15, testCount: 10, perClass: 20, seed: 3, outcomes: [headsOutcome, fineOutcome])
     }
 
     static let thumbnail = RGBImage(width: 5, height: 4, pixels: (0..<60).map { UInt8($0 * 4) })!

@@ -4,11 +4,13 @@ import XCTest
 
 /// Broken and hostile files: each must give a WeightsError, never crash, hang or over-allocate.
 final class HostileInputTests: XCTestCase {
-    /// Formats with explicit lengths: every proper prefix must be rejected.
+    /// Formats with explicit lengths: proper prefixes must be rejected.
     func testTruncatedAtEveryOffset() throws {
         for name in ["tiny.safetensors", "dtypes_legacy.pth", "dtypes_zip.pth", "f4.npy", "fortran_f4.npy", "stored.npz", "evil_os_system.pkl"] {
             let bytes = try WeightFixtures.bytes(name)
-            for n in 0..<bytes.count {
+            // Every offset in the first and last 3 KB (headers, pickles, zip directories), every 7th between.
+            let offsets = (0..<bytes.count).filter { $0 < 3072 || $0 >= bytes.count - 3072 || $0 % 7 == 0 }
+            for n in offsets {
                 do {
                     let f = try WeightFile.decode(bytes[0..<n], fileName: name)
                     XCTFail("\(name) truncated to \(n) bytes read as \(f.tensors.count) tensors")

@@ -72,6 +72,16 @@ final class SafetensorsTests: XCTestCase {
         guard case .invalidTensor(_, "w", _)? = e else { return XCTFail("\(String(describing: e))") }
     }
 
+    func testCopyFloatsIntoABuffer() throws {
+        let f = try WeightFile.open(WeightFixtures.url("tiny.safetensors"))
+        let t = try XCTUnwrap(f["b.f16"])
+        var out = [Float](repeating: .nan, count: t.elementCount)
+        try out.withUnsafeMutableBufferPointer { try t.copyFloats(into: $0) }
+        XCTAssertEqual(out, try t.floats())
+        var short = [Float](repeating: 0, count: 2)
+        XCTAssertNotNil(assertWeightsError("wrong count") { try short.withUnsafeMutableBufferPointer { try t.copyFloats(into: $0) } })
+    }
+
     func testHalfAndBFloat16ConversionIsExact() {
         XCTAssertEqual(floatFromHalf(0x3C00), 1)
         XCTAssertEqual(floatFromHalf(0xC000), -2)

@@ -24,13 +24,17 @@ PEER_OUT="$("$PYTHON" bench/weights/peer.py "$REPEATS" "${FILES[@]}")"
 "$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" <<'PY'
 import sys
 rows = [l.split("\t") for t in sys.argv[1:] for l in t.splitlines() if l.startswith("row\t")]
-peer = {r[3]: (r[1], float(r[4])) for r in rows if r[1] != "graft"}
-print("| file | tensors | Graft open (ms) | Graft open + floats (ms) | peer | peer (ms) | open speed-up | open+floats speed-up |")
+def get(impl_graft, mode, f):
+    for r in rows:
+        if (r[1] == "graft") == impl_graft and r[2] == mode and r[3] == f:
+            return r[1], float(r[4]), r[6]
+print("| file | tensors | Graft open | peer open | ratio | Graft open + floats() | peer, every byte in memory | ratio |")
 print("|---|---|---|---|---|---|---|---|")
 for f in dict.fromkeys(r[3] for r in rows):
-    g = {r[2]: float(r[4]) for r in rows if r[1] == "graft" and r[3] == f}
-    n = next(r[6] for r in rows if r[3] == f)
-    name, p = peer[f]
-    print("| %s | %s | %.2f | %.2f | %s | %.2f | %.1fx | %.1fx |" % (f, n, g["open"], g["open+floats"], name, p, p / g["open"], p / g["open+floats"]))
+    _, go, n = get(True, "open", f)
+    _, gm, _ = get(True, "open+floats", f)
+    po_name, po, _ = get(False, "open", f)
+    pm_name, pm, _ = get(False, "materialized", f)
+    print("| %s | %s | %.2f ms | %.2f ms (%s) | %.1fx | %.2f ms | %.2f ms (%s) | %.1fx |" % (f, n, go, po, po_name, po / go, gm, pm, pm_name, pm / gm))
+print("ratio = peer time / Graft time (above 1: Graft is faster); medians of the repeats")
 PY
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), cores: $(nproc)"

@@ -3,12 +3,7 @@ import Foundation
 /// Data sets that ship inside Debian and registry packages installed by `scripts/setup.sh`.
 public enum BuiltinDatasets {
     /// `$GRAFT_HOME/packages` (default `~/.cache/graft/packages`).
-    public static var packagesDirectory: URL {
-        if let home = ProcessInfo.processInfo.environment["GRAFT_HOME"], !home.isEmpty {
-            return URL(fileURLWithPath: home).appendingPathComponent("packages")
-        }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/graft/packages")
-    }
+    public static var packagesDirectory: URL { GraftHome.packages }
 
     /// Where Debian's `dataset-fashion-mnist` puts its files.
     public static let fashionMNISTDirectory = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")

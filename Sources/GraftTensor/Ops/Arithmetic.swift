@@ -1,5 +1,56 @@
+import GraftKernels
+
+/// The four broadcasting operators, so the common layouts can run on the
+/// vectorised C loops (same shape, or a per-channel row) instead of a closure.
+enum BinaryOp {
+    case add, sub, mul, div
+
+    var name: String {
+        switch self { case .add: "add"; case .sub: "sub"; case .mul: "mul"; case .div: "div" }
+    }
+
+    @inline(__always) func apply(_ x: Float, _ y: Float) -> Float {
+        switch self { case .add: x + y; case .sub: x - y; case .mul: x * y; case .div: x / y }
+    }
+
+    func same(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch self {
+        case .add: Vector.add(x, y, into: out, count: n)
+        case .sub: Vector.sub(x, y, into: out, count: n)
+        case .mul: Vector.mul(x, y, into: out, count: n)
+        case .div: Vector.div(x, y, into: out, count: n)
+        }
+    }
+
+    func row(_ x: UnsafePointer<Float>, _ row: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        switch self {
+        case .add: Vector.addRow(x, row, into: out, rows: rows, cols: cols)
+        case .sub: Vector.subRow(x, row, into: out, rows: rows, cols: cols)
+        case .mul: Vector.mulRow(x, row, into: out, rows: rows, cols: cols)
+        case .div: Vector.divRow(x, row, into: out, rows: rows, cols: cols)
+        }
+    }
+}
+
 /// Broadcasting elementwise arithmetic with gradients.
 extension Tensor {
+    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> Tensor {
+        if a.shape == b.shape {
+            let out = Tensor(uninitializedShape: a.shape)
+            op.same(a.pointer, b.pointer, out.pointer, a.count)
+            return out
+        }
+        if b.count > 1 && Broadcast.isSuffix(b.shape, of: a.shape) {
+            let shape = try Broadcast.shape(a.shape, b.shape, op: op.name)
+            if shape == a.shape {
+                let out = Tensor(uninitializedShape: shape)
+                op.row(a.pointer, b.pointer, out.pointer, rows: a.count / b.count, cols: b.count)
+                return out
+            }
+        }
+        return try broadcastBinary(a, b, op: op.name) { op.apply($0, $1) }
+    }
+
     /// Applies `f` elementwise with broadcasting; fast paths for equal shapes,
     /// scalars and a trailing-suffix operand (per-channel NHWC).
     static func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
@@ -38,26 +89,26 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        try broadcastBinary(a, b, op: "add", +).recorded("add", [a, b]) { g in
+        try broadcastBinary(a, b, .add).recorded("add", [a, b]) { g in
             [a.needsGrad ? g.sumToShape(a.shape) : nil, b.needsGrad ? g.sumToShape(b.shape) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-        try broadcastBinary(a, b, op: "sub", -).recorded("sub", [a, b]) { g in
+        try broadcastBinary(a, b, .sub).recorded("sub", [a, b]) { g in
             [a.needsGrad ? g.sumToShape(a.shape) : nil, b.needsGrad ? try g.negated().sumToShape(b.shape) : nil]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-        try broadcastBinary(a, b, op: "mul", *).recorded("mul", [a, b]) { g in
+        try broadcastBinary(a, b, .mul).recorded("mul", [a, b]) { g in
             [a.needsGrad ? try (g * b).sumToShape(a.shape) : nil,
              b.needsGrad ? try (g * a).sumToShape(b.shape) : nil]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
-        try broadcastBinary(a, b, op: "div", /).recorded("div", [a, b]) { g in
+        try broadcastBinary(a, b, .div).recorded("div", [a, b]) { g in
             [a.needsGrad ? try (g / b).sumToShape(a.shape) : nil,
              b.needsGrad ? try (try (g * a) / (b * b)).negated().sumToShape(b.shape) : nil]
         }

@@ -34,10 +34,12 @@ extension Tensor {
                    options: .init(stride: stride ?? kernel, padding: padding))
     }
 
-    /// Mean over H and W: [N, H, W, C] -> [N, C].
+    /// Mean over H and W: [N, H, W, C] -> [N, C], on oneDNN's (threaded) average pooling.
     public func globalAvgPool2d() throws -> Tensor {
         guard rank == 4 else { throw TensorError.invalidShape(op: "globalAvgPool2d", shape: shape, reason: "expects NHWC") }
-        return try mean(axes: [1, 2])
+        let pooled = try pool2d(.averageIncludingPadding, kernel: (shape[1], shape[2]),
+                                options: .init(strideH: shape[1], strideW: shape[2], padTop: 0, padBottom: 0, padLeft: 0, padRight: 0))
+        return try pooled.reshaped([shape[0], shape[3]])
     }
 
     /// PyTorch's AdaptiveAvgPool2d: bin i covers [floor(i*H/out), ceil((i+1)*H/out)).

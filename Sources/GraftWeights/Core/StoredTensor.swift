@@ -40,10 +40,21 @@ public struct StoredTensor: Sendable {
         let n = elementCount
         return bytes.withUnsafeBytes { raw in
             [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                convertToFloat(raw, dtype, n, out.baseAddress!)
+                if let p = out.baseAddress { convertToFloat(raw, dtype, n, p) }
                 initialized = n
             }
         }
+    }
+
+    /// Converts the values to Float straight into `buffer` (for instance a tensor's storage),
+    /// which must hold exactly `elementCount` values.
+    public func copyFloats(into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard buffer.count == elementCount else {
+            throw WeightsError.invalidTensor(file: "<memory>", tensor: name,
+                                             reason: "copyFloats into \(buffer.count) values, the tensor has \(elementCount)")
+        }
+        guard let out = buffer.baseAddress else { return }
+        bytes.withUnsafeBytes { convertToFloat($0, dtype, elementCount, out) }
     }
 
     /// The values of an integer or bool tensor as Int64 (u64 above Int64.max wraps).

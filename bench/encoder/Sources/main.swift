@@ -1,0 +1,42 @@
+// MiniLM sentence-embedding throughput (issue 5): SentenceEmbedder.embed at batch 32.
+//
+//   graft-bench-encoder WORK CASE...   (cases: len32, len128, reviews; files from peer.py prepare)
+//
+// Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
+// after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
+import Foundation
+import GraftTransfer
+
+func fail(_ s: String) -> Never { FileHandle.standardError.write(Data((s + "\n").utf8)); exit(1) }
+
+let args = CommandLine.arguments
+guard args.count >= 3 else { fail("usage: graft-bench-encoder WORK CASE...") }
+let work = URL(fileURLWithPath: args[1])
+let repeats = Int(ProcessInfo.processInfo.environment["BENCH_REPEATS"] ?? "") ?? 3
+do {
+    let loadStart = Date()
+    let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
+    print(String(format: "# Graft: model load %.2f s", Date().timeIntervalSince(loadStart)))
+    for name in args.dropFirst(2) {
+        let texts = try String(contentsOf: work.appendingPathComponent(name + ".txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let lengths = texts.map { embedder.tokenizer.encode($0, maxLength: embedder.maxLength).count }
+        if name.hasPrefix("len"), let want = Int(name.dropFirst(3)), lengths.contains(where: { $0 != want }) {
+            fail("\(name): token counts differ from \(want)")
+        }
+        var result = try embedder.embed(texts, batchSize: 32)
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let t = Date()
+            result = try embedder.embed(texts, batchSize: 32)
+            times.append(Date().timeIntervalSince(t))
+        }
+        let median = times.sorted()[times.count / 2]
+        let values = result.values
+        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: work.appendingPathComponent(name + "-graft.f32"))
+        let meanTokens = Double(lengths.reduce(0, +)) / Double(max(lengths.count, 1))
+        print(String(format: "row\t%@\t%.1f\t%.1f", name, Double(texts.count) / median, meanTokens))
+    }
+} catch {
+    fail("error: \(error)")
+}
