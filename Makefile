@@ -17,7 +17,7 @@ run: build
 	.build/release/graft compare $(ARGS)
 
 test: setup
-	swift test $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing
 
 clean:
 	rm -rf .build

@@ -91,6 +91,10 @@ let package = Package(
         .executableTarget(name: "graft-bench-encoder", dependencies: ["GraftTransfer"],
                           path: "bench/encoder/Sources", swiftSettings: optimize),
 
+        // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
+        .executableTarget(name: "graft-bench-serve", dependencies: ["GraftTransfer"],
+                          path: "bench/serve/Sources", swiftSettings: optimize),
+
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraftData
 import GraftKernels
 import GraftModels
 

@@ -9,7 +9,7 @@ that every SVG chart has drawn content; then writes a full-page PNG.
 usage: check_report.py REPORT.html OUT.png [--min-svgs N]
 exit 0 when every check passes; prints one JSON summary line.
 """
-import json, os, shutil, subprocess, sys, tempfile, time
+import base64, json, os, select, shutil, subprocess, sys, tempfile, time
 
 MEASURE = r"""
 (() => {
@@ -60,7 +60,8 @@ class Chromium:
 
     def read_message(self, deadline):
         while b"\0" not in self.buffer:
-            if time.time() > deadline:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.from_child], [], [], left)[0]:
                 raise TimeoutError("no answer from Chromium")
             chunk = os.read(self.from_child, 1 << 20)
             if not chunk:
@@ -70,6 +71,10 @@ class Chromium:
         return json.loads(raw)
 
     def wait(self, match, timeout=30):
+        """The first message (already seen or new) that `match`es; others are kept as events."""
+        for i, m in enumerate(self.events):
+            if match(m):
+                return self.events.pop(i)
         deadline = time.time() + timeout
         while True:
             m = self.read_message(deadline)
@@ -114,7 +119,6 @@ def check(path, out_png, min_svgs):
                session=session)
         shot = b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
         with open(out_png, "wb") as f:
-            import base64
             f.write(base64.b64decode(shot["result"]["data"]))
         # Drain anything logged meanwhile.
         try:
