@@ -2,7 +2,7 @@
 SWIFT_FLAGS ?= -c release
 export GRAFT_HOME ?= $(HOME)/.cache/graft
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test examples bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,12 @@ run: build
 
 test: setup
 	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing
+
+# The Examples package (two programs on the public API). It depends on Graft by
+# path, so it is a second full release build: 8m50s on the shared 2-core machine,
+# which is why it is not part of `make test`.
+examples: setup
+	swift build --package-path Examples $(SWIFT_FLAGS)
 
 clean:
 	rm -rf .build

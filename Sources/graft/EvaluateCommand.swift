@@ -11,6 +11,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "train or test (built-ins with an official test set).") var split: String = "test"
     @Option(help: "Only the first N examples.") var limit: Int?
     @Flag(help: "JSON output.") var json = false
+    @Option(help: "Also write a self-contained HTML report (metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
     @Flag(help: "No progress bar.") var quiet = false
 
     func run() throws {
@@ -25,6 +26,7 @@ struct EvaluateCommand: ParsableCommand {
         let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: classifier.preprocessing ?? Preprocessing(inputSize: 1),
                                  options: .init(batchSize: 32))
         var truth: [Int] = [], predicted: [Int] = [], probs: [Float] = []
+        var rows = (labels: [Int](), ids: [String](), indices: [Int](), confidence: [Float]())  // for the HTML report
         let meter = ProgressMeter(phase: .evaluating, total: indices.count)
         let bar = TerminalProgressBar(enabled: !quiet)
         while let batch = try loader.next() {
@@ -34,13 +36,25 @@ struct EvaluateCommand: ParsableCommand {
                 truth.append(mapping[label] >= 0 ? mapping[label] : classifier.classNames.count + label)
                 predicted.append(row.enumerated().max { $0.element < $1.element }!.offset)
                 probs += row
+                rows.confidence.append(row.max() ?? 0)
             }
+            rows.labels += batch.labels; rows.ids += batch.ids; rows.indices += batch.indices
             bar.draw(meter.event(completed: truth.count))
         }
         let k = classifier.classNames.count
-        let report = try ClassificationReport(truth: truth, predicted: predicted,
+        let scored = try ClassificationReport(truth: truth, predicted: predicted,
                                               probabilities: FeatureMatrix(rows: truth.count, columns: k, values: probs),
                                               trainedClasses: Array(0..<k))
+        let report = scored
+        if let path = self.report {
+            // Mistakes are judged by class name: the data set's classes against the bundle's.
+            let predictions = try ItemPredictions(indices: rows.indices, ids: rows.ids, truth: rows.labels, predicted: predicted,
+                                                  confidence: rows.confidence)
+            let examples = Misclassifications.mostConfident(predictions, dataset: dataset, predictedClassNames: classifier.classNames, k: 16)
+            let names = classifier.classNames + dataset.classNames.map { "(unseen) \($0)" }
+            try HTMLReport.evaluation(report: report, classNames: names, title: "Evaluation of \(URL(fileURLWithPath: bundle).lastPathComponent) on \(source.name)",
+                                      examples: examples).write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
+        }
         if json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try enc.encode(report), as: UTF8.self))

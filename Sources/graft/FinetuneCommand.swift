@@ -20,6 +20,7 @@ struct TrainingArguments: ParsableArguments {
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "No progress bar.") var quiet = false
+    @Option(help: "Also write a self-contained HTML report (training curves, test metrics, confusion matrix) to this file.") var report: String?
 
     func options() throws -> TrainingOptions {
         var o = TrainingOptions()
@@ -45,6 +46,12 @@ struct TrainingArguments: ParsableArguments {
         }
         if let t = outcome.test { print(String(format: "test accuracy %.4f (balanced %.4f) on %d examples", t.accuracy, t.balancedAccuracy, t.rows)) }
         print("trainable parameters \(outcome.training.trainableParameters); bundle \(out)")
+        if let report, let test = outcome.test {
+            try HTMLReport.evaluation(report: test, classNames: outcome.manifest.classNames,
+                                      title: "\(outcome.manifest.strategy.rawValue): \(outcome.manifest.model) on \(data)",
+                                      history: outcome.training.history)
+                .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
+        }
     }
 }
 

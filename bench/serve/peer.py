@@ -42,7 +42,9 @@ def predict(body):
 
 
 class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
+    # HTTP/1.0, one connection per request: a single-threaded server that kept a connection
+    # alive would serve only that client and starve the others.
+    protocol_version = "HTTP/1.0"
 
     def answer(self, status, obj):
         data = json.dumps(obj).encode()
@@ -68,4 +70,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+class Server(HTTPServer):
+    request_queue_size = 128  # the default backlog of 5 would refuse connections at concurrency 32
+
+
+Server(("127.0.0.1", port), Handler).serve_forever()

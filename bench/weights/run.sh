@@ -27,14 +27,15 @@ rows = [l.split("\t") for t in sys.argv[1:] for l in t.splitlines() if l.startsw
 def get(impl_graft, mode, f):
     for r in rows:
         if (r[1] == "graft") == impl_graft and r[2] == mode and r[3] == f:
-            return r[1], float(r[4]), r[6]
+            return r[1], float(r[4]), r[6], float(r[5])
 print("| file | tensors | Graft open | peer open | ratio | Graft open + floats() | peer, every byte in memory | ratio |")
 print("|---|---|---|---|---|---|---|---|")
 for f in dict.fromkeys(r[3] for r in rows):
-    _, go, n = get(True, "open", f)
-    _, gm, _ = get(True, "open+floats", f)
-    po_name, po, _ = get(False, "open", f)
-    pm_name, pm, _ = get(False, "materialized", f)
-    print("| %s | %s | %.2f ms | %.2f ms (%s) | %.1fx | %.2f ms | %.2f ms (%s) | %.1fx |" % (f, n, go, po, po_name, po / go, gm, pm, pm_name, pm / gm))
-print("ratio = peer time / Graft time (above 1: Graft is faster); medians of the repeats")
+    _, go, n, gob = get(True, "open", f)
+    _, gm, _, gmb = get(True, "open+floats", f)
+    po_name, po, _, pob = get(False, "open", f)
+    pm_name, pm, _, pmb = get(False, "materialized", f)
+    print("| %s | %s | %.2f (%.2f) | %.2f (%.2f) %s | %.1fx | %.2f (%.2f) | %.2f (%.2f) %s | %.1fx |"
+          % (f, n, go, gob, po, pob, po_name, po / go, gm, gmb, pm, pmb, pm_name, pm / gm))
+print("ms, median (min) of the repeats; ratio = peer median / Graft median (above 1: Graft is faster)")
 PY

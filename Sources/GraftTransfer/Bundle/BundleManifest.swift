@@ -16,6 +16,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var model: String
     /// Network architecture (`efficientnet-lite0`, `bert`, `small-cnn`, ...).
     public var architecture: String
+    /// A weights file (image) or model directory (text) the user brought, read
+    /// instead of the zoo's when the bundle is loaded; nil for zoo models.
+    public var weights: String?
     public var classNames: [String]
     /// Feature bundles: where the features come from.
     public var source: FeatureSource?

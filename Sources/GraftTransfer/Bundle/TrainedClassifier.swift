@@ -33,8 +33,8 @@ public final class TrainedClassifier: @unchecked Sendable {
         case .featureExtraction:
             guard let source = manifest.source else { throw TransferError.bundle(path: url.path, reason: "feature bundle without a feature source") }
             let ex: any FeatureExtractor = manifest.task == .image
-                ? try ImageFeatureExtractor(backbone: ImageModels.pretrained(manifest.model), layer: source.layer, pool: source.pool)
-                : try TextFeatureExtractor(embedder: SentenceEmbedder.pretrained(manifest.model), layer: source.layer)
+                ? try ImageFeatureExtractor(backbone: Self.imageBackbone(manifest), layer: source.layer, pool: source.pool)
+                : try TextFeatureExtractor(embedder: Self.embedder(manifest), layer: source.layer)
             guard ex.source == source else {
                 throw TransferError.storeMismatch(store: url.path, expected: ex.source.description, found: source.description)
             }
@@ -49,12 +49,47 @@ public final class TrainedClassifier: @unchecked Sendable {
                     : try ImageModels.make(manifest.architecture)
                 net = ImageClassifierNetwork(backbone: backbone, classes: classes)
             } else {
-                net = TextClassifierNetwork(embedder: try SentenceEmbedder.pretrained(manifest.model), classes: classes, unfreezeLayers: 0)
+                net = TextClassifierNetwork(embedder: try Self.embedder(manifest), classes: classes, unfreezeLayers: 0)
             }
             try StateDictFile.read(into: net.module, from: url.appendingPathComponent("model.safetensors"))
             net.module.freeze()
             network = net
             extractor = nil; head = nil
+        }
+    }
+
+    /// The pretrained trunk a feature bundle names: a zoo model, or the user's weights file.
+    static func imageBackbone(_ m: BundleManifest) throws -> any ImageBackbone {
+        guard let weights = m.weights else { return try ImageModels.pretrained(m.model) }
+        return try ImageModels.pretrained(m.model, weights: URL(fileURLWithPath: weights), architecture: m.architecture)
+    }
+
+    /// The sentence encoder a text bundle names: a zoo model, or the user's model directory.
+    static func embedder(_ m: BundleManifest) throws -> SentenceEmbedder {
+        guard let weights = m.weights else { return try SentenceEmbedder.pretrained(m.model) }
+        return try SentenceEmbedder(directory: URL(fileURLWithPath: weights), name: m.model)
+    }
+
+    /// Width of `embeddings` rows.
+    public var embeddingDimension: Int {
+        if let extractor { return extractor.source.dimension }
+        if let image = network as? ImageClassifierNetwork { return image.backbone.featureSize }
+        return (network as? TextClassifierNetwork)?.embedder.dimension ?? 0
+    }
+
+    /// Feature vectors [n * embeddingDimension], row-major: the bundle's feature
+    /// source (feature bundles) or the trained network's pooled features before
+    /// its classifier (network bundles).
+    public func embeddings(_ batch: Batch) throws -> [Float] {
+        if let extractor { return try extractor.features(batch) }
+        return try withNoGrad {
+            if let image = network as? ImageClassifierNetwork {
+                let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
+                return try image.backbone.forward(x, upTo: "penultimate", training: false).values
+            }
+            guard let text = network as? TextClassifierNetwork else { return [] }
+            let (h, mask) = try text.embedder.states(batch.texts)
+            return try poolTokens(h, mask: mask, mode: .mean, normalize: false).values
         }
     }
 

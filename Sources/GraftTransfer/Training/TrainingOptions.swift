@@ -22,6 +22,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var clipNorm: Float = 5
     /// Random resized crop, flip and colour jitter on the training split.
     public var augment = true
+    /// Which of the three transforms `augment` applies (all by default).
+    public var randomResizedCrop = true
+    public var horizontalFlip = true
+    public var colorJitter = true
     /// Stop after this many epochs without a better validation accuracy (0 disables).
     public var patience = 3
     public var seed: UInt64 = 0
@@ -30,7 +34,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     /// The augmentation for training images, when enabled.
     public var augmentation: Augmentation? {
-        augment ? Augmentation(resizedCrop: .init(scale: 0.6...1.0), horizontalFlipProbability: 0.5,
-                               colorJitter: .init(brightness: 0.1, contrast: 0.1, saturation: 0.1)) : nil
+        guard augment, randomResizedCrop || horizontalFlip || colorJitter else { return nil }
+        return Augmentation(resizedCrop: randomResizedCrop ? .init(scale: 0.6...1.0) : nil,
+                            horizontalFlipProbability: horizontalFlip ? 0.5 : 0,
+                            colorJitter: colorJitter ? .init(brightness: 0.1, contrast: 0.1, saturation: 0.1) : nil)
     }
 }

@@ -60,6 +60,9 @@ func gatherStrided(_ source: UnsafeRawPointer, elementSize: Int, shape: [Int], s
     let count = (elementCount(shape) ?? 0) * elementSize
     return ByteStorage(count: count) { out in
         guard let dst = out.baseAddress, count > 0 else { return }
+        // Dimensions of size 1 do not move anything: drop them so a [O, I, 1, 1] weight is a 2-D copy.
+        let kept = shape.indices.filter { shape[$0] != 1 }
+        let shape = kept.map { shape[$0] }, strides = kept.map { strides[$0] }
         switch elementSize {
         case 8: gather(UInt64.self, source, dst, shape, strides, offset)
         case 4: gather(UInt32.self, source, dst, shape, strides, offset)
@@ -99,10 +102,12 @@ private func gather<T: FixedWidthInteger>(_: T.Type, _ source: UnsafeRawPointer,
             let rows = shape[d], rowStride = outStrides[d]
             for i0 in stride(from: 0, to: rows, by: 32) {
                 for j0 in stride(from: 0, to: inner, by: 32) {
+                    // Offsets were bounds-checked by the caller: wrapping arithmetic keeps the loop lean.
                     for j in j0..<min(j0 + 32, inner) {
+                        let from = src &+ j &* innerStride, to = out &+ j
                         for i in i0..<min(i0 + 32, rows) {
-                            let v = source.loadUnaligned(fromByteOffset: (src + i + j * innerStride) * size, as: T.self)
-                            dst.storeBytes(of: v, toByteOffset: (out + i * rowStride + j) * size, as: T.self)
+                            let v = source.loadUnaligned(fromByteOffset: (from &+ i) &* size, as: T.self)
+                            dst.storeBytes(of: v, toByteOffset: (to &+ i &* rowStride) &* size, as: T.self)
                         }
                     }
                 }

@@ -1,0 +1,16 @@
+/// Random transforms applied to training images (network strategies only:
+/// feature extraction sees each image once, as it is).
+public struct AugmentationOptions: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// torchvision's `RandomResizedCrop`, keeping 60-100% of the area.
+    public static let randomResizedCrop = AugmentationOptions(rawValue: 1 << 0)
+    /// Mirror left to right half of the time.
+    public static let horizontalFlip = AugmentationOptions(rawValue: 1 << 1)
+    /// Brightness, contrast and saturation jitter of +-10%.
+    public static let colorJitter = AugmentationOptions(rawValue: 1 << 2)
+
+    /// All three.
+    public static let standard: AugmentationOptions = [.randomResizedCrop, .horizontalFlip, .colorJitter]
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// How to train a classifier. Every field has a default; name only what you change:
+///
+/// ```swift
+/// var p = Parameters(strategy: .fineTune(unfreezing: 2))
+/// p.maxEpochs = 10
+/// ```
+public struct Parameters: Sendable, Equatable {
+    /// The pretrained network; nil picks `.efficientNetLite0` for images and `.miniLM` for text.
+    public var backbone: Backbone?
+    public var strategy: Strategy
+    /// Training-image transforms of network strategies.
+    public var augmentation: AugmentationOptions
+    public var validation: ValidationSplit
+    /// Epochs of network strategies; training stops earlier when validation
+    /// accuracy has not improved for `patience` epochs.
+    public var maxEpochs: Int
+    /// Epochs without a better validation accuracy before stopping (0: never stop early).
+    public var patience: Int
+    public var batchSize: Int
+    /// Learning rate of the new head (the unfrozen trunk trains at a tenth of
+    /// it); nil picks the defaults of `graft compare`: for images SGD at 0.01
+    /// (fine-tuning) or 0.05 (from scratch), for text AdamW at 2e-3 or 1e-3.
+    public var learningRate: Float?
+    /// Seeds the split, the initial head, shuffling and augmentation.
+    public var seed: UInt64
+    /// Where feature stores, checkpoints and the bundle are staged while training
+    /// runs; nil uses a fresh folder in the temporary directory. The job removes it
+    /// when it ends, so only a finished model's bundle is ever left behind.
+    public var workingDirectory: URL?
+
+    public init(backbone: Backbone? = nil, strategy: Strategy = .featureExtraction(), augmentation: AugmentationOptions = .standard,
+                validation: ValidationSplit = .fraction(0.1), maxEpochs: Int = 5, patience: Int = 3, batchSize: Int = 32,
+                learningRate: Float? = nil, seed: UInt64 = 0, workingDirectory: URL? = nil) {
+        self.backbone = backbone; self.strategy = strategy; self.augmentation = augmentation; self.validation = validation
+        self.maxEpochs = maxEpochs; self.patience = patience; self.batchSize = batchSize; self.learningRate = learningRate
+        self.seed = seed; self.workingDirectory = workingDirectory
+    }
+
+    /// The transfer layer's options for a network strategy.
+    func trainingOptions(text: Bool) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.epochs = maxEpochs
+        o.patience = patience
+        o.batchSize = max(1, batchSize)
+        let scratch = strategy == .fromScratch
+        if text {
+            o.optimizer = .adamw
+            o.learningRate = scratch ? 1e-3 : 2e-3
+        } else if scratch {
+            o.learningRate = 0.05
+        }
+        if let learningRate { o.learningRate = learningRate }
+        o.augment = !augmentation.isEmpty
+        o.randomResizedCrop = augmentation.contains(.randomResizedCrop)
+        o.horizontalFlip = augmentation.contains(.horizontalFlip)
+        o.colorJitter = augmentation.contains(.colorJitter)
+        o.seed = seed
+        return o
+    }
+
+    func validate() throws {
+        guard maxEpochs >= 1 else { throw GraftError.invalidParameters("maxEpochs is \(maxEpochs); it must be at least 1") }
+        guard batchSize >= 1 else { throw GraftError.invalidParameters("batchSize is \(batchSize); it must be at least 1") }
+        if case let .fineTune(k) = strategy, k < 0 {
+            throw GraftError.invalidParameters("fineTune(unfreezing: \(k)): the number of blocks cannot be negative")
+        }
+        if case let .fraction(f) = validation, !(0..<1).contains(f) {
+            throw GraftError.invalidParameters("validation fraction \(f) is outside 0..<1")
+        }
+        if case let .perClass(n) = validation, n < 0 {
+            throw GraftError.invalidParameters("validation perClass \(n) is negative")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A text classifier for your labels, built on a pretrained sentence encoder
+/// (MiniLM by default) by one of the three strategies.
+///
+/// ```swift
+/// let job = TextClassifier.train(data: .texts(reviews, labels: verdicts))
+/// let classifier = try await job.result
+/// try classifier.predict(text: "a dull, overlong film")     // [LabelScore], best first
+/// ```
+public final class TextClassifier: Sendable {
+    let core: ClassifierCore
+    /// Metrics on the held-out validation split (nil when loaded from disk or trained without one).
+    public let validationMetrics: Metrics?
+
+    init(core: ClassifierCore, validationMetrics: Metrics?) {
+        self.core = core
+        self.validationMetrics = validationMetrics
+    }
+
+    /// Starts training on a thread of its own; the job reports progress and hands back the classifier.
+    public static func train(data: TrainingData, parameters: Parameters = Parameters()) -> TrainingJob<TextClassifier> {
+        TrainingJob { context in
+            let (core, metrics) = try ClassifierTraining.run(task: .text, data: data, parameters: parameters, context: context)
+            return (TextClassifier(core: core, validationMetrics: metrics), metrics)
+        }
+    }
+
+    /// Loads a bundle written by `write(to:)` or by `graft fit` / `graft finetune`.
+    public convenience init(contentsOf url: URL) throws {
+        self.init(core: try ClassifierCore(bundle: url, task: .text), validationMetrics: nil)
+    }
+
+    /// The labels it predicts, in the order of its outputs.
+    public var classNames: [String] { core.manifest.classNames }
+    /// What the bundle says: strategy, backbone, head, notes.
+    public var manifest: BundleManifest { core.manifest }
+    /// Width of `embeddings` rows.
+    public var embeddingDimension: Int { core.classifier.embeddingDimension }
+
+    /// The `top` most likely labels, best first.
+    public func predict(text: String, top: Int = 5) throws -> [LabelScore] {
+        try predict(texts: [text], top: top)[0]
+    }
+
+    public func predict(texts: [String], top: Int = 5) throws -> [[LabelScore]] {
+        try core.predict(texts, top: top) { core.classifier.batch(texts: $0) }
+    }
+
+    /// The features the classifier decides on: the encoder's sentence vectors
+    /// (feature extraction) or the fine-tuned encoder's mean-pooled states.
+    public func embeddings(texts: [String]) throws -> [[Float]] {
+        try core.embeddings(texts) { core.classifier.batch(texts: $0) }
+    }
+
+    /// Accuracy, per-class precision/recall/F1, confusion matrix and log-loss on labelled texts.
+    public func evaluate(on data: TrainingData) throws -> Metrics {
+        try core.evaluate(data.dataset(for: .text))
+    }
+
+    /// Writes the bundle (a folder: `bundle.json` plus safetensors) to `url`, replacing what is there.
+    public func write(to url: URL) throws { try core.write(to: url) }
+}

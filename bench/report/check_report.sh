@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Looks at Graft's HTML reports as a person would: renders each in headless Chromium (Debian's
+# `chromium`), fails on any console error, exception or blocked load and on an empty SVG chart,
+# and writes a full-page PNG beside it to look at. First proves the checker catches problems
+# (canary.html must fail).
+#
+# usage: bench/report/check_report.sh [REPORT.html ...]
+#   without arguments: builds graft (release) and checks a fresh `graft compare` report on digits.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT="${OUT:-out/report}"
+SCRATCH="${SCRATCH:-.build}"
+mkdir -p "$OUT"
+command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+if python3 bench/report/check_report.py bench/report/canary.html "$OUT/canary.png" >"$OUT/canary.json"; then
+  echo "check_report: the canary page passed, so the checker is blind" >&2; exit 1
+fi
+python3 - "$OUT/canary.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["problems"]
+need = ["console.error: deliberate", "Content Security Policy", "is empty", "did not load"]
+missing = [n for n in need if not any(n in x for x in p)]
+sys.exit(f"check_report: canary problems not caught: {missing}" if missing else 0)
+PY
+echo "check_report: canary caught (console error, blocked load, empty SVG, broken image)" >&2
+
+reports=("$@")
+if [ ${#reports[@]} -eq 0 ]; then
+  swift build -c release --scratch-path "$SCRATCH" --product graft >&2
+  "$SCRATCH/release/graft" compare --data digits --strategies scratch,logreg,finetune --per-class 20 --test-count 300 \
+    --epochs 3 --work "$OUT/work" --quiet --report "$OUT/compare-digits.html" >&2
+  reports=("$OUT/compare-digits.html")
+fi
+status=0
+for r in "${reports[@]}"; do
+  png="$OUT/$(basename "${r%.html}").png"
+  if python3 bench/report/check_report.py "$r" "$png" --min-svgs 3; then echo "ok: $r -> $png" >&2
+  else echo "FAILED: $r" >&2; status=1; fi
+done
+exit $status
