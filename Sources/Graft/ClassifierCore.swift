@@ -11,12 +11,13 @@ final class ClassifierCore: @unchecked Sendable {
     init(bundle: URL, task: BundleManifest.Task, owning directory: URL? = nil) throws {
         classifier = try TrainedClassifier(bundle: bundle)
         ownedDirectory = directory
+        if let directory { StagingDirectories.shared.register(directory) }
         guard classifier.task == task else {
             throw TransferError.bundle(path: bundle.path, reason: "its task is \(classifier.task.rawValue), not \(task.rawValue)")
         }
     }
 
-    deinit { if let ownedDirectory { try? FileManager.default.removeItem(at: ownedDirectory) } }
+    deinit { if let ownedDirectory { StagingDirectories.shared.remove(ownedDirectory) } }
 
     var manifest: BundleManifest { classifier.manifest }
 

@@ -5,7 +5,7 @@
 # concurrency for DURATION seconds; reports requests/s, p50/p99 latency, errors and each
 # server's peak RSS, then stops the Graft server with SIGTERM and checks it exits cleanly.
 #
-# usage: bench/serve/run.sh            DURATION=30 CONCURRENCY="1 8 32" (defaults)
+# usage: bench/serve/run.sh   (env: DURATION=30, CONCURRENCY="1 8 32", THREADS=2, BUILD=1, SCRATCH=.build-serve)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${DURATION:-30}"
@@ -18,8 +18,10 @@ PY="${PY:-/root/.venvs/fixtures/bin/python}"
 export GRAFT_HOME="${GRAFT_HOME:-$HOME/.cache/graft}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk curl >/dev/null; }
 
-swift build -c release --scratch-path "$SCRATCH" --product graft >&2
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-serve >&2
+if [ "${BUILD:-1}" = 1 ]; then
+  swift build -c release --scratch-path "$SCRATCH" --product graft >&2
+  swift build -c release --scratch-path "$SCRATCH" --product graft-bench-serve >&2
+fi
 BIN="$SCRATCH/release"
 WORK="$(mktemp -d)"
 SERVER_PID=""

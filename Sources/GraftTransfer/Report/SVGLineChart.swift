@@ -65,8 +65,8 @@ struct SVGLineChart {
                 s += #"<circle cx="\#(f(px(x)))" cy="\#(f(py(v)))" r="3" fill="\#(line.color)"><title>\#(HTMLPage.escape(line.name)) epoch \#(Self.label(x)): \#(String(format: "%.4f", v))</title></circle>"#
             }
             s += "</g>"
-            // Legend, top right.
-            let ly = top + 6 + Double(k) * 16, lx = left + plotW - 130
+            // Legend in the title row, right-aligned, clear of the lines.
+            let ly = 15.0, lx = left + plotW - Double(series.count - k) * 92
             s += #"<line x1="\#(f(lx))" y1="\#(f(ly))" x2="\#(f(lx + 18))" y2="\#(f(ly))" stroke="\#(line.color)" stroke-width="2"\#(dash)/>"#
             s += #"<text x="\#(f(lx + 24))" y="\#(f(ly + 4))" font-size="11">\#(HTMLPage.escape(line.name))</text>"#
         }
