@@ -53,7 +53,7 @@ print(f"throughput over {n} images: Graft process {graft_whole:.1f} s ({n / graf
       f"PyTorch DataLoader loop {peer_loop:.1f} s ({peer_rate:.1f} img/s), whole process {peer_whole:.1f} s")
 print(f"| Graft img/s (whole process) | Graft img/s (marginal) | PyTorch img/s (loop) | ratio whole/loop | ratio marginal/loop |")
 print(f"| {n / graft_whole:.1f} | {(n - 32) / (graft_whole - startup):.1f} | {peer_rate:.1f} | {n / graft_whole / peer_rate:.2f}x | {(n - 32) / (graft_whole - startup) / peer_rate:.2f}x |")
-print(f"feature parity Graft vs PyTorch: cosine min {cos.min():.6f}, mean {cos.mean():.6f}; max |diff| {np.abs(g - p).max():.4f} "
+print(f"feature parity Graft vs PyTorch: cosine min {cos.min():.6f}, mean {cos.mean():.6f}; max |diff| {np.abs(g - p).max():.1e} "
       f"(features up to {np.abs(p).max():.2f})")
 PY
     ;;

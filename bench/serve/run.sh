@@ -52,6 +52,7 @@ load() {
 
 rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "== graft serve (max batch 16, wait 5 ms), GRAFT_THREADS=$THREADS" >&2
 GRAFT_THREADS="$THREADS" "$BIN/graft" serve --bundle "$WORK/lite0.bundle" --port "$PORT" 2>"$WORK/graft.log" &
 SERVER_PID=$!
@@ -72,6 +73,7 @@ TORCH_RSS=$(rss_mb "$SERVER_PID")
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$PY" - "$WORK" "$GRAFT_RSS" "$TORCH_RSS" <<'PY'
 import re, sys
 work, graft_rss, torch_rss = sys.argv[1], sys.argv[2], sys.argv[3]

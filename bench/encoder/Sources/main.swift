@@ -1,6 +1,7 @@
 // MiniLM sentence-embedding throughput (issue 5): SentenceEmbedder.embed at batch 32.
 //
 //   graft-bench-encoder WORK CASE...   (cases: len32, len128, reviews; files from peer.py prepare)
+//   graft-bench-encoder WORK --profile  (per-op times of one encoder layer; see Profile.swift)
 //
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
@@ -17,6 +18,14 @@ do {
     let loadStart = Date()
     let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
     print(String(format: "# Graft: model load %.2f s", Date().timeIntervalSince(loadStart)))
+    if args[2] == "--profile" {
+        for name in ["len32", "len128"] {
+            let texts = try String(contentsOf: work.appendingPathComponent(name + ".txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+            try profileEmbedder(embedder, texts, name)
+        }
+        try profileOps()
+        exit(0)
+    }
     for name in args.dropFirst(2) {
         let texts = try String(contentsOf: work.appendingPathComponent(name + ".txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
