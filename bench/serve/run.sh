@@ -37,16 +37,20 @@ wait_healthy() {  # port
   echo "server on port $1 did not come up" >&2; return 1
 }
 
-# load NAME PORT: warm-up, then one wrk run per concurrency; prints table rows.
+# CPU time (user + system) of process $1 so far, in milliseconds: robust to other load on the machine.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+
+# load NAME PORT PID: warm-up, then one wrk run per concurrency; prints table rows.
 load() {
-  local name="$1" port="$2" c t line
+  local name="$1" port="$2" pid="$3" c t line before
   curl -s -H 'Content-Type: image/jpeg' --data-binary @"$BENCH_IMAGE" "http://127.0.0.1:$port/v1/predict" \
     | "$PY" -c "import json,sys; p=json.load(sys.stdin)['predictions'][0]; print('$name top-1:', p['label'], round(p['probability'], 4))" >&2
   wrk -t1 -c2 -d3s -s bench/serve/post.lua "http://127.0.0.1:$port/v1/predict" >/dev/null
   for c in $CONCURRENCY; do
     t=$(( c < 2 ? 1 : 2 ))
+    before=$(cpu_ms "$pid")
     line=$(wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s -s bench/serve/post.lua "http://127.0.0.1:$port/v1/predict" | grep '^RESULT')
-    echo "$name c=$c $line"
+    echo "$name c=$c $line cpu_ms=$(( $(cpu_ms "$pid") - before ))"
   done
 }
 
@@ -57,7 +61,7 @@ echo "== graft serve (max batch 16, wait 5 ms), GRAFT_THREADS=$THREADS" >&2
 GRAFT_THREADS="$THREADS" "$BIN/graft" serve --bundle "$WORK/lite0.bundle" --port "$PORT" 2>"$WORK/graft.log" &
 SERVER_PID=$!
 wait_healthy "$PORT"
-load graft "$PORT" | tee "$WORK/graft.txt"
+load graft "$PORT" "$SERVER_PID" | tee "$WORK/graft.txt"
 GRAFT_RSS=$(rss_mb "$SERVER_PID")
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^graft_batch_size_(sum|count)' >"$WORK/batches.txt"
 kill -TERM "$SERVER_PID"
@@ -68,7 +72,7 @@ echo "== python http.server + PyTorch, torch threads $THREADS" >&2
 "$PY" bench/serve/peer.py "$PEER_PORT" "$THREADS" &
 SERVER_PID=$!
 wait_healthy "$PEER_PORT"
-load torch "$PEER_PORT" | tee "$WORK/torch.txt"
+load torch "$PEER_PORT" "$SERVER_PID" | tee "$WORK/torch.txt"
 TORCH_RSS=$(rss_mb "$SERVER_PID")
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
@@ -86,12 +90,14 @@ def rows(name):
 g, t = rows("graft"), rows("torch")
 b = dict(l.split() for l in open(f"{work}/batches.txt"))
 mean_batch = float(b["graft_batch_size_sum"]) / max(float(b["graft_batch_size_count"]), 1)
-print("| concurrency | graft req/s | p50 ms | p99 ms | errors | torch req/s | p50 ms | p99 ms | errors | req/s ratio |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+def cpu(r):  # server CPU milliseconds per answered request
+    return r.get("cpu_ms", 0) / max(r.get("requests", 0), 1)
+print("| concurrency | graft req/s | p50 ms | p99 ms | errors | CPU ms/req | torch req/s | p50 ms | p99 ms | errors | CPU ms/req | req/s ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for c in sorted(g):
     x, y = g[c], t.get(c, {})
     ratio = x["rps"] / y["rps"] if y.get("rps") else float("nan")
-    print(f"| {c} | {x['rps']:.1f} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {int(x['errors'])} | "
-          f"{y.get('rps', 0):.1f} | {y.get('p50_ms', 0):.1f} | {y.get('p99_ms', 0):.1f} | {int(y.get('errors', 0))} | {ratio:.2f}x |")
+    print(f"| {c} | {x['rps']:.1f} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {int(x['errors'])} | {cpu(x):.0f} | "
+          f"{y.get('rps', 0):.1f} | {y.get('p50_ms', 0):.1f} | {y.get('p99_ms', 0):.1f} | {int(y.get('errors', 0))} | {cpu(y):.0f} | {ratio:.2f}x |")
 print(f"\npeak RSS: graft serve {graft_rss} MB, python peer {torch_rss} MB; graft mean batch {mean_batch:.2f} inputs")
 PY
