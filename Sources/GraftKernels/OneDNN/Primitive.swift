@@ -90,6 +90,15 @@ final class Primitive: @unchecked Sendable {
         let beta: Float
         /// 0 means an eltwise post-op; otherwise a sum post-op with this scale.
         var sumScale: Float = 0
+        /// When set, a binary add of a second tensor with this layout (broadcast over dims of size 1);
+        /// its data goes in as `Primitive.postOpArgument(index)`.
+        var addend: dnnl_memory_desc_t? = nil
+    }
+
+    /// The execution role of post-op `index`'s second input (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | SRC_1,
+    /// a C macro Swift cannot import).
+    static func postOpArgument(_ index: Int) -> Int32 {
+        Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | Int32(DNNL_ARG_SRC_1)
     }
 
     private static func makeAttr(postOps: [PostOp], outputScale: Float?) -> dnnl_primitive_attr_t {
@@ -102,7 +111,9 @@ final class Primitive: @unchecked Sendable {
             dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
             defer { dnnl_post_ops_destroy(p) }
             for op in postOps {
-                if op.sumScale != 0 {
+                if var addend = op.addend {
+                    dnnlCheck(dnnl_post_ops_append_binary(p, dnnl_binary_add, &addend), "post-op binary add")
+                } else if op.sumScale != 0 {
                     dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
                 } else {
                     dnnlCheck(dnnl_post_ops_append_eltwise(p, 1, op.algorithm, op.alpha, op.beta), "post-op eltwise")

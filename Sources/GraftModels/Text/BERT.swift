@@ -174,6 +174,10 @@ public final class BertLayer: Module {
 
     /// x [B, L, H]; mask additive [B, 1, 1, L].
     func forward(_ x: Tensor, mask: Tensor, training: Bool) throws -> Tensor {
+        // Frozen layers and no-grad scopes take the fused path; anything that will be differentiated does not.
+        if !training && (!GradMode.isEnabled || !(x.needsGrad || namedParameters().contains { $0.1.needsGrad })) {
+            return try inferenceForward(x, mask: mask)
+        }
         let (b, l, hidden) = (x.shape[0], x.shape[1], x.shape[2])
         let d = hidden / heads
         func split(_ t: Tensor) throws -> Tensor { try t.reshaped([b, l, heads, d]).permuted([0, 2, 1, 3]) }
@@ -187,6 +191,25 @@ public final class BertLayer: Module {
         let attended = try attentionNorm.forward(dropout.forward(attentionOutput.forward(context, training: training), training: training) + x, training: training)
         let inner = try intermediate.forward(attended, training: training).gelu()
         return try outputNorm.forward(dropout.forward(output.forward(inner, training: training), training: training) + attended, training: training)
+    }
+}
+
+extension BertLayer {
+    /// The same layer as `forward` in 7 fused primitives instead of ~20 ops (no-grad inference only):
+    /// one packed QKV matmul, attention reading the heads through strides with the scale and the mask
+    /// fused into the scores, GELU and both residual adds fused into their matmuls. A parity test holds
+    /// it to the composite path.
+    func inferenceForward(_ x: Tensor, mask: Tensor) throws -> Tensor {
+        let qkvWeight = try Tensor.concat([query.weight, key.weight, value.weight], axis: 0)
+        let qkvBias = try [query.bias, key.bias, value.bias].map { b -> Tensor in
+            guard let b else { throw TensorError.invalidArgument(op: "BertLayer", reason: "query/key/value need biases") }
+            return b
+        }
+        let qkv = try x.fusedLinear(weight: qkvWeight, bias: Tensor.concat(qkvBias, axis: 0))
+        let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
+        let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
+        let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
+        return try outputNorm.forward(inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended), training: false)
     }
 }
 

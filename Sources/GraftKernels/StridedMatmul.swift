@@ -1,0 +1,115 @@
+import CDNNL
+
+/// Dims and element strides of one operand of a batched matmul: [batch..., rows, cols], rank 2 to 4.
+/// Lets a product read heads straight out of a packed [B, L, 3, heads, d] projection and write its
+/// result into [B, L, heads, d] without the two permute copies attention would otherwise need.
+public struct MatrixLayout: Hashable, Sendable {
+    public var dims: [Int]
+    public var strides: [Int]
+
+    public init(dims: [Int], strides: [Int]) {
+        precondition(dims.count == strides.count && (2...4).contains(dims.count), "matrix layout \(dims) \(strides)")
+        self.dims = dims
+        self.strides = strides
+    }
+
+    /// Row-major and dense.
+    public static func contiguous(_ dims: [Int]) -> MatrixLayout {
+        var strides = [Int](repeating: 1, count: dims.count)
+        for i in stride(from: dims.count - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * dims[i + 1] }
+        return MatrixLayout(dims: dims, strides: strides)
+    }
+}
+
+/// What runs on a matmul's result inside the same primitive (oneDNN attributes and post-ops), in
+/// this order: `dst = act(scale * (A B + bias) + addend) + (accumulate ? dst : 0)`.
+public struct MatmulEpilogue: Hashable, Sendable {
+    /// Output scale (attention's 1 / sqrt(d)). Applies to the bias too, so use one or the other.
+    public var scale: Float = 1
+    /// Dims of a tensor added elementwise, broadcast over its dims of size 1 (an additive attention mask).
+    public var addendDims: [Int]? = nil
+    public var activation: Activation? = nil
+    /// Add the result to what `dst` holds (a residual connection) instead of overwriting it.
+    public var accumulate = false
+
+    public init(scale: Float = 1, addendDims: [Int]? = nil, activation: Activation? = nil, accumulate: Bool = false) {
+        self.scale = scale; self.addendDims = addendDims; self.activation = activation; self.accumulate = accumulate
+    }
+}
+
+/// A matmul primitive for arbitrary strided operands and one epilogue.
+final class StridedMatmulPlan: @unchecked Sendable {
+    struct Key: Hashable, Sendable {
+        let a: MatrixLayout, b: MatrixLayout, c: MatrixLayout
+        let bias: Bool
+        let epilogue: MatmulEpilogue
+    }
+
+    let primitive: Primitive
+    let a: UnsafePointer<dnnl_memory_desc_t>, b: UnsafePointer<dnnl_memory_desc_t>
+    let c: UnsafePointer<dnnl_memory_desc_t>, bias: UnsafePointer<dnnl_memory_desc_t>
+    let addend: OwnedMemoryDesc?
+
+    init(_ key: Key) {
+        var ad = MemoryDesc.strided(key.a.dims, strides: key.a.strides)
+        var bd = MemoryDesc.strided(key.b.dims, strides: key.b.strides)
+        var cd = MemoryDesc.strided(key.c.dims, strides: key.c.strides)
+        let rank = key.c.dims.count
+        var biasDims = [Int](repeating: 1, count: rank)
+        biasDims[rank - 1] = key.c.dims[rank - 1]
+        var biasd = MemoryDesc.tagged(biasDims, [dnnl_ab, dnnl_abc, dnnl_abcd][rank - 2])
+        var d = dnnl_matmul_desc_t()
+        dnnlCheck(withUnsafePointer(to: &biasd) { bp in
+            dnnl_matmul_desc_init(&d, &ad, &bd, key.bias ? bp : nil, &cd)
+        }, "matmul desc \(key)")
+        var postOps: [Primitive.PostOp] = []
+        let e = key.epilogue
+        if e.accumulate { postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)) }
+        if let dims = e.addendDims {
+            let md = MemoryDesc.strided(dims, strides: MatrixLayout.contiguous(dims).strides)
+            addend = OwnedMemoryDesc(md)
+            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, addend: md))
+        } else {
+            addend = nil
+        }
+        if let act = e.activation { postOps.append(act.postOp) }
+        primitive = Primitive("strided matmul \(key)", opDesc: &d, postOps: postOps, outputScale: e.scale == 1 ? nil : e.scale)
+        a = primitive.md(dnnl_query_src_md)
+        b = primitive.md(dnnl_query_weights_md)
+        c = primitive.md(dnnl_query_dst_md)
+        bias = primitive.md(dnnl_query_weights_md, 1)
+    }
+
+    static let cache = PlanCache<Key, StridedMatmulPlan>()
+}
+
+extension Kernels {
+    /// C = epilogue(A B + bias) with every operand read or written through its own layout. The batch
+    /// dims of A and B either match C's or are 1 (broadcast). `bias` has C's column count; `addend`
+    /// has `epilogue.addendDims`. Runs on oneDNN's matmul (gemm:jit for these layouts).
+    public static func matmul(a: UnsafePointer<Float>, _ aLayout: MatrixLayout,
+                              b: UnsafePointer<Float>, _ bLayout: MatrixLayout,
+                              c: UnsafeMutablePointer<Float>, _ cLayout: MatrixLayout,
+                              bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
+                              epilogue: MatmulEpilogue = MatmulEpilogue()) {
+        precondition(bias == nil || epilogue.scale == 1, "matmul: a scaled product would scale the bias too")
+        precondition((addend == nil) == (epilogue.addendDims == nil), "matmul: addend and its dims go together")
+        guard !cLayout.dims.contains(0) else { return }
+        let key = StridedMatmulPlan.Key(a: aLayout, b: bLayout, c: cLayout, bias: bias != nil, epilogue: epilogue)
+        ExecutionContext.with { context in
+            let plan = StridedMatmulPlan.cache.plan(key) { StridedMatmulPlan(key) }
+            var args = [
+                PrimitiveArgument(role: DNNL_ARG_SRC, desc: plan.a, data: a),
+                PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.b, data: b),
+                PrimitiveArgument(role: DNNL_ARG_DST, desc: plan.c, data: c),
+            ]
+            if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: plan.bias, data: bias)) }
+            if let addend, let md = plan.addend {
+                // The post-op's index in the chain: after the sum when there is one.
+                let index = epilogue.accumulate ? 1 : 0
+                args.append(PrimitiveArgument(role: Primitive.postOpArgument(index), desc: md.pointer, data: addend))
+            }
+            plan.primitive.execute(context, args)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import GraftKernels
+
+/// Inference-only fused ops: each is one oneDNN primitive (or two) where the composite of public ops
+/// would make 3-5 passes over memory. They record nothing on the tape, so they refuse inputs that need
+/// a gradient; modules call them only on their no-grad, `training: false` path and keep the composite
+/// path, which these must equal, for training.
+extension Tensor {
+    /// act(x W^T + bias) (+ residual): `nn.Linear`, its activation and a residual add in one matmul.
+    /// x [..., in], weight [out, in], bias [out], residual x-shaped but with `out` features.
+    public func fusedLinear(weight: Tensor, bias: Tensor?, activation: Activation? = nil,
+                            adding residual: Tensor? = nil) throws -> Tensor {
+        try Tensor.requireNoGrad("fusedLinear", [self, weight, bias, residual])
+        guard weight.rank == 2, rank >= 2, shape.last == weight.shape[1] else {
+            throw TensorError.shapeMismatch(op: "fusedLinear", lhs: shape, rhs: weight.shape)
+        }
+        let (rows, k, n) = (count / weight.shape[1], weight.shape[1], weight.shape[0])
+        if let bias, bias.shape != [n] { throw TensorError.shapeMismatch(op: "fusedLinear (bias)", lhs: [n], rhs: bias.shape) }
+        let outShape = Array(shape.dropLast()) + [n]
+        if let residual, residual.shape != outShape {
+            throw TensorError.shapeMismatch(op: "fusedLinear (residual)", lhs: outShape, rhs: residual.shape)
+        }
+        let out = Tensor(uninitializedShape: outShape)
+        if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
+        Kernels.matmul(a: pointer, .contiguous([rows, k]),
+                       b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
+                       c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
+                       epilogue: MatmulEpilogue(activation: activation, accumulate: residual != nil))
+        return out
+    }
+
+    /// Multi-head self-attention over a packed projection: `qkv` [B, L, 3 * H] holds Q, K and V side by
+    /// side (heads of width H / heads each, as BERT's query/key/value linears produce them); `mask` is
+    /// additive [B, 1, 1, L] or nil. Returns softmax(Q K^T / sqrt(d) + mask) V as [B, L, H], heads merged.
+    /// The products read and write the heads in place through strides: no split or merge copies.
+    public static func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor?) throws -> Tensor {
+        try requireNoGrad("packedSelfAttention", [qkv, mask])
+        guard qkv.rank == 3, heads > 0, qkv.shape[2] % (3 * heads) == 0 else {
+            throw TensorError.invalidShape(op: "packedSelfAttention", shape: qkv.shape, reason: "expected [B, L, 3 * heads * d]")
+        }
+        let (b, l, hidden) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        let d = hidden / heads
+        if let mask, mask.shape != [b, 1, 1, l] {
+            throw TensorError.shapeMismatch(op: "packedSelfAttention (mask)", lhs: [b, 1, 1, l], rhs: mask.shape)
+        }
+        let row = 3 * hidden   // stride between tokens in qkv
+        let q = MatrixLayout(dims: [b, heads, l, d], strides: [l * row, d, row, 1])
+        let kT = MatrixLayout(dims: [b, heads, d, l], strides: [l * row, d, 1, row])
+        let scores = Tensor(uninitializedShape: [b, heads, l, l])
+        Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
+                       addend: mask.map { UnsafePointer($0.pointer) },
+                       epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]))
+        Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
+        let out = Tensor(uninitializedShape: [b, l, hidden])
+        Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
+                       c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]))
+        return out
+    }
+
+    private static func requireNoGrad(_ op: String, _ inputs: [Tensor?]) throws {
+        guard !GradMode.isEnabled || !inputs.contains(where: { $0?.needsGrad == true }) else {
+            throw TensorError.invalidArgument(op: op, reason: "inference only: an input needs a gradient (use withNoGrad)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import XCTest
+import GraftTensor
+@testable import GraftModels
+
+/// The fused no-grad path of BertLayer (packed QKV, strided attention with fused scale and mask, GELU and
+/// residuals as matmul post-ops) must equal the composite path that training differentiates.
+final class BertFusedInferenceTests: XCTestCase {
+    func testFusedLayerEqualsCompositeWithPaddingMask() throws {
+        let config = BERT.Config(vocabSize: 50, hiddenSize: 48, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 96)
+        let model = try BERT(config, seed: 7)
+        var g = SeededGenerator(seed: 3)
+        let (b, l) = (3, 9)
+        let ids = try IndexTensor(shape: [b, l], values: (0..<(b * l)).map { _ in Int32.random(in: 0..<50, using: &g) })
+        // Second and third sequences padded: 6 and 1 real tokens.
+        let lengths = [9, 6, 1]
+        let mask = try IndexTensor(shape: [b, l], values: (0..<b).flatMap { r in (0..<l).map { Int32($0 < lengths[r] ? 1 : 0) } })
+        // Composite path: parameters require grad and grad mode is on, so the layers take the taped ops.
+        XCTAssertTrue(model.namedParameters().allSatisfy { $0.1.requiresGrad })
+        let composite = try model.hiddenStates(ids: ids, mask: mask, training: false)
+        let fused = try withNoGrad { try model.hiddenStates(ids: ids, mask: mask, training: false) }
+        XCTAssertEqual(composite.count, fused.count)
+        for (c, f) in zip(composite, fused) {
+            XCTAssertEqual(c.shape, f.shape)
+            var worst: Float = 0
+            for i in 0..<c.count { worst = max(worst, abs(c.pointer[i] - f.pointer[i])) }
+            XCTAssertLessThan(worst, 2e-5, "fused vs composite hidden states")
+        }
+    }
+
+    func testFusedOpsRefuseInputsThatNeedGradients() throws {
+        var g = SeededGenerator(seed: 1)
+        let x = Tensor.randn([2, 3, 4], generator: &g)
+        let w = Tensor.randn([5, 4], generator: &g)
+        w.requiresGrad = true
+        XCTAssertThrowsError(try x.fusedLinear(weight: w, bias: nil))
+        XCTAssertNoThrow(try withNoGrad { try x.fusedLinear(weight: w, bias: nil) })
+    }
+
+    func testFusedLinearMatchesComposite() throws {
+        var g = SeededGenerator(seed: 2)
+        let x = Tensor.randn([2, 5, 8], generator: &g), w = Tensor.randn([6, 8], generator: &g)
+        let bias = Tensor.randn([6], generator: &g), residual = Tensor.randn([2, 5, 6], generator: &g)
+        let fused = try x.fusedLinear(weight: w, bias: bias, activation: .gelu, adding: nil)
+        let composite = try x.linear(weight: w, bias: bias).gelu()
+        let fusedResidual = try x.fusedLinear(weight: w, bias: bias, adding: residual)
+        let compositeResidual = try x.linear(weight: w, bias: bias) + residual
+        for i in 0..<fused.count {
+            XCTAssertEqual(fused.pointer[i], composite.pointer[i], accuracy: 1e-5)
+            XCTAssertEqual(fusedResidual.pointer[i], compositeResidual.pointer[i], accuracy: 1e-5)
+        }
+    }
+}
