@@ -13,13 +13,14 @@ public struct WeightKey: Hashable, Sendable {
     }
 }
 
-/// Weights reordered into the blocked layout a convolution chose, kept per
-/// (weight id, use, geometry) until the weight's version changes. Bounded by
+/// Weights reordered into the blocked layout a convolution or matmul chose, kept per
+/// (weight id, use, layout) until the weight's version changes. Bounded by
 /// total bytes; least recently used entries go first.
 final class WeightCache: Sendable {
-    enum Use: Int, Sendable { case forward, backwardData }
+    enum Use: Int, Sendable { case forward, backwardData, matmul }
 
-    private struct Key: Hashable { let id: Int; let use: Use; let geometry: Conv2DGeometry }
+    /// `layout` names the destination: a conv's geometry, or a matmul's chosen weights descriptor.
+    private struct Key: Hashable { let id: Int; let use: Use; let layout: AnyHashable }
     private struct Entry { var version: Int; var buffer: AlignedBuffer; var lastUse: UInt64 }
     private struct State { var entries: [Key: Entry] = [:]; var clock: UInt64 = 0; var bytes = 0 }
     private let state = Mutex(State())
@@ -31,11 +32,11 @@ final class WeightCache: Sendable {
 
     /// The weights in `reorder`'s destination layout, reordering only when the
     /// cached copy is missing or stale. Keep the returned buffer alive while using it.
-    func reordered(_ weightKey: WeightKey, use: Use, geometry: Conv2DGeometry, reorder: Primitive,
+    func reordered(_ weightKey: WeightKey, use: Use, geometry: some Hashable & Sendable, reorder: Primitive,
                    source: UnsafeRawPointer, context: ExecutionContext) -> AlignedBuffer {
         state.withLock { s in
             s.clock &+= 1
-            let key = Key(id: weightKey.id, use: use, geometry: geometry)
+            let key = Key(id: weightKey.id, use: use, layout: AnyHashable(geometry))
             let bytes = MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))
             if var e = s.entries[key] {
                 e.lastUse = s.clock

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GraftNN
 import GraftTensor
 
@@ -150,6 +151,7 @@ public final class BertLayer: Module {
     let outputNorm: LayerNorm
     let heads: Int
     let dropout: Dropout
+    let packedQKVCache = Mutex<PackedQKV?>(nil)
 
     init(_ c: BERT.Config, generator g: inout SeededGenerator) {
         let h = c.hiddenSize
@@ -200,17 +202,33 @@ extension BertLayer {
     /// fused into the scores, GELU and both residual adds fused into their matmuls. A parity test holds
     /// it to the composite path.
     func inferenceForward(_ x: Tensor, mask: Tensor) throws -> Tensor {
-        let qkvWeight = try Tensor.concat([query.weight, key.weight, value.weight], axis: 0)
-        let qkvBias = try [query.bias, key.bias, value.bias].map { b -> Tensor in
-            guard let b else { throw TensorError.invalidArgument(op: "BertLayer", reason: "query/key/value need biases") }
-            return b
-        }
-        let qkv = try x.fusedLinear(weight: qkvWeight, bias: Tensor.concat(qkvBias, axis: 0))
+        let (qkvWeight, qkvBias) = try packedQKV()
+        let qkv = try x.fusedLinear(weight: qkvWeight, bias: qkvBias)
         let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
         let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
         return try outputNorm.forward(inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended), training: false)
     }
+
+    /// Query, key and value weights [3H, H] and biases [3H] side by side, rebuilt only when one of
+    /// the six tensors changed (loading, an optimizer step), so the fused matmul's cached copy stays valid.
+    private func packedQKV() throws -> (Tensor, Tensor) {
+        let parts = [query.weight, key.weight, value.weight] + [query.bias, key.bias, value.bias].compactMap { $0 }
+        guard parts.count == 6 else { throw TensorError.invalidArgument(op: "BertLayer", reason: "query/key/value need biases") }
+        let stamp = parts.map { [$0.storage.id, $0.storage.version] }
+        return try packedQKVCache.withLock { cache in
+            if let cache, cache.stamp == stamp { return (cache.weight, cache.bias) }
+            let packed = PackedQKV(stamp: stamp, weight: try Tensor.concat(Array(parts[0..<3]), axis: 0),
+                                   bias: try Tensor.concat(Array(parts[3..<6]), axis: 0))
+            cache = packed
+            return (packed.weight, packed.bias)
+        }
+    }
+}
+
+struct PackedQKV {
+    let stamp: [[Int]]
+    let weight: Tensor, bias: Tensor
 }
 
 /// tanh(W h_[CLS] + b): part of HF checkpoints; sentence embeddings do not use it.

@@ -6,7 +6,9 @@ import GraftKernels
 /// path, which these must equal, for training.
 extension Tensor {
     /// act(x W^T + bias) (+ residual): `nn.Linear`, its activation and a residual add in one matmul.
-    /// x [..., in], weight [out, in], bias [out], residual x-shaped but with `out` features.
+    /// x [..., in], weight [out, in], bias [out], residual x-shaped but with `out` features. The weight
+    /// is reordered once into oneDNN's preferred layout and cached by storage (until it changes), so pass
+    /// long-lived weights (parameters), not a tensor rebuilt on every call.
     public func fusedLinear(weight: Tensor, bias: Tensor?, activation: Activation? = nil,
                             adding residual: Tensor? = nil) throws -> Tensor {
         try Tensor.requireNoGrad("fusedLinear", [self, weight, bias, residual])
@@ -24,7 +26,8 @@ extension Tensor {
         Kernels.matmul(a: pointer, .contiguous([rows, k]),
                        b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
                        c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
-                       epilogue: MatmulEpilogue(activation: activation, accumulate: residual != nil))
+                       epilogue: MatmulEpilogue(activation: activation, accumulate: residual != nil),
+                       weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version))
         return out
     }
 
