@@ -8,7 +8,7 @@
 #   acceptance  graft-bench-extract acceptance + scikit-learn's heads on the same features
 # Usage: bash bench/extract/run.sh [throughput] [memory] [resume] [acceptance]   (default: all)
 # Env: GRAFT_THREADS (default nproc) threads for both sides; BENCH_N (2000) images for throughput;
-#      BENCH_PREFIX: prefix for the timed throughput processes, e.g. "chrt -f 10" when the cores are
+#      BENCH_PREFIX: prefix for every Graft and peer process, e.g. "chrt -f 10" when the cores are
 #      shared (OpenMP barriers stall whenever another job preempts a thread); SCRATCH (.build-extract);
 #      WORK (a temporary directory, removed at the end unless given).
 set -euo pipefail
@@ -59,7 +59,8 @@ PY
     ;;
 memory)
     for n in 1000 10000; do
-        /usr/bin/time -v "$BIN/graft" extract --data fashion-mnist --limit "$n" --out "$WORK/mem$n" --quiet --overwrite \
+        rm -rf "$WORK/mem$n"   # a finished store of the same job would only be reopened
+        /usr/bin/time -v "${PREFIX[@]}" "$BIN/graft" extract --data fashion-mnist --limit "$n" --out "$WORK/mem$n" --quiet --overwrite \
             > /dev/null 2> "$WORK/mem$n.time"
         echo "memory: $n images, shard size 4096: max RSS $(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/mem$n.time") KB," \
              "wall $(awk -F': ' '/Elapsed/ {print $2}' "$WORK/mem$n.time"), $(ls "$WORK/mem$n" | grep -c shard) shards"
@@ -68,17 +69,17 @@ memory)
 resume)
     # Same job three ways: uninterrupted; killed (SIGKILL) twice at different moments then completed.
     args=(extract --data fashion-mnist --limit 3000 --shard-size 512 --quiet)
-    "$BIN/graft" "${args[@]}" --out "$WORK/whole" > /dev/null
+    "${PREFIX[@]}" "$BIN/graft" "${args[@]}" --out "$WORK/whole" > /dev/null
     # Kill 1: 1.3 s after the 2nd shard appears (mid-shard); kill 2: 0.4 s after the 4th (shortly after a rename).
     for point in "2 1.3" "4 0.4"; do
         read -r shards delay <<< "$point"
-        "$BIN/graft" "${args[@]}" --out "$WORK/killed" > /dev/null & pid=$!
+        "${PREFIX[@]}" "$BIN/graft" "${args[@]}" --out "$WORK/killed" > /dev/null & pid=$!
         until [ "$(ls "$WORK/killed" 2>/dev/null | grep -c '^shard-')" -ge "$shards" ] || ! kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
         sleep "$delay"; kill -9 "$pid" 2>/dev/null || echo "resume: the job ended before the kill"; wait "$pid" 2>/dev/null || true
         echo "resume: killed ${delay} s after shard $shards appeared: $(ls "$WORK/killed" | grep -c '^shard-') finished shards," \
              "other files: $(ls -A "$WORK/killed" | grep -v -e '^shard-' -e '^manifest.json$' | tr '\n' ' ')"
     done
-    "$BIN/graft" "${args[@]}" --out "$WORK/killed"
+    "${PREFIX[@]}" "$BIN/graft" "${args[@]}" --out "$WORK/killed"
     same=0; differ=0
     for f in "$WORK/whole"/*; do
         if cmp -s "$f" "$WORK/killed/$(basename "$f")"; then same=$((same + 1)); else differ=$((differ + 1)); echo "differs: $(basename "$f")"; fi
@@ -86,7 +87,7 @@ resume)
     echo "resume: $same files identical (cmp), $differ different; file lists $(diff <(ls -A "$WORK/whole") <(ls -A "$WORK/killed") > /dev/null && echo equal || echo DIFFER)"
     ;;
 acceptance)
-    "$BIN/graft-bench-extract" acceptance "$WORK/acc" > "$WORK/acc-graft.txt"
+    "${PREFIX[@]}" "$BIN/graft-bench-extract" acceptance "$WORK/acc" > "$WORK/acc-graft.txt"
     "$PYTHON" bench/extract/sklearn_heads.py "$WORK/acc" > "$WORK/acc-sklearn.txt"
     "$PYTHON" - "$WORK/acc-graft.txt" "$WORK/acc-sklearn.txt" <<'PY'
 import sys
