@@ -16,14 +16,20 @@ run: build
 	.build/release/graft doctor
 	.build/release/graft compare $(ARGS)
 
+# The tests, then the Examples package (two programs on the public API, which
+# must keep compiling against it). Examples depends on Graft by path; built in
+# the same scratch folder with the same flags, it reuses the modules the tests
+# just compiled and compiles only its two programs: measured +32 s (5.6 s of
+# CPU) at load average 14 on the shared 2-core machine, against 3m46s for the
+# library chain it would otherwise rebuild in a scratch folder of its own.
+EXAMPLES_BUILD = swift build --package-path Examples $(SWIFT_FLAGS) -Xswiftc -enable-testing --scratch-path $(CURDIR)/.build
+
 test: setup
 	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing
+	$(EXAMPLES_BUILD)
 
-# The Examples package (two programs on the public API). It depends on Graft by
-# path, so it is a second full release build: 8m50s on the shared 2-core machine,
-# which is why it is not part of `make test`.
 examples: setup
-	swift build --package-path Examples $(SWIFT_FLAGS)
+	$(EXAMPLES_BUILD)
 
 clean:
 	rm -rf .build

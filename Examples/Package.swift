@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // Two small programs that use Graft only through its public, task-first API.
-// Build: `swift build --package-path Examples -c release` (or Examples/build.sh).
+// Build: `make examples` (shares the main build folder, so only these two programs compile;
+// `make test` runs it too), or Examples/build.sh for a folder of its own.
 import PackageDescription
 
 let package = Package(

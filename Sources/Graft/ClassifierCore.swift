@@ -47,25 +47,8 @@ final class ClassifierCore: @unchecked Sendable {
     /// Scores the model on labelled data. Classes are matched by name; data
     /// classes the model never learnt count as errors and are named in `labels`.
     func evaluate(_ dataset: any Dataset) throws -> Metrics {
-        let names = classifier.classNames, k = names.count
-        let mapping = dataset.classNames.map { names.firstIndex(of: $0) }
-        let loader = BatchLoader(dataset: dataset, indices: Array(0..<dataset.count),
-                                 preprocessing: classifier.preprocessing ?? Preprocessing(inputSize: 1), options: .init(batchSize: 32))
-        var truth: [Int] = [], predicted: [Int] = [], probabilities: [Float] = []
-        while let batch = try loader.next() {
-            guard batch.count > 0 else { continue }
-            let rows = try locked { try classifier.probabilities(batch) }
-            for (row, label) in zip(rows, batch.labels) {
-                truth.append(mapping[label] ?? k + label)
-                predicted.append(row.indices.max { row[$0] < row[$1] } ?? 0)
-                probabilities += row
-            }
-        }
-        guard !truth.isEmpty else { throw TransferError.emptyData("no example of the evaluation data could be read") }
-        let report = try ClassificationReport(truth: truth, predicted: predicted,
-                                              probabilities: FeatureMatrix(rows: truth.count, columns: k, values: probabilities),
-                                              trainedClasses: Array(0..<k))
-        return Metrics(report: report, names: names + dataset.classNames)
+        let scored = try locked { try BundleEvaluation(classifier, dataset: dataset) }
+        return Metrics(report: scored.report, names: scored.labelNames())
     }
 
     /// Copies the bundle to `url` (replacing what is there) through a temporary

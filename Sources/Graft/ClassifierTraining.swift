@@ -76,7 +76,8 @@ enum ClassifierTraining {
         let (x, labels) = try features(split.train, "features-train")
         try context.checkCancellation()
         context.report(TrainingProgress(phase: .fitting))
-        let fit = try fitLinear(head, x, labels: labels, seed: p.seed)
+        let choice: HeadChoice = head == .linearSVM ? .linearSVM() : .logisticRegression()
+        let fit = try choice.fit(x, labels: labels, seed: p.seed)
         try context.checkCancellation()
         var metrics: Metrics?
         if !split.validation.isEmpty {
@@ -91,26 +92,6 @@ enum ClassifierTraining {
         return metrics
     }
 
-    /// C by 5-fold cross-validation as `HeadChoice` does, with fewer folds when
-    /// the smallest class has fewer than 5 examples, and C = 1 (scikit-learn's
-    /// default) when it has only one.
-    static func fitLinear(_ head: Strategy.Head, _ x: FeatureMatrix, labels: [Int], seed: UInt64) throws -> HeadFit {
-        var counts: [Int: Int] = [:]
-        for l in labels { counts[l, default: 0] += 1 }
-        let folds = min(5, counts.values.min() ?? 0)
-        let C: Double? = folds >= 2 ? nil : 1
-        switch head {
-        case .logisticRegression:
-            var o = LogisticRegression.Options(C: C)
-            o.seed = seed; o.folds = max(2, folds)
-            return try LogisticRegression(o).fit(x, labels: labels)
-        case .linearSVM:
-            var o = LinearSVM.Options(C: C)
-            o.seed = seed; o.folds = max(2, folds)
-            return try LinearSVM(o).fit(x, labels: labels)
-        }
-    }
-
     /// Fine-tuning or training from scratch, then validation metrics of the kept weights.
     static func trainNetwork(task: BundleManifest.Task, backbone: Backbone, dataset: any Dataset,
                              split: (train: [Int], validation: [Int]), parameters p: Parameters, bundle: URL, checkpoint: URL,
@@ -119,30 +100,26 @@ enum ClassifierTraining {
         let scratch = p.strategy == .fromScratch
         var unfreeze = 0
         if case let .fineTune(k) = p.strategy { unfreeze = k }
+        // The recipe of `graft finetune` / `graft compare` (LP-FT), changed only where the parameters say.
+        let recipe = NetworkRecipe(scratch ? .fromScratch : .fineTune(unfreeze: unfreeze), kind: task == .image ? .image : .text,
+                                   overrides: p.trainingOverrides)
         let network: ClassifierNetwork
         var manifest: BundleManifest
         if task == .image {
-            let trunk: any ImageBackbone = scratch ? SmallCNN(inputSize: 32, classes: classes, seed: p.seed) : try loadImageBackbone(backbone)
-            network = ImageClassifierNetwork(backbone: trunk, classes: classes, seed: p.seed)
-            if !scratch { trunk.freezeAllButLast(unfreeze) }
+            let trunk = scratch ? try recipe.scratchImageBackbone(nil, classes: classes) : try loadImageBackbone(backbone)
+            network = recipe.imageNetwork(trunk, classes: classes)
             manifest = BundleManifest(task: .image, strategy: scratch ? .fromScratch : .fineTune, model: scratch ? "small-cnn" : backbone.name,
                                       architecture: trunk.architecture, classNames: dataset.classNames)
             manifest.inputSize = trunk.preprocessing.inputSize
         } else {
             let embedder = try loadEmbedder(backbone)
-            let layers = embedder.bert.layers.count
-            network = TextClassifierNetwork(embedder: embedder, classes: classes, unfreezeLayers: scratch ? layers : unfreeze, seed: p.seed)
-            if scratch {
-                try randomize(embedder.bert, seed: p.seed)
-                embedder.bert.unfreeze()
-            }
+            network = try recipe.textNetwork(embedder, classes: classes)
             manifest = BundleManifest(task: .text, strategy: scratch ? .fromScratch : .fineTune, model: embedder.name,
                                       architecture: "bert", classNames: dataset.classNames)
             manifest.weights = backbone.weights?.path
         }
-        let trainer = Trainer(network: network, options: p.trainingOptions(text: task == .text), progress: context.handler)
-        let result = try trainer.fit(dataset: dataset, train: split.train, validation: split.validation, checkpoint: checkpoint,
-                                     isCancelled: context.isCancelled)
+        let trained = try recipe.train(network, dataset: dataset, train: split.train, validation: split.validation,
+                                       checkpoint: checkpoint, progress: context.handler, isCancelled: context.isCancelled)
         try context.checkCancellation()
         var metrics: Metrics?
         if !split.validation.isEmpty {
@@ -150,9 +127,7 @@ enum ClassifierTraining {
             metrics = Metrics(report: report, names: dataset.classNames)
             manifest.notes["validationAccuracy"] = Metrics.fixed(report.accuracy)
         }
-        manifest.notes["trainableParameters"] = "\(result.trainableParameters)"
-        manifest.notes["epochs"] = "\(result.history.count)"
-        manifest.notes["trainSeconds"] = String(format: "%.1f", result.seconds)
+        manifest.record(trained)
         try context.checkCancellation()
         try BundleStore.save(manifest, network: network.module, to: bundle)
         return metrics
@@ -168,17 +143,5 @@ enum ClassifierTraining {
     static func loadEmbedder(_ b: Backbone) throws -> SentenceEmbedder {
         if let weights = b.weights { return try SentenceEmbedder(directory: weights) }
         return try SentenceEmbedder.pretrained(b.name)
-    }
-
-    /// Re-draws every BERT weight as its initialiser does (N(0, 0.02); layer
-    /// norms 1 and 0), as `graft compare`'s text baseline does.
-    static func randomize(_ module: Module, seed: UInt64) throws {
-        var g = SeededGenerator(seed: seed &+ 0x5C)
-        for (key, p) in module.namedParameters() {
-            let fresh: Tensor = key.hasSuffix("LayerNorm.weight") ? .ones(p.shape)
-                : key.hasSuffix("bias") ? .zeros(p.shape)
-                : .randn(p.shape, std: 0.02, generator: &g)
-            try p.assign(fresh)
-        }
     }
 }

@@ -19,9 +19,10 @@ public struct Parameters: Sendable, Equatable {
     /// Epochs without a better validation accuracy before stopping (0: never stop early).
     public var patience: Int
     public var batchSize: Int
-    /// Learning rate of the new head (the unfrozen trunk trains at a tenth of
-    /// it); nil picks the defaults of `graft compare`: for images SGD at 0.01
-    /// (fine-tuning) or 0.05 (from scratch), for text AdamW at 2e-3 or 1e-3.
+    /// Learning rate of the new head (the unfrozen trunk trains at a fifth of
+    /// it when fine-tuning); nil picks the recipe `graft finetune` and `graft compare`
+    /// share: AdamW at 5e-4 (images) or 2e-3 (text) after the linear probe of
+    /// LP-FT when fine-tuning; from scratch SGD at 0.05 (images) or AdamW at 1e-3 (text).
     public var learningRate: Float?
     /// Seeds the split, the initial head, shuffling and augmentation.
     public var seed: UInt64
@@ -38,20 +39,13 @@ public struct Parameters: Sendable, Equatable {
         self.seed = seed; self.workingDirectory = workingDirectory
     }
 
-    /// The transfer layer's options for a network strategy.
-    func trainingOptions(text: Bool) -> TrainingOptions {
-        var o = TrainingOptions()
+    /// What these parameters change in `NetworkRecipe`'s defaults (network strategies).
+    var trainingOverrides: TrainingOverrides {
+        var o = TrainingOverrides()
         o.epochs = maxEpochs
         o.patience = patience
         o.batchSize = max(1, batchSize)
-        let scratch = strategy == .fromScratch
-        if text {
-            o.optimizer = .adamw
-            o.learningRate = scratch ? 1e-3 : 2e-3
-        } else if scratch {
-            o.learningRate = 0.05
-        }
-        if let learningRate { o.learningRate = learningRate }
+        o.learningRate = learningRate
         o.augment = !augmentation.isEmpty
         o.randomResizedCrop = augmentation.contains(.randomResizedCrop)
         o.horizontalFlip = augmentation.contains(.horizontalFlip)

@@ -25,9 +25,11 @@ public struct TrainingProgress: Sendable, Equatable, CustomStringConvertible {
     public enum Phase: String, Sendable, Codable {
         /// Loading data and the backbone.
         case preparing
-        /// Features of the training (then validation) examples, under no-grad.
+        /// Features of the training (then validation) examples, under no-grad; when
+        /// fine-tuning, the features of LP-FT's linear probe.
         case extracting
-        /// Fitting the linear head (cross-validation of C included).
+        /// Fitting the linear head (cross-validation of C included): feature
+        /// extraction's head, or LP-FT's probe that warm-starts a fine-tuned head.
         case fitting
         case training
         case validating

@@ -20,8 +20,8 @@ struct CompareCommand: ParsableCommand {
     var testCount: Int = 1000
     @Option(help: "Blocks (image) or encoder layers (text) to fine-tune.")
     var unfreeze: Int = 2
-    @Option(help: "Fine-tuning epochs.")
-    var epochs: Int = 4
+    @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
+    var epochs: Int?
     @Option(help: "Strategies to run, comma separated: scratch,logreg,svm,finetune.")
     var strategies: String = "scratch,logreg,svm,finetune"
     @Option(help: "Seed of the split and of every initialisation.")
@@ -50,7 +50,6 @@ struct CompareCommand: ParsableCommand {
             guard let s = Comparison.Strategy(rawValue: String($0)) else { throw ValidationError("unknown strategy '\($0)'") }
             return s
         }
-        if text || dataName == "rotten-tomatoes" { c.fineTuning.learningRate = 2e-3; c.fineTuning.optimizer = .adamw; c.fineTuning.epochs = min(epochs, 3); c.scratchTraining.epochs = 4; c.scratchTraining.optimizer = .adamw; c.scratchTraining.learningRate = 1e-3 }
         let bar = TerminalProgressBar(enabled: !quiet)
         c.progress = bar.handler
         c.log = { msg in if !quiet { FileHandle.standardError.write(Data("\(msg)\n".utf8)) } }

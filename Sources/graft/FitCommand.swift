@@ -17,16 +17,13 @@ struct FitCommand: ParsableCommand {
         let rows = try store.readAll()
         guard Set(rows.labels).count >= 2 else { throw TransferError.singleClass("store \(features) has one label only") }
         let x = try FeatureMatrix(rows: rows.count, columns: store.source.dimension, values: rows.features)
-        let fit: HeadFit
+        let choice: HeadChoice
         switch head {
-        case "logreg":
-            var o = LogisticRegression.Options(C: c, classWeighting: balanced ? .balanced : .uniform)
-            o.seed = 0
-            fit = try LogisticRegression(o).fit(x, labels: rows.labels)
-        case "svm":
-            fit = try LinearSVM(.init(C: c, classWeighting: balanced ? .balanced : .uniform)).fit(x, labels: rows.labels)
+        case "logreg": choice = .logisticRegression(C: c)
+        case "svm": choice = .linearSVM(C: c)
         default: throw ValidationError("--head must be logreg or svm")
         }
+        let fit = try choice.fit(x, labels: rows.labels, classWeighting: balanced ? .balanced : .uniform)
         let isText = store.source.layer == "pooled" || store.source.layer.hasPrefix("layer")
         var manifest = BundleManifest(task: isText ? .text : .image, strategy: .featureExtraction, model: store.source.model,
                                       architecture: store.source.model, classNames: store.classNames)

@@ -68,9 +68,9 @@ final class ImageClassifierTests: XCTestCase {
         }
     }
 
-    func testFineTuneLastBlock() async throws {
-        let train = try APIFixtures.digits([0, 1, 7], perClass: 4)
-        var p = Parameters(strategy: .fineTune(unfreezing: 1), augmentation: [.horizontalFlip], validation: .perClass(1),
+    func testFineTuneLastBlockIsLPFT() async throws {
+        let train = try APIFixtures.digits([0, 1, 7], perClass: 6)
+        var p = Parameters(strategy: .fineTune(unfreezing: 1), augmentation: [.horizontalFlip], validation: .perClass(2),
                            maxEpochs: 1, batchSize: 8)
         p.workingDirectory = tmp
         let job = ImageClassifier.train(data: .images(train.images, labels: train.labels), parameters: p)
@@ -82,11 +82,24 @@ final class ImageClassifierTests: XCTestCase {
         let trainable = Int(classifier.manifest.notes["trainableParameters"] ?? "") ?? 0
         XCTAssertGreaterThan(trainable, 1280 * 3)
         XCTAssertLessThan(trainable, 1_000_000)
-        let training = events.compactMap { if case let .progress(p) = $0, p.phase == .training { p } else { nil } }
-        XCTAssertEqual(training.last?.step, 9)
-        XCTAssertEqual(training.last?.totalSteps, 9)
+        let progress = events.compactMap { if case let .progress(p) = $0 { p } else { nil } }
+        let training = progress.filter { $0.phase == .training }
+        XCTAssertEqual(training.last?.step, 12)
+        XCTAssertEqual(training.last?.totalSteps, 12)
         XCTAssertEqual(training.last?.epoch, 0)
         XCTAssertNotNil(training.last?.loss)
+
+        // LP-FT, as `graft finetune` and `graft compare`: the head's features were
+        // extracted and a probe fitted before the first gradient step, and the
+        // warm-started head alone already beats chance (1/3) on validation.
+        XCTAssertEqual(classifier.manifest.notes["recipe"], "LP-FT")
+        let firstTraining = progress.firstIndex { $0.phase == .training } ?? 0
+        XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .extracting && $0.step == 12 })
+        XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .fitting })
+        let probeAccuracy = Double(classifier.manifest.notes["probeValidationAccuracy"] ?? "") ?? 0
+        XCTAssertGreaterThan(probeAccuracy, 0.5, "\(classifier.manifest.notes)")
+        XCTAssertNotNil(Double(classifier.manifest.notes["probeC"] ?? ""))
+        XCTAssertEqual(events.last, .completed(.succeeded(validation: classifier.validationMetrics)))
 
         let bundle = tmp.appendingPathComponent("ft")
         try classifier.write(to: bundle)

@@ -38,6 +38,8 @@ final class TextClassifierTests: XCTestCase {
             data: .texts(train.texts, labels: train.labels),
             parameters: Parameters(strategy: .fineTune(unfreezing: 1), validation: .perClass(1), maxEpochs: 1, batchSize: 8)).result
         XCTAssertEqual(classifier.manifest.strategy, .fineTune)
+        XCTAssertEqual(classifier.manifest.notes["recipe"], "LP-FT")
+        XCTAssertNotNil(classifier.manifest.notes["probeValidationAccuracy"])
         // One MiniLM layer (about 1.8M weights) plus a 384 x 2 head.
         let trainable = Int(classifier.manifest.notes["trainableParameters"] ?? "") ?? 0
         XCTAssertGreaterThan(trainable, 1_000_000)
@@ -56,6 +58,7 @@ final class TextClassifierTests: XCTestCase {
             data: .texts(train.texts, labels: train.labels),
             parameters: Parameters(strategy: .fromScratch, validation: .none, maxEpochs: 1, batchSize: 10)).result
         XCTAssertEqual(classifier.manifest.strategy, .fromScratch)
+        XCTAssertEqual(classifier.manifest.notes["recipe"], "from scratch")
         // Every encoder weight trained: all of MiniLM's 22.7M.
         XCTAssertGreaterThan(Int(classifier.manifest.notes["trainableParameters"] ?? "") ?? 0, 22_000_000)
         let bundle = tmp.appendingPathComponent("scratch")

@@ -6,7 +6,8 @@ the standard library is needed. Checks that the page loads, that nothing was
 logged as an error (console errors, exceptions, blocked or failed loads), and
 that every SVG chart has drawn content; then writes a full-page PNG.
 
-usage: check_report.py REPORT.html OUT.png [--min-svgs N]
+usage: check_report.py REPORT.html OUT.png [--min-svgs N] [--min-images N]
+  --min-images: thumbnails of mistakes that must have loaded (image reports)
 exit 0 when every check passes; prints one JSON summary line.
 """
 import base64, json, os, select, shutil, subprocess, sys, tempfile, time
@@ -97,7 +98,7 @@ class Chromium:
         else: shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def check(path, out_png, min_svgs):
+def check(path, out_png, min_svgs, min_images=0):
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if not binary:
         sys.exit("chromium not found: apt-get install chromium")
@@ -148,6 +149,8 @@ def check(path, out_png, min_svgs):
     for i, im in enumerate(measured["imgs"]):
         if not im["ok"]:
             problems.append(f"image {i} did not load")
+    if sum(1 for im in measured["imgs"] if im["ok"]) < min_images:
+        problems.append(f"{len(measured['imgs'])} thumbnails, expected at least {min_images}")
     summary = {"report": path, "png": out_png, "title": measured["title"], "svgs": len(measured["svgs"]),
                "shapes": sum(s["shapes"] for s in measured["svgs"]), "images": len(measured["imgs"]),
                "classRows": measured["classRows"], "height": measured["height"], "errors": errors, "problems": problems}
@@ -160,6 +163,9 @@ if __name__ == "__main__":
     min_svgs = 1
     if "--min-svgs" in args:
         i = args.index("--min-svgs"); min_svgs = int(args[i + 1]); del args[i:i + 2]
+    min_images = 0
+    if "--min-images" in args:
+        i = args.index("--min-images"); min_images = int(args[i + 1]); del args[i:i + 2]
     if len(args) != 2:
         sys.exit(__doc__)
-    sys.exit(0 if check(args[0], args[1], min_svgs) else 1)
+    sys.exit(0 if check(args[0], args[1], min_svgs, min_images) else 1)

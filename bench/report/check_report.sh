@@ -5,11 +5,15 @@
 # (canary.html must fail).
 #
 # usage: bench/report/check_report.sh [REPORT.html ...]
-#   without arguments: builds graft (release) and checks a fresh `graft compare` report on digits.
+#   without arguments: builds graft (CONFIG=release by default) and checks fresh reports on digits of
+#   `graft compare`, `graft finetune` and `graft evaluate` (of the fine-tuned bundle), each of which
+#   must show its charts (3: comparison or training curves and heat map; evaluate: the heat map) and
+#   at least 8 loaded thumbnails of its most confident mistakes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-out/report}"
 SCRATCH="${SCRATCH:-.build}"
+CONFIG="${CONFIG:-release}"
 mkdir -p "$OUT"
 command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
@@ -26,16 +30,26 @@ PY
 echo "check_report: canary caught (console error, blocked load, empty SVG, broken image)" >&2
 
 reports=("$@")
+min_images=0
+min_svgs=()
 if [ ${#reports[@]} -eq 0 ]; then
-  swift build -c release --scratch-path "$SCRATCH" --product graft >&2
-  "$SCRATCH/release/graft" compare --data digits --strategies scratch,logreg,finetune --per-class 20 --test-count 300 \
+  swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product graft >&2
+  graft="$SCRATCH/$CONFIG/graft"
+  "$graft" compare --data digits --strategies scratch,logreg,finetune --per-class 20 --test-count 300 \
     --epochs 3 --work "$OUT/work" --quiet --report "$OUT/compare-digits.html" >&2
-  reports=("$OUT/compare-digits.html")
+  "$graft" finetune --data digits --unfreeze 1 --per-class 10 --epochs 2 --out "$OUT/work/finetune-digits" \
+    --quiet --report "$OUT/finetune-digits.html" >&2
+  "$graft" evaluate --bundle "$OUT/work/finetune-digits" --data digits --limit 300 --quiet \
+    --report "$OUT/evaluate-digits.html" >&2
+  reports=("$OUT/compare-digits.html" "$OUT/finetune-digits.html" "$OUT/evaluate-digits.html")
+  min_svgs=(3 3 1)
+  min_images=8
 fi
 status=0
-for r in "${reports[@]}"; do
+for i in "${!reports[@]}"; do
+  r="${reports[$i]}"
   png="$OUT/$(basename "${r%.html}").png"
-  if python3 bench/report/check_report.py "$r" "$png" --min-svgs 3; then echo "ok: $r -> $png" >&2
+  if python3 bench/report/check_report.py "$r" "$png" --min-svgs "${min_svgs[$i]:-3}" --min-images "$min_images"; then echo "ok: $r -> $png" >&2
   else echo "FAILED: $r" >&2; status=1; fi
 done
 exit $status

@@ -58,17 +58,7 @@ public struct ItemPredictions: Codable, Sendable, Equatable {
 
     /// Runs a bundle over `indices`; predicted labels index `classifier.classNames`.
     public static func predict(_ classifier: TrainedClassifier, dataset: any Dataset, indices: [Int], batchSize: Int = 32) throws -> ItemPredictions {
-        let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: classifier.preprocessing ?? Preprocessing(inputSize: 1),
-                                 options: .init(batchSize: batchSize))
-        var rows: [Float] = [], ids: [String] = [], truth: [Int] = [], positions: [Int] = []
-        while let batch = try loader.next() {
-            guard batch.count > 0 else { continue }
-            for row in try classifier.probabilities(batch) { rows += row }
-            ids += batch.ids; truth += batch.labels; positions += batch.indices
-        }
-        let matrix = try FeatureMatrix(rows: truth.count, columns: classifier.classNames.count, values: rows)
-        let best = mostProbable(matrix, columnLabels: nil)
-        return try ItemPredictions(indices: positions, ids: ids, truth: truth, predicted: best.labels, confidence: best.probabilities)
+        try BundleEvaluation(classifier, dataset: dataset, indices: indices, batchSize: batchSize).predictions
     }
 
     /// The most probable column of each row (first on ties) and its probability.
