@@ -96,6 +96,10 @@ let package = Package(
         .executableTarget(name: "graft-bench-serve", dependencies: ["GraftTransfer"],
                           path: "bench/serve/Sources", swiftSettings: optimize),
 
+        // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
+        .executableTarget(name: "graft-bench-finetune", dependencies: ["GraftTransfer", "GraftKernels"],
+                          path: "bench/finetune/Sources", swiftSettings: optimize),
+
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),

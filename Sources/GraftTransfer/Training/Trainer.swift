@@ -30,7 +30,7 @@ public final class Trainer {
 
     /// Head at the full rate, the unfrozen trunk at the scaled rate; weight
     /// decay on weights (rank >= 2) only.
-    func parameterGroups() -> [ParameterGroup] {
+    public func parameterGroups() -> [ParameterGroup] {
         let headIDs = Set(network.head.namedParameters().map { ObjectIdentifier($0.1) })
         let trainable = network.module.trainableParameters.map(\.1)
         let head = trainable.filter { headIDs.contains(ObjectIdentifier($0)) }
@@ -48,11 +48,8 @@ public final class Trainer {
                     isCancelled: @Sendable () -> Bool = { false }) throws -> TrainingResult {
         guard !train.isEmpty else { throw TransferError.emptyData("empty training split") }
         let started = Date()
-        let groups = parameterGroups()
-        let trainable = groups.flatMap(\.parameters)
-        let optimizer: Optimizer = options.optimizer == .sgd
-            ? SGD(groups, learningRate: options.learningRate, momentum: options.momentum)
-            : AdamW(groups, learningRate: options.learningRate)
+        let optimizer = makeOptimizer()
+        let trainable = optimizer.groups.flatMap(\.parameters)
         let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
         let totalSteps = stepsPerEpoch * options.epochs
         let schedule: LearningRateSchedule = switch options.schedule {
@@ -81,12 +78,7 @@ public final class Trainer {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
                 guard batch.count > 0 else { continue }
                 optimizer.learningRate = options.learningRate * schedule.factor(step: step)
-                optimizer.zeroGrad()
-                let logits = try network.logits(batch, training: true)
-                let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels), labelSmoothing: options.labelSmoothing)
-                try loss.backward()
-                if options.clipNorm > 0 { clipGradientNorm(trainable, maxNorm: options.clipNorm) }
-                try optimizer.step()
+                let (loss, logits) = try trainStep(batch, optimizer: optimizer)
                 step += 1
                 let predicted = try logits.detached().argmax(axis: 1).values
                 correct += zip(predicted, batch.labels).filter { Int($0) == $1 }.count
@@ -125,6 +117,28 @@ public final class Trainer {
         return TrainingResult(history: state.history, bestEpoch: state.bestEpoch, bestValidationAccuracy: state.bestValidationAccuracy,
                               stoppedEarly: state.stoppedEarly, trainableParameters: trainable.reduce(0) { $0 + $1.count },
                               seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The optimizer `fit` uses (SGD with momentum or AdamW) over `parameterGroups()`.
+    public func makeOptimizer() -> Optimizer {
+        let groups = parameterGroups()
+        return options.optimizer == .sgd
+            ? SGD(groups, learningRate: options.learningRate, momentum: options.momentum)
+            : AdamW(groups, learningRate: options.learningRate)
+    }
+
+    /// One step of `fit` at the optimizer's current learning rate: forward in
+    /// training mode, label-smoothed cross-entropy, backward, gradient clipping,
+    /// update. Returns the loss (before the update) and the logits.
+    @discardableResult
+    public func trainStep(_ batch: Batch, optimizer: Optimizer) throws -> (loss: Tensor, logits: Tensor) {
+        optimizer.zeroGrad()
+        let logits = try network.logits(batch, training: true)
+        let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels), labelSmoothing: options.labelSmoothing)
+        try loss.backward()
+        if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
+        try optimizer.step()
+        return (loss, logits)
     }
 
     /// Mean loss and accuracy on `indices`, in inference mode.

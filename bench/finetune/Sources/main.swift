@@ -1,0 +1,70 @@
+// Fine-tuning step time and peak memory (issue 7). One configuration per process, so
+// the peak resident set (getrusage ru_maxrss) belongs to that configuration alone.
+//
+// A step is exactly `Trainer.trainStep` (what `graft finetune` runs per batch): forward in
+// training mode, label-smoothed cross-entropy, backward, gradient-norm clip, SGD with
+// momentum over the trainer's parameter groups. The network is `ImageClassifierNetwork`
+// (a new 10-way head) frozen with `freezeAllButLast(K)`, or fully trainable for "all"
+// (batch norm then uses batch statistics, as `graft finetune --unfreeze all`).
+// Random weights and a fixed random batch: step time does not depend on the values.
+//
+// Usage: graft-bench-finetune MODEL UNFREEZE   (MODEL: efficientnet-lite0 | resnet18; UNFREEZE: K | all)
+// Prints "row<TAB>MODEL<TAB>UNFREEZE<TAB>median step s<TAB>peak RSS MiB<TAB>trainable params".
+// Env: BENCH_BATCH (32), BENCH_STEPS (timed steps, 5), BENCH_WARMUP (2), GRAFT_THREADS.
+import Foundation
+import GraftData
+import GraftKernels
+import GraftModels
+import GraftTensor
+import GraftTransfer
+
+let env = ProcessInfo.processInfo.environment
+let batchSize = Int(env["BENCH_BATCH"] ?? "") ?? 32
+let steps = Int(env["BENCH_STEPS"] ?? "") ?? 5
+let warmup = Int(env["BENCH_WARMUP"] ?? "") ?? 2
+let classes = 10
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("graft-bench-finetune: \(message)\n".utf8))
+    exit(1)
+}
+
+/// Peak resident set of this process so far, in MiB (Linux reports KiB).
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let args = CommandLine.arguments
+guard args.count == 3 else { fail("usage: graft-bench-finetune MODEL UNFREEZE (K or all)") }
+let (name, unfreeze) = (args[1], args[2])
+let k: Int? = unfreeze == "all" ? nil : Int(unfreeze)
+if unfreeze != "all" && (k ?? -1) < 0 { fail("UNFREEZE must be a count or 'all', got '\(unfreeze)'") }
+
+do {
+    let backbone = try ImageModels.make(name, seed: 1)
+    let network = ImageClassifierNetwork(backbone: backbone, classes: classes, seed: 1)
+    if let k { backbone.freezeAllButLast(k) }
+    let trainer = Trainer(network: network, options: TrainingOptions())
+    let optimizer = trainer.makeOptimizer()
+    let size = backbone.preprocessing.inputSize
+    var g = SeededGenerator(seed: 2)
+    let pixels = Tensor.uniform([batchSize, size, size, 3], low: -1, high: 1, generator: &g).values
+    let labels = (0..<batchSize).map { $0 % classes }
+    let batch = Batch(number: 0, pixels: pixels, texts: [], labels: labels, ids: [], indices: [], failures: [], height: size, width: size)
+    optimizer.learningRate = 1e-3
+    for _ in 0..<warmup { try trainer.trainStep(batch, optimizer: optimizer) }
+    var times: [Double] = []
+    for _ in 0..<steps {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try trainer.trainStep(batch, optimizer: optimizer)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let median = times.sorted()[times.count / 2]
+    let trainable = optimizer.groups.flatMap(\.parameters).reduce(0) { $0 + $1.count }
+    print("# Graft, oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads), batch \(batchSize), steps \(steps) after \(warmup) warm-up")
+    print("row\t\(name)\t\(unfreeze)\t\(String(format: "%.3f", median))\t\(String(format: "%.0f", peakRSSMiB()))\t\(trainable)")
+} catch {
+    fail("\(error)")
+}
