@@ -12,7 +12,7 @@ public final class TextClassifierNetwork: ClassifierNetwork {
     public var module: Module { container }
     public var preprocessing: Preprocessing? { nil }
 
-    final class Container: Module {
+    final class Container: Module, @unchecked Sendable {
         let bert: BERT, head: Linear
         init(_ b: BERT, _ h: Linear) { bert = b; head = h }
         override var keyedChildren: [(String, Module)] { [("bert", bert), ("head", head)] }

@@ -2,8 +2,8 @@ import Foundation
 import GraftTensor
 import GraftTransfer
 
-/// `graft-bench-encoder --profile`: wall time of each op of one MiniLM encoder layer (BertLayer.forward's
-/// exact sequence of public Tensor ops, random weights of the real shapes) at batch 32 and lengths 32 / 128,
+/// `graft-bench-encoder --profile`: wall time of each op of one MiniLM encoder layer as the composite
+/// (training) path runs it: BertLayer.forward's sequence of public Tensor ops, random weights of the real shapes) at batch 32 and lengths 32 / 128,
 /// plus tokenization, embeddings and pooling measured through SentenceEmbedder, to show where embed's time goes.
 func profileOps() throws {
     let hidden = 384, heads = 12, d = 32, inner = 1536, b = 32
@@ -45,14 +45,14 @@ func profileOps() throws {
                 let s = try time("matmul QK^T (batched)") { try q.matmul(k, transposeB: true) }
                 let scaled = try time("scale 1/sqrt(d) (affine)") { try s * (1 / Float(d).squareRoot()) }
                 let masked = try time("+ mask [B,1,1,L] (broadcast)") { try scaled + mask }
-                let probs = try time("softmax") { masked.softmax() }
+                let probs = time("softmax") { masked.softmax() }
                 let ctx = try time("matmul PV (batched)") { try probs.matmul(v) }
                 let merged = try time("permute (merge heads)") { try ctx.permuted([0, 2, 1, 3]) }.reshaped([b, l, hidden])
                 let ao = try linear(merged, wo, bias384, "attention output")
                 let res1 = try time("residual add (x2)") { try ao + x }
                 let attended = try time("layer norm (x2)") { try res1.layerNorm(gamma: gamma, beta: beta, epsilon: 1e-12) }
                 let i1 = try linear(attended, wi, bias1536, "intermediate 384->1536")
-                let act = try time("gelu") { i1.gelu() }
+                let act = time("gelu") { i1.gelu() }
                 let o = try linear(act, wout, bias384, "output 1536->384")
                 let res2 = try time("residual add (x2)") { try o + attended }
                 _ = try time("layer norm (x2)") { try res2.layerNorm(gamma: gamma, beta: beta, epsilon: 1e-12) }
