@@ -7,8 +7,11 @@
 // Usage: graft-bench-vision [model ...]   (default: all four)
 //        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also the
 //        residual add + ReLU glue on the real shapes, which run outside oneDNN's convs)
+//        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
+//        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
 import Foundation
+import GraftData
 import GraftKernels
 import GraftModels
 import GraftTensor
@@ -75,6 +78,40 @@ func breakdown(_ name: String) throws {
         elements += layer.count * a.count
     }
     print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward (\(elements / 1_000_000)M elements added and ReLU'd)")
+}
+
+/// `graft predict`'s path for one image (PredictCommand.swift), with the time of each phase.
+func coldPredict(_ path: String) throws {
+    var last = DispatchTime.now().uptimeNanoseconds
+    var phases: [(String, Double)] = []
+    func lap(_ name: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        phases.append((name, Double(now - last) / 1e6))
+        last = now
+    }
+    let backbone = try ImageModels.pretrained("efficientnet-lite0")
+    lap("open weights + build model")
+    let labels = try ModelZoo.imagenetLabels()
+    lap("labels")
+    let prep = backbone.preprocessing
+    let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: path))
+    let x = try Tensor(shape: [1, prep.inputSize, prep.inputSize, 3], values: prep.apply(image))
+    lap("decode + preprocess")
+    let probs = try withNoGrad { try backbone.forward(x, upTo: nil, training: false).softmax().values }
+    lap("first forward (primitives, weight folding and reorders)")
+    _ = try withNoGrad { try backbone.forward(x, upTo: nil, training: false) }
+    lap("second forward (warm, not part of predict)")
+    let best = probs.enumerated().sorted { $0.element > $1.element }.prefix(5)
+    for (i, p) in best { print(String(format: "  %6.2f%%  %@", p * 100, i < labels.count ? labels[i] : "class \(i)")) }
+    for (name, ms) in phases { print("phase\t\(name)\t\(String(format: "%.1f", ms)) ms") }
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--cold" {
+    do { try coldPredict(CommandLine.arguments[2]) } catch {
+        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
 }
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--breakdown" {
