@@ -5,8 +5,9 @@
 // with the PyTorch and ONNX Runtime lines of peer.py into the table.
 //
 // Usage: graft-bench-vision [model ...]   (default: all four)
-//        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also the
-//        residual add + ReLU glue on the real shapes, which run outside oneDNN's convs)
+//        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also what the
+//        residual add + ReLU would cost as separate passes on the real shapes: the forward
+//        now runs them as post-ops of each block's last conv)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
@@ -65,7 +66,8 @@ func breakdown(_ name: String) throws {
         previous = t
     }
     guard let resnet = model as? ResNet else { return }
-    // Each block ends with relu(conv path + shortcut): an add and a ReLU over the block's output.
+    // Each block ends with relu(conv path + shortcut). The forward fuses both into the last conv;
+    // this times them as separate passes over the block's output, i.e. what the fusion saves.
     var glue = 0.0, elements = 0
     for (i, layer) in resnet.layers.enumerated() {
         let probe = try withNoGrad { try resnet.forward(Tensor.zeros([1, size, size, 3]), upTo: "layer\(i + 1)", training: false) }
@@ -77,7 +79,7 @@ func breakdown(_ name: String) throws {
         glue += Double(layer.count) * (add + relu)
         elements += layer.count * a.count
     }
-    print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward (\(elements / 1_000_000)M elements added and ReLU'd)")
+    print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward, if run as separate passes (\(elements / 1_000_000)M elements)")
 }
 
 /// `graft predict`'s path for one image (PredictCommand.swift), with the time of each phase.
