@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "graft-bench-text", dependencies: ["GraftText"],
                           path: "bench/text/Sources", swiftSettings: optimize),
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
-        .executableTarget(name: "graft-bench-vision", dependencies: ["GraftModels", "GraftKernels"],
+        .executableTarget(name: "graft-bench-vision", dependencies: ["GraftModels", "GraftData", "GraftKernels"],
                           path: "bench/vision/Sources", swiftSettings: optimize),
 
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).

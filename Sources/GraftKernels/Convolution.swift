@@ -3,7 +3,11 @@ import CDNNL
 /// Convolution plans: NHWC activations, weights in the layout oneDNN picks
 /// (`any`, so AVX-512 brgconv runs), reordered from PyTorch's OIHW.
 final class ConvPlan: @unchecked Sendable {
-    enum Kind: Hashable, Sendable { case forward(bias: Bool, activation: Activation?), backwardData, backwardWeights(bias: Bool) }
+    /// `accumulate`: a sum post-op adds what dst holds (a residual) before the activation.
+    enum Kind: Hashable, Sendable {
+        case forward(bias: Bool, activation: Activation?, accumulate: Bool)
+        case backwardData, backwardWeights(bias: Bool)
+    }
     struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let kind: Kind }
 
     let primitive: Primitive
@@ -40,9 +44,10 @@ final class ConvPlan: @unchecked Sendable {
         }
 
         switch key.kind {
-        case let .forward(withBias, activation):
+        case let .forward(withBias, activation, accumulate):
             var d = forwardDesc(dnnl_forward_inference, withBias: withBias)
-            primitive = Primitive("\(g) forward", opDesc: &d, postOps: activation.map { [$0.postOp] } ?? [])
+            let sum = accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
+            primitive = Primitive("\(g) forward", opDesc: &d, postOps: sum + (activation.map { [$0.postOp] } ?? []))
             weightsDesc = primitive.md(dnnl_query_weights_md)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
                 ? nil : Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
@@ -100,13 +105,17 @@ final class ConvPlan: @unchecked Sendable {
 }
 
 extension Kernels {
-    /// dst = act(conv(src, weight) + bias). src NHWC, weight OIHW (PyTorch), dst NHWC.
-    /// `weightKey` lets the reordered weights be reused until its version changes.
+    /// dst = act(conv(src, weight) + bias), or with `accumulate`
+    /// dst = act(conv(src, weight) + bias + dst): the residual already in dst is
+    /// added by a oneDNN sum post-op, so the add and the activation cost no
+    /// extra pass over memory. src NHWC, weight OIHW (PyTorch), dst NHWC; src
+    /// and dst must not overlap. `weightKey` lets the reordered weights be
+    /// reused until its version changes.
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                                     activation: Activation? = nil) {
+                                     activation: Activation? = nil, accumulate: Bool = false) {
         ExecutionContext.with { context in
-            let plan = ConvPlan.get(g, .forward(bias: bias != nil, activation: activation))
+            let plan = ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
             let p = plan.primitive
             let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .forward, geometry: g, context: context)
             var args = [
@@ -176,7 +185,7 @@ extension Kernels {
         -> (name: String, reordersWeights: Bool) {
         ExecutionContext.with { _ in
             let kind: ConvPlan.Kind = switch pass {
-            case .forward: .forward(bias: false, activation: nil)
+            case .forward: .forward(bias: false, activation: nil, accumulate: false)
             case .backwardData: .backwardData
             case .backwardWeights: .backwardWeights(bias: false)
             }

@@ -97,6 +97,42 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// dst = act(conv + bias + dst), the residual-block epilogue: the sum post-op
+    /// must add exactly what dst held, then apply the activation, for 1x1, 3x3,
+    /// strided, grouped and depthwise shapes, through the weight cache too.
+    func testForwardAccumulatesIntoDestination() {
+        var rng = SeededRandom(seed: 6)
+        // Plus a ResNet bottleneck-sized 1x1 (64 -> 256 at 28x28): small shapes can take other
+        // implementations than the real networks do (brgconv_1x1 with the sum post-op).
+        let bottleneck = Conv2DGeometry(batch: 1, inChannels: 64, outChannels: 256, height: 28, width: 28, kernelH: 1, kernelW: 1)
+        for (i, g) in (Self.geometries + [bottleneck]).enumerated() {
+            let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
+            let residual = rng.floats(g.dstCount, -2, 2)
+            let conv = Reference(g: g).forward(src, w, bias)
+            let sum = zip(conv, residual).map { $0 + $1 }
+            for activation in [nil, Activation.relu, .relu6] {
+                var dst = residual
+                Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias,
+                                      dst: &dst, activation: activation, accumulate: true)
+                let expected = activation.map { a in sum.map { ActivationTests.reference(a, $0) } } ?? sum
+                assertClose(dst, expected, "\(g) accumulate, \(activation.map { "\($0)" } ?? "no activation")")
+            }
+            // A plain forward of the same shape afterwards still overwrites dst (separate plan).
+            var plain = residual
+            Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias, dst: &plain)
+            assertClose(plain, conv, "\(g) plain after accumulate")
+            Kernels.forgetWeight(id: 3000 + i)
+        }
+        // The sum post-op has scale 1: a large residual is added as is, not scaled or clipped.
+        let g = Self.geometries[7]
+        var rng2 = SeededRandom(seed: 7)
+        let src = rng2.floats(g.srcCount), w = rng2.floats(g.weightCount)
+        let residual = [Float](repeating: 1000, count: g.dstCount)
+        var dst = residual
+        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: nil, dst: &dst, accumulate: true)
+        assertClose(dst, Reference(g: g).forward(src, w, nil).map { $0 + 1000 }, "large residual kept")
+    }
+
     func testWeightCacheFollowsVersion() {
         var rng = SeededRandom(seed: 3)
         let g = Self.geometries[6]

@@ -3,14 +3,14 @@
 # Batch 32 at 224x224, random weights, all cores: EfficientNet-Lite0, ResNet-50, MobileNetV2,
 # VGG16 up to its 7x7x512 features. Targets: Graft >= 1.0x ORT and >= 1.5x PyTorch.
 # Usage: bash bench/vision/run.sh [model ...]
-# Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build-vision),
+# Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build, the default build folder),
 #      BENCH_PREFIX: command prefix for every timed process, e.g. "chrt -f 10" when the cores are shared
 #      (OpenMP barriers stall whenever another job preempts a thread).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/root/.venvs/fixtures/bin/python}"
-SCRATCH="${SCRATCH:-.build-vision}"
+SCRATCH="${SCRATCH:-.build}"
 
 swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"

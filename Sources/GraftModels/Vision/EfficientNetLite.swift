@@ -7,7 +7,7 @@ import GraftTensor
 /// instead of swish, no squeeze-excite, stem and head not width-scaled,
 /// first and last stage repeats not depth-scaled, TF "SAME" padding,
 /// BN eps 1e-3. Keys match the published state dicts (`_blocks.3._bn1.weight`).
-public final class EfficientNetLite: Module, ImageBackbone {
+public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable {
     public struct Config: Sendable, Equatable {
         public var name: String
         public var widthCoefficient: Float
@@ -108,7 +108,8 @@ public final class EfficientNetLite: Module, ImageBackbone {
         var h = try stem.forward(x, training: training)
         if cut == "stem" { return h }
         for (i, block) in blocks.items.enumerated() {
-            h = try block.forward(h, training: training)
+            // Each block's input is this loop's own intermediate: nothing else reads it.
+            h = try block.forward(h, training: training, consumingInput: true)
             if cut == "block\(i)" { return h }
         }
         h = try head.forward(h, training: training)
@@ -121,7 +122,7 @@ public final class EfficientNetLite: Module, ImageBackbone {
 }
 
 /// Mobile inverted bottleneck without squeeze-excite (model.py `MBConvBlock`).
-public final class MBConvBlock: Module, UnaryLayer {
+public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     let expandConv: Conv2d?
     let bn0: BatchNorm2d?
     let depthwiseConv: Conv2d
@@ -164,18 +165,25 @@ public final class MBConvBlock: Module, UnaryLayer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try forward(x, training: training, consumingInput: false)
+    }
+
+    /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
+    /// write the output into its buffer.
+    func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         var h = x
         if let expand { h = try expand.forward(h, training: training) }
         h = try depthwise.forward(h, training: training)
-        h = try project.forward(h, training: training)
+        // The residual add is a sum post-op of the projection at inference.
         // Drop-connect is a training regulariser of the reference; Graft's
         // fine-tuning of a few blocks does not use it.
-        return residual ? try h + x : h
+        guard residual else { return try project.forward(h, training: training) }
+        return try project.forward(h, adding: x, then: nil, training: training, consumingResidual: consumingInput)
     }
 }
 
 /// Groups modules for freezing without adding a key level.
-public final class SubModules: Module {
+public final class SubModules: Module, @unchecked Sendable {
     let members: [Module]
     public init(_ members: [Module]) { self.members = members }
     public override var keyedChildren: [(String, Module)] { members.enumerated().map { ("\($0.offset)", $0.element) } }

@@ -82,7 +82,12 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {
         try checkCut(cut)
         var h = x
         for (i, layer) in features.enumerated() {
-            h = try layer.forward(h, training: training)
+            // Each block's input is this loop's own intermediate: nothing else reads it.
+            if let block = layer as? InvertedResidual {
+                h = try block.forward(h, training: training, consumingInput: i > 0)
+            } else {
+                h = try layer.forward(h, training: training)
+            }
             if cut == "features.\(i)" { return h }
         }
         h = try h.globalAvgPool2d()
@@ -137,10 +142,17 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try forward(x, training: training, consumingInput: false)
+    }
+
+    /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
+    /// write the output into its buffer.
+    func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         var h = x
         if let expand { h = try expand.forward(h, training: training) }
         h = try depthwise.forward(h, training: training)
-        h = try projection.forward(h, training: training)
-        return residual ? try h + x : h
+        // The residual add is a sum post-op of the projection at inference.
+        guard residual else { return try projection.forward(h, training: training) }
+        return try projection.forward(h, adding: x, then: nil, training: training, consumingResidual: consumingInput)
     }
 }

@@ -90,7 +90,8 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {
         if cut == "stem" { return h }
         for (i, layer) in layers.enumerated() {
             for (j, block) in layer.items.enumerated() {
-                h = try block.forward(h, training: training)
+                // Each block's input is this loop's own intermediate: nothing else reads it.
+                h = try block.forward(h, training: training, consumingInput: true)
                 if cut == "layer\(i + 1).\(j)" { return h }
             }
             if cut == "layer\(i + 1)" { return h }
@@ -148,9 +149,20 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try forward(x, training: training, consumingInput: false)
+    }
+
+    /// relu(path(x) + shortcut(x)); at inference the add and the ReLU are post-ops
+    /// of the last conv. `consumingInput`: nobody reads `x` afterwards, so an
+    /// identity shortcut's buffer can take the output in place.
+    func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         var h = x
-        for unit in path { h = try unit.forward(h, training: training) }
-        let identity = try shortcut?.forward(x, training: training) ?? x
-        return try (h + identity).relu()
+        for unit in path.dropLast() { h = try unit.forward(h, training: training) }
+        if let shortcut {
+            // The projected shortcut is this call's own fresh tensor.
+            let identity = try shortcut.forward(x, training: training)
+            return try path[path.count - 1].forward(h, adding: identity, then: .relu, training: training, consumingResidual: true)
+        }
+        return try path[path.count - 1].forward(h, adding: x, then: .relu, training: training, consumingResidual: consumingInput)
     }
 }

@@ -32,6 +32,27 @@ public final class ConvBatchNorm: @unchecked Sendable {
         return y
     }
 
+    /// after(bn(conv(x)) + residual), the end of a residual block (this unit's
+    /// own activation, if any, runs before the sum). Without a tape and with
+    /// frozen statistics it is one oneDNN convolution with sum and eltwise
+    /// post-ops; `consumingResidual` lets it write into the residual's buffer
+    /// (the caller promises `residual` is not read afterwards).
+    public func forward(_ x: Tensor, adding residual: Tensor, then after: Activation?, training: Bool,
+                        consumingResidual: Bool = false) throws -> Tensor {
+        let batchStatistics = training && !bn.isFrozen
+        let params = [conv.weight, bn.weight, bn.bias] + (conv.bias.map { [$0] } ?? [])
+        let needsTape = GradMode.isEnabled && (x.needsGrad || residual.needsGrad || params.contains { $0.requiresGrad })
+        if activation == nil && !batchStatistics && !needsTape {
+            let (w, b) = try foldedWeights()
+            return try withNoGrad {
+                try x.conv2d(weight: w, bias: b, options: conv.options(for: x), adding: residual, activation: after,
+                             consumingResidual: consumingResidual)
+            }
+        }
+        let y = try forward(x, training: training) + residual
+        return after.map { y.activation($0) } ?? y
+    }
+
     private func foldedWeights() throws -> (Tensor, Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
         let key = sources.flatMap { [$0.storage.id, $0.storage.version] }

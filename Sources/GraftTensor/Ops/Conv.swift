@@ -78,3 +78,44 @@ extension Tensor {
         return out
     }
 }
+
+extension Tensor {
+    /// act(conv2d(self) + bias + residual): the end of a residual block. Without
+    /// a tape the add and the activation run inside the convolution as oneDNN
+    /// post-ops (sum, then eltwise); with one they run as their own ops so the
+    /// gradients are exact.
+    ///
+    /// `consumingResidual`: the caller promises nobody reads `residual` after
+    /// this call, so (on the inference path) its buffer becomes the output's
+    /// instead of being copied first. The residual is never written when it
+    /// needs a gradient or shares its buffer with `self`.
+    public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), adding residual: Tensor,
+                       activation: Activation? = nil, consumingResidual: Bool = false) throws -> Tensor {
+        let g = try convGeometry(weight: weight, options: options)
+        let outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels]
+        if let bias, bias.shape != [g.outChannels] {
+            throw TensorError.shapeMismatch(op: "conv2d (bias)", lhs: [g.outChannels], rhs: bias.shape)
+        }
+        guard residual.shape == outShape else {
+            throw TensorError.shapeMismatch(op: "conv2d (residual vs output)", lhs: outShape, rhs: residual.shape)
+        }
+        let recording = GradMode.isEnabled
+            && (needsGrad || weight.needsGrad || (bias?.needsGrad ?? false) || residual.needsGrad)
+        if recording {
+            let sum = try conv2d(weight: weight, bias: bias, options: options) + residual
+            return activation.map { sum.activation($0) } ?? sum
+        }
+        let out: Tensor
+        if consumingResidual && !residual.needsGrad && residual.storage !== storage {
+            out = Tensor(shape: outShape, storage: residual.storage)
+            residual.storage.markModified()
+        } else {
+            out = Tensor(uninitializedShape: outShape)
+            out.pointer.update(from: residual.pointer, count: residual.count)
+        }
+        Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
+                              weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                              bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true)
+        return out
+    }
+}

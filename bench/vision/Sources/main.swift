@@ -5,10 +5,14 @@
 // with the PyTorch and ONNX Runtime lines of peer.py into the table.
 //
 // Usage: graft-bench-vision [model ...]   (default: all four)
-//        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also the
-//        residual add + ReLU glue on the real shapes, which run outside oneDNN's convs)
+//        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also what the
+//        residual add + ReLU would cost as separate passes on the real shapes: the forward
+//        now runs them as post-ops of each block's last conv)
+//        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
+//        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
 import Foundation
+import GraftData
 import GraftKernels
 import GraftModels
 import GraftTensor
@@ -62,7 +66,8 @@ func breakdown(_ name: String) throws {
         previous = t
     }
     guard let resnet = model as? ResNet else { return }
-    // Each block ends with relu(conv path + shortcut): an add and a ReLU over the block's output.
+    // Each block ends with relu(conv path + shortcut). The forward fuses both into the last conv;
+    // this times them as separate passes over the block's output, i.e. what the fusion saves.
     var glue = 0.0, elements = 0
     for (i, layer) in resnet.layers.enumerated() {
         let probe = try withNoGrad { try resnet.forward(Tensor.zeros([1, size, size, 3]), upTo: "layer\(i + 1)", training: false) }
@@ -74,7 +79,41 @@ func breakdown(_ name: String) throws {
         glue += Double(layer.count) * (add + relu)
         elements += layer.count * a.count
     }
-    print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward (\(elements / 1_000_000)M elements added and ReLU'd)")
+    print("glue\ttotal\t\(String(format: "%.1f", glue * 1000)) ms of \(String(format: "%.1f", previous * 1000)) ms forward, if run as separate passes (\(elements / 1_000_000)M elements)")
+}
+
+/// `graft predict`'s path for one image (PredictCommand.swift), with the time of each phase.
+func coldPredict(_ path: String) throws {
+    var last = DispatchTime.now().uptimeNanoseconds
+    var phases: [(String, Double)] = []
+    func lap(_ name: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        phases.append((name, Double(now - last) / 1e6))
+        last = now
+    }
+    let backbone = try ImageModels.pretrained("efficientnet-lite0")
+    lap("open weights + build model")
+    let labels = try ModelZoo.imagenetLabels()
+    lap("labels")
+    let prep = backbone.preprocessing
+    let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: path))
+    let x = try Tensor(shape: [1, prep.inputSize, prep.inputSize, 3], values: prep.apply(image))
+    lap("decode + preprocess")
+    let probs = try withNoGrad { try backbone.forward(x, upTo: nil, training: false).softmax().values }
+    lap("first forward (primitives, weight folding and reorders)")
+    _ = try withNoGrad { try backbone.forward(x, upTo: nil, training: false) }
+    lap("second forward (warm, not part of predict)")
+    let best = probs.enumerated().sorted { $0.element > $1.element }.prefix(5)
+    for (i, p) in best { print(String(format: "  %6.2f%%  %@", p * 100, i < labels.count ? labels[i] : "class \(i)")) }
+    for (name, ms) in phases { print("phase\t\(name)\t\(String(format: "%.1f", ms)) ms") }
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--cold" {
+    do { try coldPredict(CommandLine.arguments[2]) } catch {
+        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
 }
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--breakdown" {
