@@ -28,6 +28,20 @@ final class FeatureStoreTests: XCTestCase {
         return out
     }
 
+    /// A short batch is run padded to the full batch shape; its rows must be those of the unpadded run.
+    func testPaddedShortBatchGivesTheSameRows() throws {
+        let e = try extractor()
+        var g = SeededGenerator(seed: 5)
+        let pixels = Tensor.randn([3, 16, 16, 3], generator: &g).values
+        let batch = Batch(number: 0, pixels: pixels, texts: [], labels: [0, 1, 2], ids: ["a", "b", "c"], indices: [0, 1, 2],
+                          failures: [], height: 16, width: 16)
+        let plain = try e.features(batch)
+        let padded = try e.features(batch, paddedTo: 8)
+        XCTAssertEqual(plain.count, 3 * e.source.dimension)
+        XCTAssertEqual(padded.count, plain.count)
+        for (a, b) in zip(plain, padded) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
     func testResumeAfterKillEqualsUninterruptedRunByteForByte() throws {
         let data = try digits()
         let job = FeatureExtraction(batchSize: 8, shardSize: 16)

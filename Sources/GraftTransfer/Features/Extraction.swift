@@ -44,7 +44,7 @@ public struct FeatureExtraction {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
                 failures += batch.failures.map(\.description)
                 if batch.count > 0 {
-                    features += try extractor.features(batch)
+                    features += try extractor.features(batch, paddedTo: batchSize)
                     labels += batch.labels; ids += batch.ids
                 }
                 progress?(meter.event(completed: range.lowerBound + min((batch.number + 1) * batchSize, range.count)))

@@ -9,6 +9,13 @@ public protocol FeatureExtractor: AnyObject {
     var preprocessing: Preprocessing? { get }
     /// `batch.count * source.dimension` values, row-major.
     func features(_ batch: Batch) throws -> [Float]
+    /// The same rows, computed on a batch padded to `rows` examples when it is shorter (the last batch,
+    /// or one with unreadable items) so that every forward has one shape.
+    func features(_ batch: Batch, paddedTo rows: Int) throws -> [Float]
+}
+
+extension FeatureExtractor {
+    public func features(_ batch: Batch, paddedTo rows: Int) throws -> [Float] { try features(batch) }
 }
 
 /// Features of a CNN at a named cut point, pooled to one vector per image.
@@ -34,9 +41,19 @@ public final class ImageFeatureExtractor: FeatureExtractor {
         source.dimension = probe.count
     }
 
-    public func features(_ batch: Batch) throws -> [Float] {
-        let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
-        return try withNoGrad { try pooled(backbone.forward(x, upTo: layer, training: false)).values }
+    public func features(_ batch: Batch) throws -> [Float] { try features(batch, paddedTo: batch.count) }
+
+    /// A short batch runs padded with zero images and its extra rows are dropped: one input shape end to
+    /// end means no new oneDNN primitives and no second set of activation buffers for the tail, so peak
+    /// memory does not depend on how the data set's size divides by the batch size (measured: a last
+    /// batch of 16 added 210 MB), and every row comes from the same kernels.
+    public func features(_ batch: Batch, paddedTo rows: Int) throws -> [Float] {
+        let n = max(rows, batch.count)
+        var pixels = batch.pixels
+        if n > batch.count { pixels += [Float](repeating: 0, count: (n - batch.count) * batch.height * batch.width * 3) }
+        let x = try Tensor(shape: [n, batch.height, batch.width, 3], values: pixels)
+        let values = try withNoGrad { try pooled(backbone.forward(x, upTo: layer, training: false)).values }
+        return n == batch.count ? values : Array(values.prefix(batch.count * source.dimension))
     }
 
     /// [N, H, W, C] -> [N, C] (avg, max) or [N, H*W*C] (flatten); [N, D] passes through.
