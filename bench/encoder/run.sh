@@ -7,7 +7,8 @@
 # after a warm-up; model loading excluded. Also checks Graft's embeddings against sentence-transformers'.
 # Usage: bash bench/encoder/run.sh [case ...]
 # Env: GRAFT_THREADS (default nproc) threads for all three; BENCH_PREFIX: prefix of every timed process,
-#      e.g. "chrt -f 10" when the cores are shared; SCRATCH (.build-encoder); WORK (kept when given).
+#      e.g. "chrt -f 10" when the cores are shared; SCRATCH (.build-encoder); WORK (kept when given);
+#      GRAFT_BENCH_BIN: use this graft-bench-encoder instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
@@ -18,8 +19,11 @@ mkdir -p "$WORK"
 CASES=("$@"); [ ${#CASES[@]} -eq 0 ] && CASES=(len32 len128 reviews)
 PREFIX=(${BENCH_PREFIX:-})
 
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-encoder >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-encoder"
+BIN="${GRAFT_BENCH_BIN:-}"   # a prebuilt graft-bench-encoder, else build one
+if [ -z "$BIN" ]; then
+    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-encoder >&2
+    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-encoder"
+fi
 "$PYTHON" bench/encoder/peer.py prepare "$WORK" 2>/dev/null
 
 OUT="# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
