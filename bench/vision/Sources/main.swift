@@ -26,9 +26,10 @@ func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
     switch name {
     case "efficientnet-lite0": return (EfficientNetLite(try .lite(0)), nil)
     case "resnet50": return (try ResNet(.resnet50()), nil)
+    case "resnet18": return (try ResNet(.resnet18()), nil)
     case "mobilenet_v2": return (try MobileNetV2(), nil)
     case "vgg16-features": return (try VGG(.vgg16()), "features")
-    default: throw ModelError.unknownModel(name, available: ["efficientnet-lite0", "resnet50", "mobilenet_v2", "vgg16-features"])
+    default: throw ModelError.unknownModel(name, available: ["efficientnet-lite0", "resnet18", "resnet50", "mobilenet_v2", "vgg16-features"])
     }
 }
 
