@@ -8,6 +8,12 @@ import PackageDescription
 // bounds checks. Hot loops live in oneDNN and CGraftKernels anyway.
 let optimize: [SwiftSetting] = []
 
+/// `graft-bench-NAME`, an executable in bench/NAME/Sources run by bench/NAME/run.sh beside its peers.
+func bench(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: "graft-bench-\(name)", dependencies: dependencies, path: "bench/\(name)/Sources",
+                      swiftSettings: optimize)
+}
+
 let package = Package(
     name: "Graft",
     platforms: [.macOS(.v14)],
@@ -65,40 +71,26 @@ let package = Package(
             "Graft", "GraftWeights", "GraftServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
-        .executableTarget(name: "graft-bench-heads", dependencies: ["GraftHeads"],
-                          path: "bench/heads/Sources", swiftSettings: optimize),
+        bench("heads", ["GraftHeads"]),
         // bench: conv / depthwise / matmul GFLOP/s against PyTorch (bench/kernels/run.sh).
-        .executableTarget(name: "graft-bench-kernels", dependencies: ["GraftKernels", "CGraftBenchPeak"],
-                          path: "bench/kernels/Sources", swiftSettings: optimize),
+        bench("kernels", ["GraftKernels", "CGraftBenchPeak"]),
         .target(name: "CGraftBenchPeak", path: "bench/kernels/CPeak", cSettings: [.unsafeFlags(["-O3"])]),
         // bench: decode + resize throughput against Pillow (bench/data/run.sh).
-        .executableTarget(name: "graft-bench-data", dependencies: ["GraftData"],
-                          path: "bench/data/Sources", swiftSettings: optimize),
-
+        bench("data", ["GraftData"]),
         // bench: weights loading against torch.load / safetensors (bench/weights/run.sh).
-        .executableTarget(name: "graft-bench-weights", dependencies: ["GraftWeights"],
-                          path: "bench/weights/Sources", swiftSettings: optimize),
+        bench("weights", ["GraftWeights"]),
         // bench: WordPiece tokenizer against Hugging Face tokenizers (bench/text/run.sh).
-        .executableTarget(name: "graft-bench-text", dependencies: ["GraftText"],
-                          path: "bench/text/Sources", swiftSettings: optimize),
+        bench("text", ["GraftText"]),
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
-        .executableTarget(name: "graft-bench-vision", dependencies: ["GraftModels", "GraftData", "GraftKernels"],
-                          path: "bench/vision/Sources", swiftSettings: optimize),
-
+        bench("vision", ["GraftModels", "GraftData", "GraftKernels"]),
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
-        .executableTarget(name: "graft-bench-extract", dependencies: ["Graft"],
-                          path: "bench/extract/Sources", swiftSettings: optimize),
+        bench("extract", ["Graft"]),
         // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
-        .executableTarget(name: "graft-bench-encoder", dependencies: ["GraftTransfer"],
-                          path: "bench/encoder/Sources", swiftSettings: optimize),
-
+        bench("encoder", ["GraftTransfer"]),
         // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
-        .executableTarget(name: "graft-bench-serve", dependencies: ["GraftTransfer"],
-                          path: "bench/serve/Sources", swiftSettings: optimize),
-
+        bench("serve", ["GraftTransfer"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
-        .executableTarget(name: "graft-bench-finetune", dependencies: ["GraftTransfer", "GraftKernels"],
-                          path: "bench/finetune/Sources", swiftSettings: optimize),
+        bench("finetune", ["GraftTransfer", "GraftKernels"]),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),

@@ -21,23 +21,24 @@ public struct MatrixLayout: Hashable, Sendable {
     }
 }
 
-/// What runs on a matmul's result inside the same primitive (oneDNN attributes and post-ops), in
-/// this order: `dst = act(scale * (A B + bias) + addend) + (accumulate ? dst : 0)`.
+/// What runs on a matmul's result inside the same primitive (oneDNN attributes and post-ops):
+/// `dst = act(scale * (A B + bias) + accumulateScale * dst + addend)`.
 public struct MatmulEpilogue: Hashable, Sendable {
     /// Output scale (attention's 1 / sqrt(d)). Applies to the bias too, so use one or the other.
     public var scale: Float = 1
     /// Dims of a tensor added elementwise, broadcast over its dims of size 1 (an additive attention mask).
     public var addendDims: [Int]? = nil
     public var activation: Activation? = nil
-    /// Add the result to what `dst` holds (a residual connection) instead of overwriting it.
-    public var accumulate = false
+    /// Nonzero: add this multiple of what `dst` holds (1 for a residual connection) instead of
+    /// overwriting it (a oneDNN sum post-op).
+    public var accumulateScale: Float = 0
 
-    public init(scale: Float = 1, addendDims: [Int]? = nil, activation: Activation? = nil, accumulate: Bool = false) {
-        self.scale = scale; self.addendDims = addendDims; self.activation = activation; self.accumulate = accumulate
+    public init(scale: Float = 1, addendDims: [Int]? = nil, activation: Activation? = nil, accumulateScale: Float = 0) {
+        self.scale = scale; self.addendDims = addendDims; self.activation = activation; self.accumulateScale = accumulateScale
     }
 }
 
-/// A matmul primitive for arbitrary strided operands and one epilogue.
+/// A matmul primitive for one set of strided operands and one epilogue.
 final class StridedMatmulPlan: @unchecked Sendable {
     struct Key: Hashable, Sendable {
         let a: MatrixLayout, b: MatrixLayout, c: MatrixLayout
@@ -71,7 +72,9 @@ final class StridedMatmulPlan: @unchecked Sendable {
         }, "matmul desc \(key)")
         var postOps: [Primitive.PostOp] = []
         let e = key.epilogue
-        if e.accumulate { postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)) }
+        if e.accumulateScale != 0 {
+            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: e.accumulateScale))
+        }
         if let dims = e.addendDims {
             let md = MemoryDesc.strided(dims, strides: MatrixLayout.contiguous(dims).strides)
             addend = OwnedMemoryDesc(md)
@@ -98,11 +101,16 @@ final class StridedMatmulPlan: @unchecked Sendable {
 }
 
 /// The raw bytes of a memory descriptor: two plans that chose the same weights layout share one cached copy.
+/// Hashed once at creation, since the weight cache looks it up on every call.
 struct DescriptorBytes: Hashable, Sendable {
     let bytes: [UInt8]
+    private let hash: Int
     init(_ md: UnsafePointer<dnnl_memory_desc_t>) {
         bytes = Array(UnsafeRawBufferPointer(start: md, count: MemoryLayout<dnnl_memory_desc_t>.size))
+        hash = bytes.hashValue
     }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    static func == (l: DescriptorBytes, r: DescriptorBytes) -> Bool { l.hash == r.hash && l.bytes == r.bytes }
 }
 
 extension Kernels {
@@ -137,7 +145,7 @@ extension Kernels {
             if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: plan.bias, data: bias)) }
             if let addend, let md = plan.addend {
                 // The post-op's index in the chain: after the sum when there is one.
-                let index = epilogue.accumulate ? 1 : 0
+                let index = epilogue.accumulateScale != 0 ? 1 : 0
                 args.append(PrimitiveArgument(role: Primitive.postOpArgument(index), desc: md.pointer, data: addend))
             }
             plan.primitive.execute(context, args)

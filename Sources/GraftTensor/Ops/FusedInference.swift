@@ -26,7 +26,7 @@ extension Tensor {
         Kernels.matmul(a: pointer, .contiguous([rows, k]),
                        b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
                        c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
-                       epilogue: MatmulEpilogue(activation: activation, accumulate: residual != nil),
+                       epilogue: MatmulEpilogue(activation: activation, accumulateScale: residual != nil ? 1 : 0),
                        weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version))
         return out
     }
