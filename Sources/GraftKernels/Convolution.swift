@@ -2,7 +2,7 @@ import CDNNL
 
 /// Convolution plans: NHWC activations, weights in the layout oneDNN picks
 /// (`any`, so AVX-512 brgconv runs), reordered from PyTorch's OIHW.
-final class ConvPlan: @unchecked Sendable {
+final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
     /// `accumulate`: a sum post-op adds what dst holds (a residual) before the activation.
     enum Kind: Hashable, Sendable {
         case forward(bias: Bool, activation: Activation?, accumulate: Bool)
@@ -84,7 +84,18 @@ final class ConvPlan: @unchecked Sendable {
         guard g.isValid else { fatalError("GraftKernels: invalid geometry \(g)") }
         return cache.plan(Key(geometry: g, kind: kind)) { ConvPlan(Key(geometry: g, kind: kind)) }
     }
+}
 
+/// A convolution primitive's weights layout next to the caller's OIHW one.
+protocol ConvWeightsLayout {
+    /// The caller's OIHW / GOIHW weights layout.
+    var userWeights: OwnedMemoryDesc { get }
+    /// Reorder between the two (nil when they match); `weights(...)` uses it user -> primitive.
+    var weightsReorder: Primitive? { get }
+    var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { get }
+}
+
+extension ConvWeightsLayout {
     /// The weights in the primitive's layout: the caller's pointer when layouts
     /// match, a cached reorder when a key is given, else a reorder into scratch.
     func weights(_ weight: UnsafePointer<Float>, key: WeightKey?, use: WeightCache.Use, geometry: Conv2DGeometry,
@@ -110,10 +121,14 @@ extension Kernels {
     /// added by a oneDNN sum post-op, so the add and the activation cost no
     /// extra pass over memory. src NHWC, weight OIHW (PyTorch), dst NHWC; src
     /// and dst must not overlap. `weightKey` lets the reordered weights be
-    /// reused until its version changes.
+    /// reused until its version changes. `winograd` lets 3x3 stride-1 layers run
+    /// by Winograd (faster, slightly different rounding: pass it only when no
+    /// gradient will be taken through the result).
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                                     activation: Activation? = nil, accumulate: Bool = false) {
+                                     activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false) {
+        if winograd, conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
+                                           activation: activation, accumulate: accumulate) { return }
         ExecutionContext.with { context in
             let plan = ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
             let p = plan.primitive

@@ -4,6 +4,7 @@
 # VGG16 up to its 7x7x512 features. Targets: Graft >= 1.0x ORT and >= 1.5x PyTorch.
 # Usage: bash bench/vision/run.sh [model ...]
 # Env: GRAFT_THREADS (default nproc), BENCH_BATCH (32), BENCH_REPEATS (5), SCRATCH (.build, the default build folder),
+#      GRAFT_BENCH_BIN (skip the build, use this binary), GRAFT_WINOGRAD=0 (direct 3x3 convolutions only),
 #      BENCH_PREFIX: command prefix for every timed process, e.g. "chrt -f 10" when the cores are shared
 #      (OpenMP barriers stall whenever another job preempts a thread).
 set -euo pipefail
@@ -12,8 +13,12 @@ THREADS="${GRAFT_THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/root/.venvs/fixtures/bin/python}"
 SCRATCH="${SCRATCH:-.build}"
 
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
+if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
+    BIN="$GRAFT_BENCH_BIN"  # an already built binary (e.g. the one `make test` linked)
+else
+    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
+    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
+fi
 
 PREFIX=(${BENCH_PREFIX:-})
 MODELS=("$@")

@@ -27,6 +27,18 @@ final class Primitive: @unchecked Sendable {
         self.init(name, descriptor: pd!)
     }
 
+    /// Like `init(_:opDesc:...)`, but nil when oneDNN has no implementation for
+    /// this configuration (for optional fast paths that fall back to another).
+    convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) {
+        let attr = Primitive.makeAttr(postOps: postOps, outputScale: nil)
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var pd: dnnl_primitive_desc_t?
+        let status = dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, nil)
+        if status == dnnl_unimplemented { return nil }
+        dnnlCheck(status, "\(name) descriptor")
+        self.init(name, descriptor: pd!)
+    }
+
     /// A reorder between two layouts of the same tensor.
     convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>, to: UnsafePointer<dnnl_memory_desc_t>) {
         let attr = Primitive.makeAttr(postOps: [], outputScale: nil)

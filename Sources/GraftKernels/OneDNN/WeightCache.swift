@@ -17,7 +17,7 @@ public struct WeightKey: Hashable, Sendable {
 /// (weight id, use, layout) until the weight's version changes. Bounded by
 /// total bytes; least recently used entries go first.
 final class WeightCache: Sendable {
-    enum Use: Int, Sendable { case forward, backwardData, matmul }
+    enum Use: Int, Sendable { case forward, backwardData, matmul, winograd }
 
     /// `layout` names the destination: a conv's geometry, or a matmul's chosen weights descriptor.
     private struct Key: Hashable { let id: Int; let use: Use; let layout: AnyHashable }

@@ -53,7 +53,8 @@ extension Tensor {
         let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.outChannels])
         Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
-                              bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation)
+                              bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation,
+                              winograd: !recording)
         let x = self
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         out.recorded("conv2d", inputs) { dy in
@@ -115,7 +116,7 @@ extension Tensor {
         }
         Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
-                              bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true)
+                              bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true, winograd: true)
         return out
     }
 }

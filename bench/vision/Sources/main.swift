@@ -8,6 +8,9 @@
 //        graft-bench-vision --breakdown MODEL   (time per stage; for ResNet also what the
 //        residual add + ReLU would cost as separate passes on the real shapes: the forward
 //        now runs them as post-ops of each block's last conv)
+//        graft-bench-vision --agreement MODEL   (max difference, relative to the output scale, between
+//        the inference path timed here - folded BN, fused post-ops, Winograd 3x3 - and the taped path
+//        - separate ops, direct convolutions - on 2 full-size images)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
@@ -111,6 +114,27 @@ func coldPredict(_ path: String) throws {
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--cold" {
     do { try coldPredict(CommandLine.arguments[2]) } catch {
+        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+/// How far the timed inference path is from the taped one (which runs every op separately, direct convolutions).
+func agreement(_ name: String) throws {
+    let (model, cut) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
+    let fast = try withNoGrad { try model.forward(x, upTo: cut, training: false) }.values
+    let taped = try model.forward(x, upTo: cut, training: false).values
+    let scale = taped.map(abs).max() ?? 0
+    let diff = zip(fast, taped).map { abs($0 - $1) }.max() ?? .infinity
+    print("agreement\t\(name)\tmax abs diff \(diff), output scale \(scale), relative \(diff / scale)")
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--agreement" {
+    do { try agreement(CommandLine.arguments[2]) } catch {
         FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
         exit(1)
     }

@@ -1,0 +1,161 @@
+import CDNNL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3), for inference only.
+///
+/// Winograd trades multiplies for transforms: on this machine it runs the 3x3 layers of VGG and
+/// ResNet 2-2.8x faster than the direct algorithm (which is already near the fp32 FMA peak), with a
+/// larger but bounded rounding error (the transforms add ~1e-6 relative; see `WinogradTests`), so
+/// it is used only where no gradient is taken (the tensor layer asks for it when no tape records).
+/// oneDNN implements it on its blocked nChw16c layout only: activations are reordered from and to
+/// NHWC around each call, a few percent of the saving, so the rest of Graft keeps one layout. The
+/// batch runs in chunks so the blocked copies stay bounded (`chunkBytes`) whatever the batch.
+final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
+    struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let bias: Bool; let activation: Activation?; let accumulate: Bool }
+
+    let primitive: Primitive
+    let userWeights: OwnedMemoryDesc
+    let weightsReorder: Primitive?
+    let weightsDesc: UnsafePointer<dnnl_memory_desc_t>
+    /// NHWC -> blocked for the input, and for the residual when accumulating.
+    let srcIn: Primitive, dstIn: Primitive
+    /// blocked -> NHWC for the output.
+    let dstOut: Primitive
+
+    /// Upper bound on each blocked activation copy; larger batches run in chunks of images.
+    static let chunkBytes = 64 << 20
+
+    /// 3x3, stride 1, no dilation, no groups, channels in whole 16-lane blocks (what jit_wino_4x3 takes).
+    static func isCandidate(_ g: Conv2DGeometry) -> Bool {
+        g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+            && g.groups == 1 && g.inChannels % 16 == 0 && g.outChannels % 16 == 0
+    }
+
+    /// Images per call for a batch of geometry `g` (at least one).
+    static func chunk(_ g: Conv2DGeometry) -> Int {
+        let perImage = 4 * max(g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
+        return max(1, min(g.batch, chunkBytes / perImage))
+    }
+
+    private init?(_ key: Key) {
+        let g = key.geometry
+        let dims = (src: [g.batch, g.inChannels, g.height, g.width], dst: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+        let weightDims = [g.outChannels, g.inChannels, 3, 3]
+        var s = MemoryDesc.tagged(dims.src, dnnl_format_tag_any), o = MemoryDesc.tagged(dims.dst, dnnl_format_tag_any)
+        var w = MemoryDesc.tagged(weightDims, dnnl_format_tag_any), b = MemoryDesc.tagged([g.outChannels], dnnl_x)
+        var d = dnnl_convolution_desc_t()
+        let strides: [dnnl_dim_t] = [1, 1], dilates: [dnnl_dim_t] = [0, 0]
+        let padL: [dnnl_dim_t] = [dnnl_dim_t(g.padTop), dnnl_dim_t(g.padLeft)]
+        let padR: [dnnl_dim_t] = [dnnl_dim_t(g.padBottom), dnnl_dim_t(g.padRight)]
+        let status = withUnsafePointer(to: &b) { bp in
+            dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_winograd, &s, &w,
+                                                       key.bias ? bp : nil, &o, strides, dilates, padL, padR)
+        }
+        guard status == dnnl_success else { return nil }
+        let sum = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
+        guard let p = Primitive(trying: "\(g) winograd", opDesc: &d, postOps: sum + (key.activation.map { [$0.postOp] } ?? []))
+        else { return nil }
+        primitive = p
+        userWeights = OwnedMemoryDesc(MemoryDesc.tagged(weightDims, dnnl_oihw))
+        weightsDesc = p.md(dnnl_query_weights_md)
+        weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
+            ? nil : Primitive(reorder: "\(g) winograd weights", from: userWeights.pointer, to: weightsDesc)
+        let nhwc = (src: OwnedMemoryDesc(MemoryDesc.tagged(dims.src, dnnl_nhwc)),
+                    dst: OwnedMemoryDesc(MemoryDesc.tagged(dims.dst, dnnl_nhwc)))
+        srcIn = Primitive(reorder: "\(g) winograd src", from: nhwc.src.pointer, to: p.md(dnnl_query_src_md))
+        dstIn = Primitive(reorder: "\(g) winograd residual", from: nhwc.dst.pointer, to: p.md(dnnl_query_dst_md))
+        dstOut = Primitive(reorder: "\(g) winograd dst", from: p.md(dnnl_query_dst_md), to: nhwc.dst.pointer)
+    }
+
+    /// Holds a plan or the knowledge that oneDNN has none for the key.
+    final class Slot: Sendable {
+        let plan: WinogradConvPlan?
+        init(_ plan: WinogradConvPlan?) { self.plan = plan }
+    }
+
+    static let cache = PlanCache<Key, Slot>()
+
+    static func get(_ key: Key) -> WinogradConvPlan? {
+        cache.plan(key) { Slot(WinogradConvPlan(key)) }.plan
+    }
+
+    /// Runs images [0, g.batch) of the caller's NHWC tensors through the plan (whose batch is g.batch).
+    func run(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
+             dst: UnsafeMutablePointer<Float>, accumulate: Bool, context: ExecutionContext) {
+        let p = primitive
+        let srcDesc = p.md(dnnl_query_src_md), dstDesc = p.md(dnnl_query_dst_md)
+        let blockedSrc = context.buffer(.output, bytes: MemoryDesc.bytes(srcDesc))
+        let blockedDst = context.buffer(.extra, bytes: MemoryDesc.bytes(dstDesc))
+        srcIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: srcIn.md(dnnl_query_src_md), data: src),
+                                PrimitiveArgument(role: DNNL_ARG_TO, desc: srcDesc, data: blockedSrc)])
+        if accumulate {
+            dstIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstIn.md(dnnl_query_src_md), data: dst),
+                                    PrimitiveArgument(role: DNNL_ARG_TO, desc: dstDesc, data: blockedDst)])
+        }
+        var args = [
+            PrimitiveArgument(role: DNNL_ARG_SRC, desc: srcDesc, data: blockedSrc),
+            PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: weightsDesc, data: weights),
+            PrimitiveArgument(role: DNNL_ARG_DST, desc: dstDesc, data: blockedDst),
+        ]
+        if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
+        p.execute(context, args)
+        dstOut.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstDesc, data: blockedDst),
+                                 PrimitiveArgument(role: DNNL_ARG_TO, desc: dstOut.md(dnnl_query_dst_md), data: dst)])
+    }
+}
+
+extension Kernels {
+    /// Whether inference convolutions may use Winograd where it applies (default on;
+    /// GRAFT_WINOGRAD=0 turns it off, e.g. to compare against the direct algorithm).
+    public static let winogradEnabled: Bool = getenv("GRAFT_WINOGRAD").map { String(cString: $0) != "0" } ?? true
+
+    /// The Winograd path of `conv2dForward`: false (nothing written) when the geometry or
+    /// post-ops have no Winograd implementation, so the caller runs the direct one.
+    static func conv2dForwardWinograd(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
+                                      activation: Activation?, accumulate: Bool) -> Bool {
+        guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return false }
+        let chunk = WinogradConvPlan.chunk(g)
+        var part = g
+        part.batch = chunk
+        guard WinogradConvPlan.get(.init(geometry: part, bias: bias != nil, activation: activation, accumulate: accumulate)) != nil
+        else { return false }
+        let srcImage = g.height * g.width * g.inChannels, dstImage = g.outHeight * g.outWidth * g.outChannels
+        ExecutionContext.with { context in
+            var first = 0
+            while first < g.batch {
+                part.batch = min(chunk, g.batch - first)
+                guard let plan = WinogradConvPlan.get(.init(geometry: part, bias: bias != nil, activation: activation,
+                                                            accumulate: accumulate)) else {
+                    fatalError("GraftKernels: no Winograd plan for \(part) although one exists for \(chunk) images")
+                }
+                // Keyed on the chunk's geometry: oneDNN picks the Winograd weights blocking per problem size.
+                let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .winograd, geometry: part, context: context)
+                plan.run(part, src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage,
+                         accumulate: accumulate, context: context)
+                withExtendedLifetime(keepAlive) {}
+                first += part.batch
+            }
+        }
+        return true
+    }
+}
+
+extension Kernels {
+    /// The oneDNN implementation `conv2dForward(..., winograd: true)` runs for this geometry
+    /// (e.g. "jit_wino_4x3:avx512_core"), or nil when it runs the direct algorithm instead.
+    public static func winogradImplementation(_ g: Conv2DGeometry, activation: Activation? = nil,
+                                              accumulate: Bool = false) -> String? {
+        guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return nil }
+        var part = g
+        part.batch = WinogradConvPlan.chunk(g)
+        return ExecutionContext.with { _ in
+            WinogradConvPlan.get(.init(geometry: part, bias: true, activation: activation, accumulate: accumulate))?
+                .primitive.implementation
+        }
+    }
+}
