@@ -122,8 +122,7 @@ extension Kernels {
     /// extra pass over memory. src NHWC, weight OIHW (PyTorch), dst NHWC; src
     /// and dst must not overlap. `weightKey` lets the reordered weights be
     /// reused until its version changes. `winograd` lets 3x3 stride-1 layers run
-    /// by Winograd (faster, slightly different rounding: pass it only when no
-    /// gradient will be taken through the result).
+    /// by Winograd (faster, slightly different rounding; see WinogradConvolution.swift).
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
                                      activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false) {

@@ -1,16 +1,20 @@
 import CDNNL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3), for inference only.
+/// 3x3 stride-1 convolutions by Winograd F(4x4, 3x3) (oneDNN's jit_wino_4x3), forward passes only.
 ///
 /// Winograd trades multiplies for transforms: on this machine it runs the 3x3 layers of VGG and
-/// ResNet 2-2.8x faster than the direct algorithm (which is already near the fp32 FMA peak), with a
-/// larger but bounded rounding error (the transforms add ~1e-6 relative; see `WinogradTests`), so
-/// it is used only where no gradient is taken (the tensor layer asks for it when no tape records).
+/// ResNet 2-2.8x faster than the direct algorithm (which is already near the fp32 FMA peak). The
+/// transforms round differently (about 1e-6 of the output scale on whole networks, see
+/// docs/KERNELS.md), far below what training or the PyTorch parity tests can see. Its weight
+/// transform is slow (oneDNN's wino_reorder: ~90 ms for 512x512x3x3), so the tensor layer asks
+/// for it only when the weights are not being trained (the transform is cached per weight
+/// version); backward passes stay direct.
 /// oneDNN implements it on its blocked nChw16c layout only: activations are reordered from and to
 /// NHWC around each call, a few percent of the saving, so the rest of Graft keeps one layout. The
 /// batch runs in chunks so the blocked copies stay bounded (`chunkBytes`) whatever the batch.
@@ -108,10 +112,15 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
     }
 }
 
+private let winogradSwitch = Atomic<Bool>(getenv("GRAFT_WINOGRAD").map { String(cString: $0) != "0" } ?? true)
+
 extension Kernels {
-    /// Whether inference convolutions may use Winograd where it applies (default on;
-    /// GRAFT_WINOGRAD=0 turns it off, e.g. to compare against the direct algorithm).
-    public static let winogradEnabled: Bool = getenv("GRAFT_WINOGRAD").map { String(cString: $0) != "0" } ?? true
+    /// Whether `conv2dForward(..., winograd: true)` may use Winograd where it applies: on unless
+    /// GRAFT_WINOGRAD=0, switchable at run time (e.g. to compare against the direct algorithm).
+    public static var winogradEnabled: Bool {
+        get { winogradSwitch.load(ordering: .relaxed) }
+        set { winogradSwitch.store(newValue, ordering: .relaxed) }
+    }
 
     /// The Winograd path of `conv2dForward`: false (nothing written) when the geometry or
     /// post-ops have no Winograd implementation, so the caller runs the direct one.

@@ -44,6 +44,10 @@ extension Tensor {
     /// 2-D convolution: self is NHWC, weight is PyTorch's [out, in/groups, kh, kw].
     /// `activation` fuses a pointwise function as a oneDNN post-op (inference only:
     /// with a tape the activation runs as its own op so its gradient is exact).
+    /// 3x3 stride-1 layers run by Winograd where oneDNN has it (`Kernels.winogradEnabled`) when the
+    /// weights are not being trained: its weight transform (cached per weight version) costs about
+    /// 90 ms for a 512x512x3x3 kernel, more than it saves on a weight that changes every step.
+    /// Backward passes use the direct algorithm.
     public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), activation: Activation? = nil) throws -> Tensor {
         let g = try convGeometry(weight: weight, options: options)
         if let bias, bias.shape != [g.outChannels] {
@@ -54,7 +58,7 @@ extension Tensor {
         Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation,
-                              winograd: !recording)
+                              winograd: !(GradMode.isEnabled && weight.needsGrad))
         let x = self
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         out.recorded("conv2d", inputs) { dy in

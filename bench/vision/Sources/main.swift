@@ -10,7 +10,7 @@
 //        now runs them as post-ops of each block's last conv)
 //        graft-bench-vision --agreement MODEL   (max difference, relative to the output scale, between
 //        the inference path timed here - folded BN, fused post-ops, Winograd 3x3 - and the taped path
-//        - separate ops, direct convolutions - on 2 full-size images)
+//        with direct convolutions - separate ops - on 2 full-size images; also without Winograd)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
@@ -120,17 +120,23 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--cold" {
     exit(0)
 }
 
-/// How far the timed inference path is from the taped one (which runs every op separately, direct convolutions).
+/// How far the timed inference path is from the taped one (every op separate) with direct convolutions,
+/// and how much of that Winograd adds.
 func agreement(_ name: String) throws {
     let (model, cut) = try makeModel(name)
     let size = model.preprocessing.inputSize
     var g = SeededGenerator(seed: 1)
     let x = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
     let fast = try withNoGrad { try model.forward(x, upTo: cut, training: false) }.values
+    Kernels.winogradEnabled = false
+    let direct = try withNoGrad { try model.forward(x, upTo: cut, training: false) }.values
     let taped = try model.forward(x, upTo: cut, training: false).values
+    Kernels.winogradEnabled = true
     let scale = taped.map(abs).max() ?? 0
-    let diff = zip(fast, taped).map { abs($0 - $1) }.max() ?? .infinity
-    print("agreement\t\(name)\tmax abs diff \(diff), output scale \(scale), relative \(diff / scale)")
+    for (what, values) in [("inference path, Winograd", fast), ("inference path, direct", direct)] {
+        let diff = zip(values, taped).map { abs($0 - $1) }.max() ?? .infinity
+        print("agreement\t\(name)\t\(what) vs taped direct: max abs diff \(diff), output scale \(scale), relative \(diff / scale)")
+    }
 }
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--agreement" {
