@@ -6,6 +6,7 @@ public enum Kernels {
     /// Drops every cached primitive, scratch buffer and reordered weight.
     public static func clearCaches() {
         ConvPlan.cache.removeAll()
+        WinogradConvPlan.cache.removeAll()
         StridedMatmulPlan.cache.removeAll()
         PoolPlan.cache.removeAll()
         BatchNormPlan.cache.removeAll()
