@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftModels
+import GraftNN
 import GraftTensor
 import XCTest
 
@@ -47,6 +48,10 @@ final class EfficientNetParityTests: XCTestCase {
 
     func testLite0MatchesReference() throws { try check(0) }
     func testLite1MatchesReference() throws { try check(1) }
+    /// By default only the 112x112 and 56x56 blocks run the fused inverted-residual kernel; here all do.
+    func testLite0MatchesReferenceWithEveryBlockFused() throws {
+        try FusedInvertedResidual.$minimumSide.withValue(1) { try check(0) }
+    }
 
     func testUnknownCutPointIsNamed() throws {
         let model = EfficientNetLite(try .lite(0))

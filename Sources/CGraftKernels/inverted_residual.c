@@ -1,0 +1,319 @@
+// Fused inverted-residual block (MobileNetV2 / EfficientNet-Lite MBConv) for
+// inference: expand 1x1 (+bias, ReLU6) -> depthwise kxk (+bias, ReLU6) ->
+// project 1x1 (+bias) (+residual), NHWC. The wide expanded tensor never goes to
+// memory: each thread walks its images one output row at a time, keeps the k
+// expanded input rows the depthwise window needs in a ring (a row is expanded
+// once, when the window first reaches it) and projects each depthwise row
+// straight into the output. Everything a thread touches per row fits in L2.
+//
+// AVX-512 micro-kernels, picked at run time; a portable path gives the same
+// results on other CPUs (up to float summation order).
+#include "CGraftKernels.h"
+#include "internal.h"
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VEC 16
+static int64_t round16(int64_t n) { return (n + VEC - 1) / VEC * VEC; }
+
+// ---- packed weights ----------------------------------------------------------
+// One buffer, every part padded to 16 channels (zeros), in this order:
+//   expand  [in_c][hp]  (transposed, so output channels are contiguous)  - absent without expansion
+//   expand bias [hp]                                                      - absent without expansion
+//   depthwise [hp/16][k*k][16], depthwise bias [hp]
+//   project [hp][op]  (transposed), project bias [op]
+// where hp = round16(hidden), op = round16(out_c).
+typedef struct {
+    int64_t expand_w, expand_b, dw_w, dw_b, project_w, project_b, total;
+} layout;
+
+static layout packed_layout(const graft_inverted_residual_shape *s) {
+    int64_t hp = round16(s->hidden), op = round16(s->out_c), k2 = s->kernel * s->kernel;
+    layout l;
+    int64_t at = 0;
+    l.expand_w = at; at += s->has_expand ? s->in_c * hp : 0;
+    l.expand_b = at; at += s->has_expand ? hp : 0;
+    l.dw_w = at; at += hp * k2;
+    l.dw_b = at; at += hp;
+    l.project_w = at; at += hp * op;
+    l.project_b = at; at += op;
+    l.total = at;
+    return l;
+}
+
+int64_t graft_inverted_residual_packed_count(const graft_inverted_residual_shape *s) {
+    return packed_layout(s).total;
+}
+
+void graft_inverted_residual_pack(const graft_inverted_residual_shape *s, const float *expand_w,
+                                  const float *expand_b, const float *dw_w, const float *dw_b,
+                                  const float *project_w, const float *project_b, float *packed) {
+    layout l = packed_layout(s);
+    int64_t hp = round16(s->hidden), op = round16(s->out_c), k2 = s->kernel * s->kernel;
+    memset(packed, 0, (size_t)l.total * sizeof(float));
+    if (s->has_expand) {
+        for (int64_t h = 0; h < s->hidden; h++) {
+            for (int64_t c = 0; c < s->in_c; c++) packed[l.expand_w + c * hp + h] = expand_w[h * s->in_c + c];
+            packed[l.expand_b + h] = expand_b[h];
+        }
+    }
+    for (int64_t h = 0; h < s->hidden; h++) {
+        for (int64_t t = 0; t < k2; t++) packed[l.dw_w + (h / VEC) * k2 * VEC + t * VEC + h % VEC] = dw_w[h * k2 + t];
+        packed[l.dw_b + h] = dw_b[h];
+    }
+    for (int64_t o = 0; o < s->out_c; o++) {
+        for (int64_t h = 0; h < s->hidden; h++) packed[l.project_w + h * op + o] = project_w[o * s->hidden + h];
+        packed[l.project_b + o] = project_b[o];
+    }
+}
+
+// ---- portable kernels ---------------------------------------------------------
+static inline float relu6(float v) { return v < 0 ? 0 : (v > 6 ? 6 : v); }
+
+/// c[m][n] = bias[n] + sum_k a[m][k] b[k][n] (+ res[m][n]) (ReLU6), n < N; b has row stride ldb.
+static void gemm_portable(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                          int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res,
+                          int64_t ldr, int clamp) {
+    for (int64_t m = 0; m < M; m++) {
+        float *cr = c + m * ldc;
+        for (int64_t n = 0; n < N; n++) cr[n] = bias[n];
+        for (int64_t k = 0; k < K; k++) {
+            float av = a[m * lda + k];
+            const float *br = b + k * ldb;
+            for (int64_t n = 0; n < N; n++) cr[n] += av * br[n];
+        }
+        if (res) for (int64_t n = 0; n < N; n++) cr[n] += res[m * ldr + n];
+        if (clamp) for (int64_t n = 0; n < N; n++) cr[n] = relu6(cr[n]);
+    }
+}
+
+/// One output row of the depthwise conv: rows[ky] + x*hp is padded column x.
+static void depthwise_row_portable(const float *const *rows, const float *w, const float *bias, float *out,
+                                   int64_t out_w, int64_t hp, int64_t k, int64_t stride) {
+    int64_t k2 = k * k;
+    for (int64_t ox = 0; ox < out_w; ox++) {
+        float *o = out + ox * hp;
+        for (int64_t c = 0; c < hp; c++) {
+            const float *wc = w + (c / VEC) * k2 * VEC + c % VEC;
+            float acc = bias[c];
+            for (int64_t ky = 0; ky < k; ky++)
+                for (int64_t kx = 0; kx < k; kx++) acc += wc[(ky * k + kx) * VEC] * rows[ky][(ox * stride + kx) * hp + c];
+            o[c] = relu6(acc);
+        }
+    }
+}
+
+// ---- AVX-512 kernels ------------------------------------------------------------
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
+#define INLINE __attribute__((always_inline)) inline
+
+/// MR x (NV*16) tile of the gemm above; `last` masks the final vector's lanes.
+static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
+                               __mmask16 last, int clamp) {
+    __m512 acc[16][4];
+    for (int j = 0; j < NV; j++) {
+        __m512 bj = _mm512_loadu_ps(bias + j * VEC);
+        for (int i = 0; i < MR; i++) acc[i][j] = bj;
+    }
+    for (int64_t k = 0; k < K; k++) {
+        __m512 bv[4];
+        for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + k * ldb + j * VEC);
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+    for (int i = 0; i < MR; i++) {
+        for (int j = 0; j < NV; j++) {
+            __mmask16 m = j == NV - 1 ? last : (__mmask16)0xFFFF;
+            __m512 v = acc[i][j];
+            if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * ldr + j * VEC));
+            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, zero), six);
+            _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
+        }
+    }
+}
+
+typedef void (*tile_fn)(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
+                        float *c, int64_t ldc, const float *res, int64_t ldr, __mmask16 last, int clamp);
+
+#define TILE(MR, NV)                                                                                          \
+    static AVX512 void tile_##MR##x##NV(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,  \
+                                        const float *bias, float *c, int64_t ldc, const float *res,          \
+                                        int64_t ldr, __mmask16 last, int clamp) {                            \
+        tile(MR, NV, K, a, lda, b, ldb, bias, c, ldc, res, ldr, last, clamp);                                 \
+    }
+#define TILES(NV) TILE(1, NV) TILE(2, NV) TILE(3, NV) TILE(4, NV) TILE(5, NV) TILE(6, NV) TILE(7, NV) TILE(8, NV)
+TILES(1) TILES(2) TILES(3) TILES(4)
+TILE(9, 1) TILE(10, 1) TILE(11, 1) TILE(12, 1) TILE(13, 1) TILE(14, 1)
+TILE(9, 2) TILE(10, 2) TILE(11, 2) TILE(12, 2)
+
+/// Largest tile height per vector count (accumulators + loads stay within 32 registers).
+static const int max_rows[5] = {0, 14, 12, 8, 6};
+static const tile_fn tiles[5][15] = {
+    {0},
+    {0, tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1, tile_7x1, tile_8x1, tile_9x1, tile_10x1,
+     tile_11x1, tile_12x1, tile_13x1, tile_14x1},
+    {0, tile_1x2, tile_2x2, tile_3x2, tile_4x2, tile_5x2, tile_6x2, tile_7x2, tile_8x2, tile_9x2, tile_10x2,
+     tile_11x2, tile_12x2},
+    {0, tile_1x3, tile_2x3, tile_3x3, tile_4x3, tile_5x3, tile_6x3, tile_7x3, tile_8x3},
+    {0, tile_1x4, tile_2x4, tile_3x4, tile_4x4, tile_5x4, tile_6x4, tile_7x4, tile_8x4},
+};
+
+/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns.
+static AVX512 void gemm_avx512(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res,
+                               int64_t ldr, int clamp) {
+    int64_t vectors = (N + VEC - 1) / VEC;
+    for (int64_t v0 = 0; v0 < vectors;) {
+        // Column panels of 3 vectors (4 when exactly 4 are left), the rest in one panel.
+        int64_t left = vectors - v0;
+        int nv = left == 4 ? 4 : (left >= 3 ? 3 : (int)left);
+        int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
+        __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
+        int mr = max_rows[nv];
+        for (int64_t m0 = 0; m0 < M; m0 += mr) {
+            int rows = M - m0 < mr ? (int)(M - m0) : mr;
+            tiles[nv][rows](K, a + m0 * lda, lda, b + n0, ldb, bias + n0, c + m0 * ldc + n0, ldc,
+                            res ? res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+        }
+        v0 += nv;
+    }
+}
+
+/// Depthwise row, 16 channels per vector, `P` output pixels per weight load.
+static INLINE AVX512 void depthwise_row_k(const int k, const int stride, const float *const *rows, const float *w,
+                                          const float *bias, float *out, int64_t out_w, int64_t hp) {
+    enum { P = 4 };
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+    const int64_t k2 = k * k;
+    int64_t ox = 0;
+    for (; ox + P <= out_w; ox += P) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m512 b = _mm512_loadu_ps(bias + c);
+            __m512 acc[P];
+            for (int p = 0; p < P; p++) acc[p] = b;
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++) {
+                    __m512 wv = _mm512_loadu_ps(wc + (ky * k + kx) * VEC);
+                    for (int p = 0; p < P; p++)
+                        acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(r + (p * stride + kx) * hp), acc[p]);
+                }
+            }
+            for (int p = 0; p < P; p++)
+                _mm512_storeu_ps(out + (ox + p) * hp + c, _mm512_min_ps(_mm512_max_ps(acc[p], zero), six));
+        }
+    }
+    for (; ox < out_w; ox++) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m512 acc = _mm512_loadu_ps(bias + c);
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++)
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(wc + (ky * k + kx) * VEC), _mm512_loadu_ps(r + kx * hp), acc);
+            }
+            _mm512_storeu_ps(out + ox * hp + c, _mm512_min_ps(_mm512_max_ps(acc, zero), six));
+        }
+    }
+}
+
+static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w, const float *bias, float *out,
+                                        int64_t out_w, int64_t hp, int64_t k, int64_t stride) {
+    if (k == 3 && stride == 1) depthwise_row_k(3, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 3 && stride == 2) depthwise_row_k(3, 2, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 1) depthwise_row_k(5, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 2) depthwise_row_k(5, 2, rows, w, bias, out, out_w, hp);
+    else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
+}
+
+// ---- the block -------------------------------------------------------------------
+typedef void (*gemm_fn)(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                        const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr, int clamp);
+typedef void (*depthwise_fn)(const float *const *rows, const float *w, const float *bias, float *out, int64_t out_w,
+                             int64_t hp, int64_t k, int64_t stride);
+
+typedef struct {
+    const graft_inverted_residual_shape *s;
+    const float *packed, *input, *residual;
+    float *output;
+    layout l;
+    gemm_fn gemm;
+    depthwise_fn depthwise;
+    _Atomic int failed;
+} job;
+
+static _Atomic int force_portable = 0;
+
+void graft_inverted_residual_force_portable(int on) { atomic_store(&force_portable, on != 0); }
+
+static int use_avx512(void) {
+    return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
+}
+
+/// Images [begin, end), each one output row at a time.
+static void run_images(void *p, int64_t begin, int64_t end) {
+    job *j = p;
+    const graft_inverted_residual_shape *s = j->s;
+    const int64_t hp = round16(s->hidden), k = s->kernel, stride = s->stride;
+    // Padded row: column x of the input sits at x + pad_left; the window of output
+    // column ox starts at ox * stride.
+    int64_t width = (s->out_w - 1) * stride + k;
+    if (width < s->in_w + s->pad_left) width = s->in_w + s->pad_left;
+    const int64_t row_floats = width * hp;
+    float *scratch = aligned_alloc(64, (size_t)(round16((k + 1) * row_floats + s->out_w * hp)) * sizeof(float));
+    if (!scratch) { atomic_store(&j->failed, 1); return; }
+    float *ring = scratch, *zero_row = scratch + k * row_floats, *dw_row = zero_row + row_floats;
+    memset(scratch, 0, (size_t)((k + 1) * row_floats) * sizeof(float));  // margins and the zero row stay zero
+    int64_t slot_row[8];
+    const float *window[8];
+    const float *P = j->packed;
+    for (int64_t n = begin; n < end; n++) {
+        for (int64_t i = 0; i < k; i++) slot_row[i] = -1;
+        const float *in = j->input + n * s->in_h * s->in_w * s->in_c;
+        const float *res = j->residual ? j->residual + n * s->out_h * s->out_w * s->out_c : NULL;
+        float *out = j->output + n * s->out_h * s->out_w * s->out_c;
+        for (int64_t oy = 0; oy < s->out_h; oy++) {
+            for (int64_t ky = 0; ky < k; ky++) {
+                int64_t iy = oy * stride - s->pad_top + ky;
+                if (iy < 0 || iy >= s->in_h) { window[ky] = zero_row; continue; }
+                int64_t slot = iy % k;
+                float *row = ring + slot * row_floats;
+                if (slot_row[slot] != iy) {
+                    const float *src = in + iy * s->in_w * s->in_c;
+                    float *dst = row + s->pad_left * hp;
+                    if (s->has_expand) {
+                        j->gemm(s->in_w, hp, s->in_c, src, s->in_c, P + j->l.expand_w, hp, P + j->l.expand_b, dst,
+                                hp, NULL, 0, 1);
+                    } else {
+                        for (int64_t x = 0; x < s->in_w; x++) memcpy(dst + x * hp, src + x * s->in_c, (size_t)s->in_c * sizeof(float));
+                    }
+                    slot_row[slot] = iy;
+                }
+                window[ky] = row;
+            }
+            j->depthwise(window, P + j->l.dw_w, P + j->l.dw_b, dw_row, s->out_w, hp, k, stride);
+            j->gemm(s->out_w, s->out_c, s->hidden, dw_row, hp, P + j->l.project_w, round16(s->out_c),
+                    P + j->l.project_b, out + oy * s->out_w * s->out_c, s->out_c,
+                    res ? res + oy * s->out_w * s->out_c : NULL, s->out_c, 0);
+        }
+    }
+    free(scratch);
+}
+
+int graft_inverted_residual_forward(const graft_inverted_residual_shape *s, const float *packed, const float *input,
+                                    const float *residual, float *output) {
+    if (s->kernel < 1 || s->kernel > 8 || s->stride < 1 || s->batch < 0 || s->pad_top < 0 || s->pad_left < 0 ||
+        (!s->has_expand && s->hidden != s->in_c) || s->out_h < 1 || s->out_w < 1)
+        return -1;
+    job j = {s, packed, input, residual, output, packed_layout(s), gemm_portable, depthwise_row_portable, 0};
+    if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
+    graft_parallel_for(s->batch, 1, &j, run_images);
+    return atomic_load(&j.failed) ? -2 : 0;
+}
