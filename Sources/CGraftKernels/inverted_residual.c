@@ -1,10 +1,11 @@
 // Fused inverted-residual block (MobileNetV2 / EfficientNet-Lite MBConv) for
 // inference: expand 1x1 (+bias, ReLU6) -> depthwise kxk (+bias, ReLU6) ->
 // project 1x1 (+bias) (+residual), NHWC. The wide expanded tensor never goes to
-// memory: each thread walks its images one output row at a time, keeps the k
-// expanded input rows the depthwise window needs in a ring (a row is expanded
-// once, when the window first reaches it) and projects each depthwise row
-// straight into the output. Everything a thread touches per row fits in L2.
+// memory: each thread walks its images (or bands of their rows) one output row
+// at a time, keeps the k expanded input rows the depthwise window needs in a
+// ring (a row is expanded once, when the window first reaches it) and projects
+// each depthwise row straight into the output. Everything a thread touches per
+// row fits in L2.
 //
 // AVX-512 micro-kernels, picked at run time; a portable path gives the same
 // results on other CPUs (up to float summation order).
@@ -244,6 +245,7 @@ typedef struct {
     const float *packed, *input, *residual;
     float *output;
     layout l;
+    int64_t bands;  // work item i: image i / bands, output rows of band i % bands
     gemm_fn gemm;
     depthwise_fn depthwise;
     _Atomic int failed;
@@ -257,8 +259,8 @@ static int use_avx512(void) {
     return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
 }
 
-/// Images [begin, end), each one output row at a time.
-static void run_images(void *p, int64_t begin, int64_t end) {
+/// Work items [begin, end) (an image, or a band of its output rows), one output row at a time.
+static void run_items(void *p, int64_t begin, int64_t end) {
     job *j = p;
     const graft_inverted_residual_shape *s = j->s;
     const int64_t hp = round16(s->hidden), k = s->kernel, stride = s->stride;
@@ -274,12 +276,14 @@ static void run_images(void *p, int64_t begin, int64_t end) {
     int64_t slot_row[8];
     const float *window[8];
     const float *P = j->packed;
-    for (int64_t n = begin; n < end; n++) {
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t n = item / j->bands, band = item % j->bands;
+        const int64_t first = s->out_h * band / j->bands, last = s->out_h * (band + 1) / j->bands;
         for (int64_t i = 0; i < k; i++) slot_row[i] = -1;
         const float *in = j->input + n * s->in_h * s->in_w * s->in_c;
         const float *res = j->residual ? j->residual + n * s->out_h * s->out_w * s->out_c : NULL;
         float *out = j->output + n * s->out_h * s->out_w * s->out_c;
-        for (int64_t oy = 0; oy < s->out_h; oy++) {
+        for (int64_t oy = first; oy < last; oy++) {
             for (int64_t ky = 0; ky < k; ky++) {
                 int64_t iy = oy * stride - s->pad_top + ky;
                 if (iy < 0 || iy >= s->in_h) { window[ky] = zero_row; continue; }
@@ -312,8 +316,13 @@ int graft_inverted_residual_forward(const graft_inverted_residual_shape *s, cons
     if (s->kernel < 1 || s->kernel > 8 || s->stride < 1 || s->batch < 0 || s->pad_top < 0 || s->pad_left < 0 ||
         (!s->has_expand && s->hidden != s->in_c) || s->out_h < 1 || s->out_w < 1)
         return -1;
-    job j = {s, packed, input, residual, output, packed_layout(s), gemm_portable, depthwise_row_portable, 0};
+    // Whole images per thread when they divide evenly (or are many); otherwise every image in
+    // one band of rows per thread, which costs a few halo rows expanded twice.
+    int64_t threads = graft_threads();
+    int64_t bands = (s->batch % threads == 0 || s->batch >= 4 * threads) ? 1 : threads;
+    if (bands > s->out_h) bands = s->out_h;
+    job j = {s, packed, input, residual, output, packed_layout(s), bands, gemm_portable, depthwise_row_portable, 0};
     if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
-    graft_parallel_for(s->batch, 1, &j, run_images);
+    graft_parallel_for(s->batch * bands, 1, &j, run_items);
     return atomic_load(&j.failed) ? -2 : 0;
 }

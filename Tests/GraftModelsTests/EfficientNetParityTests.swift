@@ -48,7 +48,7 @@ final class EfficientNetParityTests: XCTestCase {
 
     func testLite0MatchesReference() throws { try check(0) }
     func testLite1MatchesReference() throws { try check(1) }
-    /// By default only the 112x112 and 56x56 blocks run the fused inverted-residual kernel; here all do.
+    /// Every block through the fused inverted-residual kernel, whatever the default policy.
     func testLite0MatchesReferenceWithEveryBlockFused() throws {
         try FusedInvertedResidual.$minimumSide.withValue(1) { try check(0) }
     }

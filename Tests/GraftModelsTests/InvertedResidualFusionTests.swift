@@ -8,11 +8,12 @@ import XCTest
 /// `FusedInvertedResidual`) against the same block run as separate oneDNN
 /// convolutions, on random weights and random batch-norm statistics, for every
 /// (kernel, stride, expansion, residual) combination EfficientNet-Lite0...4 and
-/// MobileNetV2 use, at odd and non-square sizes, on both the AVX-512 and the
+/// MobileNetV2 use, at odd and non-square sizes, with whole images per thread
+/// and with images split into bands of rows, on both the AVX-512 and the
 /// portable kernels.
 final class InvertedResidualFusionTests: XCTestCase {
-    /// At least the thread count: the fused path needs one image per thread.
-    let batch = max(3, Runtime.threads)
+    /// An odd batch: on 2 threads the kernel splits the images into bands of rows.
+    let batch = 3
 
     /// Random batch-norm parameters and statistics (every vector of the state dict), so folding is not the identity.
     func randomizeBatchNorms(_ module: Module, seed: UInt64) {
@@ -32,13 +33,14 @@ final class InvertedResidualFusionTests: XCTestCase {
                  unfused: (Tensor) throws -> Tensor, file: StaticString = #filePath, line: UInt = #line) throws {
         randomizeBatchNorms(block, seed: 11)
         var g = SeededGenerator(seed: 7)
-        for (h, w) in [(13, 13), (14, 12), (7, 16)] {
-            let x = Tensor.uniform([batch, h, w, inputChannels], low: -2, high: 2, generator: &g)
+        // Whole images per thread, bands of rows (3 images, or 1, on 2 threads).
+        for (n, h, w) in [(batch, 13, 13), (batch, 14, 12), (2 * Runtime.threads, 7, 16), (1, 9, 11)] {
+            let x = Tensor.uniform([n, h, w, inputChannels], low: -2, high: 2, generator: &g)
             let expected = try withNoGrad { try unfused(x) }
             for portable in [false, true] {
                 Kernels.invertedResidualForcePortable(portable)
                 defer { Kernels.invertedResidualForcePortable(false) }
-                let what = "\(name) \(h)x\(w)\(portable ? " portable" : "")"
+                let what = "\(name) \(n)x\(h)x\(w)\(portable ? " portable" : "")"
                 let y = try withNoGrad { try fused.forward(x, training: false, minimumSide: 1) }
                 guard let y else { XCTFail("\(what): not fused", file: file, line: line); continue }
                 XCTAssertEqual(y.shape, expected.shape, what, file: file, line: line)
@@ -83,8 +85,12 @@ final class InvertedResidualFusionTests: XCTestCase {
         XCTAssertNil(try withNoGrad { try block.fused.forward(x, training: true, minimumSide: 1) }, "batch statistics")
         XCTAssertNotNil(try withNoGrad { try block.fused.forward(x, training: false, minimumSide: 1) })
         XCTAssertNil(try withNoGrad { try block.fused.forward(x, training: false, minimumSide: 9) }, "smaller than the minimum side")
-        let one = Tensor.uniform([1, 8, 8, 16], low: -1, high: 1, generator: &g)
-        if Runtime.threads > 1 { XCTAssertNil(try withNoGrad { try block.fused.forward(one, training: false, minimumSide: 1) }, "fewer images than threads") }
+        // The size policy: whole images per thread fuse at every size; bands of rows from 28x28.
+        let threads = Runtime.threads
+        XCTAssertTrue(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: nil))
+        XCTAssertTrue(FusedInvertedResidual.fuses(batch: 1, side: 28, minimumSide: nil))
+        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.fuses(batch: 1, side: 14, minimumSide: nil)) }
+        XCTAssertFalse(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: 8))
     }
 
     /// Whole networks with every block fused agree with the unfused forward, and weights

@@ -91,7 +91,8 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, co
                                   const float *expand_b, const float *dw_w, const float *dw_b,
                                   const float *project_w, const float *project_b, float *packed);
 /// output = project(relu6(depthwise(relu6(expand(input))))) (+ residual, same shape as output),
-/// parallel over images. Returns 0, -1 for an unsupported shape, -2 when scratch allocation failed.
+/// parallel over images (and over bands of output rows when the images do not divide evenly
+/// among the threads). Returns 0, -1 for an unsupported shape, -2 when scratch allocation failed.
 /// `output` must not overlap input or residual.
 /// Nonzero: use the portable kernels even where AVX-512 is available (tests).
 void graft_inverted_residual_force_portable(int on);

@@ -174,7 +174,7 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
     /// write the output into its buffer.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
-        // Inference on early (wide, memory-bound) blocks: one fused kernel.
+        // Inference (no tape, frozen statistics, a batch of at least one image per thread): one fused kernel.
         if let y = try fused.forward(x, training: training) { return y }
         return try unfusedForward(x, training: training, consumingInput: consumingInput)
     }

@@ -9,10 +9,14 @@ import GraftTensor
 /// own `ConvBatchNorm`s and are packed once, until a source tensor changes.
 ///
 /// `forward` returns nil whenever the block must run unfused: a tape is
-/// recording, batch statistics are in use, the batch is smaller than the
-/// thread count (the kernel is parallel over images), or the input is smaller
-/// than `minimumSide` (late blocks, where oneDNN's convolutions are already
-/// compute bound).
+/// recording or batch statistics are in use (training keeps the separate,
+/// differentiable ops), or the size policy says no. The policy, measured at
+/// 2 threads on EfficientNet-Lite0 and MobileNetV2: when every thread gets
+/// whole images (batch divisible by the thread count, or at least 4 images per
+/// thread) every block is faster fused, 7x7 included; smaller batches are
+/// split into bands of rows and then fit in cache anyway, so only blocks of
+/// at least 28x28 fuse (below that the halo rows computed twice and the short
+/// rows cost more than the memory traffic saved).
 public final class FusedInvertedResidual: @unchecked Sendable {
     let expand: ConvBatchNorm?
     let depthwise: ConvBatchNorm
@@ -20,17 +24,19 @@ public final class FusedInvertedResidual: @unchecked Sendable {
     let residual: Bool
     private var packed: (key: [Int], values: Tensor)?
 
-    /// Smallest input height and width fused by default: 56 (the 112x112 and 56x56 blocks of
-    /// MobileNetV2 / EfficientNet-Lite at 224). `GRAFT_FUSED_BLOCK_MIN_SIDE` overrides it (0: never fuse).
-    public static let defaultMinimumSide: Int = {
-        if let v = ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_MIN_SIDE"], let side = Int(v) {
-            return side <= 0 ? Int.max : side
-        }
-        return 56
+    /// `GRAFT_FUSED_BLOCK_MIN_SIDE`: fuse exactly the blocks whose input is at least this
+    /// high and wide (0: none), instead of the size policy; unset: the policy.
+    public static let defaultMinimumSide: Int? = {
+        guard let v = ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_MIN_SIDE"], let side = Int(v) else { return nil }
+        return side <= 0 ? Int.max : side
     }()
 
-    /// Smallest input height and width fused in this task (`$minimumSide.withValue(1) { ... }` fuses every block).
-    @TaskLocal public static var minimumSide: Int = defaultMinimumSide
+    /// Overrides the size policy in this task: `$minimumSide.withValue(1) { ... }` fuses every
+    /// block, `.max` none (comparisons, tests). nil: the policy.
+    @TaskLocal public static var minimumSide: Int? = defaultMinimumSide
+
+    /// Input side from which blocks fuse when the batch is split into bands of rows.
+    static let bandedMinimumSide = 28
 
     /// `expand` has ReLU6, `depthwise` is a ReLU6 depthwise conv, `project` a 1x1 conv without activation.
     public init(expand: ConvBatchNorm?, depthwise: ConvBatchNorm, project: ConvBatchNorm, residual: Bool) {
@@ -38,9 +44,10 @@ public final class FusedInvertedResidual: @unchecked Sendable {
     }
 
     /// The block's output, or nil when it has to run unfused (see the type's comment).
-    /// `minimumSide` defaults to `FusedInvertedResidual.minimumSide`.
-    public func forward(_ x: Tensor, training: Bool, minimumSide: Int = FusedInvertedResidual.minimumSide) throws -> Tensor? {
-        guard x.rank == 4, x.shape[0] >= max(Runtime.threads, 1), min(x.shape[1], x.shape[2]) >= minimumSide,
+    /// `minimumSide` (default: `FusedInvertedResidual.minimumSide`) replaces the size policy.
+    public func forward(_ x: Tensor, training: Bool, minimumSide: Int? = nil) throws -> Tensor? {
+        guard x.rank == 4, x.shape[0] >= 1, Self.fuses(batch: x.shape[0], side: min(x.shape[1], x.shape[2]),
+                                                       minimumSide: minimumSide ?? Self.minimumSide),
               let shape = shape(for: x) else { return nil }
         let units = [expand, depthwise, project].compactMap { $0 }
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
@@ -52,6 +59,15 @@ public final class FusedInvertedResidual: @unchecked Sendable {
             throw TensorError.invalidArgument(op: "fused inverted residual", reason: "kernel refused input \(x.shape) (\(shape))")
         }
         return y
+    }
+
+    /// Whether a block with `batch` inputs of (smaller) side `side` runs fused: `side >= minimumSide`
+    /// when given, else the size policy above.
+    public static func fuses(batch: Int, side: Int, minimumSide: Int?) -> Bool {
+        if let minimumSide { return side >= minimumSide }
+        // Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands.
+        let threads = max(Runtime.threads, 1)
+        return batch % threads == 0 || batch >= 4 * threads || side >= bandedMinimumSide
     }
 
     /// The kernel's shape for input `x`, or nil when the block is not of the kind it handles.
