@@ -1,11 +1,11 @@
 // Fused inverted-residual block (MobileNetV2 / EfficientNet-Lite MBConv) for
 // inference: expand 1x1 (+bias, ReLU6) -> depthwise kxk (+bias, ReLU6) ->
 // project 1x1 (+bias) (+residual), NHWC. The wide expanded tensor never goes to
-// memory: each thread walks its images (or bands of their rows) one output row
-// at a time, keeps the k expanded input rows the depthwise window needs in a
-// ring (a row is expanded once, when the window first reaches it) and projects
-// each depthwise row straight into the output. Everything a thread touches per
-// row fits in L2.
+// memory: each thread walks its images (or bands of their rows) a group of
+// output rows at a time (one row at 48+ pixels wide), keeps the expanded input
+// rows the depthwise windows need in a ring (a row is expanded once, when a
+// window first reaches it) and projects the depthwise rows straight into the
+// output. Everything a thread touches per group fits in L2.
 //
 // AVX-512 micro-kernels, picked at run time; a portable path gives the same
 // results on other CPUs (up to float summation order).
@@ -73,8 +73,11 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *s, const 
 // ---- portable kernels ---------------------------------------------------------
 static inline float relu6(float v) { return v < 0 ? 0 : (v > 6 ? 6 : v); }
 
+/// Rows of a gemm: m rows of A at a (stride lda), of C at c (stride ldc), of the addend at res (or NULL).
+typedef struct { const float *a; float *c; const float *res; int64_t m; } segment;
+
 /// c[m][n] = bias[n] + sum_k a[m][k] b[k][n] (+ res[m][n]) (ReLU6), n < N; b has row stride ldb.
-static void gemm_portable(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+static void gemm_rows(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
                           int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res,
                           int64_t ldr, int clamp) {
     for (int64_t m = 0; m < M; m++) {
@@ -88,6 +91,13 @@ static void gemm_portable(int64_t M, int64_t N, int64_t K, const float *a, int64
         if (res) for (int64_t n = 0; n < N; n++) cr[n] += res[m * ldr + n];
         if (clamp) for (int64_t n = 0; n < N; n++) cr[n] = relu6(cr[n]);
     }
+}
+
+/// The same over several row segments that share B.
+static void gemm_portable(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                          int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    for (int64_t i = 0; i < count; i++)
+        gemm_rows(segs[i].m, N, K, segs[i].a, lda, b, ldb, bias, segs[i].c, ldc, segs[i].res, ldr, clamp);
 }
 
 /// One output row of the depthwise conv: rows[ky] + x*hp is padded column x.
@@ -165,10 +175,10 @@ static const tile_fn tiles[5][15] = {
     {0, tile_1x4, tile_2x4, tile_3x4, tile_4x4, tile_5x4, tile_6x4, tile_7x4, tile_8x4},
 };
 
-/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns.
-static AVX512 void gemm_avx512(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
-                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res,
-                               int64_t ldr, int clamp) {
+/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns. Column
+/// panels outermost, so each panel of B is read from L2 once for all segments.
+static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
     int64_t vectors = (N + VEC - 1) / VEC;
     for (int64_t v0 = 0; v0 < vectors;) {
         // Column panels of 3 vectors (4 when exactly 4 are left), the rest in one panel.
@@ -177,10 +187,13 @@ static AVX512 void gemm_avx512(int64_t M, int64_t N, int64_t K, const float *a, 
         int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
         __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
         int mr = max_rows[nv];
-        for (int64_t m0 = 0; m0 < M; m0 += mr) {
-            int rows = M - m0 < mr ? (int)(M - m0) : mr;
-            tiles[nv][rows](K, a + m0 * lda, lda, b + n0, ldb, bias + n0, c + m0 * ldc + n0, ldc,
-                            res ? res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+        for (int64_t i = 0; i < count; i++) {
+            const segment g = segs[i];
+            for (int64_t m0 = 0; m0 < g.m; m0 += mr) {
+                int rows = g.m - m0 < mr ? (int)(g.m - m0) : mr;
+                tiles[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
+                                g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+            }
         }
         v0 += nv;
     }
@@ -235,8 +248,8 @@ static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w
 }
 
 // ---- the block -------------------------------------------------------------------
-typedef void (*gemm_fn)(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
-                        const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr, int clamp);
+typedef void (*gemm_fn)(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                        int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp);
 typedef void (*depthwise_fn)(const float *const *rows, const float *w, const float *bias, float *out, int64_t out_w,
                              int64_t hp, int64_t k, int64_t stride);
 
@@ -259,7 +272,16 @@ static int use_avx512(void) {
     return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
 }
 
-/// Work items [begin, end) (an image, or a band of its output rows), one output row at a time.
+/// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves
+/// several tiles, within 512 KB of expanded rows.
+static int64_t group_rows(const graft_inverted_residual_shape *s, int64_t row_floats) {
+    int64_t g = (48 + s->out_w - 1) / s->out_w;
+    if (g > 16) g = 16;
+    while (g > 1 && ((g - 1) * s->stride + s->kernel) * row_floats * (int64_t)sizeof(float) > (512 << 10)) g--;
+    return g;
+}
+
+/// Work items [begin, end) (an image, or a band of its output rows), a group of output rows at a time.
 static void run_items(void *p, int64_t begin, int64_t end) {
     job *j = p;
     const graft_inverted_residual_shape *s = j->s;
@@ -268,46 +290,60 @@ static void run_items(void *p, int64_t begin, int64_t end) {
     // column ox starts at ox * stride.
     int64_t width = (s->out_w - 1) * stride + k;
     if (width < s->in_w + s->pad_left) width = s->in_w + s->pad_left;
-    const int64_t row_floats = width * hp;
-    float *scratch = aligned_alloc(64, (size_t)(round16((k + 1) * row_floats + s->out_w * hp)) * sizeof(float));
-    if (!scratch) { atomic_store(&j->failed, 1); return; }
-    float *ring = scratch, *zero_row = scratch + k * row_floats, *dw_row = zero_row + row_floats;
-    memset(scratch, 0, (size_t)((k + 1) * row_floats) * sizeof(float));  // margins and the zero row stay zero
-    int64_t slot_row[8];
+    const int64_t row_floats = width * hp, group = group_rows(s, row_floats);
+    // A ring of expanded input rows, slot iy % slots: the windows of `group` output rows span `slots` rows.
+    const int64_t slots = (group - 1) * stride + k;
+    float *scratch = aligned_alloc(64, (size_t)(round16((slots + 1) * row_floats + group * s->out_w * hp)) * sizeof(float));
+    int64_t *slot_row = malloc((size_t)slots * sizeof(int64_t));
+    segment *segs = malloc((size_t)slots * sizeof(segment));
+    if (!scratch || !slot_row || !segs) {
+        free(scratch); free(slot_row); free(segs);
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    float *ring = scratch, *zero_row = scratch + slots * row_floats, *dw_rows = zero_row + row_floats;
+    memset(scratch, 0, (size_t)((slots + 1) * row_floats) * sizeof(float));  // margins and the zero row stay zero
     const float *window[8];
     const float *P = j->packed;
+    const int64_t op = round16(s->out_c), row_out = s->out_w * s->out_c;
     for (int64_t item = begin; item < end; item++) {
         const int64_t n = item / j->bands, band = item % j->bands;
         const int64_t first = s->out_h * band / j->bands, last = s->out_h * (band + 1) / j->bands;
-        for (int64_t i = 0; i < k; i++) slot_row[i] = -1;
+        for (int64_t i = 0; i < slots; i++) slot_row[i] = -1;
         const float *in = j->input + n * s->in_h * s->in_w * s->in_c;
-        const float *res = j->residual ? j->residual + n * s->out_h * s->out_w * s->out_c : NULL;
-        float *out = j->output + n * s->out_h * s->out_w * s->out_c;
-        for (int64_t oy = first; oy < last; oy++) {
-            for (int64_t ky = 0; ky < k; ky++) {
-                int64_t iy = oy * stride - s->pad_top + ky;
-                if (iy < 0 || iy >= s->in_h) { window[ky] = zero_row; continue; }
-                int64_t slot = iy % k;
-                float *row = ring + slot * row_floats;
-                if (slot_row[slot] != iy) {
-                    const float *src = in + iy * s->in_w * s->in_c;
-                    float *dst = row + s->pad_left * hp;
-                    if (s->has_expand) {
-                        j->gemm(s->in_w, hp, s->in_c, src, s->in_c, P + j->l.expand_w, hp, P + j->l.expand_b, dst,
-                                hp, NULL, 0, 1);
-                    } else {
-                        for (int64_t x = 0; x < s->in_w; x++) memcpy(dst + x * hp, src + x * s->in_c, (size_t)s->in_c * sizeof(float));
-                    }
-                    slot_row[slot] = iy;
-                }
-                window[ky] = row;
+        const float *res = j->residual ? j->residual + n * s->out_h * row_out : NULL;
+        float *out = j->output + n * s->out_h * row_out;
+        for (int64_t oy0 = first; oy0 < last; oy0 += group) {
+            const int64_t rows = last - oy0 < group ? last - oy0 : group;
+            // Expand the input rows these output rows need that the ring does not hold yet.
+            int64_t count = 0;
+            const int64_t top = oy0 * stride - s->pad_top, bottom = (oy0 + rows - 1) * stride - s->pad_top + k;
+            for (int64_t iy = top < 0 ? 0 : top; iy < bottom && iy < s->in_h; iy++) {
+                int64_t slot = iy % slots;
+                if (slot_row[slot] == iy) continue;
+                slot_row[slot] = iy;
+                segs[count++] = (segment){in + iy * s->in_w * s->in_c, ring + slot * row_floats + s->pad_left * hp, NULL, s->in_w};
             }
-            j->depthwise(window, P + j->l.dw_w, P + j->l.dw_b, dw_row, s->out_w, hp, k, stride);
-            j->gemm(s->out_w, s->out_c, s->hidden, dw_row, hp, P + j->l.project_w, round16(s->out_c),
-                    P + j->l.project_b, out + oy * s->out_w * s->out_c, s->out_c,
-                    res ? res + oy * s->out_w * s->out_c : NULL, s->out_c, 0);
+            if (s->has_expand) {
+                j->gemm(count, segs, hp, s->in_c, s->in_c, P + j->l.expand_w, hp, P + j->l.expand_b, hp, 0, 1);
+            } else {
+                for (int64_t i = 0; i < count; i++)
+                    for (int64_t x = 0; x < s->in_w; x++) memcpy(segs[i].c + x * hp, segs[i].a + x * s->in_c, (size_t)s->in_c * sizeof(float));
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                for (int64_t ky = 0; ky < k; ky++) {
+                    int64_t iy = (oy0 + r) * stride - s->pad_top + ky;
+                    window[ky] = iy < 0 || iy >= s->in_h ? zero_row : ring + (iy % slots) * row_floats;
+                }
+                j->depthwise(window, P + j->l.dw_w, P + j->l.dw_b, dw_rows + r * s->out_w * hp, s->out_w, hp, k, stride);
+            }
+            // Output rows are consecutive in memory: one segment.
+            segment g = {dw_rows, out + oy0 * row_out, res ? res + oy0 * row_out : NULL, rows * s->out_w};
+            j->gemm(1, &g, s->out_c, s->hidden, hp, P + j->l.project_w, op, P + j->l.project_b, s->out_c, s->out_c, 0);
         }
     }
+    free(segs);
+    free(slot_row);
     free(scratch);
 }
 
