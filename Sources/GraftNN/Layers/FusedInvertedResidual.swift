@@ -23,6 +23,7 @@ public final class FusedInvertedResidual: @unchecked Sendable {
     let project: ConvBatchNorm
     let residual: Bool
     private var packed: (key: [Int], values: Tensor)?
+    private let packedLock = NSLock()
 
     /// `GRAFT_FUSED_BLOCK_MIN_SIDE`: fuse exactly the blocks whose input is at least this
     /// high and wide (0: none), instead of the size policy; unset: the policy.
@@ -102,6 +103,8 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         let e = try expand?.foldedWeights(), d = try depthwise.foldedWeights(), p = try project.foldedWeights()
         // Folded tensors are new objects whenever a source changed, so their storage ids key the packing.
         let key = [e?.weight.storage.id ?? -1, d.weight.storage.id, p.weight.storage.id]
+        packedLock.lock()
+        defer { packedLock.unlock() }
         if let cached = packed, cached.key == key { return cached.values }
         let values = Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
         func pointers(_ t: (weight: Tensor, bias: Tensor)) -> (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
