@@ -189,10 +189,13 @@ static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, in
         int mr = max_rows[nv];
         for (int64_t i = 0; i < count; i++) {
             const segment g = segs[i];
-            for (int64_t m0 = 0; m0 < g.m; m0 += mr) {
-                int rows = g.m - m0 < mr ? (int)(g.m - m0) : mr;
+            // Tiles of equal height (49 rows: 7 x 7, not 6 x 8 + 1): a short tail tile is load bound.
+            int64_t count_tiles = (g.m + mr - 1) / mr;
+            for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
+                int rows = (int)((g.m - m0) / (count_tiles - t));
                 tiles[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
                                 g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+                m0 += rows;
             }
         }
         v0 += nv;
