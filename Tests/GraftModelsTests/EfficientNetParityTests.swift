@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftModels
+import GraftNN
 import GraftTensor
 import XCTest
 
@@ -47,6 +48,10 @@ final class EfficientNetParityTests: XCTestCase {
 
     func testLite0MatchesReference() throws { try check(0) }
     func testLite1MatchesReference() throws { try check(1) }
+    /// Every block through the fused inverted-residual kernel, whatever the default policy.
+    func testLite0MatchesReferenceWithEveryBlockFused() throws {
+        try FusedInvertedResidual.$minimumSide.withValue(1) { try check(0) }
+    }
 
     func testUnknownCutPointIsNamed() throws {
         let model = EfficientNetLite(try .lite(0))

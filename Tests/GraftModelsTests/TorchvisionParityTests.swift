@@ -66,6 +66,13 @@ final class TorchvisionParityTests: XCTestCase {
         try checkParity(try MobileNetV2(.init(widthMultiplier: 0.25, numClasses: 10)), "mobilenet_v2-0.25")
     }
 
+    /// Every block through the fused inverted-residual kernel, whatever the default policy.
+    func testMobileNetV2WithEveryBlockFusedMatchesPyTorch() throws {
+        try FusedInvertedResidual.$minimumSide.withValue(1) {
+            try checkParity(try MobileNetV2(.init(widthMultiplier: 0.25, numClasses: 10)), "mobilenet_v2-0.25")
+        }
+    }
+
     func smallVGG16(batchNorm: Bool) throws -> VGG {
         let layers = try VGG.Config.layers(depth: 16).map { layer -> VGG.Config.Layer in
             if case .conv(let w) = layer { return .conv(w / 16) }

@@ -71,6 +71,34 @@ double graft_dot(const float *x, const float *y, int64_t n);
 /// Per row: max value and index of its first occurrence (either output may be NULL).
 void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
 
+
+// ---- fused inverted-residual block (inference) -------------------------------
+/// Shape of an inverted-residual block: NHWC input [batch, in_h, in_w, in_c],
+/// expand 1x1 to `hidden` channels (only when has_expand; else hidden == in_c),
+/// depthwise kernel x kernel with `stride` and top/left zero padding (the
+/// bottom/right padding follows from out_h/out_w), project 1x1 to out_c.
+typedef struct {
+    int64_t batch, in_h, in_w, in_c, hidden, out_h, out_w, out_c;
+    int64_t kernel, stride, pad_top, pad_left;
+    int64_t has_expand;
+} graft_inverted_residual_shape;
+/// Floats graft_inverted_residual_pack writes.
+int64_t graft_inverted_residual_packed_count(const graft_inverted_residual_shape *shape);
+/// Packs folded weights: expand [hidden, in_c] + bias (ignored without expansion),
+/// depthwise [hidden, k, k] + bias, project [out_c, hidden] + bias. `packed` must be
+/// 64-byte aligned.
+void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, const float *expand_w,
+                                  const float *expand_b, const float *dw_w, const float *dw_b,
+                                  const float *project_w, const float *project_b, float *packed);
+/// output = project(relu6(depthwise(relu6(expand(input))))) (+ residual, same shape as output),
+/// parallel over images (and over bands of output rows when the images do not divide evenly
+/// among the threads). Returns 0, -1 for an unsupported shape, -2 when scratch allocation failed.
+/// `output` must not overlap input or residual.
+/// Nonzero: use the portable kernels even where AVX-512 is available (tests).
+void graft_inverted_residual_force_portable(int on);
+int graft_inverted_residual_forward(const graft_inverted_residual_shape *shape, const float *packed,
+                                    const float *input, const float *residual, float *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,6 +133,8 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     private let expand: ConvBatchNorm?
     private let depthwise: ConvBatchNorm
     private let project: ConvBatchNorm
+    /// The inference path that fuses the whole block into one kernel.
+    let fused: FusedInvertedResidual
 
     init(input: Int, output: Int, expand e: Int, kernel: Int, stride: Int, generator g: inout SeededGenerator) {
         let hidden = input * e
@@ -154,6 +156,7 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
         residual = stride == 1 && input == output
         depthwise = ConvBatchNorm(depthwiseConv, bn1, .relu6)
         project = ConvBatchNorm(projectConv, bn2, nil)
+        fused = FusedInvertedResidual(expand: expand, depthwise: depthwise, project: project, residual: residual)
     }
 
     var outputChannels: Int { projectConv.outChannels }
@@ -171,6 +174,13 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
     /// write the output into its buffer.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
+        // Inference (no tape, frozen statistics, a batch of at least one image per thread): one fused kernel.
+        if let y = try fused.forward(x, training: training) { return y }
+        return try unfusedForward(x, training: training, consumingInput: consumingInput)
+    }
+
+    /// Expansion, depthwise and projection as separate (oneDNN) convolutions.
+    func unfusedForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         var h = x
         if let expand { h = try expand.forward(h, training: training) }
         h = try depthwise.forward(h, training: training)

@@ -102,7 +102,7 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {
 public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable {
     let conv: Conv2d
     let bn: BatchNorm2d
-    private let fused: ConvBatchNorm
+    let fused: ConvBatchNorm
 
     init(_ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1, generator g: inout SeededGenerator) {
         conv = Conv2d(input, output, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false, generator: &g)
@@ -125,6 +125,8 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
     let projectBN: BatchNorm2d
     let residual: Bool
     private let projection: ConvBatchNorm
+    /// The inference path that fuses the whole block into one kernel.
+    let fused: FusedInvertedResidual
 
     init(_ input: Int, _ output: Int, stride: Int, expansion: Int, generator g: inout SeededGenerator) {
         let hidden = input * expansion
@@ -134,6 +136,7 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
         projectBN = BatchNorm2d(output)
         projection = ConvBatchNorm(project, projectBN, nil)
         residual = stride == 1 && input == output
+        fused = FusedInvertedResidual(expand: expand?.fused, depthwise: depthwise.fused, project: projection, residual: residual)
     }
 
     public override var keyedChildren: [(String, Module)] {
@@ -148,6 +151,13 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
     /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
     /// write the output into its buffer.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
+        // Inference (no tape, frozen statistics, a batch of at least one image per thread): one fused kernel.
+        if let y = try fused.forward(x, training: training) { return y }
+        return try unfusedForward(x, training: training, consumingInput: consumingInput)
+    }
+
+    /// Expansion, depthwise and projection as separate (oneDNN) convolutions.
+    func unfusedForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         var h = x
         if let expand { h = try expand.forward(h, training: training) }
         h = try depthwise.forward(h, training: training)

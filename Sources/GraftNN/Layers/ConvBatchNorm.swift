@@ -18,11 +18,17 @@ public final class ConvBatchNorm: @unchecked Sendable {
         self.conv = conv; self.bn = bn; self.activation = activation
     }
 
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+    /// True when `forward(x, training:)` runs the folded convolution: frozen statistics
+    /// and no tape to record (neither `x` nor a parameter needs a gradient).
+    public func runsFolded(_ x: Tensor, training: Bool) -> Bool {
         let batchStatistics = training && !bn.isFrozen
         let params = [conv.weight, bn.weight, bn.bias] + (conv.bias.map { [$0] } ?? [])
         let needsTape = GradMode.isEnabled && (x.needsGrad || params.contains { $0.requiresGrad })
-        if !batchStatistics && !needsTape {
+        return !batchStatistics && !needsTape
+    }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        if runsFolded(x, training: training) {
             let (w, b) = try foldedWeights()
             return try withNoGrad { try x.conv2d(weight: w, bias: b, options: conv.options(for: x), activation: activation) }
         }
@@ -53,7 +59,9 @@ public final class ConvBatchNorm: @unchecked Sendable {
         return after.map { y.activation($0) } ?? y
     }
 
-    private func foldedWeights() throws -> (Tensor, Tensor) {
+    /// The conv weight with the frozen batch norm folded in, and the matching bias
+    /// (cached; new tensors only after a source tensor's version changed).
+    public func foldedWeights() throws -> (weight: Tensor, bias: Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
         let key = sources.flatMap { [$0.storage.id, $0.storage.version] }
         if let f = folded, f.key == key { return (f.weight, f.bias) }

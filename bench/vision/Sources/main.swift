@@ -11,6 +11,8 @@
 //        graft-bench-vision --agreement MODEL   (max difference, relative to the output scale, between
 //        the inference path timed here - folded BN, fused post-ops, Winograd 3x3 - and the taped path
 //        with direct convolutions - separate ops - on 2 full-size images; also without Winograd)
+//        graft-bench-vision --blocks MODEL   (each inverted-residual block of efficientnet-lite0 or
+//        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
@@ -18,6 +20,7 @@ import Foundation
 import GraftData
 import GraftKernels
 import GraftModels
+import GraftNN
 import GraftTensor
 
 let env = ProcessInfo.processInfo.environment
@@ -141,6 +144,52 @@ func agreement(_ name: String) throws {
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--agreement" {
     do { try agreement(CommandLine.arguments[2]) } catch {
+        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
+/// Each inverted-residual block on its own input, unfused (separate oneDNN convs) and fused; best of `repeats`.
+func blockTimes(_ name: String) throws {
+    let (model, _) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+    var blocks: [(label: String, inputCut: String, layer: any UnaryLayer)] = []
+    if let lite = model as? EfficientNetLite {
+        blocks = lite.blocks.items.enumerated().map { ("block\($0.offset)", $0.offset == 0 ? "stem" : "block\($0.offset - 1)", $0.element) }
+    } else if let mobile = model as? MobileNetV2 {
+        blocks = mobile.features.enumerated().compactMap { i, layer in
+            layer is InvertedResidual ? ("features.\(i)", "features.\(i - 1)", layer) : nil
+        }
+    }
+    func best(_ body: () throws -> Void) rethrows -> Double {
+        try body()
+        var times: [Double] = []
+        for _ in 0..<max(repeats, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.min() ?? 0
+    }
+    var totals = (0.0, 0.0)
+    for (label, cut, layer) in blocks {
+        let h = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
+        func time(_ side: Int) throws -> Double {
+            try FusedInvertedResidual.$minimumSide.withValue(side) { try best { _ = try withNoGrad { try layer.forward(h, training: false) } } }
+        }
+        let unfused = try time(.max), fused = try time(1)
+        totals.0 += unfused; totals.1 += fused
+        print("block\t\(label)\t\(h.shape.dropFirst().map(String.init).joined(separator: "x"))\tunfused \(String(format: "%.2f", unfused)) ms\tfused \(String(format: "%.2f", fused)) ms\t\(String(format: "%.2f", unfused / fused))x")
+    }
+    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms")
+}
+
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--blocks" {
+    print("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats)")
+    do { try blockTimes(CommandLine.arguments[2]) } catch {
         FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
         exit(1)
     }

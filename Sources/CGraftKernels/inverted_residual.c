@@ -1,0 +1,367 @@
+// Fused inverted-residual block (MobileNetV2 / EfficientNet-Lite MBConv) for
+// inference: expand 1x1 (+bias, ReLU6) -> depthwise kxk (+bias, ReLU6) ->
+// project 1x1 (+bias) (+residual), NHWC. The wide expanded tensor never goes to
+// memory: each thread walks its images (or bands of their rows) a group of
+// output rows at a time (one row at 48+ pixels wide), keeps the expanded input
+// rows the depthwise windows need in a ring (a row is expanded once, when a
+// window first reaches it) and projects the depthwise rows straight into the
+// output. Everything a thread touches per group fits in L2.
+//
+// AVX-512 micro-kernels, picked at run time; a portable path gives the same
+// results on other CPUs (up to float summation order).
+#include "CGraftKernels.h"
+#include "internal.h"
+#include <immintrin.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VEC 16
+static int64_t round16(int64_t n) { return (n + VEC - 1) / VEC * VEC; }
+
+// ---- packed weights ----------------------------------------------------------
+// One buffer, every part padded to 16 channels (zeros), in this order:
+//   expand  [in_c][hp]  (transposed, so output channels are contiguous)  - absent without expansion
+//   expand bias [hp]                                                      - absent without expansion
+//   depthwise [hp/16][k*k][16], depthwise bias [hp]
+//   project [hp][op]  (transposed), project bias [op]
+// where hp = round16(hidden), op = round16(out_c).
+typedef struct {
+    int64_t expand_w, expand_b, dw_w, dw_b, project_w, project_b, total;
+} layout;
+
+static layout packed_layout(const graft_inverted_residual_shape *s) {
+    int64_t hp = round16(s->hidden), op = round16(s->out_c), k2 = s->kernel * s->kernel;
+    layout l;
+    int64_t at = 0;
+    l.expand_w = at; at += s->has_expand ? s->in_c * hp : 0;
+    l.expand_b = at; at += s->has_expand ? hp : 0;
+    l.dw_w = at; at += hp * k2;
+    l.dw_b = at; at += hp;
+    l.project_w = at; at += hp * op;
+    l.project_b = at; at += op;
+    l.total = at;
+    return l;
+}
+
+int64_t graft_inverted_residual_packed_count(const graft_inverted_residual_shape *s) {
+    return packed_layout(s).total;
+}
+
+void graft_inverted_residual_pack(const graft_inverted_residual_shape *s, const float *expand_w,
+                                  const float *expand_b, const float *dw_w, const float *dw_b,
+                                  const float *project_w, const float *project_b, float *packed) {
+    layout l = packed_layout(s);
+    int64_t hp = round16(s->hidden), op = round16(s->out_c), k2 = s->kernel * s->kernel;
+    memset(packed, 0, (size_t)l.total * sizeof(float));
+    if (s->has_expand) {
+        for (int64_t h = 0; h < s->hidden; h++) {
+            for (int64_t c = 0; c < s->in_c; c++) packed[l.expand_w + c * hp + h] = expand_w[h * s->in_c + c];
+            packed[l.expand_b + h] = expand_b[h];
+        }
+    }
+    for (int64_t h = 0; h < s->hidden; h++) {
+        for (int64_t t = 0; t < k2; t++) packed[l.dw_w + (h / VEC) * k2 * VEC + t * VEC + h % VEC] = dw_w[h * k2 + t];
+        packed[l.dw_b + h] = dw_b[h];
+    }
+    for (int64_t o = 0; o < s->out_c; o++) {
+        for (int64_t h = 0; h < s->hidden; h++) packed[l.project_w + h * op + o] = project_w[o * s->hidden + h];
+        packed[l.project_b + o] = project_b[o];
+    }
+}
+
+// ---- portable kernels ---------------------------------------------------------
+static inline float relu6(float v) { return v < 0 ? 0 : (v > 6 ? 6 : v); }
+
+/// Rows of a gemm: m rows of A at a (stride lda), of C at c (stride ldc), of the addend at res (or NULL).
+typedef struct { const float *a; float *c; const float *res; int64_t m; } segment;
+
+/// c[m][n] = bias[n] + sum_k a[m][k] b[k][n] (+ res[m][n]) (ReLU6), n < N; b has row stride ldb.
+static void gemm_rows(int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                          int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res,
+                          int64_t ldr, int clamp) {
+    for (int64_t m = 0; m < M; m++) {
+        float *cr = c + m * ldc;
+        for (int64_t n = 0; n < N; n++) cr[n] = bias[n];
+        for (int64_t k = 0; k < K; k++) {
+            float av = a[m * lda + k];
+            const float *br = b + k * ldb;
+            for (int64_t n = 0; n < N; n++) cr[n] += av * br[n];
+        }
+        if (res) for (int64_t n = 0; n < N; n++) cr[n] += res[m * ldr + n];
+        if (clamp) for (int64_t n = 0; n < N; n++) cr[n] = relu6(cr[n]);
+    }
+}
+
+/// The same over several row segments that share B.
+static void gemm_portable(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                          int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    for (int64_t i = 0; i < count; i++)
+        gemm_rows(segs[i].m, N, K, segs[i].a, lda, b, ldb, bias, segs[i].c, ldc, segs[i].res, ldr, clamp);
+}
+
+/// One output row of the depthwise conv: rows[ky] + x*hp is padded column x.
+static void depthwise_row_portable(const float *const *rows, const float *w, const float *bias, float *out,
+                                   int64_t out_w, int64_t hp, int64_t k, int64_t stride) {
+    int64_t k2 = k * k;
+    for (int64_t ox = 0; ox < out_w; ox++) {
+        float *o = out + ox * hp;
+        for (int64_t c = 0; c < hp; c++) {
+            const float *wc = w + (c / VEC) * k2 * VEC + c % VEC;
+            float acc = bias[c];
+            for (int64_t ky = 0; ky < k; ky++)
+                for (int64_t kx = 0; kx < k; kx++) acc += wc[(ky * k + kx) * VEC] * rows[ky][(ox * stride + kx) * hp + c];
+            o[c] = relu6(acc);
+        }
+    }
+}
+
+// ---- AVX-512 kernels ------------------------------------------------------------
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
+#define INLINE __attribute__((always_inline)) inline
+
+/// MR x (NV*16) tile of the gemm above; `last` masks the final vector's lanes.
+static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
+                               __mmask16 last, int clamp) {
+    __m512 acc[16][4];
+    for (int j = 0; j < NV; j++) {
+        __m512 bj = _mm512_loadu_ps(bias + j * VEC);
+        for (int i = 0; i < MR; i++) acc[i][j] = bj;
+    }
+    for (int64_t k = 0; k < K; k++) {
+        __m512 bv[4];
+        for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + k * ldb + j * VEC);
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+    for (int i = 0; i < MR; i++) {
+        for (int j = 0; j < NV; j++) {
+            __mmask16 m = j == NV - 1 ? last : (__mmask16)0xFFFF;
+            __m512 v = acc[i][j];
+            if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * ldr + j * VEC));
+            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, zero), six);
+            _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
+        }
+    }
+}
+
+typedef void (*tile_fn)(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
+                        float *c, int64_t ldc, const float *res, int64_t ldr, __mmask16 last, int clamp);
+
+#define TILE(MR, NV)                                                                                          \
+    static AVX512 void tile_##MR##x##NV(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,  \
+                                        const float *bias, float *c, int64_t ldc, const float *res,          \
+                                        int64_t ldr, __mmask16 last, int clamp) {                            \
+        tile(MR, NV, K, a, lda, b, ldb, bias, c, ldc, res, ldr, last, clamp);                                 \
+    }
+#define TILES(NV) TILE(1, NV) TILE(2, NV) TILE(3, NV) TILE(4, NV) TILE(5, NV) TILE(6, NV) TILE(7, NV) TILE(8, NV)
+TILES(1) TILES(2) TILES(3) TILES(4)
+TILE(9, 1) TILE(10, 1) TILE(11, 1) TILE(12, 1) TILE(13, 1) TILE(14, 1)
+TILE(9, 2) TILE(10, 2) TILE(11, 2) TILE(12, 2)
+
+/// Largest tile height per vector count (accumulators + loads stay within 32 registers).
+static const int max_rows[5] = {0, 14, 12, 8, 6};
+static const tile_fn tiles[5][15] = {
+    {0},
+    {0, tile_1x1, tile_2x1, tile_3x1, tile_4x1, tile_5x1, tile_6x1, tile_7x1, tile_8x1, tile_9x1, tile_10x1,
+     tile_11x1, tile_12x1, tile_13x1, tile_14x1},
+    {0, tile_1x2, tile_2x2, tile_3x2, tile_4x2, tile_5x2, tile_6x2, tile_7x2, tile_8x2, tile_9x2, tile_10x2,
+     tile_11x2, tile_12x2},
+    {0, tile_1x3, tile_2x3, tile_3x3, tile_4x3, tile_5x3, tile_6x3, tile_7x3, tile_8x3},
+    {0, tile_1x4, tile_2x4, tile_3x4, tile_4x4, tile_5x4, tile_6x4, tile_7x4, tile_8x4},
+};
+
+/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns. Column
+/// panels outermost, so each panel of B is read from L2 once for all segments.
+static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    int64_t vectors = (N + VEC - 1) / VEC;
+    for (int64_t v0 = 0; v0 < vectors;) {
+        // Column panels of 3 vectors (4 when exactly 4 are left), the rest in one panel.
+        int64_t left = vectors - v0;
+        int nv = left == 4 ? 4 : (left >= 3 ? 3 : (int)left);
+        int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
+        __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
+        int mr = max_rows[nv];
+        for (int64_t i = 0; i < count; i++) {
+            const segment g = segs[i];
+            // Tiles of equal height (49 rows: 7 x 7, not 6 x 8 + 1): a short tail tile is load bound.
+            int64_t count_tiles = (g.m + mr - 1) / mr;
+            for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
+                int rows = (int)((g.m - m0) / (count_tiles - t));
+                tiles[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
+                                g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+                m0 += rows;
+            }
+        }
+        v0 += nv;
+    }
+}
+
+/// Depthwise row, 16 channels per vector, `P` output pixels per weight load.
+static INLINE AVX512 void depthwise_row_k(const int k, const int stride, const float *const *rows, const float *w,
+                                          const float *bias, float *out, int64_t out_w, int64_t hp) {
+    enum { P = 4 };
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+    const int64_t k2 = k * k;
+    int64_t ox = 0;
+    for (; ox + P <= out_w; ox += P) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m512 b = _mm512_loadu_ps(bias + c);
+            __m512 acc[P];
+            for (int p = 0; p < P; p++) acc[p] = b;
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++) {
+                    __m512 wv = _mm512_loadu_ps(wc + (ky * k + kx) * VEC);
+                    for (int p = 0; p < P; p++)
+                        acc[p] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(r + (p * stride + kx) * hp), acc[p]);
+                }
+            }
+            for (int p = 0; p < P; p++)
+                _mm512_storeu_ps(out + (ox + p) * hp + c, _mm512_min_ps(_mm512_max_ps(acc[p], zero), six));
+        }
+    }
+    for (; ox < out_w; ox++) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m512 acc = _mm512_loadu_ps(bias + c);
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++)
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(wc + (ky * k + kx) * VEC), _mm512_loadu_ps(r + kx * hp), acc);
+            }
+            _mm512_storeu_ps(out + ox * hp + c, _mm512_min_ps(_mm512_max_ps(acc, zero), six));
+        }
+    }
+}
+
+static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w, const float *bias, float *out,
+                                        int64_t out_w, int64_t hp, int64_t k, int64_t stride) {
+    if (k == 3 && stride == 1) depthwise_row_k(3, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 3 && stride == 2) depthwise_row_k(3, 2, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 1) depthwise_row_k(5, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 2) depthwise_row_k(5, 2, rows, w, bias, out, out_w, hp);
+    else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
+}
+
+// ---- the block -------------------------------------------------------------------
+typedef void (*gemm_fn)(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                        int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp);
+typedef void (*depthwise_fn)(const float *const *rows, const float *w, const float *bias, float *out, int64_t out_w,
+                             int64_t hp, int64_t k, int64_t stride);
+
+typedef struct {
+    const graft_inverted_residual_shape *s;
+    const float *packed, *input, *residual;
+    float *output;
+    layout l;
+    int64_t bands;  // work item i: image i / bands, output rows of band i % bands
+    gemm_fn gemm;
+    depthwise_fn depthwise;
+    _Atomic int failed;
+} job;
+
+static _Atomic int force_portable = 0;
+
+void graft_inverted_residual_force_portable(int on) { atomic_store(&force_portable, on != 0); }
+
+static int use_avx512(void) {
+    return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
+}
+
+/// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves
+/// several tiles, within 512 KB of expanded rows.
+static int64_t group_rows(const graft_inverted_residual_shape *s, int64_t row_floats) {
+    int64_t g = (48 + s->out_w - 1) / s->out_w;
+    if (g > 16) g = 16;
+    while (g > 1 && ((g - 1) * s->stride + s->kernel) * row_floats * (int64_t)sizeof(float) > (512 << 10)) g--;
+    return g;
+}
+
+/// Work items [begin, end) (an image, or a band of its output rows), a group of output rows at a time.
+static void run_items(void *p, int64_t begin, int64_t end) {
+    job *j = p;
+    const graft_inverted_residual_shape *s = j->s;
+    const int64_t hp = round16(s->hidden), k = s->kernel, stride = s->stride;
+    // Padded row: column x of the input sits at x + pad_left; the window of output
+    // column ox starts at ox * stride.
+    int64_t width = (s->out_w - 1) * stride + k;
+    if (width < s->in_w + s->pad_left) width = s->in_w + s->pad_left;
+    const int64_t row_floats = width * hp, group = group_rows(s, row_floats);
+    // A ring of expanded input rows, slot iy % slots: the windows of `group` output rows span `slots` rows.
+    const int64_t slots = (group - 1) * stride + k;
+    float *scratch = aligned_alloc(64, (size_t)(round16((slots + 1) * row_floats + group * s->out_w * hp)) * sizeof(float));
+    int64_t *slot_row = malloc((size_t)slots * sizeof(int64_t));
+    segment *segs = malloc((size_t)slots * sizeof(segment));
+    if (!scratch || !slot_row || !segs) {
+        free(scratch); free(slot_row); free(segs);
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    float *ring = scratch, *zero_row = scratch + slots * row_floats, *dw_rows = zero_row + row_floats;
+    memset(scratch, 0, (size_t)((slots + 1) * row_floats) * sizeof(float));  // margins and the zero row stay zero
+    const float *window[8];
+    const float *P = j->packed;
+    const int64_t op = round16(s->out_c), row_out = s->out_w * s->out_c;
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t n = item / j->bands, band = item % j->bands;
+        const int64_t first = s->out_h * band / j->bands, last = s->out_h * (band + 1) / j->bands;
+        for (int64_t i = 0; i < slots; i++) slot_row[i] = -1;
+        const float *in = j->input + n * s->in_h * s->in_w * s->in_c;
+        const float *res = j->residual ? j->residual + n * s->out_h * row_out : NULL;
+        float *out = j->output + n * s->out_h * row_out;
+        for (int64_t oy0 = first; oy0 < last; oy0 += group) {
+            const int64_t rows = last - oy0 < group ? last - oy0 : group;
+            // Expand the input rows these output rows need that the ring does not hold yet.
+            int64_t count = 0;
+            const int64_t top = oy0 * stride - s->pad_top, bottom = (oy0 + rows - 1) * stride - s->pad_top + k;
+            for (int64_t iy = top < 0 ? 0 : top; iy < bottom && iy < s->in_h; iy++) {
+                int64_t slot = iy % slots;
+                if (slot_row[slot] == iy) continue;
+                slot_row[slot] = iy;
+                segs[count++] = (segment){in + iy * s->in_w * s->in_c, ring + slot * row_floats + s->pad_left * hp, NULL, s->in_w};
+            }
+            if (s->has_expand) {
+                j->gemm(count, segs, hp, s->in_c, s->in_c, P + j->l.expand_w, hp, P + j->l.expand_b, hp, 0, 1);
+            } else {
+                for (int64_t i = 0; i < count; i++)
+                    for (int64_t x = 0; x < s->in_w; x++) memcpy(segs[i].c + x * hp, segs[i].a + x * s->in_c, (size_t)s->in_c * sizeof(float));
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                for (int64_t ky = 0; ky < k; ky++) {
+                    int64_t iy = (oy0 + r) * stride - s->pad_top + ky;
+                    window[ky] = iy < 0 || iy >= s->in_h ? zero_row : ring + (iy % slots) * row_floats;
+                }
+                j->depthwise(window, P + j->l.dw_w, P + j->l.dw_b, dw_rows + r * s->out_w * hp, s->out_w, hp, k, stride);
+            }
+            // Output rows are consecutive in memory: one segment.
+            segment g = {dw_rows, out + oy0 * row_out, res ? res + oy0 * row_out : NULL, rows * s->out_w};
+            j->gemm(1, &g, s->out_c, s->hidden, hp, P + j->l.project_w, op, P + j->l.project_b, s->out_c, s->out_c, 0);
+        }
+    }
+    free(segs);
+    free(slot_row);
+    free(scratch);
+}
+
+int graft_inverted_residual_forward(const graft_inverted_residual_shape *s, const float *packed, const float *input,
+                                    const float *residual, float *output) {
+    if (s->kernel < 1 || s->kernel > 8 || s->stride < 1 || s->batch < 0 || s->pad_top < 0 || s->pad_left < 0 ||
+        (!s->has_expand && s->hidden != s->in_c) || s->out_h < 1 || s->out_w < 1)
+        return -1;
+    // Whole images per thread when they divide evenly (or are many); otherwise every image in
+    // one band of rows per thread, which costs a few halo rows expanded twice.
+    int64_t threads = graft_threads();
+    int64_t bands = (s->batch % threads == 0 || s->batch >= 4 * threads) ? 1 : threads;
+    if (bands > s->out_h) bands = s->out_h;
+    job j = {s, packed, input, residual, output, packed_layout(s), bands, gemm_portable, depthwise_row_portable, 0};
+    if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
+    graft_parallel_for(s->batch * bands, 1, &j, run_items);
+    return atomic_load(&j.failed) ? -2 : 0;
+}

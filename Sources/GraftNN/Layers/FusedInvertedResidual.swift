@@ -1,0 +1,118 @@
+import Foundation
+import GraftKernels
+import GraftTensor
+
+/// The inference path of an inverted-residual block (expand 1x1 + BN + ReLU6,
+/// depthwise + BN + ReLU6, project 1x1 + BN, optional residual) as one fused
+/// kernel: the expanded tensor, the widest of the block, never goes to memory
+/// (`Kernels.invertedResidualForward`). Folded weights come from the blocks'
+/// own `ConvBatchNorm`s and are packed once, until a source tensor changes.
+///
+/// `forward` returns nil whenever the block must run unfused: a tape is
+/// recording or batch statistics are in use (training keeps the separate,
+/// differentiable ops), or the size policy says no. The policy, measured at
+/// 2 threads on EfficientNet-Lite0 and MobileNetV2: when every thread gets
+/// whole images (batch divisible by the thread count, or at least 4 images per
+/// thread) every block is faster fused, 7x7 included; smaller batches are
+/// split into bands of rows and then fit in cache anyway, so only blocks of
+/// at least 28x28 fuse (below that the halo rows computed twice and the short
+/// rows cost more than the memory traffic saved).
+public final class FusedInvertedResidual: @unchecked Sendable {
+    let expand: ConvBatchNorm?
+    let depthwise: ConvBatchNorm
+    let project: ConvBatchNorm
+    let residual: Bool
+    private var packed: (key: [Int], values: Tensor)?
+    private let packedLock = NSLock()
+
+    /// `GRAFT_FUSED_BLOCK_MIN_SIDE`: fuse exactly the blocks whose input is at least this
+    /// high and wide (0: none), instead of the size policy; unset: the policy.
+    public static let defaultMinimumSide: Int? = {
+        guard let v = ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_MIN_SIDE"], let side = Int(v) else { return nil }
+        return side <= 0 ? Int.max : side
+    }()
+
+    /// Overrides the size policy in this task: `$minimumSide.withValue(1) { ... }` fuses every
+    /// block, `.max` none (comparisons, tests). nil: the policy.
+    @TaskLocal public static var minimumSide: Int? = defaultMinimumSide
+
+    /// Input side from which blocks fuse when the batch is split into bands of rows.
+    static let bandedMinimumSide = 28
+
+    /// `expand` has ReLU6, `depthwise` is a ReLU6 depthwise conv, `project` a 1x1 conv without activation.
+    public init(expand: ConvBatchNorm?, depthwise: ConvBatchNorm, project: ConvBatchNorm, residual: Bool) {
+        self.expand = expand; self.depthwise = depthwise; self.project = project; self.residual = residual
+    }
+
+    /// The block's output, or nil when it has to run unfused (see the type's comment).
+    /// `minimumSide` (default: `FusedInvertedResidual.minimumSide`) replaces the size policy.
+    public func forward(_ x: Tensor, training: Bool, minimumSide: Int? = nil) throws -> Tensor? {
+        guard x.rank == 4, x.shape[0] >= 1, Self.fuses(batch: x.shape[0], side: min(x.shape[1], x.shape[2]),
+                                                       minimumSide: minimumSide ?? Self.minimumSide),
+              let shape = shape(for: x) else { return nil }
+        let units = [expand, depthwise, project].compactMap { $0 }
+        guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
+        let weights = try packedWeights(shape)
+        let y = Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
+                                                   residual: residual ? x.pointer : nil, output: y.pointer)
+        guard done else {
+            throw TensorError.invalidArgument(op: "fused inverted residual", reason: "kernel refused input \(x.shape) (\(shape))")
+        }
+        return y
+    }
+
+    /// Whether a block with `batch` inputs of (smaller) side `side` runs fused: `side >= minimumSide`
+    /// when given, else the size policy above.
+    public static func fuses(batch: Int, side: Int, minimumSide: Int?) -> Bool {
+        if let minimumSide { return side >= minimumSide }
+        // Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands.
+        let threads = max(Runtime.threads, 1)
+        return batch % threads == 0 || batch >= 4 * threads || side >= bandedMinimumSide
+    }
+
+    /// The kernel's shape for input `x`, or nil when the block is not of the kind it handles.
+    func shape(for x: Tensor) -> InvertedResidualShape? {
+        let dw = depthwise.conv, o = dw.options(for: x)
+        let hidden = dw.outChannels, k = dw.kernelSize
+        guard dw.weight.shape == [hidden, 1, k, k], o.groups == hidden, o.strideH == o.strideW,
+              o.dilationH == 1, o.dilationW == 1, depthwise.activation == .relu6, project.activation == nil else { return nil }
+        func isPointwise(_ unit: ConvBatchNorm, from input: Int, to output: Int) -> Bool {
+            let c = unit.conv, po = c.options(for: x)
+            return c.weight.shape == [output, input, 1, 1] && po.strideH == 1 && po.strideW == 1 && po.groups == 1
+                && po.padTop == 0 && po.padBottom == 0 && po.padLeft == 0 && po.padRight == 0
+        }
+        let input = x.shape[3], outputs = project.conv.outChannels
+        if let expand {
+            guard expand.activation == .relu6, isPointwise(expand, from: input, to: hidden) else { return nil }
+        } else if input != hidden {
+            return nil
+        }
+        guard isPointwise(project, from: hidden, to: outputs) else { return nil }
+        let (h, w) = (x.shape[1], x.shape[2])
+        let outH = (h + o.padTop + o.padBottom - k) / o.strideH + 1, outW = (w + o.padLeft + o.padRight - k) / o.strideW + 1
+        guard outH >= 1, outW >= 1 else { return nil }
+        if residual && (outH != h || outW != w || outputs != input) { return nil }
+        let shape = InvertedResidualShape(batch: x.shape[0], inHeight: h, inWidth: w, inChannels: input, hidden: hidden,
+                                          hasExpansion: expand != nil, outHeight: outH, outWidth: outW, outChannels: outputs,
+                                          kernel: k, stride: o.strideH, padTop: o.padTop, padLeft: o.padLeft)
+        return shape.isSupported ? shape : nil
+    }
+
+    private func packedWeights(_ shape: InvertedResidualShape) throws -> Tensor {
+        let e = try expand?.foldedWeights(), d = try depthwise.foldedWeights(), p = try project.foldedWeights()
+        // Folded tensors are new objects whenever a source changed, so their storage ids key the packing.
+        let key = [e?.weight.storage.id ?? -1, d.weight.storage.id, p.weight.storage.id]
+        packedLock.lock()
+        defer { packedLock.unlock() }
+        if let cached = packed, cached.key == key { return cached.values }
+        let values = Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
+        func pointers(_ t: (weight: Tensor, bias: Tensor)) -> (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+            (UnsafePointer(t.weight.pointer), UnsafePointer(t.bias.pointer))
+        }
+        Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
+                                     into: values.pointer)
+        packed = (key, values)
+        return values
+    }
+}
