@@ -21,7 +21,8 @@ public final class AdamW: Optimizer {
             for p in group.parameters {
                 guard let g = p.grad else { continue }
                 let key = ObjectIdentifier(p)
-                var s = state[key] ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count), 0)
+                // Taken out of the dictionary so the update below mutates it in place (no copy-on-write).
+                var s = state.removeValue(forKey: key) ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count), 0)
                 s.t += 1
                 let bc1 = 1 - Foundation.pow(beta1, Float(s.t)), bc2 = 1 - Foundation.pow(beta2, Float(s.t))
                 let stepSize = lr / bc1, bc2Sqrt = bc2.squareRoot()

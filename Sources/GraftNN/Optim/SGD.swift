@@ -22,7 +22,8 @@ public final class SGD: Optimizer {
             for p in group.parameters {
                 guard let g = p.grad else { continue }
                 let key = ObjectIdentifier(p)
-                var buf = buffers[key] ?? []
+                // Taken out of the dictionary so the update below mutates it in place (no copy-on-write).
+                var buf = buffers.removeValue(forKey: key) ?? []
                 let first = buf.isEmpty
                 if first { buf = [Float](repeating: 0, count: p.count) }
                 let gp = g.pointer
