@@ -115,14 +115,6 @@ func coldPredict(_ path: String) throws {
     for (name, ms) in phases { print("phase\t\(name)\t\(String(format: "%.1f", ms)) ms") }
 }
 
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--cold" {
-    do { try coldPredict(CommandLine.arguments[2]) } catch {
-        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
-}
-
 /// How far the timed inference path is from the taped one (every op separate) with direct convolutions,
 /// and how much of that Winograd adds.
 func agreement(_ name: String) throws {
@@ -140,14 +132,6 @@ func agreement(_ name: String) throws {
         let diff = zip(values, taped).map { abs($0 - $1) }.max() ?? .infinity
         print("agreement\t\(name)\t\(what) vs taped direct: max abs diff \(diff), output scale \(scale), relative \(diff / scale)")
     }
-}
-
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--agreement" {
-    do { try agreement(CommandLine.arguments[2]) } catch {
-        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
 }
 
 /// Each inverted-residual block on its own input, unfused (separate oneDNN convs) and fused; best of `repeats`.
@@ -187,18 +171,16 @@ func blockTimes(_ name: String) throws {
     print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms")
 }
 
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--blocks" {
-    print("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats)")
-    do { try blockTimes(CommandLine.arguments[2]) } catch {
-        FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
-}
-
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == "--breakdown" {
-    print("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)")
-    do { try breakdown(CommandLine.arguments[2]) } catch {
+/// The single-model modes of the usage above: an optional header line, then the mode's output.
+let modes: [String: (header: String?, run: (String) throws -> Void)] = [
+    "--cold": (nil, coldPredict),
+    "--agreement": (nil, agreement),
+    "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats)", blockTimes),
+    "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
+]
+if CommandLine.arguments.count == 3, let mode = modes[CommandLine.arguments[1]] {
+    if let header = mode.header { print(header) }
+    do { try mode.run(CommandLine.arguments[2]) } catch {
         FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
         exit(1)
     }
