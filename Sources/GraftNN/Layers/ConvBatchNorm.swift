@@ -1,10 +1,12 @@
 import GraftTensor
+import Synchronization
 
 /// Conv -> batch norm -> activation, run as one oneDNN convolution whenever
 /// no gradient is needed: the frozen statistics fold into the conv weights
 /// (W' = W * g / sqrt(var + eps), b' = beta + (b - mean) * g / sqrt(var + eps))
 /// and the activation becomes a post-op. The folded copy is cached and
-/// rebuilt only when a source tensor's version changes.
+/// rebuilt only when a source tensor's version changes (under a lock: models
+/// may run forwards from several threads).
 ///
 /// Not a `Module`: the conv and the batch norm stay the owning block's
 /// children, so parameter keys are exactly the reference's.
@@ -12,7 +14,7 @@ public final class ConvBatchNorm: @unchecked Sendable {
     public let conv: Conv2d
     public let bn: BatchNorm2d
     public let activation: Activation?
-    private var folded: (key: [Int], weight: Tensor, bias: Tensor)?
+    private let folded = Mutex<(key: [Int], weight: Tensor, bias: Tensor)?>(nil)
 
     public init(_ conv: Conv2d, _ bn: BatchNorm2d, _ activation: Activation?) {
         self.conv = conv; self.bn = bn; self.activation = activation
@@ -64,16 +66,18 @@ public final class ConvBatchNorm: @unchecked Sendable {
     public func foldedWeights() throws -> (weight: Tensor, bias: Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
         let key = sources.flatMap { [$0.storage.id, $0.storage.version] }
-        if let f = folded, f.key == key { return (f.weight, f.bias) }
-        let out = conv.outChannels, perOut = conv.weight.count / out
-        let w = Tensor(uninitializedShape: conv.weight.shape), b = Tensor(uninitializedShape: [out])
-        for o in 0..<out {
-            let s = bn.weight.pointer[o] / (bn.runningVar.pointer[o] + bn.epsilon).squareRoot()
-            for i in 0..<perOut { w.pointer[o * perOut + i] = conv.weight.pointer[o * perOut + i] * s }
-            let convBias = conv.bias?.pointer[o] ?? 0
-            b.pointer[o] = bn.bias.pointer[o] + (convBias - bn.runningMean.pointer[o]) * s
+        return folded.withLock { cached in
+            if let f = cached, f.key == key { return (f.weight, f.bias) }
+            let out = conv.outChannels, perOut = conv.weight.count / out
+            let w = Tensor(uninitializedShape: conv.weight.shape), b = Tensor(uninitializedShape: [out])
+            for o in 0..<out {
+                let s = bn.weight.pointer[o] / (bn.runningVar.pointer[o] + bn.epsilon).squareRoot()
+                for i in 0..<perOut { w.pointer[o * perOut + i] = conv.weight.pointer[o * perOut + i] * s }
+                let convBias = conv.bias?.pointer[o] ?? 0
+                b.pointer[o] = bn.bias.pointer[o] + (convBias - bn.runningMean.pointer[o]) * s
+            }
+            cached = (key, w, b)
+            return (w, b)
         }
-        folded = (key, w, b)
-        return (w, b)
     }
 }
