@@ -16,6 +16,9 @@ struct CompareCommand: ParsableCommand {
     var model: String?
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).")
     var perClass: Int = 20
+    @Option(name: .customLong("validation-per-class"),
+            help: "Validation examples per class, held out of the training pool for early stopping and the best checkpoint.")
+    var validationPerClass: Int = 5
     @Option(name: .customLong("test-count"), help: "Test examples (stratified).")
     var testCount: Int = 1000
     @Option(help: "Blocks (image) or encoder layers (text) to fine-tune.")
@@ -35,6 +38,10 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "No progress bars.")
     var quiet = false
 
+    func validate() throws {
+        guard validationPerClass >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
+    }
+
     func run() throws {
         let dataName = data ?? (text ? "rotten-tomatoes" : "fashion-mnist")
         let workURL = URL(fileURLWithPath: work ?? GraftHome.url.appendingPathComponent("runs/compare-\(dataName.replacingOccurrences(of: "/", with: "_"))").path)
@@ -42,6 +49,7 @@ struct CompareCommand: ParsableCommand {
         c.data = dataName
         c.model = model
         c.perClass = perClass
+        c.validationPerClass = validationPerClass
         c.testCount = testCount
         c.unfreeze = unfreeze
         c.fineTuning.epochs = epochs
