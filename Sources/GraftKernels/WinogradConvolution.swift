@@ -12,7 +12,7 @@ import Darwin
 /// ResNet 2-2.8x faster than the direct algorithm (which is already near the fp32 FMA peak). The
 /// transforms round differently (about 1e-6 of the output scale on whole networks, see
 /// docs/KERNELS.md), far below what training or the PyTorch parity tests can see. Its weight
-/// transform is slow (oneDNN's wino_reorder: ~90 ms for 512x512x3x3), so the tensor layer asks
+/// transform is slow (oneDNN's wino_reorder: 47-91 ms for 512x512x3x3), so the tensor layer asks
 /// for it only when the weights are not being trained (the transform is cached per weight
 /// version); backward passes stay direct.
 /// oneDNN implements it on its blocked nChw16c layout only: activations are reordered from and to
@@ -29,6 +29,8 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
     let srcIn: Primitive, dstIn: Primitive
     /// blocked -> NHWC for the output.
     let dstOut: Primitive
+    /// Whether the convolution adds what dst holds (sum post-op).
+    let accumulates: Bool
 
     /// Upper bound on each blocked activation copy; larger batches run in chunks of images.
     static let chunkBytes = 64 << 20
@@ -64,6 +66,7 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
         guard let p = Primitive(trying: "\(g) winograd", opDesc: &d, postOps: sum + (key.activation.map { [$0.postOp] } ?? []))
         else { return nil }
         primitive = p
+        accumulates = key.accumulate
         userWeights = OwnedMemoryDesc(MemoryDesc.tagged(weightDims, dnnl_oihw))
         weightsDesc = p.md(dnnl_query_weights_md)
         weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
@@ -87,16 +90,16 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
         cache.plan(key) { Slot(WinogradConvPlan(key)) }.plan
     }
 
-    /// Runs images [0, g.batch) of the caller's NHWC tensors through the plan (whose batch is g.batch).
-    func run(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
-             dst: UnsafeMutablePointer<Float>, accumulate: Bool, context: ExecutionContext) {
+    /// Runs the plan's batch of images of the caller's NHWC tensors (with the sum post-op, dst holds the residual).
+    func run(src: UnsafePointer<Float>, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
+             dst: UnsafeMutablePointer<Float>, context: ExecutionContext) {
         let p = primitive
         let srcDesc = p.md(dnnl_query_src_md), dstDesc = p.md(dnnl_query_dst_md)
         let blockedSrc = context.buffer(.output, bytes: MemoryDesc.bytes(srcDesc))
         let blockedDst = context.buffer(.extra, bytes: MemoryDesc.bytes(dstDesc))
         srcIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: srcIn.md(dnnl_query_src_md), data: src),
                                 PrimitiveArgument(role: DNNL_ARG_TO, desc: srcDesc, data: blockedSrc)])
-        if accumulate {
+        if accumulates {
             dstIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstIn.md(dnnl_query_src_md), data: dst),
                                     PrimitiveArgument(role: DNNL_ARG_TO, desc: dstDesc, data: blockedDst)])
         }
@@ -144,8 +147,7 @@ extension Kernels {
                 }
                 // Keyed on the chunk's geometry: oneDNN picks the Winograd weights blocking per problem size.
                 let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .winograd, geometry: part, context: context)
-                plan.run(part, src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage,
-                         accumulate: accumulate, context: context)
+                plan.run(src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage, context: context)
                 withExtendedLifetime(keepAlive) {}
                 first += part.batch
             }
