@@ -130,29 +130,39 @@ extension Kernels {
     static func conv2dForwardWinograd(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                       weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
                                       activation: Activation?, accumulate: Bool) -> Bool {
-        guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return false }
-        let chunk = WinogradConvPlan.chunk(g)
-        var part = g
-        part.batch = chunk
-        guard WinogradConvPlan.get(.init(geometry: part, bias: bias != nil, activation: activation, accumulate: accumulate)) != nil
+        guard let (chunk, full, last) = winogradPlans(g, bias: bias != nil, activation: activation, accumulate: accumulate)
         else { return false }
         let srcImage = g.height * g.width * g.inChannels, dstImage = g.outHeight * g.outWidth * g.outChannels
         ExecutionContext.with { context in
-            var first = 0
-            while first < g.batch {
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let plan = g.batch - first >= chunk ? full : (last ?? full)
+                var part = g
                 part.batch = min(chunk, g.batch - first)
-                guard let plan = WinogradConvPlan.get(.init(geometry: part, bias: bias != nil, activation: activation,
-                                                            accumulate: accumulate)) else {
-                    fatalError("GraftKernels: no Winograd plan for \(part) although one exists for \(chunk) images")
-                }
                 // Keyed on the chunk's geometry: oneDNN picks the Winograd weights blocking per problem size.
                 let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .winograd, geometry: part, context: context)
                 plan.run(src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage, context: context)
                 withExtendedLifetime(keepAlive) {}
-                first += part.batch
             }
         }
         return true
+    }
+
+    /// Images per call, the plan for a whole chunk and the one for a shorter last chunk (nil when the
+    /// chunk divides the batch); nil when Winograd is off or oneDNN has no plan for either size.
+    static func winogradPlans(_ g: Conv2DGeometry, bias: Bool, activation: Activation?, accumulate: Bool)
+        -> (chunk: Int, full: WinogradConvPlan, last: WinogradConvPlan?)? {
+        guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return nil }
+        let chunk = WinogradConvPlan.chunk(g)
+        func plan(images: Int) -> WinogradConvPlan? {
+            var part = g
+            part.batch = images
+            return WinogradConvPlan.get(.init(geometry: part, bias: bias, activation: activation, accumulate: accumulate))
+        }
+        guard let full = plan(images: chunk) else { return nil }
+        let rest = g.batch % chunk
+        if rest == 0 { return (chunk, full, nil) }
+        guard let last = plan(images: rest) else { return nil }
+        return (chunk, full, last)
     }
 }
 
@@ -161,12 +171,8 @@ extension Kernels {
     /// (e.g. "jit_wino_4x3:avx512_core"), or nil when it runs the direct algorithm instead.
     public static func winogradImplementation(_ g: Conv2DGeometry, activation: Activation? = nil,
                                               accumulate: Bool = false) -> String? {
-        guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return nil }
-        var part = g
-        part.batch = WinogradConvPlan.chunk(g)
-        return ExecutionContext.with { _ in
-            WinogradConvPlan.get(.init(geometry: part, bias: true, activation: activation, accumulate: accumulate))?
-                .primitive.implementation
+        ExecutionContext.with { _ in
+            winogradPlans(g, bias: true, activation: activation, accumulate: accumulate)?.full.primitive.implementation
         }
     }
 }

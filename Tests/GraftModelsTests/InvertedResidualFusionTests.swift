@@ -30,13 +30,13 @@ final class InvertedResidualFusionTests: XCTestCase {
 
     /// Fused vs unfused on inputs of each size; returns how many comparisons ran.
     func compare(_ name: String, _ block: Module, _ fused: FusedInvertedResidual, inputChannels: Int,
-                 unfused: (Tensor) throws -> Tensor, file: StaticString = #filePath, line: UInt = #line) throws {
+                 file: StaticString = #filePath, line: UInt = #line) throws {
         randomizeBatchNorms(block, seed: 11)
         var g = SeededGenerator(seed: 7)
         // Whole images per thread, bands of rows (3 images, or 1, on 2 threads).
         for (n, h, w) in [(batch, 13, 13), (batch, 14, 12), (2 * Runtime.threads, 7, 16), (1, 9, 11)] {
             let x = Tensor.uniform([n, h, w, inputChannels], low: -2, high: 2, generator: &g)
-            let expected = try withNoGrad { try unfused(x) }
+            let expected = try withNoGrad { try fused.unfusedForward(x, training: false, consumingInput: false) }
             for portable in [false, true] {
                 Kernels.invertedResidualForcePortable(portable)
                 defer { Kernels.invertedResidualForcePortable(false) }
@@ -57,9 +57,7 @@ final class InvertedResidualFusionTests: XCTestCase {
         var g = SeededGenerator(seed: 3)
         for (i, o, e, k, s) in configs {
             let block = MBConvBlock(input: i, output: o, expand: e, kernel: k, stride: s, generator: &g)
-            try compare("MBConv \(i)->\(o) e\(e) k\(k) s\(s) residual \(block.residual)", block, block.fused, inputChannels: i) {
-                try block.unfusedForward($0, training: false, consumingInput: false)
-            }
+            try compare("MBConv \(i)->\(o) e\(e) k\(k) s\(s) residual \(block.residual)", block, block.fused, inputChannels: i)
         }
     }
 
@@ -70,9 +68,7 @@ final class InvertedResidualFusionTests: XCTestCase {
         var g = SeededGenerator(seed: 4)
         for (i, o, s, t) in configs {
             let block = InvertedResidual(i, o, stride: s, expansion: t, generator: &g)
-            try compare("InvertedResidual \(i)->\(o) s\(s) t\(t) residual \(block.residual)", block, block.fused, inputChannels: i) {
-                try block.unfusedForward($0, training: false, consumingInput: false)
-            }
+            try compare("InvertedResidual \(i)->\(o) s\(s) t\(t) residual \(block.residual)", block, block.fused, inputChannels: i)
         }
     }
 

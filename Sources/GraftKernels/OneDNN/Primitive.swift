@@ -20,23 +20,29 @@ final class Primitive: @unchecked Sendable {
     /// Builds from an op descriptor (pointer to a dnnl_*_desc_t).
     convenience init(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = [], outputScale: Float? = nil,
                      hint: Primitive? = nil) {
-        let attr = Primitive.makeAttr(postOps: postOps, outputScale: outputScale)
-        defer { dnnl_primitive_attr_destroy(attr) }
-        var pd: dnnl_primitive_desc_t?
-        dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, hint?.descriptor), "\(name) descriptor")
-        self.init(name, descriptor: pd!)
+        guard let pd = Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: outputScale, hint: hint) else {
+            dnnlFailure(dnnl_unimplemented, "\(name) descriptor")
+        }
+        self.init(name, descriptor: pd)
     }
 
     /// Like `init(_:opDesc:...)`, but nil when oneDNN has no implementation for
     /// this configuration (for optional fast paths that fall back to another).
     convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) {
-        let attr = Primitive.makeAttr(postOps: postOps, outputScale: nil)
+        guard let pd = Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: nil, hint: nil) else { return nil }
+        self.init(name, descriptor: pd)
+    }
+
+    /// The primitive descriptor, or nil when oneDNN has no implementation; other failures stop.
+    private static func describe(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp], outputScale: Float?,
+                                 hint: Primitive?) -> dnnl_primitive_desc_t? {
+        let attr = makeAttr(postOps: postOps, outputScale: outputScale)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
-        let status = dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, nil)
+        let status = dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, hint?.descriptor)
         if status == dnnl_unimplemented { return nil }
         dnnlCheck(status, "\(name) descriptor")
-        self.init(name, descriptor: pd!)
+        return pd
     }
 
     /// A reorder between two layouts of the same tensor.

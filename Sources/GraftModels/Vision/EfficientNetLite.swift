@@ -130,14 +130,12 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     let projectConv: Conv2d
     let bn2: BatchNorm2d
     let residual: Bool
-    private let expand: ConvBatchNorm?
-    private let depthwise: ConvBatchNorm
-    private let project: ConvBatchNorm
-    /// The inference path that fuses the whole block into one kernel.
+    /// The block's conv + BN units: fused into one kernel at inference, separate in training.
     let fused: FusedInvertedResidual
 
     init(input: Int, output: Int, expand e: Int, kernel: Int, stride: Int, generator g: inout SeededGenerator) {
         let hidden = input * e
+        let expand: ConvBatchNorm?
         if e != 1 {
             let c = Conv2d(input, hidden, kernel: 1, bias: false, generator: &g)
             c.samePadding = true
@@ -154,9 +152,8 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
         projectConv.samePadding = true
         bn2 = BatchNorm2d(output, epsilon: 1e-3, momentum: 0.01)
         residual = stride == 1 && input == output
-        depthwise = ConvBatchNorm(depthwiseConv, bn1, .relu6)
-        project = ConvBatchNorm(projectConv, bn2, nil)
-        fused = FusedInvertedResidual(expand: expand, depthwise: depthwise, project: project, residual: residual)
+        fused = FusedInvertedResidual(expand: expand, depthwise: ConvBatchNorm(depthwiseConv, bn1, .relu6),
+                                      project: ConvBatchNorm(projectConv, bn2, nil), residual: residual)
     }
 
     var outputChannels: Int { projectConv.outChannels }
@@ -172,23 +169,11 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
     }
 
     /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
-    /// write the output into its buffer.
+    /// write the output into its buffer. Inference runs the block as one fused kernel
+    /// (`FusedInvertedResidual`). Drop-connect is a training regulariser of the
+    /// reference; Graft's fine-tuning of a few blocks does not use it.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
-        // Inference (no tape, frozen statistics, a batch of at least one image per thread): one fused kernel.
-        if let y = try fused.forward(x, training: training) { return y }
-        return try unfusedForward(x, training: training, consumingInput: consumingInput)
-    }
-
-    /// Expansion, depthwise and projection as separate (oneDNN) convolutions.
-    func unfusedForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
-        var h = x
-        if let expand { h = try expand.forward(h, training: training) }
-        h = try depthwise.forward(h, training: training)
-        // The residual add is a sum post-op of the projection at inference.
-        // Drop-connect is a training regulariser of the reference; Graft's
-        // fine-tuning of a few blocks does not use it.
-        guard residual else { return try project.forward(h, training: training) }
-        return try project.forward(h, adding: x, then: nil, training: training, consumingResidual: consumingInput)
+        try fused.blockForward(x, training: training, consumingInput: consumingInput)
     }
 }
 

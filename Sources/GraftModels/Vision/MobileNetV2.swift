@@ -124,8 +124,7 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
     let project: Conv2d
     let projectBN: BatchNorm2d
     let residual: Bool
-    private let projection: ConvBatchNorm
-    /// The inference path that fuses the whole block into one kernel.
+    /// The block's conv + BN units: fused into one kernel at inference, separate in training.
     let fused: FusedInvertedResidual
 
     init(_ input: Int, _ output: Int, stride: Int, expansion: Int, generator g: inout SeededGenerator) {
@@ -134,9 +133,9 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
         depthwise = Conv2dNormActivation(hidden, hidden, kernel: 3, stride: stride, groups: hidden, generator: &g)
         project = Conv2d(hidden, output, kernel: 1, bias: false, generator: &g)
         projectBN = BatchNorm2d(output)
-        projection = ConvBatchNorm(project, projectBN, nil)
         residual = stride == 1 && input == output
-        fused = FusedInvertedResidual(expand: expand?.fused, depthwise: depthwise.fused, project: projection, residual: residual)
+        fused = FusedInvertedResidual(expand: expand?.fused, depthwise: depthwise.fused,
+                                      project: ConvBatchNorm(project, projectBN, nil), residual: residual)
     }
 
     public override var keyedChildren: [(String, Module)] {
@@ -149,20 +148,9 @@ public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
     }
 
     /// `consumingInput`: nobody reads `x` afterwards, so the residual sum can
-    /// write the output into its buffer.
+    /// write the output into its buffer. Inference runs the block as one fused kernel
+    /// (`FusedInvertedResidual`).
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
-        // Inference (no tape, frozen statistics, a batch of at least one image per thread): one fused kernel.
-        if let y = try fused.forward(x, training: training) { return y }
-        return try unfusedForward(x, training: training, consumingInput: consumingInput)
-    }
-
-    /// Expansion, depthwise and projection as separate (oneDNN) convolutions.
-    func unfusedForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
-        var h = x
-        if let expand { h = try expand.forward(h, training: training) }
-        h = try depthwise.forward(h, training: training)
-        // The residual add is a sum post-op of the projection at inference.
-        guard residual else { return try projection.forward(h, training: training) }
-        return try projection.forward(h, adding: x, then: nil, training: training, consumingResidual: consumingInput)
+        try fused.blockForward(x, training: training, consumingInput: consumingInput)
     }
 }

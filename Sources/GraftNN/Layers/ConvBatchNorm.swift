@@ -47,10 +47,7 @@ public final class ConvBatchNorm: @unchecked Sendable {
     /// (the caller promises `residual` is not read afterwards).
     public func forward(_ x: Tensor, adding residual: Tensor, then after: Activation?, training: Bool,
                         consumingResidual: Bool = false) throws -> Tensor {
-        let batchStatistics = training && !bn.isFrozen
-        let params = [conv.weight, bn.weight, bn.bias] + (conv.bias.map { [$0] } ?? [])
-        let needsTape = GradMode.isEnabled && (x.needsGrad || residual.needsGrad || params.contains { $0.requiresGrad })
-        if activation == nil && !batchStatistics && !needsTape {
+        if activation == nil && runsFolded(x, training: training) && !(GradMode.isEnabled && residual.needsGrad) {
             let (w, b) = try foldedWeights()
             return try withNoGrad {
                 try x.conv2d(weight: w, bias: b, options: conv.options(for: x), adding: residual, activation: after,

@@ -44,6 +44,24 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         self.expand = expand; self.depthwise = depthwise; self.project = project; self.residual = residual
     }
 
+    /// The block's output: fused when `forward(_:training:minimumSide:)` can, else `unfusedForward`.
+    /// `consumingInput`: nobody reads `x` afterwards, so the unfused residual sum can write into its buffer.
+    public func blockForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
+        if let y = try forward(x, training: training) { return y }
+        return try unfusedForward(x, training: training, consumingInput: consumingInput)
+    }
+
+    /// Expansion, depthwise and projection as separate (oneDNN) convolutions: the training path, and the
+    /// reference the fused kernel is tested against. At inference the residual add is a sum post-op of
+    /// the projection.
+    public func unfusedForward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
+        var h = x
+        if let expand { h = try expand.forward(h, training: training) }
+        h = try depthwise.forward(h, training: training)
+        guard residual else { return try project.forward(h, training: training) }
+        return try project.forward(h, adding: x, then: nil, training: training, consumingResidual: consumingInput)
+    }
+
     /// The block's output, or nil when it has to run unfused (see the type's comment).
     /// `minimumSide` (default: `FusedInvertedResidual.minimumSide`) replaces the size policy.
     public func forward(_ x: Tensor, training: Bool, minimumSide: Int? = nil) throws -> Tensor? {
@@ -54,12 +72,10 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
         let weights = try packedWeights(shape)
         let y = Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        // False only when the kernel's scratch could not be allocated (the shape was checked): run unfused.
         let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
                                                    residual: residual ? x.pointer : nil, output: y.pointer)
-        guard done else {
-            throw TensorError.invalidArgument(op: "fused inverted residual", reason: "kernel refused input \(x.shape) (\(shape))")
-        }
-        return y
+        return done ? y : nil
     }
 
     /// Whether a block with `batch` inputs of (smaller) side `side` runs fused: `side >= minimumSide`

@@ -45,8 +45,8 @@ extension Tensor {
     /// `activation` fuses a pointwise function as a oneDNN post-op (inference only:
     /// with a tape the activation runs as its own op so its gradient is exact).
     /// 3x3 stride-1 layers run by Winograd where oneDNN has it (`Kernels.winogradEnabled`) when the
-    /// weights are not being trained: its weight transform (cached per weight version) costs about
-    /// 90 ms for a 512x512x3x3 kernel, more than it saves on a weight that changes every step.
+    /// weights are not being trained: its weight transform (cached per weight version) costs
+    /// 47-91 ms for a 512x512x3x3 kernel, more than it saves on a weight that changes every step.
     /// Backward passes use the direct algorithm.
     public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), activation: Activation? = nil) throws -> Tensor {
         let g = try convGeometry(weight: weight, options: options)
