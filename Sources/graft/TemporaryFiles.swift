@@ -70,7 +70,13 @@ private final class SignalCleanup: @unchecked Sendable {  // `targets` is guarde
             for file in TemporaryFiles.temporaryFiles(for: target, ownedBy: { $0 == mine }) { unlink(file.path) }
         }
         // Die of the signal itself, so the parent sees why (exit status 128 + signal in a shell).
+        // Dispatch keeps the signal blocked in its threads: unblock it here or raise() only queues it.
         signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         raise(sig)
+        _exit(128 + sig)
     }
 }

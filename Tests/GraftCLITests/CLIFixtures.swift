@@ -31,10 +31,10 @@ enum CLIFixtures {
         return url
     }()
 
-    /// `path,label`: chelsea/coffee photos as `cat`, rocket/astronaut as `rocket`, each listed
-    /// `repeats` times (relative paths resolve against the CSV's folder), so the default splits of
-    /// `finetune` and `compare` still leave training examples.
-    static func photoTable(repeats: Int = 15) throws -> URL {
+    /// `path,label`: chelsea/coffee photos as `cat`, rocket/astronaut as `rocket`, `repeats` rows
+    /// per class (relative paths resolve against the CSV's folder): enough that the default splits
+    /// of `finetune` (half for test, 10 per class for validation) leave 5 per class to train on.
+    static func photoTable(repeats: Int = 30) throws -> URL {
         let dir = temporaryDirectory("photos")
         let classes = [("cat", ["chelsea.png", "coffee.png"]), ("rocket", ["rocket.jpg", "astronaut.png"])]
         var csv = "path,label\n"

@@ -87,7 +87,8 @@ final class CutPointChainTests: XCTestCase {
         XCTAssertEqual(report["rows"] as? Int, 24, file: file, line: line)
         XCTAssertGreaterThanOrEqual(report["accuracy"] as? Double ?? 0, 0.9, evaluate.stdout, file: file, line: line)
 
-        let predict = try Graft.run(["predict", "--bundle", bundle, "--top", "1", "--json", "What a wonderful, moving film.", "Dreadful and boring."])
+        // Two training reviews (the fit separates its own examples).
+        let predict = try Graft.run(["predict", "--bundle", bundle, "--top", "1", "--json", CLIFixtures.positive[0], CLIFixtures.negative[0]])
         XCTAssertExit(predict, 0, file: file, line: line)
         let results = try XCTUnwrap(try predict.json()["results"] as? [[String: Any]], file: file, line: line)
         let top = results.map { ($0["labels"] as? [[String: Any]])?.first?["label"] as? String }
