@@ -105,6 +105,9 @@ let package = Package(
         .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
+        // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
+        // builds with the other products); the library only makes fixture weights.
+        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights"]),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
