@@ -113,5 +113,7 @@ let package = Package(
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // Process level: runs the built `graft` (kills, signals, fault injection via bench/reliability/faults.sh).
+        .testTarget(name: "GraftReliabilityTests", dependencies: []),
     ]
 )
