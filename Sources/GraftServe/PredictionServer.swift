@@ -1,8 +1,10 @@
 import Foundation
 import GraftTransfer
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// A trained bundle behind an HTTP API (Hummingbird 2):
 ///
@@ -70,7 +72,7 @@ public struct PredictionServer: Sendable {
 
     /// The service group that runs `app`: graceful shutdown on `signals`, escalated to
     /// cancellation after `shutdownGrace`.
-    public func serviceGroupConfiguration(_ app: some Service & ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroupConfiguration {
+    public func serviceGroupConfiguration(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroupConfiguration {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: app.logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
         configuration.maximumCancellationDuration = .seconds(2)
