@@ -6,11 +6,13 @@ import Foundation
 /// the answer comes at the deadline at the latest, 503 if the image never got a
 /// slot, 422 if its decode overran.
 ///
-/// Deadlines fire on a timer queue of their own: the earlier version scheduled
-/// them on the same global queue the decodes saturated, so 48 concurrent large
-/// PNGs were answered after 20 s at a 2 s limit. An abandoned decode cannot be
-/// interrupted; it finishes in the background and keeps its memory and its slot
-/// until then, which is what keeps the memory bound true.
+/// Decodes run on threads of their own, never on GCD: on Linux, libdispatch's
+/// global pool (which also runs Swift concurrency's jobs) has about one thread
+/// per core, so the earlier version's decodes there stalled the deadline timers
+/// and every request handler: 48 concurrent large PNGs were answered after 20 s
+/// at a 2 s limit. An abandoned decode cannot be interrupted; it finishes in the
+/// background and keeps its memory and its slot until then, which is what keeps
+/// the memory bound true.
 final class DecodeGate: @unchecked Sendable {
     let maxConcurrent: Int
     let memoryBudget: Int
@@ -29,7 +31,6 @@ final class DecodeGate: @unchecked Sendable {
     }
 
     private static let timers = DispatchQueue(label: "graft.decode-deadlines", qos: .userInteractive)
-    private static let workers = DispatchQueue(label: "graft.decode", qos: .userInitiated, attributes: .concurrent)
 
     init(maxConcurrent: Int, memoryBudget: Int) {
         self.maxConcurrent = max(1, maxConcurrent)
@@ -61,11 +62,14 @@ final class DecodeGate: @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             once.set(continuation)
             let id = admit(cost: cost) {
-                Self.workers.async {
+                let thread = Thread {
                     let result = Result { try work() }
                     once.resume(result)
                     self.release(cost)
                 }
+                thread.name = "graft-decode"
+                thread.stackSize = 8 << 20
+                thread.start()
             }
             let remaining = InferenceWorker.seconds(ContinuousClock.now.duration(to: deadline))
             Self.timers.asyncAfter(deadline: .now() + max(0, remaining)) {
