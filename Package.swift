@@ -28,6 +28,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already in the graph through Hummingbird; GraftServe uses them directly for its
+        // connection deadlines (a NIO handler) and the bounded graceful shutdown.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // kernels: C libraries behind module maps, and the only code that talks to them.
@@ -67,6 +72,10 @@ let package = Package(
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
             "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
             "Graft", "GraftData", "GraftHeads", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights", "GraftServe",
@@ -111,5 +120,7 @@ let package = Package(
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        // Process level: runs the built `graft` (kills, signals, fault injection via bench/reliability/faults.sh).
+        .testTarget(name: "GraftReliabilityTests", dependencies: []),
     ]
 )
