@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
+        // core: the seeded generator every layer shares; no Foundation, no C libraries.
+        .target(name: "GraftCore", swiftSettings: optimize),
         // kernels: C libraries behind module maps, and the only code that talks to them.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
@@ -42,7 +44,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "GraftKernels", dependencies: ["CDNNL", "CGraftKernels"], swiftSettings: optimize),
         // tensor: storage, ops, autodiff tape.
-        .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
+        .target(name: "GraftTensor", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
         .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
@@ -52,11 +54,11 @@ let package = Package(
         // models: architectures with preprocessing configs and cut points.
         .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
-        .target(name: "GraftData", dependencies: ["GraftTensor", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
+        .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
         .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
         // heads: linear models on features, metrics.
-        .target(name: "GraftHeads", dependencies: ["GraftTensor", "CDNNL"], swiftSettings: optimize),
+        .target(name: "GraftHeads", dependencies: ["GraftCore", "CDNNL"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
                 dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "CZlib"],
@@ -92,6 +94,7 @@ let package = Package(
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
         bench("finetune", ["GraftTransfer", "GraftKernels"]),
 
+        .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),

@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 /// LIBLINEAR's dual coordinate descent for the L2-regularised squared-hinge SVM (its solver
 /// `L2R_L2LOSS_SVC_DUAL`, scikit-learn's `LinearSVC` default), for several one-vs-rest problems at
 /// once. Each problem minimises
