@@ -28,6 +28,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already in the graph through Hummingbird; declared because GraftServe imports them itself.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // core: the seeded generator every layer shares; no Foundation, no C libraries.
@@ -46,31 +49,36 @@ let package = Package(
         // tensor: storage, ops, autodiff tape.
         .target(name: "GraftTensor", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
-        .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
+        .target(name: "GraftNN", dependencies: ["GraftTensor", "GraftKernels"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
         .target(name: "GraftWeights", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
         .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
-        .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
-        // heads: linear models on features, metrics.
-        .target(name: "GraftHeads", dependencies: ["GraftCore", "CDNNL"], swiftSettings: optimize),
+        .target(name: "GraftText", dependencies: ["GraftWeights", "GraftKernels"], swiftSettings: optimize),
+        // heads: linear models on features, metrics (products and dots on the kernels layer).
+        .target(name: "GraftHeads", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "CZlib"],
+                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText", "GraftHeads", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
-        .target(name: "Graft", dependencies: ["GraftTransfer"], swiftSettings: optimize),
+        .target(name: "Graft", dependencies: [
+            "GraftTransfer", "GraftModels", "GraftNN", "GraftTensor", "GraftKernels", "GraftWeights", "GraftData", "GraftText",
+            "GraftHeads",
+        ], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
-            "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
+            "GraftTransfer", "GraftData", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftWeights", "GraftServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Graft", "GraftWeights", "GraftServe", "GraftData", "GraftKernels", "GraftModels", "GraftText",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
         bench("heads", ["GraftHeads"]),
@@ -84,30 +92,36 @@ let package = Package(
         // bench: WordPiece tokenizer against Hugging Face tokenizers (bench/text/run.sh).
         bench("text", ["GraftText"]),
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
-        bench("vision", ["GraftModels", "GraftData", "GraftKernels"]),
+        bench("vision", ["GraftModels", "GraftNN", "GraftTensor", "GraftData", "GraftKernels"]),
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
         bench("extract", ["Graft"]),
         // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
-        bench("encoder", ["GraftTransfer"]),
+        bench("encoder", ["GraftTransfer", "GraftTensor"]),
         // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
-        bench("serve", ["GraftTransfer"]),
+        bench("serve", ["GraftTransfer", "GraftModels", "GraftData"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
-        bench("finetune", ["GraftTransfer", "GraftKernels"]),
+        bench("finetune", ["GraftTransfer", "GraftModels", "GraftData", "GraftTensor", "GraftKernels"]),
 
         .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
-        .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),
+        .testTarget(name: "GraftNNTests", dependencies: ["GraftNN", "GraftTensor"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
-        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData"]),
-        .testTarget(name: "GraftDataTests", dependencies: ["GraftData"]),
-        .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
+        .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
+        .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
-        .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
+        .testTarget(name: "GraftTransferTests", dependencies: [
+            "GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
+        ]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
         .testTarget(name: "GraftServeTests", dependencies: [
-            "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
     ]
 )
