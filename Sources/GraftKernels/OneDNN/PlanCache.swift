@@ -11,8 +11,8 @@ final class PlanCache<Key: Hashable & Sendable, Plan: AnyObject & Sendable>: Sen
 
     init(capacity: Int = 512) { self.capacity = capacity }
 
-    func plan(_ key: Key, build: () -> Plan) -> Plan {
-        state.withLock { s in
+    func plan(_ key: Key, build: () throws -> Plan) rethrows -> Plan {
+        try state.withLock { s in
             s.clock &+= 1
             if var e = s.entries[key] {
                 e.lastUse = s.clock
@@ -22,7 +22,7 @@ final class PlanCache<Key: Hashable & Sendable, Plan: AnyObject & Sendable>: Sen
             if s.entries.count >= capacity, let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
                 s.entries[oldest.key] = nil
             }
-            let p = build()
+            let p = try build()
             s.entries[key] = Entry(plan: p, lastUse: s.clock)
             return p
         }

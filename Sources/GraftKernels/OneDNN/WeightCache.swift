@@ -33,8 +33,8 @@ final class WeightCache: Sendable {
     /// The weights in `reorder`'s destination layout, reordering only when the
     /// cached copy is missing or stale. Keep the returned buffer alive while using it.
     func reordered(_ weightKey: WeightKey, use: Use, geometry: some Hashable & Sendable, reorder: Primitive,
-                   source: UnsafeRawPointer, context: ExecutionContext) -> AlignedBuffer {
-        state.withLock { s in
+                   source: UnsafeRawPointer, context: ExecutionContext) throws -> AlignedBuffer {
+        try state.withLock { s in
             s.clock &+= 1
             let key = Key(id: weightKey.id, use: use, layout: AnyHashable(geometry))
             let bytes = MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))
@@ -42,8 +42,8 @@ final class WeightCache: Sendable {
                 e.lastUse = s.clock
                 if e.version != weightKey.version {
                     // Reuse the block unless a caller still reads the old values.
-                    if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = AlignedBuffer(bytes: bytes) }
-                    run(reorder, source: source, into: e.buffer, context: context)
+                    if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = try AlignedBuffer(bytes: bytes) }
+                    try run(reorder, source: source, into: e.buffer, context: context)
                     e.version = weightKey.version
                 }
                 s.entries[key] = e
@@ -53,16 +53,16 @@ final class WeightCache: Sendable {
                 s.bytes -= oldest.value.buffer.bytes
                 s.entries[oldest.key] = nil
             }
-            let buffer = AlignedBuffer(bytes: bytes)
-            run(reorder, source: source, into: buffer, context: context)
+            let buffer = try AlignedBuffer(bytes: bytes)
+            try run(reorder, source: source, into: buffer, context: context)
             s.entries[key] = Entry(version: weightKey.version, buffer: buffer, lastUse: s.clock)
             s.bytes += buffer.bytes
             return buffer
         }
     }
 
-    private func run(_ reorder: Primitive, source: UnsafeRawPointer, into buffer: AlignedBuffer, context: ExecutionContext) {
-        reorder.execute(context, [
+    private func run(_ reorder: Primitive, source: UnsafeRawPointer, into buffer: AlignedBuffer, context: ExecutionContext) throws(KernelError) {
+        try reorder.execute(context, [
             PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: source),
             PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: buffer.pointer),
         ])
@@ -70,7 +70,7 @@ final class WeightCache: Sendable {
 
     /// Drops every cached copy of one weight (call when its storage is freed).
     func forget(id: Int) {
-        state.withLock { s in
+        try state.withLock { s in
             for (k, e) in s.entries where k.id == id {
                 s.bytes -= e.buffer.bytes
                 s.entries[k] = nil

@@ -87,7 +87,7 @@ public final class BERT: Module, @unchecked Sendable {
             throw TensorError.invalidShape(op: "BERT", shape: ids.shape, reason: "sequence longer than \(config.maxPositionEmbeddings) positions")
         }
         // Additive mask [B, 1, 1, L]: 0 for tokens, a large negative for padding.
-        let additive = Tensor(uninitializedShape: [b, 1, 1, l])
+        let additive = try Tensor(uninitializedShape: [b, 1, 1, l])
         for i in 0..<(b * l) { additive.pointer[i] = mask.values[i] != 0 ? 0 : -1e9 }
         var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
         var states = [h]

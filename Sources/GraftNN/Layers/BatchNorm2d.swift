@@ -46,7 +46,7 @@ public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {
         } else {
             y = try x.batchNormInference(scale: weight, shift: bias, mean: runningMean, variance: runningVar, epsilon: epsilon)
         }
-        if let activation { y = y.activation(activation) }
+        if let activation { y = try y.activation(activation) }
         return y
     }
 }

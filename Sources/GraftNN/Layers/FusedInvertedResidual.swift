@@ -71,7 +71,7 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         let units = [expand, depthwise, project].compactMap { $0 }
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
         let weights = try packedWeights(shape)
-        let y = Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
         // False only when the kernel's scratch could not be allocated (the shape was checked): run unfused.
         let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
                                                    residual: residual ? x.pointer : nil, output: y.pointer)
@@ -122,7 +122,7 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         packedLock.lock()
         defer { packedLock.unlock() }
         if let cached = packed, cached.key == key { return cached.values }
-        let values = Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
+        let values = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
         func pointers(_ t: (weight: Tensor, bias: Tensor)) -> (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
             (UnsafePointer(t.weight.pointer), UnsafePointer(t.bias.pointer))
         }

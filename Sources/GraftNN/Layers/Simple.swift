@@ -4,7 +4,7 @@ import GraftTensor
 public final class ActivationLayer: Module, UnaryLayer, @unchecked Sendable {
     public let kind: Activation
     public init(_ kind: Activation) { self.kind = kind }
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { x.activation(kind) }
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try x.activation(kind) }
 }
 
 /// Inverted dropout, active only in training, from its own seeded generator.

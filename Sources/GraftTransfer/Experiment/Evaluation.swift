@@ -17,7 +17,7 @@ public enum Evaluation {
                 guard batch.count > 0 else { continue }
                 let logits = try network.logits(batch, training: false)
                 classes = logits.shape[1]
-                probs += logits.softmax().values
+                probs += try logits.softmax().values
                 predicted += try logits.argmax(axis: 1).values.map(Int.init)
                 truth += batch.labels; ids += batch.ids
                 progress?(meter.event(completed: truth.count))
