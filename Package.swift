@@ -104,7 +104,7 @@ let package = Package(
 
         .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
-        .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
+        .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor", "GraftKernels"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN", "GraftTensor"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),

@@ -4,7 +4,7 @@ import CDNNL
 /// NHWC tensor [n, channels, rows / n, 1] so its channels-last kernels run.
 /// oneDNN splits work over the batch dim, so n matters: with n = 1 its kernels
 /// run up to 10x slower (see `batchDim`).
-final class BatchNormPlan: @unchecked Sendable {
+final class BatchNormPlan: Sendable {
     enum Kind: Hashable, Sendable { case training, inference(fusedReLU: Bool), backward }
     struct Key: Hashable, Sendable { let rows: Int; let channels: Int; let epsilon: Float; let kind: Kind }
 

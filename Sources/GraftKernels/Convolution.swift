@@ -2,7 +2,7 @@ import CDNNL
 
 /// Convolution plans: NHWC activations, weights in the layout oneDNN picks
 /// (`any`, so AVX-512 brgconv runs), reordered from PyTorch's OIHW.
-final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
+final class ConvPlan: ConvWeightsLayout, Sendable {
     /// `accumulate`: a sum post-op adds what dst holds (a residual) before the activation.
     enum Kind: Hashable, Sendable {
         case forward(bias: Bool, activation: Activation?, accumulate: Bool)
@@ -16,7 +16,10 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
     /// Reorder between the caller's weights and the primitive's (nil when they match):
     /// user -> primitive for forward / backward data, primitive -> user for backward weights.
     let weightsReorder: Primitive?
-    let weightsDesc: UnsafePointer<dnnl_memory_desc_t>
+    /// Which of the primitive's descriptors the weights are (diff weights for backward weights).
+    private let weightsQuery: dnnl_query_t
+    var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { primitive.md(weightsQuery) }
+    let weightsLayout: DescriptorBytes
 
     init(_ key: Key) throws {
         let g = key.geometry
@@ -48,7 +51,8 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
             var d = try forwardDesc(dnnl_forward_inference, withBias: withBias)
             let sum = accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
             primitive = try Primitive("\(g) forward", opDesc: &d, postOps: sum + (activation.map { [$0.postOp] } ?? []))
-            weightsDesc = primitive.md(dnnl_query_weights_md)
+            weightsQuery = dnnl_query_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
                 ? nil : try Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
         case .backwardData:
@@ -59,7 +63,8 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
             try dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &s, &w, &o,
                                                                         strides, dilates, padL, padR), "\(g) backward data desc")
             primitive = try Primitive("\(g) backward data", opDesc: &d, hint: hint)
-            weightsDesc = primitive.md(dnnl_query_weights_md)
+            weightsQuery = dnnl_query_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
                 ? nil : try Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
         case let .backwardWeights(withBias):
@@ -72,10 +77,12 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
                                                                     withBias ? bp : nil, &o, strides, dilates, padL, padR)
             }, "\(g) backward weights desc")
             primitive = try Primitive("\(g) backward weights", opDesc: &d, hint: hint)
-            weightsDesc = primitive.md(dnnl_query_diff_weights_md)
+            weightsQuery = dnnl_query_diff_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
                 ? nil : try Primitive(reorder: "\(g) diff weights", from: weightsDesc, to: userWeights.pointer)
         }
+        weightsLayout = DescriptorBytes(primitive.md(weightsQuery))
     }
 
     static let cache = PlanCache<Key, ConvPlan>()
@@ -93,16 +100,18 @@ protocol ConvWeightsLayout {
     /// Reorder between the two (nil when they match); `weights(...)` uses it user -> primitive.
     var weightsReorder: Primitive? { get }
     var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { get }
+    /// `weightsDesc`'s bytes: keys the cached reorder, so shapes that chose the same layout share it.
+    var weightsLayout: DescriptorBytes { get }
 }
 
 extension ConvWeightsLayout {
     /// The weights in the primitive's layout: the caller's pointer when layouts
     /// match, a cached reorder when a key is given, else a reorder into scratch.
-    func weights(_ weight: UnsafePointer<Float>, key: WeightKey?, use: WeightCache.Use, geometry: Conv2DGeometry,
+    func weights(_ weight: UnsafePointer<Float>, key: WeightKey?, use: WeightCache.Use,
                  context: ExecutionContext) throws -> (UnsafeRawPointer, AlignedBuffer?) {
         guard let reorder = weightsReorder else { return (UnsafeRawPointer(weight), nil) }
         if let key {
-            let buffer = try WeightCache.shared.reordered(key, use: use, geometry: geometry, reorder: reorder,
+            let buffer = try WeightCache.shared.reordered(key, use: use, layout: weightsLayout, reorder: reorder,
                                                       source: weight, context: context)
             return (UnsafeRawPointer(buffer.pointer), buffer)
         }
@@ -131,7 +140,7 @@ extension Kernels {
         try ExecutionContext.with { context in
             let plan = try ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
             let p = plan.primitive
-            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, geometry: g, context: context)
+            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
             var args = [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
@@ -149,7 +158,7 @@ extension Kernels {
         try ExecutionContext.with { context in
             let plan = try ConvPlan.get(g, .backwardData)
             let p = plan.primitive
-            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .backwardData, geometry: g, context: context)
+            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .backwardData, context: context)
             try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),

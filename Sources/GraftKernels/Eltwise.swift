@@ -1,7 +1,7 @@
 import CDNNL
 
 /// Standalone activations over a flat array.
-final class EltwisePlan: @unchecked Sendable {
+final class EltwisePlan: Sendable {
     struct Key: Hashable, Sendable { let activation: Activation; let count: Int; let backward: Bool }
 
     let primitive: Primitive
@@ -22,7 +22,7 @@ final class EltwisePlan: @unchecked Sendable {
         }
     }
 
-    static let cache = PlanCache<Key, EltwisePlan>(capacity: 1024)
+    static let cache = PlanCache<Key, EltwisePlan>()
 }
 
 extension Kernels {

@@ -1,7 +1,7 @@
 import CDNNL
 
 /// Layer norm over the last dim of [rows, cols] (BERT), with gamma and beta.
-final class LayerNormPlan: @unchecked Sendable {
+final class LayerNormPlan: Sendable {
     struct Key: Hashable, Sendable { let rows: Int; let cols: Int; let epsilon: Float; let backward: Bool }
 
     let primitive: Primitive

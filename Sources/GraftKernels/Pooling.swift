@@ -38,7 +38,7 @@ public final class PoolWorkspace: Sendable {
     var filled: UnsafeMutableRawPointer? { buffer.withLock { $0?.pointer } }
 }
 
-final class PoolPlan: @unchecked Sendable {
+final class PoolPlan: Sendable {
     struct Key: Hashable, Sendable { let geometry: Pool2DGeometry; let kind: PoolKind; let backward: Bool; let training: Bool }
 
     let primitive: Primitive

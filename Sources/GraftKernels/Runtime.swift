@@ -43,7 +43,7 @@ public enum Runtime {
     static func engine() throws(KernelError) -> dnnl_engine_t { try engineResult.get().handle }
 }
 
-/// The process-wide oneDNN CPU engine. `@unchecked Sendable`: a C handle, immutable after
+/// The process-wide oneDNN CPU engine. `@unchecked`: a C handle, immutable after
 /// creation and shared by every stream and primitive, as oneDNN allows.
 final class Engine: @unchecked Sendable {
     let handle: dnnl_engine_t

@@ -1,7 +1,7 @@
 import CDNNL
 
 /// Softmax / log-softmax over the last dim of [rows, cols].
-final class SoftmaxPlan: @unchecked Sendable {
+final class SoftmaxPlan: Sendable {
     struct Key: Hashable, Sendable { let rows: Int; let cols: Int; let log: Bool; let backward: Bool }
 
     let primitive: Primitive

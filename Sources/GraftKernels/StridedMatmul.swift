@@ -39,7 +39,7 @@ public struct MatmulEpilogue: Hashable, Sendable {
 }
 
 /// A matmul primitive for one set of strided operands and one epilogue.
-final class StridedMatmulPlan: @unchecked Sendable {
+final class StridedMatmulPlan: Sendable {
     struct Key: Hashable, Sendable {
         let a: MatrixLayout, b: MatrixLayout, c: MatrixLayout
         let bias: Bool
@@ -49,8 +49,10 @@ final class StridedMatmulPlan: @unchecked Sendable {
     }
 
     let primitive: Primitive
-    let a: UnsafePointer<dnnl_memory_desc_t>, b: UnsafePointer<dnnl_memory_desc_t>
-    let c: UnsafePointer<dnnl_memory_desc_t>, bias: UnsafePointer<dnnl_memory_desc_t>
+    var a: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_src_md) }
+    var b: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md) }
+    var c: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_dst_md) }
+    var bias: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md, 1) }
     let addend: OwnedMemoryDesc?
     /// With `prepackB`: the caller's layout of B, the reorder into the chosen one, and that layout's identity.
     let userB: OwnedMemoryDesc
@@ -84,10 +86,7 @@ final class StridedMatmulPlan: @unchecked Sendable {
         }
         if let act = e.activation { postOps.append(act.postOp) }
         primitive = try Primitive("strided matmul \(key)", opDesc: &d, postOps: postOps, outputScale: e.scale == 1 ? nil : e.scale)
-        a = primitive.md(dnnl_query_src_md)
-        b = primitive.md(dnnl_query_weights_md)
-        c = primitive.md(dnnl_query_dst_md)
-        bias = primitive.md(dnnl_query_weights_md, 1)
+        let b = primitive.md(dnnl_query_weights_md)
         userB = OwnedMemoryDesc(plainB)
         if key.prepackB && !MemoryDesc.equal(userB.pointer, b) {
             reorderB = try Primitive(reorder: "matmul weights", from: userB.pointer, to: b)
@@ -134,7 +133,7 @@ extension Kernels {
             let plan = try StridedMatmulPlan.cache.plan(key) { try StridedMatmulPlan(key) }
             var packed: AlignedBuffer?   // kept alive until the primitive has run
             if let weightKey, let reorder = plan.reorderB, let layout = plan.packedLayout {
-                packed = try WeightCache.shared.reordered(weightKey, use: .matmul, geometry: layout, reorder: reorder,
+                packed = try WeightCache.shared.reordered(weightKey, use: .matmul, layout: layout, reorder: reorder,
                                                       source: b, context: context)
             }
             var args = [

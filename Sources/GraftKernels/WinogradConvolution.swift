@@ -18,13 +18,14 @@ import Darwin
 /// oneDNN implements it on its blocked nChw16c layout only: activations are reordered from and to
 /// NHWC around each call, a few percent of the saving, so the rest of Graft keeps one layout. The
 /// batch runs in chunks so the blocked copies stay bounded (`chunkBytes`) whatever the batch.
-final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
+final class WinogradConvPlan: ConvWeightsLayout, Sendable {
     struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let bias: Bool; let activation: Activation?; let accumulate: Bool }
 
     let primitive: Primitive
     let userWeights: OwnedMemoryDesc
     let weightsReorder: Primitive?
-    let weightsDesc: UnsafePointer<dnnl_memory_desc_t>
+    var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md) }
+    let weightsLayout: DescriptorBytes
     /// NHWC -> blocked for the input, and for the residual when accumulating.
     let srcIn: Primitive, dstIn: Primitive
     /// blocked -> NHWC for the output.
@@ -68,7 +69,8 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
         primitive = p
         accumulates = key.accumulate
         userWeights = OwnedMemoryDesc(try MemoryDesc.tagged(weightDims, dnnl_oihw))
-        weightsDesc = p.md(dnnl_query_weights_md)
+        let weightsDesc = p.md(dnnl_query_weights_md)
+        weightsLayout = DescriptorBytes(weightsDesc)
         weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
             ? nil : try Primitive(reorder: "\(g) winograd weights", from: userWeights.pointer, to: weightsDesc)
         let nhwc = (src: OwnedMemoryDesc(try MemoryDesc.tagged(dims.src, dnnl_nhwc)),
@@ -136,10 +138,8 @@ extension Kernels {
         try ExecutionContext.with { context in
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let plan = g.batch - first >= chunk ? full : (last ?? full)
-                var part = g
-                part.batch = min(chunk, g.batch - first)
-                // Keyed on the chunk's geometry: oneDNN picks the Winograd weights blocking per problem size.
-                let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .winograd, geometry: part, context: context)
+                // The cached copy is keyed on the plan's weights descriptor (oneDNN picks the blocking per problem size).
+                let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .winograd, context: context)
                 try plan.run(src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage, context: context)
                 withExtendedLifetime(keepAlive) {}
             }

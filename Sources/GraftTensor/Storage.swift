@@ -4,7 +4,7 @@ import Synchronization
 
 /// A 64-byte aligned Float32 buffer. Storages are recycled through `BufferPool`
 /// so a training step does not pay for fresh zeroed pages on every activation.
-/// `@unchecked Sendable`: `version` is a plain counter bumped by in-place writes, which Graft's
+/// `@unchecked`: `version` is a plain counter bumped by in-place writes, which Graft's
 /// ownership rule (see `Tensor`) confines to the one task that trains or loads the tensor.
 public final class Storage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>

@@ -6,6 +6,8 @@ import Foundation
 /// the only writers are explicit in-place calls (`assign`, optimizer updates
 /// via `withMutableValues`), which bump the storage version. Images are NHWC.
 /// Tensors are reference types so the tape can hold them without copying.
+/// `@unchecked`: `grad`, `requiresGrad` and the tape node mutate only in the task that
+/// runs backward or trains; values follow the ownership rule above.
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A 64-byte aligned heap block (oneDNN's preferred alignment), freed on deinit.
-/// `@unchecked Sendable`: the block is shared between the caches and the kernel that runs on it; every
+/// `@unchecked`: the block is shared between the caches and the kernel that runs on it; every
 /// writer holds the owning cache's lock or an execution context no other thread uses.
 final class AlignedBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer

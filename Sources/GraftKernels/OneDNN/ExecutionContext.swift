@@ -5,7 +5,7 @@ import Synchronization
 /// A oneDNN stream plus reusable scratch buffers. Contexts are pooled so each
 /// concurrent caller gets its own stream and scratchpad, and buffers are
 /// allocated once and grown, not per call.
-/// `@unchecked Sendable`: its buffers mutate without a lock because the pool hands each context
+/// `@unchecked`: its buffers mutate without a lock because the pool hands each context
 /// to one caller at a time (`with`), which the compiler cannot see through the pool's Mutex.
 final class ExecutionContext: @unchecked Sendable {
     let stream: dnnl_stream_t
@@ -43,4 +43,9 @@ final class ExecutionContext: @unchecked Sendable {
     }
 
     static func drain() { pool.withLock { $0.removeAll() } }
+
+    /// Scratch bytes held by the idle contexts.
+    static var pooledBytes: Int {
+        pool.withLock { $0.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + ($1?.bytes ?? 0) } } }
+    }
 }

@@ -28,7 +28,7 @@ enum MemoryDesc {
 
 /// A memory descriptor at a stable address, for descriptors no primitive owns
 /// (the caller's own layout of a tensor that is reordered).
-/// `@unchecked Sendable`: a pointer to a descriptor written once in init and only read after.
+/// `@unchecked`: a pointer to a descriptor written once in init and only read after.
 final class OwnedMemoryDesc: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<dnnl_memory_desc_t>
 

@@ -10,7 +10,7 @@ struct PrimitiveArgument {
 
 /// A created primitive with its descriptor; descriptors queried from it stay
 /// valid as long as it lives. Always uses a user-managed scratchpad.
-/// `@unchecked Sendable`: it holds C handles (not Sendable types) that oneDNN documents as
+/// `@unchecked`: it holds C handles (not Sendable types) that oneDNN documents as
 /// immutable after creation and safe to execute from several threads at once.
 final class Primitive: @unchecked Sendable {
     let descriptor: dnnl_primitive_desc_t
