@@ -51,7 +51,7 @@ final class ActivationTests: XCTestCase {
         var rng = SeededRandom(seed: 12)
         let x = rng.floats(1000, -4, 4)
         var y = x
-        y.withUnsafeMutableBufferPointer { try Kernels.eltwiseForward(.silu, count: 1000, src: $0.baseAddress!, dst: $0.baseAddress!) }
+        try y.withUnsafeMutableBufferPointer { try Kernels.eltwiseForward(.silu, count: 1000, src: $0.baseAddress!, dst: $0.baseAddress!) }
         assertClose(y, x.map { Self.reference(.silu, $0) }, "silu in place")
     }
 }

@@ -6,7 +6,7 @@ import GraftTensor
 /// Policy: batch statistics are used only when `training` is true and the
 /// module is not frozen; a frozen BN (inside a frozen trunk) always uses its
 /// running statistics, whatever the training flag says.
-public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {
+public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
     public let bias: Tensor
     public let runningMean: Tensor

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Not a `Module`: the conv and the batch norm stay the owning block's
 /// children, so parameter keys are exactly the reference's.
-public final class ConvBatchNorm: @unchecked Sendable {
+public final class ConvBatchNorm: Sendable {
     public let conv: Conv2d
     public let bn: BatchNorm2d
     public let activation: Activation?
