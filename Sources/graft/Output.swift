@@ -10,14 +10,13 @@ import GraftTransfer
 import GraftWeights
 
 /// Results go to stdout (one JSON document with `--json`); logs, warnings and item errors to stderr.
+/// (Both forward to `CLIOutput`, so every command shares one encoder.)
 func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    try CLIOutput.printJSON(value)
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    CLIOutput.log(line)
 }
 
 /// `--split`: which part of a built-in data set.
