@@ -1,5 +1,7 @@
 import Foundation
 import GraftModels
+import GraftNN
+import GraftTensor
 import GraftWeights
 import XCTest
 
