@@ -8,7 +8,8 @@ import Foundation
 //   (one encoder: pretty, sorted keys, slashes unescaped).
 // - Logs, warnings, progress and per-item errors go to stderr (`CLIOutput.log`, `.warning`,
 //   `ItemFailures`), so `graft X --json | jq` always parses.
-// - Enumerated options are enums in CLIEnums.swift (`ExpressibleByArgument` + `CaseIterable`):
+// - Enumerated options are `ExpressibleByArgument` + `CaseIterable` types (Output.swift: `HeadKind`,
+//   `OptimizerKind`, `ScheduleKind`, `DataPart` for --split, `FeaturePooling`, `StrategyList`):
 //   `--help` lists the values and the parser rejects others with exit status 64.
 // - Exit status: 0 all good; 1 an error, or some inputs failed (`ItemFailures.finish()` after the
 //   results are printed); 64 bad usage (ArgumentParser's `ValidationError` and parse errors).

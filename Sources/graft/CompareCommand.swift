@@ -36,7 +36,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
     @Option(help: "Strategies to run, comma separated, in order.")
-    var strategies = StrategyList.all
+    var strategies = StrategyList(argument: "scratch,logreg,svm,finetune")!
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
@@ -67,7 +67,7 @@ struct CompareCommand: ParsableCommand {
         c.testCount = testCount
         c.fineTuning.epochs = epochs
         c.seed = seed
-        c.strategies = strategies.strategies(unfreeze: unfreeze)
+        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
         c.progress = TerminalProgressBar(quiet: quiet).handler
         c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()

@@ -15,7 +15,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Bundle directory.") var bundle: String
     @Option(help: "Labelled data (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: SplitOption = .test
+    @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: DataPart = .test
     @Option(help: "Only the first N examples.") var limit: Int?
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Option(help: "Also write a self-contained HTML report (metrics, confusion matrix, most confident mistakes) to this file.") var report: String?

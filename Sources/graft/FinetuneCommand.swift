@@ -24,8 +24,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Learning rate of the head (default: AdamW 5e-4 images, 2e-3 text; from scratch SGD 0.05).") var lr: Float?
     @Option(name: .customLong("trunk-lr-scale"), help: "Discriminative learning rate factor for unfrozen trunk layers (default 0.2).") var trunkScale: Float?
     @Option(help: "Batch size (default 16 fine-tuning, 32 from scratch).") var batch: Int?
-    @Option(help: "Optimizer.") var optimizer: OptimizerOption?
-    @Option(help: "Learning-rate schedule.") var schedule: ScheduleOption?
+    @Option(help: "Optimizer.") var optimizer: TrainingOptions.OptimizerKind?
+    @Option(help: "Learning-rate schedule.") var schedule: TrainingOptions.ScheduleKind?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (weights only).") var weightDecay: Float?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing (default 0.1).") var labelSmoothing: Float?
     @Option(help: "Early-stopping patience in epochs (0: off).") var patience: Int?
@@ -54,7 +54,7 @@ struct TrainingArguments: ParsableArguments {
         o.resume = resume
         var t = TrainingOverrides()
         t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
-        t.optimizer = optimizer?.kind; t.schedule = schedule?.kind
+        t.optimizer = optimizer; t.schedule = schedule
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
         if noAugment { t.augment = false }
         o.training = t

@@ -1,33 +1,45 @@
 import ArgumentParser
 import Foundation
+import Graft
+import GraftData
 import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
 import GraftTransfer
+import GraftWeights
 
-// The CLI's enumerated options (CLIEnums.swift) as the job path's values.
+/// Results go to stdout (one JSON document with `--json`); logs, warnings and item errors to stderr.
+/// (Both forward to `CLIOutput`, so every command shares one encoder.)
+func printJSON<T: Encodable>(_ value: T) throws {
+    try CLIOutput.printJSON(value)
+}
+
+func printError(_ line: String) {
+    CLIOutput.log(line)
+}
+
+/// `--split`: which part of a built-in data set.
+enum DataPart: String, CaseIterable, ExpressibleByArgument { case train, test }
 
 extension FeaturePooling: ExpressibleByArgument {}
-
-extension HeadOption {
-    var kind: HeadKind { self == .logreg ? .logisticRegression : .linearSVM }
+extension HeadKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM] }
+}
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [Self] { [.sgd, .adamw] }
+}
+extension TrainingOptions.ScheduleKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [Self] { [.cosine, .oneCycle, .constant] }
 }
 
-extension OptimizerOption {
-    var kind: TrainingOptions.OptimizerKind { self == .sgd ? .sgd : .adamw }
-}
-
-extension ScheduleOption {
-    var kind: TrainingOptions.ScheduleKind {
-        switch self {
-        case .cosine: .cosine
-        case .oneCycle: .oneCycle
-        case .constant: .constant
-        }
+/// `--strategies scratch,logreg,svm,finetune`: a comma list checked by the parser.
+struct StrategyList: ExpressibleByArgument {
+    var names: [String]
+    init?(argument: String) {
+        names = argument.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, names.allSatisfy(Strategy.shortNames.contains) else { return nil }
     }
-}
-
-extension StrategyList {
-    /// The job path's strategies, fine-tuning the last `unfreeze` blocks.
-    func strategies(unfreeze: Int) -> [Strategy] {
-        strategies.compactMap { Strategy(shortName: $0.rawValue, unfreeze: unfreeze) }
-    }
+    static var allValueStrings: [String] { Strategy.shortNames }
+    var defaultValueDescription: String { names.joined(separator: ",") }
 }

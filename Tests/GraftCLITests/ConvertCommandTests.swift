@@ -66,7 +66,7 @@ final class ConvertCommandTests: XCTestCase {
         XCTAssertEqual(left.count, 1, "SIGKILL leaves the temporary file")
         // A temporary file of a live writer (this test process) must survive the sweep.
         let live = ".big.safetensors.\(getpid()).7.tmp"
-        FileManager.default.createFile(atPath: dir.appendingPathComponent(live).path, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(live).path, contents: Data([1]))
 
         let small = CLIFixtures.weightsFixtures.appendingPathComponent("tiny.safetensors").path
         let next = try Graft.run(["convert", small, out.path])
@@ -92,7 +92,7 @@ final class ConvertCommandTests: XCTestCase {
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
         bytes += Array(header.utf8)
         let url = dir.appendingPathComponent("big.npy")
-        FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
         let handle = try FileHandle(forWritingTo: url)
         try handle.truncate(atOffset: UInt64(bytes.count + count * 4))
         try handle.close()

@@ -1,5 +1,7 @@
 import Foundation
 import GraftModels
+import GraftNN
+import GraftTensor
 import GraftWeights
 import XCTest
 
@@ -12,7 +14,7 @@ final class CutPointChainTests: XCTestCase {
     }
 
     func testEfficientNetBlock() throws {
-        // block5 ends stage 3 of Lite0: 80 channels, average-pooled.
+        // block5 opens the 80-channel stage of Lite0 (14x14 at 224), average-pooled.
         try imageChain(model: ["--model", "efficientnet-lite0"], layer: "block5", dimension: 80, minimumAccuracy: 0.6)
     }
 

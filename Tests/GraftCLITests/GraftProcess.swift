@@ -67,8 +67,8 @@ enum Graft {
             self.arguments = arguments
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("graft-cli-\(UUID().uuidString)")
             outURL = base.appendingPathExtension("out"); errURL = base.appendingPathExtension("err")
-            FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
             process.executableURL = Graft.executable
             process.arguments = arguments
             if let directory { process.currentDirectoryURL = directory }

@@ -23,6 +23,12 @@ final class TrainingCommandTests: XCTestCase {
         let again = try Graft.run(["extract", "--data", "digits", "--limit", "64", "--batch", "8", "--out", store, "--quiet"])
         XCTAssertExit(again, 0)
         XCTAssertFalse(again.stderr.contains("extracting"), again.transcript)
+        let json = try Graft.run(["extract", "--data", "digits", "--limit", "64", "--batch", "8", "--out", store, "--quiet", "--json"])
+        XCTAssertExit(json, 0)
+        let summary = try json.json()
+        XCTAssertEqual(summary["examples"] as? Int, 64)
+        XCTAssertEqual(summary["dimension"] as? Int, 1280)
+        XCTAssertEqual(summary["complete"] as? Bool, true)
 
         XCTAssertExit(try Graft.run(["extract", "--data", "digits", "--out", store, "--pool", "median"]), 64)
         let missing = try Graft.run(["extract", "--data", dir.appendingPathComponent("nothing").path, "--out", store + "2"])
@@ -39,6 +45,12 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertExit(fit, 0)
         XCTAssertTrue(fit.stdout.contains("training accuracy"), fit.transcript)
         XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"))
+        let fitJSON = try Graft.run(["fit", "--features", store, "--out", bundle, "--head", "svm", "--C", "1", "--json"])
+        XCTAssertExit(fitJSON, 0)
+        let fitSummary = try fitJSON.json()
+        XCTAssertEqual(fitSummary["examples"] as? Int, 24)
+        XCTAssertEqual(fitSummary["dimension"] as? Int, 384)
+        XCTAssertEqual(fitSummary["head"] as? String, "svm")
 
         let evaluate = try Graft.run(["evaluate", "--bundle", bundle, "--data", reviews, "--quiet"])
         XCTAssertExit(evaluate, 0)
@@ -64,7 +76,7 @@ final class TrainingCommandTests: XCTestCase {
         let photos = try CLIFixtures.photoTable().path
         let bundle = dir.appendingPathComponent("ft").path
         let run = try Graft.run(["finetune", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1", "--batch", "10",
-                                 "--unfreeze", "1", "--quiet"])
+                                 "--test-count", "10", "--unfreeze", "1", "--quiet"])
         XCTAssertExit(run, 0)
         XCTAssertTrue(run.stdout.contains("epoch  train loss"), run.transcript)
         XCTAssertTrue(run.stdout.contains("test accuracy"), run.transcript)
@@ -84,10 +96,15 @@ final class TrainingCommandTests: XCTestCase {
         let dir = CLIFixtures.temporaryDirectory()
         let photos = try CLIFixtures.photoTable().path
         let bundle = dir.appendingPathComponent("scratch").path
-        let run = try Graft.run(["train", "--from-scratch", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1", "--quiet"])
+        let run = try Graft.run(["train", "--from-scratch", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1",
+                                 "--test-count", "10", "--quiet"])
         XCTAssertExit(run, 0)
         XCTAssertTrue(run.stdout.contains("test accuracy"), run.transcript)
         XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"), run.transcript)
+        let json = try Graft.run(["train", "--from-scratch", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1",
+                                  "--test-count", "10", "--quiet", "--json"])
+        XCTAssertExit(json, 0)
+        XCTAssertEqual(try json.json()["bundle"] as? String, bundle)
 
         let noFlag = try Graft.run(["train", "--data", photos, "--out", bundle])
         XCTAssertExit(noFlag, 64)
