@@ -16,7 +16,7 @@ func bench(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 
 let package = Package(
     name: "Graft",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .library(name: "Graft", targets: ["Graft"]),
         .library(name: "GraftTensor", targets: ["GraftTensor"]),
@@ -28,8 +28,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
-        // Already in the graph through Hummingbird; declared because GraftServe imports them itself.
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // Already in the graph through Hummingbird; declared because GraftServe imports them itself
+        // (connection deadlines are a NIO handler; the bounded graceful shutdown uses service-lifecycle).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
@@ -55,7 +58,7 @@ let package = Package(
         // undiscovered bug traps instead of corrupting memory.
         .target(name: "GraftWeights", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
         .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
@@ -74,10 +77,14 @@ let package = Package(
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
             "GraftTransfer", "GraftData", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftWeights", "GraftServe", "GraftData", "GraftKernels", "GraftModels", "GraftText",
+            "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
+            "GraftServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
@@ -116,6 +123,9 @@ let package = Package(
         ]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
+        // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
+        // builds with the other products); the library only makes fixture weights.
+        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights"]),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,5 +133,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Process level: runs the built `graft` (kills, signals, fault injection via bench/reliability/faults.sh).
+        .testTarget(name: "GraftReliabilityTests", dependencies: []),
     ]
 )

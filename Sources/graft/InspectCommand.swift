@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import GraftWeights
+import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// `graft inspect FILE [--json]`: the tensors of any supported weights file.
 struct InspectCommand: ParsableCommand {
@@ -12,11 +19,12 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The weights file.")
     var file: String
 
-    @Flag(help: "Print a JSON summary instead of a table.")
+    @Flag(help: CLIOutput.jsonHelp)
     var json = false
 
     func run() throws {
         let weights = try WeightFile.open(URL(fileURLWithPath: file))
-        print(json ? try WeightSummary(weights).json() : inspectReport(weights))
+        if json { return try CLIOutput.printJSON(WeightSummary(weights)) }
+        print(inspectReport(weights))
     }
 }

@@ -19,6 +19,8 @@ public final class Dropout: Module, UnaryLayer, @unchecked Sendable {  // unchec
         guard training && !isFrozen && probability > 0 else { return x }
         return try x.dropout(probability: probability, generator: &generator)
     }
+    /// Restarts the mask stream: a trainer re-seeds per epoch so a resumed run draws the same masks.
+    public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
 }
 
 /// Layers applied in order; children keyed "0", "1", ... like `nn.Sequential`.
