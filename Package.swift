@@ -67,11 +67,11 @@ let package = Package(
         .target(name: "GraftHeads", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText", "GraftHeads", "CZlib"],
+                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftHeads", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
         .target(name: "Graft", dependencies: [
-            "GraftTransfer", "GraftModels", "GraftNN", "GraftTensor", "GraftKernels", "GraftWeights", "GraftData", "GraftText",
+            "GraftTransfer", "GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText",
             "GraftHeads",
         ], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
@@ -103,7 +103,7 @@ let package = Package(
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
         bench("extract", ["Graft"]),
         // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
-        bench("encoder", ["GraftTransfer", "GraftTensor"]),
+        bench("encoder", ["GraftTransfer", "GraftModels", "GraftTensor"]),
         // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
         bench("serve", ["GraftTransfer", "GraftModels", "GraftData"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).

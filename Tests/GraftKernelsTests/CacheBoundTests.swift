@@ -38,15 +38,16 @@ final class CacheBoundTests: XCTestCase {
         XCTAssertLessThanOrEqual(Kernels.cacheUsage.plans, 8 * 16)
     }
 
-    /// Lowering the weight bound evicts at once; clearing empties everything.
+    /// Lowering the weight bound evicts at once; clearing empties everything. (Convolution weights:
+    /// brgconv reorders them into a blocked layout, so each weight id holds a cached copy.)
     func testLoweringTheWeightBoundEvicts() throws {
         Kernels.clearCaches()
-        let n = 256
-        let w = [Float](repeating: 1, count: n * n), x = [Float](repeating: 1, count: 4 * n)
-        var y = [Float](repeating: 0, count: 4 * n)
+        let g = ConvolutionTests.geometries[6]
+        XCTAssertTrue(try Kernels.conv2dImplementation(g).reordersWeights)
+        let src = [Float](repeating: 1, count: g.srcCount), w = [Float](repeating: 0.5, count: g.weightCount)
+        var dst = [Float](repeating: 0, count: g.dstCount)
         for id in 0..<8 {
-            try Kernels.matmul(a: x, .contiguous([4, n]), b: w, .contiguous([n, n]), c: &y, .contiguous([4, n]),
-                               weightKey: WeightKey(id: 900 + id, version: 0))
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 900 + id, version: 0), bias: nil, dst: &dst)
         }
         let before = Kernels.cacheUsage.weightBytes
         XCTAssertGreaterThan(before, 0)

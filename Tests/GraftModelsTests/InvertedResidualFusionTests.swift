@@ -57,7 +57,7 @@ final class InvertedResidualFusionTests: XCTestCase {
         var g = SeededGenerator(seed: 3)
         for (i, o, e, k, s) in configs {
             let block = MBConvBlock(input: i, output: o, expand: e, kernel: k, stride: s, generator: &g)
-            try compare("MBConv \(i)->\(o) e\(e) k\(k) s\(s) residual \(block.residual)", block, block.fused, inputChannels: i)
+            try compare("MBConv \(i)->\(o) e\(e) k\(k) s\(s) residual \(block.fused.residual)", block, block.fused, inputChannels: i)
         }
     }
 
@@ -68,7 +68,7 @@ final class InvertedResidualFusionTests: XCTestCase {
         var g = SeededGenerator(seed: 4)
         for (i, o, s, t) in configs {
             let block = InvertedResidual(i, o, stride: s, expansion: t, generator: &g)
-            try compare("InvertedResidual \(i)->\(o) s\(s) t\(t) residual \(block.residual)", block, block.fused, inputChannels: i)
+            try compare("InvertedResidual \(i)->\(o) s\(s) t\(t) residual \(block.fused.residual)", block, block.fused, inputChannels: i)
         }
     }
 

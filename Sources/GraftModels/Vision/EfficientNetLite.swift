@@ -39,14 +39,12 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
     ]
 
     public let config: Config
-    let convStem: Conv2d
-    let bn0: BatchNorm2d
-    public let blocks: ModuleList<MBConvBlock>
-    let convHead: Conv2d
-    let bn1: BatchNorm2d
-    public var classifier: Linear
+    /// `_conv_stem` + `_bn0`.
     private let stem: ConvBatchNorm
+    public let blocks: ModuleList<MBConvBlock>
+    /// `_conv_head` + `_bn1`.
     private let head: ConvBatchNorm
+    public var classifier: Linear
     private let dropout: Dropout
 
     public init(_ config: Config, seed: UInt64 = 0) {
@@ -59,9 +57,8 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
             if Float(n) < 0.9 * scaled { n += 8 }
             return n
         }
-        convStem = Conv2d(3, 32, kernel: 3, stride: 2, bias: false, generator: &g)
-        convStem.samePadding = true
-        bn0 = BatchNorm2d(32, epsilon: 1e-3, momentum: 0.01)
+        stem = ConvBatchNorm(MBConvBlock.sameConv(3, 32, kernel: 3, stride: 2, generator: &g), MBConvBlock.bn(32), .relu6,
+                             keys: ("_conv_stem", "_bn0"))
         var blocks: [MBConvBlock] = []
         let stages = Self.baseStages
         for (i, var s) in stages.enumerated() {
@@ -75,12 +72,9 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
             }
         }
         self.blocks = ModuleList(blocks)
-        convHead = Conv2d(blocks.last!.outputChannels, 1280, kernel: 1, bias: false, generator: &g)
-        convHead.samePadding = true
-        bn1 = BatchNorm2d(1280, epsilon: 1e-3, momentum: 0.01)
+        head = ConvBatchNorm(MBConvBlock.sameConv(blocks.last!.outputChannels, 1280, kernel: 1, generator: &g),
+                             MBConvBlock.bn(1280), .relu6, keys: ("_conv_head", "_bn1"))
         classifier = Linear(1280, config.numClasses, generator: &g)
-        stem = ConvBatchNorm(convStem, bn0, .relu6)
-        head = ConvBatchNorm(convHead, bn1, .relu6)
         dropout = Dropout(config.dropout, seed: seed &+ 1)
     }
 
@@ -91,7 +85,7 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
     public var preprocessing: Preprocessing { .efficientNetLite(inputSize: config.resolution) }
 
     public override var keyedChildren: [(String, Module)] {
-        [("_conv_stem", convStem), ("_bn0", bn0), ("_blocks", blocks), ("_conv_head", convHead), ("_bn1", bn1), ("_fc", classifier)]
+        stem.keyedChildren + [("_blocks", blocks)] + head.keyedChildren + [("_fc", classifier)]
     }
 
     public var cutPoints: [String] {
@@ -100,7 +94,7 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
 
     /// Stem, each MBConv block, and the 1x1 head conv.
     public var stages: [Module] {
-        [SubModules([convStem, bn0])] + blocks.items + [SubModules([convHead, bn1])]
+        [stem] + blocks.items + [head]
     }
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
@@ -123,46 +117,35 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
 
 /// Mobile inverted bottleneck without squeeze-excite (model.py `MBConvBlock`).
 public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
-    let expandConv: Conv2d?
-    let bn0: BatchNorm2d?
-    let depthwiseConv: Conv2d
-    let bn1: BatchNorm2d
-    let projectConv: Conv2d
-    let bn2: BatchNorm2d
-    let residual: Bool
-    /// The block's conv + BN units: fused into one kernel at inference, separate in training.
+    /// `_expand_conv` + `_bn0` (when the expansion is not 1), `_depthwise_conv` + `_bn1`,
+    /// `_project_conv` + `_bn2`: fused into one kernel at inference, separate in training.
     let fused: FusedInvertedResidual
 
     init(input: Int, output: Int, expand e: Int, kernel: Int, stride: Int, generator g: inout SeededGenerator) {
         let hidden = input * e
-        let expand: ConvBatchNorm?
-        if e != 1 {
-            let c = Conv2d(input, hidden, kernel: 1, bias: false, generator: &g)
-            c.samePadding = true
-            let bn = BatchNorm2d(hidden, epsilon: 1e-3, momentum: 0.01)
-            expandConv = c; bn0 = bn
-            expand = ConvBatchNorm(c, bn, .relu6)
-        } else {
-            expandConv = nil; bn0 = nil; expand = nil
-        }
-        depthwiseConv = Conv2d(hidden, hidden, kernel: kernel, stride: stride, groups: hidden, bias: false, generator: &g)
-        depthwiseConv.samePadding = true
-        bn1 = BatchNorm2d(hidden, epsilon: 1e-3, momentum: 0.01)
-        projectConv = Conv2d(hidden, output, kernel: 1, bias: false, generator: &g)
-        projectConv.samePadding = true
-        bn2 = BatchNorm2d(output, epsilon: 1e-3, momentum: 0.01)
-        residual = stride == 1 && input == output
-        fused = FusedInvertedResidual(expand: expand, depthwise: ConvBatchNorm(depthwiseConv, bn1, .relu6),
-                                      project: ConvBatchNorm(projectConv, bn2, nil), residual: residual)
+        let expand = e == 1 ? nil : ConvBatchNorm(Self.sameConv(input, hidden, kernel: 1, generator: &g), Self.bn(hidden),
+                                                  .relu6, keys: ("_expand_conv", "_bn0"))
+        let depthwise = ConvBatchNorm(Self.sameConv(hidden, hidden, kernel: kernel, stride: stride, groups: hidden, generator: &g),
+                                      Self.bn(hidden), .relu6, keys: ("_depthwise_conv", "_bn1"))
+        let project = ConvBatchNorm(Self.sameConv(hidden, output, kernel: 1, generator: &g), Self.bn(output), nil,
+                                    keys: ("_project_conv", "_bn2"))
+        fused = FusedInvertedResidual(expand: expand, depthwise: depthwise, project: project,
+                                      residual: stride == 1 && input == output)
     }
 
-    var outputChannels: Int { projectConv.outChannels }
-
-    public override var keyedChildren: [(String, Module)] {
-        var c: [(String, Module)] = []
-        if let expandConv, let bn0 { c += [("_expand_conv", expandConv), ("_bn0", bn0)] }
-        return c + [("_depthwise_conv", depthwiseConv), ("_bn1", bn1), ("_project_conv", projectConv), ("_bn2", bn2)]
+    /// model.py's `Conv2dStaticSamePadding` (no bias) and `BatchNorm2d(momentum 0.01, eps 1e-3)`.
+    static func sameConv(_ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1,
+                         generator g: inout SeededGenerator) -> Conv2d {
+        let conv = Conv2d(input, output, kernel: kernel, stride: stride, groups: groups, bias: false, generator: &g)
+        conv.samePadding = true
+        return conv
     }
+
+    static func bn(_ channels: Int) -> BatchNorm2d { BatchNorm2d(channels, epsilon: 1e-3, momentum: 0.01) }
+
+    var outputChannels: Int { fused.outputChannels }
+
+    public override var keyedChildren: [(String, Module)] { fused.units.flatMap(\.keyedChildren) }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         try forward(x, training: training, consumingInput: false)

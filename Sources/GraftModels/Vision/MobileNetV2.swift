@@ -47,7 +47,7 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  //
         let w = config.widthMultiplier
         var input = Self.makeDivisible(32 * w)
         let last = Self.makeDivisible(1280 * max(1, w))
-        var layers: [any UnaryLayer] = [Conv2dNormActivation(3, input, kernel: 3, stride: 2, generator: &g)]
+        var layers: [any UnaryLayer] = [conv2dNormActivation(3, input, kernel: 3, stride: 2, generator: &g)]
         for (t, c, n, s) in Self.setting {
             let output = Self.makeDivisible(Float(c) * w)
             for i in 0..<n {
@@ -55,7 +55,7 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  //
                 input = output
             }
         }
-        layers.append(Conv2dNormActivation(input, last, kernel: 1, generator: &g))
+        layers.append(conv2dNormActivation(input, last, kernel: 1, generator: &g))
         features = layers
         featureList = ModuleList(layers.map { $0 as Module })
         classifier = Linear(last, config.numClasses, generator: &g)
@@ -97,50 +97,34 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  //
     }
 }
 
-/// torchvision `Conv2dNormActivation` with ReLU6: keys "0" (conv, no bias,
+/// torchvision `Conv2dNormActivation` with ReLU6: a conv + BN unit keyed "0" (conv, no bias,
 /// padding (k - 1) / 2) and "1" (batch norm).
-public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
-    let conv: Conv2d
-    let bn: BatchNorm2d
-    let fused: ConvBatchNorm
-
-    init(_ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1, generator g: inout SeededGenerator) {
-        conv = Conv2d(input, output, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false, generator: &g)
-        bn = BatchNorm2d(output)
-        fused = ConvBatchNorm(conv, bn, .relu6)
-    }
-
-    public override var keyedChildren: [(String, Module)] { [("0", conv), ("1", bn)] }
-
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try fused.forward(x, training: training) }
+func conv2dNormActivation(_ input: Int, _ output: Int, kernel: Int, stride: Int = 1, groups: Int = 1,
+                          generator g: inout SeededGenerator) -> ConvBatchNorm {
+    ConvBatchNorm(Conv2d(input, output, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false,
+                         generator: &g), BatchNorm2d(output), .relu6, keys: ("0", "1"))
 }
 
 /// mobilenetv2.py `InvertedResidual`: optional 1x1 expansion (when t != 1),
 /// 3x3 depthwise, linear 1x1 projection; a residual when shape is kept.
-/// Keys under `conv`: [expand "0".0/.1,] depthwise ".0/.1", projection conv, BN.
+/// Keys under `conv`: [expand "0".0/.1,] depthwise ".0/.1", projection conv, BN (the projection's
+/// conv and BN are siblings of the nested units, as in the reference's `nn.Sequential`).
 public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
-    let expand: Conv2dNormActivation?
-    let depthwise: Conv2dNormActivation
-    let project: Conv2d
-    let projectBN: BatchNorm2d
-    let residual: Bool
     /// The block's conv + BN units: fused into one kernel at inference, separate in training.
     let fused: FusedInvertedResidual
 
     init(_ input: Int, _ output: Int, stride: Int, expansion: Int, generator g: inout SeededGenerator) {
         let hidden = input * expansion
-        expand = expansion != 1 ? Conv2dNormActivation(input, hidden, kernel: 1, generator: &g) : nil
-        depthwise = Conv2dNormActivation(hidden, hidden, kernel: 3, stride: stride, groups: hidden, generator: &g)
-        project = Conv2d(hidden, output, kernel: 1, bias: false, generator: &g)
-        projectBN = BatchNorm2d(output)
-        residual = stride == 1 && input == output
-        fused = FusedInvertedResidual(expand: expand?.fused, depthwise: depthwise.fused,
-                                      project: ConvBatchNorm(project, projectBN, nil), residual: residual)
+        let expand = expansion != 1 ? conv2dNormActivation(input, hidden, kernel: 1, generator: &g) : nil
+        let depthwise = conv2dNormActivation(hidden, hidden, kernel: 3, stride: stride, groups: hidden, generator: &g)
+        let project = ConvBatchNorm(Conv2d(hidden, output, kernel: 1, bias: false, generator: &g), BatchNorm2d(output), nil)
+        fused = FusedInvertedResidual(expand: expand, depthwise: depthwise, project: project,
+                                      residual: stride == 1 && input == output)
     }
 
     public override var keyedChildren: [(String, Module)] {
-        let units: [Module] = (expand.map { [$0] } ?? []) + [depthwise, project, projectBN]
-        return [("conv", SubModules(units))]
+        let nested: [Module] = (fused.expand.map { [$0] } ?? []) + [fused.depthwise]
+        return [("conv", SubModules(nested + [fused.project.conv, fused.project.bn]))]
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {

@@ -30,12 +30,11 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
     }
 
     public let config: Config
-    let conv1: Conv2d
-    let bn1: BatchNorm2d
+    /// `conv1` + `bn1` (+ ReLU).
+    private let stem: ConvBatchNorm
     /// `layer1` ... `layer4`; each a list of blocks keyed "0", "1", ...
     public let layers: [ModuleList<ResNetBlock>]
     public var classifier: Linear
-    private let stem: ConvBatchNorm
 
     public init(_ config: Config, seed: UInt64 = 0) throws {
         guard config.layers.count == 4, config.widths.count == 4, config.layers.allSatisfy({ $0 >= 1 }),
@@ -45,8 +44,8 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
         self.config = config
         var g = SeededGenerator(seed: seed)
         var inplanes = config.widths[0]
-        conv1 = Conv2d(3, inplanes, kernel: 7, stride: 2, padding: 3, bias: false, generator: &g)
-        bn1 = BatchNorm2d(inplanes)
+        stem = ConvBatchNorm(Conv2d(3, inplanes, kernel: 7, stride: 2, padding: 3, bias: false, generator: &g),
+                             BatchNorm2d(inplanes), .relu, keys: ("conv1", "bn1"))
         var layers: [ModuleList<ResNetBlock>] = []
         for (stage, (planes, count)) in zip(config.widths, config.layers).enumerated() {
             // resnet.py `_make_layer`: the first block strides (except in layer1) and projects the shortcut.
@@ -58,7 +57,6 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
         }
         self.layers = layers
         classifier = Linear(inplanes, config.numClasses, generator: &g)
-        stem = ConvBatchNorm(conv1, bn1, .relu)
     }
 
     public var architecture: String { config.name }
@@ -67,7 +65,7 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
     public var preprocessing: Preprocessing { .imageNet() }
 
     public override var keyedChildren: [(String, Module)] {
-        [("conv1", conv1), ("bn1", bn1)] + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", classifier)]
+        stem.keyedChildren + layers.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", classifier)]
     }
 
     /// `stem` (after the max-pool), every block (`layer2.1`), every stage
@@ -81,7 +79,7 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
     }
 
     /// The stem (conv1 + bn1), then layer1 ... layer4.
-    public var stages: [Module] { [SubModules([conv1, bn1])] + layers }
+    public var stages: [Module] { [stem] + layers }
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
         try checkCut(cut)
@@ -106,10 +104,9 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
 /// stride, 1x1 to 4x planes), with an optional projection shortcut
 /// `downsample` (1x1 conv + BN); relu(residual + shortcut) at the end.
 public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
-    let convs: [Conv2d]
-    let bns: [BatchNorm2d]
-    let downsample: SubModules?
+    /// `conv1` + `bn1`, `conv2` + `bn2` (, `conv3` + `bn3`); the last one's ReLU follows the residual add.
     private let path: [ConvBatchNorm]
+    /// `downsample`: its "0" (1x1 conv) and "1" (BN).
     private let shortcut: ConvBatchNorm?
 
     init(_ kind: ResNet.Config.Block, inplanes: Int, planes: Int, stride: Int, generator g: inout SeededGenerator) {
@@ -125,27 +122,16 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // un
                      Conv2d(planes, planes, kernel: 3, stride: stride, padding: 1, bias: false, generator: &g),
                      Conv2d(planes, output, kernel: 1, bias: false, generator: &g)]
         }
-        let bns = convs.map { BatchNorm2d($0.outChannels) }
-        self.convs = convs
-        self.bns = bns
-        // The last BN has no activation: the ReLU follows the residual add.
-        path = zip(convs, bns).enumerated().map { i, pair in ConvBatchNorm(pair.0, pair.1, i == convs.count - 1 ? nil : .relu) }
-        if stride != 1 || inplanes != output {
-            let conv = Conv2d(inplanes, output, kernel: 1, stride: stride, bias: false, generator: &g)
-            let bn = BatchNorm2d(output)
-            downsample = SubModules([conv, bn])
-            shortcut = ConvBatchNorm(conv, bn, nil)
-        } else {
-            downsample = nil
-            shortcut = nil
+        path = convs.enumerated().map { i, conv in
+            ConvBatchNorm(conv, BatchNorm2d(conv.outChannels), i == convs.count - 1 ? nil : .relu, keys: ("conv\(i + 1)", "bn\(i + 1)"))
         }
+        shortcut = stride != 1 || inplanes != output
+            ? ConvBatchNorm(Conv2d(inplanes, output, kernel: 1, stride: stride, bias: false, generator: &g), BatchNorm2d(output), nil)
+            : nil
     }
 
     public override var keyedChildren: [(String, Module)] {
-        var children: [(String, Module)] = []
-        for (i, (conv, bn)) in zip(convs, bns).enumerated() { children += [("conv\(i + 1)", conv), ("bn\(i + 1)", bn)] }
-        if let downsample { children.append(("downsample", downsample)) }
-        return children
+        path.flatMap(\.keyedChildren) + (shortcut.map { [("downsample", $0)] } ?? [])
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {

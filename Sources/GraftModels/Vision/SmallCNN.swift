@@ -8,21 +8,21 @@ import GraftTensor
 /// on a few hundred images would only measure overfitting at 50x the cost;
 /// a network sized to the data is the honest baseline transfer must beat.
 public final class SmallCNN: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
-    let conv1: Conv2d, bn1: BatchNorm2d
-    let conv2: Conv2d, bn2: BatchNorm2d
-    let conv3: Conv2d, bn3: BatchNorm2d
+    /// `conv1` + `bn1`, `conv2` + `bn2`, `conv3` + `bn3`, each followed by a ReLU.
+    private let blocks: [ConvBatchNorm]
     public var classifier: Linear
     let inputSize: Int
-    private let blocks: [ConvBatchNorm]
 
     public init(inputSize: Int = 28, classes: Int = 10, seed: UInt64 = 0) {
         var g = SeededGenerator(seed: seed)
-        conv1 = Conv2d(3, 32, kernel: 3, padding: 1, bias: false, generator: &g); bn1 = BatchNorm2d(32)
-        conv2 = Conv2d(32, 64, kernel: 3, padding: 1, bias: false, generator: &g); bn2 = BatchNorm2d(64)
-        conv3 = Conv2d(64, 128, kernel: 3, padding: 1, bias: false, generator: &g); bn3 = BatchNorm2d(128)
+        var blocks: [ConvBatchNorm] = []
+        for (i, (input, output)) in [(3, 32), (32, 64), (64, 128)].enumerated() {
+            blocks.append(ConvBatchNorm(Conv2d(input, output, kernel: 3, padding: 1, bias: false, generator: &g),
+                                        BatchNorm2d(output), .relu, keys: ("conv\(i + 1)", "bn\(i + 1)")))
+        }
+        self.blocks = blocks
         classifier = Linear(128, classes, generator: &g)
         self.inputSize = inputSize
-        blocks = [ConvBatchNorm(conv1, bn1, .relu), ConvBatchNorm(conv2, bn2, .relu), ConvBatchNorm(conv3, bn3, .relu)]
     }
 
     public var architecture: String { "small-cnn" }
@@ -33,10 +33,10 @@ public final class SmallCNN: Module, ImageBackbone, @unchecked Sendable {  // un
     public var featureSize: Int { 128 }
     public var classifierKey: String { "fc" }
     public var cutPoints: [String] { ["conv1", "conv2", "conv3", "penultimate", "logits"] }
-    public var stages: [Module] { [SubModules([conv1, bn1]), SubModules([conv2, bn2]), SubModules([conv3, bn3])] }
+    public var stages: [Module] { blocks }
 
     public override var keyedChildren: [(String, Module)] {
-        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3), ("fc", classifier)]
+        blocks.flatMap(\.keyedChildren) + [("fc", classifier)]
     }
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {

@@ -52,21 +52,11 @@ public final class VGG: Module, ImageBackbone, @unchecked Sendable {  // uncheck
         }
     }
 
-    /// A 3x3 conv with its optional batch norm, and the ReLU after it.
-    struct ConvUnit {
-        let conv: Conv2d
-        let bn: BatchNorm2d?
-        let fused: ConvBatchNorm?
-
-        func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-            if let fused { return try fused.forward(x, training: training) }
-            return try conv.forward(x, training: training)  // ReLU as the conv's post-op
-        }
-    }
 
     public let config: Config
     /// Conv blocks, each closed by a max-pool (a trailing block may have none).
-    let blocks: [[ConvUnit]]
+    /// Each unit a 3x3 conv + batch norm + ReLU (`ConvBatchNorm`), or a conv with the ReLU as its post-op.
+    let blocks: [[any UnaryLayer]]
     private let blockEndsWithPool: [Bool]
     /// `features.N` keys in torchvision's numbering.
     private let featureKeys: [(String, Module)]
@@ -83,7 +73,7 @@ public final class VGG: Module, ImageBackbone, @unchecked Sendable {  // uncheck
         self.config = config
         var g = SeededGenerator(seed: seed)
         var channels = 3, index = 0
-        var blocks: [[ConvUnit]] = [], ends: [Bool] = [], current: [ConvUnit] = [], keys: [(String, Module)] = []
+        var blocks: [[any UnaryLayer]] = [], ends: [Bool] = [], current: [any UnaryLayer] = [], keys: [(String, Module)] = []
         for layer in config.layers {
             switch layer {
             case .maxPool:
@@ -92,15 +82,15 @@ public final class VGG: Module, ImageBackbone, @unchecked Sendable {  // uncheck
             case .conv(let width):
                 guard width >= 1 else { throw ModelError.invalidConfig("\(config.name): conv width \(width)") }
                 let conv = Conv2d(channels, width, kernel: 3, padding: 1, generator: &g)
-                keys.append(("\(index)", conv))
                 if config.batchNorm {
-                    let bn = BatchNorm2d(width)
-                    keys.append(("\(index + 1)", bn))
-                    current.append(ConvUnit(conv: conv, bn: bn, fused: ConvBatchNorm(conv, bn, .relu)))
+                    let unit = ConvBatchNorm(conv, BatchNorm2d(width), .relu, keys: ("\(index)", "\(index + 1)"))
+                    keys += unit.keyedChildren
+                    current.append(unit)
                     index += 3
                 } else {
                     conv.activation = .relu
-                    current.append(ConvUnit(conv: conv, bn: nil, fused: nil))
+                    keys.append(("\(index)", conv))
+                    current.append(conv)
                     index += 2
                 }
                 channels = width
@@ -136,7 +126,7 @@ public final class VGG: Module, ImageBackbone, @unchecked Sendable {  // uncheck
 
     /// The conv blocks, then `classifier.0` and `classifier.3` (the head).
     public var stages: [Module] {
-        blocks.map { block in SubModules(block.flatMap { unit in [unit.conv] + (unit.bn.map { [$0] } ?? []) }) } + [fc1, fc2]
+        blocks.map { block in SubModules(block.map { $0 as Module }) } + [fc1, fc2]
     }
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {

@@ -8,17 +8,23 @@ import Synchronization
 /// rebuilt only when a source tensor's version changes (under a lock: models
 /// may run forwards from several threads).
 ///
-/// Not a `Module`: the conv and the batch norm stay the owning block's
-/// children, so parameter keys are exactly the reference's.
-public final class ConvBatchNorm: Sendable {
+/// Each architecture declares a conv + batch norm pair once, as this unit, with the reference's key
+/// names for the two (`keys`): a block whose reference nests them (torchvision `Conv2dNormActivation`,
+/// "0" and "1") lists the unit as a child; one whose reference keeps them as flat siblings
+/// (`_expand_conv`, `_bn0`; `conv1`, `bn1`) lists `unit.keyedChildren` among its own.
+public final class ConvBatchNorm: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let conv: Conv2d
     public let bn: BatchNorm2d
     public let activation: Activation?
+    /// The keys the conv and the batch norm load under.
+    public let keys: (conv: String, bn: String)
     private let folded = Mutex<(key: [Int], weight: Tensor, bias: Tensor)?>(nil)
 
-    public init(_ conv: Conv2d, _ bn: BatchNorm2d, _ activation: Activation?) {
-        self.conv = conv; self.bn = bn; self.activation = activation
+    public init(_ conv: Conv2d, _ bn: BatchNorm2d, _ activation: Activation?, keys: (conv: String, bn: String) = ("0", "1")) {
+        self.conv = conv; self.bn = bn; self.activation = activation; self.keys = keys
     }
+
+    public override var keyedChildren: [(String, Module)] { [(keys.conv, conv), (keys.bn, bn)] }
 
     /// True when `forward(x, training:)` runs the folded convolution: frozen statistics
     /// and no tape to record (neither `x` nor a parameter needs a gradient).

@@ -19,10 +19,10 @@ import Synchronization
 /// at least 28x28 fuse (below that the halo rows computed twice and the short
 /// rows cost more than the memory traffic saved).
 public final class FusedInvertedResidual: Sendable {
-    let expand: ConvBatchNorm?
-    let depthwise: ConvBatchNorm
-    let project: ConvBatchNorm
-    let residual: Bool
+    public let expand: ConvBatchNorm?
+    public let depthwise: ConvBatchNorm
+    public let project: ConvBatchNorm
+    public let residual: Bool
     /// The packed weights and the folded tensors' storage ids they were packed from.
     private let packed = Mutex<(key: [Int], values: Tensor)?>(nil)
 
@@ -44,6 +44,12 @@ public final class FusedInvertedResidual: Sendable {
     public init(expand: ConvBatchNorm?, depthwise: ConvBatchNorm, project: ConvBatchNorm, residual: Bool) {
         self.expand = expand; self.depthwise = depthwise; self.project = project; self.residual = residual
     }
+
+    /// The block's units in order (expansion when there is one, depthwise, projection).
+    public var units: [ConvBatchNorm] { (expand.map { [$0] } ?? []) + [depthwise, project] }
+
+    /// Channels out of the projection.
+    public var outputChannels: Int { project.conv.outChannels }
 
     /// The block's output: fused when `forward(_:training:minimumSide:)` can, else `unfusedForward`.
     /// `consumingInput`: nobody reads `x` afterwards, so the unfused residual sum can write into its buffer.
