@@ -42,7 +42,7 @@ good = ["wonderful", "moving", "brilliant", "delightful", "superb", "charming"]
 bad = ["dull", "tedious", "clumsy", "boring", "awful", "lifeless"]
 with open("reviews.csv", "w") as f:
     f.write("text,label\n")
-    for i in range(30):
+    for i in range(20):
         f.write(f'"a {good[i % 6]} and {good[(i + 1) % 6]} film, take {i}",pos\n')
         f.write(f'"a {bad[i % 6]} and {bad[(i + 2) % 6]} film, take {i}",neg\n')
 EOF
@@ -57,7 +57,7 @@ argv() {
     extract) ARGV=(extract --data reviews.csv --model all-minilm-l6-v2 --shard-size 16 --batch 8 --quiet --out "$d/store") ;;
     fit) ARGV=(fit --features ref/store --C 1 --out "$d/fit.bundle") ;;
     fit_old) ARGV=(fit --features ref/store --C 0.25 --out "$d/fit.bundle") ;;
-    finetune) ARGV=(finetune --data reviews.csv --epochs 2 --per-class 8 --batch 4 --unfreeze 1 --patience 0 --quiet
+    finetune) ARGV=(finetune --data reviews.csv --epochs 2 --per-class 4 --batch 4 --unfreeze 1 --patience 0 --quiet
                     --out "$d/ft.bundle" "$@") ;;
     convert) ARGV=(convert "$PTH" "$d/model.safetensors") ;;
     convert_old) ARGV=(convert "$PTH_OLD" "$d/model.safetensors") ;;
@@ -107,9 +107,8 @@ declare -A OUT=([extract]=store [fit]=fit.bundle [finetune]=ft.bundle/model.safe
 echo "reference runs: extract ${SECONDS_OF[extract]} s, fit ${SECONDS_OF[fit]} s, finetune ${SECONDS_OF[finetune]} s, convert ${SECONDS_OF[convert]} s ($MODE mode, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 
 # A fresh directory for one fault: the old outputs where a command replaces something.
-n=0
 prepare() {
-  n=$((n + 1)); local d="t$n-$1"; mkdir -p "$d"
+  local d; d=$(mktemp -d "$1.XXXX")
   case $1 in
     fit) cp -r old/fit.bundle "$d/" ;;
     convert) cp old/model.safetensors "$d/" ;;
