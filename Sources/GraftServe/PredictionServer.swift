@@ -26,7 +26,9 @@ import UnixSignals
 /// let server = try PredictionServer(bundle: url, options: options)
 /// try await server.run()   // until SIGTERM/SIGINT, then drains in-flight requests
 /// ```
-public struct PredictionServer: Sendable {
+// Unchecked: `TrainedModel` is not Sendable; the server only reads its manifest, and every
+// prediction runs on the one `InferenceWorker` thread.
+public struct PredictionServer: @unchecked Sendable {
     public let classifier: TrainedClassifier
     public let options: ServeOptions
     public let metrics: ServeMetrics
