@@ -77,7 +77,9 @@ public struct PredictionServer: @unchecked Sendable {
     public func serviceGroupConfiguration(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroupConfiguration {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: app.logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
-        configuration.maximumCancellationDuration = .seconds(2)
+        // No cancellation limit: ServiceLifecycle traps when one is exceeded. Cancelled, the worker
+        // refuses its queue and ends after the running batch (`InferenceWorker.run`).
+        configuration.maximumCancellationDuration = nil
         return configuration
     }
 
