@@ -77,7 +77,23 @@ public final class InferenceWorker: Service, @unchecked Sendable {
     /// Service: runs until graceful shutdown, then answers what is queued and stops.
     public func run() async throws {
         try? await gracefulShutdown()
-        await stop()
+        // Cancelled (the shutdown grace period ran out): refuse what is still queued instead
+        // of draining it, so the process ends after the batch running now.
+        await withTaskCancellationHandler { await stop() } onCancel: { abandonQueue() }
+    }
+
+    /// Answers every queued input 503 and stops taking new ones; the running batch finishes.
+    func abandonQueue() {
+        condition.lock()
+        stopping = true
+        paused = false
+        let dropped = queue
+        queue = []
+        queuedInputs = 0
+        metrics.setQueued(0)
+        condition.broadcast()
+        condition.unlock()
+        for job in dropped { job.continuation.resume(throwing: ServeError.shuttingDown) }
     }
 
     /// Refuses new inputs, finishes the queued ones, and returns when the thread has ended.

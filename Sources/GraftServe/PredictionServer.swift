@@ -26,7 +26,9 @@ import UnixSignals
 /// let server = try PredictionServer(bundle: url, options: options)
 /// try await server.run()   // until SIGTERM/SIGINT, then drains in-flight requests
 /// ```
-public struct PredictionServer: Sendable {
+// Unchecked: `TrainedModel` is not Sendable; the server only reads its manifest, and every
+// prediction runs on the one `InferenceWorker` thread.
+public struct PredictionServer: @unchecked Sendable {
     public let classifier: TrainedClassifier
     public let options: ServeOptions
     public let metrics: ServeMetrics
@@ -75,7 +77,9 @@ public struct PredictionServer: Sendable {
     public func serviceGroupConfiguration(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroupConfiguration {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: app.logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownGrace
-        configuration.maximumCancellationDuration = .seconds(2)
+        // No cancellation limit: ServiceLifecycle traps when one is exceeded. Cancelled, the worker
+        // refuses its queue and ends after the running batch (`InferenceWorker.run`).
+        configuration.maximumCancellationDuration = nil
         return configuration
     }
 

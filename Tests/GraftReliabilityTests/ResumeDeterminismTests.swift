@@ -54,7 +54,7 @@ final class ResumeDeterminismTests: XCTestCase {
         XCTAssertEqual(referenceTable.count, 3, reference.log)
 
         // First kill: mid-epoch 2 (epoch 1 checkpointed). Second kill: the moment epoch 2's checkpoint appears.
-        let checkpoint = dir.appendingPathComponent("run.bundle.checkpoint")
+        let checkpoint = dir.appendingPathComponent("run.bundle.checkpoint/checkpoint")
         var logs: [String] = []
         for (attempt, killAfterEpochs) in [1, 2].enumerated() {
             let p = try GraftProcess.Running(Self.arguments + ["--out", "run.bundle"] + (attempt > 0 ? ["--resume"] : []),
@@ -75,6 +75,6 @@ final class ResumeDeterminismTests: XCTestCase {
         XCTAssertEqual(a.count, b.count)
         XCTAssertTrue(a == b, "resumed weights differ from the uninterrupted run's")
         XCTAssertEqual(Self.table(resumed.log), referenceTable, "training log")
-        XCTAssertEqual(try Self.history(checkpoint), try Self.history(dir.appendingPathComponent("ref.bundle.checkpoint")))
+        XCTAssertEqual(try Self.history(checkpoint), try Self.history(dir.appendingPathComponent("ref.bundle.checkpoint/checkpoint")))
     }
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TOTAL="${SECONDS_TOTAL:-600}"
 BIN="${BIN:-.build/release}"
-OUT="${OUT:-$(mktemp -d /tmp/graft-soak.XXXXXX)}"
+OUT="${OUT:-$(mktemp -d /tmp/graft-soak.XXXXXX)}"; mkdir -p "$OUT"
 export GRAFT_HOME="${GRAFT_HOME:-$HOME/.cache/graft}"
 if [ "${BUILD:-0}" = 1 ]; then
   swift build -c release --product graft >&2
