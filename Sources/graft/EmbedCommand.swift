@@ -6,7 +6,7 @@ import Graft
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "embed", abstract: "Sentence embeddings (one per text or per line of --file).")
 
-    @Option(help: "Text model (zoo name).") var model: String = "all-minilm-l6-v2"
+    @Option(help: "Text model: a zoo name or hf:ORG/NAME[@REV] (BERT-family).") var model: String = "all-minilm-l6-v2"
     @Option(help: "A file with one text per line.") var file: String?
     @Flag(help: "JSON output.") var json = false
     @Option(help: "Write a [n, d] float32 .npy file instead of printing.") var out: String?
@@ -37,7 +37,7 @@ struct EmbedCommand: ParsableCommand {
 struct SimilarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "similar", abstract: "Find the lines of a corpus closest in meaning to a query.")
 
-    @Option(help: "Text model (zoo name).") var model: String = "all-minilm-l6-v2"
+    @Option(help: "Text model: a zoo name or hf:ORG/NAME[@REV] (BERT-family).") var model: String = "all-minilm-l6-v2"
     @Option(help: "Corpus file, one sentence per line.") var corpus: String
     @Option(help: "How many results.") var top: Int = 5
     @Argument(help: "The query.") var query: String

@@ -6,7 +6,8 @@ import Graft
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract", abstract: "Extract features into an on-disk store (resumable).")
 
-    @Option(help: "Pretrained model (zoo name).") var model: String?
+    @Option(help: "Pretrained model: a zoo name, torchvision:NAME, hf:ORG/NAME[@REV], or a weights URL with --arch.") var model: String?
+    @Option(help: "Architecture of the weights a URL --model names (see `graft models`).") var arch: String?
     @Option(help: "Cut point: penultimate (default), a block/stage name, or layerN/pooled for text.") var layer: String?
     @Option(help: "Pooling of spatial maps: avg, max, flatten.") var pool: FeaturePooling = .avg
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
@@ -23,7 +24,7 @@ struct ExtractCommand: ParsableCommand {
         let source = try DataSource.resolve(data)
         let dataset: any Dataset = split == "test" ? (source.test ?? source.train) : source.train
         let extractor: any FeatureExtractor = dataset.kind == .image
-            ? try ImageFeatureExtractor(backbone: ImageModels.pretrained(model ?? "efficientnet-lite0"), layer: layer ?? "penultimate", pool: pool)
+            ? try ImageFeatureExtractor(backbone: ImageModels.pretrained(model ?? "efficientnet-lite0", architecture: arch), layer: layer ?? "penultimate", pool: pool)
             : try TextFeatureExtractor(embedder: SentenceEmbedder.pretrained(model ?? "all-minilm-l6-v2"), layer: layer ?? "pooled")
         let indices = limit.map { Array(0..<min($0, dataset.count)) }
         let job = FeatureExtraction(batchSize: batch, shardSize: shardSize, strict: strict, overwrite: overwrite,

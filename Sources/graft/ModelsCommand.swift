@@ -9,7 +9,11 @@ struct ModelsCommand: ParsableCommand {
     @Flag(help: "Also build every architecture to count parameters and probe feature sizes (slower).")
     var all = false
 
+    @Flag(help: "List the models available without a download: the zoo, the Hugging Face and torch hub caches.")
+    var cached = false
+
     func run() throws {
+        if cached { printCached(); return }  // ModelsCommand+Cached.swift
         print("name                 kind          params   input  features  weights")
         for e in ModelZoo.entries {
             var params = "-", input = "-", features = "-"
