@@ -82,6 +82,23 @@ public enum PretrainedReferences {
     }
 }
 
+extension PretrainedReferences {
+    /// What a reference names, without fetching anything: whether the network reads
+    /// images (else texts) and its architecture. nil for zoo names and paths.
+    public static func describe(_ name: String, architecture: String?) throws -> (readsImages: Bool, architecture: String)? {
+        guard let reference = try ModelReference.parse(name) else { return nil }
+        switch reference {
+        case let .torchvision(weights): return (true, architecture ?? weights.architecture)
+        case let .url(url):
+            guard let architecture else {
+                throw ModelReferenceError.architectureRequired(url: url.absoluteString, available: ImageModels.architectures)
+            }
+            return (architecture != "bert", architecture)
+        case .hub: return (false, "bert")
+        }
+    }
+}
+
 extension ImageModels {
     /// A network with the weights a `torchvision:`/URL reference names, or nil for zoo names and paths.
     static func fromReference(_ name: String, architecture: String?) throws -> (any ImageBackbone)? {

@@ -18,7 +18,7 @@ final class HubCommandLineTests: XCTestCase {
     }
 
     /// Runs graft with the caches in `tmp` and none of the caller's Hub, proxy or offline settings.
-    func run(_ arguments: [String], tmp: TemporaryFolder, _ extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    static func run(_ arguments: [String], tmp: TemporaryFolder, _ extra: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         var env = ProcessInfo.processInfo.environment
         for k in ["HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "GRAFT_OFFLINE", "XDG_CACHE_HOME",
                   "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "ALL_PROXY", "all_proxy"] { env[k] = nil }
@@ -67,17 +67,17 @@ final class HubCommandLineTests: XCTestCase {
     func testEmbedFromAHuggingFaceCacheWithNoNetworkMatchesTheZooModel() throws {
         let tmp = try TemporaryFolder()
         try buildHuggingFaceCache(in: tmp, repository: repo, commit: "c9745ed1d9f207416be6d2e6f8de32d1f16199bf")
-        let zoo = try run(["embed", "--json"] + texts, tmp: tmp)
+        let zoo = try Self.run(["embed", "--json"] + texts, tmp: tmp)
         XCTAssertEqual(zoo.status, 0, zoo.err)
         for flags in [["HF_HUB_OFFLINE": "1"], ["GRAFT_OFFLINE": "1"], ["HF_ENDPOINT": "http://127.0.0.1:9"]] {
-            let hub = try run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp, flags)
+            let hub = try Self.run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp, flags)
             XCTAssertEqual(hub.status, 0, hub.err)
             let a = try embeddings(zoo.out), b = try embeddings(hub.out)
             XCTAssertEqual(a.count, 2)
             XCTAssertEqual(b.map(\.count), [384, 384])
             XCTAssertEqual(zip(a.joined(), b.joined()).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-6, "\(flags)")
         }
-        let cached = try run(["models", "--cached"], tmp: tmp)
+        let cached = try Self.run(["models", "--cached"], tmp: tmp)
         XCTAssertEqual(cached.status, 0, cached.err)
         XCTAssertTrue(cached.out.contains("hf:\(repo)"), cached.out)
         XCTAssertTrue(cached.out.contains("huggingface"), cached.out)
@@ -89,25 +89,25 @@ final class HubCommandLineTests: XCTestCase {
         let hub = try FakeHub(repository: repo, files: try HubFixtures.miniLMFiles(), lfs: ["model.safetensors"])
         defer { hub.stop() }
         let tmp = try TemporaryFolder()
-        let proxied = try run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp,
+        let proxied = try Self.run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp,
                               ["HF_ENDPOINT": "http://hub.invalid", "http_proxy": hub.endpoint])
         XCTAssertEqual(proxied.status, 0, proxied.err)
         let resolves = hub.server.requests.filter { $0.target.contains("/resolve/") }
         XCTAssertFalse(resolves.isEmpty)
         XCTAssertTrue(resolves.allSatisfy { $0.target.hasPrefix("http://hub.invalid/\(repo)/resolve/") }, "\(resolves.map(\.target))")
-        let zoo = try run(["embed", "--json"] + texts, tmp: tmp)
+        let zoo = try Self.run(["embed", "--json"] + texts, tmp: tmp)
         XCTAssertEqual(zip(try embeddings(zoo.out).joined(), try embeddings(proxied.out).joined()).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-6)
         // Now cached: offline gives the same.
-        let offline = try run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp, ["GRAFT_OFFLINE": "1"])
+        let offline = try Self.run(["embed", "--model", "hf:\(repo)", "--json"] + texts, tmp: tmp, ["GRAFT_OFFLINE": "1"])
         XCTAssertEqual(offline.out, proxied.out)
     }
 
     func testClearErrorsForUncachedOfflineModelsAndUnsupportedArchitectures() throws {
         let tmp = try TemporaryFolder()
-        let missing = try run(["embed", "--model", "hf:\(repo)", "hello"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
+        let missing = try Self.run(["embed", "--model", "hf:\(repo)", "hello"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.err.contains("hf:\(repo) is not in the local caches and downloads are off"), missing.err)
-        let vgg = try run(["extract", "--model", "torchvision:vgg16", "--layer", "block5", "--pool", "flatten", "--data", "digits",
+        let vgg = try Self.run(["extract", "--model", "torchvision:vgg16", "--layer", "block5", "--pool", "flatten", "--data", "digits",
                            "--out", tmp.url.appendingPathComponent("store").path, "--limit", "4"], tmp: tmp, ["HF_HUB_OFFLINE": "1"])
         XCTAssertNotEqual(vgg.status, 0)
         XCTAssertTrue(vgg.err.contains("torchvision:vgg16 is not in the local caches") && vgg.err.contains("hub/checkpoints/vgg16-397923af.pth"), vgg.err)
@@ -115,7 +115,7 @@ final class HubCommandLineTests: XCTestCase {
         try buildHuggingFaceCache(in: tmp, repository: "someone/mpnet-encoder", commit: String(repeating: "a", count: 40)) { name, data in
             name == "config.json" ? Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"bert\"", with: "\"mpnet\"").utf8) : data
         }
-        let mpnet = try run(["embed", "--model", "hf:someone/mpnet-encoder", "hello"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
+        let mpnet = try Self.run(["embed", "--model", "hf:someone/mpnet-encoder", "hello"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
         XCTAssertNotEqual(mpnet.status, 0)
         XCTAssertTrue(mpnet.err.contains("model_type 'mpnet'") && mpnet.err.contains("supported: bert"), mpnet.err)
     }
@@ -146,12 +146,11 @@ final class ImageReferenceCommandLineTests: XCTestCase {
         }
         defer { server.stop() }
         let tmp = try TemporaryFolder()
-        let cli = HubCommandLineTests()
         let common = ["--data", "digits", "--limit", "6", "--quiet"]
-        let noArch = try cli.run(["extract", "--model", "\(server.baseURL)/w/\(name)", "--out", tmp.url.appendingPathComponent("x").path] + common, tmp: tmp)
+        let noArch = try HubCommandLineTests.run(["extract", "--model", "\(server.baseURL)/w/\(name)", "--out", tmp.url.appendingPathComponent("x").path] + common, tmp: tmp)
         XCTAssertNotEqual(noArch.status, 0)
         XCTAssertTrue(noArch.err.contains("--arch"), noArch.err)
-        let byURL = try cli.run(["extract", "--model", "\(server.baseURL)/w/\(name)", "--arch", "resnet18",
+        let byURL = try HubCommandLineTests.run(["extract", "--model", "\(server.baseURL)/w/\(name)", "--arch", "resnet18",
                                  "--out", tmp.url.appendingPathComponent("a").path] + common, tmp: tmp)
         XCTAssertEqual(byURL.status, 0, byURL.err)
         XCTAssertTrue(byURL.out.contains("6 examples x 512 features"), byURL.out)
@@ -161,13 +160,13 @@ final class ImageReferenceCommandLineTests: XCTestCase {
         let checkpoints = tmp.url.appendingPathComponent("torch/hub/checkpoints")
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         try weights.write(to: checkpoints.appendingPathComponent("resnet18-f37072fd.pth"))
-        let byName = try cli.run(["extract", "--model", "torchvision:resnet18", "--out", tmp.url.appendingPathComponent("b").path] + common,
+        let byName = try HubCommandLineTests.run(["extract", "--model", "torchvision:resnet18", "--out", tmp.url.appendingPathComponent("b").path] + common,
                                  tmp: tmp, ["GRAFT_OFFLINE": "1"])
         XCTAssertEqual(byName.status, 0, byName.err)
         let a = try shards(tmp.url.appendingPathComponent("a")), b = try shards(tmp.url.appendingPathComponent("b"))
         XCTAssertFalse(a.isEmpty)
         XCTAssertEqual(a, b)
-        let cached = try cli.run(["models", "--cached"], tmp: tmp)
+        let cached = try HubCommandLineTests.run(["models", "--cached"], tmp: tmp)
         XCTAssertTrue(cached.out.contains("torchvision:resnet18") && cached.out.contains(name), cached.out)
     }
 }

@@ -52,7 +52,7 @@ final class WeightFileDownloadTests: XCTestCase {
         let server = try serve(["resnet18-f37072fd.pth": data])
         defer { server.stop() }
         let tmp = try TemporaryFolder()
-        let env = tmp.environment(nil, ["GRAFT_TORCHVISION_BASE_URL": server.baseURL + "/models"])
+        let env = tmp.environment(endpoint: nil, ["GRAFT_TORCHVISION_BASE_URL": server.baseURL + "/models"])
         let resnet18 = try XCTUnwrap(TorchvisionWeights.named("resnet18"))
         XCTAssertThrowsHubError(try WeightFileDownloads(environment: env).torchvision(resnet18)) {
             if case let .hashMismatch(file, expected, _) = $0 { return file == "resnet18-f37072fd.pth" && expected == "f37072fd..." } else { return false }
@@ -63,7 +63,7 @@ final class WeightFileDownloadTests: XCTestCase {
         let checkpoints = tmp.url.appendingPathComponent("torch/hub/checkpoints")
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         try data.write(to: checkpoints.appendingPathComponent("resnet18-f37072fd.pth"))
-        let offline = tmp.environment(nil, ["GRAFT_OFFLINE": "1"])
+        let offline = tmp.environment(endpoint: nil, ["GRAFT_OFFLINE": "1"])
         XCTAssertEqual(try WeightFileDownloads(environment: offline).torchvision(resnet18).lastPathComponent, "resnet18-f37072fd.pth")
         XCTAssertThrowsHubError(try WeightFileDownloads(environment: offline).torchvision(TorchvisionWeights.named("vgg16")!)) {
             if case let .notCached(r, looked) = $0 { return r == "torchvision:vgg16" && looked[0].hasSuffix("torch/hub/checkpoints/vgg16-397923af.pth") }
