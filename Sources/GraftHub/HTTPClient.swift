@@ -156,6 +156,8 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
     private let sink: FileSink?
     private let originalHost: String?
     private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finished = false
     private var head: HTTPResponseHead?
     private var failure: Error?
     private var writeError: Error?
@@ -171,7 +173,7 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         configuration.urlCache = nil
         configuration.timeoutIntervalForRequest = timeout
         let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
+        defer { session.invalidateAndCancel() }
         session.dataTask(with: request).resume()
         done.wait()
         if let writeError { throw HubError.io(path: "download", reason: "\(writeError)") }
@@ -189,7 +191,16 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
 
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        guard followRedirects, let next = request.url else { completionHandler(nil); return }
+        guard followRedirects, let next = request.url else {
+            // The redirect itself is the answer (its Location and X-Linked-* headers). Finish here rather
+            // than wait for the task to complete after a refused redirect, which libcurl-based
+            // URLSession does not always do before its timeout.
+            head = Self.head(of: response)
+            completionHandler(nil)
+            task.cancel()
+            finish()
+            return
+        }
         // Rebuild from our own headers (Range must survive the hop); the token never leaves its host.
         var redirected = URLRequest(url: next, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: request.timeoutInterval)
         for (k, v) in requestHeaders where !(k.caseInsensitiveCompare("Authorization") == .orderedSame && next.host != originalHost) {
@@ -217,11 +228,21 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        guard !lock.withLock({ finished }) else { return }
         if let error {
             failure = error
             // A body cut short is a transport failure even though headers arrived.
             if sink != nil || head == nil { head = nil }
         }
-        done.signal()
+        finish()
+    }
+
+    /// Wakes `run` exactly once.
+    private func finish() {
+        let first = lock.withLock { () -> Bool in
+            defer { finished = true }
+            return !finished
+        }
+        if first { done.signal() }
     }
 }
