@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "GraftNN", targets: ["GraftNN"]),
         .library(name: "GraftWeights", targets: ["GraftWeights"]),
         .library(name: "GraftModels", targets: ["GraftModels"]),
+        .library(name: "GraftHub", targets: ["GraftHub"]),
         .executable(name: "graft", targets: ["graft"]),
     ],
     dependencies: [
@@ -57,8 +58,11 @@ let package = Package(
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
         .target(name: "GraftWeights", dependencies: []),
+        // hub: model references (hf:, torchvision:, https://), verified resumable downloads, and the
+        // Hugging Face / torch hub caches. Foundation(Networking) only, like the weights layer.
+        .target(name: "GraftHub", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText", "GraftHub"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
         .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
@@ -84,7 +88,7 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
             "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
-            "GraftServe",
+            "GraftHub", "GraftServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
@@ -114,6 +118,8 @@ let package = Package(
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor", "GraftKernels"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN", "GraftTensor"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
+        // Downloads against a loopback HTTP server the tests start; `graft embed` on a built HF cache.
+        .testTarget(name: "GraftHubTests", dependencies: ["GraftHub", "GraftModels", "GraftWeights", "graft"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),

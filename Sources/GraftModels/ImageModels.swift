@@ -1,6 +1,7 @@
 import Foundation
 
-/// Builds image networks by architecture name and loads pretrained ones by zoo name.
+/// Builds image networks by architecture name and loads pretrained ones by zoo name,
+/// `torchvision:NAME` or weights URL (PretrainedReferences.swift).
 public enum ImageModels {
     public static let architectures = ["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "efficientnet-lite3",
                                        "efficientnet-lite4", "resnet18", "resnet34", "resnet50", "mobilenet_v2", "vgg16"]
@@ -24,6 +25,7 @@ public enum ImageModels {
     /// A zoo model with its pretrained weights (strictly loaded), or an
     /// architecture plus a weights file the user brings.
     public static func pretrained(_ name: String, weights: URL? = nil, architecture: String? = nil) throws -> any ImageBackbone {
+        if let model = try fromReference(name, architecture: architecture) { return model }  // torchvision:, https://
         if let weights {
             let model = try make(architecture ?? name)
             try model.load(contentsOf: weights)

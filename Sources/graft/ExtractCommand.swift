@@ -13,7 +13,7 @@ import GraftWeights
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract", abstract: "Extract features into an on-disk store (resumable).")
 
-    @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch. Default: efficientnet-lite0 (images), all-minilm-l6-v2 (texts).")
+    @Option(help: "Backbone: a zoo name, torchvision:NAME, hf:ORG/NAME[@REV], a weights URL or file/model directory with --arch. Default: efficientnet-lite0 (images), all-minilm-l6-v2 (texts).")
     var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
     @Option(help: "Cut point (see `graft inspect --model M`): penultimate (CNN default), a block/stage name, layerN or pooled (text default).")

@@ -39,7 +39,11 @@ struct ModelsCommand: ParsableCommand {
         let architectures: [Architecture]
     }
 
+    @Flag(help: "List the models available without a download: the zoo, the Hugging Face and torch hub caches.")
+    var cached = false
+
     func run() throws {
+        if cached { printCached(); return }  // ModelsCommand+Cached.swift
         let models = ModelZoo.entries.map { e -> Report.Model in
             switch e.kind {
             case .image:

@@ -29,8 +29,9 @@ public final class SentenceEmbedder: @unchecked Sendable {
         maxLength = min((st?["max_seq_length"] as? Int) ?? 512, config.maxPositionEmbeddings)
     }
 
-    /// A zoo model (`all-minilm-l6-v2`) from the cache.
+    /// A zoo model (`all-minilm-l6-v2`) from the cache, or a Hub model (`hf:ORG/NAME[@REV]`).
     public static func pretrained(_ name: String = "all-minilm-l6-v2") throws -> SentenceEmbedder {
+        if let directory = try PretrainedReferences.textModelDirectory(name) { return try SentenceEmbedder(directory: directory, name: name) }  // hf:ORG/NAME
         let entry = try ModelZoo.entry(name)
         guard entry.kind == .text else { throw ModelError.unknownModel(name, available: ModelZoo.entries.filter { $0.kind == .text }.map(\.name)) }
         guard entry.isInstalled else { throw ModelError.weightsNotInstalled(model: name, path: entry.url.path) }

@@ -48,6 +48,9 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
 
     /// What the CLI's `--model NAME [--arch A]` names: a zoo model, or a weights file/directory with its architecture.
     public static func named(_ model: String, architecture: String? = nil) throws -> BackboneSpec {
+        if let r = try PretrainedReferences.describe(model, architecture: architecture) {  // hf:, torchvision:, https:// (GraftHub)
+            return BackboneSpec(input: r.readsImages ? .image : .text, model: model, architecture: r.architecture)
+        }
         if architecture != nil || FileManager.default.fileExists(atPath: model) {
             guard let architecture else {
                 throw ModelError.invalidConfig("\(model) is a file: name its architecture with --arch (\((ImageModels.architectures + ["bert"]).joined(separator: ", ")))")

@@ -19,7 +19,7 @@ public enum Backbones {
             } else if let path = spec.weights {
                 cnn = try ImageModels.pretrained(spec.model, weights: URL(fileURLWithPath: path), architecture: spec.architecture)
             } else {
-                cnn = try ImageModels.pretrained(spec.model)
+                cnn = try ImageModels.pretrained(spec.model, architecture: spec.architecture)
             }
             return CNNBackbone(cnn, spec: spec)
         case .text:
