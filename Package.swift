@@ -97,6 +97,8 @@ let package = Package(
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData"]),
+        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP (issue 16).
+        .testTarget(name: "GraftDetectionTests", dependencies: ["GraftModels", "GraftData", "GraftWeights"]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
