@@ -91,14 +91,16 @@ let package = Package(
         bench("serve", ["GraftTransfer"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
         bench("finetune", ["GraftTransfer", "GraftKernels"]),
+        // bench: YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime (bench/detect/run.sh).
+        bench("detect", ["GraftModels", "GraftData"]),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData"]),
-        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP (issue 16).
-        .testTarget(name: "GraftDetectionTests", dependencies: ["GraftModels", "GraftData", "GraftWeights"]),
+        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, `graft detect` as a process (issue 16).
+        .testTarget(name: "GraftDetectionTests", dependencies: ["GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer"]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraftModels
 import GraftServe
 
 /// `graft serve --bundle BUNDLE`: a trained bundle behind an HTTP API.
@@ -28,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     var queue = 256
     @Option(name: .customLong("max-body-mb"), help: "Largest request body, in MiB (413 above).")
     var maxBodyMB = 8.0
+    @Option(help: "Also serve POST /v1/detect with this zoo detection model (e.g. yolov3-tiny).")
+    var detect: String?
     @Option(name: .customLong("decode-timeout-ms"), help: "Longest image decode + preprocess, in milliseconds (422 after).")
     var decodeTimeoutMs = 2000
 
@@ -48,7 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.queueCapacity = queue
         options.maxBodyBytes = Int(maxBodyMB * 1024 * 1024)
         options.decodeTimeout = .milliseconds(decodeTimeoutMs)
-        let server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
+        var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
+        if let detect { server.detection = DetectRoute(detector: try YoloDetector.pretrained(detect), name: detect, options: options) }
         let m = server.classifier.manifest
         let summary = "\(m.task.rawValue) bundle \(bundle) (\(m.strategy.rawValue), \(m.model), \(m.classNames.count) classes)"
         try await server.run { bound in
