@@ -1,5 +1,12 @@
 import ArgumentParser
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 @main
 struct GraftCommand: AsyncParsableCommand {

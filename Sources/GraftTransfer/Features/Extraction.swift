@@ -22,18 +22,20 @@ public struct FeatureExtraction {
     }
 
     @discardableResult
-    public func run(extractor: any FeatureExtractor, dataset: any Dataset, indices: [Int]? = nil, to url: URL,
+    public func run(extractor: FeatureExtractor, dataset: any Dataset, indices: [Int]? = nil, to url: URL,
                     isCancelled: @Sendable () -> Bool = { false }) throws -> FeatureStore {
         let items = indices ?? Array(0..<dataset.count)
         guard !items.isEmpty else { throw TransferError.emptyData("nothing to extract") }
-        let writer = try FeatureStoreWriter(url: url, source: extractor.source, classNames: dataset.classNames,
-                                            requested: items.count, shardSize: shardSize, overwrite: overwrite)
+        let writer = try FeatureStoreWriter(url: url, source: extractor.source, backbone: extractor.backbone.spec,
+                                            classNames: dataset.classNames, requested: items.count, shardSize: shardSize,
+                                            overwrite: overwrite)
         let done = min(writer.nextShard * shardSize, items.count)
         let meter = ProgressMeter(phase: .extracting, total: items.count, alreadyDone: done)
         progress?(meter.event(completed: done))
         let preprocessing = extractor.preprocessing ?? Preprocessing(inputSize: 1)
         while !writer.isComplete {
             if isCancelled() { throw TransferError.cancelled }
+            let shardStart = Date()
             let shard = writer.nextShard
             let range = (shard * shardSize)..<min((shard + 1) * shardSize, items.count)
             let loader = BatchLoader(dataset: dataset, indices: Array(items[range]), preprocessing: preprocessing,
@@ -45,11 +47,12 @@ public struct FeatureExtraction {
                 failures += batch.failures.map(\.description)
                 if batch.count > 0 {
                     features += try extractor.features(batch, paddedTo: batchSize)
-                    labels += batch.labels; ids += batch.ids
+                    labels += try batch.requireLabels(); ids += batch.ids
                 }
                 progress?(meter.event(completed: range.lowerBound + min((batch.number + 1) * batchSize, range.count)))
             }
-            try writer.append(features: features, labels: labels, ids: ids, failures: failures)
+            try writer.append(features: features, labels: labels, ids: ids, failures: failures,
+                              seconds: Date().timeIntervalSince(shardStart))
         }
         progress?(meter.event(completed: items.count))
         return try FeatureStore.open(url)

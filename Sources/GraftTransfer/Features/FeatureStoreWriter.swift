@@ -11,16 +11,18 @@ public final class FeatureStoreWriter {
     /// and `shardSize`. An existing store for the same job resumes (its
     /// finished shards are kept); one for a different job is an error unless
     /// `overwrite` is set.
-    public init(url: URL, source: FeatureSource, classNames: [String], requested: Int, shardSize: Int, overwrite: Bool = false) throws {
+    public init(url: URL, source: FeatureSource, backbone: BackboneSpec?, classNames: [String], requested: Int, shardSize: Int,
+                overwrite: Bool = false) throws {
         self.url = url
-        let fresh = FeatureStore.Manifest(source: source, classNames: classNames, shardSize: shardSize, requested: requested,
-                                          shards: [], failures: [], complete: false)
+        let fresh = FeatureStore.Manifest(source: source, backbone: backbone, classNames: classNames, shardSize: shardSize,
+                                          requested: requested, shards: [], failures: [], complete: false)
         let fm = FileManager.default
         if let existing = try? FeatureStore.open(url).manifest {
-            let sameJob = existing.source == source && existing.classNames == classNames
+            let sameJob = existing.source == source && existing.backbone == backbone && existing.classNames == classNames
                 && existing.requested == requested && existing.shardSize == shardSize
             if sameJob {
                 manifest = existing
+                Self.sweepTemporaries(in: url, keeping: Set(existing.shards.map(\.file)))
                 return
             }
             guard overwrite else {
@@ -40,7 +42,7 @@ public final class FeatureStoreWriter {
     public var isComplete: Bool { manifest.complete }
 
     /// Writes shard `nextShard` atomically, then records it in the manifest.
-    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = []) throws {
+    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = [], seconds: Double = 0) throws {
         let n = labels.count
         guard features.count == n * manifest.source.dimension, ids.count == n else {
             throw TransferError.corruptStore(path: url.path, reason: "shard rows disagree: \(features.count) values, \(n) labels, \(ids.count) ids")
@@ -54,8 +56,20 @@ public final class FeatureStoreWriter {
         try WeightFile(tensors: tensors).writeSafetensors(to: url.appendingPathComponent(name), metadata: ["ids": idsJSON])
         manifest.shards.append(.init(file: name, count: n))
         manifest.failures += failures
+        manifest.seconds = (manifest.seconds ?? 0) + seconds
         manifest.complete = nextShard >= shardCount
         try writeManifest()
+    }
+
+    /// Removes what a kill between writing a shard and recording it leaves behind: temporary files and
+    /// shards the manifest does not list (they are recomputed, identically, on resume).
+    static func sweepTemporaries(in url: URL, keeping listed: Set<String>) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where name != "manifest.json" && !listed.contains(name) {
+            if name.hasPrefix("shard-") || name.hasPrefix(".") || name.hasSuffix(".tmp") {
+                try? fm.removeItem(at: url.appendingPathComponent(name))
+            }
+        }
     }
 
     private func writeManifest() throws {
