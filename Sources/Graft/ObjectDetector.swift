@@ -1,4 +1,6 @@
 import Foundation
+import GraftData
+import GraftModels
 
 /// Finds objects in images with a pretrained detector: labelled boxes in the image's own pixels.
 ///

@@ -35,7 +35,7 @@ public struct DetectRoute: Sendable {
             throw ServeError.unsupportedMediaType("send the image as image/jpeg, image/png or application/octet-stream (got \(media.isEmpty ? "no Content-Type" : media))")
         }
         func unit(_ key: String, _ fallback: Float) throws -> Float {
-            guard let text = request.uri.queryParameters[key] else { return fallback }
+            guard let text = request.uri.queryParameters[Substring(key)] else { return fallback }
             guard let v = Float(String(text)), (0...1).contains(v) else { throw ServeError.badRequest("\(key) must be a number within 0...1 (got \(text))") }
             return v
         }
@@ -51,7 +51,10 @@ public struct DetectRoute: Sendable {
             throw ServeError.tooLarge("image of \(d.width)x\(d.height) pixels exceeds the limit of \(options.maxImagePixels) pixels")
         }
         let image = try await PredictRequest.withTimeout(options.decodeTimeout) { () throws -> RGBImage in
-            do { return try ImageDecoder().decode(Data(bytes), source: "request body") } catch {
+            let decoded = Result { () throws(ImageError) -> RGBImage in try ImageDecoder().decode(Data(bytes), source: "request body") }
+            switch decoded {
+            case .success(let image): return image
+            case .failure(let error):
                 switch error {
                 case .unsupportedFormat: throw ServeError.unsupportedMediaType("\(error)")
                 case .tooLarge: throw ServeError.tooLarge("\(error)")

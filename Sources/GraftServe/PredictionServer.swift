@@ -18,7 +18,8 @@ import Hummingbird
 /// let server = try PredictionServer(bundle: url, options: options)
 /// try await server.run()   // until SIGTERM/SIGINT, then drains in-flight requests
 /// ```
-public struct PredictionServer: Sendable {
+// @unchecked: TrainedModel is not Sendable; every call into it goes through the one InferenceWorker thread.
+public struct PredictionServer: @unchecked Sendable {
     public let classifier: TrainedClassifier
     public let options: ServeOptions
     public let metrics: ServeMetrics

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftModels
+import GraftTransfer
 
 /// `graft detect`: boxes from a pretrained detector (YOLOv3-tiny on COCO by default).
 struct DetectCommand: ParsableCommand {

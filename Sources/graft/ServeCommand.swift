@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GraftModels
 import GraftServe
 import Graft
 import GraftData

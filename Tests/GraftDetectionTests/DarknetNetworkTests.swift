@@ -74,14 +74,14 @@ final class DarknetNetworkTests: XCTestCase {
             """)
         var rng = SplitMix(seed: 9)
         func r() -> Float { Float(rng.next(2000)) / 1000 - 1 }
-        let floats = (0..<config.parameterCount).map { i -> Float in i >= 4 && i < 6 ? 0.5 + abs(r()) : r() }
+        let floats = (0..<config.parameterCount).map { i -> Float in i >= 6 && i < 8 ? 0.5 + abs(r()) : r() }
         let network = DarknetNetwork(config: config)
         try network.load(DarknetWeights.read(bytes: DarknetWeightsTests.header() + DarknetWeightsTests.floats(floats), config: config))
         let x = try Tensor(shape: [1, 3, 3, 2], values: (0..<18).map { _ in r() })
         let folded = try withNoGrad { try network.forward(x, upTo: "layer0") }
         x.requiresGrad = true
         let taped = try network.forward(x, upTo: "layer0")
-        // Reference: beta, gamma, mean, var = floats[0..<2], [2..<4], [4..<6], [6..<8]; weights [2, 2, 3, 3].
+        // Reference: beta, gamma, mean, var = floats[0..<2], [2..<4], [4..<6], [6..<8] (var positive); weights [2, 2, 3, 3].
         let xs = x.values
         var expected = [Float](repeating: 0, count: 18)
         for oy in 0..<3 { for ox in 0..<3 { for o in 0..<2 {

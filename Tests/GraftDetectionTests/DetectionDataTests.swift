@@ -19,10 +19,12 @@ final class DetectionDataTests: XCTestCase {
         let data = try DetectionDataset.yolo(root)
         XCTAssertEqual(data.classNames, ["face", "cup"])
         XCTAssertEqual(data.items.map(\.image.lastPathComponent), ["a.png", "b.jpg", "c.png"])
-        XCTAssertEqual(data.items[0].objects, [
-            LabeledBox(classIndex: 1, box: BoundingBox(x: 0.4, y: 0.3, width: 0.2, height: 0.4)),
-            LabeledBox(classIndex: 0, box: BoundingBox(x: 0, y: 0, width: 0.2, height: 0.2)),
-        ])
+        let expected = [LabeledBox(classIndex: 1, box: BoundingBox(x: 0.4, y: 0.3, width: 0.2, height: 0.4)),
+                        LabeledBox(classIndex: 0, box: BoundingBox(x: 0, y: 0, width: 0.2, height: 0.2))]
+        XCTAssertEqual(data.items[0].objects.map(\.classIndex), expected.map(\.classIndex))
+        for (a, b) in zip(data.items[0].objects, expected) {
+            XCTAssertEqual([a.box.x, a.box.y, a.box.width, a.box.height], [b.box.x, b.box.y, b.box.width, b.box.height], accuracy: 1e-6)
+        }
         XCTAssertEqual(data.items[1].objects, [])
         XCTAssertEqual(data.items[2].objects, [])
     }

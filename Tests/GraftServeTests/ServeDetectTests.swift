@@ -40,7 +40,7 @@ final class ServeDetectTests: XCTestCase {
             XCTAssertGreaterThan(many.detections.count, answer.detections.count)
 
             let bad: [(String, HTTPFields, [UInt8], HTTPResponse.Status, String)] = [
-                ("/v1/detect", [.contentType: "text/plain"], Array(png), .unsupportedMediaType, "text/plain"),
+                ("/v1/detect", [.contentType: "text/plain"], Array(png), .unsupportedMediaType, "got text"),
                 ("/v1/detect", [.contentType: "image/png"], [], .badRequest, "empty body"),
                 ("/v1/detect", [.contentType: "image/png"], Array("hello".utf8), .unprocessableContent, "not a JPEG or PNG"),
                 ("/v1/detect?threshold=2", [.contentType: "image/png"], Array(png), .badRequest, "threshold must be"),
