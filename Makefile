@@ -25,6 +25,7 @@ run: build
 EXAMPLES_BUILD = swift build --package-path Examples $(SWIFT_FLAGS) -Xswiftc -enable-testing --scratch-path $(CURDIR)/.build
 
 test: setup
+	bash scripts/check-deps.sh
 	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing
 	$(EXAMPLES_BUILD)
 

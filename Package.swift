@@ -28,8 +28,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already in the graph through Hummingbird; declared because GraftServe imports them itself
+        // (connection deadlines are a NIO handler; the bounded graceful shutdown uses service-lifecycle).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
+        // core: the seeded generator every layer shares; no Foundation, no C libraries.
+        .target(name: "GraftCore", swiftSettings: optimize),
         // kernels: C libraries behind module maps, and the only code that talks to them.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
@@ -42,34 +50,41 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("gomp")]),
         .target(name: "GraftKernels", dependencies: ["CDNNL", "CGraftKernels"], swiftSettings: optimize),
         // tensor: storage, ops, autodiff tape.
-        .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
+        .target(name: "GraftTensor", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
-        .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
+        .target(name: "GraftNN", dependencies: ["GraftTensor", "GraftKernels"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
         .target(name: "GraftWeights", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData", "GraftText"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
-        .target(name: "GraftData", dependencies: ["GraftTensor", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
+        .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
-        .target(name: "GraftText", dependencies: ["GraftWeights"], swiftSettings: optimize),
-        // heads: linear models on features, metrics.
-        .target(name: "GraftHeads", dependencies: ["GraftTensor", "CDNNL"], swiftSettings: optimize),
+        .target(name: "GraftText", dependencies: ["GraftWeights", "GraftKernels"], swiftSettings: optimize),
+        // heads: linear models on features, metrics (products and dots on the kernels layer).
+        .target(name: "GraftHeads", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "CZlib"],
+                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText", "GraftHeads", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
-        .target(name: "Graft", dependencies: ["GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
-                                              "GraftText", "GraftWeights"], swiftSettings: optimize),
+        .target(name: "Graft", dependencies: [
+            "GraftTransfer", "GraftModels", "GraftNN", "GraftTensor", "GraftKernels", "GraftWeights", "GraftData", "GraftText",
+            "GraftHeads",
+        ], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
-            "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
+            "GraftTransfer", "GraftData", "GraftModels", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftData", "GraftHeads", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights", "GraftServe",
+            "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
+            "GraftServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
@@ -84,33 +99,47 @@ let package = Package(
         // bench: WordPiece tokenizer against Hugging Face tokenizers (bench/text/run.sh).
         bench("text", ["GraftText"]),
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
-        bench("vision", ["GraftModels", "GraftData", "GraftKernels"]),
+        bench("vision", ["GraftModels", "GraftNN", "GraftTensor", "GraftData", "GraftKernels"]),
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
         bench("extract", ["Graft"]),
         // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
-        bench("encoder", ["GraftTransfer"]),
+        bench("encoder", ["GraftTransfer", "GraftTensor"]),
         // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
-        bench("serve", ["GraftTransfer"]),
+        bench("serve", ["GraftTransfer", "GraftModels", "GraftData"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
-        bench("finetune", ["GraftTransfer", "GraftKernels"]),
+        bench("finetune", ["GraftTransfer", "GraftModels", "GraftData", "GraftTensor", "GraftKernels"]),
         // bench: YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime (bench/detect/run.sh).
-        bench("detect", ["GraftModels", "GraftData"]),
+        bench("detect", ["GraftModels", "GraftData", "GraftTensor"]),
 
+        .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
-        .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
-        .testTarget(name: "GraftNNTests", dependencies: ["GraftNN"]),
+        .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor", "GraftKernels"]),
+        .testTarget(name: "GraftNNTests", dependencies: ["GraftNN", "GraftTensor"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
-        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData"]),
-        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, `graft detect` as a process (issue 16).
-        .testTarget(name: "GraftDetectionTests", dependencies: ["GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer"]),
-        .testTarget(name: "GraftDataTests", dependencies: ["GraftData"]),
-        .testTarget(name: "GraftTextTests", dependencies: ["GraftText"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
+        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, loss, `graft detect` as a process (issue 16).
+        .testTarget(name: "GraftDetectionTests", dependencies: [
+            "GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer", "GraftNN", "GraftTensor",
+        ]),
+        .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
+        .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
-        .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
+        .testTarget(name: "GraftTransferTests", dependencies: [
+            "GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
+        ]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
+        // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
+        // builds with the other products); the library only makes fixture weights.
+        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights"]),
         .testTarget(name: "GraftServeTests", dependencies: [
-            "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Process level: runs the built `graft` (kills, signals, fault injection via bench/reliability/faults.sh).
+        .testTarget(name: "GraftReliabilityTests", dependencies: []),
     ]
 )

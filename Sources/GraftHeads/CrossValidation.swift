@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 /// One train/validation split of row indices.
 public struct Fold: Sendable, Equatable {
     public var train: [Int]

@@ -1,4 +1,5 @@
-import GraftTensor
+import GraftCore
+import GraftKernels
 /// LIBLINEAR's dual coordinate descent for the L2-regularised squared-hinge SVM (its solver
 /// `L2R_L2LOSS_SVC_DUAL`, scikit-learn's `LinearSVC` default), for several one-vs-rest problems at
 /// once. Each problem minimises
@@ -45,7 +46,7 @@ struct DualCoordinateDescent {
         let b = Double(biasFeature)
         var squaredNorm = [Double](repeating: 0, count: m)
         for (pos, i) in rows.enumerated() {
-            squaredNorm[pos] = Double(VectorKernels.dot(x + i * d, x + i * d, d)) + b * b
+            squaredNorm[pos] = Vector.dot(x + i * d, x + i * d, count: d) + b * b
         }
         var w = [Float](repeating: 0, count: count * d)
         var wb = [Double](repeating: 0, count: count)
@@ -77,7 +78,7 @@ struct DualCoordinateDescent {
                         let y = sign(pos, p)
                         let diag = 0.5 / (y > 0 ? problems[p].cPositive : problems[p].cNegative)
                         let wp = wBase + p * d
-                        let margin = Double(VectorKernels.dot(wp, xi, d)) + wb[p] * b
+                        let margin = Vector.dot(wp, xi, count: d) + wb[p] * b
                         let g = y * margin - 1 + alpha[index] * diag
                         var pg = 0.0
                         if alpha[index] == 0 {
@@ -96,7 +97,7 @@ struct DualCoordinateDescent {
                             let old = alpha[index]
                             alpha[index] = max(old - g / (squaredNorm[pos] + diag), 0)
                             let delta = (alpha[index] - old) * y
-                            VectorKernels.axpy(Float(delta), xi, wp, d)
+                            Vector.axpy(Float(delta), xi, wp, count: d)
                             wb[p] += delta * b
                         }
                     }
@@ -126,11 +127,12 @@ struct DualCoordinateDescent {
         // Primal objective of each problem, for the summary and for comparing with LIBLINEAR.
         var objective = [Double](repeating: 0, count: count)
         for p in 0..<count {
-            var sum = 0.5 * (Double(VectorKernels.dot(w, p * d, w, p * d, d)) + wb[p] * wb[p])
+            var sum = 0.5 * wb[p] * wb[p]
             w.withUnsafeBufferPointer { wv in
+                sum += 0.5 * Vector.dot(wv.baseAddress! + p * d, wv.baseAddress! + p * d, count: d)
                 for (pos, i) in rows.enumerated() {
                     let y = sign(pos, p)
-                    let margin = Double(VectorKernels.dot(wv.baseAddress! + p * d, x + i * d, d)) + wb[p] * b
+                    let margin = Vector.dot(wv.baseAddress! + p * d, x + i * d, count: d) + wb[p] * b
                     let loss = max(0, 1 - y * margin)
                     sum += (y > 0 ? problems[p].cPositive : problems[p].cNegative) * loss * loss
                 }
@@ -139,14 +141,5 @@ struct DualCoordinateDescent {
         }
         return Solution(weights: w, bias: wb.map { Float($0 * b) }, iterations: iterations,
                         converged: converged, objective: objective)
-    }
-}
-
-extension VectorKernels {
-    /// Dot product of two runs inside arrays.
-    static func dot(_ a: [Float], _ aStart: Int, _ b: [Float], _ bStart: Int, _ count: Int) -> Float {
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in dot(a.baseAddress! + aStart, b.baseAddress! + bStart, count) }
-        }
     }
 }

@@ -1,2 +1,2 @@
 // Heads take Graft's seeded generator; re-export it so `import GraftHeads` suffices.
-@_exported import struct GraftTensor.SeededGenerator
+@_exported import struct GraftCore.SeededGenerator

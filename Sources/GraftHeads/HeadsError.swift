@@ -17,8 +17,9 @@ public enum HeadsError: Error, CustomStringConvertible, Equatable, Sendable {
     case tooFewExamplesForCrossValidation(label: Int, count: Int, folds: Int)
     /// The head kind cannot give calibrated probabilities (a linear SVM only has decision values).
     case probabilitiesUnavailable(kind: HeadKind)
-    /// oneDNN's sgemm returned a failure status.
-    case gemmFailed(status: Int, shape: [Int])
+    /// The kernels layer could not run a matrix product of this [m, n, k] (out of memory, or
+    /// oneDNN refused it); `reason` is its `KernelError`.
+    case kernelFailed(shape: [Int], reason: String)
     /// A chunk source failed or gave inconsistent chunks.
     case chunkSource(index: Int, reason: String)
 
@@ -38,8 +39,8 @@ public enum HeadsError: Error, CustomStringConvertible, Equatable, Sendable {
             return "class \(label) has \(count) examples: \(folds)-fold cross-validation needs at least \(folds)"
         case let .probabilitiesUnavailable(kind):
             return "a \(kind.rawValue) head gives decision values, not probabilities"
-        case let .gemmFailed(status, shape):
-            return "oneDNN sgemm failed with status \(status) for [m, n, k] = \(shape)"
+        case let .kernelFailed(shape, reason):
+            return "matrix product [m, n, k] = \(shape) failed: \(reason)"
         case let .chunkSource(index, reason): return "feature chunk \(index): \(reason)"
         }
     }

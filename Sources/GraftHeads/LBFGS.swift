@@ -1,3 +1,5 @@
+import GraftKernels
+
 /// Why an optimiser stopped.
 public enum StopReason: String, Codable, Sendable {
     /// The largest gradient component fell below the tolerance.
@@ -122,31 +124,16 @@ struct LBFGS {
     }
 }
 
-/// Dot product accumulated in Double.
+/// `sum a[i] * b[i]` on the kernels layer's dot (float lanes, blocks added in Double).
 func dot(_ a: [Float], _ b: [Float]) -> Double {
     a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            var sum = 0.0
-            var i = 0
-            let n = min(a.count, b.count)
-            // Float partial sums over short runs, then Double: fast and accurate enough here.
-            while i + 8 <= n {
-                var s: Float = 0
-                for j in i ..< i + 8 { s += a[j] * b[j] }
-                sum += Double(s)
-                i += 8
-            }
-            while i < n { sum += Double(a[i] * b[i]); i += 1 }
-            return sum
-        }
+        b.withUnsafeBufferPointer { b in Vector.dot(a.baseAddress!, b.baseAddress!, count: min(a.count, b.count)) }
     }
 }
 
-/// `y += a * x`.
+/// `y += a * x` on the kernels layer's axpy.
 func axpy(_ a: Float, _ x: [Float], _ y: inout [Float]) {
     x.withUnsafeBufferPointer { x in
-        y.withUnsafeMutableBufferPointer { y in
-            for i in 0 ..< min(x.count, y.count) { y[i] += a * x[i] }
-        }
+        y.withUnsafeMutableBufferPointer { y in Vector.axpy(a, x.baseAddress!, y.baseAddress!, count: min(x.count, y.count)) }
     }
 }

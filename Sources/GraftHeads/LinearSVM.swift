@@ -1,4 +1,5 @@
 import Foundation
+import GraftKernels
 
 /// One-vs-rest linear SVM with the squared hinge loss and an L2 penalty, solved by LIBLINEAR's dual
 /// coordinate descent: the model of scikit-learn's `LinearSVC()` defaults (`loss="squared_hinge"`,
@@ -124,12 +125,12 @@ public struct LinearSVM: Sendable {
                 rows.map { i in
                     let xi = v.baseAddress! + i * d
                     if k == 2 {
-                        let s = VectorKernels.dot(w.baseAddress!, xi, d) + solution.bias[0]
+                        let s = Float(Vector.dot(w.baseAddress!, xi, count: d)) + solution.bias[0]
                         return s > 0 ? 1 : 0
                     }
                     var best = 0, bestScore = -Float.infinity
                     for c in 0..<k {
-                        let s = VectorKernels.dot(w.baseAddress! + c * d, xi, d) + solution.bias[c]
+                        let s = Float(Vector.dot(w.baseAddress! + c * d, xi, count: d)) + solution.bias[c]
                         if s > bestScore { best = c; bestScore = s }
                     }
                     return best

@@ -1,10 +1,11 @@
-import CDNNL
+import GraftKernels
 
-/// Row-major `C = alpha * op(A) * op(B) + beta * C`: oneDNN's sgemm (OpenMP-threaded) for real
-/// sizes, a plain single-threaded loop for small ones, where waking OpenMP threads costs more than
-/// the product (and, on a busy machine, far more). The only place GraftHeads calls into C.
+/// Row-major `C = alpha * op(A) * op(B) + beta * C` with leading dimensions: the kernels layer's
+/// matmul (oneDNN, OpenMP-threaded, one primitive per shape) for real sizes, a plain loop over its
+/// dot and axpy on the calling thread for small ones, where waking OpenMP threads costs more than
+/// the product (and, on a busy machine, far more).
 enum Sgemm {
-    /// Products with at most this many multiply-adds run in Swift on the calling thread.
+    /// Products with at most this many multiply-adds run on the calling thread.
     static let smallProduct = 1 << 20
 
     static func multiply(
@@ -20,12 +21,18 @@ enum Sgemm {
             }
             return
         }
-        let ta = CChar(UInt8(ascii: transposeA ? "T" : "N"))
-        let tb = CChar(UInt8(ascii: transposeB ? "T" : "N"))
-        let status = dnnl_sgemm(ta, tb, dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha,
-                                a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), beta, c, dnnl_dim_t(ldc))
-        guard status == dnnl_success else {
-            throw .gemmFailed(status: Int(status.rawValue), shape: [m, n, k])
+        guard m > 0, n > 0 else { return }
+        // A row-major [rows, cols] operand with leading dimension ld; a transposed one is stored [cols, rows].
+        func layout(_ rows: Int, _ cols: Int, ld: Int, transposed: Bool) -> MatrixLayout {
+            MatrixLayout(dims: [rows, cols], strides: transposed ? [1, ld] : [ld, 1])
+        }
+        do {
+            try Kernels.matmul(a: a, layout(m, k, ld: lda, transposed: transposeA),
+                               b: b, layout(k, n, ld: ldb, transposed: transposeB),
+                               c: c, layout(m, n, ld: ldc, transposed: false),
+                               epilogue: MatmulEpilogue(scale: alpha, accumulateScale: beta))
+        } catch {
+            throw .kernelFailed(shape: [m, n, k], reason: "\(error)")
         }
     }
 
@@ -34,7 +41,7 @@ enum Sgemm {
                                 b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         for i in 0..<m {
             for j in 0..<n {
-                let value = alpha * VectorKernels.dot(a + i * lda, b + j * ldb, k)
+                let value = alpha * Float(Vector.dot(a + i * lda, b + j * ldb, count: k))
                 c[i * ldc + j] = beta == 0 ? value : value + beta * c[i * ldc + j]
             }
         }
@@ -49,7 +56,7 @@ enum Sgemm {
         for l in 0..<k {
             for i in 0..<m {
                 let scale = alpha * a[l * lda + i]
-                if scale != 0 { VectorKernels.axpy(scale, b + l * ldb, c + i * ldc, n) }
+                if scale != 0 { Vector.axpy(scale, b + l * ldb, c + i * ldc, count: n) }
             }
         }
     }

@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 import Foundation
 
 /// Settings of mini-batch training over chunked data.

@@ -4,7 +4,7 @@ import CDNNL
 /// NHWC tensor [n, channels, rows / n, 1] so its channels-last kernels run.
 /// oneDNN splits work over the batch dim, so n matters: with n = 1 its kernels
 /// run up to 10x slower (see `batchDim`).
-final class BatchNormPlan: @unchecked Sendable {
+final class BatchNormPlan: Sendable {
     enum Kind: Hashable, Sendable { case training, inference(fusedReLU: Bool), backward }
     struct Key: Hashable, Sendable { let rows: Int; let channels: Int; let epsilon: Float; let kind: Kind }
 
@@ -12,30 +12,30 @@ final class BatchNormPlan: @unchecked Sendable {
     /// Layout of every per-channel vector (scale, shift, mean, variance and their gradients).
     let perChannel: OwnedMemoryDesc
 
-    init(_ key: Key) {
-        perChannel = OwnedMemoryDesc(MemoryDesc.tagged([key.channels], dnnl_x))
+    init(_ key: Key) throws {
+        perChannel = OwnedMemoryDesc(try MemoryDesc.tagged([key.channels], dnnl_x))
         let n = Self.batchDim(rows: key.rows)
-        let data = MemoryDesc.tagged([n, key.channels, key.rows / n, 1], dnnl_nhwc)
+        let data = try MemoryDesc.tagged([n, key.channels, key.rows / n, 1], dnnl_nhwc)
         let affine = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
-        func forward(_ prop: dnnl_prop_kind_t, _ flags: UInt32) -> Primitive {
+        func forward(_ prop: dnnl_prop_kind_t, _ flags: UInt32) throws -> Primitive {
             var d = dnnl_batch_normalization_desc_t()
             var md = data
-            dnnlCheck(dnnl_batch_normalization_forward_desc_init(&d, prop, &md, key.epsilon, flags), "batch norm desc \(key)")
-            return Primitive("batch norm \(key)", opDesc: &d)
+            try dnnlCheck(dnnl_batch_normalization_forward_desc_init(&d, prop, &md, key.epsilon, flags), "batch norm desc \(key)")
+            return try Primitive("batch norm \(key)", opDesc: &d)
         }
         switch key.kind {
         case .training:
-            primitive = forward(dnnl_forward_training, affine)
+            primitive = try forward(dnnl_forward_training, affine)
         case let .inference(fusedReLU):
-            primitive = forward(dnnl_forward_inference,
+            primitive = try forward(dnnl_forward_inference,
                                 affine | dnnl_use_global_stats.rawValue | (fusedReLU ? dnnl_fuse_norm_relu.rawValue : 0))
         case .backward:
-            let hint = forward(dnnl_forward_training, affine)
+            let hint = try forward(dnnl_forward_training, affine)
             var d = dnnl_batch_normalization_desc_t()
             var md = data, diff = data
-            dnnlCheck(dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &diff, &md, key.epsilon, affine),
+            try dnnlCheck(dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &diff, &md, key.epsilon, affine),
                       "batch norm backward desc \(key)")
-            primitive = Primitive("batch norm backward \(key)", opDesc: &d, hint: hint)
+            primitive = try Primitive("batch norm backward \(key)", opDesc: &d, hint: hint)
         }
     }
 
@@ -61,15 +61,15 @@ extension Kernels {
                                         scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                                         mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
                                         training: Bool, epsilon: Float, dst: UnsafeMutablePointer<Float>,
-                                        activation: Activation? = nil) {
+                                        activation: Activation? = nil) throws {
         guard rows > 0, channels > 0 else { return }
         let fuse = !training && activation == .relu
         let kind: BatchNormPlan.Kind = training ? .training : .inference(fusedReLU: fuse)
         let key = BatchNormPlan.Key(rows: rows, channels: channels, epsilon: epsilon, kind: kind)
-        ExecutionContext.with { context in
-            let plan = BatchNormPlan.cache.plan(key) { BatchNormPlan(key) }
+        try ExecutionContext.with { context in
+            let plan = try BatchNormPlan.cache.plan(key) { try BatchNormPlan(key) }
             let p = plan.primitive, data = p.md(dnnl_query_src_md), perChannel = plan.perChannel.pointer
-            p.execute(context, [
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: data, data: src),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: perChannel, data: scale),
@@ -78,7 +78,7 @@ extension Kernels {
                 PrimitiveArgument(role: DNNL_ARG_VARIANCE, desc: perChannel, data: variance),
             ])
         }
-        if let activation, !fuse { eltwiseForward(activation, count: rows * channels, src: dst, dst: dst) }
+        if let activation, !fuse { try eltwiseForward(activation, count: rows * channels, src: dst, dst: dst) }
     }
 
     /// Gradients of training-mode batch norm, given the batch mean / biased
@@ -87,13 +87,13 @@ extension Kernels {
                                          scale: UnsafePointer<Float>, mean: UnsafePointer<Float>,
                                          variance: UnsafePointer<Float>, epsilon: Float,
                                          diffSrc: UnsafeMutablePointer<Float>, diffScale: UnsafeMutablePointer<Float>,
-                                         diffShift: UnsafeMutablePointer<Float>) {
+                                         diffShift: UnsafeMutablePointer<Float>) throws {
         guard rows > 0, channels > 0 else { return }
         let key = BatchNormPlan.Key(rows: rows, channels: channels, epsilon: epsilon, kind: .backward)
-        ExecutionContext.with { context in
-            let plan = BatchNormPlan.cache.plan(key) { BatchNormPlan(key) }
+        try ExecutionContext.with { context in
+            let plan = try BatchNormPlan.cache.plan(key) { try BatchNormPlan(key) }
             let p = plan.primitive, data = p.md(dnnl_query_src_md), perChannel = plan.perChannel.pointer
-            p.execute(context, [
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: data, data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: perChannel, data: scale),

@@ -2,7 +2,7 @@ import CDNNL
 
 /// Convolution plans: NHWC activations, weights in the layout oneDNN picks
 /// (`any`, so AVX-512 brgconv runs), reordered from PyTorch's OIHW.
-final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
+final class ConvPlan: ConvWeightsLayout, Sendable {
     /// `accumulate`: a sum post-op adds what dst holds (a residual) before the activation.
     enum Kind: Hashable, Sendable {
         case forward(bias: Bool, activation: Activation?, accumulate: Bool)
@@ -16,27 +16,30 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
     /// Reorder between the caller's weights and the primitive's (nil when they match):
     /// user -> primitive for forward / backward data, primitive -> user for backward weights.
     let weightsReorder: Primitive?
-    let weightsDesc: UnsafePointer<dnnl_memory_desc_t>
+    /// Which of the primitive's descriptors the weights are (diff weights for backward weights).
+    private let weightsQuery: dnnl_query_t
+    var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { primitive.md(weightsQuery) }
+    let weightsLayout: DescriptorBytes
 
-    init(_ key: Key) {
+    init(_ key: Key) throws {
         let g = key.geometry
-        let src = MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
-        let dst = MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc)
+        let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
+        let dst = try MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc)
         let weightDims = g.groups == 1
             ? [g.outChannels, g.inChannels, g.kernelH, g.kernelW]
             : [g.groups, g.outChannels / g.groups, g.inChannels / g.groups, g.kernelH, g.kernelW]
-        userWeights = OwnedMemoryDesc(MemoryDesc.tagged(weightDims, g.groups == 1 ? dnnl_oihw : dnnl_goihw))
-        let anyWeights = MemoryDesc.tagged(weightDims, dnnl_format_tag_any)
-        let bias = MemoryDesc.tagged([g.outChannels], dnnl_x)
+        userWeights = OwnedMemoryDesc(try MemoryDesc.tagged(weightDims, g.groups == 1 ? dnnl_oihw : dnnl_goihw))
+        let anyWeights = try MemoryDesc.tagged(weightDims, dnnl_format_tag_any)
+        let bias = try MemoryDesc.tagged([g.outChannels], dnnl_x)
         let strides: [dnnl_dim_t] = [dnnl_dim_t(g.strideH), dnnl_dim_t(g.strideW)]
         let dilates: [dnnl_dim_t] = [dnnl_dim_t(g.dilationH - 1), dnnl_dim_t(g.dilationW - 1)]
         let padL: [dnnl_dim_t] = [dnnl_dim_t(g.padTop), dnnl_dim_t(g.padLeft)]
         let padR: [dnnl_dim_t] = [dnnl_dim_t(g.padBottom), dnnl_dim_t(g.padRight)]
 
-        func forwardDesc(_ prop: dnnl_prop_kind_t, withBias: Bool) -> dnnl_convolution_desc_t {
+        func forwardDesc(_ prop: dnnl_prop_kind_t, withBias: Bool) throws -> dnnl_convolution_desc_t {
             var d = dnnl_convolution_desc_t()
             var s = src, w = anyWeights, b = bias, o = dst
-            dnnlCheck(withUnsafePointer(to: &b) { bp in
+            try dnnlCheck(withUnsafePointer(to: &b) { bp in
                 dnnl_dilated_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct, &s, &w,
                                                            withBias ? bp : nil, &o, strides, dilates, padL, padR)
             }, "\(g) forward desc")
@@ -45,44 +48,48 @@ final class ConvPlan: ConvWeightsLayout, @unchecked Sendable {
 
         switch key.kind {
         case let .forward(withBias, activation, accumulate):
-            var d = forwardDesc(dnnl_forward_inference, withBias: withBias)
+            var d = try forwardDesc(dnnl_forward_inference, withBias: withBias)
             let sum = accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
-            primitive = Primitive("\(g) forward", opDesc: &d, postOps: sum + (activation.map { [$0.postOp] } ?? []))
-            weightsDesc = primitive.md(dnnl_query_weights_md)
+            primitive = try Primitive("\(g) forward", opDesc: &d, postOps: sum + (activation.map { [$0.postOp] } ?? []))
+            weightsQuery = dnnl_query_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
-                ? nil : Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
+                ? nil : try Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
         case .backwardData:
-            var hd = forwardDesc(dnnl_forward_training, withBias: false)
-            let hint = Primitive("\(g) forward hint", opDesc: &hd)
+            var hd = try forwardDesc(dnnl_forward_training, withBias: false)
+            let hint = try Primitive("\(g) forward hint", opDesc: &hd)
             var d = dnnl_convolution_desc_t()
             var s = src, w = anyWeights, o = dst
-            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &s, &w, &o,
+            try dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &s, &w, &o,
                                                                         strides, dilates, padL, padR), "\(g) backward data desc")
-            primitive = Primitive("\(g) backward data", opDesc: &d, hint: hint)
-            weightsDesc = primitive.md(dnnl_query_weights_md)
+            primitive = try Primitive("\(g) backward data", opDesc: &d, hint: hint)
+            weightsQuery = dnnl_query_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
-                ? nil : Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
+                ? nil : try Primitive(reorder: "\(g) weights", from: userWeights.pointer, to: weightsDesc)
         case let .backwardWeights(withBias):
-            var hd = forwardDesc(dnnl_forward_training, withBias: withBias)
-            let hint = Primitive("\(g) forward hint", opDesc: &hd)
+            var hd = try forwardDesc(dnnl_forward_training, withBias: withBias)
+            let hint = try Primitive("\(g) forward hint", opDesc: &hd)
             var d = dnnl_convolution_desc_t()
             var s = src, w = anyWeights, b = bias, o = dst
-            dnnlCheck(withUnsafePointer(to: &b) { bp in
+            try dnnlCheck(withUnsafePointer(to: &b) { bp in
                 dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &s, &w,
                                                                     withBias ? bp : nil, &o, strides, dilates, padL, padR)
             }, "\(g) backward weights desc")
-            primitive = Primitive("\(g) backward weights", opDesc: &d, hint: hint)
-            weightsDesc = primitive.md(dnnl_query_diff_weights_md)
+            primitive = try Primitive("\(g) backward weights", opDesc: &d, hint: hint)
+            weightsQuery = dnnl_query_diff_weights_md
+            let weightsDesc = primitive.md(weightsQuery)
             weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
-                ? nil : Primitive(reorder: "\(g) diff weights", from: weightsDesc, to: userWeights.pointer)
+                ? nil : try Primitive(reorder: "\(g) diff weights", from: weightsDesc, to: userWeights.pointer)
         }
+        weightsLayout = DescriptorBytes(primitive.md(weightsQuery))
     }
 
     static let cache = PlanCache<Key, ConvPlan>()
 
-    static func get(_ g: Conv2DGeometry, _ kind: Kind) -> ConvPlan {
-        guard g.isValid else { fatalError("GraftKernels: invalid geometry \(g)") }
-        return cache.plan(Key(geometry: g, kind: kind)) { ConvPlan(Key(geometry: g, kind: kind)) }
+    static func get(_ g: Conv2DGeometry, _ kind: Kind) throws -> ConvPlan {
+        guard g.isValid else { throw KernelError.invalidArguments(primitive: "convolution", reason: "invalid geometry \(g)") }
+        return try cache.plan(Key(geometry: g, kind: kind)) { try ConvPlan(Key(geometry: g, kind: kind)) }
     }
 }
 
@@ -93,21 +100,23 @@ protocol ConvWeightsLayout {
     /// Reorder between the two (nil when they match); `weights(...)` uses it user -> primitive.
     var weightsReorder: Primitive? { get }
     var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { get }
+    /// `weightsDesc`'s bytes: keys the cached reorder, so shapes that chose the same layout share it.
+    var weightsLayout: DescriptorBytes { get }
 }
 
 extension ConvWeightsLayout {
     /// The weights in the primitive's layout: the caller's pointer when layouts
     /// match, a cached reorder when a key is given, else a reorder into scratch.
-    func weights(_ weight: UnsafePointer<Float>, key: WeightKey?, use: WeightCache.Use, geometry: Conv2DGeometry,
-                 context: ExecutionContext) -> (UnsafeRawPointer, AlignedBuffer?) {
+    func weights(_ weight: UnsafePointer<Float>, key: WeightKey?, use: WeightCache.Use,
+                 context: ExecutionContext) throws -> (UnsafeRawPointer, AlignedBuffer?) {
         guard let reorder = weightsReorder else { return (UnsafeRawPointer(weight), nil) }
         if let key {
-            let buffer = WeightCache.shared.reordered(key, use: use, geometry: geometry, reorder: reorder,
+            let buffer = try WeightCache.shared.reordered(key, use: use, layout: weightsLayout, reorder: reorder,
                                                       source: weight, context: context)
             return (UnsafeRawPointer(buffer.pointer), buffer)
         }
-        let scratch = context.buffer(.weights, bytes: MemoryDesc.bytes(weightsDesc))
-        reorder.execute(context, [
+        let scratch = try context.buffer(.weights, bytes: MemoryDesc.bytes(weightsDesc))
+        try reorder.execute(context, [
             PrimitiveArgument(role: DNNL_ARG_FROM, desc: userWeights.pointer, data: weight),
             PrimitiveArgument(role: DNNL_ARG_TO, desc: weightsDesc, data: scratch),
         ])
@@ -125,32 +134,32 @@ extension Kernels {
     /// by Winograd (faster, slightly different rounding; see WinogradConvolution.swift).
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                                     activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false) {
-        if winograd, conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
+                                     activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false) throws {
+        if winograd, try conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
                                            activation: activation, accumulate: accumulate) { return }
-        ExecutionContext.with { context in
-            let plan = ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
+        try ExecutionContext.with { context in
+            let plan = try ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
             let p = plan.primitive
-            let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .forward, geometry: g, context: context)
+            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
             var args = [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
             ]
             if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
-            p.execute(context, args)
+            try p.execute(context, args)
             withExtendedLifetime(keepAlive) {}
         }
     }
 
     /// diffSrc (NHWC) = gradient of the convolution w.r.t. its input.
     public static func conv2dBackwardData(_ g: Conv2DGeometry, weight: UnsafePointer<Float>, weightKey: WeightKey?,
-                                          diffDst: UnsafePointer<Float>, diffSrc: UnsafeMutablePointer<Float>) {
-        ExecutionContext.with { context in
-            let plan = ConvPlan.get(g, .backwardData)
+                                          diffDst: UnsafePointer<Float>, diffSrc: UnsafeMutablePointer<Float>) throws {
+        try ExecutionContext.with { context in
+            let plan = try ConvPlan.get(g, .backwardData)
             let p = plan.primitive
-            let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .backwardData, geometry: g, context: context)
-            p.execute(context, [
+            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .backwardData, context: context)
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_SRC, desc: p.md(dnnl_query_diff_src_md), data: diffSrc),
@@ -161,13 +170,13 @@ extension Kernels {
 
     /// diffWeight (OIHW, overwritten) and diffBias (overwritten, when given) of the convolution.
     public static func conv2dBackwardWeights(_ g: Conv2DGeometry, src: UnsafePointer<Float>, diffDst: UnsafePointer<Float>,
-                                             diffWeight: UnsafeMutablePointer<Float>, diffBias: UnsafeMutablePointer<Float>?) {
-        ExecutionContext.with { context in
-            let plan = ConvPlan.get(g, .backwardWeights(bias: diffBias != nil))
+                                             diffWeight: UnsafeMutablePointer<Float>, diffBias: UnsafeMutablePointer<Float>?) throws {
+        try ExecutionContext.with { context in
+            let plan = try ConvPlan.get(g, .backwardWeights(bias: diffBias != nil))
             let p = plan.primitive
             let target: UnsafeMutableRawPointer = plan.weightsReorder == nil
                 ? UnsafeMutableRawPointer(diffWeight)
-                : context.buffer(.weights, bytes: MemoryDesc.bytes(plan.weightsDesc))
+                : try context.buffer(.weights, bytes: MemoryDesc.bytes(plan.weightsDesc))
             var args = [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
@@ -176,9 +185,9 @@ extension Kernels {
             if let diffBias {
                 args.append(PrimitiveArgument(role: DNNL_ARG_DIFF_BIAS, desc: p.md(dnnl_query_diff_weights_md, 1), data: diffBias))
             }
-            p.execute(context, args)
+            try p.execute(context, args)
             if let reorder = plan.weightsReorder {
-                reorder.execute(context, [
+                try reorder.execute(context, [
                     PrimitiveArgument(role: DNNL_ARG_FROM, desc: plan.weightsDesc, data: target),
                     PrimitiveArgument(role: DNNL_ARG_TO, desc: plan.userWeights.pointer, data: diffWeight),
                 ])
@@ -195,15 +204,15 @@ extension Kernels {
     /// (e.g. "brgconv:avx512_core") and whether the pass reorders weights between
     /// PyTorch's OIHW and its own layout (for forward and backward data a
     /// `WeightKey` caches that reorder).
-    public static func conv2dImplementation(_ g: Conv2DGeometry, pass: ConvPass = .forward)
+    public static func conv2dImplementation(_ g: Conv2DGeometry, pass: ConvPass = .forward) throws
         -> (name: String, reordersWeights: Bool) {
-        ExecutionContext.with { _ in
+        try ExecutionContext.with { _ in
             let kind: ConvPlan.Kind = switch pass {
             case .forward: .forward(bias: false, activation: nil, accumulate: false)
             case .backwardData: .backwardData
             case .backwardWeights: .backwardWeights(bias: false)
             }
-            let plan = ConvPlan.get(g, kind)
+            let plan = try ConvPlan.get(g, kind)
             return (plan.primitive.implementation, plan.weightsReorder != nil)
         }
     }

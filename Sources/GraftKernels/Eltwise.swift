@@ -1,38 +1,38 @@
 import CDNNL
 
 /// Standalone activations over a flat array.
-final class EltwisePlan: @unchecked Sendable {
+final class EltwisePlan: Sendable {
     struct Key: Hashable, Sendable { let activation: Activation; let count: Int; let backward: Bool }
 
     let primitive: Primitive
 
-    init(_ key: Key) {
+    init(_ key: Key) throws {
         let (algorithm, alpha, beta) = key.activation.dnnl
-        var data = MemoryDesc.tagged([key.count], dnnl_x)
+        var data = try MemoryDesc.tagged([key.count], dnnl_x)
         var fd = dnnl_eltwise_desc_t()
-        dnnlCheck(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, algorithm, &data, alpha, beta), "eltwise desc \(key)")
-        let forward = Primitive("eltwise \(key)", opDesc: &fd)
+        try dnnlCheck(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, algorithm, &data, alpha, beta), "eltwise desc \(key)")
+        let forward = try Primitive("eltwise \(key)", opDesc: &fd)
         if key.backward {
             var bd = dnnl_eltwise_desc_t()
             var diff = data
-            dnnlCheck(dnnl_eltwise_backward_desc_init(&bd, algorithm, &diff, &data, alpha, beta), "eltwise backward desc \(key)")
-            primitive = Primitive("eltwise backward \(key)", opDesc: &bd, hint: forward)
+            try dnnlCheck(dnnl_eltwise_backward_desc_init(&bd, algorithm, &diff, &data, alpha, beta), "eltwise backward desc \(key)")
+            primitive = try Primitive("eltwise backward \(key)", opDesc: &bd, hint: forward)
         } else {
             primitive = forward
         }
     }
 
-    static let cache = PlanCache<Key, EltwisePlan>(capacity: 1024)
+    static let cache = PlanCache<Key, EltwisePlan>()
 }
 
 extension Kernels {
     /// dst[i] = a(src[i]); dst may be src.
-    public static func eltwiseForward(_ a: Activation, count: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+    public static func eltwiseForward(_ a: Activation, count: Int, src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) throws {
         guard count > 0 else { return }
         let key = EltwisePlan.Key(activation: a, count: count, backward: false)
-        ExecutionContext.with { context in
-            let p = EltwisePlan.cache.plan(key) { EltwisePlan(key) }.primitive
-            p.execute(context, [
+        try ExecutionContext.with { context in
+            let p = try EltwisePlan.cache.plan(key) { try EltwisePlan(key) }.primitive
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
             ])
@@ -41,12 +41,12 @@ extension Kernels {
 
     /// diffSrc[i] = a'(src[i]) * diffDst[i], the gradient w.r.t. the forward input.
     public static func eltwiseBackward(_ a: Activation, count: Int, src: UnsafePointer<Float>, diffDst: UnsafePointer<Float>,
-                                       diffSrc: UnsafeMutablePointer<Float>) {
+                                       diffSrc: UnsafeMutablePointer<Float>) throws {
         guard count > 0 else { return }
         let key = EltwisePlan.Key(activation: a, count: count, backward: true)
-        ExecutionContext.with { context in
-            let p = EltwisePlan.cache.plan(key) { EltwisePlan(key) }.primitive
-            p.execute(context, [
+        try ExecutionContext.with { context in
+            let p = try EltwisePlan.cache.plan(key) { try EltwisePlan(key) }.primitive
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_SRC, desc: p.md(dnnl_query_diff_src_md), data: diffSrc),

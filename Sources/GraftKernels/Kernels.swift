@@ -1,18 +1,12 @@
 /// The compute kernels: oneDNN primitives (cached per shape) behind plain
 /// functions over raw Float32 pointers. Activations are NHWC, convolution
 /// weights OIHW and linear weights [out, in], as in PyTorch checkpoints.
-/// Callers validate shapes; a configuration oneDNN rejects stops with a message.
+/// Callers validate shapes; a configuration oneDNN rejects, or memory it cannot get, throws a
+/// `KernelError`. Caches are bounded (`cacheLimits`).
 public enum Kernels {
     /// Drops every cached primitive, scratch buffer and reordered weight.
     public static func clearCaches() {
-        ConvPlan.cache.removeAll()
-        WinogradConvPlan.cache.removeAll()
-        StridedMatmulPlan.cache.removeAll()
-        PoolPlan.cache.removeAll()
-        BatchNormPlan.cache.removeAll()
-        LayerNormPlan.cache.removeAll()
-        SoftmaxPlan.cache.removeAll()
-        EltwisePlan.cache.removeAll()
+        PlanCaches.removeAll()
         WeightCache.shared.removeAll()
         ExecutionContext.drain()
     }

@@ -1,29 +1,29 @@
 import CDNNL
 
 /// Layer norm over the last dim of [rows, cols] (BERT), with gamma and beta.
-final class LayerNormPlan: @unchecked Sendable {
+final class LayerNormPlan: Sendable {
     struct Key: Hashable, Sendable { let rows: Int; let cols: Int; let epsilon: Float; let backward: Bool }
 
     let primitive: Primitive
     let perColumn: OwnedMemoryDesc
     let perRow: OwnedMemoryDesc
 
-    init(_ key: Key) {
-        perColumn = OwnedMemoryDesc(MemoryDesc.tagged([key.cols], dnnl_x))
-        perRow = OwnedMemoryDesc(MemoryDesc.tagged([key.rows], dnnl_x))
-        let data = MemoryDesc.tagged([key.rows, key.cols], dnnl_ab)
+    init(_ key: Key) throws {
+        perColumn = OwnedMemoryDesc(try MemoryDesc.tagged([key.cols], dnnl_x))
+        perRow = OwnedMemoryDesc(try MemoryDesc.tagged([key.rows], dnnl_x))
+        let data = try MemoryDesc.tagged([key.rows, key.cols], dnnl_ab)
         let flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
         var fd = dnnl_layer_normalization_desc_t()
         var md = data
-        dnnlCheck(dnnl_layer_normalization_forward_desc_init(&fd, dnnl_forward_training, &md, perRow.pointer, key.epsilon, flags),
+        try dnnlCheck(dnnl_layer_normalization_forward_desc_init(&fd, dnnl_forward_training, &md, perRow.pointer, key.epsilon, flags),
                   "layer norm desc \(key)")
-        let forward = Primitive("layer norm \(key)", opDesc: &fd)
+        let forward = try Primitive("layer norm \(key)", opDesc: &fd)
         if key.backward {
             var d = dnnl_layer_normalization_desc_t()
             var diff = data
-            dnnlCheck(dnnl_layer_normalization_backward_desc_init(&d, dnnl_backward, &diff, &md, perRow.pointer, key.epsilon, flags),
+            try dnnlCheck(dnnl_layer_normalization_backward_desc_init(&d, dnnl_backward, &diff, &md, perRow.pointer, key.epsilon, flags),
                       "layer norm backward desc \(key)")
-            primitive = Primitive("layer norm backward \(key)", opDesc: &d, hint: forward)
+            primitive = try Primitive("layer norm backward \(key)", opDesc: &d, hint: forward)
         } else {
             primitive = forward
         }
@@ -37,13 +37,13 @@ extension Kernels {
     /// [rows, cols]; writes each row's mean and biased variance for backward.
     public static func layerNormForward(rows: Int, cols: Int, src: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
                                         beta: UnsafePointer<Float>, epsilon: Float, dst: UnsafeMutablePointer<Float>,
-                                        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
+                                        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) throws {
         guard rows > 0, cols > 0 else { return }
         let key = LayerNormPlan.Key(rows: rows, cols: cols, epsilon: epsilon, backward: false)
-        ExecutionContext.with { context in
-            let plan = LayerNormPlan.cache.plan(key) { LayerNormPlan(key) }
+        try ExecutionContext.with { context in
+            let plan = try LayerNormPlan.cache.plan(key) { try LayerNormPlan(key) }
             let p = plan.primitive
-            p.execute(context, [
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: plan.perColumn.pointer, data: gamma),
@@ -60,13 +60,13 @@ extension Kernels {
                                          gamma: UnsafePointer<Float>, mean: UnsafePointer<Float>,
                                          variance: UnsafePointer<Float>, epsilon: Float,
                                          diffSrc: UnsafeMutablePointer<Float>, diffGamma: UnsafeMutablePointer<Float>,
-                                         diffBeta: UnsafeMutablePointer<Float>) {
+                                         diffBeta: UnsafeMutablePointer<Float>) throws {
         guard rows > 0, cols > 0 else { return }
         let key = LayerNormPlan.Key(rows: rows, cols: cols, epsilon: epsilon, backward: true)
-        ExecutionContext.with { context in
-            let plan = LayerNormPlan.cache.plan(key) { LayerNormPlan(key) }
+        try ExecutionContext.with { context in
+            let plan = try LayerNormPlan.cache.plan(key) { try LayerNormPlan(key) }
             let p = plan.primitive
-            p.execute(context, [
+            try p.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
                 PrimitiveArgument(role: DNNL_ARG_DIFF_DST, desc: p.md(dnnl_query_diff_dst_md), data: diffDst),
                 PrimitiveArgument(role: DNNL_ARG_SCALE, desc: plan.perColumn.pointer, data: gamma),

@@ -7,7 +7,7 @@ extension Kernels {
                               a: UnsafePointer<Float>, transposeA: Bool = false,
                               b: UnsafePointer<Float>, transposeB: Bool = false,
                               c: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
-                              alpha: Float = 1, beta: Float = 0) {
+                              alpha: Float = 1, beta: Float = 0) throws {
         guard batch > 0, m > 0, n > 0 else { return }
         if k == 0 {
             // An empty product: C = bias + beta * C.
@@ -23,7 +23,7 @@ extension Kernels {
         }
         // oneDNN scales the bias with alpha; keep it unscaled by adding it afterwards.
         let fusedBias = alpha == 1 ? bias : nil
-        matmul(a: a, layout(m, k, transposed: transposeA), b: b, layout(k, n, transposed: transposeB),
+        try matmul(a: a, layout(m, k, transposed: transposeA), b: b, layout(k, n, transposed: transposeB),
                c: c, layout(m, n, transposed: false), bias: fusedBias,
                epilogue: MatmulEpilogue(scale: alpha, accumulateScale: beta))
         if let bias, fusedBias == nil { Vector.addRow(c, bias, into: c, rows: batch * m, cols: n) }

@@ -37,16 +37,20 @@ public enum Runtime {
         Kernels.clearCaches()
     }
 
-    static let engine = Engine()
+    /// The engine, created on first use; a failure is kept and thrown by every kernel call.
+    private static let engineResult = Result<Engine, KernelError> { () throws(KernelError) in try Engine() }
+
+    static func engine() throws(KernelError) -> dnnl_engine_t { try engineResult.get().handle }
 }
 
-/// The process-wide oneDNN CPU engine.
+/// The process-wide oneDNN CPU engine. `@unchecked`: a C handle, immutable after
+/// creation and shared by every stream and primitive, as oneDNN allows.
 final class Engine: @unchecked Sendable {
     let handle: dnnl_engine_t
 
-    init() {
+    init() throws(KernelError) {
         var e: dnnl_engine_t?
-        dnnlCheck(dnnl_engine_create(&e, dnnl_cpu, 0), "CPU engine create")
+        try dnnlCheck(dnnl_engine_create(&e, dnnl_cpu, 0), "CPU engine create")
         handle = e!
     }
 }

@@ -39,7 +39,7 @@ public struct MatmulEpilogue: Hashable, Sendable {
 }
 
 /// A matmul primitive for one set of strided operands and one epilogue.
-final class StridedMatmulPlan: @unchecked Sendable {
+final class StridedMatmulPlan: Sendable {
     struct Key: Hashable, Sendable {
         let a: MatrixLayout, b: MatrixLayout, c: MatrixLayout
         let bias: Bool
@@ -49,25 +49,27 @@ final class StridedMatmulPlan: @unchecked Sendable {
     }
 
     let primitive: Primitive
-    let a: UnsafePointer<dnnl_memory_desc_t>, b: UnsafePointer<dnnl_memory_desc_t>
-    let c: UnsafePointer<dnnl_memory_desc_t>, bias: UnsafePointer<dnnl_memory_desc_t>
+    var a: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_src_md) }
+    var b: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md) }
+    var c: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_dst_md) }
+    var bias: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md, 1) }
     let addend: OwnedMemoryDesc?
     /// With `prepackB`: the caller's layout of B, the reorder into the chosen one, and that layout's identity.
     let userB: OwnedMemoryDesc
     let reorderB: Primitive?
     let packedLayout: DescriptorBytes?
 
-    init(_ key: Key) {
-        var ad = MemoryDesc.strided(key.a.dims, strides: key.a.strides)
-        let plainB = MemoryDesc.strided(key.b.dims, strides: key.b.strides)
-        var bd = key.prepackB ? MemoryDesc.tagged(key.b.dims, dnnl_format_tag_any) : plainB
-        var cd = MemoryDesc.strided(key.c.dims, strides: key.c.strides)
+    init(_ key: Key) throws {
+        var ad = try MemoryDesc.strided(key.a.dims, strides: key.a.strides)
+        let plainB = try MemoryDesc.strided(key.b.dims, strides: key.b.strides)
+        var bd = key.prepackB ? try MemoryDesc.tagged(key.b.dims, dnnl_format_tag_any) : plainB
+        var cd = try MemoryDesc.strided(key.c.dims, strides: key.c.strides)
         let rank = key.c.dims.count
         var biasDims = [Int](repeating: 1, count: rank)
         biasDims[rank - 1] = key.c.dims[rank - 1]
-        var biasd = MemoryDesc.tagged(biasDims, [dnnl_ab, dnnl_abc, dnnl_abcd][rank - 2])
+        var biasd = try MemoryDesc.tagged(biasDims, [dnnl_ab, dnnl_abc, dnnl_abcd][rank - 2])
         var d = dnnl_matmul_desc_t()
-        dnnlCheck(withUnsafePointer(to: &biasd) { bp in
+        try dnnlCheck(withUnsafePointer(to: &biasd) { bp in
             dnnl_matmul_desc_init(&d, &ad, &bd, key.bias ? bp : nil, &cd)
         }, "matmul desc \(key)")
         var postOps: [Primitive.PostOp] = []
@@ -76,21 +78,18 @@ final class StridedMatmulPlan: @unchecked Sendable {
             postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: e.accumulateScale))
         }
         if let dims = e.addendDims {
-            let md = MemoryDesc.strided(dims, strides: MatrixLayout.contiguous(dims).strides)
+            let md = try MemoryDesc.strided(dims, strides: MatrixLayout.contiguous(dims).strides)
             addend = OwnedMemoryDesc(md)
             postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, addend: md))
         } else {
             addend = nil
         }
         if let act = e.activation { postOps.append(act.postOp) }
-        primitive = Primitive("strided matmul \(key)", opDesc: &d, postOps: postOps, outputScale: e.scale == 1 ? nil : e.scale)
-        a = primitive.md(dnnl_query_src_md)
-        b = primitive.md(dnnl_query_weights_md)
-        c = primitive.md(dnnl_query_dst_md)
-        bias = primitive.md(dnnl_query_weights_md, 1)
+        primitive = try Primitive("strided matmul \(key)", opDesc: &d, postOps: postOps, outputScale: e.scale == 1 ? nil : e.scale)
+        let b = primitive.md(dnnl_query_weights_md)
         userB = OwnedMemoryDesc(plainB)
         if key.prepackB && !MemoryDesc.equal(userB.pointer, b) {
-            reorderB = Primitive(reorder: "matmul weights", from: userB.pointer, to: b)
+            reorderB = try Primitive(reorder: "matmul weights", from: userB.pointer, to: b)
             packedLayout = DescriptorBytes(b)
         } else {
             reorderB = nil; packedLayout = nil
@@ -123,18 +122,18 @@ extension Kernels {
                               b: UnsafePointer<Float>, _ bLayout: MatrixLayout,
                               c: UnsafeMutablePointer<Float>, _ cLayout: MatrixLayout,
                               bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
-                              epilogue: MatmulEpilogue = MatmulEpilogue(), weightKey: WeightKey? = nil) {
+                              epilogue: MatmulEpilogue = MatmulEpilogue(), weightKey: WeightKey? = nil) throws {
         precondition(bias == nil || epilogue.scale == 1, "matmul: a scaled product would scale the bias too")
         precondition((addend == nil) == (epilogue.addendDims == nil), "matmul: addend and its dims go together")
         guard !cLayout.dims.contains(0) else { return }
         let prepack = weightKey != nil && bLayout.dims.count == 2
         let key = StridedMatmulPlan.Key(a: aLayout, b: bLayout, c: cLayout, bias: bias != nil, epilogue: epilogue,
                                         prepackB: prepack)
-        ExecutionContext.with { context in
-            let plan = StridedMatmulPlan.cache.plan(key) { StridedMatmulPlan(key) }
+        try ExecutionContext.with { context in
+            let plan = try StridedMatmulPlan.cache.plan(key) { try StridedMatmulPlan(key) }
             var packed: AlignedBuffer?   // kept alive until the primitive has run
             if let weightKey, let reorder = plan.reorderB, let layout = plan.packedLayout {
-                packed = WeightCache.shared.reordered(weightKey, use: .matmul, geometry: layout, reorder: reorder,
+                packed = try WeightCache.shared.reordered(weightKey, use: .matmul, layout: layout, reorder: reorder,
                                                       source: b, context: context)
             }
             var args = [
@@ -148,7 +147,7 @@ extension Kernels {
                 let index = epilogue.accumulateScale != 0 ? 1 : 0
                 args.append(PrimitiveArgument(role: Primitive.postOpArgument(index), desc: md.pointer, data: addend))
             }
-            plan.primitive.execute(context, args)
+            try plan.primitive.execute(context, args)
             withExtendedLifetime(packed) {}
         }
     }

@@ -18,13 +18,14 @@ import Darwin
 /// oneDNN implements it on its blocked nChw16c layout only: activations are reordered from and to
 /// NHWC around each call, a few percent of the saving, so the rest of Graft keeps one layout. The
 /// batch runs in chunks so the blocked copies stay bounded (`chunkBytes`) whatever the batch.
-final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
+final class WinogradConvPlan: ConvWeightsLayout, Sendable {
     struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let bias: Bool; let activation: Activation?; let accumulate: Bool }
 
     let primitive: Primitive
     let userWeights: OwnedMemoryDesc
     let weightsReorder: Primitive?
-    let weightsDesc: UnsafePointer<dnnl_memory_desc_t>
+    var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { primitive.md(dnnl_query_weights_md) }
+    let weightsLayout: DescriptorBytes
     /// NHWC -> blocked for the input, and for the residual when accumulating.
     let srcIn: Primitive, dstIn: Primitive
     /// blocked -> NHWC for the output.
@@ -47,12 +48,12 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
         return max(1, min(g.batch, chunkBytes / perImage))
     }
 
-    private init?(_ key: Key) {
+    private init?(_ key: Key) throws {
         let g = key.geometry
         let dims = (src: [g.batch, g.inChannels, g.height, g.width], dst: [g.batch, g.outChannels, g.outHeight, g.outWidth])
         let weightDims = [g.outChannels, g.inChannels, 3, 3]
-        var s = MemoryDesc.tagged(dims.src, dnnl_format_tag_any), o = MemoryDesc.tagged(dims.dst, dnnl_format_tag_any)
-        var w = MemoryDesc.tagged(weightDims, dnnl_format_tag_any), b = MemoryDesc.tagged([g.outChannels], dnnl_x)
+        var s = try MemoryDesc.tagged(dims.src, dnnl_format_tag_any), o = try MemoryDesc.tagged(dims.dst, dnnl_format_tag_any)
+        var w = try MemoryDesc.tagged(weightDims, dnnl_format_tag_any), b = try MemoryDesc.tagged([g.outChannels], dnnl_x)
         var d = dnnl_convolution_desc_t()
         let strides: [dnnl_dim_t] = [1, 1], dilates: [dnnl_dim_t] = [0, 0]
         let padL: [dnnl_dim_t] = [dnnl_dim_t(g.padTop), dnnl_dim_t(g.padLeft)]
@@ -63,19 +64,20 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
         }
         guard status == dnnl_success else { return nil }
         let sum = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
-        guard let p = Primitive(trying: "\(g) winograd", opDesc: &d, postOps: sum + (key.activation.map { [$0.postOp] } ?? []))
+        guard let p = try Primitive(trying: "\(g) winograd", opDesc: &d, postOps: sum + (key.activation.map { [$0.postOp] } ?? []))
         else { return nil }
         primitive = p
         accumulates = key.accumulate
-        userWeights = OwnedMemoryDesc(MemoryDesc.tagged(weightDims, dnnl_oihw))
-        weightsDesc = p.md(dnnl_query_weights_md)
+        userWeights = OwnedMemoryDesc(try MemoryDesc.tagged(weightDims, dnnl_oihw))
+        let weightsDesc = p.md(dnnl_query_weights_md)
+        weightsLayout = DescriptorBytes(weightsDesc)
         weightsReorder = MemoryDesc.equal(weightsDesc, userWeights.pointer)
-            ? nil : Primitive(reorder: "\(g) winograd weights", from: userWeights.pointer, to: weightsDesc)
-        let nhwc = (src: OwnedMemoryDesc(MemoryDesc.tagged(dims.src, dnnl_nhwc)),
-                    dst: OwnedMemoryDesc(MemoryDesc.tagged(dims.dst, dnnl_nhwc)))
-        srcIn = Primitive(reorder: "\(g) winograd src", from: nhwc.src.pointer, to: p.md(dnnl_query_src_md))
-        dstIn = Primitive(reorder: "\(g) winograd residual", from: nhwc.dst.pointer, to: p.md(dnnl_query_dst_md))
-        dstOut = Primitive(reorder: "\(g) winograd dst", from: p.md(dnnl_query_dst_md), to: nhwc.dst.pointer)
+            ? nil : try Primitive(reorder: "\(g) winograd weights", from: userWeights.pointer, to: weightsDesc)
+        let nhwc = (src: OwnedMemoryDesc(try MemoryDesc.tagged(dims.src, dnnl_nhwc)),
+                    dst: OwnedMemoryDesc(try MemoryDesc.tagged(dims.dst, dnnl_nhwc)))
+        srcIn = try Primitive(reorder: "\(g) winograd src", from: nhwc.src.pointer, to: p.md(dnnl_query_src_md))
+        dstIn = try Primitive(reorder: "\(g) winograd residual", from: nhwc.dst.pointer, to: p.md(dnnl_query_dst_md))
+        dstOut = try Primitive(reorder: "\(g) winograd dst", from: p.md(dnnl_query_dst_md), to: nhwc.dst.pointer)
     }
 
     /// Holds a plan or the knowledge that oneDNN has none for the key.
@@ -86,21 +88,21 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
 
     static let cache = PlanCache<Key, Slot>()
 
-    static func get(_ key: Key) -> WinogradConvPlan? {
-        cache.plan(key) { Slot(WinogradConvPlan(key)) }.plan
+    static func get(_ key: Key) throws -> WinogradConvPlan? {
+        try cache.plan(key) { try Slot(WinogradConvPlan(key)) }.plan
     }
 
     /// Runs the plan's batch of images of the caller's NHWC tensors (with the sum post-op, dst holds the residual).
     func run(src: UnsafePointer<Float>, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
-             dst: UnsafeMutablePointer<Float>, context: ExecutionContext) {
+             dst: UnsafeMutablePointer<Float>, context: ExecutionContext) throws {
         let p = primitive
         let srcDesc = p.md(dnnl_query_src_md), dstDesc = p.md(dnnl_query_dst_md)
-        let blockedSrc = context.buffer(.output, bytes: MemoryDesc.bytes(srcDesc))
-        let blockedDst = context.buffer(.extra, bytes: MemoryDesc.bytes(dstDesc))
-        srcIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: srcIn.md(dnnl_query_src_md), data: src),
+        let blockedSrc = try context.buffer(.output, bytes: MemoryDesc.bytes(srcDesc))
+        let blockedDst = try context.buffer(.extra, bytes: MemoryDesc.bytes(dstDesc))
+        try srcIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: srcIn.md(dnnl_query_src_md), data: src),
                                 PrimitiveArgument(role: DNNL_ARG_TO, desc: srcDesc, data: blockedSrc)])
         if accumulates {
-            dstIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstIn.md(dnnl_query_src_md), data: dst),
+            try dstIn.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstIn.md(dnnl_query_src_md), data: dst),
                                     PrimitiveArgument(role: DNNL_ARG_TO, desc: dstDesc, data: blockedDst)])
         }
         var args = [
@@ -109,8 +111,8 @@ final class WinogradConvPlan: ConvWeightsLayout, @unchecked Sendable {
             PrimitiveArgument(role: DNNL_ARG_DST, desc: dstDesc, data: blockedDst),
         ]
         if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
-        p.execute(context, args)
-        dstOut.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstDesc, data: blockedDst),
+        try p.execute(context, args)
+        try dstOut.execute(context, [PrimitiveArgument(role: DNNL_ARG_FROM, desc: dstDesc, data: blockedDst),
                                  PrimitiveArgument(role: DNNL_ARG_TO, desc: dstOut.md(dnnl_query_dst_md), data: dst)])
     }
 }
@@ -129,18 +131,16 @@ extension Kernels {
     /// post-ops have no Winograd implementation, so the caller runs the direct one.
     static func conv2dForwardWinograd(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                       weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                                      activation: Activation?, accumulate: Bool) -> Bool {
-        guard let (chunk, full, last) = winogradPlans(g, bias: bias != nil, activation: activation, accumulate: accumulate)
+                                      activation: Activation?, accumulate: Bool) throws -> Bool {
+        guard let (chunk, full, last) = try winogradPlans(g, bias: bias != nil, activation: activation, accumulate: accumulate)
         else { return false }
         let srcImage = g.height * g.width * g.inChannels, dstImage = g.outHeight * g.outWidth * g.outChannels
-        ExecutionContext.with { context in
+        try ExecutionContext.with { context in
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let plan = g.batch - first >= chunk ? full : (last ?? full)
-                var part = g
-                part.batch = min(chunk, g.batch - first)
-                // Keyed on the chunk's geometry: oneDNN picks the Winograd weights blocking per problem size.
-                let (w, keepAlive) = plan.weights(weight, key: weightKey, use: .winograd, geometry: part, context: context)
-                plan.run(src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage, context: context)
+                // The cached copy is keyed on the plan's weights descriptor (oneDNN picks the blocking per problem size).
+                let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .winograd, context: context)
+                try plan.run(src: src + first * srcImage, weights: w, bias: bias, dst: dst + first * dstImage, context: context)
                 withExtendedLifetime(keepAlive) {}
             }
         }
@@ -149,19 +149,19 @@ extension Kernels {
 
     /// Images per call, the plan for a whole chunk and the one for a shorter last chunk (nil when the
     /// chunk divides the batch); nil when Winograd is off or oneDNN has no plan for either size.
-    static func winogradPlans(_ g: Conv2DGeometry, bias: Bool, activation: Activation?, accumulate: Bool)
+    static func winogradPlans(_ g: Conv2DGeometry, bias: Bool, activation: Activation?, accumulate: Bool) throws
         -> (chunk: Int, full: WinogradConvPlan, last: WinogradConvPlan?)? {
         guard winogradEnabled, WinogradConvPlan.isCandidate(g) else { return nil }
         let chunk = WinogradConvPlan.chunk(g)
-        func plan(images: Int) -> WinogradConvPlan? {
+        func plan(images: Int) throws -> WinogradConvPlan? {
             var part = g
             part.batch = images
-            return WinogradConvPlan.get(.init(geometry: part, bias: bias, activation: activation, accumulate: accumulate))
+            return try WinogradConvPlan.get(.init(geometry: part, bias: bias, activation: activation, accumulate: accumulate))
         }
-        guard let full = plan(images: chunk) else { return nil }
+        guard let full = try plan(images: chunk) else { return nil }
         let rest = g.batch % chunk
         if rest == 0 { return (chunk, full, nil) }
-        guard let last = plan(images: rest) else { return nil }
+        guard let last = try plan(images: rest) else { return nil }
         return (chunk, full, last)
     }
 }
@@ -170,9 +170,9 @@ extension Kernels {
     /// The oneDNN implementation `conv2dForward(..., winograd: true)` runs for this geometry
     /// (e.g. "jit_wino_4x3:avx512_core"), or nil when it runs the direct algorithm instead.
     public static func winogradImplementation(_ g: Conv2DGeometry, activation: Activation? = nil,
-                                              accumulate: Bool = false) -> String? {
-        ExecutionContext.with { _ in
-            winogradPlans(g, bias: true, activation: activation, accumulate: accumulate)?.full.primitive.implementation
+                                              accumulate: Bool = false) throws -> String? {
+        try ExecutionContext.with { _ in
+            try winogradPlans(g, bias: true, activation: activation, accumulate: accumulate)?.full.primitive.implementation
         }
     }
 }

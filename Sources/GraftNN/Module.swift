@@ -6,6 +6,10 @@ import GraftTensor
 /// loading pretrained weights is a name lookup. Subclasses list their
 /// pieces once, in `keyedChildren` / `keyedParameters` / `keyedBuffers`;
 /// dotted paths (`_blocks.3._bn1.weight`) are derived from those lists.
+///
+/// `@unchecked` (restated by every subclass, which adds its own layers): a module's
+/// parameters and flags mutate only in the task that trains or loads it; inference from several
+/// tasks only reads them (the folded and packed caches below them are behind `Mutex`es).
 open class Module: @unchecked Sendable {
     /// When true, batch norm inside keeps its running statistics even in
     /// training mode (frozen layers behave as at inference: the Keras rule).

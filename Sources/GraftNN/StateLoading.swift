@@ -12,11 +12,32 @@ public struct LoadReport: Sendable, CustomStringConvertible {
 
     public var isComplete: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
-    public var description: String {
+    /// Counts and the first `LoadReport.shown` names of each list: a wrong
+    /// architecture misses hundreds of keys, and a screenful of names hides the cause.
+    public var description: String { render(limit: Self.shown) }
+
+    /// Every name (what `--verbose` prints).
+    public var fullDescription: String { render(limit: nil) }
+
+    /// Names listed per category in `description`.
+    public static let shown = 5
+
+    private func render(limit: Int?) -> String {
+        func list(_ names: [String]) -> String {
+            guard let limit, names.count > limit else { return names.joined(separator: ", ") }
+            return names.prefix(limit).joined(separator: ", ") + ", ... and \(names.count - limit) more"
+        }
         var lines = ["loaded \(loaded.count) tensors"]
-        if !missing.isEmpty { lines.append("missing (\(missing.count)): " + missing.joined(separator: ", ")) }
-        if !unexpected.isEmpty { lines.append("unexpected (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
-        for (k, a, b) in mismatched { lines.append("shape mismatch \(k): module \(a), weights \(b)") }
+        if !missing.isEmpty { lines.append("missing (\(missing.count)): " + list(missing)) }
+        if !unexpected.isEmpty { lines.append("unexpected (\(unexpected.count)): " + list(unexpected)) }
+        if !mismatched.isEmpty {
+            let shown = limit.map { Array(mismatched.prefix($0)) } ?? mismatched
+            for (k, a, b) in shown { lines.append("shape mismatch \(k): module \(a), weights \(b)") }
+            if shown.count < mismatched.count { lines.append("... and \(mismatched.count - shown.count) more shape mismatches") }
+        }
+        if limit != nil && (missing.count > Self.shown || unexpected.count > Self.shown || mismatched.count > Self.shown) {
+            lines.append("(is the architecture right for these weights? --verbose lists every name)")
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -28,6 +49,13 @@ public enum LoadError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .incompatible(source, report): return "cannot load \(source):\n\(report)"
+        }
+    }
+
+    /// The description with every offending name listed.
+    public var fullDescription: String {
+        switch self {
+        case let .incompatible(source, report): return "cannot load \(source):\n\(report.fullDescription)"
         }
     }
 }

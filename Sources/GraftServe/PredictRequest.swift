@@ -24,7 +24,7 @@ struct PredictRequest {
     static let imageTypes: Set<String> = ["image/jpeg", "image/jpg", "image/png", "application/octet-stream"]
 
     static func parse(contentType: String?, body: ByteBuffer, query: Int?, classifier: TrainedClassifier,
-                      options: ServeOptions) async throws -> PredictRequest {
+                      options: ServeOptions, decodes: DecodeGate) async throws -> PredictRequest {
         let media = contentType.map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" } ?? ""
         let isJSON = media == "application/json" || media.hasSuffix("+json")
         let isImage = imageTypes.contains(media)
@@ -34,7 +34,7 @@ struct PredictRequest {
                 throw ServeError.unsupportedMediaType("this bundle classifies images: send the image as image/jpeg, image/png or application/octet-stream (got \(media.isEmpty ? "no Content-Type" : media))")
             }
             let top = try validTop(query, options: options)
-            return PredictRequest(input: try await decodeImage(body, classifier: classifier, options: options), top: top, shape: .single)
+            return PredictRequest(input: try await decodeImage(body, classifier: classifier, options: options, decodes: decodes), top: top, shape: .single)
         case .text:
             guard isJSON else {
                 throw ServeError.unsupportedMediaType("this bundle classifies texts: send application/json {\"text\": ...} or {\"texts\": [...]} (got \(media.isEmpty ? "no Content-Type" : media))")
@@ -78,16 +78,28 @@ struct PredictRequest {
     }
 
     /// Checks the header's size, then decodes and preprocesses off the event
-    /// loop, giving up after `decodeTimeout` (the abandoned work finishes in
-    /// the background and is dropped).
-    static func decodeImage(_ body: ByteBuffer, classifier: TrainedClassifier, options: ServeOptions) async throws -> InferenceWorker.Input {
+    /// loop through `decodes` (bounded by count and by memory), answering
+    /// within `decodeTimeout` of now (an abandoned decode finishes in the
+    /// background and is dropped).
+    static func decodeImage(_ body: ByteBuffer, classifier: TrainedClassifier, options: ServeOptions,
+                            decodes: DecodeGate) async throws -> InferenceWorker.Input {
+        let deadline = ContinuousClock.now + options.decodeTimeout
         let bytes = Array(body.readableBytesView)
         guard !bytes.isEmpty else { throw ServeError.badRequest("empty body: send the image bytes") }
-        if let d = ImageHeader.dimensions(bytes), d.width * d.height > options.maxImagePixels {
-            throw ServeError.tooLarge("image of \(d.width)x\(d.height) pixels exceeds the limit of \(options.maxImagePixels) pixels")
-        }
         let prep = classifier.preprocessing ?? Preprocessing(inputSize: 224)
-        let pixels = try await withTimeout(options.decodeTimeout) { () throws -> [Float] in
+        let cost: Int
+        if let d = ImageHeader.dimensions(bytes) {
+            let (pixels, overflow) = d.width.multipliedReportingOverflow(by: d.height)
+            if overflow || pixels > options.maxImagePixels {
+                throw ServeError.tooLarge("image of \(d.width)x\(d.height) pixels exceeds the limit of \(options.maxImagePixels) pixels")
+            }
+            cost = DecodeGate.cost(width: d.width, height: d.height, side: prep.inputSize, bodyBytes: bytes.count)
+        } else {
+            // Not a readable PNG/JPEG header: the decoder refuses such bytes early, so a small charge.
+            cost = DecodeGate.cost(width: 0, height: 0, side: prep.inputSize, bodyBytes: bytes.count) * 2
+        }
+        let limit = "\(Int(InferenceWorker.seconds(options.decodeTimeout) * 1000)) ms"
+        let pixels = try await decodes.run(cost: cost, deadline: deadline, limitDescription: limit) { () throws -> [Float] in
             let decoded = Result { () throws(ImageError) -> RGBImage in try ImageDecoder().decode(Data(bytes), source: "request body") }
             switch decoded {
             case .success(let image): return prep.apply(image)
@@ -100,19 +112,6 @@ struct PredictRequest {
             }
         }
         return .images(pixels: pixels, count: 1, side: prep.inputSize)
-    }
-
-    /// Runs `work` on a GCD thread; throws 422 if it has not finished after `limit`.
-    static func withTimeout<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let once = ResumeOnce<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            once.set(continuation)
-            DispatchQueue.global().async { once.resume(Result { try work() }) }
-            let seconds = InferenceWorker.seconds(limit)
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                once.resume(.failure(ServeError.unprocessable("decoding the image took longer than \(Int(seconds * 1000)) ms")))
-            }
-        }
     }
 
     /// A short, plain reason for a JSON decoding error.

@@ -1,6 +1,10 @@
 import Foundation
 import GraftTransfer
 import Hummingbird
+import HummingbirdCore
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// A trained bundle behind an HTTP API (Hummingbird 2):
 ///
@@ -12,7 +16,11 @@ import Hummingbird
 /// - `GET /healthz`, `GET /metrics` (Prometheus text).
 ///
 /// Every error is JSON `{"error": "..."}`. Inference runs on one
-/// `InferenceWorker` thread that batches concurrent requests.
+/// `InferenceWorker` thread that batches concurrent requests; image decodes
+/// run through a `DecodeGate` (bounded by count and by memory, each request
+/// answered within `decodeTimeout`). Connections have idle, header and body
+/// read deadlines (`ConnectionDeadlines`), and shutdown is bounded by
+/// `shutdownGrace`.
 ///
 /// ```swift
 /// let server = try PredictionServer(bundle: url, options: options)
@@ -26,12 +34,16 @@ public struct PredictionServer: @unchecked Sendable {
     public let worker: InferenceWorker
     /// `POST /v1/detect`, when a detector is served beside the bundle (`graft serve --detect MODEL`).
     public var detection: DetectRoute?
+    let decodes: DecodeGate
 
     public init(classifier: TrainedClassifier, options: ServeOptions = ServeOptions()) {
         self.classifier = classifier
         self.options = options
         metrics = ServeMetrics()
         worker = InferenceWorker(classifier: classifier, options: options, metrics: metrics)
+        let decodes = DecodeGate(maxConcurrent: options.maxConcurrentDecodes, memoryBudget: options.decodeMemoryBytes)
+        self.decodes = decodes
+        metrics.decodeBytes = { decodes.inFlight.bytes }
     }
 
     public init(bundle: URL, options: ServeOptions = ServeOptions()) throws {
@@ -42,15 +54,36 @@ public struct PredictionServer: @unchecked Sendable {
     /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> Application<ServeResponder<RouterResponder<BasicRequestContext>>> {
-        Application(responder: ServeResponder(inner: router().buildResponder(), metrics: metrics),
+        let limits = ConnectionDeadlines.Limits(idle: Self.timeAmount(options.idleTimeout), header: Self.timeAmount(options.headerTimeout),
+                                                body: Self.timeAmount(options.bodyTimeout))
+        let metrics = metrics
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionDeadlines(limits: limits, onTimeout: { metrics.recordConnectionTimeout($0) })])
+        return Application(responder: ServeResponder(inner: router().buildResponder(), metrics: metrics),
+                    server: .http1(configuration: http1),
                     configuration: .init(address: .hostname(options.host, port: options.port), serverName: "graft"),
                     services: [worker],
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) })
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes requests in flight, and returns.
+    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes requests in flight, and returns;
+    /// requests still running after `shutdownGrace` are cut off (their connections closed).
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onServerRunning: onServerRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        let app = application(onServerRunning: onServerRunning)
+        try await ServiceGroup(configuration: serviceGroupConfiguration(app, signals: [.sigterm, .sigint])).run()
+    }
+
+    /// The service group that runs `app`: graceful shutdown on `signals`, escalated to
+    /// cancellation after `shutdownGrace`.
+    public func serviceGroupConfiguration(_ app: some ApplicationProtocol, signals: [UnixSignal]) -> ServiceGroupConfiguration {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: app.logger)
+        configuration.maximumGracefulShutdownDuration = options.shutdownGrace
+        configuration.maximumCancellationDuration = .seconds(2)
+        return configuration
+    }
+
+    static func timeAmount(_ d: Duration) -> TimeAmount {
+        .nanoseconds(Int64(min(InferenceWorker.seconds(d), 1e9) * 1e9))
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -74,6 +107,8 @@ public struct PredictionServer: @unchecked Sendable {
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: options.maxBodyBytes) } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw ServeError.tooLarge("body exceeds the limit of \(options.maxBodyBytes) bytes")
+        } catch is ConnectionDeadlines.BodyTimeout {
+            throw ServeError(.requestTimeout, "the body did not arrive within \(Int(InferenceWorker.seconds(options.bodyTimeout))) s")
         }
         var query: Int?
         if let t = request.uri.queryParameters["top"] {
@@ -81,7 +116,7 @@ public struct PredictionServer: @unchecked Sendable {
             query = v
         }
         let parsed = try await PredictRequest.parse(contentType: request.headers[.contentType], body: body, query: query,
-                                                    classifier: classifier, options: options)
+                                                    classifier: classifier, options: options, decodes: decodes)
         let results = try await worker.predict(parsed.input, top: parsed.top)
         let model = classifier.manifest.model
         switch parsed.shape {
@@ -112,6 +147,12 @@ struct ModelInfo: Encodable {
         var decodeTimeoutMilliseconds: Double
         var maxTextsPerRequest: Int
         var maxTop: Int
+        var maxConcurrentDecodes: Int
+        var decodeMemoryBytes: Int
+        var idleTimeoutSeconds: Double
+        var headerTimeoutSeconds: Double
+        var bodyTimeoutSeconds: Double
+        var shutdownGraceSeconds: Double
     }
 
     var bundle: String
@@ -126,6 +167,9 @@ struct ModelInfo: Encodable {
         limits = Limits(maxBatch: o.maxBatch, maxBatchWaitMilliseconds: InferenceWorker.seconds(o.maxBatchWait) * 1000,
                         queueCapacity: o.queueCapacity, maxBodyBytes: o.maxBodyBytes, maxImagePixels: o.maxImagePixels,
                         decodeTimeoutMilliseconds: InferenceWorker.seconds(o.decodeTimeout) * 1000,
-                        maxTextsPerRequest: o.maxTextsPerRequest, maxTop: o.maxTop)
+                        maxTextsPerRequest: o.maxTextsPerRequest, maxTop: o.maxTop,
+                        maxConcurrentDecodes: o.maxConcurrentDecodes, decodeMemoryBytes: o.decodeMemoryBytes,
+                        idleTimeoutSeconds: InferenceWorker.seconds(o.idleTimeout), headerTimeoutSeconds: InferenceWorker.seconds(o.headerTimeout),
+                        bodyTimeoutSeconds: InferenceWorker.seconds(o.bodyTimeout), shutdownGraceSeconds: InferenceWorker.seconds(o.shutdownGrace))
     }
 }

@@ -30,6 +30,9 @@ public final class ServeMetrics: @unchecked Sendable {
     private var inputs = 0
     private var rejected = 0
     private var queued = 0
+    private var connectionTimeouts: [String: Int] = [:]
+    /// Reads the decode gate's bytes in flight at render time.
+    var decodeBytes: (@Sendable () -> Int)?
 
     public init() {}
 
@@ -53,6 +56,9 @@ public final class ServeMetrics: @unchecked Sendable {
     }
 
     func recordRejection() { lock.withLock { rejected += 1 } }
+    /// A connection closed by a read deadline: "idle", "header" or "body".
+    func recordConnectionTimeout(_ kind: String) { lock.withLock { connectionTimeouts[kind, default: 0] += 1 } }
+    public func connectionTimeoutCount(_ kind: String) -> Int { lock.withLock { connectionTimeouts[kind] ?? 0 } }
     func setQueued(_ n: Int) { lock.withLock { queued = n } }
 
     /// Requests answered so far with `status` on `route` (for tests and logs).
@@ -79,6 +85,11 @@ public final class ServeMetrics: @unchecked Sendable {
             out += "# HELP graft_inputs_total Inputs (images or texts) run through the model.\n# TYPE graft_inputs_total counter\ngraft_inputs_total \(inputs)\n"
             out += "# HELP graft_queue_rejections_total Requests refused with 503 because the queue was full.\n# TYPE graft_queue_rejections_total counter\ngraft_queue_rejections_total \(rejected)\n"
             out += "# HELP graft_queue_inputs Inputs waiting for the model.\n# TYPE graft_queue_inputs gauge\ngraft_queue_inputs \(queued)\n"
+            out += "# HELP graft_connection_timeouts_total Connections closed by the idle, header or body read deadline.\n# TYPE graft_connection_timeouts_total counter\n"
+            for kind in ["body", "header", "idle"] { out += "graft_connection_timeouts_total{kind=\"\(kind)\"} \(connectionTimeouts[kind] ?? 0)\n" }
+            if let decodeBytes {
+                out += "# HELP graft_decode_bytes_in_flight Estimated bytes of images being decoded.\n# TYPE graft_decode_bytes_in_flight gauge\ngraft_decode_bytes_in_flight \(decodeBytes())\n"
+            }
             return out
         }
     }

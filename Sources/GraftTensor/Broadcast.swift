@@ -61,9 +61,9 @@ enum Broadcast {
 
 extension Tensor {
     /// Sums a broadcast gradient back down to `target` (the input's shape).
-    func sumToShape(_ target: [Int]) -> Tensor {
+    func sumToShape(_ target: [Int]) throws -> Tensor {
         if shape == target { return self }
-        let out = Tensor.zeros(target)
+        let out = try Tensor.filled(0, target)
         let n = target.reduce(1, *)
         if Broadcast.isSuffix(target, of: shape) {
             let rows = count / Swift.max(n, 1)

@@ -38,7 +38,7 @@ extension Tensor {
             start = seed
         } else {
             guard count == 1 else { throw TensorError.noGradient(reason: "backward() without a seed needs a scalar, got \(shape)") }
-            start = Tensor.ones(shape)
+            start = try Tensor.filled(1, shape)
         }
         // Topological order by iterative depth-first search (deep nets would
         // overflow a recursive one).
@@ -73,13 +73,13 @@ extension Tensor {
     }
 
     /// A gradient that owns its storage (gradients may alias inputs).
-    func materialized() -> Tensor { copy() }
+    func materialized() throws -> Tensor { try copy() }
 }
 
 /// Sum of two gradients of the same shape, written into a fresh tensor.
 func accumulate(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     guard a.shape == b.shape else { throw TensorError.shapeMismatch(op: "gradient accumulation", lhs: a.shape, rhs: b.shape) }
-    let out = Tensor(uninitializedShape: a.shape)
+    let out = try Tensor(uninitializedShape: a.shape)
     Vector.add(a.pointer, b.pointer, into: out.pointer, count: a.count)
     return out
 }

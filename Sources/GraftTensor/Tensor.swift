@@ -6,6 +6,8 @@ import Foundation
 /// the only writers are explicit in-place calls (`assign`, optimizer updates
 /// via `withMutableValues`), which bump the storage version. Images are NHWC.
 /// Tensors are reference types so the tape can hold them without copying.
+/// `@unchecked`: `grad`, `requiresGrad` and the tape node mutate only in the task that
+/// runs backward or trains; values follow the ownership rule above.
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage
@@ -21,10 +23,26 @@ public final class Tensor: @unchecked Sendable {
     public var rank: Int { shape.count }
     public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 
-    /// Uninitialised storage for `shape` (ops fill it completely).
-    public init(uninitializedShape shape: [Int]) {
+    /// Uninitialised storage for `shape` (ops fill it completely). Throws `KernelError.outOfMemory`
+    /// when the system has no block of this size.
+    public init(uninitializedShape shape: [Int]) throws {
         self.shape = shape
-        self.storage = Storage(count: shape.reduce(1, *))
+        self.storage = try Storage(count: shape.reduce(1, *))
+        self.requiresGrad = false
+    }
+
+    /// Uninitialised storage for a constant or a parameter, made when a model is built rather than
+    /// per request or step (the non-throwing constructors below): those callers have no error path.
+    private init(constantShape shape: [Int]) {
+        self.shape = shape
+        do {
+            self.storage = try Storage(count: shape.reduce(1, *))
+        } catch {
+            // Justified: building a model's parameters and constants is not a request path, and
+            // these constructors are non-throwing by design; ops and requests allocate through the
+            // throwing `init(uninitializedShape:)`.
+            fatalError("GraftTensor: \(error) while building a constant or parameter of shape \(shape)")
+        }
         self.requiresGrad = false
     }
 
@@ -40,7 +58,7 @@ public final class Tensor: @unchecked Sendable {
             throw TensorError.invalidShape(op: "Tensor(shape:values:)", shape: shape,
                                            reason: "needs \(shape.reduce(1, *)) values, got \(values.count)")
         }
-        self.init(uninitializedShape: shape)
+        try self.init(uninitializedShape: shape)
         values.withUnsafeBufferPointer { src in
             if let base = src.baseAddress { pointer.update(from: base, count: values.count) }
         }
@@ -48,9 +66,16 @@ public final class Tensor: @unchecked Sendable {
     }
 
     public convenience init(repeating value: Float, shape: [Int], requiresGrad: Bool = false) {
-        self.init(uninitializedShape: shape)
+        self.init(constantShape: shape)
         pointer.update(repeating: value, count: count)
         self.requiresGrad = requiresGrad
+    }
+
+    /// `value` everywhere, for ops (throws `KernelError.outOfMemory` instead of stopping).
+    static func filled(_ value: Float, _ shape: [Int]) throws -> Tensor {
+        let t = try Tensor(uninitializedShape: shape)
+        t.pointer.update(repeating: value, count: t.count)
+        return t
     }
 
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
@@ -59,14 +84,14 @@ public final class Tensor: @unchecked Sendable {
 
     /// Values drawn from N(0, std^2) with a seeded generator.
     public static func randn(_ shape: [Int], std: Float = 1, generator: inout SeededGenerator) -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
+        let t = Tensor(constantShape: shape)
         for i in 0..<t.count { t.pointer[i] = generator.nextNormal() * std }
         return t
     }
 
     /// Values drawn uniformly from [low, high).
     public static func uniform(_ shape: [Int], low: Float, high: Float, generator: inout SeededGenerator) -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
+        let t = Tensor(constantShape: shape)
         for i in 0..<t.count { t.pointer[i] = low + (high - low) * generator.nextUniform() }
         return t
     }
@@ -81,8 +106,8 @@ public final class Tensor: @unchecked Sendable {
     public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
 
     /// A deep copy with no history.
-    public func copy() -> Tensor {
-        let t = Tensor(uninitializedShape: shape)
+    public func copy() throws -> Tensor {
+        let t = try Tensor(uninitializedShape: shape)
         t.pointer.update(from: pointer, count: count)
         return t
     }

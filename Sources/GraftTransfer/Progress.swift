@@ -43,33 +43,79 @@ public struct ProgressMeter: Sendable {
     }
 }
 
-/// A one-line terminal progress bar on standard error: bar, count, rate, ETA, loss.
-public final class TerminalProgressBar: @unchecked Sendable {
+/// Progress on standard error, as the CLI shows it: a redrawn one-line bar when stderr is a
+/// terminal; otherwise (a log file, a pipe, CI) plain lines, one per 10% of a phase or every 5
+/// seconds, whichever comes first, plus the last. `quiet` shows nothing.
+public final class TerminalProgressBar: @unchecked Sendable {  // mutable state is guarded by `lock`
+    /// How the bar is drawn.
+    public enum Style: Sendable { case bar, lines, off }
+
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
-    private let enabled: Bool
+    /// The phase/epoch the last plain line was about, and the tenth it reached.
+    private var lastStage: String?
+    private var lastTenth = -1
+    public let style: Style
+    private let write: @Sendable (String) -> Void
 
-    public init(enabled: Bool = true) { self.enabled = enabled }
+    /// `bar` when stderr is a terminal, `lines` when it is not, `off` when quiet.
+    public convenience init(quiet: Bool) {
+        self.init(style: quiet ? .off : (isatty(2) != 0 ? .bar : .lines))
+    }
+
+    /// `enabled: false` is `quiet`.
+    public convenience init(enabled: Bool = true) { self.init(quiet: !enabled) }
+
+    public init(style: Style, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.style = style
+        self.write = write
+    }
 
     public var handler: ProgressHandler { { [self] e in self.draw(e) } }
 
     public func draw(_ e: ProgressEvent) {
-        guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
+        switch style {
+        case .off: return
+        case .bar: drawBar(e)
+        case .lines: drawLine(e)
+        }
+    }
+
+    private func drawBar(_ e: ProgressEvent) {
         let done = e.completed >= e.total
         guard done || Date().timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = Date()
         let width = 24
         let fraction = e.total > 0 ? min(1, Double(e.completed) / Double(e.total)) : 1
         let filled = Int(fraction * Double(width))
-        var line = "\r\(e.phase.rawValue) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
-        line += " \(e.completed)/\(e.total)"
+        let bar = " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+        write("\r" + Self.describe(e, bar: bar) + "\u{1B}[K" + (done ? "\n" : ""))
+    }
+
+    private func drawLine(_ e: ProgressEvent) {
+        let stage = "\(e.phase.rawValue) \(e.epoch ?? -1)"
+        if stage != lastStage { lastStage = stage; lastTenth = -1 }
+        let done = e.completed >= e.total
+        let tenth = e.total > 0 ? min(10, e.completed * 10 / e.total) : 10
+        guard done || tenth > lastTenth || Date().timeIntervalSince(lastDraw) >= 5 else { return }
+        if done && lastTenth == 10 { return }  // the last line of this phase is already out
+        lastTenth = max(lastTenth, tenth)
+        lastDraw = Date()
+        let percent = e.total > 0 ? String(format: " (%d%%)", Int(Double(e.completed) * 100 / Double(e.total))) : ""
+        write(Self.describe(e, bar: "") + percent + "\n")
+    }
+
+    /// `phase[ bar] completed/total epoch rate ETA loss metrics`.
+    static func describe(_ e: ProgressEvent, bar: String) -> String {
+        let done = e.completed >= e.total
+        var line = e.phase.rawValue + bar + " \(e.completed)/\(e.total)"
         if let epoch = e.epoch { line += " epoch \(epoch + 1)" }
         if let r = e.rate { line += String(format: " %.1f/s", r) }
-        if let eta = e.etaSeconds, !done { line += " ETA \(Self.format(eta))" }
+        if let eta = e.etaSeconds, !done { line += " ETA \(format(eta))" }
         if let l = e.loss { line += String(format: " loss %.4f", l) }
         for (k, v) in e.metrics.sorted(by: { $0.key < $1.key }) { line += String(format: " %@ %.4f", k, v) }
-        FileHandle.standardError.write(Data((line + "\u{1B}[K" + (done ? "\n" : "")).utf8))
+        return line
     }
 
     static func format(_ s: Double) -> String {

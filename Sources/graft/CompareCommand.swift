@@ -36,7 +36,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
     @Option(help: "Strategies to run, comma separated, in order.")
-    var strategies = StrategyList(argument: "scratch,logreg,svm,finetune")!
+    var strategies = StrategyList.all
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
@@ -67,11 +67,11 @@ struct CompareCommand: ParsableCommand {
         c.testCount = testCount
         c.fineTuning.epochs = epochs
         c.seed = seed
-        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
-        c.progress = TerminalProgressBar(enabled: !quiet).handler
-        c.log = { msg in if !quiet { printError(msg) } }
+        c.strategies = strategies.strategies(unfreeze: unfreeze)
+        c.progress = TerminalProgressBar(quiet: quiet).handler
+        c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()
-        if json { try printJSON(result) } else { print(result.table) }
+        if json { try CLIOutput.printJSON(result) } else { print(result.table) }
         if let report {
             // The best strategy's most confident mistakes, items reloaded from the test data.
             var examples: [MisclassifiedExample] = []
@@ -80,7 +80,7 @@ struct CompareCommand: ParsableCommand {
                 examples = Misclassifications.mostConfident(predictions, dataset: source.testSet, k: 16)
             }
             try HTMLReport.comparison(result, examples: examples).write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
-            if !quiet { printError("wrote \(report)") }
+            if !quiet { CLIOutput.log("wrote \(report)") }
         }
     }
 }

@@ -14,19 +14,46 @@ import GraftWeights
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Show the compute backend and installed models and data.")
 
+    @Flag(help: CLIOutput.jsonHelp) var json = false
+
+    struct Report: Encodable {
+        struct Model: Encodable { let name, kind, architecture, summary, path: String; let installed: Bool }
+        struct DataSet: Encodable { let name, path: String; let installed: Bool }
+        let version: String
+        let onednn: String
+        let isa: String
+        let threads: Int
+        let graftHome: String
+        let models: [Model]
+        let datasets: [DataSet]
+        /// What `--arch` accepts with `--model FILE` (image) or `--model DIR` (text).
+        let architectures: [String]
+        let textArchitectures: [String]
+    }
+
     func run() throws {
-        print("Graft \(GraftCommand.configuration.version)")
-        print("oneDNN \(Runtime.oneDNNVersion), ISA \(Runtime.isa), threads \(Runtime.threads) (GRAFT_THREADS)")
-        print("GRAFT_HOME \(GraftHome.url.path)")
+        let report = Report(
+            version: GraftVersion.current, onednn: Runtime.oneDNNVersion, isa: Runtime.isa, threads: Runtime.threads,
+            graftHome: GraftHome.url.path,
+            models: ModelZoo.entries.map {
+                .init(name: $0.name, kind: $0.kind.rawValue, architecture: $0.architecture, summary: $0.summary, path: $0.url.path,
+                      installed: $0.isInstalled)
+            },
+            datasets: DataCatalog.entries.map { .init(name: $0.0, path: $0.1.path, installed: FileManager.default.fileExists(atPath: $0.1.path)) },
+            architectures: ImageModels.architectures, textArchitectures: ModelArguments.textArchitectures)
+        if json { return try CLIOutput.printJSON(report) }
+        print("Graft \(report.version)")
+        print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
+        print("GRAFT_HOME \(report.graftHome)")
         print("\nModels:")
-        for e in ModelZoo.entries {
-            print("  \(e.isInstalled ? "✓" : "✗") \(e.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(e.kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(e.summary)")
+        for m in report.models {
+            print("  \(m.installed ? "✓" : "✗") \(m.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(m.kind.padding(toLength: 13, withPad: " ", startingAt: 0)) \(m.summary)")
         }
         print("\nData sets:")
-        for (name, url) in DataCatalog.entries {
-            let ok = FileManager.default.fileExists(atPath: url.path)
-            print("  \(ok ? "✓" : "✗") \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(url.path)")
+        for d in report.datasets {
+            print("  \(d.installed ? "✓" : "✗") \(d.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(d.path)")
         }
+        print("\nYour own weights: --model FILE --arch \(report.architectures.joined(separator: "|")); text: --model DIR (\(report.textArchitectures.joined(separator: ", ")))")
     }
 }
 

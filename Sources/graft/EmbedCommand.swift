@@ -13,27 +13,41 @@ import GraftWeights
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "embed", abstract: "Sentence embeddings (one per text or per line of --file).")
 
-    @Option(help: "Text model (zoo name).") var model: String = "all-minilm-l6-v2"
+    @Option(help: ModelArguments.textHelp) var model: String = "all-minilm-l6-v2"
+    @Option(help: ModelArguments.archHelp) var arch: String?
     @Option(help: "A file with one text per line.") var file: String?
-    @Flag(help: "JSON output.") var json = false
-    @Option(help: "Write a [n, d] float32 .npy file instead of printing.") var out: String?
+    @Flag(help: CLIOutput.jsonHelp) var json = false
+    @Option(help: "Write a [n, d] float32 .npy file instead of printing the vectors.") var out: String?
     @Argument(help: "Texts.") var texts: [String] = []
+
+    struct Report: Encodable {
+        let model: String
+        let dimension: Int
+        let count: Int
+        /// Where the vectors went with --out; otherwise they are here, one row per text.
+        let out: String?
+        let texts: [String]?
+        let embeddings: [[Float]]?
+    }
 
     func run() throws {
         let all = try texts + (file.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } } ?? [])
         guard !all.isEmpty else { throw ValidationError("give texts as arguments or with --file") }
-        let embedder = try SentenceEmbedder.pretrained(model)
+        let embedder = try ModelArguments.sentenceEmbedder(model, arch: arch)
         let e = try embedder.embed(all)
         let d = embedder.dimension
         if let out {
-            try Npy.write(StoredTensor(name: "embeddings", shape: [all.count, d], floats: e.values), to: URL(fileURLWithPath: out))
+            let url = URL(fileURLWithPath: out)
+            TemporaryFiles.guardOutput(url)
+            try Npy.write(StoredTensor(name: "embeddings", shape: [all.count, d], floats: e.values), to: url)
+            if json { return try CLIOutput.printJSON(Report(model: model, dimension: d, count: all.count, out: out, texts: nil, embeddings: nil)) }
             print("\(all.count) x \(d) embeddings -> \(out)")
         } else if json {
             let rows = (0..<all.count).map { Array(e.values[($0 * d)..<(($0 + 1) * d)]) }
-            print(String(decoding: try JSONEncoder().encode(rows), as: UTF8.self))
+            try CLIOutput.printJSON(Report(model: model, dimension: d, count: all.count, out: nil, texts: all, embeddings: rows))
         } else {
             for (i, t) in all.enumerated() {
-                let v = e.values[(i * d)..<(i * d + 6)].map { String(format: "%.4f", $0) }.joined(separator: " ")
+                let v = e.values[(i * d)..<(i * d + min(6, d))].map { String(format: "%.4f", $0) }.joined(separator: " ")
                 print("\(t.prefix(60)): [\(v) ...] (\(d)-d)")
             }
         }
@@ -44,18 +58,41 @@ struct EmbedCommand: ParsableCommand {
 struct SimilarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "similar", abstract: "Find the lines of a corpus closest in meaning to a query.")
 
-    @Option(help: "Text model (zoo name).") var model: String = "all-minilm-l6-v2"
+    @Option(help: ModelArguments.textHelp) var model: String = "all-minilm-l6-v2"
+    @Option(help: ModelArguments.archHelp) var arch: String?
     @Option(help: "Corpus file, one sentence per line.") var corpus: String
     @Option(help: "How many results.") var top: Int = 5
+    @Flag(help: CLIOutput.jsonHelp) var json = false
     @Argument(help: "The query.") var query: String
 
+    struct Report: Encodable {
+        struct Hit: Encodable {
+            /// 1-based line number in the corpus file.
+            let line: Int
+            let text: String
+            /// Cosine similarity.
+            let score: Float
+        }
+        let query: String
+        let model: String
+        let results: [Hit]
+    }
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+    }
+
     func run() throws {
-        let lines = try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        guard !lines.isEmpty else { throw ValidationError("corpus \(corpus) has no lines") }
-        let embedder = try SentenceEmbedder.pretrained(model)
-        let corpusVectors = try embedder.embed(lines, normalize: true)
+        // Keep line numbers: empty lines are skipped but still counted.
+        let numbered = try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated().filter { !$0.element.isEmpty }.map { (line: $0.offset + 1, text: String($0.element)) }
+        guard !numbered.isEmpty else { throw ValidationError("corpus \(corpus) has no lines") }
+        let embedder = try ModelArguments.sentenceEmbedder(model, arch: arch)
+        let corpusVectors = try embedder.embed(numbered.map(\.text), normalize: true)
         let q = try embedder.embed([query], normalize: true).values
         let index = try EmbeddingIndex(rows: corpusVectors.values, dimension: embedder.dimension)
-        for hit in try index.search(q, top: top) { print(String(format: "%.4f  %@", hit.score, lines[hit.index])) }
+        let hits = try index.search(q, top: top).map { Report.Hit(line: numbered[$0.index].line, text: numbered[$0.index].text, score: $0.score) }
+        if json { return try CLIOutput.printJSON(Report(query: query, model: model, results: hits)) }
+        for hit in hits { print(String(format: "%.4f  %@", hit.score, hit.text)) }
     }
 }

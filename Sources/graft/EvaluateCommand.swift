@@ -15,9 +15,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Bundle directory.") var bundle: String
     @Option(help: "Labelled data (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: DataPart = .test
+    @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: SplitOption = .test
     @Option(help: "Only the first N examples.") var limit: Int?
-    @Flag(help: "Print the metrics as JSON on stdout.") var json = false
+    @Flag(help: CLIOutput.jsonHelp) var json = false
     @Option(help: "Also write a self-contained HTML report (metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
     @Flag(help: "No progress output.") var quiet = false
 
@@ -28,17 +28,17 @@ struct EvaluateCommand: ParsableCommand {
         guard dataset.kind == classifier.input else {
             throw ValidationError("the bundle reads \(classifier.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
         }
-        let bar = TerminalProgressBar(enabled: !quiet)
+        let bar = TerminalProgressBar(quiet: quiet)
         let scored = try BundleEvaluation(classifier, dataset: dataset, indices: Array(0..<min(limit ?? dataset.count, dataset.count)),
                                           progress: bar.handler)
         // Data classes are matched to the bundle's by name; unknown ones are reported.
-        if !scored.unseenClasses.isEmpty { printError("warning: \(TransferError.unseenLabels(scored.unseenClasses))") }
+        if !scored.unseenClasses.isEmpty { CLIOutput.log("warning: \(TransferError.unseenLabels(scored.unseenClasses))") }
         let report = scored.report, names = scored.labelNames(unseenPrefix: "(unseen) ")
         if let path = self.report {
             try HTMLReport.evaluation(report: report, classNames: names, title: "Evaluation of \(URL(fileURLWithPath: bundle).lastPathComponent) on \(source.name)",
                                       examples: scored.mistakes(in: dataset)).write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         }
-        if json { return try printJSON(report) }
+        if json { return try CLIOutput.printJSON(report) }
         print(String(format: "accuracy %.4f, balanced accuracy %.4f%@ on %d examples", report.accuracy, report.balancedAccuracy,
                      report.logLoss.map { String(format: ", log-loss %.4f", $0) } ?? "", report.rows))
         print("\nclass                     precision  recall      f1  support")

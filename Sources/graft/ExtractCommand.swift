@@ -20,14 +20,14 @@ struct ExtractCommand: ParsableCommand {
     var layer: String?
     @Option(help: "Pooling of spatial maps.") var pool: FeaturePooling = .avg
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "Which part of a built-in data set.") var split: DataPart = .train
+    @Option(help: "Which part of a built-in data set.") var split: SplitOption = .train
     @Option(help: "Output store directory.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
     @Option(name: .customLong("shard-size"), help: "Examples per shard.") var shardSize: Int = 4096
     @Option(help: "Only the first N examples.") var limit: Int?
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: "Replace a store made by a different job.") var overwrite = false
-    @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
@@ -41,18 +41,18 @@ struct ExtractCommand: ParsableCommand {
         let indices = limit.map { Array(0..<min($0, dataset.count)) }
         let store = try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: URL(fileURLWithPath: out),
                                               batchSize: batch, shardSize: shardSize, strict: strict, overwrite: overwrite,
-                                              progress: TerminalProgressBar(enabled: !quiet).handler)
+                                              progress: TerminalProgressBar(quiet: quiet).handler)
         let failures = store.manifest.failures
         if json {
-            try printJSON(ExtractSummary(store: out, examples: store.count, dimension: store.source.dimension, source: store.source,
+            try CLIOutput.printJSON(ExtractSummary(store: out, examples: store.count, dimension: store.source.dimension, source: store.source,
                                          backbone: spec, shards: store.manifest.shards.count, complete: store.manifest.complete,
                                          failures: failures))
         } else {
             print("\(store.count) examples x \(store.source.dimension) features (\(store.source)) in \(store.manifest.shards.count) shards at \(out)")
         }
         if !failures.isEmpty {
-            printError("\(failures.count) unreadable items skipped:")
-            for f in failures.prefix(20) { printError("  \(f)") }
+            CLIOutput.log("\(failures.count) unreadable items skipped:")
+            for f in failures.prefix(20) { CLIOutput.log("  \(f)") }
             throw ExitCode(1)
         }
     }

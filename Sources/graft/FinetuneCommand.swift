@@ -24,8 +24,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Learning rate of the head (default: AdamW 5e-4 images, 2e-3 text; from scratch SGD 0.05).") var lr: Float?
     @Option(name: .customLong("trunk-lr-scale"), help: "Discriminative learning rate factor for unfrozen trunk layers (default 0.2).") var trunkScale: Float?
     @Option(help: "Batch size (default 16 fine-tuning, 32 from scratch).") var batch: Int?
-    @Option(help: "Optimizer.") var optimizer: TrainingOptions.OptimizerKind?
-    @Option(help: "Learning-rate schedule.") var schedule: TrainingOptions.ScheduleKind?
+    @Option(help: "Optimizer.") var optimizer: OptimizerOption?
+    @Option(help: "Learning-rate schedule.") var schedule: ScheduleOption?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (weights only).") var weightDecay: Float?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing (default 0.1).") var labelSmoothing: Float?
     @Option(help: "Early-stopping patience in epochs (0: off).") var patience: Int?
@@ -33,7 +33,7 @@ struct TrainingArguments: ParsableArguments {
     @Flag(name: .customLong("no-probe"), help: "Fine-tune from a random head instead of LP-FT's logistic-regression warm start.") var noProbe = false
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
     @Option(help: "Also write a self-contained HTML report (training curves, test metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
 
@@ -54,7 +54,7 @@ struct TrainingArguments: ParsableArguments {
         o.resume = resume
         var t = TrainingOverrides()
         t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
-        t.optimizer = optimizer; t.schedule = schedule
+        t.optimizer = optimizer?.kind; t.schedule = schedule?.kind
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
         if noAugment { t.augment = false }
         o.training = t
@@ -66,8 +66,8 @@ struct TrainingArguments: ParsableArguments {
         var options = options()
         options.scratchArchitecture = architecture
         let job = TransferJob(data: source, backbone: backbone, strategy: strategy, options: options)
-        let result = try job.run(progress: TerminalProgressBar(enabled: !quiet).handler)
-        if !quiet { printError("data \(source.name): \(result.split.summary)") }
+        let result = try job.run(progress: TerminalProgressBar(quiet: quiet).handler)
+        if !quiet { CLIOutput.log("data \(source.name): \(result.split.summary)") }
         let mistakes = result.testPredictions.map { Misclassifications.mostConfident($0, dataset: source.testSet, k: 16) } ?? []
         if let report, let test = result.test {
             try HTMLReport.evaluation(report: test, classNames: result.manifest.classNames,
@@ -75,7 +75,7 @@ struct TrainingArguments: ParsableArguments {
                                       history: result.training?.history ?? [], examples: mistakes)
                 .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
         }
-        if json { return try printJSON(JobSummary(result)) }
+        if json { return try CLIOutput.printJSON(JobSummary(result)) }
         if let probe = result.probe {
             print(String(format: "linear probe (LP-FT): logistic regression C=%g on %d examples", probe.C, probe.examples)
                   + (probe.validationAccuracy.map { String(format: ", validation accuracy %.4f before fine-tuning", $0) } ?? ""))

@@ -13,7 +13,7 @@ struct GraftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graft",
         abstract: "Deep transfer learning: pretrained models, feature extraction, fine-tuning.",
-        version: "0.1.0",
+        version: GraftVersion.current,
         subcommands: [DoctorCommand.self, ModelsCommand.self, PredictCommand.self, DetectCommand.self, EmbedCommand.self,
                       SimilarCommand.self,
                       NeighborsCommand.self, ExtractCommand.self, FitCommand.self, EvaluateCommand.self, FinetuneCommand.self,

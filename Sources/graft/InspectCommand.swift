@@ -19,11 +19,12 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The weights file.")
     var file: String
 
-    @Flag(help: "Print a JSON summary instead of a table.")
+    @Flag(help: CLIOutput.jsonHelp)
     var json = false
 
     func run() throws {
         let weights = try WeightFile.open(URL(fileURLWithPath: file))
-        print(json ? try WeightSummary(weights).json() : inspectReport(weights))
+        if json { return try CLIOutput.printJSON(WeightSummary(weights)) }
+        print(inspectReport(weights))
     }
 }

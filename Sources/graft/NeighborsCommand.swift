@@ -36,7 +36,7 @@ struct NeighborsCommand: ParsableCommand {
     @Option(name: .long, help: "Analogy: add this word's vector (WORD - MINUS + PLUS).")
     var plus: String?
 
-    @Flag(name: .long, help: "Print JSON instead of a table.")
+    @Flag(help: CLIOutput.jsonHelp)
     var json = false
 
     func validate() throws {
@@ -58,9 +58,7 @@ struct NeighborsCommand: ParsableCommand {
             let report = Report(query: query, vectors: source.path, neighbors: neighbors.map {
                 Report.Neighbor(word: $0.word, similarity: $0.similarity)
             })
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try CLIOutput.printJSON(report)
         } else {
             print("Nearest to \(query) (\(table.rowCount) vectors x \(table.dimension)):")
             let width = neighbors.map(\.word.count).max() ?? 0

@@ -19,7 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
         POST /v1/predict takes an image body (image/jpeg, image/png or application/octet-stream; ?top=K) for image \
         bundles, or JSON {"text": "..."} / {"texts": ["...", ...]} (optional "top") for text bundles, and answers \
         the top-K labels with probabilities. Concurrent requests are batched through one inference thread. \
-        SIGTERM or SIGINT stops accepting connections, finishes requests in flight, then exits. See docs/SERVING.md.
+        SIGTERM or SIGINT stops accepting connections, finishes requests in flight (at most --shutdown-grace-s), \
+        then exits. Slow clients are cut off by the idle, header and body read timeouts. See docs/SERVING.md.
         """)
 
     @Option(help: "The bundle directory (bundle.json + weights).")
@@ -40,6 +41,18 @@ struct ServeCommand: AsyncParsableCommand {
     var detect: String?
     @Option(name: .customLong("decode-timeout-ms"), help: "Longest image decode + preprocess, in milliseconds (422 after).")
     var decodeTimeoutMs = 2000
+    @Option(name: .customLong("max-decodes"), help: "Most images decoded at once (default: the number of cores, at least 2).")
+    var maxDecodes: Int?
+    @Option(name: .customLong("decode-memory-mb"), help: "Most MiB of decoded pixels in flight; larger images wait (413 if one alone needs more).")
+    var decodeMemoryMB = 512.0
+    @Option(name: .customLong("idle-timeout-s"), help: "Close a connection idle for this many seconds.")
+    var idleTimeoutS = 60.0
+    @Option(name: .customLong("header-timeout-s"), help: "Close a connection whose request head is not complete this many seconds after its first byte.")
+    var headerTimeoutS = 10.0
+    @Option(name: .customLong("body-timeout-s"), help: "Close a connection whose request body is not complete this many seconds after its head.")
+    var bodyTimeoutS = 30.0
+    @Option(name: .customLong("shutdown-grace-s"), help: "After SIGTERM/SIGINT, seconds requests in flight may take before connections are closed.")
+    var shutdownGraceS = 10.0
 
     func validate() throws {
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
@@ -47,6 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard batchWaitMs >= 0 else { throw ValidationError("--batch-wait-ms cannot be negative") }
         guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard decodeTimeoutMs > 0 else { throw ValidationError("--decode-timeout-ms must be positive") }
+        guard (maxDecodes ?? 1) >= 1 else { throw ValidationError("--max-decodes must be at least 1") }
+        guard decodeMemoryMB > 0 else { throw ValidationError("--decode-memory-mb must be positive") }
+        for (name, v) in [("--idle-timeout-s", idleTimeoutS), ("--header-timeout-s", headerTimeoutS), ("--body-timeout-s", bodyTimeoutS)] {
+            guard v > 0 else { throw ValidationError("\(name) must be positive") }
+        }
+        guard shutdownGraceS >= 0 else { throw ValidationError("--shutdown-grace-s cannot be negative") }
     }
 
     func run() async throws {
@@ -58,6 +78,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.queueCapacity = queue
         options.maxBodyBytes = Int(maxBodyMB * 1024 * 1024)
         options.decodeTimeout = .milliseconds(decodeTimeoutMs)
+        if let maxDecodes { options.maxConcurrentDecodes = maxDecodes }
+        options.decodeMemoryBytes = Int(decodeMemoryMB * 1024 * 1024)
+        options.idleTimeout = .milliseconds(Int64(idleTimeoutS * 1000))
+        options.headerTimeout = .milliseconds(Int64(headerTimeoutS * 1000))
+        options.bodyTimeout = .milliseconds(Int64(bodyTimeoutS * 1000))
+        options.shutdownGrace = .milliseconds(Int64(shutdownGraceS * 1000))
         var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
         if let detect { server.detection = DetectRoute(detector: try YoloDetector.pretrained(detect), name: detect, options: options) }
         let m = server.classifier.manifest

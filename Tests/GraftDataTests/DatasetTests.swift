@@ -65,6 +65,24 @@ final class DatasetTests: XCTestCase {
         }
     }
 
+    /// Invalid UTF-8 used to become U+FFFD silently; now the file and line are reported.
+    func testInvalidUTF8InCSVAndJSONLNamesTheLine() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("latin1.csv")
+        // Line 3 is a quoted field spanning lines 3-4 whose second line holds Latin-1 0xE9.
+        try Data(Array("text,label\nok,pos\n\"caf\nbad ".utf8) + [0xE9] + Array("t\",neg\n".utf8)).write(to: csv)
+        XCTAssertThrowsError(try TableDataset(csv: csv)) { error in
+            XCTAssertEqual(error as? DatasetError, .malformedRecord(path: csv.path, line: 4, reason: "invalid UTF-8 (byte 0xE9) in field 1"))
+            XCTAssertEqual("\(error)".hasPrefix("\(csv.path):4:"), true)
+        }
+        let jsonl = dir.appendingPathComponent("latin1.jsonl")
+        try Data(Array("{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"caf".utf8) + [0xE9] + Array("\", \"label\": \"y\"}\n".utf8)).write(to: jsonl)
+        XCTAssertThrowsError(try TableDataset(jsonl: jsonl)) { error in
+            XCTAssertEqual(error as? DatasetError, .malformedRecord(path: jsonl.path, line: 2, reason: "invalid UTF-8 (byte 0xE9) at column 14"))
+        }
+    }
+
     func testImagePathTableResolvesRelativePaths() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

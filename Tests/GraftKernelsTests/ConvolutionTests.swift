@@ -67,7 +67,7 @@ final class ConvolutionTests: XCTestCase {
               padTop: 2, padBottom: 2, padLeft: 2, padRight: 2, groups: 32),
     ]
 
-    func testForwardMatchesDirectLoop() {
+    func testForwardMatchesDirectLoop() throws {
         var rng = SeededRandom(seed: 1)
         for (i, g) in Self.geometries.enumerated() {
             XCTAssertTrue(g.isValid, "\(g)")
@@ -75,24 +75,24 @@ final class ConvolutionTests: XCTestCase {
             let reference = Reference(g: g)
             for withBias in [false, true] {
                 var dst = output(g.dstCount)
-                Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: withBias ? bias : nil, dst: &dst)
+                try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: withBias ? bias : nil, dst: &dst)
                 assertClose(dst, reference.forward(src, w, withBias ? bias : nil), "\(g) bias \(withBias)")
             }
             // The same again through the weight cache.
             var cached = output(g.dstCount)
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 1000 + i, version: 0), bias: bias, dst: &cached)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 1000 + i, version: 0), bias: bias, dst: &cached)
             assertClose(cached, reference.forward(src, w, bias), "\(g) cached weights")
         }
     }
 
-    func testForwardFusesActivation() {
+    func testForwardFusesActivation() throws {
         var rng = SeededRandom(seed: 2)
         let g = Self.geometries[6]
         let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
         let plain = Reference(g: g).forward(src, w, bias)
         for a in Activation.allCases {
             var dst = output(g.dstCount)
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &dst, activation: a)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &dst, activation: a)
             assertClose(dst, plain.map { ActivationTests.reference(a, $0) }, "\(g) fused \(a)")
         }
     }
@@ -100,7 +100,7 @@ final class ConvolutionTests: XCTestCase {
     /// dst = act(conv + bias + dst), the residual-block epilogue: the sum post-op
     /// must add exactly what dst held, then apply the activation, for 1x1, 3x3,
     /// strided, grouped and depthwise shapes, through the weight cache too.
-    func testForwardAccumulatesIntoDestination() {
+    func testForwardAccumulatesIntoDestination() throws {
         var rng = SeededRandom(seed: 6)
         // Plus a ResNet bottleneck-sized 1x1 (64 -> 256 at 28x28): small shapes can take other
         // implementations than the real networks do (brgconv_1x1 with the sum post-op).
@@ -112,14 +112,14 @@ final class ConvolutionTests: XCTestCase {
             let sum = zip(conv, residual).map { $0 + $1 }
             for activation in [nil, Activation.relu, .relu6] {
                 var dst = residual
-                Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias,
+                try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias,
                                       dst: &dst, activation: activation, accumulate: true)
                 let expected = activation.map { a in sum.map { ActivationTests.reference(a, $0) } } ?? sum
                 assertClose(dst, expected, "\(g) accumulate, \(activation.map { "\($0)" } ?? "no activation")")
             }
             // A plain forward of the same shape afterwards still overwrites dst (separate plan).
             var plain = residual
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias, dst: &plain)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias, dst: &plain)
             assertClose(plain, conv, "\(g) plain after accumulate")
             Kernels.forgetWeight(id: 3000 + i)
         }
@@ -129,63 +129,63 @@ final class ConvolutionTests: XCTestCase {
         let src = rng2.floats(g.srcCount), w = rng2.floats(g.weightCount)
         let residual = [Float](repeating: 1000, count: g.dstCount)
         var dst = residual
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: nil, dst: &dst, accumulate: true)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: nil, dst: &dst, accumulate: true)
         assertClose(dst, Reference(g: g).forward(src, w, nil).map { $0 + 1000 }, "large residual kept")
     }
 
-    func testWeightCacheFollowsVersion() {
+    func testWeightCacheFollowsVersion() throws {
         var rng = SeededRandom(seed: 3)
         let g = Self.geometries[6]
-        XCTAssertTrue(Kernels.conv2dImplementation(g).reordersWeights, "brgconv should pick a blocked weight layout for \(g)")
+        XCTAssertTrue(try Kernels.conv2dImplementation(g).reordersWeights, "brgconv should pick a blocked weight layout for \(g)")
         let src = rng.floats(g.srcCount)
         var w = rng.floats(g.weightCount)
         let key = WeightKey(id: 4242, version: 1)
         var first = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &first)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &first)
         let old = Reference(g: g).forward(src, w, nil)
         assertClose(first, old, "version 1")
         // New values under the same version: the cached reorder is (by contract) reused.
         w = rng.floats(g.weightCount)
         var stale = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &stale)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &stale)
         assertClose(stale, old, "same version reuses the cached weights")
         // A new version reorders again.
         var fresh = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 4242, version: 2), bias: nil, dst: &fresh)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 4242, version: 2), bias: nil, dst: &fresh)
         assertClose(fresh, Reference(g: g).forward(src, w, nil), "version 2")
         Kernels.forgetWeight(id: 4242)
     }
 
-    func testBackwardDataMatchesDirectLoop() {
+    func testBackwardDataMatchesDirectLoop() throws {
         var rng = SeededRandom(seed: 4)
         for (i, g) in Self.geometries.enumerated() {
             let w = rng.floats(g.weightCount), dy = rng.floats(g.dstCount)
             let expected = Reference(g: g).backwardData(w, dy)
             var dx = output(g.srcCount)
-            Kernels.conv2dBackwardData(g, weight: w, weightKey: nil, diffDst: dy, diffSrc: &dx)
+            try Kernels.conv2dBackwardData(g, weight: w, weightKey: nil, diffDst: dy, diffSrc: &dx)
             assertClose(dx, expected, "\(g) backward data")
             var cached = output(g.srcCount)
-            Kernels.conv2dBackwardData(g, weight: w, weightKey: WeightKey(id: 2000 + i, version: 0), diffDst: dy, diffSrc: &cached)
+            try Kernels.conv2dBackwardData(g, weight: w, weightKey: WeightKey(id: 2000 + i, version: 0), diffDst: dy, diffSrc: &cached)
             assertClose(cached, expected, "\(g) backward data, cached weights")
         }
     }
 
-    func testBackwardWeightsMatchesDirectLoop() {
+    func testBackwardWeightsMatchesDirectLoop() throws {
         var rng = SeededRandom(seed: 5)
         for g in Self.geometries {
             let src = rng.floats(g.srcCount), dy = rng.floats(g.dstCount)
             let expected = Reference(g: g).backwardWeights(src, dy)
             var dw = output(g.weightCount), db = output(g.outChannels)
-            Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dw, diffBias: &db)
+            try Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dw, diffBias: &db)
             assertClose(dw, expected.weights, "\(g) backward weights")
             assertClose(db, expected.bias, "\(g) backward bias")
             var dwOnly = output(g.weightCount)
-            Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dwOnly, diffBias: nil)
+            try Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: &dwOnly, diffBias: nil)
             assertClose(dwOnly, expected.weights, "\(g) backward weights without bias")
         }
     }
 
-    func testOutputSizeFollowsPyTorch() {
+    func testOutputSizeFollowsPyTorch() throws {
         let g = Conv2DGeometry(batch: 1, inChannels: 1, outChannels: 1, height: 224, width: 225, kernelH: 7, kernelW: 7,
                                strideH: 2, strideW: 2, padTop: 3, padBottom: 3, padLeft: 3, padRight: 3)
         XCTAssertEqual(g.outHeight, 112)

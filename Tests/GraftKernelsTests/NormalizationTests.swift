@@ -48,7 +48,7 @@ final class NormalizationTests: XCTestCase {
         return (dx, dScale, dShift)
     }
 
-    func testBatchNormTrainingForwardAndBackward() {
+    func testBatchNormTrainingForwardAndBackward() throws {
         var rng = SeededRandom(seed: 41)
         for (rows, channels) in [(6, 3), (2 * 5 * 5, 16), (300, 35)] {
             let x = rng.floats(rows * channels, -2, 3), dy = rng.floats(rows * channels)
@@ -56,7 +56,7 @@ final class NormalizationTests: XCTestCase {
             let eps: Float = 1e-5
             let (m, v) = statistics(x, rows: rows, cols: channels, perColumn: true)
             var y = output(x.count), mean = output(channels), variance = output(channels)
-            Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &mean,
+            try Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &mean,
                                      variance: &variance, training: true, epsilon: eps, dst: &y)
             assertClose(mean, m, "batch mean \(rows)x\(channels)")
             assertClose(variance, v, "batch variance \(rows)x\(channels)")
@@ -67,7 +67,7 @@ final class NormalizationTests: XCTestCase {
             assertClose(y, expected, "batch norm training \(rows)x\(channels)")
 
             var dx = output(x.count), dScale = output(channels), dShift = output(channels)
-            Kernels.batchNormBackward(rows: rows, channels: channels, src: x, diffDst: dy, scale: scale, mean: mean,
+            try Kernels.batchNormBackward(rows: rows, channels: channels, src: x, diffDst: dy, scale: scale, mean: mean,
                                       variance: variance, epsilon: eps, diffSrc: &dx, diffScale: &dScale, diffShift: &dShift)
             let e = normBackward(x, dy, rows: rows, cols: channels, perColumn: true, scale: scale, mean: m, variance: v, epsilon: eps)
             assertClose(dx, e.dx, "batch norm dx \(rows)x\(channels)")
@@ -76,13 +76,13 @@ final class NormalizationTests: XCTestCase {
 
             // Training with an activation applied after normalisation.
             var activated = output(x.count), m2 = output(channels), v2 = output(channels)
-            Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &m2,
+            try Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &m2,
                                      variance: &v2, training: true, epsilon: eps, dst: &activated, activation: .relu6)
             assertClose(activated, expected.map { min(max($0, 0), 6) }, "batch norm training + relu6")
         }
     }
 
-    func testBatchNormInference() {
+    func testBatchNormInference() throws {
         var rng = SeededRandom(seed: 42)
         let rows = 40, channels = 24
         let x = rng.floats(rows * channels, -3, 3)
@@ -96,7 +96,7 @@ final class NormalizationTests: XCTestCase {
         for activation in [nil, Activation.relu, .silu] {
             var y = output(x.count)
             let (m0, v0) = (mean, variance)
-            Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &mean,
+            try Kernels.batchNormForward(rows: rows, channels: channels, src: x, scale: scale, shift: shift, mean: &mean,
                                      variance: &variance, training: false, epsilon: eps, dst: &y, activation: activation)
             XCTAssertEqual(mean, m0, "inference leaves the statistics alone")
             XCTAssertEqual(variance, v0)
@@ -105,7 +105,7 @@ final class NormalizationTests: XCTestCase {
         }
     }
 
-    func testLayerNormForwardAndBackward() {
+    func testLayerNormForwardAndBackward() throws {
         var rng = SeededRandom(seed: 43)
         for (rows, cols) in [(3, 8), (10, 384), (7, 33)] {
             let x = rng.floats(rows * cols, -2, 2), dy = rng.floats(rows * cols)
@@ -113,7 +113,7 @@ final class NormalizationTests: XCTestCase {
             let eps: Float = 1e-12
             let (m, v) = statistics(x, rows: rows, cols: cols, perColumn: false)
             var y = output(x.count), mean = output(rows), variance = output(rows)
-            Kernels.layerNormForward(rows: rows, cols: cols, src: x, gamma: gamma, beta: beta, epsilon: eps, dst: &y,
+            try Kernels.layerNormForward(rows: rows, cols: cols, src: x, gamma: gamma, beta: beta, epsilon: eps, dst: &y,
                                      mean: &mean, variance: &variance)
             assertClose(mean, m, "layer norm mean")
             assertClose(variance, v, "layer norm variance")
@@ -123,7 +123,7 @@ final class NormalizationTests: XCTestCase {
             }
             assertClose(y, expected, "layer norm \(rows)x\(cols)")
             var dx = output(x.count), dGamma = output(cols), dBeta = output(cols)
-            Kernels.layerNormBackward(rows: rows, cols: cols, src: x, diffDst: dy, gamma: gamma, mean: mean, variance: variance,
+            try Kernels.layerNormBackward(rows: rows, cols: cols, src: x, diffDst: dy, gamma: gamma, mean: mean, variance: variance,
                                       epsilon: eps, diffSrc: &dx, diffGamma: &dGamma, diffBeta: &dBeta)
             let e = normBackward(x, dy, rows: rows, cols: cols, perColumn: false, scale: gamma, mean: m, variance: v, epsilon: eps)
             assertClose(dx, e.dx, "layer norm dx \(rows)x\(cols)")

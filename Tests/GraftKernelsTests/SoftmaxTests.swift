@@ -4,7 +4,7 @@ import GraftKernels
 
 /// Softmax and log-softmax over rows, forward and backward.
 final class SoftmaxTests: XCTestCase {
-    func testForwardAndBackward() {
+    func testForwardAndBackward() throws {
         var rng = SeededRandom(seed: 51)
         for (rows, cols) in [(1, 1), (4, 10), (13, 1000), (64, 7)] {
             let x = rng.floats(rows * cols, -5, 5), dy = rng.floats(rows * cols)
@@ -16,9 +16,9 @@ final class SoftmaxTests: XCTestCase {
             }
             for log in [false, true] {
                 var y = output(x.count), dx = output(x.count)
-                Kernels.softmaxForward(rows: rows, cols: cols, src: x, dst: &y, log: log)
+                try Kernels.softmaxForward(rows: rows, cols: cols, src: x, dst: &y, log: log)
                 assertClose(y, log ? soft.map { Foundation.log($0) } : soft, "softmax log \(log) \(rows)x\(cols)")
-                Kernels.softmaxBackward(rows: rows, cols: cols, dst: y, diffDst: dy, diffSrc: &dx, log: log)
+                try Kernels.softmaxBackward(rows: rows, cols: cols, dst: y, diffDst: dy, diffSrc: &dx, log: log)
                 var expected = [Float](repeating: 0, count: x.count)
                 for r in 0..<rows {
                     let range = (r * cols)..<((r + 1) * cols)

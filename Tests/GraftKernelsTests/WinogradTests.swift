@@ -23,62 +23,62 @@ final class WinogradTests: XCTestCase {
     func testRunsWinogradOnThisCPU() throws {
         try XCTSkipUnless(Runtime.isa.hasPrefix("avx512"), "oneDNN implements Winograd for AVX-512 only")
         for g in Self.geometries {
-            let name = Kernels.winogradImplementation(g)
+            let name = try Kernels.winogradImplementation(g)
             XCTAssertTrue(name?.contains("wino") ?? false, "\(g): \(name ?? "direct")")
         }
         // Not 3x3 stride 1, or channels not in 16-lane blocks: the direct algorithm.
-        XCTAssertNil(Kernels.winogradImplementation(ConvolutionTests.geometries[0]))
+        XCTAssertNil(try Kernels.winogradImplementation(ConvolutionTests.geometries[0]))
         var strided = Self.geometries[0]
         strided.strideH = 2
         strided.strideW = 2
-        XCTAssertNil(Kernels.winogradImplementation(strided))
+        XCTAssertNil(try Kernels.winogradImplementation(strided))
     }
 
-    func testMatchesDirectLoop() {
+    func testMatchesDirectLoop() throws {
         var rng = SeededRandom(seed: 11)
         for (i, g) in Self.geometries.enumerated() {
             let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
             let expected = Reference(g: g).forward(src, w, bias)
             var dst = output(g.dstCount)
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5000 + i, version: 0), bias: bias,
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5000 + i, version: 0), bias: bias,
                                   dst: &dst, winograd: true)
             assertClose(dst, expected, tolerance: 2e-5, "\(g) winograd")
             var noBias = output(g.dstCount)
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: nil, dst: &noBias, winograd: true)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: nil, dst: &noBias, winograd: true)
             assertClose(noBias, Reference(g: g).forward(src, w, nil), tolerance: 2e-5, "\(g) winograd without bias")
             Kernels.forgetWeight(id: 5000 + i)
         }
     }
 
     /// relu(conv + bias + residual), ResNet's block end, and a plain ReLU.
-    func testFusesActivationAndResidual() {
+    func testFusesActivationAndResidual() throws {
         var rng = SeededRandom(seed: 12)
         let g = Self.geometries[1]
         let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
         let residual = rng.floats(g.dstCount, -2, 2)
         let conv = Reference(g: g).forward(src, w, bias)
         var relu = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &relu, activation: .relu, winograd: true)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &relu, activation: .relu, winograd: true)
         assertClose(relu, conv.map { max($0, 0) }, tolerance: 2e-5, "winograd + relu")
         var dst = residual
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &dst, activation: .relu,
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &dst, activation: .relu,
                               accumulate: true, winograd: true)
         assertClose(dst, zip(conv, residual).map { max($0 + $1, 0) }, tolerance: 2e-5, "winograd + residual + relu")
         // An activation Winograd has no post-op for falls back to the direct algorithm, still correct.
         var clipped = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &clipped, activation: .relu6, winograd: true)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &clipped, activation: .relu6, winograd: true)
         assertClose(clipped, conv.map { min(max($0, 0), 6) }, "relu6 (direct fallback)")
     }
 
     /// A batch larger than one chunk (64 MiB of blocked activations) runs chunk by chunk, the last
     /// one shorter, each image landing where the direct algorithm puts it.
-    func testChunkedBatchMatchesDirect() {
+    func testChunkedBatchMatchesDirect() throws {
         var rng = SeededRandom(seed: 13)
         let g = Self.conv3x3(batch: 17, in: 64, out: 64, 128, 128)  // 4 MiB per image: chunks of 16 + 1
         let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount, -0.1, 0.1), bias = rng.floats(g.outChannels)
         var direct = output(g.dstCount), winograd = output(g.dstCount)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &direct)
-        Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5100, version: 0), bias: bias,
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &direct)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5100, version: 0), bias: bias,
                               dst: &winograd, winograd: true)
         assertClose(winograd, direct, tolerance: 2e-5, "17 images in chunks")
         Kernels.forgetWeight(id: 5100)

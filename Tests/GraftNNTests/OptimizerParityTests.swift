@@ -97,6 +97,26 @@ final class OptimizerParityTests: XCTestCase {
         XCTAssertEqual(report.loaded.count, model.stateDict().count - 2) // all but 1.bias and 5.weight
     }
 
+    /// A wrong architecture used to print every missing name (247 for a ResNet); the
+    /// message now gives counts and the first few, the error value keeps them all.
+    func testStrictLoadSummarisesLongListsAndKeepsTheFullOne() throws {
+        var g = SeededGenerator(seed: 1)
+        let model = Sequential((0..<40).map { _ in Linear(2, 2, generator: &g) as any UnaryLayer })
+        let weights = Dictionary(uniqueKeysWithValues: (0..<30).map { ("other.\($0).weight", Tensor.zeros([1])) })
+        XCTAssertThrowsError(try model.load(weights, source: "w.safetensors")) { error in
+            guard case let .incompatible(source, report)? = error as? LoadError else { return XCTFail("\(error)") }
+            XCTAssertEqual(source, "w.safetensors")
+            XCTAssertEqual(report.missing.count, 80)
+            XCTAssertEqual(report.unexpected.count, 30)
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("missing (80): 0.weight, 0.bias, 1.weight, 1.bias, 2.weight, ... and 75 more"), text)
+            XCTAssertTrue(text.contains("unexpected (30): other.0.weight, other.1.weight, other.10.weight, other.11.weight, other.12.weight, ... and 25 more"), text)
+            XCTAssertLessThan(text.count, 600, text)
+            let full = (error as! LoadError).fullDescription
+            for key in report.missing + report.unexpected { XCTAssertTrue(full.contains(key), key) }
+        }
+    }
+
     func testSchedules() {
         let s = LearningRateSchedule.warmupCosine(warmup: 10, total: 110)
         XCTAssertEqual(s.factor(step: 0), 0.1, accuracy: 1e-6)

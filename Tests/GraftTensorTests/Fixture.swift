@@ -28,7 +28,7 @@ struct OpFixture {
 
     subscript(_ k: String) -> Tensor { tensors[k]! }
     func int(_ k: String) -> Int { Int(meta[k]!) }
-    func param(_ k: String) -> Tensor { let t = tensors[k]!.copy(); t.requiresGrad = true; return t }
+    func param(_ k: String) throws -> Tensor { let t = try tensors[k]!.copy(); t.requiresGrad = true; return t }
 }
 
 /// max |a - b| <= tol * max(1, max |b|): error relative to the output scale.

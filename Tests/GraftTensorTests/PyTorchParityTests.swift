@@ -6,7 +6,7 @@ import XCTest
 final class PyTorchParityTests: XCTestCase {
     func checkConv(_ name: String) throws {
         let f = try OpFixture(name)
-        let x = f.param("x"), w = f.param("weight"), b = f.param("bias")
+        let x = try f.param("x"), w = try f.param("weight"), b = try f.param("bias")
         let opts = Conv2DOptions(stride: f.int("stride"), padding: f.int("padding"), dilation: f.int("dilation"), groups: f.int("groups"))
         let y = try x.conv2d(weight: w, bias: b, options: opts)
         assertClose(y, f["y"], "\(name) y")
@@ -24,7 +24,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testLinear() throws {
         let f = try OpFixture("linear")
-        let x = f.param("x"), w = f.param("weight"), b = f.param("bias")
+        let x = try f.param("x"), w = try f.param("weight"), b = try f.param("bias")
         let y = try x.linear(weight: w, bias: b)
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
@@ -33,7 +33,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testBatchNormTraining() throws {
         let f = try OpFixture("batchnorm_train")
-        let x = f.param("x"), w = f.param("weight"), b = f.param("bias")
+        let x = try f.param("x"), w = try f.param("weight"), b = try f.param("bias")
         let (y, _, _) = try x.batchNormTraining(scale: w, shift: b, epsilon: 1e-5)
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
@@ -42,7 +42,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testBatchNormFrozenStatistics() throws {
         let f = try OpFixture("batchnorm_eval")
-        let x = f.param("x"), w = f.param("weight"), b = f.param("bias")
+        let x = try f.param("x"), w = try f.param("weight"), b = try f.param("bias")
         let y = try x.batchNormInference(scale: w, shift: b, mean: f["running_mean"], variance: f["running_var"], epsilon: 1e-5)
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
@@ -51,7 +51,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testLayerNorm() throws {
         let f = try OpFixture("layernorm")
-        let x = f.param("x"), w = f.param("weight"), b = f.param("bias")
+        let x = try f.param("x"), w = try f.param("weight"), b = try f.param("bias")
         let y = try x.layerNorm(gamma: w, beta: b, epsilon: 1e-12)
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
@@ -60,7 +60,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testCrossEntropyWithLabelSmoothing() throws {
         let f = try OpFixture("cross_entropy")
-        let logits = f.param("logits")
+        let logits = try f.param("logits")
         let labels = IndexTensor(f["labels"].values.map { Int($0) })
         let loss = try logits.crossEntropy(labels: labels, labelSmoothing: 0.1)
         XCTAssertEqual(loss.scalarValue, f["loss"].scalarValue, accuracy: 1e-5)
@@ -70,8 +70,8 @@ final class PyTorchParityTests: XCTestCase {
 
     func testSoftmax() throws {
         let f = try OpFixture("softmax")
-        let x = f.param("x")
-        let y = x.softmax()
+        let x = try f.param("x")
+        let y = try x.softmax()
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
         assertClose(x.grad!, f["dx"], "dx")
@@ -82,8 +82,8 @@ final class PyTorchParityTests: XCTestCase {
                                              ("relu6", .relu6), ("sigmoid", .sigmoid), ("tanh", .tanh)]
         for (name, kind) in kinds {
             let f = try OpFixture("act_" + name)
-            let x = f.param("x")
-            let y = x.activation(kind)
+            let x = try f.param("x")
+            let y = try x.activation(kind)
             assertClose(y, f["y"], name)
             try y.backward(seed: f["dy"])
             assertClose(x.grad!, f["dx"], name + " dx")
@@ -92,7 +92,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testMaxPool() throws {
         let f = try OpFixture("maxpool")
-        let x = f.param("x")
+        let x = try f.param("x")
         let y = try x.maxPool2d(kernel: 3, stride: 2, padding: 1)
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])
@@ -101,7 +101,7 @@ final class PyTorchParityTests: XCTestCase {
 
     func testAdaptiveAvgPool() throws {
         let f = try OpFixture("adaptive_avgpool")
-        let x = f.param("x")
+        let x = try f.param("x")
         let y = try x.adaptiveAvgPool2d(outputSize: (3, 3))
         assertClose(y, f["y"], "y")
         try y.backward(seed: f["dy"])

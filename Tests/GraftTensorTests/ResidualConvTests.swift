@@ -31,7 +31,7 @@ final class ResidualConvTests: XCTestCase {
             for activation in [nil, Activation.relu, .relu6] {
                 let unfused = try withNoGrad { () -> Tensor in
                     let s = try plain + residual
-                    return activation.map { s.activation($0) } ?? s
+                    return try activation.map { try s.activation($0) } ?? s
                 }
                 let fused = try withNoGrad {
                     try x.conv2d(weight: w, bias: bias, options: options, adding: residual, activation: activation)

@@ -67,6 +67,19 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(e, .duplicateName(file: "<memory>", name: "w"))
     }
 
+    /// Two header entries with one name (the second spelled with a JSON escape) over the same bytes:
+    /// JSONDecoder keeps one and the file looked valid; the spec forbids it.
+    func testDuplicateNamesInAFileAreRefusedNamingTheKey() throws {
+        for second in ["w", "\\u0077"] {
+            var header = Array(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\#(second)":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+            while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+            var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+            bytes += withUnsafeBytes(of: Float(1.5)) { Array($0) }
+            let e = assertWeightsError("duplicate \(second)") { try WeightFile.decode(Data(bytes), fileName: "dup.safetensors") }
+            XCTAssertEqual(e, .duplicateName(file: "dup.safetensors", name: "w"))
+        }
+    }
+
     func testStoredTensorChecksByteCount() throws {
         let e = assertWeightsError("short bytes") { try StoredTensor(name: "w", dtype: .f32, shape: [2, 2], bytes: TensorBytes([0, 0, 0, 0])) }
         guard case .invalidTensor(_, "w", _)? = e else { return XCTFail("\(String(describing: e))") }

@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 /// Train / validation / test indices of one data set.
 public struct DatasetSplit: Sendable, Equatable {
     public var train: [Int]

@@ -86,6 +86,9 @@ public struct TableDataset: Dataset {
             lineNumber += 1
             let line = lineBytes.last == UInt8(ascii: "\r") ? lineBytes.dropLast() : lineBytes
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if let bad = UTF8Check.firstInvalidOffset(line) {
+                throw .malformedRecord(path: url.path, line: lineNumber, reason: UTF8Check.reason(line, at: bad) + " at column \(bad + 1)")
+            }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                 throw .malformedRecord(path: url.path, line: lineNumber, reason: "not a JSON object")
             }

@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 import Foundation
 
 /// Decodes and preprocesses a data set on background threads and hands out

@@ -1,4 +1,4 @@
-import GraftTensor
+import GraftCore
 import Foundation
 /// Random training-time transforms, applied before normalisation:
 /// random resized crop (or the evaluation geometry), horizontal flip, colour jitter.

@@ -18,17 +18,23 @@ struct CSVReader {
         var fields: [String] = []
         var field: [UInt8] = []
         var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        var line = 1, recordLine = 1
+        var line = 1, recordLine = 1, fieldLine = 1
         var inQuotes = false, wasQuoted = false, quoteLine = 1
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
 
-        func endField() {
+        func endField() throws(Failure) {
+            if let bad = UTF8Check.firstInvalidOffset(field) {
+                // A quoted field may span lines: name the line of the bad byte.
+                let line = fieldLine + field.prefix(bad).filter { $0 == lf }.count
+                throw .malformed(line: line, reason: UTF8Check.reason(field, at: bad) + " in field \(fields.count + 1)")
+            }
             fields.append(String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
             wasQuoted = false
+            fieldLine = line
         }
-        func endRecord() {
-            endField()
+        func endRecord() throws(Failure) {
+            try endField()
             // A blank line is not a record.
             if !(fields.count == 1 && fields[0].isEmpty) { records.append(Record(line: recordLine, fields: fields)) }
             fields.removeAll(keepingCapacity: true)
@@ -50,12 +56,13 @@ struct CSVReader {
             }
             switch b {
             case comma:
-                endField()
+                try endField()
             case lf, cr:
-                endRecord()
+                try endRecord()
                 if b == cr && i + 1 < bytes.count && bytes[i + 1] == lf { i += 1 }
                 line += 1
                 recordLine = line
+                fieldLine = line
             case quote where field.isEmpty && !wasQuoted:
                 inQuotes = true
                 quoteLine = line
@@ -69,7 +76,7 @@ struct CSVReader {
             i += 1
         }
         if inQuotes { throw .malformed(line: quoteLine, reason: "quoted field is never closed") }
-        if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
+        if !field.isEmpty || !fields.isEmpty || wasQuoted { try endRecord() }
         return records
     }
 }

@@ -5,24 +5,27 @@ import Synchronization
 /// A oneDNN stream plus reusable scratch buffers. Contexts are pooled so each
 /// concurrent caller gets its own stream and scratchpad, and buffers are
 /// allocated once and grown, not per call.
+/// `@unchecked`: its buffers mutate without a lock because the pool hands each context
+/// to one caller at a time (`with`), which the compiler cannot see through the pool's Mutex.
 final class ExecutionContext: @unchecked Sendable {
     let stream: dnnl_stream_t
     private var buffers: [AlignedBuffer?] = []
 
     enum Slot: Int { case scratchpad = 0, weights, output, extra }
 
-    init() {
+    init() throws(KernelError) {
         var s: dnnl_stream_t?
-        dnnlCheck(dnnl_stream_create(&s, Runtime.engine.handle, dnnl_stream_default_flags.rawValue), "stream create")
+        try dnnlCheck(dnnl_stream_create(&s, Runtime.engine(), dnnl_stream_default_flags.rawValue), "stream create")
         stream = s!
     }
 
     /// A buffer of at least `bytes`, stable until the next call with the same slot.
-    func buffer(_ slot: Slot, bytes: Int) -> UnsafeMutableRawPointer {
+    func buffer(_ slot: Slot, bytes: Int) throws(KernelError) -> UnsafeMutableRawPointer {
         let i = slot.rawValue
         if buffers.count <= i { buffers += Array(repeating: nil, count: i + 1 - buffers.count) }
         if let b = buffers[i], b.bytes >= bytes { return b.pointer }
-        let b = AlignedBuffer(bytes: bytes)
+        buffers[i] = nil  // free the smaller block before asking for the larger one
+        let b = try AlignedBuffer(bytes: bytes, for: "\(slot) scratch")
         buffers[i] = b
         return b.pointer
     }
@@ -32,12 +35,17 @@ final class ExecutionContext: @unchecked Sendable {
     private static let pool = Mutex<[ExecutionContext]>([])
 
     /// Runs body with a context no other thread is using.
-    static func with<R>(_ body: (ExecutionContext) -> R) -> R {
+    static func with<R>(_ body: (ExecutionContext) throws -> R) throws -> R {
         graft_apply_threads()
-        let context = pool.withLock { $0.popLast() } ?? ExecutionContext()
+        let context = try pool.withLock { $0.popLast() } ?? ExecutionContext()
         defer { pool.withLock { $0.append(context) } }
-        return body(context)
+        return try body(context)
     }
 
     static func drain() { pool.withLock { $0.removeAll() } }
+
+    /// Scratch bytes held by the idle contexts.
+    static var pooledBytes: Int {
+        pool.withLock { $0.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + ($1?.bytes ?? 0) } } }
+    }
 }

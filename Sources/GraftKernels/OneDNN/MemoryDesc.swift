@@ -3,18 +3,18 @@ import CDNNL
 /// Builders for oneDNN memory descriptors (f32 only).
 enum MemoryDesc {
     /// Dense layout named by a format tag (or `dnnl_format_tag_any` to let the primitive choose).
-    static func tagged(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    static func tagged(_ dims: [Int], _ tag: dnnl_format_tag_t) throws(KernelError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { dnnl_dim_t($0) }
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory desc \(dims)")
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory desc \(dims)")
         return md
     }
 
     /// Explicit strides in elements (transposed matmul operands).
-    static func strided(_ dims: [Int], strides: [Int]) -> dnnl_memory_desc_t {
+    static func strided(_ dims: [Int], strides: [Int]) throws(KernelError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { dnnl_dim_t($0) }, s = strides.map { dnnl_dim_t($0) }
-        dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, dnnl_f32, s),
+        try dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, dnnl_f32, s),
                   "memory desc \(dims) strides \(strides)")
         return md
     }
@@ -28,6 +28,7 @@ enum MemoryDesc {
 
 /// A memory descriptor at a stable address, for descriptors no primitive owns
 /// (the caller's own layout of a tensor that is reordered).
+/// `@unchecked`: a pointer to a descriptor written once in init and only read after.
 final class OwnedMemoryDesc: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<dnnl_memory_desc_t>
 

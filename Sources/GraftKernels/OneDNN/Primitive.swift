@@ -10,6 +10,8 @@ struct PrimitiveArgument {
 
 /// A created primitive with its descriptor; descriptors queried from it stay
 /// valid as long as it lives. Always uses a user-managed scratchpad.
+/// `@unchecked`: it holds C handles (not Sendable types) that oneDNN documents as
+/// immutable after creation and safe to execute from several threads at once.
 final class Primitive: @unchecked Sendable {
     let descriptor: dnnl_primitive_desc_t
     let handle: dnnl_primitive_t
@@ -19,48 +21,53 @@ final class Primitive: @unchecked Sendable {
 
     /// Builds from an op descriptor (pointer to a dnnl_*_desc_t).
     convenience init(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = [], outputScale: Float? = nil,
-                     hint: Primitive? = nil) {
-        guard let pd = Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: outputScale, hint: hint) else {
-            dnnlFailure(dnnl_unimplemented, "\(name) descriptor")
-        }
-        self.init(name, descriptor: pd)
+                     hint: Primitive? = nil) throws(KernelError) {
+        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: outputScale, hint: hint)
+        else { throw dnnlError(dnnl_unimplemented, "\(name) descriptor") }
+        try self.init(name, descriptor: pd)
     }
 
     /// Like `init(_:opDesc:...)`, but nil when oneDNN has no implementation for
     /// this configuration (for optional fast paths that fall back to another).
-    convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) {
-        guard let pd = Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: nil, hint: nil) else { return nil }
-        self.init(name, descriptor: pd)
+    convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) throws(KernelError) {
+        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: nil, hint: nil) else { return nil }
+        try self.init(name, descriptor: pd)
     }
 
-    /// The primitive descriptor, or nil when oneDNN has no implementation; other failures stop.
+    /// The primitive descriptor, or nil when oneDNN has no implementation; other failures throw.
     private static func describe(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp], outputScale: Float?,
-                                 hint: Primitive?) -> dnnl_primitive_desc_t? {
-        let attr = makeAttr(postOps: postOps, outputScale: outputScale)
+                                 hint: Primitive?) throws(KernelError) -> dnnl_primitive_desc_t? {
+        let attr = try makeAttr(postOps: postOps, outputScale: outputScale)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
-        let status = dnnl_primitive_desc_create(&pd, opDesc, attr, Runtime.engine.handle, hint?.descriptor)
+        let status = dnnl_primitive_desc_create(&pd, opDesc, attr, try Runtime.engine(), hint?.descriptor)
         if status == dnnl_unimplemented { return nil }
-        dnnlCheck(status, "\(name) descriptor")
+        try dnnlCheck(status, "\(name) descriptor")
         return pd
     }
 
     /// A reorder between two layouts of the same tensor.
-    convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>, to: UnsafePointer<dnnl_memory_desc_t>) {
-        let attr = Primitive.makeAttr(postOps: [], outputScale: nil)
+    convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>,
+                     to: UnsafePointer<dnnl_memory_desc_t>) throws(KernelError) {
+        let attr = try Primitive.makeAttr(postOps: [], outputScale: nil)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
-        let engine = Runtime.engine.handle
-        dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr), "\(name) reorder descriptor")
-        self.init(name, descriptor: pd!)
+        let engine = try Runtime.engine()
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, attr), "\(name) reorder descriptor")
+        try self.init(name, descriptor: pd!)
     }
 
-    private init(_ name: String, descriptor pd: dnnl_primitive_desc_t) {
+    /// Takes ownership of `pd` (destroyed here when the primitive cannot be created).
+    private init(_ name: String, descriptor pd: dnnl_primitive_desc_t) throws(KernelError) {
+        var p: dnnl_primitive_t?
+        let status = dnnl_primitive_create(&p, pd)
+        guard status == dnnl_success, let p else {
+            dnnl_primitive_desc_destroy(pd)
+            throw dnnlError(status, "\(name) primitive")
+        }
         self.name = name
         descriptor = pd
-        var p: dnnl_primitive_t?
-        dnnlCheck(dnnl_primitive_create(&p, pd), "\(name) primitive")
-        handle = p!
+        handle = p
         scratchpad = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
         scratchpadBytes = MemoryDesc.bytes(scratchpad)
     }
@@ -83,22 +90,22 @@ final class Primitive: @unchecked Sendable {
     }
 
     /// Runs synchronously on the context's stream.
-    func execute(_ context: ExecutionContext, _ arguments: [PrimitiveArgument]) {
-        let engine = Runtime.engine.handle
+    func execute(_ context: ExecutionContext, _ arguments: [PrimitiveArgument]) throws(KernelError) {
+        let engine = try Runtime.engine()
         var args: [dnnl_exec_arg_t] = []
         args.reserveCapacity(arguments.count + 1)
         defer { for a in args { dnnl_memory_destroy(a.memory) } }
-        func add(_ role: Int32, _ desc: UnsafePointer<dnnl_memory_desc_t>, _ data: UnsafeRawPointer) {
+        func add(_ role: Int32, _ desc: UnsafePointer<dnnl_memory_desc_t>, _ data: UnsafeRawPointer) throws(KernelError) {
             var m: dnnl_memory_t?
-            dnnlCheck(dnnl_memory_create(&m, desc, engine, UnsafeMutableRawPointer(mutating: data)), "\(name) memory")
+            try dnnlCheck(dnnl_memory_create(&m, desc, engine, UnsafeMutableRawPointer(mutating: data)), "\(name) memory")
             args.append(dnnl_exec_arg_t(arg: role, memory: m))
         }
-        for a in arguments { add(a.role, a.desc, a.data) }
+        for a in arguments { try add(a.role, a.desc, a.data) }
         if scratchpadBytes > 0 {
-            add(DNNL_ARG_SCRATCHPAD, scratchpad, context.buffer(.scratchpad, bytes: scratchpadBytes))
+            try add(DNNL_ARG_SCRATCHPAD, scratchpad, context.buffer(.scratchpad, bytes: scratchpadBytes))
         }
-        dnnlCheck(dnnl_primitive_execute(handle, context.stream, Int32(args.count), args), "\(name) execute")
-        dnnlCheck(dnnl_stream_wait(context.stream), "\(name) wait")
+        try dnnlCheck(dnnl_primitive_execute(handle, context.stream, Int32(args.count), args), "\(name) execute")
+        try dnnlCheck(dnnl_stream_wait(context.stream), "\(name) wait")
     }
 
     /// Elementwise post-op description (kind plus alpha/beta).
@@ -119,29 +126,34 @@ final class Primitive: @unchecked Sendable {
         Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | Int32(DNNL_ARG_SRC_1)
     }
 
-    private static func makeAttr(postOps: [PostOp], outputScale: Float?) -> dnnl_primitive_attr_t {
+    private static func makeAttr(postOps: [PostOp], outputScale: Float?) throws(KernelError) -> dnnl_primitive_attr_t {
         var a: dnnl_primitive_attr_t?
-        dnnlCheck(dnnl_primitive_attr_create(&a), "attr create")
+        try dnnlCheck(dnnl_primitive_attr_create(&a), "attr create")
         let attr = a!
-        dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attr scratchpad")
-        if !postOps.isEmpty {
-            var p: dnnl_post_ops_t?
-            dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
-            defer { dnnl_post_ops_destroy(p) }
-            for op in postOps {
-                if var addend = op.addend {
-                    dnnlCheck(dnnl_post_ops_append_binary(p, dnnl_binary_add, &addend), "post-op binary add")
-                } else if op.sumScale != 0 {
-                    dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
-                } else {
-                    dnnlCheck(dnnl_post_ops_append_eltwise(p, 1, op.algorithm, op.alpha, op.beta), "post-op eltwise")
+        do {
+            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "attr scratchpad")
+            if !postOps.isEmpty {
+                var p: dnnl_post_ops_t?
+                try dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
+                defer { dnnl_post_ops_destroy(p) }
+                for op in postOps {
+                    if var addend = op.addend {
+                        try dnnlCheck(dnnl_post_ops_append_binary(p, dnnl_binary_add, &addend), "post-op binary add")
+                    } else if op.sumScale != 0 {
+                        try dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
+                    } else {
+                        try dnnlCheck(dnnl_post_ops_append_eltwise(p, 1, op.algorithm, op.alpha, op.beta), "post-op eltwise")
+                    }
                 }
+                try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, p), "attr post-ops")
             }
-            dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, p), "attr post-ops")
-        }
-        if let outputScale {
-            var s = outputScale
-            dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &s), "attr output scale")
+            if let outputScale {
+                var s = outputScale
+                try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &s), "attr output scale")
+            }
+        } catch {
+            dnnl_primitive_attr_destroy(attr)
+            throw error
         }
         return attr
     }

@@ -14,55 +14,73 @@ public struct WeightKey: Hashable, Sendable {
 }
 
 /// Weights reordered into the blocked layout a convolution or matmul chose, kept per
-/// (weight id, use, layout) until the weight's version changes. Bounded by
-/// total bytes; least recently used entries go first.
+/// (weight id, use, layout) until the weight's version changes. The layout is the destination
+/// descriptor itself, so batch sizes and image sizes whose primitives chose the same blocking share
+/// one copy. Bounded by total bytes (`Kernels.cacheLimits.weightBytes`); least recently used
+/// entries go first.
 final class WeightCache: Sendable {
     enum Use: Int, Sendable { case forward, backwardData, matmul, winograd }
 
-    /// `layout` names the destination: a conv's geometry, or a matmul's chosen weights descriptor.
-    private struct Key: Hashable { let id: Int; let use: Use; let layout: AnyHashable }
+    /// `layout` is the destination descriptor the primitive chose.
+    private struct Key: Hashable { let id: Int; let use: Use; let layout: DescriptorBytes }
     private struct Entry { var version: Int; var buffer: AlignedBuffer; var lastUse: UInt64 }
-    private struct State { var entries: [Key: Entry] = [:]; var clock: UInt64 = 0; var bytes = 0 }
-    private let state = Mutex(State())
-    let capacityBytes: Int
+    private struct State { var entries: [Key: Entry] = [:]; var clock: UInt64 = 0; var bytes = 0; var capacity: Int }
+    private let state: Mutex<State>
 
-    static let shared = WeightCache(capacityBytes: 1 << 30)
+    static let shared = WeightCache(capacityBytes: KernelCacheLimits.default.weightBytes)
 
-    init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
+    init(capacityBytes: Int) { state = Mutex(State(capacity: capacityBytes)) }
+
+    /// The byte bound; lowering it evicts least recently used copies at once.
+    var capacityBytes: Int {
+        get { state.withLock { $0.capacity } }
+        set {
+            state.withLock { s in
+                s.capacity = newValue
+                Self.evict(&s, toFit: 0)
+            }
+        }
+    }
+
+    /// Drops least recently used copies until `incoming` more bytes fit (buffers still in use by a
+    /// running call are freed when it finishes).
+    private static func evict(_ s: inout State, toFit incoming: Int) {
+        while s.bytes + incoming > s.capacity, let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            s.bytes -= oldest.value.buffer.bytes
+            s.entries[oldest.key] = nil
+        }
+    }
 
     /// The weights in `reorder`'s destination layout, reordering only when the
     /// cached copy is missing or stale. Keep the returned buffer alive while using it.
-    func reordered(_ weightKey: WeightKey, use: Use, geometry: some Hashable & Sendable, reorder: Primitive,
-                   source: UnsafeRawPointer, context: ExecutionContext) -> AlignedBuffer {
-        state.withLock { s in
+    func reordered(_ weightKey: WeightKey, use: Use, layout: DescriptorBytes, reorder: Primitive,
+                   source: UnsafeRawPointer, context: ExecutionContext) throws -> AlignedBuffer {
+        try state.withLock { s in
             s.clock &+= 1
-            let key = Key(id: weightKey.id, use: use, layout: AnyHashable(geometry))
+            let key = Key(id: weightKey.id, use: use, layout: layout)
             let bytes = MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))
             if var e = s.entries[key] {
                 e.lastUse = s.clock
                 if e.version != weightKey.version {
                     // Reuse the block unless a caller still reads the old values.
-                    if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = AlignedBuffer(bytes: bytes) }
-                    run(reorder, source: source, into: e.buffer, context: context)
+                    if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = try AlignedBuffer(bytes: bytes, for: "reordered weights") }
+                    try run(reorder, source: source, into: e.buffer, context: context)
                     e.version = weightKey.version
                 }
                 s.entries[key] = e
                 return e.buffer
             }
-            while s.bytes + bytes > capacityBytes, let oldest = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                s.bytes -= oldest.value.buffer.bytes
-                s.entries[oldest.key] = nil
-            }
-            let buffer = AlignedBuffer(bytes: bytes)
-            run(reorder, source: source, into: buffer, context: context)
+            Self.evict(&s, toFit: bytes)
+            let buffer = try AlignedBuffer(bytes: bytes, for: "reordered weights")
+            try run(reorder, source: source, into: buffer, context: context)
             s.entries[key] = Entry(version: weightKey.version, buffer: buffer, lastUse: s.clock)
             s.bytes += buffer.bytes
             return buffer
         }
     }
 
-    private func run(_ reorder: Primitive, source: UnsafeRawPointer, into buffer: AlignedBuffer, context: ExecutionContext) {
-        reorder.execute(context, [
+    private func run(_ reorder: Primitive, source: UnsafeRawPointer, into buffer: AlignedBuffer, context: ExecutionContext) throws(KernelError) {
+        try reorder.execute(context, [
             PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: source),
             PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: buffer.pointer),
         ])
@@ -78,7 +96,7 @@ final class WeightCache: Sendable {
         }
     }
 
-    func removeAll() { state.withLock { $0 = State() } }
+    func removeAll() { state.withLock { s in s = State(capacity: s.capacity) } }
 
     var totalBytes: Int { state.withLock { $0.bytes } }
 }

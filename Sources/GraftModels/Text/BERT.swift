@@ -7,7 +7,7 @@ import GraftTensor
 /// embeddings (word + position + token type, LayerNorm), post-LN encoder
 /// layers with exact GELU, optional pooler. Keys match HF checkpoints
 /// (`encoder.layer.0.attention.self.query.weight`).
-public final class BERT: Module, @unchecked Sendable {
+public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
     /// Decoded from the model's own config.json.
     public struct Config: Codable, Sendable, Equatable {
         public var vocabSize: Int
@@ -87,7 +87,7 @@ public final class BERT: Module, @unchecked Sendable {
             throw TensorError.invalidShape(op: "BERT", shape: ids.shape, reason: "sequence longer than \(config.maxPositionEmbeddings) positions")
         }
         // Additive mask [B, 1, 1, L]: 0 for tokens, a large negative for padding.
-        let additive = Tensor(uninitializedShape: [b, 1, 1, l])
+        let additive = try Tensor(uninitializedShape: [b, 1, 1, l])
         for i in 0..<(b * l) { additive.pointer[i] = mask.values[i] != 0 ? 0 : -1e9 }
         var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
         var states = [h]
@@ -106,13 +106,13 @@ public final class BERT: Module, @unchecked Sendable {
 }
 
 /// Groups children under a key without parameters of its own (HF's `encoder`).
-final class SubModulesNamed: Module, @unchecked Sendable {
+final class SubModulesNamed: Module, @unchecked Sendable {  // unchecked: as Module
     let children: [(String, Module)]
     init(_ children: [(String, Module)]) { self.children = children }
     override var keyedChildren: [(String, Module)] { children }
 }
 
-public final class BertEmbeddings: Module, @unchecked Sendable {
+public final class BertEmbeddings: Module, @unchecked Sendable {  // unchecked: as Module
     let wordEmbeddings: Embedding
     let positionEmbeddings: Embedding
     let tokenTypeEmbeddings: Embedding
@@ -142,7 +142,7 @@ public final class BertEmbeddings: Module, @unchecked Sendable {
     }
 }
 
-public final class BertLayer: Module, @unchecked Sendable {
+public final class BertLayer: Module, @unchecked Sendable {  // unchecked: as Module
     let query: Linear, key: Linear, value: Linear
     let attentionOutput: Linear
     let attentionNorm: LayerNorm
@@ -232,7 +232,7 @@ struct PackedQKV {
 }
 
 /// tanh(W h_[CLS] + b): part of HF checkpoints; sentence embeddings do not use it.
-public final class BertPooler: Module, @unchecked Sendable {
+public final class BertPooler: Module, @unchecked Sendable {  // unchecked: as Module
     let dense: Linear
     init(_ hidden: Int, generator g: inout SeededGenerator) { dense = Linear(hidden, hidden, generator: &g) }
     public override var keyedChildren: [(String, Module)] { [("dense", dense)] }

@@ -55,7 +55,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public func embed(_ texts: [String], batchSize: Int = 32, layer: Int? = nil, normalize: Bool? = nil) throws -> Tensor {
         let order = texts.indices.sorted { texts[$0].utf8.count < texts[$1].utf8.count }
         let d = dimension
-        let out = Tensor(uninitializedShape: [texts.count, d])
+        let out = try Tensor(uninitializedShape: [texts.count, d])
         try withNoGrad {
             for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
                 let idx = Array(order[start..<min(start + batchSize, order.count)])

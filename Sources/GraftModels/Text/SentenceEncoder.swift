@@ -23,13 +23,13 @@ public func poolTokens(_ states: Tensor, mask: IndexTensor, mode: PoolingMode, n
     case .cls:
         pooled = try states.slice(axis: 1, 0..<1).reshaped([b, h])
     case .mean:
-        let m = Tensor(uninitializedShape: [b, l, 1])
+        let m = try Tensor(uninitializedShape: [b, l, 1])
         for i in 0..<(b * l) { m.pointer[i] = mask.values[i] != 0 ? 1 : 0 }
-        let counts = Tensor(uninitializedShape: [b, 1])
+        let counts = try Tensor(uninitializedShape: [b, 1])
         for i in 0..<b { counts.pointer[i] = max(1e-9, (0..<l).reduce(0) { $0 + m.pointer[i * l + $1] }) }
         pooled = try (states * m).sum(axes: [1]) / counts
     case .max:
-        let m = Tensor(uninitializedShape: [b, l, 1])
+        let m = try Tensor(uninitializedShape: [b, l, 1])
         for i in 0..<(b * l) { m.pointer[i] = mask.values[i] != 0 ? 0 : -1e9 }
         pooled = try (states + m).max(axis: 1)
     }

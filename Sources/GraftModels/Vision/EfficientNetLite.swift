@@ -7,7 +7,7 @@ import GraftTensor
 /// instead of swish, no squeeze-excite, stem and head not width-scaled,
 /// first and last stage repeats not depth-scaled, TF "SAME" padding,
 /// BN eps 1e-3. Keys match the published state dicts (`_blocks.3._bn1.weight`).
-public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable {
+public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     public struct Config: Sendable, Equatable {
         public var name: String
         public var widthCoefficient: Float
@@ -122,7 +122,7 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
 }
 
 /// Mobile inverted bottleneck without squeeze-excite (model.py `MBConvBlock`).
-public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
+public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     let expandConv: Conv2d?
     let bn0: BatchNorm2d?
     let depthwiseConv: Conv2d
@@ -178,7 +178,7 @@ public final class MBConvBlock: Module, UnaryLayer, @unchecked Sendable {
 }
 
 /// Groups modules for freezing without adding a key level.
-public final class SubModules: Module, @unchecked Sendable {
+public final class SubModules: Module, @unchecked Sendable {  // unchecked: as Module
     let members: [Module]
     public init(_ members: [Module]) { self.members = members }
     public override var keyedChildren: [(String, Module)] { members.enumerated().map { ("\($0.offset)", $0.element) } }

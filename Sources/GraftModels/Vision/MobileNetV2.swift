@@ -6,7 +6,7 @@ import GraftTensor
 /// `features.0` (3x3 stride-2 conv), `features.1...17` inverted residuals,
 /// `features.18` (1x1 conv to 1280), then global average pooling, dropout and
 /// `classifier.1`. Keys match torchvision's (`features.3.conv.1.0.weight`).
-public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {
+public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     public struct Config: Sendable, Equatable {
         public var name: String = "mobilenet_v2"
         /// torchvision `width_mult`: scales every width except the 1280-wide head (below 1).
@@ -99,7 +99,7 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {
 
 /// torchvision `Conv2dNormActivation` with ReLU6: keys "0" (conv, no bias,
 /// padding (k - 1) / 2) and "1" (batch norm).
-public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable {
+public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     let conv: Conv2d
     let bn: BatchNorm2d
     let fused: ConvBatchNorm
@@ -118,7 +118,7 @@ public final class Conv2dNormActivation: Module, UnaryLayer, @unchecked Sendable
 /// mobilenetv2.py `InvertedResidual`: optional 1x1 expansion (when t != 1),
 /// 3x3 depthwise, linear 1x1 projection; a residual when shape is kept.
 /// Keys under `conv`: [expand "0".0/.1,] depthwise ".0/.1", projection conv, BN.
-public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {
+public final class InvertedResidual: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     let expand: Conv2dNormActivation?
     let depthwise: Conv2dNormActivation
     let project: Conv2d

@@ -6,7 +6,7 @@ import GraftTensor
 /// v1.5 variant: a bottleneck strides in its 3x3 conv). Keys match
 /// torchvision's state dict (`layer2.0.downsample.1.running_var`, `fc.weight`),
 /// so a torchvision checkpoint loads strictly.
-public final class ResNet: Module, ImageBackbone, @unchecked Sendable {
+public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     public struct Config: Sendable, Equatable {
         public enum Block: String, Sendable { case basic, bottleneck }
         public var name: String
@@ -105,7 +105,7 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {
 /// resnet.py `BasicBlock` (3x3, 3x3) or `Bottleneck` (1x1, 3x3 carrying the
 /// stride, 1x1 to 4x planes), with an optional projection shortcut
 /// `downsample` (1x1 conv + BN); relu(residual + shortcut) at the end.
-public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {
+public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     let convs: [Conv2d]
     let bns: [BatchNorm2d]
     let downsample: SubModules?

@@ -7,7 +7,7 @@ import GraftTensor
 /// parameters. Training EfficientNet's 4.7M parameters from random weights
 /// on a few hundred images would only measure overfitting at 50x the cost;
 /// a network sized to the data is the honest baseline transfer must beat.
-public final class SmallCNN: Module, ImageBackbone, @unchecked Sendable {
+public final class SmallCNN: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     let conv1: Conv2d, bn1: BatchNorm2d
     let conv2: Conv2d, bn2: BatchNorm2d
     let conv3: Conv2d, bn3: BatchNorm2d

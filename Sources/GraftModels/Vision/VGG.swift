@@ -13,7 +13,7 @@ import GraftTensor
 /// forward permutes the small 7x7 map to NCHW before flattening (a copy of
 /// N x 25088 floats, negligible next to the convs); the weights stay exactly
 /// as in the file, so saving gives back a torchvision state dict.
-public final class VGG: Module, ImageBackbone, @unchecked Sendable {
+public final class VGG: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     public struct Config: Sendable, Equatable {
         public enum Layer: Sendable, Equatable { case conv(Int), maxPool }
         public var name: String
@@ -164,7 +164,7 @@ public final class VGG: Module, ImageBackbone, @unchecked Sendable {
 
 /// Children under explicit keys (torchvision's `nn.Sequential` indices skip
 /// the stateless ReLU, dropout and pooling layers).
-private final class KeyedModules: Module, @unchecked Sendable {
+private final class KeyedModules: Module, @unchecked Sendable {  // unchecked: as Module
     let entries: [(String, Module)]
     init(_ entries: [(String, Module)]) { self.entries = entries }
     override var keyedChildren: [(String, Module)] { entries }

@@ -6,7 +6,7 @@ import GraftTensor
 /// Policy: batch statistics are used only when `training` is true and the
 /// module is not frozen; a frozen BN (inside a frozen trunk) always uses its
 /// running statistics, whatever the training flag says.
-public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {
+public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
     public let bias: Tensor
     public let runningMean: Tensor
@@ -46,7 +46,7 @@ public final class BatchNorm2d: Module, UnaryLayer, @unchecked Sendable {
         } else {
             y = try x.batchNormInference(scale: weight, shift: bias, mean: runningMean, variance: runningVar, epsilon: epsilon)
         }
-        if let activation { y = y.activation(activation) }
+        if let activation { y = try y.activation(activation) }
         return y
     }
 }

@@ -2,7 +2,7 @@ import GraftTensor
 
 /// 2-D convolution over NHWC maps with PyTorch's weight layout
 /// [out, in/groups, kh, kw] (keys `weight`, `bias`).
-public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {
+public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
     public let bias: Tensor?
     public var options: Conv2DOptions

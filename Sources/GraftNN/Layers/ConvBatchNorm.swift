@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Not a `Module`: the conv and the batch norm stay the owning block's
 /// children, so parameter keys are exactly the reference's.
-public final class ConvBatchNorm: @unchecked Sendable {
+public final class ConvBatchNorm: Sendable {
     public let conv: Conv2d
     public let bn: BatchNorm2d
     public let activation: Activation?
@@ -36,7 +36,7 @@ public final class ConvBatchNorm: @unchecked Sendable {
         }
         var y = try conv.forward(x, training: training)
         y = try bn.forward(y, training: training)
-        if let activation { y = y.activation(activation) }
+        if let activation { y = try y.activation(activation) }
         return y
     }
 
@@ -55,7 +55,7 @@ public final class ConvBatchNorm: @unchecked Sendable {
             }
         }
         let y = try forward(x, training: training) + residual
-        return after.map { y.activation($0) } ?? y
+        return try after.map { try y.activation($0) } ?? y
     }
 
     /// The conv weight with the frozen batch norm folded in, and the matching bias
@@ -63,10 +63,10 @@ public final class ConvBatchNorm: @unchecked Sendable {
     public func foldedWeights() throws -> (weight: Tensor, bias: Tensor) {
         let sources = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar] + (conv.bias.map { [$0] } ?? [])
         let key = sources.flatMap { [$0.storage.id, $0.storage.version] }
-        return folded.withLock { cached in
+        return try folded.withLock { cached in
             if let f = cached, f.key == key { return (f.weight, f.bias) }
             let out = conv.outChannels, perOut = conv.weight.count / out
-            let w = Tensor(uninitializedShape: conv.weight.shape), b = Tensor(uninitializedShape: [out])
+            let w = try Tensor(uninitializedShape: conv.weight.shape), b = try Tensor(uninitializedShape: [out])
             for o in 0..<out {
                 let s = bn.weight.pointer[o] / (bn.runningVar.pointer[o] + bn.epsilon).squareRoot()
                 for i in 0..<perOut { w.pointer[o * perOut + i] = conv.weight.pointer[o * perOut + i] * s }

@@ -1,7 +1,7 @@
 import GraftTensor
 
 /// A lookup table [count, dim] (key `weight`).
-public final class Embedding: Module, @unchecked Sendable {
+public final class Embedding: Module, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
 
     public init(_ count: Int, _ dim: Int, generator: inout SeededGenerator) {

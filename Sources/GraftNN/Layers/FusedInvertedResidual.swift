@@ -1,6 +1,7 @@
 import Foundation
 import GraftKernels
 import GraftTensor
+import Synchronization
 
 /// The inference path of an inverted-residual block (expand 1x1 + BN + ReLU6,
 /// depthwise + BN + ReLU6, project 1x1 + BN, optional residual) as one fused
@@ -17,13 +18,13 @@ import GraftTensor
 /// split into bands of rows and then fit in cache anyway, so only blocks of
 /// at least 28x28 fuse (below that the halo rows computed twice and the short
 /// rows cost more than the memory traffic saved).
-public final class FusedInvertedResidual: @unchecked Sendable {
+public final class FusedInvertedResidual: Sendable {
     let expand: ConvBatchNorm?
     let depthwise: ConvBatchNorm
     let project: ConvBatchNorm
     let residual: Bool
-    private var packed: (key: [Int], values: Tensor)?
-    private let packedLock = NSLock()
+    /// The packed weights and the folded tensors' storage ids they were packed from.
+    private let packed = Mutex<(key: [Int], values: Tensor)?>(nil)
 
     /// `GRAFT_FUSED_BLOCK_MIN_SIDE`: fuse exactly the blocks whose input is at least this
     /// high and wide (0: none), instead of the size policy; unset: the policy.
@@ -71,7 +72,7 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         let units = [expand, depthwise, project].compactMap { $0 }
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
         let weights = try packedWeights(shape)
-        let y = Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
         // False only when the kernel's scratch could not be allocated (the shape was checked): run unfused.
         let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
                                                    residual: residual ? x.pointer : nil, output: y.pointer)
@@ -119,16 +120,16 @@ public final class FusedInvertedResidual: @unchecked Sendable {
         let e = try expand?.foldedWeights(), d = try depthwise.foldedWeights(), p = try project.foldedWeights()
         // Folded tensors are new objects whenever a source changed, so their storage ids key the packing.
         let key = [e?.weight.storage.id ?? -1, d.weight.storage.id, p.weight.storage.id]
-        packedLock.lock()
-        defer { packedLock.unlock() }
-        if let cached = packed, cached.key == key { return cached.values }
-        let values = Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
         func pointers(_ t: (weight: Tensor, bias: Tensor)) -> (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
             (UnsafePointer(t.weight.pointer), UnsafePointer(t.bias.pointer))
         }
-        Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
-                                     into: values.pointer)
-        packed = (key, values)
-        return values
+        return try packed.withLock { cached in
+            if let cached, cached.key == key { return cached.values }
+            let values = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
+            Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
+                                         into: values.pointer)
+            cached = (key, values)
+            return values
+        }
     }
 }

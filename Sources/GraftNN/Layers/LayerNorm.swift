@@ -1,7 +1,7 @@
 import GraftTensor
 
 /// Layer norm over the last dimension (keys `weight`, `bias`, as in PyTorch and HF BERT).
-public final class LayerNorm: Module, UnaryLayer, @unchecked Sendable {
+public final class LayerNorm: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
     public let bias: Tensor
     public var epsilon: Float

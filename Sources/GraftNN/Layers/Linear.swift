@@ -2,7 +2,7 @@ import Foundation
 import GraftTensor
 
 /// y = x W^T + b, PyTorch's `nn.Linear` (keys `weight` [out, in], `bias` [out]).
-public final class Linear: Module, UnaryLayer, @unchecked Sendable {
+public final class Linear: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let weight: Tensor
     public let bias: Tensor?
 

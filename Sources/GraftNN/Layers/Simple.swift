@@ -1,14 +1,14 @@
 import GraftTensor
 
 /// A pointwise activation as a layer (no parameters).
-public final class ActivationLayer: Module, UnaryLayer, @unchecked Sendable {
+public final class ActivationLayer: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let kind: Activation
     public init(_ kind: Activation) { self.kind = kind }
-    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { x.activation(kind) }
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try x.activation(kind) }
 }
 
 /// Inverted dropout, active only in training, from its own seeded generator.
-public final class Dropout: Module, UnaryLayer, @unchecked Sendable {
+public final class Dropout: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let probability: Float
     private var generator: SeededGenerator
     public init(_ probability: Float, seed: UInt64 = 0) {
@@ -19,10 +19,12 @@ public final class Dropout: Module, UnaryLayer, @unchecked Sendable {
         guard training && !isFrozen && probability > 0 else { return x }
         return try x.dropout(probability: probability, generator: &generator)
     }
+    /// Restarts the mask stream: a trainer re-seeds per epoch so a resumed run draws the same masks.
+    public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
 }
 
 /// Layers applied in order; children keyed "0", "1", ... like `nn.Sequential`.
-public final class Sequential: Module, UnaryLayer, @unchecked Sendable {
+public final class Sequential: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let layers: [any UnaryLayer]
     public init(_ layers: [any UnaryLayer]) { self.layers = layers }
     public override var keyedChildren: [(String, Module)] { layers.enumerated().map { (String($0.offset), $0.element) } }
@@ -32,19 +34,19 @@ public final class Sequential: Module, UnaryLayer, @unchecked Sendable {
 }
 
 /// Flattens [N, ...] to [N, features].
-public final class Flatten: Module, UnaryLayer, @unchecked Sendable {
+public final class Flatten: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public override init() {}
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try x.flattened(fromAxis: 1) }
 }
 
 /// Global average pooling [N, H, W, C] -> [N, C].
-public final class GlobalAvgPool: Module, UnaryLayer, @unchecked Sendable {
+public final class GlobalAvgPool: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public override init() {}
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try x.globalAvgPool2d() }
 }
 
 /// Max pooling with PyTorch's arguments.
-public final class MaxPool2d: Module, UnaryLayer, @unchecked Sendable {
+public final class MaxPool2d: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let kernel: Int, stride: Int, padding: Int
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) { self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding }
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor { try x.maxPool2d(kernel: kernel, stride: stride, padding: padding) }

@@ -36,14 +36,14 @@ enum BinaryOp {
 extension Tensor {
     static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: BinaryOp) throws -> Tensor {
         if a.shape == b.shape {
-            let out = Tensor(uninitializedShape: a.shape)
+            let out = try Tensor(uninitializedShape: a.shape)
             op.same(a.pointer, b.pointer, out.pointer, a.count)
             return out
         }
         if b.count > 1 && Broadcast.isSuffix(b.shape, of: a.shape) {
             let shape = try Broadcast.shape(a.shape, b.shape, op: op.name)
             if shape == a.shape {
-                let out = Tensor(uninitializedShape: shape)
+                let out = try Tensor(uninitializedShape: shape)
                 op.row(a.pointer, b.pointer, out.pointer, rows: a.count / b.count, cols: b.count)
                 return out
             }
@@ -55,12 +55,12 @@ extension Tensor {
     /// scalars and a trailing-suffix operand (per-channel NHWC).
     static func broadcastBinary(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) throws -> Tensor {
         if a.shape == b.shape {
-            let out = Tensor(uninitializedShape: a.shape)
+            let out = try Tensor(uninitializedShape: a.shape)
             Elementwise.binary(a.pointer, b.pointer, out.pointer, a.count, f)
             return out
         }
         let shape = try Broadcast.shape(a.shape, b.shape, op: op)
-        let out = Tensor(uninitializedShape: shape)
+        let out = try Tensor(uninitializedShape: shape)
         let pa = a.pointer, pb = b.pointer, po = out.pointer
         if b.count == 1 {
             let s = pb[0]
@@ -90,13 +90,13 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         try broadcastBinary(a, b, .add).recorded("add", [a, b]) { g in
-            [a.needsGrad ? g.sumToShape(a.shape) : nil, b.needsGrad ? g.sumToShape(b.shape) : nil]
+            [a.needsGrad ? try g.sumToShape(a.shape) : nil, b.needsGrad ? try g.sumToShape(b.shape) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         try broadcastBinary(a, b, .sub).recorded("sub", [a, b]) { g in
-            [a.needsGrad ? g.sumToShape(a.shape) : nil, b.needsGrad ? try g.negated().sumToShape(b.shape) : nil]
+            [a.needsGrad ? try g.sumToShape(a.shape) : nil, b.needsGrad ? try g.negated().sumToShape(b.shape) : nil]
         }
     }
 
@@ -122,7 +122,7 @@ extension Tensor {
 
     /// x * scale + shift, elementwise.
     public func affine(scale: Float, shift: Float) throws -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
+        let out = try Tensor(uninitializedShape: shape)
         Elementwise.unary(pointer, out.pointer, count) { $0 * scale + shift }
         return out.recorded("affine", [self]) { g in [try g.affine(scale: scale, shift: 0)] }
     }

@@ -54,8 +54,8 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "conv2d (bias)", lhs: [g.outChannels], rhs: bias.shape)
         }
         let recording = GradMode.isEnabled && (needsGrad || weight.needsGrad || (bias?.needsGrad ?? false))
-        let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.outChannels])
-        Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
+        let out = try Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.outChannels])
+        try Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation,
                               winograd: !(GradMode.isEnabled && weight.needsGrad))
@@ -64,22 +64,22 @@ extension Tensor {
         out.recorded("conv2d", inputs) { dy in
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if x.needsGrad {
-                let t = Tensor(uninitializedShape: x.shape)
-                Kernels.conv2dBackwardData(g, weight: weight.pointer,
+                let t = try Tensor(uninitializedShape: x.shape)
+                try Kernels.conv2dBackwardData(g, weight: weight.pointer,
                                            weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                                            diffDst: dy.pointer, diffSrc: t.pointer)
                 dx = t
             }
             if weight.needsGrad || (bias?.needsGrad ?? false) {
-                let t = Tensor(uninitializedShape: weight.shape)
-                let b = bias.map { Tensor(uninitializedShape: $0.shape) }
-                Kernels.conv2dBackwardWeights(g, src: x.pointer, diffDst: dy.pointer, diffWeight: t.pointer, diffBias: b?.pointer)
+                let t = try Tensor(uninitializedShape: weight.shape)
+                let b = try bias.map { try Tensor(uninitializedShape: $0.shape) }
+                try Kernels.conv2dBackwardWeights(g, src: x.pointer, diffDst: dy.pointer, diffWeight: t.pointer, diffBias: b?.pointer)
                 dw = weight.needsGrad ? t : nil
                 db = (bias?.needsGrad ?? false) ? b : nil
             }
             return bias == nil ? [dx, dw] : [dx, dw, db]
         }
-        if recording, let activation { return out.activation(activation) }
+        if recording, let activation { return try out.activation(activation) }
         return out
     }
 }
@@ -108,17 +108,17 @@ extension Tensor {
             && (needsGrad || weight.needsGrad || (bias?.needsGrad ?? false) || residual.needsGrad)
         if recording {
             let sum = try conv2d(weight: weight, bias: bias, options: options) + residual
-            return activation.map { sum.activation($0) } ?? sum
+            return try activation.map { try sum.activation($0) } ?? sum
         }
         let out: Tensor
         if consumingResidual && !residual.needsGrad && residual.storage !== storage {
             out = Tensor(shape: outShape, storage: residual.storage)
             residual.storage.markModified()
         } else {
-            out = Tensor(uninitializedShape: outShape)
+            out = try Tensor(uninitializedShape: outShape)
             out.pointer.update(from: residual.pointer, count: residual.count)
         }
-        Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
+        try Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true, winograd: true)
         return out

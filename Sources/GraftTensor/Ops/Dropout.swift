@@ -4,7 +4,7 @@ extension Tensor {
     public func dropout(probability p: Float, generator: inout SeededGenerator) throws -> Tensor {
         guard p >= 0 && p < 1 else { throw TensorError.invalidArgument(op: "dropout", reason: "probability \(p) outside [0, 1)") }
         if p == 0 { return self }
-        let mask = Tensor(uninitializedShape: shape)
+        let mask = try Tensor(uninitializedShape: shape)
         let keep = 1 / (1 - p)
         for i in 0..<count { mask.pointer[i] = generator.nextUniform() < p ? 0 : keep }
         return try self * mask

@@ -7,13 +7,13 @@ extension Tensor {
         if let bad = indices.values.first(where: { $0 < 0 || Int($0) >= vocab }) {
             throw TensorError.invalidArgument(op: "embedding", reason: "index \(bad) outside table of \(vocab) rows")
         }
-        let out = Tensor(uninitializedShape: indices.shape + [dim])
+        let out = try Tensor(uninitializedShape: indices.shape + [dim])
         for (i, row) in indices.values.enumerated() {
             (out.pointer + i * dim).update(from: pointer + Int(row) * dim, count: dim)
         }
         let tableShape = shape
         return out.recorded("embedding", [self]) { g in
-            let d = Tensor.zeros(tableShape)
+            let d = try Tensor.filled(0, tableShape)
             for (i, row) in indices.values.enumerated() {
                 let dst = d.pointer + Int(row) * dim, src = g.pointer + i * dim
                 for k in 0..<dim { dst[k] += src[k] }

@@ -21,9 +21,9 @@ extension Tensor {
         if let residual, residual.shape != outShape {
             throw TensorError.shapeMismatch(op: "fusedLinear (residual)", lhs: outShape, rhs: residual.shape)
         }
-        let out = Tensor(uninitializedShape: outShape)
+        let out = try Tensor(uninitializedShape: outShape)
         if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
-        Kernels.matmul(a: pointer, .contiguous([rows, k]),
+        try Kernels.matmul(a: pointer, .contiguous([rows, k]),
                        b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
                        c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
                        epilogue: MatmulEpilogue(activation: activation, accumulateScale: residual != nil ? 1 : 0),
@@ -48,13 +48,13 @@ extension Tensor {
         let row = 3 * hidden   // stride between tokens in qkv
         let q = MatrixLayout(dims: [b, heads, l, d], strides: [l * row, d, row, 1])
         let kT = MatrixLayout(dims: [b, heads, d, l], strides: [l * row, d, 1, row])
-        let scores = Tensor(uninitializedShape: [b, heads, l, l])
-        Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
+        let scores = try Tensor(uninitializedShape: [b, heads, l, l])
+        try Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
                        addend: mask.map { UnsafePointer($0.pointer) },
                        epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]))
-        Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
-        let out = Tensor(uninitializedShape: [b, l, hidden])
-        Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
+        try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
+        let out = try Tensor(uninitializedShape: [b, l, hidden])
+        try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
                        c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]))
         return out
     }

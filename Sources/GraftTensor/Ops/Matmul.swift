@@ -15,25 +15,25 @@ extension Tensor {
         if b.rank == 2 {
             // Shared right operand: fold the batch into rows.
             let rows = a.count / k
-            let out = Tensor(uninitializedShape: batchA + [m, n])
-            Kernels.matmul(batch: 1, m: rows, n: n, k: k, a: a.pointer, transposeA: false, b: b.pointer,
+            let out = try Tensor(uninitializedShape: batchA + [m, n])
+            try Kernels.matmul(batch: 1, m: rows, n: n, k: k, a: a.pointer, transposeA: false, b: b.pointer,
                            transposeB: transposeB, c: out.pointer)
             return out.recorded("matmul", [a, b]) { g in
                 var da: Tensor?, db: Tensor?
                 if a.needsGrad {
-                    let t = Tensor(uninitializedShape: a.shape)
+                    let t = try Tensor(uninitializedShape: a.shape)
                     // dA = dC B^T  (B stored [k,n]) or dC B (B stored [n,k])
-                    Kernels.matmul(batch: 1, m: rows, n: k, k: n, a: g.pointer, transposeA: false, b: b.pointer,
+                    try Kernels.matmul(batch: 1, m: rows, n: k, k: n, a: g.pointer, transposeA: false, b: b.pointer,
                                    transposeB: !transposeB, c: t.pointer)
                     da = t
                 }
                 if b.needsGrad {
-                    let t = Tensor(uninitializedShape: b.shape)
+                    let t = try Tensor(uninitializedShape: b.shape)
                     if transposeB { // dB [n,k] = dC^T A
-                        Kernels.matmul(batch: 1, m: n, n: k, k: rows, a: g.pointer, transposeA: true, b: a.pointer,
+                        try Kernels.matmul(batch: 1, m: n, n: k, k: rows, a: g.pointer, transposeA: true, b: a.pointer,
                                        transposeB: false, c: t.pointer)
                     } else {        // dB [k,n] = A^T dC
-                        Kernels.matmul(batch: 1, m: k, n: n, k: rows, a: a.pointer, transposeA: true, b: g.pointer,
+                        try Kernels.matmul(batch: 1, m: k, n: n, k: rows, a: a.pointer, transposeA: true, b: g.pointer,
                                        transposeB: false, c: t.pointer)
                     }
                     db = t
@@ -43,24 +43,24 @@ extension Tensor {
         }
         guard batchA == batchB else { throw TensorError.shapeMismatch(op: "matmul (batch dims)", lhs: a.shape, rhs: b.shape) }
         let batch = batchA.reduce(1, *)
-        let out = Tensor(uninitializedShape: batchA + [m, n])
-        Kernels.matmul(batch: batch, m: m, n: n, k: k, a: a.pointer, transposeA: false, b: b.pointer,
+        let out = try Tensor(uninitializedShape: batchA + [m, n])
+        try Kernels.matmul(batch: batch, m: m, n: n, k: k, a: a.pointer, transposeA: false, b: b.pointer,
                        transposeB: transposeB, c: out.pointer)
         return out.recorded("bmm", [a, b]) { g in
             var da: Tensor?, db: Tensor?
             if a.needsGrad {
-                let t = Tensor(uninitializedShape: a.shape)
-                Kernels.matmul(batch: batch, m: m, n: k, k: n, a: g.pointer, transposeA: false, b: b.pointer,
+                let t = try Tensor(uninitializedShape: a.shape)
+                try Kernels.matmul(batch: batch, m: m, n: k, k: n, a: g.pointer, transposeA: false, b: b.pointer,
                                transposeB: !transposeB, c: t.pointer)
                 da = t
             }
             if b.needsGrad {
-                let t = Tensor(uninitializedShape: b.shape)
+                let t = try Tensor(uninitializedShape: b.shape)
                 if transposeB {
-                    Kernels.matmul(batch: batch, m: n, n: k, k: m, a: g.pointer, transposeA: true, b: a.pointer,
+                    try Kernels.matmul(batch: batch, m: n, n: k, k: m, a: g.pointer, transposeA: true, b: a.pointer,
                                    transposeB: false, c: t.pointer)
                 } else {
-                    Kernels.matmul(batch: batch, m: k, n: n, k: m, a: a.pointer, transposeA: true, b: g.pointer,
+                    try Kernels.matmul(batch: batch, m: k, n: n, k: m, a: a.pointer, transposeA: true, b: g.pointer,
                                    transposeB: false, c: t.pointer)
                 }
                 db = t

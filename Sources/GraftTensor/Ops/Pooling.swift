@@ -13,14 +13,14 @@ extension Tensor {
         guard g.outHeight > 0, g.outWidth > 0 else {
             throw TensorError.invalidShape(op: "pool2d", shape: shape, reason: "window \(kernel) leaves no output")
         }
-        let out = Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.channels])
+        let out = try Tensor(uninitializedShape: [g.batch, g.outHeight, g.outWidth, g.channels])
         let recording = GradMode.isEnabled && needsGrad
         let workspace: PoolWorkspace? = (recording && kind == .max) ? PoolWorkspace() : nil
-        Kernels.pool2dForward(kind: kind, geometry: g, src: pointer, dst: out.pointer, workspace: workspace)
+        try Kernels.pool2dForward(kind: kind, geometry: g, src: pointer, dst: out.pointer, workspace: workspace)
         let inShape = shape
         return out.recorded("pool2d", [self]) { dy in
-            let dx = Tensor(uninitializedShape: inShape)
-            Kernels.pool2dBackward(kind: kind, geometry: g, diffDst: dy.pointer, diffSrc: dx.pointer, workspace: workspace)
+            let dx = try Tensor(uninitializedShape: inShape)
+            try Kernels.pool2dBackward(kind: kind, geometry: g, diffDst: dy.pointer, diffSrc: dx.pointer, workspace: workspace)
             return [dx]
         }
     }
@@ -55,7 +55,7 @@ extension Tensor {
             (0..<out).map { i in (i * size / out, ((i + 1) * size + out - 1) / out) }
         }
         let hb = bins(h, oh), wb = bins(w, ow)
-        let out = Tensor.zeros([n, oh, ow, c])
+        let out = try Tensor.filled(0, [n, oh, ow, c])
         let x = pointer, o = out.pointer
         for b in 0..<n { for (i, (h0, h1)) in hb.enumerated() { for (j, (w0, w1)) in wb.enumerated() {
             let dst = o + ((b * oh + i) * ow + j) * c
@@ -64,7 +64,7 @@ extension Tensor {
         } } }
         let inShape = shape
         return out.recorded("adaptiveAvgPool2d", [self]) { dy in
-            let dx = Tensor.zeros(inShape)
+            let dx = try Tensor.filled(0, inShape)
             let d = dx.pointer, gy = dy.pointer
             for b in 0..<n { for (i, (h0, h1)) in hb.enumerated() { for (j, (w0, w1)) in wb.enumerated() {
                 let src = gy + ((b * oh + i) * ow + j) * c

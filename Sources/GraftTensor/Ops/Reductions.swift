@@ -12,10 +12,10 @@ extension Tensor {
     }
 
     /// Sum over one axis as [outer, n, inner] -> [outer, inner].
-    private func sumAxis(_ axis: Int) -> Tensor {
+    private func sumAxis(_ axis: Int) throws -> Tensor {
         let outer = shape[..<axis].reduce(1, *), n = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         var newShape = shape; newShape[axis] = 1
-        let out = Tensor.zeros(newShape)
+        let out = try Tensor.filled(0, newShape)
         let x = pointer, o = out.pointer
         for i in 0..<outer {
             let dst = o + i * inner
@@ -31,9 +31,9 @@ extension Tensor {
         if ax.count == rank {
             var total: Double = 0
             for i in 0..<count { total += Double(pointer[i]) }
-            result = Tensor(repeating: Float(total), shape: Array(repeating: 1, count: rank))
+            result = try Tensor.filled(Float(total), Array(repeating: 1, count: rank))
         } else {
-            for a in ax { result = result.sumAxis(a) }
+            for a in ax { result = try result.sumAxis(a) }
         }
         let keptShape = result.shape
         let finalShape = keepDims ? keptShape : shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element)
@@ -50,7 +50,7 @@ extension Tensor {
 
     /// Broadcasts to a larger shape by copying (gradient of `sum`).
     public func expanded(to target: [Int]) throws -> Tensor {
-        let zeros = Tensor.zeros(target)
+        let zeros = try Tensor.filled(0, target)
         return try zeros + self
     }
 
@@ -60,7 +60,7 @@ extension Tensor {
         let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
         guard n > 0 else { throw TensorError.invalidShape(op: "max", shape: shape, reason: "empty axis \(axis)") }
         var keptShape = shape; keptShape[a] = 1
-        let out = Tensor(uninitializedShape: keptShape)
+        let out = try Tensor(uninitializedShape: keptShape)
         var argmax = [Int32](repeating: 0, count: outer * inner)
         let x = pointer, o = out.pointer
         for i in 0..<outer {
@@ -74,7 +74,7 @@ extension Tensor {
         let result = Tensor(shape: finalShape, storage: out.storage)
         let inShape = shape
         return result.recorded("max", [self]) { g in
-            let dx = Tensor.zeros(inShape)
+            let dx = try Tensor.filled(0, inShape)
             for i in 0..<outer { for k in 0..<inner {
                 dx.pointer[(i * n + Int(argmax[i * inner + k])) * inner + k] = g.pointer[i * inner + k]
             } }

@@ -24,7 +24,7 @@ extension Tensor {
         var inStrides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let srcStrides = order.map { inStrides[$0] }
-        let out = Tensor(uninitializedShape: outShape)
+        let out = try Tensor(uninitializedShape: outShape)
         let x = pointer, o = out.pointer
         Broadcast.forEach(outShape: outShape, aStrides: srcStrides, bStrides: srcStrides) { i, a, _ in o[i] = x[a] }
         var inverse = [Int](repeating: 0, count: rank)
@@ -48,7 +48,7 @@ extension Tensor {
         var outShape = first.shape
         outShape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
-        let out = Tensor(uninitializedShape: outShape)
+        let out = try Tensor(uninitializedShape: outShape)
         let rowOut = outShape[a] * inner
         var offset = 0
         var offsets: [Int] = []
@@ -59,9 +59,9 @@ extension Tensor {
             offset += rowIn
         }
         return out.recorded("concat", tensors) { g in
-            tensors.enumerated().map { idx, t in
+            try tensors.enumerated().map { idx, t in
                 guard t.needsGrad else { return nil }
-                let d = Tensor(uninitializedShape: t.shape)
+                let d = try Tensor(uninitializedShape: t.shape)
                 let rowIn = t.shape[a] * inner
                 for i in 0..<outer { (d.pointer + i * rowIn).update(from: g.pointer + i * rowOut + offsets[idx], count: rowIn) }
                 return d
@@ -77,12 +77,12 @@ extension Tensor {
         }
         var outShape = shape; outShape[a] = range.count
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
-        let out = Tensor(uninitializedShape: outShape)
+        let out = try Tensor(uninitializedShape: outShape)
         let rowIn = shape[a] * inner, rowOut = range.count * inner, start = range.lowerBound * inner
         for i in 0..<outer { (out.pointer + i * rowOut).update(from: pointer + i * rowIn + start, count: rowOut) }
         let inShape = shape
         return out.recorded("slice", [self]) { g in
-            let d = Tensor.zeros(inShape)
+            let d = try Tensor.filled(0, inShape)
             for i in 0..<outer { (d.pointer + i * rowIn + start).update(from: g.pointer + i * rowOut, count: rowOut) }
             return [d]
         }

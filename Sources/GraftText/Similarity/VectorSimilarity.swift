@@ -1,3 +1,5 @@
+import GraftKernels
+
 /// Cosine similarity and normalisation of `[Float]` embeddings (sentence or word vectors).
 public enum VectorSimilarity {
     /// Cosine of the angle between `a` and `b`; 0 when either is the zero vector.
@@ -41,29 +43,9 @@ public enum VectorSimilarity {
         for i in v.indices { v[i] *= inverse }
     }
 
-    /// SIMD dot product of two `count`-long float arrays.
+    /// `sum a[i] * b[i]` over `count` floats, on the kernels layer's dot.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var i = 0
-        while i + 32 <= count {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
-            i += 32
-        }
-        if i + 16 <= count {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < count {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
+        Float(Vector.dot(a, b, count: count))
     }
 }

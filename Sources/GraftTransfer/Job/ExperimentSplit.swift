@@ -65,7 +65,7 @@ public struct ExperimentSplit: Sendable, Equatable, Codable {
         } else {
             var members = [Int: [Int]]()
             for i in pool { members[labels[i], default: []].append(i) }
-            for (label, items) in members.sorted(by: { $0.key < $1.key }) {
+            for (_, items) in members.sorted(by: { $0.key < $1.key }) {
                 let requested: Int
                 switch policy {
                 case let .perClass(n): requested = n

@@ -25,8 +25,15 @@ public enum StateDictFile {
 }
 
 /// What a training run remembers between epochs, for `--resume`.
+///
+/// It travels inside `last.safetensors` (metadata `graft.training_state`),
+/// so weights, optimizer state and this record are replaced by one rename:
+/// a kill can never pair the weights of one epoch with the counters of another.
+/// `state.json` beside it is a readable copy that resuming does not trust.
 public struct TrainingState: Codable, Sendable, Equatable {
     public var epochsCompleted: Int = 0
+    /// Optimizer steps taken (the schedule's position); nil in checkpoints older than this field.
+    public var step: Int?
     public var history: [EpochRecord] = []
     public var bestEpoch: Int?
     public var bestValidationAccuracy: Double?
@@ -46,4 +53,20 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     public var seconds: Double
     public var imagesPerSecond: Double
+}
+
+extension TrainingState {
+    /// The metadata key of `last.safetensors` that holds the state as JSON.
+    static let metadataKey = "graft.training_state"
+
+    func json() throws -> String {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+
+    /// The state committed with the weights of `file`, if it carries one.
+    static func committed(in file: URL) -> TrainingState? {
+        guard let meta = try? WeightFile.open(file).metadata[metadataKey] else { return nil }
+        return try? JSONDecoder().decode(TrainingState.self, from: Data(meta.utf8))
+    }
 }

@@ -62,16 +62,17 @@ public final class Trainer {
         }
         let jobKey = "\(options)|\(train.count)|\(train.prefix(16))|\(validation.count)|\(network.module.parameterCount)"
         var state = TrainingState(jobKey: jobKey)
-        if resume, let checkpoint, let saved = try Self.loadState(checkpoint), saved.jobKey == jobKey {
+        if resume, let checkpoint, let saved = Self.loadState(checkpoint), saved.jobKey == jobKey {
             let extra = try StateDictFile.read(into: network.module, from: checkpoint.appendingPathComponent("last.safetensors"))
             optimizer.importState(Dictionary(uniqueKeysWithValues: extra.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
             state = saved
         }
         let preprocessing = network.preprocessing ?? Preprocessing(inputSize: 1)
-        var step = state.epochsCompleted * stepsPerEpoch
+        var step = state.step ?? state.epochsCompleted * stepsPerEpoch
         while state.epochsCompleted < options.epochs && !state.stoppedEarly {
             let epoch = state.epochsCompleted
             let epochStart = Date()
+            reseedDropout(epoch: epoch)
             let loader = BatchLoader(dataset: dataset, indices: train, preprocessing: preprocessing,
                                      options: .init(batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch: epoch,
                                                     augmentation: options.augmentation))
@@ -107,8 +108,10 @@ public final class Trainer {
             record.seconds = Date().timeIntervalSince(epochStart)
             state.history.append(record)
             state.epochsCompleted += 1
+            state.step = step
             if let checkpoint {
-                try save(checkpoint, file: "last.safetensors", optimizer: optimizer)
+                // One file, one rename: weights, optimizer and counters of the same epoch.
+                try save(checkpoint, file: "last.safetensors", optimizer: optimizer, state: state)
                 try Self.saveState(state, checkpoint)
             }
         }
@@ -164,10 +167,35 @@ public final class Trainer {
         return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)))
     }
 
-    private func save(_ dir: URL, file: String, optimizer: Optimizer?) throws {
+    /// Every random stream a step draws from is a function of (seed, epoch, position): the
+    /// loader's order and augmentation already are; dropout layers keep a running generator,
+    /// so they restart here from (seed, epoch, layer), and a resumed epoch draws the same masks.
+    func reseedDropout(epoch: Int) {
+        for (index, dropout) in Self.dropoutLayers(in: network.module).enumerated() {
+            var g = SeededGenerator(seed: options.seed ^ 0xD40F_0D7E, epoch: epoch, index: index)
+            dropout.reseed(g.next())
+        }
+    }
+
+    /// Every dropout layer, in a fixed order. Dropout has no weights, so models keep it out of
+    /// `keyedChildren` (which mirrors PyTorch's keys): look at each module's stored properties too.
+    static func dropoutLayers(in root: Module) -> [Dropout] {
+        var seen = Set<ObjectIdentifier>(), found: [Dropout] = []
+        func visit(_ value: Any) {
+            if let d = value as? Dropout, seen.insert(ObjectIdentifier(d)).inserted { found.append(d) }
+        }
+        for (_, module) in root.namedModules() {
+            visit(module)
+            for child in Mirror(reflecting: module).children { visit(child.value) }
+        }
+        return found
+    }
+
+    private func save(_ dir: URL, file: String, optimizer: Optimizer?, state: TrainingState? = nil) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let extra = Dictionary(uniqueKeysWithValues: (optimizer?.exportState() ?? [:]).map { ("optimizer." + $0.key, $0.value) })
-        try StateDictFile.write(network.module, extra: extra, to: dir.appendingPathComponent(file))
+        let metadata = try state.map { [TrainingState.metadataKey: try $0.json()] } ?? [:]
+        try StateDictFile.write(network.module, extra: extra, metadata: metadata, to: dir.appendingPathComponent(file))
     }
 
     static func saveState(_ s: TrainingState, _ dir: URL) throws {
@@ -175,7 +203,11 @@ public final class Trainer {
         try enc.encode(s).write(to: dir.appendingPathComponent("state.json"), options: .atomic)
     }
 
-    static func loadState(_ dir: URL) throws -> TrainingState? {
+    /// The state committed with `last.safetensors`; `state.json` only for checkpoints written
+    /// before the state moved into the weights file.
+    static func loadState(_ dir: URL) -> TrainingState? {
+        let last = dir.appendingPathComponent("last.safetensors")
+        if let committed = TrainingState.committed(in: last) { return committed }
         guard let data = try? Data(contentsOf: dir.appendingPathComponent("state.json")) else { return nil }
         return try? JSONDecoder().decode(TrainingState.self, from: data)
     }

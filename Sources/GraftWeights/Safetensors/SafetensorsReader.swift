@@ -63,6 +63,10 @@ enum SafetensorsReader {
         } catch {
             throw r.malformed("safetensors header", "\(error)", at: 8)
         }
+        // The spec forbids two tensors with one name; JSONDecoder would keep one of them silently.
+        if let name = HeaderKeyScan.firstDuplicate(HeaderKeyScan.topLevelKeys(r.bytes(headerRange))) {
+            throw WeightsError.duplicateName(file: file, name: name)
+        }
 
         let dataStart = 8 + headerLength
         let dataLength = storage.count - dataStart

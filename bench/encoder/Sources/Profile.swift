@@ -46,14 +46,14 @@ func profileOps() throws {
                 let s = try time("matmul QK^T (batched)") { try q.matmul(k, transposeB: true) }
                 let scaled = try time("scale 1/sqrt(d) (affine)") { try s * (1 / Float(d).squareRoot()) }
                 let masked = try time("+ mask [B,1,1,L] (broadcast)") { try scaled + mask }
-                let probs = time("softmax") { masked.softmax() }
+                let probs = try time("softmax") { try masked.softmax() }
                 let ctx = try time("matmul PV (batched)") { try probs.matmul(v) }
                 let merged = try time("permute (merge heads)") { try ctx.permuted([0, 2, 1, 3]) }.reshaped([b, l, hidden])
                 let ao = try linear(merged, wo, bias384, "attention output")
                 let res1 = try time("residual add (x2)") { try ao + x }
                 let attended = try time("layer norm (x2)") { try res1.layerNorm(gamma: gamma, beta: beta, epsilon: 1e-12) }
                 let i1 = try linear(attended, wi, bias1536, "intermediate 384->1536")
-                let act = time("gelu") { i1.gelu() }
+                let act = try time("gelu") { try i1.gelu() }
                 let o = try linear(act, wout, bias384, "output 1536->384")
                 let res2 = try time("residual add (x2)") { try o + attended }
                 _ = try time("layer norm (x2)") { try res2.layerNorm(gamma: gamma, beta: beta, epsilon: 1e-12) }

@@ -6,12 +6,12 @@ import Foundation
 import GraftKernels
 
 /// Median seconds of `repeats` timed calls after `warmup` untimed ones.
-func median(warmup: Int = 3, repeats: Int, _ body: () -> Void) -> Double {
-    for _ in 0..<warmup { body() }
+func median(warmup: Int = 3, repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup { try body() }
     var times: [Double] = []
     for _ in 0..<repeats {
         let start = DispatchTime.now().uptimeNanoseconds
-        body()
+        try body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
     return times.sorted()[times.count / 2]
@@ -45,36 +45,36 @@ if graft_bench_has_avx512() != 0 {
     print("# FMA peak now: \(String(format: "%.0f", Double(iterations * 384 * threads) / seconds / 1e9)) GFLOP/s")
 }
 
-func benchConv(_ name: String, _ g: Conv2DGeometry, backwardWeights: Bool = false, backwardData: Bool = false) {
+func benchConv(_ name: String, _ g: Conv2DGeometry, backwardWeights: Bool = false, backwardData: Bool = false) throws {
     let src = randomBuffer(g.srcCount), w = randomBuffer(g.weightCount), dy = randomBuffer(g.dstCount)
     let dst = UnsafeMutablePointer<Float>.allocate(capacity: max(g.dstCount, g.srcCount))
     let dw = UnsafeMutablePointer<Float>.allocate(capacity: g.weightCount)
     let key = WeightKey(id: 1, version: 0)
-    let seconds = median(repeats: repeats) {
+    let seconds = try median(repeats: repeats) {
         if backwardWeights {
-            Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: dw, diffBias: nil)
+            try Kernels.conv2dBackwardWeights(g, src: src, diffDst: dy, diffWeight: dw, diffBias: nil)
         } else if backwardData {
-            Kernels.conv2dBackwardData(g, weight: w, weightKey: key, diffDst: dy, diffSrc: dst)
+            try Kernels.conv2dBackwardData(g, weight: w, weightKey: key, diffDst: dy, diffSrc: dst)
         } else {
-            Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: dst)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: dst)
         }
     }
-    report(name, flops: g.flops, seconds: seconds, detail: Kernels.conv2dImplementation(g, pass: backwardWeights ? .backwardWeights : backwardData ? .backwardData : .forward).name)
+    report(name, flops: g.flops, seconds: seconds, detail: try Kernels.conv2dImplementation(g, pass: backwardWeights ? .backwardWeights : backwardData ? .backwardData : .forward).name)
 }
 
 let conv = Conv2DGeometry(batch: 32, inChannels: 64, outChannels: 64, height: 56, width: 56, kernelH: 3, kernelW: 3,
                           padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
 let depthwise = Conv2DGeometry(batch: 32, inChannels: 144, outChannels: 144, height: 56, width: 56, kernelH: 3, kernelW: 3,
                                padTop: 1, padBottom: 1, padLeft: 1, padRight: 1, groups: 144)
-benchConv("conv3x3_fwd", conv)
-benchConv("conv3x3_bwd_data", conv, backwardData: true)
-benchConv("conv3x3_bwd_weights", conv, backwardWeights: true)
-benchConv("depthwise3x3_fwd", depthwise)
+try benchConv("conv3x3_fwd", conv)
+try benchConv("conv3x3_bwd_data", conv, backwardData: true)
+try benchConv("conv3x3_bwd_weights", conv, backwardWeights: true)
+try benchConv("depthwise3x3_fwd", depthwise)
 
 do {
     let n = 1024
     let a = randomBuffer(n * n), b = randomBuffer(n * n), c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-    let seconds = median(repeats: repeats) { Kernels.matmul(m: n, n: n, k: n, a: a, b: b, c: c) }
+    let seconds = try median(repeats: repeats) { try Kernels.matmul(m: n, n: n, k: n, a: a, b: b, c: c) }
     report("matmul1024", flops: 2 * Double(n * n * n), seconds: seconds)
 }
 
@@ -83,7 +83,7 @@ do {
 do {
     let n = 1024
     let x = randomBuffer(n), y = UnsafeMutablePointer<Float>.allocate(capacity: n)
-    let seconds = median(warmup: 100, repeats: 2001) { Kernels.eltwiseForward(.relu, count: n, src: x, dst: y) }
+    let seconds = try median(warmup: 100, repeats: 2001) { try Kernels.eltwiseForward(.relu, count: n, src: x, dst: y) }
     print("# relu on 1024 floats: \(String(format: "%.1f", seconds * 1e6)) us per call")
     let big = 1 << 22
     let a = randomBuffer(big), b = randomBuffer(big), c = UnsafeMutablePointer<Float>.allocate(capacity: big)

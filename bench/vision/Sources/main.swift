@@ -81,7 +81,7 @@ func breakdown(_ name: String) throws {
         let shape = [batch] + probe.shape.dropFirst()
         let a = Tensor.uniform(shape, low: -1, high: 1, generator: &g), b = Tensor.uniform(shape, low: -1, high: 1, generator: &g)
         let add = try median(repeats: repeats) { _ = try withNoGrad { try a + b } }
-        let relu = median(repeats: repeats) { _ = withNoGrad { a.relu() } }
+        let relu = try median(repeats: repeats) { _ = try withNoGrad { try a.relu() } }
         print("glue\tlayer\(i + 1) x\(layer.count) \(shape)\tadd \(String(format: "%.1f", add * 1000)) ms, relu \(String(format: "%.1f", relu * 1000)) ms per block")
         glue += Double(layer.count) * (add + relu)
         elements += layer.count * a.count

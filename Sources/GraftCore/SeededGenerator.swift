@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Xoshiro256** (Blackman & Vigna), seeded through SplitMix64: a small, fast,
 /// reproducible generator. Graft derives one generator per (seed, epoch, item),
@@ -66,7 +70,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public mutating func nextNormal() -> Float {
         let u1 = max(nextUnit(), 1e-300)
         let u2 = nextUnit()
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 
     /// A uniform Double in `range`.

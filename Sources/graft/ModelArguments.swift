@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Graft
+
+/// `--model NAME|FILE|DIR [--arch ARCH]`, the same wherever a command takes a pretrained model: a zoo
+/// name (`graft models`), or weights the user brings: an image weights file with `--arch`, or a
+/// sentence-transformers directory (config.json, model.safetensors, vocab.txt) for text.
+enum ModelArguments {
+    static let imageHelp: ArgumentHelp = "Pretrained image model: a zoo name, or a weights file with --arch."
+    static let textHelp: ArgumentHelp = "Text model: a zoo name, or a sentence-transformers directory (config.json, model.safetensors, vocab.txt)."
+    static let archHelp: ArgumentHelp = "Architecture of the weights given with --model (`graft models` lists them)."
+
+    /// Architectures a text model directory may declare with `--arch`.
+    static let textArchitectures = ["bert"]
+
+    /// An image backbone from a zoo name, or from `file` built as `arch`.
+    static func imageBackbone(_ model: String, arch: String?) throws -> any ImageBackbone {
+        let isFile = FileManager.default.fileExists(atPath: model)
+        if isFile {
+            guard let arch else {
+                throw ValidationError("--model \(model) is a weights file: name its architecture with --arch (\(ImageModels.architectures.joined(separator: ", ")))")
+            }
+            guard ImageModels.architectures.contains(arch) else {
+                throw ValidationError("unknown --arch '\(arch)' (one of \(ImageModels.architectures.joined(separator: ", ")))")
+            }
+            return try ImageModels.pretrained(model, weights: URL(fileURLWithPath: model), architecture: arch)
+        }
+        guard arch == nil else { throw ValidationError("--arch goes with a weights file, but '\(model)' is not a file") }
+        return try ImageModels.pretrained(model)
+    }
+
+    /// A sentence embedder from a zoo name or a model directory.
+    static func sentenceEmbedder(_ model: String, arch: String?) throws -> SentenceEmbedder {
+        if let arch, !textArchitectures.contains(arch) {
+            throw ValidationError("unknown --arch '\(arch)' for a text model (one of \(textArchitectures.joined(separator: ", ")))")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw ValidationError("--model \(model) is a file: a text model is a directory (config.json, model.safetensors, vocab.txt)")
+            }
+            return try SentenceEmbedder(directory: URL(fileURLWithPath: model))
+        }
+        guard arch == nil else { throw ValidationError("--arch goes with a model directory, but '\(model)' is not one") }
+        return try SentenceEmbedder.pretrained(model)
+    }
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Keeps atomic writes from leaving temporary files behind. Graft's atomic writes
+/// (GraftWeights' `writeAtomically`: safetensors, .npy) write `.<name>.<pid>.<random>.tmp` beside the
+/// target, then rename it over the target. A kill between the two leaves that file, so:
+/// - on SIGINT/SIGTERM (and SIGHUP) this process removes its own temporary files for every guarded
+///   target, then dies of the same signal;
+/// - SIGKILL cannot be caught: the next run writing the same target removes temporary files whose
+///   process no longer exists (a live writer's file is left alone).
+enum TemporaryFiles {
+    /// Call before writing `target`: sweeps stale temporary files beside it and registers it for
+    /// clean-up if this process is interrupted.
+    static func guardOutput(_ target: URL) {
+        for stale in temporaryFiles(for: target, ownedBy: { $0 != getpid() && !processExists($0) }) {
+            if unlink(stale.path) == 0 { CLIOutput.log("removed stale temporary file \(stale.path)") }
+        }
+        SignalCleanup.shared.register(target)
+    }
+
+    /// `.<name>.<pid>.<anything>.tmp` beside `target` whose pid satisfies `owner`.
+    static func temporaryFiles(for target: URL, ownedBy owner: (pid_t) -> Bool) -> [URL] {
+        let directory = target.deletingLastPathComponent()
+        let prefix = "." + target.lastPathComponent + "."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.compactMap { name in
+            guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
+            let rest = name.dropFirst(prefix.count)
+            guard let pidText = rest.split(separator: ".").first, let pid = pid_t(pidText), pid > 0, owner(pid) else { return nil }
+            return directory.appendingPathComponent(name)
+        }
+    }
+
+    /// Whether a process with this id exists (EPERM: it does, owned by someone else).
+    static func processExists(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}
+
+/// The signal handlers behind `TemporaryFiles.guardOutput`, installed once per process.
+private final class SignalCleanup: @unchecked Sendable {  // `targets` is guarded by `lock`.
+    static let shared = SignalCleanup()
+    private let lock = NSLock()
+    private var targets: [URL] = []
+    private var sources: [DispatchSourceSignal] = []
+
+    func register(_ target: URL) {
+        lock.lock(); defer { lock.unlock() }
+        targets.append(target)
+        guard sources.isEmpty else { return }
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // Dispatch sees the signal only once its default action (terminate) is off.
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in self.cleanUpAndDie(sig) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func cleanUpAndDie(_ sig: Int32) {
+        lock.lock()
+        let mine = getpid()
+        for target in targets {
+            for file in TemporaryFiles.temporaryFiles(for: target, ownedBy: { $0 == mine }) { unlink(file.path) }
+        }
+        // Die of the signal itself, so the parent sees why (exit status 128 + signal in a shell).
+        // Dispatch keeps the signal blocked in its threads: unblock it here or raise() only queues it.
+        signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(sig)
+        _exit(128 + sig)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// `extract`, `fit`, `evaluate`, `finetune`, `train`, `compare` as processes, checked loosely (exit
+/// status, key lines, bundle files): their options and JSON are being redesigned (issue 14). Kept
+/// fast: a few photos listed many times, `--per-class 5`, one epoch.
+final class TrainingCommandTests: XCTestCase {
+    func testExtractProgressIsPlainLinesWithoutATerminal() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let store = dir.appendingPathComponent("store").path
+        let run = try Graft.run(["extract", "--data", "digits", "--limit", "64", "--batch", "8", "--out", store])
+        XCTAssertExit(run, 0)
+        XCTAssertTrue(run.stdout.contains("64 examples x 1280 features"), run.transcript)
+        // stderr is a file here: whole lines, no carriage returns or terminal escapes.
+        XCTAssertTrue(run.stderr.contains("extracting"), run.transcript)
+        XCTAssertFalse(run.stderr.contains("\r"), run.transcript)
+        XCTAssertFalse(run.stderr.contains("\u{1B}["), run.transcript)
+        let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("extracting") }
+        XCTAssertTrue(progress.last?.contains("64/64") ?? false, run.transcript)
+        XCTAssertLessThanOrEqual(progress.count, 12, "one line per tenth at most: \(run.stderr)")
+
+        // Resuming a complete store does no work; --quiet prints no progress.
+        let again = try Graft.run(["extract", "--data", "digits", "--limit", "64", "--batch", "8", "--out", store, "--quiet"])
+        XCTAssertExit(again, 0)
+        XCTAssertFalse(again.stderr.contains("extracting"), again.transcript)
+
+        XCTAssertExit(try Graft.run(["extract", "--data", "digits", "--out", store, "--pool", "median"]), 64)
+        let missing = try Graft.run(["extract", "--data", dir.appendingPathComponent("nothing").path, "--out", store + "2"])
+        XCTAssertExit(missing, 1)
+        XCTAssertTrue(missing.stderr.contains("nothing"), missing.transcript)
+    }
+
+    func testFitAndEvaluateText() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let reviews = try CLIFixtures.reviewTable().path
+        let store = dir.appendingPathComponent("store").path, bundle = dir.appendingPathComponent("bundle").path
+        XCTAssertExit(try Graft.run(["extract", "--data", reviews, "--out", store, "--quiet"]), 0)
+        let fit = try Graft.run(["fit", "--features", store, "--out", bundle])
+        XCTAssertExit(fit, 0)
+        XCTAssertTrue(fit.stdout.contains("training accuracy"), fit.transcript)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"))
+
+        let evaluate = try Graft.run(["evaluate", "--bundle", bundle, "--data", reviews, "--quiet"])
+        XCTAssertExit(evaluate, 0)
+        XCTAssertTrue(evaluate.stdout.hasPrefix("accuracy "), evaluate.transcript)
+        XCTAssertTrue(evaluate.stdout.contains("on 24 examples"), evaluate.transcript)
+        XCTAssertTrue(evaluate.stdout.contains("confusion matrix"), evaluate.transcript)
+        for label in ["positive", "negative"] { XCTAssertTrue(evaluate.stdout.contains(label), evaluate.transcript) }
+
+        let json = try Graft.run(["evaluate", "--bundle", bundle, "--data", reviews, "--json", "--quiet", "--limit", "10"])
+        XCTAssertExit(json, 0)
+        let report = try json.json()
+        XCTAssertEqual(report["rows"] as? Int, 10)
+        for key in ["accuracy", "balancedAccuracy", "perClass", "confusionMatrix"] { XCTAssertNotNil(report[key], "\(key): \(json.stdout)") }
+
+        XCTAssertExit(try Graft.run(["fit", "--out", bundle]), 64)
+        let noStore = try Graft.run(["fit", "--features", dir.appendingPathComponent("none").path, "--out", bundle + "2"])
+        XCTAssertExit(noStore, 1)
+        XCTAssertExit(try Graft.run(["evaluate", "--bundle", dir.appendingPathComponent("none").path, "--data", reviews]), 1)
+    }
+
+    func testFinetuneWritesABundleThatPredicts() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photos = try CLIFixtures.photoTable().path
+        let bundle = dir.appendingPathComponent("ft").path
+        let run = try Graft.run(["finetune", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1", "--batch", "10",
+                                 "--unfreeze", "1", "--quiet"])
+        XCTAssertExit(run, 0)
+        XCTAssertTrue(run.stdout.contains("epoch  train loss"), run.transcript)
+        XCTAssertTrue(run.stdout.contains("test accuracy"), run.transcript)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"), run.transcript)
+
+        let predict = try Graft.run(["predict", "--bundle", bundle, "--json", CLIFixtures.photo("chelsea.png")])
+        XCTAssertExit(predict, 0)
+        let labels = ((try predict.json()["results"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
+        XCTAssertEqual(Set(labels), ["cat", "rocket"], predict.transcript)
+
+        XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--unfreeze", "some"]), 64)
+        XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--optimizer", "rmsprop"]), 64)
+        XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--schedule", "step"]), 64)
+    }
+
+    func testTrainFromScratch() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photos = try CLIFixtures.photoTable().path
+        let bundle = dir.appendingPathComponent("scratch").path
+        let run = try Graft.run(["train", "--from-scratch", "--data", photos, "--out", bundle, "--per-class", "5", "--epochs", "1", "--quiet"])
+        XCTAssertExit(run, 0)
+        XCTAssertTrue(run.stdout.contains("test accuracy"), run.transcript)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"), run.transcript)
+
+        let noFlag = try Graft.run(["train", "--data", photos, "--out", bundle])
+        XCTAssertExit(noFlag, 64)
+        XCTAssertTrue(noFlag.stderr.contains("--from-scratch"), noFlag.transcript)
+    }
+
+    func testCompareFeatureStrategies() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let reviews = try CLIFixtures.reviewTable().path
+        let run = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg,svm", "--per-class", "5", "--validation-per-class", "1",
+                                 "--test-count", "8", "--work", dir.appendingPathComponent("work").path, "--quiet"])
+        XCTAssertExit(run, 0)
+        for name in ["logreg", "svm"] { XCTAssertTrue(run.stdout.contains(name), run.transcript) }
+        XCTAssertFalse(run.stdout.contains("scratch"), run.transcript)
+
+        let bad = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg,bogus"])
+        XCTAssertExit(bad, 64)
+        XCTAssertTrue(bad.stderr.contains("bogus"), bad.transcript)
+    }
+
+    /// Issue 14's conventions in the commands being rewritten: enumerated options rejected by the
+    /// parser (so before any work, with the values listed in --help) and `--json` a flag.
+    func testTrainingCommandsFollowTheConventions() throws {
+        let none = CLIFixtures.temporaryDirectory().appendingPathComponent("none").path
+        for (command, option, values) in [
+            (["fit", "--features", none, "--out", none], "--head", "logreg, svm"),
+            (["evaluate", "--bundle", none, "--data", "digits"], "--split", "train, test"),
+            (["extract", "--data", "digits", "--limit", "1", "--out", none], "--split", "train, test"),
+            (["finetune", "--data", "digits", "--out", none], "--optimizer", "sgd, adamw"),
+            (["train", "--from-scratch", "--data", "digits", "--out", none], "--schedule", "cosine, one-cycle, constant"),
+            (["compare"], "--strategies", "scratch, logreg, svm, finetune"),
+        ] {
+            let bad = try Graft.run(command + [option, "bogus"])
+            XCTAssertExit(bad, 64)
+            XCTAssertTrue(bad.stderr.contains("bogus"), bad.transcript)
+            let help = try Graft.run([command[0], "--help"])
+            XCTAssertTrue(help.stdout.contains(values), "\(command[0]) --help lists \(option)'s values: \(help.stdout)")
+        }
+        for command in ["extract", "fit", "evaluate", "finetune", "train", "compare"] {
+            let help = try Graft.run([command, "--help"]).stdout
+            XCTAssertTrue(help.contains("--json"), "\(command) has --json")
+            XCTAssertFalse(help.contains("--json <"), "\(command)'s --json is a flag (stdout), not a file option")
+        }
+    }
+}
