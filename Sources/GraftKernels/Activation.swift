@@ -17,6 +17,8 @@ public enum Activation: Hashable, Sendable, CaseIterable {
     case tanh
     /// x * relu6(x + 3) / 6
     case hardswish
+    /// x > 0 ? x : 0.1 * x (Darknet's "leaky"; oneDNN's relu with alpha 0.1)
+    case leakyRelu
 
     /// oneDNN algorithm with its alpha and beta.
     var dnnl: (algorithm: dnnl_alg_kind_t, alpha: Float, beta: Float) {
@@ -28,6 +30,7 @@ public enum Activation: Hashable, Sendable, CaseIterable {
         case .sigmoid: (dnnl_eltwise_logistic, 0, 0)
         case .tanh: (dnnl_eltwise_tanh, 0, 0)
         case .hardswish: (dnnl_eltwise_hardswish, 0, 0)
+        case .leakyRelu: (dnnl_eltwise_relu, 0.1, 0)
         }
     }
 

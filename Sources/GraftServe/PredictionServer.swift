@@ -33,6 +33,8 @@ public struct PredictionServer: @unchecked Sendable {
     public let options: ServeOptions
     public let metrics: ServeMetrics
     public let worker: InferenceWorker
+    /// `POST /v1/detect`, when a detector is served beside the bundle (`graft serve --detect MODEL`).
+    public var detection: DetectRoute?
     let decodes: DecodeGate
 
     public init(classifier: TrainedClassifier, options: ServeOptions = ServeOptions()) {
@@ -90,6 +92,7 @@ public struct PredictionServer: @unchecked Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.post("/v1/predict") { request, _ in try await predict(request) }
+        detection?.register(on: router)
         router.get("/v1/model") { _, _ in JSONBody.response(ModelInfo(classifier: classifier, options: options)) }
         router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
         router.get("/metrics") { _, _ in

@@ -14,7 +14,8 @@ struct GraftCommand: AsyncParsableCommand {
         commandName: "graft",
         abstract: "Deep transfer learning: pretrained models, feature extraction, fine-tuning.",
         version: GraftVersion.current,
-        subcommands: [DoctorCommand.self, ModelsCommand.self, PredictCommand.self, EmbedCommand.self, SimilarCommand.self,
+        subcommands: [DoctorCommand.self, ModelsCommand.self, PredictCommand.self, DetectCommand.self, EmbedCommand.self,
+                      SimilarCommand.self,
                       NeighborsCommand.self, ExtractCommand.self, FitCommand.self, EvaluateCommand.self, FinetuneCommand.self,
                       TrainCommand.self, CompareCommand.self, ServeCommand.self, InspectCommand.self, ConvertCommand.self])
 }

@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     var queue = 256
     @Option(name: .customLong("max-body-mb"), help: "Largest request body, in MiB (413 above).")
     var maxBodyMB = 8.0
+    @Option(help: "Also serve POST /v1/detect with this zoo detection model (e.g. yolov3-tiny).")
+    var detect: String?
     @Option(name: .customLong("decode-timeout-ms"), help: "Longest image decode + preprocess, in milliseconds (422 after).")
     var decodeTimeoutMs = 2000
     @Option(name: .customLong("max-decodes"), help: "Most images decoded at once (default: the number of cores, at least 2).")
@@ -82,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.headerTimeout = .milliseconds(Int64(headerTimeoutS * 1000))
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutS * 1000))
         options.shutdownGrace = .milliseconds(Int64(shutdownGraceS * 1000))
-        let server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
+        var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
+        if let detect { server.detection = DetectRoute(detector: try YoloDetector.pretrained(detect), name: detect, options: options) }
         let m = server.classifier.manifest
         let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes)"
         try await server.run { bound in

@@ -14,6 +14,7 @@ final class ActivationTests: XCTestCase {
         case .sigmoid: 1 / (1 + exp(-d))
         case .tanh: Foundation.tanh(d)
         case .hardswish: d * min(max(d + 3, 0), 6) / 6
+        case .leakyRelu: d > 0 ? d : 0.1 * d
         }
         return Float(y)
     }
@@ -29,6 +30,7 @@ final class ActivationTests: XCTestCase {
         case .sigmoid: s * (1 - s)
         case .tanh: 1 - Foundation.tanh(d) * Foundation.tanh(d)
         case .hardswish: d < -3 ? 0 : (d > 3 ? 1 : (2 * d + 3) / 6)
+        case .leakyRelu: d > 0 ? 1 : 0.1
         }
         return Float(y)
     }

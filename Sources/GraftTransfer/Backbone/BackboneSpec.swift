@@ -41,8 +41,8 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
         switch entry.kind {
         case .image: return BackboneSpec(input: .image, model: name, architecture: entry.architecture)
         case .text: return BackboneSpec(input: .text, model: name, architecture: entry.architecture)
-        case .wordVectors:
-            throw ModelError.unknownModel(name, available: ModelZoo.entries.filter { $0.kind != .wordVectors }.map(\.name))
+        case .wordVectors, .detection:  // detectors are not on the job path yet (issue 16)
+            throw ModelError.unknownModel(name, available: ModelZoo.entries.filter { $0.kind == .image || $0.kind == .text }.map(\.name))
         }
     }
 

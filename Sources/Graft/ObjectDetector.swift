@@ -1,0 +1,56 @@
+import Foundation
+import GraftData
+import GraftModels
+
+/// Finds objects in images with a pretrained detector: labelled boxes in the image's own pixels.
+///
+/// ```swift
+/// let detector = try ObjectDetector()                       // YOLOv3-tiny, COCO's 80 classes
+/// for d in try detector.detect(contentsOf: photo) { print(d.label, d.score, d.box) }
+/// ```
+/// Images are letterboxed to the network input as Darknet does, EXIF orientation is applied when
+/// decoding, and boxes are mapped back to (and clipped to) the original image.
+public final class ObjectDetector: @unchecked Sendable {
+    public let detector: YoloDetector
+    /// A box is reported when objectness x class probability exceeds this.
+    public var threshold: Float
+    /// Same-class boxes overlapping a better one by more than this are suppressed.
+    public var iouThreshold: Float
+
+    public init(_ detector: YoloDetector, threshold: Float = 0.25, iouThreshold: Float = 0.45) {
+        self.detector = detector
+        self.threshold = threshold
+        self.iouThreshold = iouThreshold
+    }
+
+    /// A zoo detector by name (`graft models` lists them; set-up installs them).
+    public convenience init(model: String = "yolov3-tiny", threshold: Float = 0.25, iouThreshold: Float = 0.45) throws {
+        self.init(try YoloDetector.pretrained(model), threshold: threshold, iouThreshold: iouThreshold)
+    }
+
+    /// A Darknet cfg, its weights and a names file (one class per line).
+    public convenience init(cfg: URL, weights: URL, names: URL, threshold: Float = 0.25, iouThreshold: Float = 0.45) throws {
+        self.init(try YoloDetector(cfg: cfg, weights: weights, names: names), threshold: threshold, iouThreshold: iouThreshold)
+    }
+
+    public var labels: [String] { detector.labels }
+
+    /// Detections per image, by decreasing score (one forward for the whole batch).
+    public func detect(_ images: [RGBImage]) throws -> [[Detection]] {
+        try detector.detect(images, threshold: threshold, iouThreshold: iouThreshold)
+    }
+
+    public func detect(_ image: RGBImage) throws -> [Detection] { try detect([image])[0] }
+
+    /// Decodes a JPEG or PNG (EXIF orientation applied) and detects in it.
+    public func detect(contentsOf url: URL) throws -> [Detection] {
+        try detect(ImageDecoder().decode(contentsOf: url))
+    }
+
+    /// The image with each detection drawn as a coloured box labelled "label 0.87".
+    public static func annotate(_ image: RGBImage, _ detections: [Detection]) -> RGBImage {
+        detections.reversed().reduce(image) { im, d in
+            im.drawing(box: d.box, label: "\(d.label) \(String(format: "%.2f", d.score))", color: RGBImage.boxColor(d.classIndex))
+        }
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# YOLOv3-tiny forward img/s at 416x416, batch 1 and 8: Graft vs OpenCV DNN vs ONNX Runtime, one run (issue 16).
+# Graft's "detect" rows add letterbox + decoding + NMS (what `graft detect` does after decoding the file).
+# Usage: bash bench/detect/run.sh
+# Env: GRAFT_THREADS (default nproc), BENCH_REPEATS (7), PYTHON (a venv with numpy, torch, onnx, onnxruntime,
+#      opencv-python-headless<5; default ~/.venvs/detect), GRAFT_BENCH_BIN (skip the build), SCRATCH (.build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+THREADS="${GRAFT_THREADS:-$(nproc)}"
+PYTHON="${PYTHON:-$HOME/.venvs/detect/bin/python}"
+SCRATCH="${SCRATCH:-.build}"
+if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
+    BIN="$GRAFT_BENCH_BIN"
+else
+    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-detect >&2
+    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-detect"
+fi
+GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "$BIN")"
+PEER_OUT="$("$PYTHON" bench/detect/peer.py "$THREADS")"
+GRAFT_OUT2="$(GRAFT_THREADS="$THREADS" "$BIN")"  # Graft again after the peers: a load change shows as a spread
+"$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" "$GRAFT_OUT2" <<'PY'
+import sys
+graft, graft2, peers, notes = {}, {}, {"opencv": {}, "ort": {}}, []
+for i, block in enumerate(sys.argv[1:]):
+    for line in block.splitlines():
+        p = line.split("\t")
+        if line.startswith("#"): notes.append(line[2:])
+        elif p[0] == "row" and p[1] in peers: peers[p[1]][p[2]] = float(p[3])
+        elif p[0] == "row": (graft if i == 0 else graft2)[p[1]] = float(p[2])
+print("; ".join(notes))
+print("| batch | Graft forward img/s (1st / 2nd run) | Graft detect img/s | OpenCV DNN img/s | ORT img/s | vs OpenCV | vs ORT |")
+print("|---|---|---|---|---|---|---|")
+for b in (1, 8):
+    k = f"forward-b{b}"
+    g = max(graft[k], graft2.get(k, 0))
+    o, r = peers["opencv"][k], peers["ort"][k]
+    print(f"| {b} | {graft[k]:.1f} / {graft2.get(k, float('nan')):.1f} | {graft[f'detect-b{b}']:.1f} | {o:.1f} | {r:.1f} | {g / o:.2f}x | {g / r:.2f}x |")
+PY
