@@ -36,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CBZ2", path: "Sources/CBZ2"),
+        // Open MPI (flags from `pkg-config ompi-c`), with accessors for the handles Swift cannot import.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // Vectorised, OpenMP-parallel glue loops (runtime CPU dispatch) on libgomp, oneDNN's runtime.
         .target(name: "CGraftKernels",
                 cSettings: [.unsafeFlags(["-O3"])],
@@ -45,6 +47,8 @@ let package = Package(
         .target(name: "GraftTensor", dependencies: ["GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
         .target(name: "GraftNN", dependencies: ["GraftTensor"], swiftSettings: optimize),
+        // distributed: ranks and collectives over MPI; a world of one without a launcher.
+        .target(name: "GraftDistributed", dependencies: ["CMPI"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
@@ -59,7 +63,7 @@ let package = Package(
         .target(name: "GraftHeads", dependencies: ["GraftTensor", "CDNNL"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "CZlib"],
+                dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "GraftDistributed", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
         .target(name: "Graft", dependencies: ["GraftTransfer"], swiftSettings: optimize),
@@ -91,6 +95,8 @@ let package = Package(
         bench("serve", ["GraftTransfer"]),
         // bench: fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
         bench("finetune", ["GraftTransfer", "GraftKernels"]),
+        // bench: allreduce bandwidth, data-parallel step and sharded extraction over MPI ranks (bench/mpi/run.sh).
+        bench("mpi", ["GraftTransfer", "GraftDistributed", "GraftKernels"]),
 
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor"]),
@@ -103,6 +109,11 @@ let package = Package(
         .testTarget(name: "GraftTransferTests", dependencies: ["GraftTransfer"]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
+        // Multi-rank tests run this program under mpirun (2 ranks on loopback TCP).
+        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks"],
+                    exclude: ["RankProgram"]),
+        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer"],
+                          path: "Tests/GraftDistributedTests/RankProgram", swiftSettings: optimize),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -10,7 +10,8 @@ PKG_DIR="$GRAFT_HOME/packages"
 mkdir -p "$PKG_DIR"
 
 # --- system packages -------------------------------------------------------
-APT_PACKAGES=(libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libbz2-dev dataset-fashion-mnist)
+APT_PACKAGES=(libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libbz2-dev dataset-fashion-mnist
+              openmpi-bin libopenmpi-dev)  # Open MPI: multi-rank extraction and training (docs/DISTRIBUTED.md)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

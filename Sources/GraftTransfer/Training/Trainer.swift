@@ -23,6 +23,8 @@ public final class Trainer {
     public let network: ClassifierNetwork
     public let options: TrainingOptions
     public var progress: ProgressHandler?
+    /// Data-parallel training over MPI ranks (Distributed/DistributedTraining.swift); nil trains in this process alone.
+    public var distribution: DistributedTraining?
 
     public init(network: ClassifierNetwork, options: TrainingOptions, progress: ProgressHandler? = nil) {
         self.network = network; self.options = options; self.progress = progress
@@ -50,6 +52,8 @@ public final class Trainer {
         let started = Date()
         let optimizer = makeOptimizer()
         let trainable = optimizer.groups.flatMap(\.parameters)
+        try distribution?.attach(module: network.module, parameters: trainable)
+        let writesCheckpoints = distribution?.isRoot ?? true
         let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
         let totalSteps = stepsPerEpoch * options.epochs
         let schedule: LearningRateSchedule = switch options.schedule {
@@ -69,9 +73,10 @@ public final class Trainer {
         while state.epochsCompleted < options.epochs && !state.stoppedEarly {
             let epoch = state.epochsCompleted
             let epochStart = Date()
-            let loader = BatchLoader(dataset: dataset, indices: train, preprocessing: preprocessing,
-                                     options: .init(batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch: epoch,
-                                                    augmentation: options.augmentation))
+            let plan = try distribution?.epochPlan(train: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch)
+            let loader = BatchLoader(dataset: dataset, indices: plan?.indices ?? train, preprocessing: preprocessing,
+                                     options: .init(batchSize: plan?.batchSize ?? options.batchSize, shuffle: plan == nil,
+                                                    seed: options.seed, epoch: epoch, augmentation: options.augmentation))
             let meter = ProgressMeter(phase: .training, total: train.count)
             var seen = 0, correct = 0, lossSum = 0.0
             while let batch = try loader.next() {
@@ -96,7 +101,7 @@ public final class Trainer {
                 record.validationLoss = loss; record.validationAccuracy = accuracy
                 if accuracy > (state.bestValidationAccuracy ?? -1) {
                     state.bestValidationAccuracy = accuracy; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
-                    if let checkpoint { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
+                    if let checkpoint, writesCheckpoints { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
                 } else {
                     state.epochsWithoutImprovement += 1
                     if options.patience > 0 && state.epochsWithoutImprovement >= options.patience { state.stoppedEarly = true }
@@ -105,7 +110,7 @@ public final class Trainer {
             record.seconds = Date().timeIntervalSince(epochStart)
             state.history.append(record)
             state.epochsCompleted += 1
-            if let checkpoint {
+            if let checkpoint, writesCheckpoints {
                 try save(checkpoint, file: "last.safetensors", optimizer: optimizer)
                 try Self.saveState(state, checkpoint)
             }
@@ -136,6 +141,7 @@ public final class Trainer {
         let logits = try network.logits(batch, training: true)
         let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels), labelSmoothing: options.labelSmoothing)
         try loss.backward()
+        try distribution?.afterBackward()
         if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
         try optimizer.step()
         return (loss, logits)
