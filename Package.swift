@@ -72,7 +72,7 @@ let package = Package(
             "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftWeights", "GraftServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Graft", "GraftWeights", "GraftServe", "GraftDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
         bench("heads", ["GraftHeads"]),

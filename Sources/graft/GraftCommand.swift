@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Graft
+import GraftDistributed
 
 @main
 struct GraftCommand: AsyncParsableCommand {
@@ -10,4 +12,19 @@ struct GraftCommand: AsyncParsableCommand {
         subcommands: [DoctorCommand.self, ModelsCommand.self, PredictCommand.self, EmbedCommand.self, SimilarCommand.self,
                       NeighborsCommand.self, ExtractCommand.self, FitCommand.self, EvaluateCommand.self, FinetuneCommand.self,
                       TrainCommand.self, CompareCommand.self, ServeCommand.self, InspectCommand.self, ConvertCommand.self])
+
+    /// ArgumentParser's main, plus the end of an MPI job (docs/DISTRIBUTED.md): under mpirun every
+    /// rank runs the command, only rank 0 prints to stdout, and the ranks finish together; a rank
+    /// that fails ends the whole job. Without a launcher this is ArgumentParser's main.
+    static func main() async {
+        if Launch.isLaunchedByMPI && !Communicator.world.isRoot { _ = freopen("/dev/null", "w", stdout) }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+            try Communicator.world.finish()
+        } catch {
+            if exitCode(for: error).isSuccess { try? Communicator.world.finish() }   // --help, --version
+            exit(withError: error)
+        }
+    }
 }
