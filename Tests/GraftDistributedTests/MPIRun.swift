@@ -39,6 +39,10 @@ struct MPIRun {
 
     static func run(ranks: Int = 2, _ arguments: [String], executable: URL = program, timeout: Double = 45,
                     environment: [String: String] = [:]) throws -> Result {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        guard path.split(separator: ":").contains(where: { FileManager.default.isExecutableFile(atPath: "\($0)/mpirun") }) else {
+            throw MissingLauncher()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["mpirun"] + launcherArguments(ranks: ranks) + [executable.path] + arguments
@@ -65,6 +69,10 @@ struct MPIRun {
         return Result(status: process.terminationStatus, output: String(decoding: collected.data, as: UTF8.self),
                       seconds: Date().timeIntervalSince(started), timedOut: timedOut)
     }
+}
+
+struct MissingLauncher: Error, CustomStringConvertible {
+    var description: String { "mpirun not found on PATH: run `make setup` (it installs openmpi-bin)" }
 }
 
 final class OutputCollector: @unchecked Sendable {
