@@ -16,7 +16,7 @@ func bench(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 
 let package = Package(
     name: "Graft",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .library(name: "Graft", targets: ["Graft"]),
         .library(name: "GraftTensor", targets: ["GraftTensor"]),
@@ -54,7 +54,7 @@ let package = Package(
         // undiscovered bug traps instead of corrupting memory.
         .target(name: "GraftWeights", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftWeights", "GraftData", "GraftText"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
         .target(name: "GraftData", dependencies: ["GraftTensor", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.
@@ -66,13 +66,15 @@ let package = Package(
                 dependencies: ["GraftModels", "GraftData", "GraftText", "GraftHeads", "GraftDistributed", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
-        .target(name: "Graft", dependencies: ["GraftTransfer"], swiftSettings: optimize),
+        .target(name: "Graft", dependencies: ["GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
+                                              "GraftText", "GraftWeights"], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
             "GraftTransfer", .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftWeights", "GraftServe", "GraftDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Graft", "GraftData", "GraftHeads", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights", "GraftServe",
+            "GraftDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
         bench("heads", ["GraftHeads"]),

@@ -1,3 +1,9 @@
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 /// Random transforms applied to training images (network strategies only:
 /// feature extraction sees each image once, as it is).
 public struct AugmentationOptions: OptionSet, Sendable, Hashable {

@@ -1,41 +1,52 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// What `ImageClassifier` and `TextClassifier` share: a loaded bundle
 /// (`TrainedClassifier`), calls into it one at a time, and the folder it owns.
-final class ClassifierCore: @unchecked Sendable {
-    let classifier: TrainedClassifier
+final class ClassifierCore: Sendable {
+    /// The loaded model; one call at a time runs it.
+    private let model: Mutex<TrainedModel>
+    let manifest: BundleManifest
+    let embeddingDimension: Int
+    private let bundleURL: URL
     /// A freshly trained model's staging folder, removed with the model.
     private let ownedDirectory: URL?
-    private let lock = NSLock()
 
-    init(bundle: URL, task: BundleManifest.Task, owning directory: URL? = nil) throws {
-        classifier = try TrainedClassifier(bundle: bundle)
+    init(bundle: URL, input: DataKind, owning directory: URL? = nil) throws {
+        let classifier = try TrainedModel(bundle: bundle)
+        guard classifier.input == input else {
+            throw TransferError.bundle(path: bundle.path, reason: "it reads \(classifier.input.rawValue)s, not \(input.rawValue)s")
+        }
+        manifest = classifier.manifest
+        embeddingDimension = classifier.embeddingDimension
+        bundleURL = classifier.url
+        model = Mutex(classifier)
         ownedDirectory = directory
         if let directory { StagingDirectories.shared.register(directory) }
-        guard classifier.task == task else {
-            throw TransferError.bundle(path: bundle.path, reason: "its task is \(classifier.task.rawValue), not \(task.rawValue)")
-        }
     }
 
     deinit { if let ownedDirectory { StagingDirectories.shared.remove(ownedDirectory) } }
 
-    var manifest: BundleManifest { classifier.manifest }
-
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
+    private func locked<T: Sendable>(_ body: (TrainedModel) throws -> T) throws -> T {
+        try model.withLock { try body($0) }
     }
 
     /// Top-k labels per input, `batchSize` inputs at a time.
-    func predict<Input>(_ inputs: [Input], top: Int, batch: ([Input]) -> Batch) throws -> [[LabelScore]] {
-        try chunks(inputs).flatMap { chunk in try locked { try classifier.predict(batch(chunk), top: max(1, top)) } }
+    func predict<Input>(_ inputs: [Input], top: Int, batch: (TrainedModel, [Input]) -> Batch) throws -> [[LabelScore]] {
+        try chunks(inputs).flatMap { chunk in try locked { try $0.predict(batch($0, chunk), top: max(1, top)) } }
     }
 
     /// One feature row per input.
-    func embeddings<Input>(_ inputs: [Input], batch: ([Input]) -> Batch) throws -> [[Float]] {
-        let d = classifier.embeddingDimension
+    func embeddings<Input>(_ inputs: [Input], batch: (TrainedModel, [Input]) -> Batch) throws -> [[Float]] {
+        let d = embeddingDimension
         return try chunks(inputs).flatMap { chunk -> [[Float]] in
-            let flat = try locked { try classifier.embeddings(batch(chunk)) }
+            let flat = try locked { try $0.embeddings(batch($0, chunk)) }
             return (0..<chunk.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
         }
     }
@@ -47,24 +58,21 @@ final class ClassifierCore: @unchecked Sendable {
     /// Scores the model on labelled data. Classes are matched by name; data
     /// classes the model never learnt count as errors and are named in `labels`.
     func evaluate(_ dataset: any Dataset) throws -> Metrics {
-        let scored = try locked { try BundleEvaluation(classifier, dataset: dataset) }
+        let scored = try locked { try BundleEvaluation($0, dataset: dataset) }
         return Metrics(report: scored.report, names: scored.labelNames())
     }
 
-    /// Copies the bundle to `url` (replacing what is there) through a temporary
-    /// folder beside it, so `url` never holds half a bundle.
+    /// Copies the bundle to `url`, replacing what is there: old or new at every instant (`AtomicDirectory`).
     func write(to url: URL) throws {
-        let source = classifier.url.standardizedFileURL, target = url.standardizedFileURL
+        let source = bundleURL.standardizedFileURL, target = url.standardizedFileURL
         guard source.path != target.path else { return }
-        let fm = FileManager.default
-        let staging = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString)")
         do {
-            try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try fm.copyItem(at: source, to: staging)
-            if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
-            try fm.moveItem(at: staging, to: target)
+            try AtomicDirectory.write(target) { staged in
+                for item in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+                    try FileManager.default.copyItem(at: source.appendingPathComponent(item), to: staged.appendingPathComponent(item))
+                }
+            }
         } catch {
-            try? fm.removeItem(at: staging)
             throw GraftError.write(path: target.path, reason: "\(error)")
         }
     }

@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// Sentence embeddings from a pretrained encoder (strategy 1 for text: use the
 /// model as it is), as sentence-transformers' `encode` computes them.
@@ -8,26 +15,30 @@ import Foundation
 /// let vectors = try embedder.encode(["a cat sat", "a dog ran"])   // [[Float]], 384-d
 /// try embedder.similarity("a cat sat", "a kitten was sitting")     // cosine
 /// ```
-public final class Embedder: @unchecked Sendable {
-    private let embedder: SentenceEmbedder
-    private let lock = NSLock()
+public final class Embedder: Sendable {
+    /// One call at a time runs the encoder.
+    private let embedder: Mutex<SentenceEmbedder>
+    public let name: String
+    public let dimension: Int
+    /// Whether the model's own configuration normalises its vectors (MiniLM's does).
+    public let normalizesByDefault: Bool
 
     /// `.miniLM`, or `.custom(weights: modelDirectory, architecture: "bert")`.
-    public init(_ backbone: Backbone = .miniLM) throws {
-        guard !backbone.isImageModel else { throw GraftError.wrongBackbone(task: "sentence embedder", backbone: backbone.description) }
-        embedder = try ClassifierTraining.loadEmbedder(backbone)
+    public init(_ backbone: BackboneSpec = .miniLM) throws {
+        guard backbone.input == .text, let text = try Backbones.load(backbone) as? TextBackbone else {
+            throw GraftError.wrongBackbone(task: "sentence embedder", backbone: backbone.description)
+        }
+        name = text.embedder.name
+        dimension = text.embedder.dimension
+        normalizesByDefault = text.embedder.normalize
+        embedder = Mutex(text.embedder)
     }
-
-    public var name: String { embedder.name }
-    public var dimension: Int { embedder.dimension }
-    /// Whether the model's own configuration normalises its vectors (MiniLM's does).
-    public var normalizesByDefault: Bool { embedder.normalize }
 
     /// One vector per sentence, in input order. `normalize`: scale to unit
     /// length; nil does what the model's configuration says.
     public func encode(_ sentences: [String], normalize: Bool? = nil, batchSize: Int = 32) throws -> [[Float]] {
         guard !sentences.isEmpty else { return [] }
-        let flat = try locked { try embedder.embed(sentences, batchSize: max(1, batchSize), normalize: normalize).values }
+        let flat = try embedder.withLock { try $0.embed(sentences, batchSize: max(1, batchSize), normalize: normalize).values }
         let d = dimension
         return (0..<sentences.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
     }
@@ -48,10 +59,5 @@ public final class Embedder: @unchecked Sendable {
         guard !corpus.isEmpty else { return [] }
         let index = try EmbeddingIndex(embeddings: encode(corpus, normalize: true))
         return try index.search(encode(query, normalize: true), top: max(1, top))
-    }
-
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
     }
 }

@@ -1,3 +1,9 @@
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 /// Errors of the task-first API that the lower layers do not already name.
 public enum GraftError: Error, CustomStringConvertible, Equatable {
     /// The data holds images where texts are needed, or the reverse.

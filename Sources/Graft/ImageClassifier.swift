@@ -1,10 +1,16 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// An image classifier for your labels, built on a pretrained network by one
 /// of the three strategies.
 ///
 /// ```swift
-/// let job = ImageClassifier.train(data: .folder(photos), parameters: .init(strategy: .fineTune(unfreezing: 2)))
+/// let job = ImageClassifier.train(data: .folder(photos), parameters: .init(strategy: .fineTune(unfreeze: 2)))
 /// let classifier = try await job.result
 /// try classifier.predict(image: photo)          // [LabelScore], best first
 /// try classifier.write(to: bundleURL)
@@ -22,14 +28,14 @@ public final class ImageClassifier: Sendable {
     /// Starts training on a thread of its own; the job reports progress and hands back the classifier.
     public static func train(data: TrainingData, parameters: Parameters = Parameters()) -> TrainingJob<ImageClassifier> {
         TrainingJob { context in
-            let (core, metrics) = try ClassifierTraining.run(task: .image, data: data, parameters: parameters, context: context)
+            let (core, metrics) = try ClassifierTraining.run(input: .image, data: data, parameters: parameters, context: context)
             return (ImageClassifier(core: core, validationMetrics: metrics), metrics)
         }
     }
 
     /// Loads a bundle written by `write(to:)` or by `graft fit` / `graft finetune`.
     public convenience init(contentsOf url: URL) throws {
-        self.init(core: try ClassifierCore(bundle: url, task: .image), validationMetrics: nil)
+        self.init(core: try ClassifierCore(bundle: url, input: .image), validationMetrics: nil)
     }
 
     /// The labels it predicts, in the order of its outputs.
@@ -37,7 +43,7 @@ public final class ImageClassifier: Sendable {
     /// What the bundle says: strategy, backbone, head, notes.
     public var manifest: BundleManifest { core.manifest }
     /// Width of `embeddings` rows.
-    public var embeddingDimension: Int { core.classifier.embeddingDimension }
+    public var embeddingDimension: Int { core.embeddingDimension }
 
     /// The `top` most likely labels, best first.
     public func predict(image: RGBImage, top: Int = 5) throws -> [LabelScore] {
@@ -50,13 +56,13 @@ public final class ImageClassifier: Sendable {
     }
 
     public func predict(images: [RGBImage], top: Int = 5) throws -> [[LabelScore]] {
-        try core.predict(images, top: top) { core.classifier.batch(images: $0) }
+        try core.predict(images, top: top) { $0.batch(images: $1) }
     }
 
     /// The features the classifier decides on: the backbone's (feature
     /// extraction) or the trained network's penultimate layer.
     public func embeddings(images: [RGBImage]) throws -> [[Float]] {
-        try core.embeddings(images) { core.classifier.batch(images: $0) }
+        try core.embeddings(images) { $0.batch(images: $1) }
     }
 
     /// Accuracy, per-class precision/recall/F1, confusion matrix and log-loss on labelled images.

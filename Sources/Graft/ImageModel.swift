@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// A pretrained image network used as it is (strategy 1): ImageNet labels,
 /// and features at any of its named cut points.
@@ -8,32 +15,37 @@ import Foundation
 /// try model.classify(contentsOf: catURL)                               // [LabelScore], ImageNet names
 /// try model.features([image], at: "block10")                            // [[Float]], average-pooled
 /// ```
-public final class ImageModel: @unchecked Sendable {
-    private let backbone: any ImageBackbone
+public final class ImageModel: Sendable {
+    /// The network and the extractors made for it so far; one call at a time runs them.
+    private struct Loaded { let model: CNNBackbone; var extractors: [String: FeatureExtractor] = [:] }
+    private let loaded: Mutex<Loaded>
     private let labels: [String]
-    private var extractors: [String: ImageFeatureExtractor] = [:]
-    private let lock = NSLock()
+    public let architecture: String
+    /// Where features can be taken, in forward order (`penultimate`: the pooled
+    /// vector before the classifier).
+    public let cutPoints: [String]
+    /// Resizing, cropping and normalisation the network expects.
+    public let preprocessing: Preprocessing
 
     /// A zoo model, or your weights with `.custom(weights:architecture:)` (loaded strictly).
-    public init(_ model: Backbone = .efficientNetLite0) throws {
-        guard model.isImageModel else { throw GraftError.wrongBackbone(task: "image model", backbone: model.description) }
-        backbone = try ClassifierTraining.loadImageBackbone(model)
+    public init(_ model: BackboneSpec = .efficientNetLite0) throws {
+        guard model.input == .image, let cnn = try Backbones.load(model) as? CNNBackbone else {
+            throw GraftError.wrongBackbone(task: "image model", backbone: model.description)
+        }
+        architecture = cnn.cnn.architecture
+        cutPoints = cnn.cnn.cutPoints
+        preprocessing = cnn.cnn.preprocessing
+        loaded = Mutex(Loaded(model: cnn))
         // Custom weights may not be ImageNet-1k: their outputs are named by number.
         labels = (try? ModelZoo.imagenetLabels()) ?? []
     }
 
-    public var architecture: String { backbone.architecture }
-    /// Where features can be taken, in forward order (`penultimate`: the pooled
-    /// vector before the classifier).
-    public var cutPoints: [String] { backbone.cutPoints }
-    /// Resizing, cropping and normalisation the network expects.
-    public var preprocessing: Preprocessing { backbone.preprocessing }
 
     /// The `top` most likely ImageNet classes, best first.
     public func classify(_ image: RGBImage, top: Int = 5) throws -> [LabelScore] {
         let p = preprocessing
         let x = try Tensor(shape: [1, p.inputSize, p.inputSize, 3], values: p.apply(image))
-        let probabilities = try locked { try withNoGrad { try backbone.forward(x, upTo: nil, training: false).softmax().values } }
+        let probabilities = try loaded.withLock { l in try withNoGrad { try l.model.cnn.forward(x, upTo: nil, training: false).softmax().values } }
         return probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(max(1, top)).map {
             LabelScore(label: $0 < labels.count && probabilities.count == labels.count ? labels[$0] : "class \($0)",
                        probability: probabilities[$0])
@@ -53,21 +65,14 @@ public final class ImageModel: @unchecked Sendable {
         var pixels: [Float] = []
         pixels.reserveCapacity(images.count * p.outputCount)
         for image in images { pixels += p.apply(image) }
-        let batch = Batch(number: 0, pixels: pixels, texts: [], labels: Array(repeating: 0, count: images.count),
-                          ids: images.indices.map { "#\($0)" }, indices: Array(images.indices), failures: [],
-                          height: p.inputSize, width: p.inputSize)
-        return try locked {
+        let batch = Batch.images(pixels, side: p.inputSize, count: images.count)
+        return try loaded.withLock { l in
             let key = "\(cut)/\(pooling.rawValue)"
-            let extractor = try extractors[key] ?? ImageFeatureExtractor(backbone: backbone, layer: cut, pool: pooling)
-            extractors[key] = extractor
+            let extractor = try l.extractors[key] ?? FeatureExtractor(backbone: l.model, cut: cut, pool: pooling)
+            l.extractors[key] = extractor
             let flat = try extractor.features(batch)
             let d = extractor.source.dimension
             return (0..<images.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
         }
-    }
-
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
     }
 }

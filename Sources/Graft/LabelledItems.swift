@@ -1,3 +1,9 @@
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 /// Images or texts held in memory with string labels: the data set behind
 /// `TrainingData.images` and `.texts`. Images may differ in size. Class names
 /// are sorted (numerically when every label is an integer).

@@ -1,4 +1,10 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// How well a classifier did on labelled data: scikit-learn's accuracy,
 /// balanced accuracy, per-class precision / recall / F1, confusion matrix and

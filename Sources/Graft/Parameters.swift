@@ -1,14 +1,20 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// How to train a classifier. Every field has a default; name only what you change:
 ///
 /// ```swift
-/// var p = Parameters(strategy: .fineTune(unfreezing: 2))
+/// var p = Parameters(strategy: .fineTune(unfreeze: 2))
 /// p.maxEpochs = 10
 /// ```
 public struct Parameters: Sendable, Equatable {
     /// The pretrained network; nil picks `.efficientNetLite0` for images and `.miniLM` for text.
-    public var backbone: Backbone?
+    public var backbone: BackboneSpec?
     public var strategy: Strategy
     /// Training-image transforms of network strategies.
     public var augmentation: AugmentationOptions
@@ -31,7 +37,7 @@ public struct Parameters: Sendable, Equatable {
     /// when it ends, so only a finished model's bundle is ever left behind.
     public var workingDirectory: URL?
 
-    public init(backbone: Backbone? = nil, strategy: Strategy = .featureExtraction(), augmentation: AugmentationOptions = .standard,
+    public init(backbone: BackboneSpec? = nil, strategy: Strategy = .featureExtraction(), augmentation: AugmentationOptions = .standard,
                 validation: ValidationSplit = .fraction(0.1), maxEpochs: Int = 5, patience: Int = 3, batchSize: Int = 32,
                 learningRate: Float? = nil, seed: UInt64 = 0, workingDirectory: URL? = nil) {
         self.backbone = backbone; self.strategy = strategy; self.augmentation = augmentation; self.validation = validation
@@ -57,8 +63,8 @@ public struct Parameters: Sendable, Equatable {
     func validate() throws {
         guard maxEpochs >= 1 else { throw GraftError.invalidParameters("maxEpochs is \(maxEpochs); it must be at least 1") }
         guard batchSize >= 1 else { throw GraftError.invalidParameters("batchSize is \(batchSize); it must be at least 1") }
-        if case let .fineTune(k) = strategy, k < 0 {
-            throw GraftError.invalidParameters("fineTune(unfreezing: \(k)): the number of blocks cannot be negative")
+        if case let .fineTune(k?) = strategy, k < 0 {
+            throw GraftError.invalidParameters("fineTune(unfreeze: \(k)): the number of blocks cannot be negative")
         }
         if case let .fraction(f) = validation, !(0..<1).contains(f) {
             throw GraftError.invalidParameters("validation fraction \(f) is outside 0..<1")

@@ -1,35 +1,36 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// The staging folders of trained models still alive. A model removes its
 /// folder when it is released; the ones still registered when the process
 /// exits (globals of a `main.swift` are never released) are removed then.
-final class StagingDirectories: @unchecked Sendable {
+final class StagingDirectories: Sendable {
     static let shared = StagingDirectories()
-    private let lock = NSLock()
-    private var live: Set<URL> = []
-    private var hookInstalled = false
+    private struct State { var live: Set<URL> = []; var hookInstalled = false }
+    private let state = Mutex(State())
 
     func register(_ url: URL) {
-        lock.lock(); defer { lock.unlock() }
-        live.insert(url)
-        if !hookInstalled {
-            hookInstalled = true
-            atexit { StagingDirectories.shared.removeAll() }
+        let install = state.withLock { s in
+            s.live.insert(url)
+            defer { s.hookInstalled = true }
+            return !s.hookInstalled
         }
+        if install { atexit { StagingDirectories.shared.removeAll() } }
     }
 
     func remove(_ url: URL) {
-        lock.lock()
-        live.remove(url)
-        lock.unlock()
+        _ = state.withLock { $0.live.remove(url) }
         try? FileManager.default.removeItem(at: url)
     }
 
     func removeAll() {
-        lock.lock()
-        let all = live
-        live = []
-        lock.unlock()
+        let all = state.withLock { s in defer { s.live = [] }; return s.live }
         for url in all { try? FileManager.default.removeItem(at: url) }
     }
 }

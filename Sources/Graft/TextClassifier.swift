@@ -1,4 +1,10 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// A text classifier for your labels, built on a pretrained sentence encoder
 /// (MiniLM by default) by one of the three strategies.
@@ -21,14 +27,14 @@ public final class TextClassifier: Sendable {
     /// Starts training on a thread of its own; the job reports progress and hands back the classifier.
     public static func train(data: TrainingData, parameters: Parameters = Parameters()) -> TrainingJob<TextClassifier> {
         TrainingJob { context in
-            let (core, metrics) = try ClassifierTraining.run(task: .text, data: data, parameters: parameters, context: context)
+            let (core, metrics) = try ClassifierTraining.run(input: .text, data: data, parameters: parameters, context: context)
             return (TextClassifier(core: core, validationMetrics: metrics), metrics)
         }
     }
 
     /// Loads a bundle written by `write(to:)` or by `graft fit` / `graft finetune`.
     public convenience init(contentsOf url: URL) throws {
-        self.init(core: try ClassifierCore(bundle: url, task: .text), validationMetrics: nil)
+        self.init(core: try ClassifierCore(bundle: url, input: .text), validationMetrics: nil)
     }
 
     /// The labels it predicts, in the order of its outputs.
@@ -36,7 +42,7 @@ public final class TextClassifier: Sendable {
     /// What the bundle says: strategy, backbone, head, notes.
     public var manifest: BundleManifest { core.manifest }
     /// Width of `embeddings` rows.
-    public var embeddingDimension: Int { core.classifier.embeddingDimension }
+    public var embeddingDimension: Int { core.embeddingDimension }
 
     /// The `top` most likely labels, best first.
     public func predict(text: String, top: Int = 5) throws -> [LabelScore] {
@@ -44,13 +50,13 @@ public final class TextClassifier: Sendable {
     }
 
     public func predict(texts: [String], top: Int = 5) throws -> [[LabelScore]] {
-        try core.predict(texts, top: top) { core.classifier.batch(texts: $0) }
+        try core.predict(texts, top: top) { $0.batch(texts: $1) }
     }
 
     /// The features the classifier decides on: the encoder's sentence vectors
     /// (feature extraction) or the fine-tuned encoder's mean-pooled states.
     public func embeddings(texts: [String]) throws -> [[Float]] {
-        try core.embeddings(texts) { core.classifier.batch(texts: $0) }
+        try core.embeddings(texts) { $0.batch(texts: $1) }
     }
 
     /// Accuracy, per-class precision/recall/F1, confusion matrix and log-loss on labelled texts.

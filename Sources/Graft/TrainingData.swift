@@ -1,4 +1,10 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// Labelled examples, from disk or from memory.
 public enum TrainingData: Sendable {

@@ -1,4 +1,10 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// One step of a training job: where it is, or how it ended. The sequence of
 /// a job always ends with exactly one `.completed`.

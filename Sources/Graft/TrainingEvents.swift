@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// The events of a training job as an `AsyncSequence`. Every iteration is its
 /// own subscription: it starts with the job's latest event (so a late reader
@@ -20,34 +27,35 @@ public struct TrainingEvents: AsyncSequence, Sendable {
 }
 
 /// Fans one job's events out to every subscriber.
-final class EventHub: @unchecked Sendable {
-    private let lock = NSLock()
-    private var subscribers: [AsyncStream<TrainingEvent>.Continuation] = []
-    private var latest: TrainingEvent?
-    private var finished = false
+final class EventHub: Sendable {
+    private struct State {
+        var subscribers: [AsyncStream<TrainingEvent>.Continuation] = []
+        var latest: TrainingEvent?
+        var finished = false
+    }
+    private let state = Mutex(State())
 
     func subscribe() -> AsyncStream<TrainingEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: TrainingEvent.self, bufferingPolicy: .bufferingNewest(256))
-        lock.lock(); defer { lock.unlock() }
-        if let latest { continuation.yield(latest) }
-        if finished { continuation.finish() } else { subscribers.append(continuation) }
+        state.withLock { s in
+            if let latest = s.latest { continuation.yield(latest) }
+            if s.finished { continuation.finish() } else { s.subscribers.append(continuation) }
+        }
         return stream
     }
 
     func publish(_ event: TrainingEvent) {
-        lock.lock(); defer { lock.unlock() }
-        guard !finished else { return }
-        latest = event
-        for s in subscribers { s.yield(event) }
-        if event.isCompletion {
-            finished = true
-            for s in subscribers { s.finish() }
-            subscribers = []
+        state.withLock { s in
+            guard !s.finished else { return }
+            s.latest = event
+            for c in s.subscribers { c.yield(event) }
+            if event.isCompletion {
+                s.finished = true
+                for c in s.subscribers { c.finish() }
+                s.subscribers = []
+            }
         }
     }
 
-    var latestEvent: TrainingEvent? {
-        lock.lock(); defer { lock.unlock() }
-        return latest
-    }
+    var latestEvent: TrainingEvent? { state.withLock { $0.latest } }
 }

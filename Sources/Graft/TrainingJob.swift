@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// A classifier being trained on a thread of its own: observe `progress`,
 /// await `result`, or `cancel()`.
@@ -64,30 +71,33 @@ public final class TrainingJob<Model: Sendable>: Sendable {
 }
 
 /// A job's cancellation flag, its outcome and the tasks waiting for it.
-final class JobState<Model: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-    private var outcome: Result<Model, any Error>?
-    private var waiters: [CheckedContinuation<Model, any Error>] = []
+final class JobState<Model: Sendable>: Sendable {
+    private struct State {
+        var cancelled = false
+        var outcome: Result<Model, any Error>?
+        var waiters: [CheckedContinuation<Model, any Error>] = []
+    }
+    private let state = Mutex(State())
 
-    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
-    var isFinished: Bool { lock.lock(); defer { lock.unlock() }; return outcome != nil }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+    var isFinished: Bool { state.withLock { $0.outcome != nil } }
 
-    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    func cancel() { state.withLock { $0.cancelled = true } }
 
     func wait(_ c: CheckedContinuation<Model, any Error>) {
-        lock.lock()
-        if let outcome { lock.unlock(); c.resume(with: outcome); return }
-        waiters.append(c)
-        lock.unlock()
+        let done = state.withLock { s -> Result<Model, any Error>? in
+            if s.outcome == nil { s.waiters.append(c) }
+            return s.outcome
+        }
+        if let done { c.resume(with: done) }
     }
 
     func finish(_ result: Result<Model, any Error>) {
-        lock.lock()
-        outcome = result
-        let ready = waiters
-        waiters = []
-        lock.unlock()
+        let ready = state.withLock { s in
+            s.outcome = result
+            defer { s.waiters = [] }
+            return s.waiters
+        }
         for c in ready { c.resume(with: result) }
     }
 }

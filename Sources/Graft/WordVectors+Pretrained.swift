@@ -1,4 +1,10 @@
 import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 extension WordVectors {
     /// A word-vector table of Graft's zoo by name (`fr-core-news-md`: French

@@ -162,8 +162,8 @@ public final class InferenceWorker: Service, @unchecked Sendable {
             }
         }
         let n = inputs.reduce(0) { $0 + $1.count }
-        return Batch(number: 0, pixels: pixels, texts: texts, labels: Array(repeating: 0, count: n),
-                     ids: (0..<n).map { "#\($0)" }, indices: Array(0..<n), failures: [], height: side, width: side)
+        // A batch to predict says what it holds and carries no labels.
+        return texts.isEmpty ? .images(pixels, side: side, count: n) : .texts(texts)
     }
 
     static func compatible(_ a: Input, _ b: Input) -> Bool {

@@ -28,7 +28,7 @@ struct PredictRequest {
         let media = contentType.map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" } ?? ""
         let isJSON = media == "application/json" || media.hasSuffix("+json")
         let isImage = imageTypes.contains(media)
-        switch classifier.task {
+        switch classifier.input {
         case .image:
             guard isImage else {
                 throw ServeError.unsupportedMediaType("this bundle classifies images: send the image as image/jpeg, image/png or application/octet-stream (got \(media.isEmpty ? "no Content-Type" : media))")

@@ -118,7 +118,7 @@ struct ModelInfo: Encodable {
     init(classifier: TrainedClassifier, options o: ServeOptions) {
         bundle = classifier.url.lastPathComponent
         manifest = classifier.manifest
-        inputSize = classifier.task == .image ? classifier.preprocessing?.inputSize : nil
+        inputSize = classifier.input == .image ? classifier.preprocessing?.inputSize : nil
         limits = Limits(maxBatch: o.maxBatch, maxBatchWaitMilliseconds: InferenceWorker.seconds(o.maxBatchWait) * 1000,
                         queueCapacity: o.queueCapacity, maxBodyBytes: o.maxBodyBytes, maxImagePixels: o.maxImagePixels,
                         decodeTimeoutMilliseconds: InferenceWorker.seconds(o.decodeTimeout) * 1000,

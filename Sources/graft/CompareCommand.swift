@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft compare`: every strategy on one seeded split, one table.
 struct CompareCommand: ParsableCommand {
@@ -10,10 +17,13 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "Data set: fashion-mnist, digits, rotten-tomatoes, a folder of class folders, or a CSV/JSONL file.")
     var data: String?
+    @Option(name: .customLong("validation-data"), help: "Separate validation data (else held out of --data).") var validationData: String?
+    @Option(name: .customLong("test-data"), help: "Separate test data (else the official test set, or held out of --data).") var testData: String?
     @Flag(help: "Use the text default (rotten-tomatoes with all-minilm-l6-v2).")
     var text = false
-    @Option(help: "Pretrained model (zoo name). Default: efficientnet-lite0 for images, all-minilm-l6-v2 for text.")
+    @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch. Default: efficientnet-lite0 for images, all-minilm-l6-v2 for text.")
     var model: String?
+    @Option(help: "Architecture of a weights file given with --model.") var arch: String?
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).")
     var perClass: Int = 20
     @Option(name: .customLong("validation-per-class"),
@@ -25,21 +35,22 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
-    @Option(help: "Strategies to run, comma separated: scratch,logreg,svm,finetune.")
-    var strategies: String = "scratch,logreg,svm,finetune"
+    @Option(help: "Strategies to run, comma separated, in order.")
+    var strategies = StrategyList(argument: "scratch,logreg,svm,finetune")!
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
     var work: String?
-    @Option(help: "Write the result as JSON to this file.")
-    var json: String?
+    @Flag(help: "Print the result as JSON on stdout instead of the table.")
+    var json = false
     @Option(help: "Write a self-contained HTML report (table, curves, confusion matrices, mistakes) to this file.")
     var report: String?
-    @Flag(help: "No progress bars.")
+    @Flag(help: "No progress output.")
     var quiet = false
 
     func validate() throws {
         guard validationPerClass >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
+        guard unfreeze >= 0 else { throw ValidationError("--unfreeze cannot be negative") }
     }
 
     func run() throws {
@@ -47,35 +58,29 @@ struct CompareCommand: ParsableCommand {
         let workURL = URL(fileURLWithPath: work ?? GraftHome.url.appendingPathComponent("runs/compare-\(dataName.replacingOccurrences(of: "/", with: "_"))").path)
         var c = Comparison(workDirectory: workURL)
         c.data = dataName
+        c.validationData = validationData
+        c.testData = testData
         c.model = model
+        c.architecture = arch
         c.perClass = perClass
         c.validationPerClass = validationPerClass
         c.testCount = testCount
-        c.unfreeze = unfreeze
         c.fineTuning.epochs = epochs
         c.seed = seed
-        c.strategies = try strategies.split(separator: ",").map {
-            guard let s = Comparison.Strategy(rawValue: String($0)) else { throw ValidationError("unknown strategy '\($0)'") }
-            return s
-        }
-        let bar = TerminalProgressBar(enabled: !quiet)
-        c.progress = bar.handler
-        c.log = { msg in if !quiet { FileHandle.standardError.write(Data("\(msg)\n".utf8)) } }
+        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
+        c.progress = TerminalProgressBar(enabled: !quiet).handler
+        c.log = { msg in if !quiet { printError(msg) } }
         let result = try c.run()
-        print(result.table)
-        if let json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try enc.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
-        }
+        if json { try printJSON(result) } else { print(result.table) }
         if let report {
             // The best strategy's most confident mistakes, items reloaded from the test data.
             var examples: [MisclassifiedExample] = []
             if let predictions = result.bestOutcome?.predictions {
-                let source = try DataSource.resolve(dataName)
-                examples = Misclassifications.mostConfident(predictions, dataset: source.test ?? source.train, k: 16)
+                let source = try DataSource.resolve(dataName, validation: validationData, test: testData)
+                examples = Misclassifications.mostConfident(predictions, dataset: source.testSet, k: 16)
             }
             try HTMLReport.comparison(result, examples: examples).write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
-            if !quiet { FileHandle.standardError.write(Data("wrote \(report)\n".utf8)) }
+            if !quiet { printError("wrote \(report)") }
         }
     }
 }

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import GraftWeights
+import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// `graft convert IN OUT.safetensors`: any supported weights file to safetensors.
 struct ConvertCommand: ParsableCommand {

@@ -3,6 +3,12 @@ import Foundation
 import GraftData
 import GraftKernels
 import GraftModels
+import Graft
+import GraftHeads
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// Prints what Graft runs on and which models and data sets are installed.
 struct DoctorCommand: ParsableCommand {

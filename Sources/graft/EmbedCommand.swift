@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft embed`: sentence vectors from a pretrained encoder.
 struct EmbedCommand: ParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft evaluate`: a bundle's metrics on labelled data.
 struct EvaluateCommand: ParsableCommand {
@@ -8,31 +15,30 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Bundle directory.") var bundle: String
     @Option(help: "Labelled data (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "train or test (built-ins with an official test set).") var split: String = "test"
+    @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: DataPart = .test
     @Option(help: "Only the first N examples.") var limit: Int?
-    @Flag(help: "JSON output.") var json = false
+    @Flag(help: "Print the metrics as JSON on stdout.") var json = false
     @Option(help: "Also write a self-contained HTML report (metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
-    @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
-        let classifier = try TrainedClassifier(bundle: URL(fileURLWithPath: bundle))
+        let classifier = try TrainedModel(bundle: URL(fileURLWithPath: bundle))
         let source = try DataSource.resolve(data)
-        let dataset: any Dataset = split == "test" ? (source.test ?? source.train) : source.train
+        let dataset: any Dataset = split == .test ? (source.test ?? source.train) : source.train
+        guard dataset.kind == classifier.input else {
+            throw ValidationError("the bundle reads \(classifier.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
+        }
         let bar = TerminalProgressBar(enabled: !quiet)
         let scored = try BundleEvaluation(classifier, dataset: dataset, indices: Array(0..<min(limit ?? dataset.count, dataset.count)),
                                           progress: bar.handler)
         // Data classes are matched to the bundle's by name; unknown ones are reported.
-        if !scored.unseenClasses.isEmpty { FileHandle.standardError.write(Data("warning: \(TransferError.unseenLabels(scored.unseenClasses))\n".utf8)) }
+        if !scored.unseenClasses.isEmpty { printError("warning: \(TransferError.unseenLabels(scored.unseenClasses))") }
         let report = scored.report, names = scored.labelNames(unseenPrefix: "(unseen) ")
         if let path = self.report {
             try HTMLReport.evaluation(report: report, classNames: names, title: "Evaluation of \(URL(fileURLWithPath: bundle).lastPathComponent) on \(source.name)",
                                       examples: scored.mistakes(in: dataset)).write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         }
-        if json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
-            return
-        }
+        if json { return try printJSON(report) }
         print(String(format: "accuracy %.4f, balanced accuracy %.4f%@ on %d examples", report.accuracy, report.balancedAccuracy,
                      report.logLoss.map { String(format: ", log-loss %.4f", $0) } ?? "", report.rows))
         print("\nclass                     precision  recall      f1  support")

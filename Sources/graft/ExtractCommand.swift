@@ -1,40 +1,64 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
-/// `graft extract`: stream a data set through a network into a feature store.
+/// `graft extract`: stream a data set through a backbone, cut at a named layer, into a feature store.
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "extract", abstract: "Extract features into an on-disk store (resumable).")
 
-    @Option(help: "Pretrained model (zoo name).") var model: String?
-    @Option(help: "Cut point: penultimate (default), a block/stage name, or layerN/pooled for text.") var layer: String?
-    @Option(help: "Pooling of spatial maps: avg, max, flatten.") var pool: FeaturePooling = .avg
+    @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch. Default: efficientnet-lite0 (images), all-minilm-l6-v2 (texts).")
+    var model: String?
+    @Option(help: "Architecture of a weights file given with --model.") var arch: String?
+    @Option(help: "Cut point (see `graft inspect --model M`): penultimate (CNN default), a block/stage name, layerN or pooled (text default).")
+    var layer: String?
+    @Option(help: "Pooling of spatial maps.") var pool: FeaturePooling = .avg
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "Use the official test split of a built-in data set.") var split: String = "train"
+    @Option(help: "Which part of a built-in data set.") var split: DataPart = .train
     @Option(help: "Output store directory.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
     @Option(name: .customLong("shard-size"), help: "Examples per shard.") var shardSize: Int = 4096
     @Option(help: "Only the first N examples.") var limit: Int?
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: "Replace a store made by a different job.") var overwrite = false
-    @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {
         let source = try DataSource.resolve(data)
-        let dataset: any Dataset = split == "test" ? (source.test ?? source.train) : source.train
-        let extractor: any FeatureExtractor = dataset.kind == .image
-            ? try ImageFeatureExtractor(backbone: ImageModels.pretrained(model ?? "efficientnet-lite0"), layer: layer ?? "penultimate", pool: pool)
-            : try TextFeatureExtractor(embedder: SentenceEmbedder.pretrained(model ?? "all-minilm-l6-v2"), layer: layer ?? "pooled")
+        let dataset: any Dataset = split == .test ? source.testSet : source.train
+        let spec = try model.map { try BackboneSpec.named($0, architecture: arch) } ?? .defaultPretrained(for: dataset.kind)
+        guard spec.input == dataset.kind else {
+            throw ValidationError("\(spec.model) reads \(spec.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
+        }
+        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: layer, pool: pool)
         let indices = limit.map { Array(0..<min($0, dataset.count)) }
-        let job = FeatureExtraction(batchSize: batch, shardSize: shardSize, strict: strict, overwrite: overwrite,
-                                    progress: TerminalProgressBar(enabled: !quiet).handler)
-        let store = try job.run(extractor: extractor, dataset: dataset, indices: indices, to: URL(fileURLWithPath: out))
-        print("\(store.count) examples x \(store.source.dimension) features (\(store.source)) in \(store.manifest.shards.count) shards at \(out)")
-        if !store.manifest.failures.isEmpty {
-            print("\(store.manifest.failures.count) unreadable items skipped:")
-            for f in store.manifest.failures.prefix(20) { print("  \(f)") }
+        let store = try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: URL(fileURLWithPath: out),
+                                              batchSize: batch, shardSize: shardSize, strict: strict, overwrite: overwrite,
+                                              progress: TerminalProgressBar(enabled: !quiet).handler)
+        let failures = store.manifest.failures
+        if json {
+            try printJSON(ExtractSummary(store: out, examples: store.count, dimension: store.source.dimension, source: store.source,
+                                         backbone: spec, shards: store.manifest.shards.count, complete: store.manifest.complete,
+                                         failures: failures))
+        } else {
+            print("\(store.count) examples x \(store.source.dimension) features (\(store.source)) in \(store.manifest.shards.count) shards at \(out)")
+        }
+        if !failures.isEmpty {
+            printError("\(failures.count) unreadable items skipped:")
+            for f in failures.prefix(20) { printError("  \(f)") }
+            throw ExitCode(1)
         }
     }
 }
 
-extension FeaturePooling: ExpressibleByArgument {}
+struct ExtractSummary: Encodable {
+    var store: String, examples: Int, dimension: Int, source: FeatureSource, backbone: BackboneSpec, shards: Int, complete: Bool
+    var failures: [String]
+}

@@ -1,19 +1,31 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
-/// Options shared by `graft finetune` and `graft train`.
+/// Options shared by `graft finetune` and `graft train`: the data, the split, the training overrides.
 struct TrainingArguments: ParsableArguments {
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
+    @Option(name: .customLong("validation-data"), help: "Separate validation data (else held out of --data).") var validationData: String?
+    @Option(name: .customLong("test-data"), help: "Separate test data (else the official test set, or held out of --data).") var testData: String?
     @Option(help: "Output bundle directory.") var out: String
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).") var perClass: Int?
-    // Unset options keep the recipe's defaults (`NetworkRecipe.defaultOptions`), the ones `graft compare` and the library use.
+    @Option(name: .customLong("validation-per-class"), help: "Validation examples per class (at most a quarter of a class).")
+    var validationPerClass: Int = 10
+    @Option(name: .customLong("test-count"), help: "Test examples (0: none).") var testCount: Int = 2000
+    // Unset options keep the backbone's measured defaults, the ones `graft compare` and the library use.
     @Option(help: "Epochs (default: 4 fine-tuning images, 3 text, 15 from scratch).") var epochs: Int?
     @Option(help: "Learning rate of the head (default: AdamW 5e-4 images, 2e-3 text; from scratch SGD 0.05).") var lr: Float?
     @Option(name: .customLong("trunk-lr-scale"), help: "Discriminative learning rate factor for unfrozen trunk layers (default 0.2).") var trunkScale: Float?
     @Option(help: "Batch size (default 16 fine-tuning, 32 from scratch).") var batch: Int?
-    @Option(help: "sgd or adamw.") var optimizer: String?
-    @Option(help: "cosine, one-cycle or constant.") var schedule: String?
+    @Option(help: "Optimizer.") var optimizer: TrainingOptions.OptimizerKind?
+    @Option(help: "Learning-rate schedule.") var schedule: TrainingOptions.ScheduleKind?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (weights only).") var weightDecay: Float?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing (default 0.1).") var labelSmoothing: Float?
     @Option(help: "Early-stopping patience in epochs (0: off).") var patience: Int?
@@ -21,50 +33,81 @@ struct TrainingArguments: ParsableArguments {
     @Flag(name: .customLong("no-probe"), help: "Fine-tune from a random head instead of LP-FT's logistic-regression warm start.") var noProbe = false
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "Print the result as JSON on stdout.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
     @Option(help: "Also write a self-contained HTML report (training curves, test metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
 
-    func overrides() throws -> TrainingOverrides {
-        var o = TrainingOverrides()
-        o.epochs = epochs; o.learningRate = lr; o.trunkLearningRateScale = trunkScale; o.batchSize = batch
-        o.weightDecay = weightDecay; o.labelSmoothing = labelSmoothing; o.patience = patience; o.seed = seed
-        if let optimizer {
-            guard let kind = TrainingOptions.OptimizerKind(rawValue: optimizer) else { throw ValidationError("--optimizer must be sgd or adamw") }
-            o.optimizer = kind
-        }
-        if let schedule {
-            guard let kind = TrainingOptions.ScheduleKind(rawValue: schedule) else { throw ValidationError("--schedule must be cosine, one-cycle or constant") }
-            o.schedule = kind
-        }
-        if noAugment { o.augment = false }
+    func validate() throws {
+        guard validationPerClass >= 0, testCount >= 0 else { throw ValidationError("--validation-per-class and --test-count cannot be negative") }
+    }
+
+    /// The job's options; checkpoints go beside the bundle (`OUT.checkpoint`).
+    func options() -> JobOptions {
+        let bundle = URL(fileURLWithPath: out)
+        var o = JobOptions(workDirectory: bundle.deletingLastPathComponent().appendingPathComponent(bundle.lastPathComponent + ".checkpoint"))
+        o.bundle = bundle
+        o.perClass = perClass
+        o.validation = .perClass(validationPerClass)
+        o.testCount = testCount
+        o.seed = seed
+        o.linearProbe = !noProbe
+        o.resume = resume
+        var t = TrainingOverrides()
+        t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
+        t.optimizer = optimizer; t.schedule = schedule
+        t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
+        if noAugment { t.augment = false }
+        o.training = t
         return o
     }
 
-    func run(_ job: NetworkTraining) throws {
-        var job = job
-        job.perClass = perClass
-        job.options = try overrides()
-        job.linearProbe = !noProbe
-        job.resume = resume
-        job.progress = TerminalProgressBar(enabled: !quiet).handler
-        let outcome = try job.run(out: URL(fileURLWithPath: out))
-        if let probe = outcome.probe {
+    func run(backbone: BackboneSpec?, strategy: Strategy, architecture: String? = nil) throws {
+        let source = try DataSource.resolve(data, validation: validationData, test: testData)
+        var options = options()
+        options.scratchArchitecture = architecture
+        let job = TransferJob(data: source, backbone: backbone, strategy: strategy, options: options)
+        let result = try job.run(progress: TerminalProgressBar(enabled: !quiet).handler)
+        if !quiet { printError("data \(source.name): \(result.split.summary)") }
+        let mistakes = result.testPredictions.map { Misclassifications.mostConfident($0, dataset: source.testSet, k: 16) } ?? []
+        if let report, let test = result.test {
+            try HTMLReport.evaluation(report: test, classNames: result.manifest.classNames,
+                                      title: "\(result.strategy.kind.rawValue): \(result.backbone.model) on \(data)",
+                                      history: result.training?.history ?? [], examples: mistakes)
+                .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
+        }
+        if json { return try printJSON(JobSummary(result)) }
+        if let probe = result.probe {
             print(String(format: "linear probe (LP-FT): logistic regression C=%g on %d examples", probe.C, probe.examples)
                   + (probe.validationAccuracy.map { String(format: ", validation accuracy %.4f before fine-tuning", $0) } ?? ""))
         }
         print("epoch  train loss  train acc  val loss  val acc   seconds")
-        for r in outcome.training.history {
+        for r in result.training?.history ?? [] {
             print(String(format: "%5d  %10.4f  %9.4f  %8.4f  %7.4f  %8.1f", r.epoch + 1, r.trainLoss, r.trainAccuracy,
                          r.validationLoss ?? .nan, r.validationAccuracy ?? .nan, r.seconds))
         }
-        if let t = outcome.test { print(String(format: "test accuracy %.4f (balanced %.4f) on %d examples", t.accuracy, t.balancedAccuracy, t.rows)) }
-        print("trainable parameters \(outcome.training.trainableParameters); bundle \(out)")
-        if let report, let test = outcome.test {
-            try HTMLReport.evaluation(report: test, classNames: outcome.manifest.classNames,
-                                      title: "\(outcome.manifest.strategy.rawValue): \(outcome.manifest.model) on \(data)",
-                                      history: outcome.training.history, examples: outcome.mistakes)
-                .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
-        }
+        if let t = result.test { print(String(format: "test accuracy %.4f (balanced %.4f) on %d examples", t.accuracy, t.balancedAccuracy, t.rows)) }
+        print("trainable parameters \(result.trainableParameters); bundle \(out)")
+    }
+}
+
+/// What `finetune`, `train` and `compare --json` print of a job.
+struct JobSummary: Encodable {
+    var strategy: Strategy
+    var backbone: BackboneSpec
+    var split: ExperimentSplit.Counts
+    var trainSeconds: Double
+    var trainableParameters: Int
+    var recipe: String?
+    var probe: NetworkRecipe.LinearProbe?
+    var history: [EpochRecord]?
+    var validation: ClassificationReport?
+    var test: ClassificationReport?
+    var bundle: String?
+
+    init(_ r: JobResult) {
+        strategy = r.strategy; backbone = r.backbone; split = r.split.counts; trainSeconds = r.trainSeconds
+        trainableParameters = r.trainableParameters; recipe = r.recipe; probe = r.probe; history = r.training?.history
+        validation = r.validation; test = r.test; bundle = r.bundle?.path
     }
 }
 
@@ -72,18 +115,18 @@ struct TrainingArguments: ParsableArguments {
 struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "finetune", abstract: "Fine-tune the last K blocks of a pretrained model plus a new head.")
 
-    @Option(help: "Pretrained model (zoo name).") var model: String?
+    @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch.") var model: String?
+    @Option(help: "Architecture of a weights file given with --model.") var arch: String?
     @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, or 'all'.") var unfreeze: String = "2"
     @OptionGroup var training: TrainingArguments
 
+    func validate() throws {
+        guard unfreeze == "all" || (Int(unfreeze).map { $0 >= 0 } ?? false) else { throw ValidationError("--unfreeze takes a number >= 0 or 'all'") }
+    }
+
     func run() throws {
-        var job = NetworkTraining(data: training.data)
-        job.model = model
-        if unfreeze == "all" { job.unfreeze = nil } else {
-            guard let k = Int(unfreeze), k >= 0 else { throw ValidationError("--unfreeze takes a number or 'all'") }
-            job.unfreeze = k
-        }
-        try training.run(job)
+        let backbone = try model.map { try BackboneSpec.named($0, architecture: arch) }
+        try training.run(backbone: backbone, strategy: .fineTune(unfreeze: Int(unfreeze)))
     }
 }
 
@@ -92,16 +135,15 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a network from random initialisation (the baseline).")
 
     @Flag(name: .customLong("from-scratch"), help: "Random initialisation (required: the only mode of `train`).") var fromScratch = false
-    @Option(help: "Architecture: small-cnn (default, sized for small images) or any of `graft models --all`.") var arch: String = "small-cnn"
+    @Option(help: "Architecture for images: small-cnn (default, sized for small images) or any of `graft models --all`; texts use a random-init BERT of the text backbone.")
+    var arch: String?
+    @Option(help: "Text backbone whose architecture is re-initialised (default all-minilm-l6-v2).") var model: String?
     @OptionGroup var training: TrainingArguments
 
     func validate() throws { guard fromScratch else { throw ValidationError("`graft train` needs --from-scratch; use `graft finetune` for pretrained models") } }
 
     func run() throws {
-        var job = NetworkTraining(data: training.data)
-        job.model = arch
-        job.fromScratch = true
-        job.unfreeze = nil
-        try training.run(job)
+        let backbone = try model.map { try BackboneSpec.named($0) }
+        try training.run(backbone: backbone, strategy: .fromScratch, architecture: arch)
     }
 }

@@ -1,7 +1,14 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
 import GraftDistributed
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 @main
 struct GraftCommand: AsyncParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import GraftWeights
+import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
 
 /// `graft inspect FILE [--json]`: the tensors of any supported weights file.
 struct InspectCommand: ParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft models`: the zoo and the architectures Graft can build.
 struct ModelsCommand: ParsableCommand {

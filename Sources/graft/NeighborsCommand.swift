@@ -2,6 +2,12 @@ import ArgumentParser
 import Foundation
 import GraftModels
 import GraftText
+import Graft
+import GraftData
+import GraftHeads
+import GraftTensor
+import GraftTransfer
+import GraftWeights
 
 /// `graft neighbors`: nearest words (or an analogy) in a word-vector table.
 struct NeighborsCommand: ParsableCommand {

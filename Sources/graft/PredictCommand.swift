@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft predict`: ImageNet top-k from a pretrained model, or a bundle's labels.
 struct PredictCommand: ParsableCommand {
@@ -26,7 +33,7 @@ struct PredictCommand: ParsableCommand {
         var failed = 0
         if let bundle {
             let classifier = try TrainedClassifier(bundle: URL(fileURLWithPath: bundle))
-            if classifier.task == .text {
+            if classifier.input == .text {
                 let preds = try classifier.predict(classifier.batch(texts: inputs), top: top)
                 for (text, p) in zip(inputs, preds) { results.append(["input": .string(text), "labels": .labels(p)]) }
             } else {

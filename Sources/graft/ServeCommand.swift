@@ -1,6 +1,14 @@
 import ArgumentParser
 import Foundation
 import GraftServe
+import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
 
 /// `graft serve --bundle BUNDLE`: a trained bundle behind an HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -50,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.decodeTimeout = .milliseconds(decodeTimeoutMs)
         let server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
         let m = server.classifier.manifest
-        let summary = "\(m.task.rawValue) bundle \(bundle) (\(m.strategy.rawValue), \(m.model), \(m.classNames.count) classes)"
+        let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes)"
         try await server.run { bound in
             FileHandle.standardError.write(Data("graft serve: \(summary) on http://\(host):\(bound) (pid \(getpid()))\n".utf8))
         }

@@ -18,7 +18,7 @@ final class ImageClassifierTests: XCTestCase {
         let events = await APIFixtures.events(job)
         let classifier = try await job.result
         XCTAssertEqual(classifier.classNames, ["0", "1", "7"])
-        XCTAssertEqual(classifier.manifest.strategy, .featureExtraction)
+        XCTAssertEqual(classifier.manifest.strategy, .featureExtraction())
         XCTAssertEqual(classifier.manifest.headKind, .logisticRegression)
         XCTAssertEqual(classifier.embeddingDimension, 1280)
         // The job reported extraction and fitting, and ended with its validation metrics.
@@ -70,13 +70,13 @@ final class ImageClassifierTests: XCTestCase {
 
     func testFineTuneLastBlockIsLPFT() async throws {
         let train = try APIFixtures.digits([0, 1, 7], perClass: 6)
-        var p = Parameters(strategy: .fineTune(unfreezing: 1), augmentation: [.horizontalFlip], validation: .perClass(2),
+        var p = Parameters(strategy: .fineTune(unfreeze: 1), augmentation: [.horizontalFlip], validation: .perClass(2),
                            maxEpochs: 1, batchSize: 8)
         p.workingDirectory = tmp
         let job = ImageClassifier.train(data: .images(train.images, labels: train.labels), parameters: p)
         let events = await APIFixtures.events(job)
         let classifier = try await job.result
-        XCTAssertEqual(classifier.manifest.strategy, .fineTune)
+        XCTAssertEqual(classifier.manifest.strategy, .fineTune(unfreeze: 1))
         XCTAssertEqual(classifier.manifest.notes["epochs"], "1")
         // Only the last block and the head trained: far fewer than EfficientNet-Lite0's 3.4M trunk weights.
         let trainable = Int(classifier.manifest.notes["trainableParameters"] ?? "") ?? 0

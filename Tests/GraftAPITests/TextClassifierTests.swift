@@ -36,8 +36,8 @@ final class TextClassifierTests: XCTestCase {
         let train = try APIFixtures.reviews(perClass: 6)
         let classifier = try await TextClassifier.train(
             data: .texts(train.texts, labels: train.labels),
-            parameters: Parameters(strategy: .fineTune(unfreezing: 1), validation: .perClass(1), maxEpochs: 1, batchSize: 8)).result
-        XCTAssertEqual(classifier.manifest.strategy, .fineTune)
+            parameters: Parameters(strategy: .fineTune(unfreeze: 1), validation: .perClass(1), maxEpochs: 1, batchSize: 8)).result
+        XCTAssertEqual(classifier.manifest.strategy, .fineTune(unfreeze: 1))
         XCTAssertEqual(classifier.manifest.notes["recipe"], "LP-FT")
         XCTAssertNotNil(classifier.manifest.notes["probeValidationAccuracy"])
         // One MiniLM layer (about 1.8M weights) plus a 384 x 2 head.

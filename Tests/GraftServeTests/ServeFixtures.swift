@@ -27,9 +27,9 @@ enum ServeFixtures {
     static func imageBundle() throws -> URL { try imageBundleResult.get() }
     private static let imageBundleResult = Result { () throws -> URL in
         let url = directory.appendingPathComponent("small-cnn.bundle")
-        let network = ImageClassifierNetwork(backbone: SmallCNN(inputSize: 32, classes: 3, seed: 7), classes: 3, seed: 7)
-        var manifest = BundleManifest(task: .image, strategy: .fromScratch, model: "small-cnn", architecture: "small-cnn",
-                                      classNames: imageClasses)
+        let spec = BackboneSpec(input: .image, model: "small-cnn", architecture: "small-cnn", pretrained: false)
+        let network = try Backbones.load(spec, seed: 7, outputs: 3).network(outputs: 3, unfreeze: nil, seed: 7)
+        var manifest = BundleManifest(strategy: .fromScratch, backbone: spec, classNames: imageClasses)
         manifest.inputSize = 32
         try BundleStore.save(manifest, network: network.module, to: url)
         return url
@@ -41,9 +41,8 @@ enum ServeFixtures {
     static func textBundle() throws -> URL { try textBundleResult.get() }
     private static let textBundleResult = Result { () throws -> URL in
         let url = directory.appendingPathComponent("minilm.bundle")
-        let extractor = try TextFeatureExtractor(embedder: SentenceEmbedder.pretrained("all-minilm-l6-v2"))
-        var manifest = BundleManifest(task: .text, strategy: .featureExtraction, model: "all-minilm-l6-v2", architecture: "bert",
-                                      classNames: textClasses)
+        let extractor = try FeatureExtractor(backbone: Backbones.load(.miniLM))
+        var manifest = BundleManifest(strategy: .featureExtraction(), backbone: .miniLM, classNames: textClasses)
         manifest.source = extractor.source
         let d = extractor.source.dimension
         let weights = (0..<(2 * d)).map { i in Float(sin(Double(i) * 0.37)) * 2 }

@@ -13,45 +13,82 @@ final class BundleTests: XCTestCase {
     override func setUp() { tmp = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bundle-\(UUID().uuidString)") }
     override func tearDown() { try? FileManager.default.removeItem(at: tmp) }
 
-    func testFromScratchTrainingSavesABundleThatPredictsIdentically() throws {
-        var job = NetworkTraining(data: "digits")
-        job.fromScratch = true
-        job.model = "small-cnn"
-        job.perClass = 8
-        job.validationPerClass = 2
-        job.options.epochs = 2
-        job.options.batchSize = 16
-        job.options.augment = false
-        let out = tmp.appendingPathComponent("scratch")
-        let outcome = try job.run(out: out)
-        XCTAssertEqual(outcome.training.history.count, 2)
-        XCTAssertLessThan(outcome.training.history[1].trainLoss, outcome.training.history[0].trainLoss * 1.5)
+    /// A small from-scratch job on digits, writing its bundle to `out`.
+    func scratchJob(out: URL, epochs: Int) throws -> TransferJob {
+        var o = JobOptions(workDirectory: out.deletingLastPathComponent().appendingPathComponent("work"))
+        o.bundle = out
+        o.perClass = 8
+        o.validation = .perClass(2)
+        o.testCount = 0
+        o.training.epochs = epochs
+        o.training.batchSize = 16
+        o.training.augment = false
+        return TransferJob(data: try DataSource.resolve("digits"), strategy: .fromScratch, options: o)
+    }
 
-        let loaded = try TrainedClassifier(bundle: out)
+    func testFromScratchTrainingSavesABundleThatPredictsIdentically() throws {
+        let out = tmp.appendingPathComponent("scratch")
+        let result = try scratchJob(out: out, epochs: 2).run()
+        let history = try XCTUnwrap(result.training?.history)
+        XCTAssertEqual(history.count, 2)
+        XCTAssertLessThan(history[1].trainLoss, history[0].trainLoss * 1.5)
+
+        let loaded = try TrainedModel(bundle: out)
         XCTAssertEqual(loaded.manifest.strategy, .fromScratch)
+        XCTAssertEqual(loaded.manifest.input, .image)
         XCTAssertEqual(loaded.classNames, (0...9).map(String.init))
         let data = try BuiltinDatasets.digits()
         let images = (0..<4).map { data.image(at: $0) }
         let a = try loaded.probabilities(loaded.batch(images: images))
-        let again = try TrainedClassifier(bundle: out).probabilities(loaded.batch(images: images))
+        let again = try TrainedModel(bundle: out).probabilities(loaded.batch(images: images))
         XCTAssertEqual(a, again)
         for row in a { XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-4) }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.appendingPathComponent(".scratch.partial-\(getpid())").path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp.path).filter { $0.hasPrefix(".scratch.") }
+        XCTAssertEqual(leftovers, [], "no staging folder is left beside the bundle")
     }
 
     func testCancelledTrainingLeavesNoBundle() throws {
-        var job = NetworkTraining(data: "digits")
-        job.fromScratch = true
-        job.perClass = 8
-        job.options.epochs = 3
         let out = tmp.appendingPathComponent("cancelled")
-        XCTAssertThrowsError(try job.run(out: out, isCancelled: { true })) { e in XCTAssertEqual(e as? TransferError, .cancelled) }
+        XCTAssertThrowsError(try scratchJob(out: out, epochs: 3).run(isCancelled: { true })) { e in XCTAssertEqual(e as? TransferError, .cancelled) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// Replacing a bundle keeps the path old-or-new at every instant (#15): the exchange leaves no
+    /// moment without a complete bundle, and a writer killed before the exchange leaves the old one whole.
+    func testReplacingABundleIsAtomic() throws {
+        let out = tmp.appendingPathComponent("b")
+        try AtomicDirectory.write(out) { try Data("old".utf8).write(to: $0.appendingPathComponent("bundle.json")) }
+        // A writer killed mid-write: its staging folder stays beside, the bundle is untouched.
+        let staged = AtomicDirectory.stagingURL(for: out)
+        try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: staged.appendingPathComponent("bundle.json"))
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("bundle.json"), encoding: .utf8), "old")
+        // A replacement while a reader polls: every read sees a whole old or new bundle.
+        final class Reads: @unchecked Sendable { var seen: [String] = [] }
+        let reads = Reads()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for _ in 0..<2000 { reads.seen.append((try? String(contentsOf: out.appendingPathComponent("bundle.json"), encoding: .utf8)) ?? "missing") }
+            done.signal()
+        }
+        for i in 0..<50 {
+            try AtomicDirectory.write(out) { dir in
+                try Data("new\(i)".utf8).write(to: dir.appendingPathComponent("bundle.json"))
+                try Data(repeating: 7, count: 4096).write(to: dir.appendingPathComponent("model.safetensors"))
+            }
+        }
+        done.wait()
+        XCTAssertFalse(reads.seen.contains("missing"), "a reader found no bundle")
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("bundle.json"), encoding: .utf8), "new49")
+        // The fallback's leftover (a kill between its two renames) is put back by the sweep.
+        try FileManager.default.moveItem(at: out, to: tmp.appendingPathComponent(".b.old-test"))
+        AtomicDirectory.sweep(beside: out)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("bundle.json"), encoding: .utf8), "new49")
     }
 
     func testNotABundleIsNamed() throws {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try TrainedClassifier(bundle: tmp)) { e in
+        XCTAssertThrowsError(try TrainedModel(bundle: tmp)) { e in
             XCTAssertTrue("\(e)".contains(tmp.path) && "\(e)".contains("bundle.json"), "\(e)")
         }
     }
@@ -62,7 +99,7 @@ final class BundleTests: XCTestCase {
         var rows: [Float] = [], labels: [Int] = []
         for i in 0..<60 { let c = i % 3; labels.append(c); for j in 0..<8 { rows.append((j == c ? 3 : 0) + g.nextNormal()) } }
         let fit = try LogisticRegression(.init(C: 1)).fit(FeatureMatrix(rows: 60, columns: 8, values: rows), labels: labels)
-        var m = BundleManifest(task: .image, strategy: .featureExtraction, model: "efficientnet-lite0", architecture: "efficientnet-lite0", classNames: ["a", "b", "c"])
+        var m = BundleManifest(strategy: .featureExtraction(), backbone: .efficientNetLite0, classNames: ["a", "b", "c"])
         m.source = FeatureSource(model: "efficientnet-lite0", layer: "penultimate", pool: .avg, dimension: 8)
         try BundleStore.save(m, head: fit.head, to: tmp)
         let head = try BundleStore.loadHead(tmp, manifest: try BundleStore.readManifest(tmp))

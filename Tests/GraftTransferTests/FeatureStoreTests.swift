@@ -16,8 +16,10 @@ final class FeatureStoreTests: XCTestCase {
 
     func digits() throws -> any Dataset { Subset(try BuiltinDatasets.digits(), indices: Array(0..<70)) }
 
-    func extractor() throws -> ImageFeatureExtractor {
-        try ImageFeatureExtractor(backbone: SmallCNN(inputSize: 16, classes: 10, seed: 1), layer: "conv2", pool: .max)
+    static let smallCNN = BackboneSpec(input: .image, model: "small-cnn", architecture: "small-cnn", pretrained: false)
+
+    func extractor(cut: String = "conv2", pool: FeaturePooling = .max) throws -> FeatureExtractor {
+        try FeatureExtractor(backbone: CNNBackbone(SmallCNN(inputSize: 16, classes: 10, seed: 1), spec: Self.smallCNN), cut: cut, pool: pool)
     }
 
     func files(_ dir: URL) throws -> [String: Data] {
@@ -33,8 +35,8 @@ final class FeatureStoreTests: XCTestCase {
         let e = try extractor()
         var g = SeededGenerator(seed: 5)
         let pixels = Tensor.randn([3, 16, 16, 3], generator: &g).values
-        let batch = Batch(number: 0, pixels: pixels, texts: [], labels: [0, 1, 2], ids: ["a", "b", "c"], indices: [0, 1, 2],
-                          failures: [], height: 16, width: 16)
+        let batch = Batch(number: 0, inputs: .images(pixels: pixels, height: 16, width: 16), labels: [0, 1, 2], ids: ["a", "b", "c"],
+                          indices: [0, 1, 2])
         let plain = try e.features(batch)
         let padded = try e.features(batch, paddedTo: 8)
         XCTAssertEqual(plain.count, 3 * e.source.dimension)
@@ -84,8 +86,7 @@ final class FeatureStoreTests: XCTestCase {
         }
         // A different job into the same directory is refused unless overwriting.
         let job = FeatureExtraction(batchSize: 16, shardSize: 32)
-        XCTAssertThrowsError(try job.run(extractor: ImageFeatureExtractor(backbone: SmallCNN(inputSize: 16, classes: 10, seed: 1)),
-                                         dataset: data, to: tmp))
+        XCTAssertThrowsError(try job.run(extractor: extractor(cut: "penultimate", pool: .avg), dataset: data, to: tmp))
     }
 
     func testMissingOrCorruptStoreGivesTypedErrors() throws {

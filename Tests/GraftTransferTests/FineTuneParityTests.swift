@@ -28,13 +28,13 @@ final class FineTuneParityTests: XCTestCase {
         try loadTensors(FixturePaths.fixtures.appendingPathComponent("models/efficientnet/finetune_step.safetensors"))
     }
 
-    /// The network and trainer `NetworkTraining` builds for `--unfreeze 2`, with the fixture's head.
+    /// The network and trainer `TransferJob` builds for `--unfreeze 2`, with the fixture's head.
     func makeTrainer(_ kind: TrainingOptions.OptimizerKind, _ ref: [String: Tensor]) throws -> (Trainer, EfficientNetLite) {
         var config = try EfficientNetLite.Config.lite(0)
         config.dropout = 0
         let backbone = EfficientNetLite(config)
         try backbone.load(contentsOf: try ModelZoo.entry("efficientnet-lite0").url)
-        let network = ImageClassifierNetwork(backbone: backbone, classes: Self.classes)
+        let network = try CNNBackbone(backbone, spec: .efficientNetLite0).network(outputs: Self.classes, unfreeze: nil, seed: 0)
         let w = try XCTUnwrap(ref["head.weight"]), b = try XCTUnwrap(ref["head.bias"])
         try network.head.load(["weight": w, "bias": b], source: "finetune_step.safetensors")
         backbone.freezeAllButLast(2)
@@ -46,8 +46,8 @@ final class FineTuneParityTests: XCTestCase {
     func batch(_ ref: [String: Tensor]) throws -> Batch {
         let pixels = try XCTUnwrap(ref["pixels"]), labels = try XCTUnwrap(ref["labels"])
         XCTAssertEqual(pixels.shape[0], labels.count)
-        return Batch(number: 0, pixels: pixels.values.map { ($0 - 127) / 128 }, texts: [], labels: labels.values.map { Int($0) },
-                     ids: [], indices: [], failures: [], height: pixels.shape[1], width: pixels.shape[2])
+        return Batch(number: 0, inputs: .images(pixels: pixels.values.map { ($0 - 127) / 128 }, height: pixels.shape[1], width: pixels.shape[2]),
+                     labels: labels.values.map { Int($0) }, ids: [], indices: [])
     }
 
     func check(_ kind: TrainingOptions.OptimizerKind) throws {

@@ -1,3 +1,4 @@
+import GraftModels
 import Foundation
 import GraftTensor
 import GraftTransfer

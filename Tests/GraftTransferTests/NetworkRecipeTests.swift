@@ -41,21 +41,23 @@ final class NetworkRecipeTests: XCTestCase {
         XCTAssertEqual(try fit.head.predict(x), [0, 1])
     }
 
-    func testDefaultsAreGraftComparesAndOverridesChangeOnlyWhatTheyName() {
-        let ft = NetworkRecipe.defaultOptions(.fineTune(unfreeze: 2), kind: .image)
+    func testDefaultsComeFromTheBackboneAndOverridesChangeOnlyWhatTheyName() throws {
+        let cnn = try Backbones.load(.efficientNetLite0, weights: false)
+        let text = try Backbones.load(.miniLM)
+        let ft = cnn.defaultOptions(for: .fineTune(unfreeze: 2))
         XCTAssertEqual(ft.optimizer, .adamw)
         XCTAssertEqual(ft.learningRate, 5e-4)
         XCTAssertEqual(ft.trunkLearningRateScale, 0.2)
         XCTAssertEqual(ft.epochs, 4)
-        XCTAssertEqual(NetworkRecipe.defaultOptions(.fineTune(unfreeze: 1), kind: .text).learningRate, 2e-3)
-        XCTAssertEqual(NetworkRecipe.defaultOptions(.fromScratch, kind: .image).learningRate, 0.05)
+        XCTAssertEqual(text.defaultOptions(for: .fineTune(unfreeze: 1)).learningRate, 2e-3)
+        XCTAssertEqual(cnn.defaultOptions(for: .fromScratch).learningRate, 0.05)
         var o = TrainingOverrides()
         o.epochs = 1; o.augment = false
-        let recipe = NetworkRecipe(.fineTune(unfreeze: 2), kind: .image, overrides: o)
+        let recipe = NetworkRecipe(.fineTune(unfreeze: 2), backbone: cnn, overrides: o)
         var expected = ft
         expected.epochs = 1; expected.augment = false
         XCTAssertEqual(recipe.options, expected)
         XCTAssertTrue(recipe.linearProbe)
-        XCTAssertFalse(NetworkRecipe(.fromScratch, kind: .image).isFineTuning)
+        XCTAssertFalse(NetworkRecipe(.fromScratch, backbone: cnn).isFineTuning)
     }
 }

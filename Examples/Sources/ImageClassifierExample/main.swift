@@ -13,7 +13,7 @@ if let folder = arguments.first {
     let picked = (0..<digits.count).filter { ["0", "1", "7"].contains(digits.classNames[digits.label(at: $0)]) }.prefix(30)
     data = .images(picked.map(digits.image(at:)), labels: picked.map { digits.classNames[digits.label(at: $0)] })
 }
-let parameters = Parameters(strategy: .fineTune(unfreezing: 1), augmentation: [.horizontalFlip], maxEpochs: 2, batchSize: 8)
+let parameters = Parameters(strategy: .fineTune(unfreeze: 1), augmentation: [.horizontalFlip], maxEpochs: 2, batchSize: 8)
 let job = ImageClassifier.train(data: data, parameters: parameters)
 for await event in job.progress {
     switch event {

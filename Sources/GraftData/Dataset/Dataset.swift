@@ -5,7 +5,7 @@ public enum DataItem: Sendable, Equatable {
 }
 
 /// What an input is, known without loading it.
-public enum DataKind: Sendable, Equatable {
+public enum DataKind: String, Codable, Sendable, Equatable, CaseIterable {
     case image
     case text
 }

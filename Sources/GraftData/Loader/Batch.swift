@@ -1,29 +1,72 @@
-/// One batch from a `BatchLoader`, items in loader order.
+/// A batch of inputs, items in order: the images or texts it holds, and their
+/// labels when it comes from a labelled data set (a `BatchLoader`); batches
+/// built for prediction (`Batch.images`, `Batch.texts`) carry none.
 public struct Batch: Sendable {
+    /// What a batch holds.
+    public enum Inputs: Sendable {
+        /// `count * height * width * 3` Floats, NHWC, already preprocessed.
+        case images(pixels: [Float], height: Int, width: Int)
+        case texts([String])
+    }
+
     /// Position of the batch in the epoch (0, 1, 2, ...).
     public let number: Int
-    /// Image data sets: `count * height * width * 3` Floats, NHWC. Empty for text.
-    public let pixels: [Float]
-    /// Text data sets: the texts. Empty for images.
-    public let texts: [String]
-    public let labels: [Int]
-    /// Stable source ids (`Dataset.sourceID`).
+    public let inputs: Inputs
+    /// Class indices of a labelled batch; nil for inputs to predict.
+    public let labels: [Int]?
+    /// Stable source ids (`Dataset.sourceID`, or `#i` for in-memory inputs).
     public let ids: [String]
-    /// Indices into the loader's data set.
+    /// Indices into the loader's data set (positions for in-memory inputs).
     public let indices: [Int]
     /// Items of this batch that could not be loaded (left out of the arrays above).
     public let failures: [ItemFailure]
-    /// Image side (`Preprocessing.inputSize`); 0 for text.
-    public let height: Int, width: Int
 
-    public init(number: Int, pixels: [Float], texts: [String], labels: [Int], ids: [String], indices: [Int],
-                failures: [ItemFailure], height: Int, width: Int) {
-        self.number = number; self.pixels = pixels; self.texts = texts; self.labels = labels; self.ids = ids
-        self.indices = indices; self.failures = failures; self.height = height; self.width = width
+    public init(number: Int, inputs: Inputs, labels: [Int]?, ids: [String], indices: [Int], failures: [ItemFailure] = []) {
+        self.number = number; self.inputs = inputs; self.labels = labels; self.ids = ids
+        self.indices = indices; self.failures = failures
+    }
+
+    /// Preprocessed images to predict (`side` x `side`, NHWC), no labels.
+    public static func images(_ pixels: [Float], side: Int, count: Int) -> Batch {
+        Batch(number: 0, inputs: .images(pixels: pixels, height: side, width: side), labels: nil,
+              ids: (0..<count).map { "#\($0)" }, indices: Array(0..<count))
+    }
+
+    /// Texts to predict, no labels.
+    public static func texts(_ texts: [String]) -> Batch {
+        Batch(number: 0, inputs: .texts(texts), labels: nil, ids: texts.indices.map { "#\($0)" }, indices: Array(texts.indices))
     }
 
     /// Number of items actually in the batch (failed ones excluded).
-    public var count: Int { labels.count }
+    public var count: Int {
+        switch inputs {
+        case let .images(pixels, h, w): h * w > 0 ? pixels.count / (h * w * 3) : 0
+        case let .texts(texts): texts.count
+        }
+    }
+
+    /// Image pixels (empty for texts).
+    public var pixels: [Float] { if case let .images(p, _, _) = inputs { p } else { [] } }
+    /// Texts (empty for images).
+    public var texts: [String] { if case let .texts(t) = inputs { t } else { [] } }
+    /// Image side; 0 for texts.
+    public var height: Int { if case let .images(_, h, _) = inputs { h } else { 0 } }
+    public var width: Int { if case let .images(_, _, w) = inputs { w } else { 0 } }
+
+    /// The labels, or an error saying the batch has none (training and scoring need them).
+    public func requireLabels() throws -> [Int] {
+        guard let labels else { throw BatchError.unlabelled(batch: number) }
+        return labels
+    }
+}
+
+public enum BatchError: Error, CustomStringConvertible, Equatable {
+    case unlabelled(batch: Int)
+    public var description: String {
+        switch self {
+        case let .unlabelled(n): "batch \(n) has no labels: training and evaluation need labelled data"
+        }
+    }
 }
 
 /// An item the loader could not load, with the reason.

@@ -160,9 +160,9 @@ struct BatchWork: Sendable {
             }
         }
         if kept.count < members.count { pixels.removeLast((members.count - kept.count) * slot) }
-        let side = isText ? 0 : preprocessing.inputSize
-        return Batch(number: number, pixels: pixels, texts: texts, labels: labels, ids: ids, indices: kept,
-                     failures: failures, height: side, width: side)
+        let side = preprocessing.inputSize
+        return Batch(number: number, inputs: isText ? .texts(texts) : .images(pixels: pixels, height: side, width: side),
+                     labels: labels, ids: ids, indices: kept, failures: failures)
     }
 }
 

@@ -8,11 +8,12 @@ import GraftWeights
 /// `head.safetensors` (feature extraction: the linear head and its
 /// standardisation) or `model.safetensors` (fine-tuned or from-scratch
 /// network: the whole state dict). Written to a temporary directory and
-/// renamed, so a cancelled or failed save leaves no partial bundle.
+/// exchanged with the old one, so the path holds the old or the new bundle at every instant.
 public enum BundleStore {
     public static func manifestURL(_ dir: URL) -> URL { dir.appendingPathComponent("bundle.json") }
 
     public static func readManifest(_ dir: URL) throws -> BundleManifest {
+        AtomicDirectory.sweep(beside: dir)
         guard let data = try? Data(contentsOf: manifestURL(dir)) else {
             throw TransferError.bundle(path: dir.path, reason: "no bundle.json (not a Graft bundle)")
         }
@@ -64,18 +65,8 @@ public enum BundleStore {
         return try enc.encode(m)
     }
 
+    /// Old-or-new at every instant (`AtomicDirectory`): a kill never leaves half a bundle.
     static func writeAtomically(_ dir: URL, _ body: (URL) throws -> Void) throws {
-        let fm = FileManager.default
-        let tmp = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).partial-\(getpid())")
-        try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-        do {
-            try body(tmp)
-            if fm.fileExists(atPath: dir.path) { try fm.removeItem(at: dir) }
-            try fm.moveItem(at: tmp, to: dir)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw error
-        }
+        try AtomicDirectory.write(dir, body)
     }
 }

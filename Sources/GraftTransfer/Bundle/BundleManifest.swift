@@ -1,26 +1,16 @@
+import GraftData
 import GraftHeads
 
 /// The JSON half of a bundle (`bundle.json`); tensors live beside it in safetensors.
 public struct BundleManifest: Codable, Sendable, Equatable {
-    public enum Task: String, Codable, Sendable { case image, text }
-    public enum Strategy: String, Codable, Sendable {
-        case featureExtraction = "feature-extraction"
-        case fineTune = "fine-tune"
-        case fromScratch = "from-scratch"
-    }
-
-    public var format = "graft-bundle/1"
-    public var task: Task
+    public var format = "graft-bundle/2"
+    /// What the model is trained to predict.
+    public var task: TaskKind
     public var strategy: Strategy
-    /// Zoo name of the pretrained model (feature bundles load its weights from the cache).
-    public var model: String
-    /// Network architecture (`efficientnet-lite0`, `bert`, `small-cnn`, ...).
-    public var architecture: String
-    /// A weights file (image) or model directory (text) the user brought, read
-    /// instead of the zoo's when the bundle is loaded; nil for zoo models.
-    public var weights: String?
+    /// The backbone it was built on; its `input` is the kind of input the bundle reads.
+    public var backbone: BackboneSpec
     public var classNames: [String]
-    /// Feature bundles: where the features come from.
+    /// Feature bundles: where the features come from (cut point, pooling, width).
     public var source: FeatureSource?
     /// Feature bundles: the head without its weights (those are in head.safetensors).
     public var headKind: HeadKind?
@@ -31,7 +21,54 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     /// Free-form facts for people: metrics, training time, options.
     public var notes: [String: String] = [:]
 
-    public init(task: Task, strategy: Strategy, model: String, architecture: String, classNames: [String]) {
-        self.task = task; self.strategy = strategy; self.model = model; self.architecture = architecture; self.classNames = classNames
+    public init(task: TaskKind = .classification, strategy: Strategy, backbone: BackboneSpec, classNames: [String]) {
+        self.task = task; self.strategy = strategy; self.backbone = backbone; self.classNames = classNames
+    }
+
+    /// The kind of input the bundle reads.
+    public var input: DataKind { backbone.input }
+    /// Zoo name of the backbone (or its architecture).
+    public var model: String { backbone.model }
+    public var architecture: String { backbone.architecture }
+
+    private enum Keys: String, CodingKey {
+        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, inputSize, notes
+        // graft-bundle/1
+        case model, architecture, weights
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        format = try c.decode(String.self, forKey: .format)
+        strategy = try c.decode(Strategy.self, forKey: .strategy)
+        classNames = try c.decode([String].self, forKey: .classNames)
+        source = try c.decodeIfPresent(FeatureSource.self, forKey: .source)
+        headKind = try c.decodeIfPresent(HeadKind.self, forKey: .headKind)
+        headC = try c.decodeIfPresent(Double.self, forKey: .headC)
+        headClasses = try c.decodeIfPresent([Int].self, forKey: .headClasses)
+        inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
+        notes = try c.decodeIfPresent([String: String].self, forKey: .notes) ?? [:]
+        if format == "graft-bundle/1" {
+            // 0.1 bundles: `task` was the input kind, the backbone three loose fields.
+            let input = try c.decode(DataKind.self, forKey: .task)
+            let model = try c.decode(String.self, forKey: .model)
+            task = .classification
+            backbone = BackboneSpec(input: input, model: model, architecture: try c.decode(String.self, forKey: .architecture),
+                                    weights: try c.decodeIfPresent(String.self, forKey: .weights),
+                                    pretrained: strategy.kind != .fromScratch)
+            format = "graft-bundle/2"
+        } else {
+            task = try c.decode(TaskKind.self, forKey: .task)
+            backbone = try c.decode(BackboneSpec.self, forKey: .backbone)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(format, forKey: .format); try c.encode(task, forKey: .task); try c.encode(strategy, forKey: .strategy)
+        try c.encode(backbone, forKey: .backbone); try c.encode(classNames, forKey: .classNames)
+        try c.encodeIfPresent(source, forKey: .source); try c.encodeIfPresent(headKind, forKey: .headKind)
+        try c.encodeIfPresent(headC, forKey: .headC); try c.encodeIfPresent(headClasses, forKey: .headClasses)
+        try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encode(notes, forKey: .notes)
     }
 }

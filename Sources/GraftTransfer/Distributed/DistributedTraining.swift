@@ -28,6 +28,12 @@ public final class DistributedTraining {
 
     public var isRoot: Bool { communicator.isRoot }
 
+    /// Data-parallel training over `Communicator.world` when a launcher started this process with
+    /// other ranks; nil (train alone) otherwise.
+    public static func ifLaunched() -> DistributedTraining? {
+        Communicator.world.isDistributed ? DistributedTraining() : nil
+    }
+
     /// Broadcasts rank 0's model and hooks the gradient averaging onto `parameters`.
     public func attach(module: Module, parameters: [Tensor]) throws {
         dataParallel = try DataParallel(module: module, parameters: parameters, communicator: communicator,

@@ -27,14 +27,27 @@ public struct ShardedExtraction {
         var index: Int
         var count: Int
         var failures: [String]
+        var seconds: Double
     }
 
     static func sidecar(_ url: URL, _ index: Int) -> URL {
         url.appendingPathComponent(String(format: "shard-%05d.done.json", index))
     }
 
+    /// Shards an interrupted multi-rank run finished but rank 0 has not recorded yet, with their
+    /// sidecars: `FeatureStoreWriter` keeps them when it resumes the store.
+    public static func finishedFiles(in url: URL) -> Set<String> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        var kept = Set<String>()
+        for name in names where name.hasSuffix(".done.json") {
+            let shard = name.replacingOccurrences(of: ".done.json", with: ".safetensors")
+            if names.contains(shard) { kept.insert(name); kept.insert(shard) }
+        }
+        return kept
+    }
+
     @discardableResult
-    public func run(extractor: any FeatureExtractor, dataset: any Dataset, items: [Int], to url: URL,
+    public func run(extractor: FeatureExtractor, dataset: any Dataset, items: [Int], to url: URL,
                     isCancelled: @Sendable () -> Bool = { false }) throws -> FeatureStore {
         let shardSize = extraction.shardSize
         // Rank 0 opens (or resumes, or replaces) the store before anyone writes into it.
@@ -42,8 +55,9 @@ public struct ShardedExtraction {
         var opened: [UInt8] = []
         if communicator.isRoot {
             do {
-                let w = try FeatureStoreWriter(url: url, source: extractor.source, classNames: dataset.classNames,
-                                               requested: items.count, shardSize: shardSize, overwrite: extraction.overwrite)
+                let w = try FeatureStoreWriter(url: url, source: extractor.source, backbone: extractor.backbone.spec,
+                                               classNames: dataset.classNames, requested: items.count, shardSize: shardSize,
+                                               overwrite: extraction.overwrite)
                 writer = w
                 opened = Array("\(w.nextShard)".utf8)
             } catch {
@@ -64,12 +78,13 @@ public struct ShardedExtraction {
                 mine.append(done)   // finished by an earlier, interrupted run
                 continue
             }
+            let started = Date()
             let rows = try extraction.extractShard(index, of: items, extractor: extractor, dataset: dataset, isCancelled: isCancelled) {
                 if communicator.isRoot { extraction.progress?(meter.event(completed: $0)) }
             }
             let shard = try FeatureStoreWriter.writeShard(index, in: url, dimension: extractor.source.dimension,
                                                           features: rows.features, labels: rows.labels, ids: rows.ids)
-            let record = Record(index: index, count: shard.count, failures: rows.failures)
+            let record = Record(index: index, count: shard.count, failures: rows.failures, seconds: Date().timeIntervalSince(started))
             try JSONEncoder().encode(record).write(to: Self.sidecar(url, index), options: .atomic)
             mine.append(record)
         }
@@ -82,7 +97,7 @@ public struct ShardedExtraction {
             }
             for record in records {
                 try writer.record(.init(file: String(format: "shard-%05d.safetensors", record.index), count: record.count),
-                                  failures: record.failures)
+                                  failures: record.failures, seconds: record.seconds)
             }
             for record in records { try? FileManager.default.removeItem(at: Self.sidecar(url, record.index)) }
             extraction.progress?(meter.event(completed: items.count))

@@ -34,7 +34,7 @@ public struct BundleEvaluation: Sendable {
         while let batch = try loader.next() {
             guard batch.count > 0 else { continue }
             for row in try classifier.probabilities(batch) { probabilities += row }
-            labels += batch.labels; ids += batch.ids; positions += batch.indices
+            labels += try batch.requireLabels(); ids += batch.ids; positions += batch.indices
             progress?(meter.event(completed: labels.count))
         }
         guard !labels.isEmpty else { throw TransferError.emptyData("no example of the evaluation data could be read") }

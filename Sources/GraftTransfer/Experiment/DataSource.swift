@@ -6,11 +6,38 @@ import GraftData
 public struct DataSource: Sendable {
     public let name: String
     public let train: any Dataset
-    /// The official test set, when the data set has one.
+    /// The official test set (or one named with `--test-data`).
     public let test: (any Dataset)?
+    /// A validation set named with `--validation-data`; nil holds validation items out of `train`.
+    public let validation: (any Dataset)?
+
+    public init(name: String, train: any Dataset, test: (any Dataset)? = nil, validation: (any Dataset)? = nil) {
+        self.name = name; self.train = train; self.test = test; self.validation = validation
+    }
 
     public var kind: DataKind { train.kind }
     public var classNames: [String] { train.classNames }
+
+    /// What training and validation indices address: `train`, then `validation` when there is one.
+    public var labelled: any Dataset { validation.map { JoinedDataset(train, $0) } ?? train }
+    /// What test indices address.
+    public var testSet: any Dataset { test ?? labelled }
+
+    /// `spec` with separate validation and test data (any spec `resolve` takes), checked to hold
+    /// the same kind of input.
+    public static func resolve(_ spec: String, validation: String?, test: String?) throws -> DataSource {
+        let base = try resolve(spec)
+        func aligned(_ spec: String?, _ flag: String) throws -> (any Dataset)? {
+            guard let spec else { return nil }
+            let other = try resolve(spec).train
+            guard other.kind == base.kind else {
+                throw TransferError.unsupported("\(flag) \(spec) holds \(other.kind.rawValue)s but the training data \(base.kind.rawValue)s")
+            }
+            return try ClassAlignedDataset(other, to: base.classNames, name: spec)
+        }
+        return DataSource(name: base.name, train: base.train, test: try aligned(test, "--test-data") ?? base.test,
+                          validation: try aligned(validation, "--validation-data"))
+    }
 
     public static let builtinNames = ["fashion-mnist", "digits", "rotten-tomatoes"]
 
@@ -37,43 +64,3 @@ public struct DataSource: Sendable {
     }
 }
 
-/// Which items train, validate and test, drawn once with a seed so every
-/// strategy of a comparison sees the same examples.
-public struct ExperimentSplit: Sendable, Equatable {
-    public var train: [Int]
-    public var validation: [Int]
-    /// Indices into the test data set (the official test set, or `train` when there is none).
-    public var test: [Int]
-    public var testFromOfficialSet: Bool
-
-    /// - perClass: training examples per class (few-shot); nil keeps every training example.
-    /// - validationPerClass: held out from the training pool for early stopping.
-    /// - testCount: at most this many test items, stratified.
-    public static func make(_ data: DataSource, perClass: Int?, validationPerClass: Int = 10, testCount: Int = 2000,
-                            seed: UInt64 = 0) throws -> ExperimentSplit {
-        let labels = data.train.labels
-        guard !labels.isEmpty else { throw TransferError.emptyData("data set \(data.name) has no items") }
-        let counts = data.train.classCounts
-        if let empty = counts.firstIndex(of: 0) { throw TransferError.emptyData("class '\(data.classNames[empty])' of \(data.name) has no examples") }
-        guard counts.count >= 2 else { throw TransferError.singleClass("\(data.name) has only the class '\(data.classNames.first ?? "")'") }
-        var pool = Array(0..<labels.count)
-        var test: [Int]
-        var official = false
-        if let t = data.test {
-            official = true
-            let perClassTest = max(1, testCount / max(t.classNames.count, 1))
-            test = Splitter.sample(perClass: perClassTest, labels: t.labels, seed: seed &+ 1)
-        } else {
-            // No official test set: hold out a stratified part of the data first.
-            let fraction = min(0.5, Double(testCount) / Double(labels.count))
-            let s = Splitter.stratified(labels: labels, validation: 0, test: fraction, seed: seed &+ 1)
-            test = s.test
-            pool = s.train
-        }
-        let validation = Splitter.sample(perClass: validationPerClass, labels: labels, from: pool, seed: seed &+ 2)
-        let held = Set(validation)
-        let rest = pool.filter { !held.contains($0) }
-        let train = perClass.map { Splitter.sample(perClass: $0, labels: labels, from: rest, seed: seed &+ 3) } ?? rest
-        return ExperimentSplit(train: train, validation: validation, test: test, testFromOfficialSet: official)
-    }
-}

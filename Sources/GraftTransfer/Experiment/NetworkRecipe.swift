@@ -17,13 +17,7 @@ import GraftTensor
 /// random head would send large, noisy gradients into the pretrained blocks
 /// during its first steps and damage the features it is meant to reuse.
 public struct NetworkRecipe: Sendable {
-    public enum Strategy: Sendable, Equatable {
-        /// A new head plus the last `unfreeze` blocks (nil: every block, batch-norm statistics included).
-        case fineTune(unfreeze: Int?)
-        /// Random initial weights, everything trains.
-        case fromScratch
-    }
-
+    /// `.fineTune` or `.fromScratch`.
     public var strategy: Strategy
     public var options: TrainingOptions
     /// LP-FT's linear probe (fine-tuning only); false starts from the random head.
@@ -31,74 +25,13 @@ public struct NetworkRecipe: Sendable {
     /// Training examples per class the probe sees at most, which bounds its cost on large data.
     public var probeExamplesPerClass = 100
 
-    /// The recipe's defaults for `kind`, changed by `overrides`.
-    public init(_ strategy: Strategy, kind: DataKind, overrides: TrainingOverrides = TrainingOverrides()) {
+    /// The backbone's measured defaults for `strategy`, changed by `overrides`.
+    public init(_ strategy: Strategy, backbone: any Backbone, overrides: TrainingOverrides = TrainingOverrides()) {
         self.strategy = strategy
-        options = overrides.applied(to: Self.defaultOptions(strategy, kind: kind))
+        options = overrides.applied(to: backbone.defaultOptions(for: strategy))
     }
 
-    /// The measured defaults (`graft compare`'s tables in the Strategies article).
-    public static func defaultOptions(_ strategy: Strategy, kind: DataKind) -> TrainingOptions {
-        var o = TrainingOptions()
-        switch (strategy, kind) {
-        case (.fineTune, .image):
-            o.epochs = 4; o.optimizer = .adamw; o.learningRate = 5e-4; o.trunkLearningRateScale = 0.2
-            o.batchSize = 16; o.patience = 2; o.weightDecay = 0.01
-        case (.fineTune, .text):
-            o.epochs = 3; o.optimizer = .adamw; o.learningRate = 2e-3; o.trunkLearningRateScale = 0.2
-            o.batchSize = 16; o.patience = 2; o.weightDecay = 0.01
-        case (.fromScratch, .image):
-            o.epochs = 15; o.learningRate = 0.05; o.patience = 5; o.augment = false
-        case (.fromScratch, .text):
-            o.epochs = 4; o.optimizer = .adamw; o.learningRate = 1e-3; o.patience = 5; o.augment = false
-        }
-        return o
-    }
-
-    public var isFineTuning: Bool { if case .fineTune = strategy { true } else { false } }
-
-    // MARK: Networks
-
-    /// `backbone` with a new head for `classes`, frozen as the strategy says.
-    public func imageNetwork(_ backbone: any ImageBackbone, classes: Int) -> ImageClassifierNetwork {
-        let network = ImageClassifierNetwork(backbone: backbone, classes: classes, seed: options.seed)
-        if case let .fineTune(k?) = strategy { backbone.freezeAllButLast(k) }
-        return network
-    }
-
-    /// The untrained image backbone of `.fromScratch`: a small CNN sized for
-    /// small images (`small-cnn`, the default) or any architecture of the zoo.
-    public func scratchImageBackbone(_ architecture: String?, classes: Int) throws -> any ImageBackbone {
-        let arch = architecture ?? "small-cnn"
-        return arch == "small-cnn" ? SmallCNN(inputSize: 32, classes: classes, seed: options.seed)
-            : try ImageModels.make(arch, seed: options.seed)
-    }
-
-    /// BERT with a head on mean-pooled states: the last K layers unfrozen
-    /// (fine-tuning), or every weight re-drawn and trained (from scratch).
-    public func textNetwork(_ embedder: SentenceEmbedder, classes: Int) throws -> TextClassifierNetwork {
-        let layers = embedder.bert.layers.count
-        switch strategy {
-        case let .fineTune(k):
-            return TextClassifierNetwork(embedder: embedder, classes: classes, unfreezeLayers: k ?? layers, seed: options.seed)
-        case .fromScratch:
-            try Self.randomize(embedder.bert, seed: options.seed)
-            let network = TextClassifierNetwork(embedder: embedder, classes: classes, unfreezeLayers: layers, seed: options.seed)
-            embedder.bert.unfreeze()
-            return network
-        }
-    }
-
-    /// Re-draws every BERT weight as its initialiser does (N(0, 0.02); layer norms 1 and 0).
-    public static func randomize(_ module: Module, seed: UInt64) throws {
-        var g = SeededGenerator(seed: seed &+ 0x5C)
-        for (key, p) in module.namedParameters() {
-            let fresh: Tensor = key.hasSuffix("LayerNorm.weight") ? .ones(p.shape)
-                : key.hasSuffix("bias") ? .zeros(p.shape)
-                : .randn(p.shape, std: 0.02, generator: &g)
-            try p.assign(fresh)
-        }
-    }
+    public var isFineTuning: Bool { strategy.kind == .fineTune }
 
     // MARK: Training
 
@@ -122,16 +55,24 @@ public struct NetworkRecipe: Sendable {
 
     /// Trains `network` on `train` (early stopping and best-epoch selection on
     /// `validation`), after warm-starting its head when the recipe says so.
-    public func train(_ network: ClassifierNetwork, dataset: any Dataset, train: [Int], validation: [Int], checkpoint: URL?,
-                      resume: Bool = false, progress: ProgressHandler? = nil,
+    public func train(_ network: TaskNetwork, task: any TransferTask = ClassificationTask(), dataset: any Dataset, train: [Int],
+                      validation: [Int], checkpoint: URL?, resume: Bool = false, progress: ProgressHandler? = nil,
                       isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Outcome {
-        let trainer = Trainer(network: network, options: options, progress: progress)
+        let trainer = Trainer(network: network, task: task, options: options, progress: progress)
+        trainer.distribution = DistributedTraining.ifLaunched()   // data-parallel under mpirun (docs/DISTRIBUTED.md)
         var probe: LinearProbe?
         let resuming = resume && checkpoint.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("last.safetensors").path) } == true
-        if isFineTuning && linearProbe && !resuming {
+        if resuming, let checkpoint {
+            // The probe ran before the interruption: its record survives in the checkpoint (the weights it set are in last.safetensors).
+            probe = try? JSONDecoder().decode(LinearProbe.self, from: Data(contentsOf: checkpoint.appendingPathComponent("probe.json")))
+        } else if isFineTuning && linearProbe {
             probe = try warmStart(network, dataset: dataset, indices: train, progress: progress, isCancelled: isCancelled)
             if probe != nil, !validation.isEmpty {
                 probe?.validationAccuracy = try trainer.evaluate(dataset: dataset, indices: validation).accuracy
+            }
+            if let probe, let checkpoint {
+                try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
+                try JSONEncoder().encode(probe).write(to: checkpoint.appendingPathComponent("probe.json"), options: .atomic)
             }
         }
         if isCancelled() { throw TransferError.cancelled }
@@ -143,7 +84,7 @@ public struct NetworkRecipe: Sendable {
     /// The linear probe: logistic regression on the features the head reads
     /// (up to `probeExamplesPerClass` per class of `indices`), copied into the
     /// head. Nil when it cannot stand for the head (a class without examples).
-    func warmStart(_ network: ClassifierNetwork, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
+    func warmStart(_ network: TaskNetwork, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
                    isCancelled: @Sendable () -> Bool) throws -> LinearProbe? {
         let picked = Splitter.sample(perClass: probeExamplesPerClass, labels: dataset.labels, from: indices, seed: options.seed &+ 0x1F)
         let loader = BatchLoader(dataset: dataset, indices: picked, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
@@ -154,8 +95,8 @@ public struct NetworkRecipe: Sendable {
             while let batch = try loader.next() {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
                 guard batch.count > 0 else { continue }
-                rows += try Self.headInputs(network, batch).values
-                labels += batch.labels
+                rows += try network.headInput(batch, training: false).values
+                labels += try batch.requireLabels()
                 progress?(meter.event(completed: labels.count))
             }
         }
@@ -167,22 +108,6 @@ public struct NetworkRecipe: Sendable {
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
         guard try Self.copy(fit.head, into: network.head) else { return nil }
         return LinearProbe(C: fit.head.C, examples: labels.count)
-    }
-
-    /// The head's input for a batch, under no-grad: the backbone's pooled
-    /// penultimate features, or BERT's mean-pooled (unnormalised) states.
-    static func headInputs(_ network: ClassifierNetwork, _ batch: Batch) throws -> Tensor {
-        switch network {
-        case let n as ImageClassifierNetwork:
-            let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
-            let h = try n.backbone.forward(x, upTo: "penultimate", training: false)
-            return h.rank == 4 ? try h.globalAvgPool2d() : try h.flattened(fromAxis: 1)
-        case let n as TextClassifierNetwork:
-            let (h, mask) = try n.embedder.states(batch.texts)
-            return try poolTokens(h, mask: mask, mode: .mean, normalize: false)
-        default:
-            throw TransferError.unsupported("a linear probe for \(type(of: network))")
-        }
     }
 
     /// Copies a linear head fitted on standardised features into a network's
@@ -200,5 +125,19 @@ public struct NetworkRecipe: Sendable {
         try linear.weight.assign(Tensor(shape: [k, d], values: w))
         if let bias = linear.bias { try bias.assign(Tensor(shape: [k], values: b)) }
         return true
+    }
+}
+
+extension BundleManifest {
+    /// Notes every network bundle carries: recipe, probe, trainable size, epochs, time.
+    public mutating func record(_ trained: NetworkRecipe.Outcome) {
+        notes["recipe"] = trained.name
+        if let probe = trained.probe {
+            notes["probeC"] = "\(probe.C)"
+            if let accuracy = probe.validationAccuracy { notes["probeValidationAccuracy"] = String(format: "%.4f", accuracy) }
+        }
+        notes["trainableParameters"] = "\(trained.training.trainableParameters)"
+        notes["epochs"] = "\(trained.training.history.count)"
+        notes["trainSeconds"] = String(format: "%.1f", trained.training.seconds)
     }
 }

@@ -25,7 +25,7 @@ public struct FeatureExtraction {
     }
 
     @discardableResult
-    public func run(extractor: any FeatureExtractor, dataset: any Dataset, indices: [Int]? = nil, to url: URL,
+    public func run(extractor: FeatureExtractor, dataset: any Dataset, indices: [Int]? = nil, to url: URL,
                     isCancelled: @Sendable () -> Bool = { false }) throws -> FeatureStore {
         let items = indices ?? Array(0..<dataset.count)
         guard !items.isEmpty else { throw TransferError.emptyData("nothing to extract") }
@@ -33,17 +33,20 @@ public struct FeatureExtraction {
             return try ShardedExtraction(extraction: self, communicator: communicator)
                 .run(extractor: extractor, dataset: dataset, items: items, to: url, isCancelled: isCancelled)
         }
-        let writer = try FeatureStoreWriter(url: url, source: extractor.source, classNames: dataset.classNames,
-                                            requested: items.count, shardSize: shardSize, overwrite: overwrite)
+        let writer = try FeatureStoreWriter(url: url, source: extractor.source, backbone: extractor.backbone.spec,
+                                            classNames: dataset.classNames, requested: items.count, shardSize: shardSize,
+                                            overwrite: overwrite)
         let done = min(writer.nextShard * shardSize, items.count)
         let meter = ProgressMeter(phase: .extracting, total: items.count, alreadyDone: done)
         progress?(meter.event(completed: done))
         while !writer.isComplete {
+            let shardStart = Date()
             let shard = writer.nextShard
             let rows = try extractShard(shard, of: items, extractor: extractor, dataset: dataset, isCancelled: isCancelled) {
                 progress?(meter.event(completed: $0))
             }
-            try writer.append(features: rows.features, labels: rows.labels, ids: rows.ids, failures: rows.failures)
+            try writer.append(features: rows.features, labels: rows.labels, ids: rows.ids, failures: rows.failures,
+                              seconds: Date().timeIntervalSince(shardStart))
         }
         progress?(meter.event(completed: items.count))
         return try FeatureStore.open(url)
@@ -52,7 +55,7 @@ public struct FeatureExtraction {
     /// The rows of shard `shard`: a fixed range of `items` in fixed batches, so
     /// a shard's rows do not depend on which run or rank extracts it. `completed`
     /// receives the items done so far (of all shards before this one and this one's).
-    public func extractShard(_ shard: Int, of items: [Int], extractor: any FeatureExtractor, dataset: any Dataset,
+    public func extractShard(_ shard: Int, of items: [Int], extractor: FeatureExtractor, dataset: any Dataset,
                              isCancelled: @Sendable () -> Bool = { false },
                              completed: (Int) -> Void = { _ in }) throws -> (features: [Float], labels: [Int], ids: [String], failures: [String]) {
         if isCancelled() { throw TransferError.cancelled }
@@ -66,7 +69,7 @@ public struct FeatureExtraction {
             failures += batch.failures.map(\.description)
             if batch.count > 0 {
                 features += try extractor.features(batch, paddedTo: batchSize)
-                labels += batch.labels; ids += batch.ids
+                labels += try batch.requireLabels(); ids += batch.ids
             }
             completed(range.lowerBound + min((batch.number + 1) * batchSize, range.count))
         }

@@ -13,6 +13,8 @@ public struct FeatureStore: Sendable {
     public struct Manifest: Codable, Sendable, Equatable {
         public var format = "graft-features/1"
         public var source: FeatureSource
+        /// The backbone that made the features (nil in stores of Graft 0.1, which did not record it).
+        public var backbone: BackboneSpec?
         public var classNames: [String]
         public var shardSize: Int
         /// Examples the extraction was asked for (some may have failed).
@@ -20,6 +22,8 @@ public struct FeatureStore: Sendable {
         public var shards: [Shard]
         public var failures: [String]
         public var complete: Bool
+        /// Seconds spent extracting the shards (summed over resumed runs).
+        public var seconds: Double?
 
         public struct Shard: Codable, Sendable, Equatable {
             public var file: String

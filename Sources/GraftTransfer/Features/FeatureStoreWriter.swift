@@ -11,16 +11,18 @@ public final class FeatureStoreWriter {
     /// and `shardSize`. An existing store for the same job resumes (its
     /// finished shards are kept); one for a different job is an error unless
     /// `overwrite` is set.
-    public init(url: URL, source: FeatureSource, classNames: [String], requested: Int, shardSize: Int, overwrite: Bool = false) throws {
+    public init(url: URL, source: FeatureSource, backbone: BackboneSpec?, classNames: [String], requested: Int, shardSize: Int,
+                overwrite: Bool = false) throws {
         self.url = url
-        let fresh = FeatureStore.Manifest(source: source, classNames: classNames, shardSize: shardSize, requested: requested,
-                                          shards: [], failures: [], complete: false)
+        let fresh = FeatureStore.Manifest(source: source, backbone: backbone, classNames: classNames, shardSize: shardSize,
+                                          requested: requested, shards: [], failures: [], complete: false)
         let fm = FileManager.default
         if let existing = try? FeatureStore.open(url).manifest {
-            let sameJob = existing.source == source && existing.classNames == classNames
+            let sameJob = existing.source == source && existing.backbone == backbone && existing.classNames == classNames
                 && existing.requested == requested && existing.shardSize == shardSize
             if sameJob {
                 manifest = existing
+                Self.sweepTemporaries(in: url, keeping: Set(existing.shards.map(\.file)).union(ShardedExtraction.finishedFiles(in: url)))
                 return
             }
             guard overwrite else {
@@ -40,9 +42,9 @@ public final class FeatureStoreWriter {
     public var isComplete: Bool { manifest.complete }
 
     /// Writes shard `nextShard` atomically, then records it in the manifest.
-    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = []) throws {
+    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = [], seconds: Double = 0) throws {
         let shard = try Self.writeShard(nextShard, in: url, dimension: manifest.source.dimension, features: features, labels: labels, ids: ids)
-        try record(shard, failures: failures)
+        try record(shard, failures: failures, seconds: seconds)
     }
 
     /// Writes shard file `index` atomically without touching the manifest
@@ -64,11 +66,23 @@ public final class FeatureStoreWriter {
     }
 
     /// Records shard `nextShard`, already written by `writeShard`, in the manifest.
-    public func record(_ shard: FeatureStore.Manifest.Shard, failures: [String]) throws {
+    public func record(_ shard: FeatureStore.Manifest.Shard, failures: [String], seconds: Double = 0) throws {
         manifest.shards.append(shard)
         manifest.failures += failures
+        manifest.seconds = (manifest.seconds ?? 0) + seconds
         manifest.complete = nextShard >= shardCount
         try writeManifest()
+    }
+
+    /// Removes what a kill between writing a shard and recording it leaves behind: temporary files and
+    /// shards the manifest does not list (they are recomputed, identically, on resume).
+    static func sweepTemporaries(in url: URL, keeping listed: Set<String>) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where name != "manifest.json" && !listed.contains(name) {
+            if name.hasPrefix("shard-") || name.hasPrefix(".") || name.hasSuffix(".tmp") {
+                try? fm.removeItem(at: url.appendingPathComponent(name))
+            }
+        }
     }
 
     private func writeManifest() throws {

@@ -47,11 +47,10 @@ public struct ItemPredictions: Codable, Sendable, Equatable {
     }
 
     /// Runs a network over `indices` in inference mode and keeps its per-item predictions.
-    public static func predict(_ network: ClassifierNetwork, dataset: any Dataset, indices: [Int],
-                               progress: ProgressHandler? = nil) throws -> (report: ClassificationReport, predictions: ItemPredictions) {
-        let p = try Evaluation.predict(network, dataset: dataset, indices: indices, progress: progress)
-        let report = try ClassificationReport(truth: p.truth, predicted: p.predicted, probabilities: p.probabilities,
-                                              trainedClasses: Array(0..<p.probabilities.columns))
+    public static func predict(_ network: TaskNetwork, task: any TransferTask = ClassificationTask(), dataset: any Dataset,
+                               indices: [Int], progress: ProgressHandler? = nil) throws -> (report: ClassificationReport, predictions: ItemPredictions) {
+        let p = try Evaluation.predict(network, task: task, dataset: dataset, indices: indices, progress: progress)
+        let report = try task.report(truth: p.truth, scores: p.probabilities, trainedClasses: Array(0..<p.probabilities.columns))
         let predictions = try ItemPredictions(ids: p.ids, truth: p.truth, probabilities: p.probabilities, dataset: dataset, among: indices)
         return (report, predictions)
     }

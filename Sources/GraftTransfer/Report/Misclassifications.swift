@@ -35,7 +35,7 @@ public enum Misclassifications {
     }
 
     /// Runs `network` over `indices` of `dataset` and returns its `k` most confident mistakes.
-    public static func mostConfident(network: ClassifierNetwork, dataset: any Dataset, indices: [Int], k: Int = 12) throws -> [MisclassifiedExample] {
+    public static func mostConfident(network: TaskNetwork, dataset: any Dataset, indices: [Int], k: Int = 12) throws -> [MisclassifiedExample] {
         mostConfident(try ItemPredictions.predict(network, dataset: dataset, indices: indices).predictions, dataset: dataset, k: k)
     }
 

@@ -20,14 +20,17 @@ public struct TrainingResult: Sendable {
 /// layers run without a tape (their conv+BN pairs fold into one oneDNN
 /// convolution) and get no gradient memory.
 public final class Trainer {
-    public let network: ClassifierNetwork
+    public let network: TaskNetwork
+    /// The loss and the running metric come from the task.
+    public let task: any TransferTask
     public let options: TrainingOptions
     public var progress: ProgressHandler?
     /// Data-parallel training over MPI ranks (Distributed/DistributedTraining.swift); nil trains in this process alone.
     public var distribution: DistributedTraining?
 
-    public init(network: ClassifierNetwork, options: TrainingOptions, progress: ProgressHandler? = nil) {
-        self.network = network; self.options = options; self.progress = progress
+    public init(network: TaskNetwork, task: any TransferTask = ClassificationTask(), options: TrainingOptions,
+                progress: ProgressHandler? = nil) {
+        self.network = network; self.task = task; self.options = options; self.progress = progress
     }
 
     /// Head at the full rate, the unfrozen trunk at the scaled rate; weight
@@ -85,8 +88,7 @@ public final class Trainer {
                 optimizer.learningRate = options.learningRate * schedule.factor(step: step)
                 let (loss, logits) = try trainStep(batch, optimizer: optimizer)
                 step += 1
-                let predicted = try logits.detached().argmax(axis: 1).values
-                correct += zip(predicted, batch.labels).filter { Int($0) == $1 }.count
+                correct += try task.correct(logits.detached(), labels: batch.requireLabels())
                 seen += batch.count
                 lossSum += Double(loss.scalarValue) * Double(batch.count)
                 progress?(meter.event(completed: seen, epoch: epoch, loss: lossSum / Double(seen),
@@ -138,8 +140,8 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ batch: Batch, optimizer: Optimizer) throws -> (loss: Tensor, logits: Tensor) {
         optimizer.zeroGrad()
-        let logits = try network.logits(batch, training: true)
-        let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels), labelSmoothing: options.labelSmoothing)
+        let logits = try network.outputs(batch, training: true)
+        let loss = try task.loss(logits, labels: batch.requireLabels(), labelSmoothing: options.labelSmoothing)
         try loss.backward()
         try distribution?.afterBackward()
         if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
@@ -156,9 +158,10 @@ public final class Trainer {
         try withNoGrad {
             while let batch = try loader.next() {
                 guard batch.count > 0 else { continue }
-                let logits = try network.logits(batch, training: false)
-                let loss = try logits.crossEntropy(labels: IndexTensor(batch.labels))
-                correct += zip(try logits.argmax(axis: 1).values, batch.labels).filter { Int($0) == $1 }.count
+                let logits = try network.outputs(batch, training: false)
+                let labels = try batch.requireLabels()
+                let loss = try task.loss(logits, labels: labels, labelSmoothing: 0)
+                correct += try task.correct(logits, labels: labels)
                 seen += batch.count
                 lossSum += Double(loss.scalarValue) * Double(batch.count)
                 progress?(meter.event(completed: seen))

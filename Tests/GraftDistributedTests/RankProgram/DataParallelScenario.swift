@@ -12,11 +12,39 @@ import GraftTransfer
 /// state-dict order) to the path given; every rank checks that it holds
 /// exactly rank 0's parameters.
 enum DataParallelScenario {
-    final class SmallNetwork: ClassifierNetwork {
+    /// Only its preprocessing matters here (the network below is built by hand).
+    final class PixelsBackbone: Backbone {
+        let spec = BackboneSpec(input: .image, model: "pixels", architecture: "pixels", pretrained: false)
+        let preprocessing: Preprocessing? = Preprocessing(inputSize: 8)
+        let cutPoints = ["pixels"], headCut = "pixels", headDimension = 6, blockCount = 0
+
+        /// Per channel mean and root mean square: 6 features per image.
+        func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor {
+            if let killAt = ExtractionScenario.killAt, Communicator.world.rank == killAt.rank,
+               batch.ids.contains("synthetic#\(killAt.item)") {
+                kill(getpid(), SIGKILL)
+            }
+            let plane = batch.height * batch.width
+            var out: [Float] = []
+            for i in 0..<batch.count {
+                for c in 0..<3 {
+                    var sum: Float = 0, squares: Float = 0
+                    for p in 0..<plane { let v = batch.pixels[(i * plane + p) * 3 + c]; sum += v; squares += v * v }
+                    out += [sum / Float(plane), (squares / Float(plane)).squareRoot()]
+                }
+            }
+            return try Tensor(shape: [batch.count, 6], values: out)
+        }
+        func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int { 6 }
+        func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork { SmallNetwork(classes: outputs, seed: seed) }
+        func defaultOptions(for strategy: Strategy) -> TrainingOptions { TrainingOptions() }
+    }
+
+    final class SmallNetwork: TaskNetwork {
+        let backbone: any Backbone = PixelsBackbone()
         let body: Sequential
         let head: Linear
-        var module: Module { body }
-        var preprocessing: Preprocessing? { Preprocessing(inputSize: 8) }
+        let module: Module
 
         init(classes: Int, seed: UInt64) {
             var g = SeededGenerator(seed: seed)
@@ -26,11 +54,12 @@ enum DataParallelScenario {
                 for j in 0..<buffer.count { buffer.pointer[j] = i % 2 == 0 ? 0.1 * Float(j % 5) : 1 + 0.05 * Float(j % 3) }
             }
             norm.freeze()
+            body = Sequential([conv, norm, ActivationLayer(.relu), GlobalAvgPool()])
             head = Linear(16, classes, generator: &g)
-            body = Sequential([conv, norm, ActivationLayer(.relu), GlobalAvgPool(), head])
+            module = Sequential([body, head])
         }
 
-        func logits(_ batch: Batch, training: Bool) throws -> Tensor {
+        func headInput(_ batch: Batch, training: Bool) throws -> Tensor {
             let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
             return try body.forward(x, training: training)
         }

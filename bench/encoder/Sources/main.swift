@@ -5,6 +5,7 @@
 //
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
+import GraftModels
 import Foundation
 import GraftTransfer
 

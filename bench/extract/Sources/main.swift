@@ -37,7 +37,7 @@ func fitBoth(_ name: String, train: FeatureMatrix, trainLabels: [Int], test: Fea
     return out
 }
 
-func extract(_ extractor: any FeatureExtractor, _ data: any Dataset, _ indices: [Int], _ url: URL) throws -> (FeatureMatrix, [Int]) {
+func extract(_ extractor: FeatureExtractor, _ data: any Dataset, _ indices: [Int], _ url: URL) throws -> (FeatureMatrix, [Int]) {
     let store = try FeatureExtraction(batchSize: 32, overwrite: true).run(extractor: extractor, dataset: data, indices: indices, to: url)
     let rows = try store.readAll()
     return (try FeatureMatrix(rows: rows.count, columns: store.source.dimension, values: rows.features), rows.labels)
@@ -54,7 +54,7 @@ func fashion(_ out: URL) throws -> TaskResult {
     let source = try DataSource.resolve("fashion-mnist")
     let split = try ExperimentSplit.make(source, perClass: 100, testCount: 2000, seed: 0)
     guard let test = source.test else { throw TransferError.emptyData("fashion-mnist has no test set") }
-    let extractor = try ImageFeatureExtractor(backbone: ImageModels.pretrained("efficientnet-lite0"), layer: "penultimate")
+    let extractor = try FeatureExtractor(backbone: Backbones.load(.efficientNetLite0), cut: "penultimate")
     let started = Date()
     let (xTrain, yTrain) = try extract(extractor, source.train, split.train, out.appendingPathComponent("fashion-train"))
     let (xTest, yTest) = try extract(extractor, test, split.test, out.appendingPathComponent("fashion-test"))
@@ -73,7 +73,7 @@ func fashion(_ out: URL) throws -> TaskResult {
 func rottenTomatoes(_ out: URL) throws -> TaskResult {
     let source = try DataSource.resolve("rotten-tomatoes")
     let split = try ExperimentSplit.make(source, perClass: 500, testCount: 1000, seed: 0)
-    let extractor = try TextFeatureExtractor(embedder: SentenceEmbedder.pretrained("all-minilm-l6-v2"), layer: "pooled")
+    let extractor = try FeatureExtractor(backbone: Backbones.load(.miniLM), cut: "pooled")
     let started = Date()
     let (xTrain, yTrain) = try extract(extractor, source.train, split.train, out.appendingPathComponent("rotten-train"))
     let (xTest, yTest) = try extract(extractor, source.train, split.test, out.appendingPathComponent("rotten-test"))

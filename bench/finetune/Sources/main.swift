@@ -3,7 +3,7 @@
 //
 // A step is exactly `Trainer.trainStep` (what `graft finetune` runs per batch): forward in
 // training mode, label-smoothed cross-entropy, backward, gradient-norm clip, SGD with
-// momentum over the trainer's parameter groups. The network is `ImageClassifierNetwork`
+// momentum over the trainer's parameter groups. The network is `CNNTaskNetwork`
 // (a new 10-way head) frozen with `freezeAllButLast(K)`, or fully trainable for "all"
 // (batch norm then uses batch statistics, as `graft finetune --unfreeze all`).
 // Random weights and a fixed random batch: step time does not depend on the values.
@@ -44,7 +44,7 @@ if unfreeze != "all" && (k ?? -1) < 0 { fail("UNFREEZE must be a count or 'all',
 
 do {
     let backbone = try ImageModels.make(name, seed: 1)
-    let network = ImageClassifierNetwork(backbone: backbone, classes: classes, seed: 1)
+    let network = try CNNBackbone(backbone, spec: BackboneSpec(input: .image, model: name, architecture: name)).network(outputs: classes, unfreeze: nil, seed: 1)
     if let k { backbone.freezeAllButLast(k) }
     let trainer = Trainer(network: network, options: TrainingOptions())
     let optimizer = trainer.makeOptimizer()
@@ -52,7 +52,7 @@ do {
     var g = SeededGenerator(seed: 2)
     let pixels = Tensor.uniform([batchSize, size, size, 3], low: -1, high: 1, generator: &g).values
     let labels = (0..<batchSize).map { $0 % classes }
-    let batch = Batch(number: 0, pixels: pixels, texts: [], labels: labels, ids: [], indices: [], failures: [], height: size, width: size)
+    let batch = Batch(number: 0, inputs: .images(pixels: pixels, height: size, width: size), labels: labels, ids: [], indices: [])
     optimizer.learningRate = 1e-3
     for _ in 0..<warmup { try trainer.trainStep(batch, optimizer: optimizer) }
     var times: [Double] = []

@@ -60,19 +60,18 @@ func finetune(_ name: String, _ unfreeze: String) throws {
     let globalBatch = Int(env["BENCH_BATCH"] ?? "") ?? 32
     guard globalBatch % world.size == 0 else { fail("BENCH_BATCH \(globalBatch) must divide by \(world.size) ranks") }
     let batchSize = globalBatch / world.size
-    let backbone = try ImageModels.make(name, seed: 1)
-    let network = ImageClassifierNetwork(backbone: backbone, classes: 10, seed: 1)
-    if let k = Int(unfreeze) { backbone.freezeAllButLast(k) }
+    let backbone = CNNBackbone(try ImageModels.make(name, seed: 1), spec: BackboneSpec(input: .image, model: name, architecture: name))
+    let network = try backbone.network(outputs: 10, unfreeze: Int(unfreeze), seed: 1)
     let trainer = Trainer(network: network, options: TrainingOptions())
     let optimizer = trainer.makeOptimizer()
     let distribution = DistributedTraining(communicator: world, overlap: env["BENCH_OVERLAP"] != "0")
     try distribution.attach(module: network.module, parameters: optimizer.groups.flatMap(\.parameters))
     trainer.distribution = distribution
-    let size = backbone.preprocessing.inputSize
+    let size = backbone.cnn.preprocessing.inputSize
     var g = SeededGenerator(seed: UInt64(2 + world.rank))
     let pixels = Tensor.uniform([batchSize, size, size, 3], low: -1, high: 1, generator: &g).values
-    let batch = Batch(number: 0, pixels: pixels, texts: [], labels: (0..<batchSize).map { $0 % 10 }, ids: [], indices: [],
-                      failures: [], height: size, width: size)
+    let batch = Batch(number: 0, inputs: .images(pixels: pixels, height: size, width: size), labels: (0..<batchSize).map { $0 % 10 },
+                      ids: [], indices: [])
     optimizer.learningRate = 1e-3
     let buckets = distribution.dataParallel!.buckets
     var exposedBefore = 0.0
@@ -90,8 +89,8 @@ func finetune(_ name: String, _ unfreeze: String) throws {
 }
 
 func extract(_ name: String, _ items: Int) throws {
-    let backbone = try ImageModels.make(name, seed: 1)
-    let extractor = try ImageFeatureExtractor(backbone: backbone)
+    let backbone = CNNBackbone(try ImageModels.make(name, seed: 1), spec: BackboneSpec(input: .image, model: name, architecture: name))
+    let extractor = try FeatureExtractor(backbone: backbone)
     var g = SeededGenerator(seed: 5)
     let side = 64
     let pixels = (0..<(items * side * side * 3)).map { _ in UInt8(g.next() & 0xFF) }

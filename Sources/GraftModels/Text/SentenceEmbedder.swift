@@ -1,5 +1,4 @@
 import Foundation
-import GraftModels
 import GraftNN
 import GraftTensor
 import GraftText
@@ -41,7 +40,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public var dimension: Int { bert.config.hiddenSize }
 
     /// Token states of layer `layer` (nil: last) and the mask, for one batch of texts.
-    func states(_ texts: [String], layer: Int? = nil, training: Bool = false) throws -> (Tensor, IndexTensor) {
+    public func states(_ texts: [String], layer: Int? = nil, training: Bool = false) throws -> (Tensor, IndexTensor) {
         let tokens = tokenizer.encodeBatch(texts, maxLength: maxLength)
         let shape = [tokens.batch, tokens.length]
         let ids = try IndexTensor(shape: shape, values: tokens.ids)

@@ -1,0 +1,63 @@
+import GraftData
+import GraftNN
+import GraftTensor
+
+/// A network whose knowledge a new task reuses. Image CNNs and text encoders
+/// implement it once (detection networks and ONNX graphs next); the job path
+/// (`TransferJob`) and everything above it talk only to this protocol, so no
+/// code outside an implementation asks whether the input is an image or a text.
+public protocol Backbone: AnyObject {
+    /// What stores and bundles record to rebuild it (`Backbones.load`).
+    var spec: BackboneSpec { get }
+    /// How raw images become the network's input (nil: the backbone tokenizes texts itself).
+    var preprocessing: Preprocessing? { get }
+    /// Named cut points in forward order.
+    var cutPoints: [String] { get }
+    /// The cut a new head reads (`penultimate` for CNNs, `pooled` for sentence encoders).
+    var headCut: String { get }
+    /// Width of the head's input.
+    var headDimension: Int { get }
+    /// Trainable blocks in forward order: `fineTune(unfreeze: K)` trains the last K.
+    var blockCount: Int { get }
+    /// Feature rows at `cut`, pooled, under no-grad: `batch.count x dimension`. A short batch may run
+    /// padded to `rows` items so every forward has one shape.
+    func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor
+    /// Width of `features(at: cut, pool:)` rows.
+    func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int
+    /// This backbone with a new head of `outputs` outputs (seeded), everything frozen but the
+    /// last `unfreeze` blocks and the head (nil: everything trains).
+    func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork
+    /// The measured training defaults of a network strategy on this backbone.
+    func defaultOptions(for strategy: Strategy) -> TrainingOptions
+}
+
+extension Backbone {
+    public var input: DataKind { spec.input }
+
+    /// Checks `cut` against the backbone's cut points.
+    public func requireCut(_ cut: String) throws {
+        guard cutPoints.contains(cut) else {
+            throw TransferError.unsupported("\(spec.model) has no cut point '\(cut)'; available: \(cutPoints.joined(separator: ", "))")
+        }
+    }
+}
+
+/// A backbone with a task head: what fine-tuning and training from scratch train.
+public protocol TaskNetwork: AnyObject {
+    var backbone: any Backbone { get }
+    /// The state dict's root (what bundles and checkpoints save).
+    var module: Module { get }
+    /// The new head (trained at the full learning rate; LP-FT warm-starts it).
+    var head: Linear { get }
+    /// The head's input for a batch: taped when training.
+    func headInput(_ batch: Batch, training: Bool) throws -> Tensor
+    /// The head's outputs (logits) for a batch.
+    func outputs(_ batch: Batch, training: Bool) throws -> Tensor
+}
+
+extension TaskNetwork {
+    public var preprocessing: Preprocessing? { backbone.preprocessing }
+    public func outputs(_ batch: Batch, training: Bool) throws -> Tensor {
+        try head.forward(headInput(batch, training: training), training: training)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+
+/// A label with its probability (or, for a linear SVM, a softmax of its margins).
+public struct LabelScore: Codable, Sendable, Equatable {
+    public var label: String
+    public var probability: Float
+    public init(label: String, probability: Float) { self.label = label; self.probability = probability }
+}
+
+/// A bundle loaded for prediction on raw inputs, end to end: its backbone and
+/// either a linear head on the backbone's features or a trained network.
+/// Calls are serialised by the caller (`ClassifierCore`, the server's worker).
+public final class TrainedModel {
+    /// How the bundle turns a batch into outputs.
+    enum Scorer {
+        /// Feature extraction: frozen features at the recorded cut, then the linear head.
+        case head(FeatureExtractor, LinearHead)
+        /// Fine-tuned or from-scratch network.
+        case network(TaskNetwork)
+    }
+
+    public let manifest: BundleManifest
+    public let url: URL
+    public let task: any TransferTask
+    let scorer: Scorer
+
+    public var classNames: [String] { manifest.classNames }
+    /// What the bundle reads (images or texts).
+    public var input: DataKind { manifest.input }
+    public var backbone: any Backbone {
+        switch scorer {
+        case let .head(extractor, _): extractor.backbone
+        case let .network(network): network.backbone
+        }
+    }
+    /// How raw images are prepared (nil for texts).
+    public var preprocessing: Preprocessing? { backbone.preprocessing }
+
+    public init(bundle url: URL) throws {
+        self.url = url
+        manifest = try BundleStore.readManifest(url)
+        task = manifest.task.task
+        let outputs = task.outputCount(classNames: manifest.classNames)
+        switch manifest.strategy {
+        case .featureExtraction:
+            guard let source = manifest.source else { throw TransferError.bundle(path: url.path, reason: "feature bundle without a feature source") }
+            let extractor = try FeatureExtractor(backbone: Backbones.load(manifest.backbone), cut: source.layer, pool: source.pool)
+            guard extractor.source == source else {
+                throw TransferError.storeMismatch(store: url.path, expected: extractor.source.description, found: source.description)
+            }
+            scorer = .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
+        case .fineTune, .fromScratch:
+            // The state dict replaces every weight: image networks skip reading pretrained ones.
+            let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
+            let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
+            try StateDictFile.read(into: network.module, from: url.appendingPathComponent("model.safetensors"))
+            network.module.freeze()
+            scorer = .network(network)
+        }
+    }
+
+    /// Width of `embeddings` rows.
+    public var embeddingDimension: Int {
+        switch scorer {
+        case let .head(extractor, _): extractor.source.dimension
+        case let .network(network): network.backbone.headDimension
+        }
+    }
+
+    /// Feature vectors [n * embeddingDimension], row-major: the bundle's feature source (feature
+    /// bundles) or what the trained network's head reads (network bundles).
+    public func embeddings(_ batch: Batch) throws -> [Float] {
+        switch scorer {
+        case let .head(extractor, _): return try extractor.features(batch)
+        case let .network(network): return try withNoGrad { try network.headInput(batch, training: false).values }
+        }
+    }
+
+    /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
+    public func probabilities(_ batch: Batch) throws -> [[Float]] {
+        let k = classNames.count
+        switch scorer {
+        case let .network(network):
+            let p = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
+            return (0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }
+        case let .head(extractor, head):
+            let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
+            var scores = head.kind == .logisticRegression ? try head.predictProbabilities(x) : try head.decisionFunction(x)
+            if head.kind == .linearSVM { scores = try ItemPredictions.softmaxRows(scores) }
+            // Columns follow head.classes; spread into class-index order.
+            return (0..<batch.count).map { r in
+                var row = [Float](repeating: 0, count: k)
+                for (c, label) in head.classes.enumerated() where label < k { row[label] = scores.row(r)[scores.row(r).startIndex + c] }
+                return row
+            }
+        }
+    }
+
+    /// Builds an unlabelled batch from decoded images with the backbone's own preprocessing.
+    public func batch(images: [RGBImage]) -> Batch {
+        let prep = preprocessing ?? Preprocessing(inputSize: 224)
+        var pixels: [Float] = []
+        pixels.reserveCapacity(images.count * prep.outputCount)
+        for image in images { pixels += prep.apply(image) }
+        return .images(pixels, side: prep.inputSize, count: images.count)
+    }
+
+    public func batch(texts: [String]) -> Batch { .texts(texts) }
+
+    /// Top-k labels per example.
+    public func predict(_ batch: Batch, top: Int = 5) throws -> [[LabelScore]] {
+        try probabilities(batch).map { row in
+            row.enumerated().sorted { $0.element > $1.element }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
+        }
+    }
+}
+
+/// The name of 0.1, kept so code written against it compiles.
+public typealias TrainedClassifier = TrainedModel

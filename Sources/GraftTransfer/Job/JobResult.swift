@@ -1,0 +1,54 @@
+import Foundation
+import GraftHeads
+import GraftWeights
+
+/// What a `TransferJob` produced: the trained model (a head or a network, and its bundle
+/// manifest) and the report (split, validation and test metrics, history, time, size).
+public struct JobResult {
+    public var strategy: Strategy
+    /// The backbone the model is built on (a random one for `.fromScratch`).
+    public var backbone: BackboneSpec
+    /// The bundle's manifest (written to `bundle` when the job had one).
+    public var manifest: BundleManifest
+    /// Wall time to train: feature extraction of the training items included, evaluation excluded.
+    public var trainSeconds: Double
+    public var trainableParameters: Int
+    public var split = ExperimentSplit(train: [], validation: [], test: [], testFromOfficialSet: false)
+    public var validation: ClassificationReport?
+    public var test: ClassificationReport?
+    /// Per-item test predictions, for reports of the most confident mistakes.
+    public var testPredictions: ItemPredictions?
+    /// Network strategies: epochs, the LP-FT probe, the recipe's name ("LP-FT", "FT", "from scratch").
+    public var training: TrainingResult?
+    public var probe: NetworkRecipe.LinearProbe?
+    public var recipe: String?
+    /// Where the bundle was written.
+    public var bundle: URL?
+    /// The trained model itself (one of the two).
+    var head: LinearHead?
+    var network: TaskNetwork?
+
+    init(strategy: Strategy, backbone: BackboneSpec, manifest: BundleManifest, trainSeconds: Double, trainableParameters: Int) {
+        self.strategy = strategy; self.backbone = backbone; self.manifest = manifest
+        self.trainSeconds = trainSeconds; self.trainableParameters = trainableParameters
+    }
+
+    /// A row for `graft compare`'s table: the strategy, what it used, its test scores.
+    public var detail: String {
+        switch strategy {
+        case .featureExtraction: return String(format: "C=%g", head?.C ?? 0)
+        case let .fineTune(k): return "last \(k.map(String.init) ?? "all") + head, \(recipe ?? "FT")"
+        case .fromScratch: return backbone.input == .image ? (backbone.architecture == "small-cnn" ? "small CNN" : backbone.architecture)
+                                                           : "random-init \(backbone.model)"
+        }
+    }
+
+    /// Writes the bundle (old-or-new at every instant).
+    public func save(to url: URL) throws {
+        if let head {
+            try BundleStore.save(manifest, head: head, to: url)
+        } else if let network {
+            try BundleStore.save(manifest, network: network.module, to: url)
+        }
+    }
+}

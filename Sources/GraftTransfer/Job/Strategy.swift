@@ -1,0 +1,111 @@
+import GraftHeads
+
+/// How a pretrained backbone becomes a model for a task. The one strategy
+/// value of the Swift API, the CLI, the bundle manifest and every JSON output.
+public enum Strategy: Hashable, Sendable, CustomStringConvertible {
+    /// The backbone is frozen; its features at a cut point feed a linear model
+    /// (`C` chosen by cross-validation when nil). Fast; best for tens of examples per class.
+    case featureExtraction(head: HeadKind = .logisticRegression, C: Double? = nil)
+    /// A new head plus the last `unfreeze` blocks (EfficientNet blocks, ResNet
+    /// stages, BERT layers; nil: every block) train by gradient descent (LP-FT).
+    case fineTune(unfreeze: Int? = 2)
+    /// The baseline without transfer: random initial weights, everything trains.
+    case fromScratch
+
+    /// The three families, as bundles and JSON name them.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case featureExtraction = "feature-extraction"
+        case fineTune = "fine-tune"
+        case fromScratch = "from-scratch"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .featureExtraction: .featureExtraction
+        case .fineTune: .fineTune
+        case .fromScratch: .fromScratch
+        }
+    }
+
+    /// Whether a network trains (fine-tuning, from scratch) rather than a head on stored features.
+    public var trainsNetwork: Bool { kind != .featureExtraction }
+
+    /// The short name the CLI's `--strategies` uses: scratch, logreg, svm, finetune.
+    public var shortName: String {
+        switch self {
+        case let .featureExtraction(head, _): head.rawValue
+        case .fineTune: "finetune"
+        case .fromScratch: "scratch"
+        }
+    }
+
+    /// A row label for tables: "features + logistic regression", "fine-tune", "from scratch".
+    public var title: String {
+        switch self {
+        case let .featureExtraction(head, _): "features + " + (head == .logisticRegression ? "logistic regression" : "linear SVM")
+        case .fineTune: "fine-tune"
+        case .fromScratch: "from scratch"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .featureExtraction(head, C): "feature-extraction(\(head.rawValue)\(C.map { ", C=\($0)" } ?? ""))"
+        case let .fineTune(k): "fine-tune(last \(k.map(String.init) ?? "all"))"
+        case .fromScratch: "from-scratch"
+        }
+    }
+
+    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `finetune`).
+    public init?(shortName: String, unfreeze: Int? = 2) {
+        switch shortName {
+        case "scratch": self = .fromScratch
+        case "logreg": self = .featureExtraction(head: .logisticRegression)
+        case "svm": self = .featureExtraction(head: .linearSVM)
+        case "finetune": self = .fineTune(unfreeze: unfreeze)
+        default: return nil
+        }
+    }
+
+    public static let shortNames = ["scratch", "logreg", "svm", "finetune"]
+}
+
+extension Strategy: Codable {
+    private enum Keys: String, CodingKey { case kind, head, C, unfreeze }
+
+    /// `{"kind": "feature-extraction", "head": "logreg", "C": 0.1}`, `{"kind": "fine-tune", "unfreeze": 2}`,
+    /// `{"kind": "from-scratch"}`; the plain strings of graft-bundle/1 decode too.
+    public init(from decoder: Decoder) throws {
+        if let legacy = try? decoder.singleValueContainer().decode(String.self) {
+            guard let kind = Kind(rawValue: legacy) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown strategy '\(legacy)'"))
+            }
+            switch kind {
+            case .featureExtraction: self = .featureExtraction()
+            case .fineTune: self = .fineTune(unfreeze: nil)
+            case .fromScratch: self = .fromScratch
+            }
+            return
+        }
+        let c = try decoder.container(keyedBy: Keys.self)
+        switch try c.decode(Kind.self, forKey: .kind) {
+        case .featureExtraction:
+            self = .featureExtraction(head: try c.decodeIfPresent(HeadKind.self, forKey: .head) ?? .logisticRegression,
+                                      C: try c.decodeIfPresent(Double.self, forKey: .C))
+        case .fineTune: self = .fineTune(unfreeze: try c.decodeIfPresent(Int.self, forKey: .unfreeze))
+        case .fromScratch: self = .fromScratch
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(kind, forKey: .kind)
+        switch self {
+        case let .featureExtraction(head, C):
+            try c.encode(head, forKey: .head)
+            try c.encodeIfPresent(C, forKey: .C)
+        case let .fineTune(k): try c.encodeIfPresent(k, forKey: .unfreeze)
+        case .fromScratch: break
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GraftData
+import GraftDistributed
+import GraftHeads
+
+/// The one job path: `data + backbone + task + strategy + options -> trained model + report`.
+///
+/// The Swift API (`ImageClassifier.train`, `TextClassifier.train`), every CLI command that trains
+/// (`finetune`, `train`, `compare`; `extract` and `fit` run its feature stages one at a time) and
+/// `graft compare` (this job once per strategy on one split) run it. A new task, backbone or
+/// execution mode comes in through `TransferTask`, `Backbone` or `JobOptions`, not a new pipeline.
+public struct TransferJob {
+    public var data: DataSource
+    /// The pretrained backbone; nil picks the default for the data's input.
+    public var backbone: BackboneSpec?
+    public var task: any TransferTask
+    public var strategy: Strategy
+    public var options: JobOptions
+
+    public init(data: DataSource, backbone: BackboneSpec? = nil, task: any TransferTask = ClassificationTask(),
+                strategy: Strategy, options: JobOptions) {
+        self.data = data; self.backbone = backbone; self.task = task; self.strategy = strategy; self.options = options
+    }
+
+    /// The backbone this job builds on: the named or default pretrained one, or, from scratch, its random counterpart.
+    public func backboneSpec() throws -> BackboneSpec {
+        let pretrained = backbone ?? .defaultPretrained(for: data.kind)
+        guard pretrained.input == data.kind else {
+            throw TransferError.unsupported("backbone \(pretrained) reads \(pretrained.input.rawValue)s, but \(data.name) holds \(data.kind.rawValue)s")
+        }
+        return strategy.kind == .fromScratch ? pretrained.scratch(architecture: options.scratchArchitecture) : pretrained
+    }
+
+    /// The split the job trains, validates and tests on (`ExperimentSplit`'s rules).
+    public func split() throws -> ExperimentSplit {
+        try ExperimentSplit.make(data, perClass: options.perClass, validation: options.validation, testCount: options.testCount,
+                                 seed: options.seed)
+    }
+
+    /// Runs the job on `split` (its own when nil) and writes the bundle when `options.bundle` is set.
+    public func run(split given: ExperimentSplit? = nil, progress: ProgressHandler? = nil,
+                    isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> JobResult {
+        let split = try given ?? self.split()
+        let spec = try backboneSpec()
+        try FileManager.default.createDirectory(at: options.workDirectory, withIntermediateDirectories: true)
+        var result = strategy.trainsNetwork
+            ? try trainNetwork(spec, split: split, progress: progress, isCancelled: isCancelled)
+            : try fitHead(spec, split: split, progress: progress, isCancelled: isCancelled)
+        result.split = split
+        if isCancelled() { throw TransferError.cancelled }
+        if let bundle = options.bundle {
+            if Communicator.world.isRoot { try result.save(to: bundle) }   // under mpirun every rank holds the same model
+            result.bundle = bundle
+        }
+        return result
+    }
+
+    // MARK: Feature extraction
+
+    func fitHead(_ spec: BackboneSpec, split: ExperimentSplit, progress: ProgressHandler?,
+                 isCancelled: @escaping @Sendable () -> Bool) throws -> JobResult {
+        guard case let .featureExtraction(head, C) = strategy else { preconditionFailure("fitHead runs feature extraction only") }
+        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: options.cut, pool: options.pool)
+        func store(_ name: String, _ dataset: any Dataset, _ indices: [Int]) throws -> FeatureStore {
+            try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: options.workDirectory.appendingPathComponent(name),
+                                      batchSize: options.batchSize, shardSize: options.shardSize, overwrite: true,
+                                      progress: progress, isCancelled: isCancelled)
+        }
+        let fitItems = options.headSeesValidation ? (split.train + split.validation).sorted() : split.train
+        let trainStore = try store("features-train", data.labelled, fitItems)
+        let rows = try FeatureStages.rows(of: trainStore)
+        if isCancelled() { throw TransferError.cancelled }
+        progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
+        let fitStart = Date()
+        let fit = try FeatureStages.fit(head, C: C, x: rows.x, labels: rows.labels, classNames: data.classNames,
+                                        classWeighting: options.classWeighting, seed: options.seed)
+        progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
+        // The store's own extraction time counts, also when another job of a comparison made it (or a
+        // killed run began it); the time here to open and read it does too.
+        let seconds = (trainStore.manifest.seconds ?? 0) + Date().timeIntervalSince(fitStart)
+        var manifest = FeatureStages.manifest(task: task, head: head, C: C, backbone: spec, source: extractor.source,
+                                              classNames: data.classNames, fit: fit, examples: rows.labels.count)
+        var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
+                               trainableParameters: fit.head.weights.count + fit.head.bias.count)
+        result.head = fit.head
+        if !options.headSeesValidation && !split.validation.isEmpty {
+            let v = try FeatureStages.rows(of: store("features-validation", data.labelled, split.validation))
+            let report = try fit.head.evaluate(v.x, labels: v.labels)
+            result.validation = report
+            manifest.notes["validationAccuracy"] = String(format: "%.4f", report.accuracy)
+        }
+        if !split.test.isEmpty {
+            let t = try FeatureStages.rows(of: store("features-test", data.testSet, split.test))
+            let report = try fit.head.evaluate(t.x, labels: t.labels)
+            result.test = report
+            result.testPredictions = try? ItemPredictions(head: fit.head, features: t.x, ids: t.ids, truth: t.labels,
+                                                          dataset: data.testSet, among: split.test)
+            manifest.notes["testAccuracy"] = String(format: "%.4f", report.accuracy)
+        }
+        result.manifest = manifest
+        return result
+    }
+
+    // MARK: Network strategies
+
+    func trainNetwork(_ spec: BackboneSpec, split: ExperimentSplit, progress: ProgressHandler?,
+                      isCancelled: @escaping @Sendable () -> Bool) throws -> JobResult {
+        let start = Date()
+        var overrides = options.training
+        overrides.seed = overrides.seed ?? options.seed
+        let seed = overrides.seed ?? 0
+        let outputs = task.outputCount(classNames: data.classNames)
+        let backbone = try Backbones.load(spec, seed: seed, outputs: outputs)
+        var recipe = NetworkRecipe(strategy, backbone: backbone, overrides: overrides)
+        recipe.linearProbe = options.linearProbe
+        var unfreeze: Int?
+        if case let .fineTune(k) = strategy { unfreeze = k }
+        let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
+        let trained = try recipe.train(network, task: task, dataset: data.labelled, train: split.train, validation: split.validation,
+                                       checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
+                                       progress: progress, isCancelled: isCancelled)
+        let seconds = Date().timeIntervalSince(start)
+        if isCancelled() { throw TransferError.cancelled }
+        var manifest = BundleManifest(task: task.kind, strategy: strategy, backbone: spec, classNames: data.classNames)
+        manifest.inputSize = backbone.preprocessing?.inputSize
+        var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
+                               trainableParameters: trained.training.trainableParameters)
+        result.network = network
+        result.training = trained.training
+        result.probe = trained.probe
+        result.recipe = trained.name
+        if !split.validation.isEmpty {
+            let report = try Evaluation.report(network, task: task, dataset: data.labelled, indices: split.validation, progress: progress)
+            result.validation = report
+            manifest.notes["validationAccuracy"] = String(format: "%.4f", report.accuracy)
+        }
+        if !split.test.isEmpty {
+            let scored = try ItemPredictions.predict(network, task: task, dataset: data.testSet, indices: split.test, progress: progress)
+            result.test = scored.report
+            result.testPredictions = scored.predictions
+            manifest.notes["testAccuracy"] = String(format: "%.4f", scored.report.accuracy)
+            manifest.notes["testBalancedAccuracy"] = String(format: "%.4f", scored.report.balancedAccuracy)
+        }
+        manifest.record(trained)
+        result.manifest = manifest
+        return result
+    }
+}

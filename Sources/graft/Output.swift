@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Graft
+import GraftData
+import GraftHeads
+import GraftModels
+import GraftTensor
+import GraftText
+import GraftTransfer
+import GraftWeights
+
+/// Results go to stdout (one JSON document with `--json`); logs, warnings and item errors to stderr.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// `--split`: which part of a built-in data set.
+enum DataPart: String, CaseIterable, ExpressibleByArgument { case train, test }
+
+extension FeaturePooling: ExpressibleByArgument {}
+extension HeadKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM] }
+}
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [Self] { [.sgd, .adamw] }
+}
+extension TrainingOptions.ScheduleKind: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [Self] { [.cosine, .oneCycle, .constant] }
+}
+
+/// `--strategies scratch,logreg,svm,finetune`: a comma list checked by the parser.
+struct StrategyList: ExpressibleByArgument {
+    var names: [String]
+    init?(argument: String) {
+        names = argument.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, names.allSatisfy(Strategy.shortNames.contains) else { return nil }
+    }
+    static var allValueStrings: [String] { Strategy.shortNames }
+    var defaultValueDescription: String { names.joined(separator: ",") }
+}
