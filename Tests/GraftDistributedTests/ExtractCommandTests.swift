@@ -28,12 +28,6 @@ final class ExtractCommandTests: XCTestCase {
         XCTAssertFalse(result.timedOut, result.output)
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertEqual(result.output.components(separatedBy: "32 examples x").count - 1, 1, "rank 0 alone prints:\n\(result.output)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: single.path).sorted()
-        XCTAssertEqual(names, try FileManager.default.contentsOfDirectory(atPath: sharded.path).sorted())
-        XCTAssertEqual(names.filter { $0.hasSuffix(".safetensors") }.count, 2)
-        for name in names {
-            XCTAssertEqual(try Data(contentsOf: single.appendingPathComponent(name)), try Data(contentsOf: sharded.appendingPathComponent(name)),
-                           "\(name) differs")
-        }
+        try assertSameStore(single, sharded, shards: 2)
     }
 }

@@ -71,6 +71,26 @@ struct MPIRun {
     }
 }
 
+/// Two feature stores hold the same files, shards byte for byte, and the same manifest but for
+/// `seconds` (the time extraction took, which no two runs share).
+func assertSameStore(_ a: URL, _ b: URL, shards: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    let names = try FileManager.default.contentsOfDirectory(atPath: a.path).sorted()
+    XCTAssertEqual(names, try FileManager.default.contentsOfDirectory(atPath: b.path).sorted(), file: file, line: line)
+    XCTAssertEqual(names.filter { $0.hasSuffix(".safetensors") }.count, shards, file: file, line: line)
+    for name in names where name != "manifest.json" {
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(name)), try Data(contentsOf: b.appendingPathComponent(name)),
+                       "\(name) differs", file: file, line: line)
+    }
+    func manifest(_ store: URL) throws -> NSDictionary {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: store.appendingPathComponent("manifest.json")))
+        let dictionary = NSMutableDictionary(dictionary: object as? [String: Any] ?? [:])
+        XCTAssertNotNil(dictionary["shards"], "\(store.path) has no manifest", file: file, line: line)
+        dictionary.removeObject(forKey: "seconds")
+        return dictionary
+    }
+    XCTAssertEqual(try manifest(a), try manifest(b), file: file, line: line)
+}
+
 struct MissingLauncher: Error, CustomStringConvertible {
     var description: String { "mpirun not found on PATH: run `make setup` (it installs openmpi-bin)" }
 }
