@@ -45,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CBZ2", path: "Sources/CBZ2"),
+        // Open MPI (flags from `pkg-config ompi-c`), with accessors for the handles Swift cannot import.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // Vectorised, OpenMP-parallel glue loops (runtime CPU dispatch) on libgomp, oneDNN's runtime.
         .target(name: "CGraftKernels",
                 cSettings: [.unsafeFlags(["-O3"])],
@@ -54,6 +56,8 @@ let package = Package(
         .target(name: "GraftTensor", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // nn: modules, layers, optimizers, losses, schedules.
         .target(name: "GraftNN", dependencies: ["GraftTensor", "GraftKernels"], swiftSettings: optimize),
+        // distributed: ranks and collectives over MPI; a world of one without a launcher.
+        .target(name: "GraftDistributed", dependencies: ["CMPI"], swiftSettings: optimize),
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
@@ -71,7 +75,7 @@ let package = Package(
         .target(name: "GraftHeads", dependencies: ["GraftCore", "GraftKernels"], swiftSettings: optimize),
         // transfer: strategies, feature store, training loop, reports, bundles.
         .target(name: "GraftTransfer",
-                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftHeads", "CZlib"],
+                dependencies: ["GraftModels", "GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftHeads", "GraftDistributed", "CZlib"],
                 swiftSettings: optimize),
         // The public, task-first API.
         .target(name: "Graft", dependencies: [
@@ -88,7 +92,7 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
             "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
-            "GraftHub", "GraftServe",
+            "GraftHub", "GraftServe", "GraftDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         // bench: heads fit time against scikit-learn (bench/heads/run.sh).
@@ -114,6 +118,8 @@ let package = Package(
         bench("finetune", ["GraftTransfer", "GraftModels", "GraftData", "GraftTensor", "GraftKernels"]),
         // bench: YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime (bench/detect/run.sh).
         bench("detect", ["GraftModels", "GraftData", "GraftTensor"]),
+        // bench: allreduce bandwidth, data-parallel step and sharded extraction over MPI ranks (bench/mpi/run.sh).
+        bench("mpi", ["GraftTransfer", "GraftDistributed", "GraftKernels"]),
 
         .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
@@ -138,6 +144,11 @@ let package = Package(
         // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
         // builds with the other products); the library only makes fixture weights.
         .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights"]),
+        // Multi-rank tests run this program under mpirun (2 ranks on loopback TCP).
+        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks"],
+                    exclude: ["RankProgram"]),
+        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer"],
+                          path: "Tests/GraftDistributedTests/RankProgram", swiftSettings: optimize),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -66,6 +66,7 @@ extension Tensor {
                     }
                 } else if t.requiresGrad {
                     t.grad = try t.grad.map { try accumulate($0, g) } ?? g.materialized()
+                    try t.gradientReadyHook?(t)
                 }
             }
         }

@@ -18,6 +18,10 @@ public final class Tensor: @unchecked Sendable {
     public var grad: Tensor?
     /// How this tensor was computed, kept only while grad mode is on.
     var node: TapeNode?
+    /// Called by `backward()` right after this leaf's gradient for the pass is
+    /// final (PyTorch's post-accumulate-grad hook): data-parallel training
+    /// starts averaging it while the rest of backward runs.
+    public var gradientReadyHook: ((Tensor) throws -> Void)?
 
     public var count: Int { storage.count }
     public var rank: Int { shape.count }

@@ -59,6 +59,7 @@ public struct NetworkRecipe: Sendable {
                       validation: [Int], checkpoint: URL?, resume: Bool = false, progress: ProgressHandler? = nil,
                       isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Outcome {
         let trainer = Trainer(network: network, task: task, options: options, progress: progress)
+        trainer.distribution = DistributedTraining.ifLaunched()   // data-parallel under mpirun (docs/DISTRIBUTED.md)
         var probe: LinearProbe?
         let resuming = resume && checkpoint.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("last.safetensors").path) } == true
         if resuming, let checkpoint {

@@ -22,7 +22,7 @@ public final class FeatureStoreWriter {
                 && existing.requested == requested && existing.shardSize == shardSize
             if sameJob {
                 manifest = existing
-                Self.sweepTemporaries(in: url, keeping: Set(existing.shards.map(\.file)))
+                Self.sweepTemporaries(in: url, keeping: Set(existing.shards.map(\.file)).union(ShardedExtraction.finishedFiles(in: url)))
                 return
             }
             guard overwrite else {
@@ -43,18 +43,31 @@ public final class FeatureStoreWriter {
 
     /// Writes shard `nextShard` atomically, then records it in the manifest.
     public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = [], seconds: Double = 0) throws {
+        let shard = try Self.writeShard(nextShard, in: url, dimension: manifest.source.dimension, features: features, labels: labels, ids: ids)
+        try record(shard, failures: failures, seconds: seconds)
+    }
+
+    /// Writes shard file `index` atomically without touching the manifest
+    /// (sharded extraction writes shards on several ranks, rank 0 records them).
+    public static func writeShard(_ index: Int, in url: URL, dimension: Int, features: [Float], labels: [Int],
+                                  ids: [String]) throws -> FeatureStore.Manifest.Shard {
         let n = labels.count
-        guard features.count == n * manifest.source.dimension, ids.count == n else {
+        guard features.count == n * dimension, ids.count == n else {
             throw TransferError.corruptStore(path: url.path, reason: "shard rows disagree: \(features.count) values, \(n) labels, \(ids.count) ids")
         }
-        let name = String(format: "shard-%05d.safetensors", nextShard)
+        let name = String(format: "shard-%05d.safetensors", index)
         let idsJSON = String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
         let tensors = [
-            try StoredTensor(name: "features", shape: [n, manifest.source.dimension], floats: features),
+            try StoredTensor(name: "features", shape: [n, dimension], floats: features),
             try StoredTensor(name: "labels", dtype: .i64, shape: [n], bytes: TensorBytes(copyingValuesOf: labels.map { Int64($0) })),
         ]
         try WeightFile(tensors: tensors).writeSafetensors(to: url.appendingPathComponent(name), metadata: ["ids": idsJSON])
-        manifest.shards.append(.init(file: name, count: n))
+        return .init(file: name, count: n)
+    }
+
+    /// Records shard `nextShard`, already written by `writeShard`, in the manifest.
+    public func record(_ shard: FeatureStore.Manifest.Shard, failures: [String], seconds: Double = 0) throws {
+        manifest.shards.append(shard)
         manifest.failures += failures
         manifest.seconds = (manifest.seconds ?? 0) + seconds
         manifest.complete = nextShard >= shardCount

@@ -1,5 +1,6 @@
 import Foundation
 import GraftData
+import GraftDistributed
 import GraftHeads
 
 /// The one job path: `data + backbone + task + strategy + options -> trained model + report`.
@@ -48,7 +49,7 @@ public struct TransferJob {
         result.split = split
         if isCancelled() { throw TransferError.cancelled }
         if let bundle = options.bundle {
-            try result.save(to: bundle)
+            if Communicator.world.isRoot { try result.save(to: bundle) }   // under mpirun every rank holds the same model
             result.bundle = bundle
         }
         return result

@@ -25,6 +25,8 @@ public final class Trainer {
     public let task: any TransferTask
     public let options: TrainingOptions
     public var progress: ProgressHandler?
+    /// Data-parallel training over MPI ranks (Distributed/DistributedTraining.swift); nil trains in this process alone.
+    public var distribution: DistributedTraining?
 
     public init(network: TaskNetwork, task: any TransferTask = ClassificationTask(), options: TrainingOptions,
                 progress: ProgressHandler? = nil) {
@@ -53,6 +55,8 @@ public final class Trainer {
         let started = Date()
         let optimizer = makeOptimizer()
         let trainable = optimizer.groups.flatMap(\.parameters)
+        try distribution?.attach(module: network.module, parameters: trainable)
+        let writesCheckpoints = distribution?.isRoot ?? true
         let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
         let totalSteps = stepsPerEpoch * options.epochs
         let schedule: LearningRateSchedule = switch options.schedule {
@@ -73,9 +77,10 @@ public final class Trainer {
             let epoch = state.epochsCompleted
             let epochStart = Date()
             reseedDropout(epoch: epoch)
-            let loader = BatchLoader(dataset: dataset, indices: train, preprocessing: preprocessing,
-                                     options: .init(batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch: epoch,
-                                                    augmentation: options.augmentation))
+            let plan = try distribution?.epochPlan(train: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch)
+            let loader = BatchLoader(dataset: dataset, indices: plan?.indices ?? train, preprocessing: preprocessing,
+                                     options: .init(batchSize: plan?.batchSize ?? options.batchSize, shuffle: plan == nil,
+                                                    seed: options.seed, epoch: epoch, augmentation: options.augmentation))
             let meter = ProgressMeter(phase: .training, total: train.count)
             var seen = 0, correct = 0, lossSum = 0.0
             while let batch = try loader.next() {
@@ -99,7 +104,7 @@ public final class Trainer {
                 record.validationLoss = loss; record.validationAccuracy = accuracy
                 if accuracy > (state.bestValidationAccuracy ?? -1) {
                     state.bestValidationAccuracy = accuracy; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
-                    if let checkpoint { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
+                    if let checkpoint, writesCheckpoints { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
                 } else {
                     state.epochsWithoutImprovement += 1
                     if options.patience > 0 && state.epochsWithoutImprovement >= options.patience { state.stoppedEarly = true }
@@ -109,7 +114,7 @@ public final class Trainer {
             state.history.append(record)
             state.epochsCompleted += 1
             state.step = step
-            if let checkpoint {
+            if let checkpoint, writesCheckpoints {
                 // One file, one rename: weights, optimizer and counters of the same epoch.
                 try save(checkpoint, file: "last.safetensors", optimizer: optimizer, state: state)
                 try Self.saveState(state, checkpoint)
@@ -141,6 +146,7 @@ public final class Trainer {
         let logits = try network.outputs(batch, training: true)
         let loss = try task.loss(logits, labels: batch.requireLabels(), labelSmoothing: options.labelSmoothing)
         try loss.backward()
+        try distribution?.afterBackward()
         if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
         try optimizer.step()
         return (loss, logits)
