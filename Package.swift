@@ -119,7 +119,7 @@ let package = Package(
         // bench: YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime (bench/detect/run.sh).
         bench("detect", ["GraftModels", "GraftData", "GraftTensor"]),
         // bench: allreduce bandwidth, data-parallel step and sharded extraction over MPI ranks (bench/mpi/run.sh).
-        bench("mpi", ["GraftTransfer", "GraftDistributed", "GraftKernels"]),
+        bench("mpi", ["GraftTransfer", "GraftDistributed", "GraftKernels", "GraftData", "GraftModels", "GraftTensor"]),
 
         .testTarget(name: "GraftCoreTests", dependencies: ["GraftCore"]),
         .testTarget(name: "GraftKernelsTests", dependencies: ["GraftKernels"]),
@@ -143,11 +143,11 @@ let package = Package(
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
         // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
         // builds with the other products); the library only makes fixture weights.
-        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights"]),
+        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights", "GraftNN", "GraftTensor"]),
         // Multi-rank tests run this program under mpirun (2 ranks on loopback TCP).
-        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks"],
+        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks", "GraftData", "GraftNN", "GraftTensor", "GraftTransfer"],
                     exclude: ["RankProgram"]),
-        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer"],
+        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer", "GraftData", "GraftNN", "GraftTensor"],
                           path: "Tests/GraftDistributedTests/RankProgram", swiftSettings: optimize),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
