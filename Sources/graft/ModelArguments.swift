@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Graft
+import GraftModels
 
 /// `--model NAME|FILE|DIR [--arch ARCH]`, the same wherever a command takes a pretrained model: a zoo
 /// name (`graft models`), or weights the user brings: an image weights file with `--arch`, or a
