@@ -126,8 +126,8 @@ let package = Package(
         .testTarget(name: "GraftTensorTests", dependencies: ["GraftTensor", "GraftKernels"]),
         .testTarget(name: "GraftNNTests", dependencies: ["GraftNN", "GraftTensor"]),
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
-        // Downloads against a loopback HTTP server the tests start; `graft embed` on a built HF cache.
-        .testTarget(name: "GraftHubTests", dependencies: ["GraftHub", "GraftModels", "GraftWeights", "graft"]),
+        // Downloads against a loopback HTTP server the tests start; `graft` as a process (built by --build-tests).
+        .testTarget(name: "GraftHubTests", dependencies: ["GraftHub", "GraftModels", "GraftWeights"]),
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
         // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, loss, `graft detect` as a process (issue 16).
         .testTarget(name: "GraftDetectionTests", dependencies: [
