@@ -6,7 +6,7 @@
 //                                             gradient bytes, allreduce time left exposed after backward
 //   graft-bench-mpi extract MODEL ITEMS       `FeatureExtraction` of ITEMS seeded images, sharded by rank
 //
-// Env: BENCH_STEPS (timed steps, 6), BENCH_WARMUP (2), BENCH_OVERLAP (1: buckets start during
+// Env: BENCH_STEPS (timed steps, 6), BENCH_WARMUP (2), BENCH_BUCKET_KB (4096), BENCH_OVERLAP (1: buckets start during
 // backward, DDP; 0: all after backward), GRAFT_THREADS. Random weights and images: time does
 // not depend on the values. Rank 0 prints "row<TAB>..." lines.
 import Foundation
@@ -64,7 +64,8 @@ func finetune(_ name: String, _ unfreeze: String) throws {
     let network = try backbone.network(outputs: 10, unfreeze: Int(unfreeze), seed: 1)
     let trainer = Trainer(network: network, options: TrainingOptions())
     let optimizer = trainer.makeOptimizer()
-    let distribution = DistributedTraining(communicator: world, overlap: env["BENCH_OVERLAP"] != "0")
+    let bucketBytes = (Int(env["BENCH_BUCKET_KB"] ?? "") ?? 4096) * 1024
+    let distribution = DistributedTraining(communicator: world, bucketBytes: bucketBytes, overlap: env["BENCH_OVERLAP"] != "0")
     try distribution.attach(module: network.module, parameters: optimizer.groups.flatMap(\.parameters))
     trainer.distribution = distribution
     let size = backbone.cnn.preprocessing.inputSize
