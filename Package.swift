@@ -109,7 +109,7 @@ let package = Package(
         // bench: vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
         bench("vision", ["GraftModels", "GraftNN", "GraftTensor", "GraftData", "GraftKernels"]),
         // bench: issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
-        bench("extract", ["Graft"]),
+        bench("extract", ["Graft", "GraftData", "GraftHeads", "GraftTransfer"]),
         // bench: MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
         bench("encoder", ["GraftTransfer", "GraftModels", "GraftTensor"]),
         // bench: serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).

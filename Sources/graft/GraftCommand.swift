@@ -25,7 +25,7 @@ struct GraftCommand: AsyncParsableCommand {
     /// rank runs the command, only rank 0 prints to stdout, and the ranks finish together; a rank
     /// that fails ends the whole job. Without a launcher this is ArgumentParser's main.
     static func main() async {
-        if Launch.isLaunchedByMPI && !Communicator.world.isRoot { _ = freopen("/dev/null", "w", stdout) }
+        if Launch.isLaunchedByMPI && !Communicator.world.isRoot { _ = dup2(open("/dev/null", O_WRONLY), STDOUT_FILENO) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }

@@ -45,7 +45,7 @@ final class YoloParityTests: XCTestCase {
                 }
             }
             // Raw head outputs (NHWC, heads concatenated), every rawStride-th value.
-            let (input, _) = detector.prepare([rgb])
+            let (input, _) = try detector.prepare([rgb])
             let heads = try withNoGrad { try detector.network.forward(input) }
             let flat = heads.flatMap(\.values)
             let npy = try WeightFile.open(DetectionFixtures.fixtures.appendingPathComponent("raw/\(image.file.split(separator: ".")[0]).npy"))

@@ -33,7 +33,8 @@ final class ServeImageTests: XCTestCase {
             let info = try JSONSerialization.jsonObject(with: Data(model.body.readableBytesView)) as? [String: Any]
             let manifest = info?["manifest"] as? [String: Any]
             XCTAssertEqual(manifest?["classNames"] as? [String], ServeFixtures.imageClasses)
-            XCTAssertEqual(manifest?["task"] as? String, "image")
+            XCTAssertEqual(manifest?["task"] as? String, "classification")
+            XCTAssertEqual((manifest?["backbone"] as? [String: Any])?["input"] as? String, "image")
             XCTAssertEqual(manifest?["strategy"] as? String, "from-scratch")
             XCTAssertEqual(info?["inputSize"] as? Int, 32)
             XCTAssertEqual((info?["limits"] as? [String: Any])?["maxBatch"] as? Int, 16)

@@ -37,7 +37,8 @@ final class ServeTextTests: XCTestCase {
 
             let model = try await client.execute(uri: "/v1/model", method: .get)
             let info = try JSONSerialization.jsonObject(with: Data(model.body.readableBytesView)) as? [String: Any]
-            XCTAssertEqual((info?["manifest"] as? [String: Any])?["task"] as? String, "text")
+            XCTAssertEqual((info?["manifest"] as? [String: Any])?["task"] as? String, "classification")
+            XCTAssertEqual(((info?["manifest"] as? [String: Any])?["backbone"] as? [String: Any])?["input"] as? String, "text")
             XCTAssertNil(info?["inputSize"])
 
             let bad: [(String, String, HTTPResponse.Status, String)] = [

@@ -73,7 +73,7 @@ public final class DarknetNetwork: Module, @unchecked Sendable {
         let network = DarknetNetwork(config: newConfig, seed: seed)
         let replacedKeys = replaced.map { "layers.\($0)." }
         var trunk: [String: Tensor] = [:]
-        for (k, v) in stateDict() where !replacedKeys.contains(where: { k.hasPrefix($0) }) { trunk[k] = v.copy() }
+        for (k, v) in stateDict() where !replacedKeys.contains(where: { k.hasPrefix($0) }) { trunk[k] = try v.copy() }
         try network.load(trunk, strict: false, source: "darknet trunk")
         return (network, replaced)
     }
@@ -125,7 +125,7 @@ public final class DarknetNetwork: Module, @unchecked Sendable {
                 h = try h.upsampledNearest(stride)
             case let .shortcut(from, activation):
                 h = try h + outputs[from]!
-                if let a = activation.graftActivation { h = h.activation(a) }
+                if let a = activation.graftActivation { h = try h.activation(a) }
             case .yolo:
                 yolo(h)
             }
@@ -168,7 +168,7 @@ public final class DarknetConvUnit: Module, UnaryLayer, @unchecked Sendable {
             return try withNoGrad { try x.conv2d(weight: conv.weight, bias: conv.bias, options: conv.options, activation: activation) }
         }
         let y = try conv.forward(x, training: training)
-        return activation.map { y.activation($0) } ?? y
+        return try activation.map { try y.activation($0) } ?? y
     }
 }
 

@@ -12,7 +12,7 @@ extension Tensor {
             let spread = try reshaped([n, h, 1, w, 1, c]).expanded(to: [n, h, s, w, s, c])
             return try spread.reshaped([n, h * s, w * s, c])
         }
-        let out = Tensor(uninitializedShape: [n, h * s, w * s, c])
+        let out = try Tensor(uninitializedShape: [n, h * s, w * s, c])
         let src = pointer, dst = out.pointer
         for b in 0..<n {
             for y in 0..<(h * s) {

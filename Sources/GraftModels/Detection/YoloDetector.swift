@@ -50,9 +50,9 @@ public final class YoloDetector: @unchecked Sendable {
     public var inputHeight: Int { network.config.input.height }
 
     /// The batch tensor [N, H, W, 3] for `images` and where each image landed.
-    public func prepare(_ images: [RGBImage]) -> (input: Tensor, geometry: [LetterboxGeometry]) {
+    public func prepare(_ images: [RGBImage]) throws -> (input: Tensor, geometry: [LetterboxGeometry]) {
         let (w, h) = (inputWidth, inputHeight)
-        let input = Tensor(uninitializedShape: [images.count, h, w, 3])
+        let input = try Tensor(uninitializedShape: [images.count, h, w, 3])
         var geometry: [LetterboxGeometry] = []
         for (i, image) in images.enumerated() {
             let g = LetterboxGeometry(imageWidth: image.width, imageHeight: image.height, inputWidth: w, inputHeight: h, resize: resize)
@@ -65,7 +65,7 @@ public final class YoloDetector: @unchecked Sendable {
     /// Detections per image, by decreasing score.
     public func detect(_ images: [RGBImage], threshold: Float = 0.25, iouThreshold: Float = 0.45) throws -> [[Detection]] {
         guard !images.isEmpty else { return [] }
-        let (input, geometry) = prepare(images)
+        let (input, geometry) = try prepare(images)
         let raw = try withNoGrad { try network.forward(input, training: false) }
         return images.indices.map { i in
             detections(raw: raw, batchIndex: i, geometry: geometry[i], threshold: threshold, iouThreshold: iouThreshold)

@@ -32,7 +32,7 @@ let images = try names.map { try ImageDecoder().decode(contentsOf: photos.append
 print("# graft threads \(env["GRAFT_THREADS"] ?? "all"), repeats \(repeats), load \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 for batch in [1, 8] {
     let chunk = Array(images.prefix(batch))
-    let (input, _) = detector.prepare(chunk)
+    let (input, _) = try detector.prepare(chunk)
     let forward = try median { _ = try withNoGrad { try detector.network.forward(input) } }
     print("row\tforward-b\(batch)\t\(String(format: "%.2f", Double(batch) / forward))")
     let detect = try median { _ = try detector.detect(chunk) }

@@ -10,6 +10,9 @@
 // split indices) so bench/extract/sklearn_heads.py fits scikit-learn on exactly the same rows.
 import Foundation
 import Graft
+import GraftData
+import GraftHeads
+import GraftTransfer
 
 struct HeadResult: Codable {
     var features: String, head: String, C: Double, trainAccuracy: Double, testAccuracy: Double
