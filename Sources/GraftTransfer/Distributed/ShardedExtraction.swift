@@ -97,7 +97,7 @@ public struct ShardedExtraction {
             }
             for record in records {
                 try writer.record(.init(file: String(format: "shard-%05d.safetensors", record.index), count: record.count),
-                                  failures: record.failures, seconds: record.seconds)
+                                  failures: record.failures)
             }
             for record in records { try? FileManager.default.removeItem(at: Self.sidecar(url, record.index)) }
             extraction.progress?(meter.event(completed: items.count))

@@ -47,6 +47,7 @@ public struct Comparison {
         var result = ComparisonResult(data: source.name, model: pretrained.model, classNames: source.classNames,
                                       trainCount: split.train.count, validationCount: split.validation.count, testCount: split.test.count,
                                       perClass: perClass, seed: seed, outcomes: [])
+        var extractSeconds: Double?  // the feature strategies share one store: each row counts its extraction
         for strategy in strategies {
             log("\(strategy.title) ...")
             var job = base
@@ -61,7 +62,10 @@ public struct Comparison {
             case .featureExtraction:
                 break  // both heads share the feature stores in workDirectory
             }
-            let r = try job.run(split: split, progress: progress)
+            var r = try job.run(split: split, progress: progress)
+            if let e = r.extractSeconds {
+                if let first = extractSeconds { r.trainSeconds += first - e } else { extractSeconds = e }
+            }
             guard let report = r.test else { throw TransferError.emptyData("\(source.name) left no test items for the comparison") }
             result.outcomes.append(StrategyOutcome(strategy: strategy.title, detail: r.detail, accuracy: report.accuracy,
                                                    balancedAccuracy: report.balancedAccuracy, trainSeconds: r.trainSeconds,

@@ -40,13 +40,11 @@ public struct FeatureExtraction {
         let meter = ProgressMeter(phase: .extracting, total: items.count, alreadyDone: done)
         progress?(meter.event(completed: done))
         while !writer.isComplete {
-            let shardStart = Date()
             let shard = writer.nextShard
             let rows = try extractShard(shard, of: items, extractor: extractor, dataset: dataset, isCancelled: isCancelled) {
                 progress?(meter.event(completed: $0))
             }
-            try writer.append(features: rows.features, labels: rows.labels, ids: rows.ids, failures: rows.failures,
-                              seconds: Date().timeIntervalSince(shardStart))
+            try writer.append(features: rows.features, labels: rows.labels, ids: rows.ids, failures: rows.failures)
         }
         progress?(meter.event(completed: items.count))
         return try FeatureStore.open(url)

@@ -22,8 +22,6 @@ public struct FeatureStore: Sendable {
         public var shards: [Shard]
         public var failures: [String]
         public var complete: Bool
-        /// Seconds spent extracting the shards (summed over resumed runs).
-        public var seconds: Double?
 
         public struct Shard: Codable, Sendable, Equatable {
             public var file: String

@@ -42,9 +42,9 @@ public final class FeatureStoreWriter {
     public var isComplete: Bool { manifest.complete }
 
     /// Writes shard `nextShard` atomically, then records it in the manifest.
-    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = [], seconds: Double = 0) throws {
+    public func append(features: [Float], labels: [Int], ids: [String], failures: [String] = []) throws {
         let shard = try Self.writeShard(nextShard, in: url, dimension: manifest.source.dimension, features: features, labels: labels, ids: ids)
-        try record(shard, failures: failures, seconds: seconds)
+        try record(shard, failures: failures)
     }
 
     /// Writes shard file `index` atomically without touching the manifest
@@ -66,10 +66,9 @@ public final class FeatureStoreWriter {
     }
 
     /// Records shard `nextShard`, already written by `writeShard`, in the manifest.
-    public func record(_ shard: FeatureStore.Manifest.Shard, failures: [String], seconds: Double = 0) throws {
+    public func record(_ shard: FeatureStore.Manifest.Shard, failures: [String]) throws {
         manifest.shards.append(shard)
         manifest.failures += failures
-        manifest.seconds = (manifest.seconds ?? 0) + seconds
         manifest.complete = nextShard >= shardCount
         try writeManifest()
     }

@@ -12,6 +12,8 @@ public struct JobResult {
     public var manifest: BundleManifest
     /// Wall time to train: feature extraction of the training items included, evaluation excluded.
     public var trainSeconds: Double
+    /// Feature extraction: the part of `trainSeconds` spent extracting the training items' features.
+    public var extractSeconds: Double?
     public var trainableParameters: Int
     public var split = ExperimentSplit(train: [], validation: [], test: [], testFromOfficialSet: false)
     public var validation: ClassificationReport?

@@ -67,7 +67,9 @@ public struct TransferJob {
                                       progress: progress, isCancelled: isCancelled)
         }
         let fitItems = options.headSeesValidation ? (split.train + split.validation).sorted() : split.train
+        let extractStart = Date()
         let trainStore = try store("features-train", data.labelled, fitItems)
+        let extractSeconds = Date().timeIntervalSince(extractStart)
         let rows = try FeatureStages.rows(of: trainStore)
         if isCancelled() { throw TransferError.cancelled }
         progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
@@ -75,14 +77,15 @@ public struct TransferJob {
         let fit = try FeatureStages.fit(head, C: C, x: rows.x, labels: rows.labels, classNames: data.classNames,
                                         classWeighting: options.classWeighting, seed: options.seed)
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
-        // The store's own extraction time counts, also when another job of a comparison made it (or a
-        // killed run began it); the time here to open and read it does too.
-        let seconds = (trainStore.manifest.seconds ?? 0) + Date().timeIntervalSince(fitStart)
+        // Extraction (or reading a store another job made) plus the fit. Stores carry no timings:
+        // a resumed store is byte-identical to an uninterrupted one.
+        let seconds = extractSeconds + Date().timeIntervalSince(fitStart)
         var manifest = FeatureStages.manifest(task: task, head: head, C: C, backbone: spec, source: extractor.source,
                                               classNames: data.classNames, fit: fit, examples: rows.labels.count)
         var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
                                trainableParameters: fit.head.weights.count + fit.head.bias.count)
         result.head = fit.head
+        result.extractSeconds = extractSeconds
         if !options.headSeesValidation && !split.validation.isEmpty {
             let v = try FeatureStages.rows(of: store("features-validation", data.labelled, split.validation))
             let report = try fit.head.evaluate(v.x, labels: v.labels)
