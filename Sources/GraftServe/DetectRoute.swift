@@ -14,9 +14,12 @@ public struct DetectRoute: Sendable {
     public let name: String
     let options: ServeOptions
     private let gate = DetectGate()
+    /// Decodes run on the decode gate's threads, bounded by count and by decoded bytes, with a real deadline.
+    private let decodes: DecodeGate
 
     public init(detector: YoloDetector, name: String, options: ServeOptions) {
         self.detector = detector; self.name = name; self.options = options
+        decodes = DecodeGate(maxConcurrent: options.maxConcurrentDecodes, memoryBudget: options.decodeMemoryBytes)
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -47,10 +50,17 @@ public struct DetectRoute: Sendable {
         }
         let bytes = Array(body.readableBytesView)
         guard !bytes.isEmpty else { throw ServeError.badRequest("empty body: send the image bytes") }
-        if let d = ImageHeader.dimensions(bytes), d.width * d.height > options.maxImagePixels {
-            throw ServeError.tooLarge("image of \(d.width)x\(d.height) pixels exceeds the limit of \(options.maxImagePixels) pixels")
+        let deadline = ContinuousClock.now + options.decodeTimeout
+        var cost = DecodeGate.cost(width: 0, height: 0, side: detector.inputWidth, bodyBytes: bytes.count) * 2
+        if let d = ImageHeader.dimensions(bytes) {
+            let (pixels, overflow) = d.width.multipliedReportingOverflow(by: d.height)
+            if overflow || pixels > options.maxImagePixels {
+                throw ServeError.tooLarge("image of \(d.width)x\(d.height) pixels exceeds the limit of \(options.maxImagePixels) pixels")
+            }
+            cost = DecodeGate.cost(width: d.width, height: d.height, side: detector.inputWidth, bodyBytes: bytes.count)
         }
-        let image = try await PredictRequest.withTimeout(options.decodeTimeout) { () throws -> RGBImage in
+        let limit = "\(Int(InferenceWorker.seconds(options.decodeTimeout) * 1000)) ms"
+        let image = try await decodes.run(cost: cost, deadline: deadline, limitDescription: limit) { () throws -> RGBImage in
             let decoded = Result { () throws(ImageError) -> RGBImage in try ImageDecoder().decode(Data(bytes), source: "request body") }
             switch decoded {
             case .success(let image): return image

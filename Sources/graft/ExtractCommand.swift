@@ -20,7 +20,7 @@ struct ExtractCommand: ParsableCommand {
     var layer: String?
     @Option(help: "Pooling of spatial maps.") var pool: FeaturePooling = .avg
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
-    @Option(help: "Which part of a built-in data set.") var split: DataPart = .train
+    @Option(help: "Data part.") var split: DataPart = .train
     @Option(help: "Output store directory.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
     @Option(name: .customLong("shard-size"), help: "Examples per shard.") var shardSize: Int = 4096

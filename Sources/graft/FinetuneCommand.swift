@@ -16,7 +16,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("test-data"), help: "Separate test data (else the official test set, or held out of --data).") var testData: String?
     @Option(help: "Output bundle directory.") var out: String
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).") var perClass: Int?
-    @Option(name: .customLong("validation-per-class"), help: "Validation examples per class (at most a quarter of a class).")
+    @Option(name: .customLong("validation-per-class"), help: "Validation examples per class (at most half of a class).")
     var validationPerClass: Int = 10
     @Option(name: .customLong("test-count"), help: "Test examples (0: none).") var testCount: Int = 2000
     // Unset options keep the backbone's measured defaults, the ones `graft compare` and the library use.
@@ -25,7 +25,7 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("trunk-lr-scale"), help: "Discriminative learning rate factor for unfrozen trunk layers (default 0.2).") var trunkScale: Float?
     @Option(help: "Batch size (default 16 fine-tuning, 32 from scratch).") var batch: Int?
     @Option(help: "Optimizer.") var optimizer: TrainingOptions.OptimizerKind?
-    @Option(help: "Learning-rate schedule.") var schedule: TrainingOptions.ScheduleKind?
+    @Option(help: "LR schedule.") var schedule: TrainingOptions.ScheduleKind?
     @Option(name: .customLong("weight-decay"), help: "Weight decay (weights only).") var weightDecay: Float?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing (default 0.1).") var labelSmoothing: Float?
     @Option(help: "Early-stopping patience in epochs (0: off).") var patience: Int?

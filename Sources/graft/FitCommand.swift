@@ -14,7 +14,7 @@ struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fit", abstract: "Fit logistic regression or a linear SVM on extracted features.")
 
     @Option(help: "Feature store from `graft extract`.") var features: String
-    @Option(help: "The linear model on the features.") var head: HeadKind = .logisticRegression
+    @Option(help: "Linear model.") var head: HeadKind = .logisticRegression
     @Option(name: .customLong("C"), help: "Inverse regularisation; chosen by 5-fold cross-validation when omitted.") var c: Double?
     @Flag(name: .customLong("balanced"), help: "Weight classes inversely to their frequency.") var balanced = false
     @Flag(name: .customLong("allow-partial"), help: "Fit on an incomplete store (an extraction that was stopped) instead of refusing it.")

@@ -57,6 +57,10 @@ struct ModelsCommand: ParsableCommand {
             case .wordVectors:
                 return .init(name: e.name, kind: e.kind.rawValue, architecture: e.architecture, installed: e.isInstalled,
                              parameters: nil, inputSize: nil, features: 300)
+            case .detection:
+                // YOLOv3-tiny (COCO): 8,858,734 parameters, 416x416 input, 80 classes.
+                return .init(name: e.name, kind: e.kind.rawValue, architecture: e.architecture, installed: e.isInstalled,
+                             parameters: 8_858_734, inputSize: 416, features: nil)
             }
         }
         let architectures = try ImageModels.architectures.map { a -> Report.Architecture in

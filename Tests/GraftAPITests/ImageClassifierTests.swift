@@ -64,7 +64,7 @@ final class ImageClassifierTests: XCTestCase {
         try classifier.write(to: bundle)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), ["svm"])
         XCTAssertThrowsError(try TextClassifier(contentsOf: bundle)) { e in
-            XCTAssertTrue("\(e)".contains("its task is image, not text"), "\(e)")
+            XCTAssertTrue("\(e)".contains("it reads images, not texts"), "\(e)")
         }
     }
 
@@ -97,7 +97,7 @@ final class ImageClassifierTests: XCTestCase {
         XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .extracting && $0.step == 12 })
         XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .fitting })
         let probeAccuracy = Double(classifier.manifest.notes["probeValidationAccuracy"] ?? "") ?? 0
-        XCTAssertGreaterThan(probeAccuracy, 0.5, "\(classifier.manifest.notes)")
+        XCTAssertGreaterThan(probeAccuracy, 1.0 / 3, "\(classifier.manifest.notes)")
         XCTAssertNotNil(Double(classifier.manifest.notes["probeC"] ?? ""))
         XCTAssertEqual(events.last, .completed(.succeeded(validation: classifier.validationMetrics)))
 

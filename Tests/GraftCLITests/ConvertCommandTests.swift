@@ -47,10 +47,16 @@ final class ConvertCommandTests: XCTestCase {
         let out = dir.appendingPathComponent("big.safetensors")
         let (run, sawTemp) = try convert(input, to: out, killWith: SIGTERM)
         guard sawTemp else { return XCTFail("the write finished before its temporary file was seen; make the input bigger") }
-        XCTAssertTrue(run.killedBySignal, run.transcript)
-        XCTAssertEqual(run.status, SIGTERM, run.transcript)
+        // The signal is handled asynchronously: a release build may finish the rename first. Either way
+        // the output is old-or-new and no temporary file is left.
+        if run.killedBySignal {
+            XCTAssertEqual(run.status, SIGTERM, run.transcript)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        } else {
+            XCTAssertEqual(run.status, 0, run.transcript)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.path))
+        }
         XCTAssertEqual(try leftovers(in: dir), [])
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
     /// SIGKILL cannot be caught: the temporary file stays, and the next convert to the same output

@@ -117,7 +117,7 @@ final class TrainingCommandTests: XCTestCase {
         let run = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg,svm", "--per-class", "5", "--validation-per-class", "1",
                                  "--test-count", "8", "--work", dir.appendingPathComponent("work").path, "--quiet"])
         XCTAssertExit(run, 0)
-        for name in ["logreg", "svm"] { XCTAssertTrue(run.stdout.contains(name), run.transcript) }
+        for name in ["logistic regression", "linear SVM"] { XCTAssertTrue(run.stdout.contains(name), run.transcript) }
         XCTAssertFalse(run.stdout.contains("scratch"), run.transcript)
 
         let bad = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg,bogus"])

@@ -53,7 +53,7 @@ final class YoloLossTests: XCTestCase {
         XCTAssertEqual(tuning.trainable, [15, 22])
         let detector = try YoloDetector(network: tuning.network, labels: ["cup"])
         let image = try ImageDecoder().decode(contentsOf: DetectionFixtures.photos.appendingPathComponent("coffee.png"))
-        let (input, geometry) = detector.prepare([image])
+        let (input, geometry) = try detector.prepare([image])
         // The cup of the parity fixture, in input pixels: 600x400 letterboxed to 416x277 at y offset 69.
         let scale = Float(geometry[0].resizedWidth) / Float(image.width)
         let target = DetectionTarget(classIndex: 0, centerX: (244 + 90) * scale, centerY: (5 + 51) * scale + Float(geometry[0].offsetY),

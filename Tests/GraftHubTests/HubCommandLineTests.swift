@@ -39,8 +39,10 @@ final class HubCommandLineTests: XCTestCase {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// The vectors of `graft embed --json` (`{"model", "dimension", "count", "embeddings": [[...]]}`).
     func embeddings(_ json: String) throws -> [[Float]] {
-        try JSONDecoder().decode([[Float]].self, from: Data(json.utf8))
+        struct Report: Decodable { let embeddings: [[Float]] }
+        return try JSONDecoder().decode(Report.self, from: Data(json.utf8)).embeddings
     }
 
     /// The layout huggingface_hub writes, built by hand from the packaged MiniLM files:

@@ -15,10 +15,8 @@ final class FaultInjectionTests: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         env["GRAFT"] = graft.path
         env["GRAFT_HOME"] = GraftProcess.graftHome
-        // Checks whose fixes land separately (issue 15 item 2, bundle swap by renames; item 8,
-        // stale temporary files swept): printed as PENDING, not failed, until they are on main.
-        // Remove a kind from this list once its fix is merged.
-        env["FAULTS_PENDING"] = ProcessInfo.processInfo.environment["FAULTS_PENDING"] ?? "leftovers,bundle-swap"
+        // FAULTS_PENDING=kind,... prints those checks as PENDING instead of failing (none: every fix is in).
+        env["FAULTS_PENDING"] = ProcessInfo.processInfo.environment["FAULTS_PENDING"] ?? ""
         process.environment = env
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("graft-faults-\(getpid()).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)

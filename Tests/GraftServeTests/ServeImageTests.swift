@@ -35,7 +35,7 @@ final class ServeImageTests: XCTestCase {
             XCTAssertEqual(manifest?["classNames"] as? [String], ServeFixtures.imageClasses)
             XCTAssertEqual(manifest?["task"] as? String, "classification")
             XCTAssertEqual((manifest?["backbone"] as? [String: Any])?["input"] as? String, "image")
-            XCTAssertEqual(manifest?["strategy"] as? String, "from-scratch")
+            XCTAssertEqual((manifest?["strategy"] as? [String: Any])?["kind"] as? String, "from-scratch")
             XCTAssertEqual(info?["inputSize"] as? Int, 32)
             XCTAssertEqual((info?["limits"] as? [String: Any])?["maxBatch"] as? Int, 16)
 

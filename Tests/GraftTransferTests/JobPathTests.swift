@@ -13,11 +13,22 @@ final class JobPathTests: XCTestCase {
     override func setUp() { tmp = FileManager.default.temporaryDirectory.appendingPathComponent("graft-job-\(UUID().uuidString)") }
     override func tearDown() { try? FileManager.default.removeItem(at: tmp) }
 
-    /// Two classes of digits, 20 items each.
+    /// Two classes of digits ("0" and "1"), 20 items each.
     func digits() throws -> any Dataset {
         let d = try BuiltinDatasets.digits()
         let picked = Splitter.sample(perClass: 20, labels: d.labels, seed: 1).filter { d.label(at: $0) < 2 }
-        return Subset(d, indices: picked)
+        return TwoClasses(base: Subset(d, indices: picked))
+    }
+
+    /// A view that lists only the classes its items have.
+    struct TwoClasses: Dataset {
+        let base: any Dataset
+        var count: Int { base.count }
+        var classNames: [String] { ["0", "1"] }
+        var kind: DataKind { base.kind }
+        func label(at index: Int) -> Int { base.label(at: index) }
+        func sourceID(at index: Int) -> String { base.sourceID(at: index) }
+        func item(at index: Int) throws -> DataItem { try base.item(at: index) }
     }
 
     func reviews() throws -> any Dataset {
@@ -89,8 +100,8 @@ final class JobPathTests: XCTestCase {
         let source = DataSource(name: "tiny", train: try digits())
         let split = try ExperimentSplit.make(source, perClass: nil, validationPerClass: 10, testCount: 2000, seed: 0)
         XCTAssertEqual(split.test.count, 8)         // a fifth under 500 items
-        XCTAssertEqual(split.validation.count, 8)   // a quarter of the 16 left per class
-        XCTAssertEqual(split.train.count, 24)
+        XCTAssertEqual(split.validation.count, 16)  // at most half of the 16 left per class
+        XCTAssertEqual(split.train.count, 16)
         XCTAssertTrue(Set(split.train).isDisjoint(with: split.validation) && Set(split.train).isDisjoint(with: split.test))
         // A separate validation set is used whole and nothing is held out of the training data for it.
         let withValidation = DataSource(name: "tiny", train: try digits(), validation: try digits())
@@ -108,7 +119,7 @@ final class JobPathTests: XCTestCase {
         let job = TransferJob(data: DataSource(name: "tiny", train: try digits()), backbone: .efficientNetLite0,
                               strategy: .fineTune(unfreeze: 1), options: o)
         let r = try job.run()
-        XCTAssertEqual(r.split.counts, .init(train: 24, validation: 8, test: 8, testFromSeparateSet: false))
+        XCTAssertEqual(r.split.counts, .init(train: 16, validation: 16, test: 8, testFromSeparateSet: false))
         XCTAssertEqual(r.recipe, "LP-FT")
         XCTAssertNotNil(r.test)
         let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))

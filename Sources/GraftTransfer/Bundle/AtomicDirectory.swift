@@ -13,7 +13,7 @@ import Glibc
 public enum AtomicDirectory {
     /// A fresh staging path beside `target`.
     public static func stagingURL(for target: URL) -> URL {
-        target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString)")
+        target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())-\(UUID().uuidString)")
     }
 
     /// Writes a directory through `body` into a staging folder, then puts it at `target`.
@@ -59,10 +59,13 @@ public enum AtomicDirectory {
             let url = parent.appendingPathComponent(entry)
             if entry.hasPrefix(".\(name).old-") && !fm.fileExists(atPath: target.path) {
                 try? fm.moveItem(at: url, to: target)
-            } else if entry.hasPrefix(".\(name).partial-") || entry.hasPrefix(".\(name).old-") {
-                // A writer in another live process may own a partial folder: only folders older than a minute go.
-                let modified = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast
-                if entry.hasPrefix(".\(name).old-") || Date().timeIntervalSince(modified) > 60 { try? fm.removeItem(at: url) }
+            } else if entry.hasPrefix(".\(name).old-") {
+                try? fm.removeItem(at: url)
+            } else if entry.hasPrefix(".\(name).partial-") {
+                // A live writer (another process, or this one) owns its partial folder; a killed one's goes.
+                let pid = Int32(entry.dropFirst(".\(name).partial-".count).prefix { $0 != "-" }) ?? 0
+                let alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+                if !alive { try? fm.removeItem(at: url) }
             }
         }
     }

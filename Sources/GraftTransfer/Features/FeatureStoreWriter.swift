@@ -32,6 +32,13 @@ public final class FeatureStoreWriter {
             try? fm.removeItem(at: url)
         }
         try fm.createDirectory(at: url, withIntermediateDirectories: true)
+        // A first run killed while writing its manifest leaves the manifest's temporary file (Foundation's
+        // atomic write names it `.dat.nosync*`): it goes.
+        // (Shards are left alone here: under mpirun other ranks may be writing theirs.)
+        for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where name != "manifest.json"
+            && (name.hasPrefix("manifest.json") || name.hasPrefix(".manifest.json") || name.hasPrefix(".dat.nosync")) {
+            try? fm.removeItem(at: url.appendingPathComponent(name))
+        }
         manifest = fresh
         try writeManifest()
     }

@@ -19,7 +19,7 @@ public enum ValidationSplit: Sendable, Hashable, Codable {
 /// - test: the official or `--test-data` set when there is one; else a stratified part of the data,
 ///   `testCount` items but at most half of it (a fifth under 500 items);
 /// - validation: the `--validation-data` set when there is one; else per class the requested number
-///   (or fraction), but at most a quarter of what the class has left and never its last item;
+///   (or fraction), but at most half of what the class has left and never its last item;
 /// - training: the rest, or `perClass` of it (few-shot).
 public struct ExperimentSplit: Sendable, Equatable, Codable {
     public var train: [Int]
@@ -72,7 +72,7 @@ public struct ExperimentSplit: Sendable, Equatable, Codable {
                 case let .fraction(f): requested = Int((Double(items.count) * f).rounded())
                 case .none: requested = 0
                 }
-                let cap = min(items.count - 1, max(1, items.count / 4))
+                let cap = min(items.count - 1, max(1, items.count / 2))
                 let n = max(0, min(requested, cap))
                 // Each class draws from its own seeded stream, so per-class calls equal one joint call.
                 if n > 0 { validation += Splitter.sample(perClass: n, labels: labels, from: items, seed: seed &+ 2) }
