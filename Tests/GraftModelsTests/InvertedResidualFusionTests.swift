@@ -83,9 +83,10 @@ final class InvertedResidualFusionTests: XCTestCase {
         XCTAssertNil(try withNoGrad { try block.fused.forward(x, training: false, minimumSide: 9) }, "smaller than the minimum side")
         // The size policy: whole images per thread fuse at every size; bands of rows from 28x28.
         let threads = Runtime.threads
-        XCTAssertTrue(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: nil))
-        XCTAssertTrue(FusedInvertedResidual.fuses(batch: 1, side: 28, minimumSide: nil))
-        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.fuses(batch: 1, side: 14, minimumSide: nil)) }
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 4 * threads, side: 7))
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 1, side: 28))
+        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.sizePolicy(batch: 1, side: 14)) }
+        XCTAssertEqual(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: nil), FusedInvertedResidual.policyEnabled)
         XCTAssertFalse(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: 8))
     }
 

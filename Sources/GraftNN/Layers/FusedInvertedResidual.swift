@@ -89,7 +89,16 @@ public final class FusedInvertedResidual: Sendable {
     /// when given, else the size policy above.
     public static func fuses(batch: Int, side: Int, minimumSide: Int?) -> Bool {
         if let minimumSide { return side >= minimumSide }
-        // Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands.
+        return policyEnabled && sizePolicy(batch: batch, side: side)
+    }
+
+    /// The size policy is off by default until a regression is found: after session 4's merges the fused
+    /// kernel measured 0.12-0.24x its unfused twin (`graft-bench-vision --blocks`). `GRAFT_FUSED_BLOCK_POLICY=1`
+    /// turns it on; `GRAFT_FUSED_BLOCK_MIN_SIDE` or `minimumSide` still fuse on request.
+    public static let policyEnabled = ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] == "1"
+
+    /// Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands of rows.
+    public static func sizePolicy(batch: Int, side: Int) -> Bool {
         let threads = max(Runtime.threads, 1)
         return batch % threads == 0 || batch >= 4 * threads || side >= bandedMinimumSide
     }
