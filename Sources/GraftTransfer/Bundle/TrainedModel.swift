@@ -16,7 +16,7 @@ public struct LabelScore: Codable, Sendable, Equatable {
 /// A bundle loaded for prediction on raw inputs, end to end: its backbone and
 /// either a linear head on the backbone's features or a trained network.
 /// Calls are serialised by the caller (`ClassifierCore`, the server's worker).
-public final class TrainedModel: @unchecked Sendable {  // calls are serialised by the caller (see above)
+public final class TrainedModel {
     /// How the bundle turns a batch into outputs.
     enum Scorer {
         /// Feature extraction: frozen features at the recorded cut, then the linear head.
