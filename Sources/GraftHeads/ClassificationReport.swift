@@ -117,21 +117,3 @@ public struct ClassificationReport: Codable, Sendable, Equatable {
         unseenRows = truth.filter { !trainedSet.contains($0) }.count
     }
 }
-
-extension LinearHead {
-    /// Predicts `x` and scores the predictions against `labels` (with the log-loss for logistic
-    /// regression), reporting true labels the head was not trained on.
-    public func evaluate(_ x: FeatureMatrix, labels: [Int]) throws(HeadsError) -> ClassificationReport {
-        guard labels.count == x.rows else { throw .labelCountMismatch(rows: x.rows, labels: labels.count) }
-        let scores = try decisionFunction(x)
-        let predicted = Self.argmaxLabels(scores, classes: classes)
-        var probabilities: FeatureMatrix?
-        if kind == .logisticRegression {
-            var p = scores
-            Self.softmaxRows(&p)
-            probabilities = p
-        }
-        return try ClassificationReport(truth: labels, predicted: predicted, probabilities: probabilities,
-                                        trainedClasses: classes)
-    }
-}

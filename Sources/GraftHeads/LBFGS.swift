@@ -15,6 +15,8 @@ public enum StopReason: String, Codable, Sendable {
     case epochsCompleted
     /// Dual coordinate descent met its projected-gradient tolerance.
     case dualTolerance
+    /// Nothing to iterate: class means, remembered rows or a closed-form solve.
+    case closedForm
 }
 
 /// Limited-memory BFGS with a Moré-Thuente strong-Wolfe line search, stopping like scipy's

@@ -1,12 +1,20 @@
 import Foundation
 
-/// Which model a linear head is.
+/// Which model a head on features is.
 public enum HeadKind: String, Codable, Sendable {
     case logisticRegression = "logreg"
     case linearSVM = "svm"
+    /// Nearest class mean of L2-normalised features (no fitting; a `LinearHead` on normalised rows).
+    case prototype
+    /// k nearest training rows by cosine distance, majority vote (`NearestNeighborsHead`).
+    case nearestNeighbors = "knn"
+
+    /// Whether the head is fitted by an optimiser with an inverse regularisation `C`.
+    public var isRegularised: Bool { self == .logisticRegression || self == .linearSVM }
 }
 
-/// A fitted linear classifier: `scores = W x~ + b` with `x~` the standardised features.
+/// A fitted linear classifier: `scores = W x~ + b` with `x~` the standardised features
+/// (for a `.prototype` head, the L2-normalised features: see `PrototypeClassifier`).
 ///
 /// Plain `Codable` data so a bundle can store it (weights as a tensor, the rest as JSON).
 public struct LinearHead: Codable, Sendable, Equatable {
@@ -66,12 +74,18 @@ public struct LinearHead: Codable, Sendable, Equatable {
         guard x.columns == featureCount else {
             throw .shapeMismatch(what: "features for head", expected: [x.rows, featureCount], got: [x.rows, x.columns])
         }
-        let k = classes.count, d = featureCount
+        if kind == .prototype { return try Self.linearScores(x.l2NormalizedRows(), head: self) }
+        return try Self.linearScores(x, head: self)
+    }
+
+    /// `W x + b` with the standardisation folded in.
+    private static func linearScores(_ x: FeatureMatrix, head: LinearHead) throws(HeadsError) -> FeatureMatrix {
+        let k = head.classes.count, d = head.featureCount
         var out = FeatureMatrix(zerosRows: x.rows, columns: k)
         if x.rows == 0 { return out }
         // Fold the standardisation into the weights so the (possibly huge) input is never copied.
-        var w = weights, b = bias
-        if let standardization {
+        var w = head.weights, b = head.bias
+        if let standardization = head.standardization {
             for c in 0..<k {
                 var shift = 0.0
                 for j in 0..<d {

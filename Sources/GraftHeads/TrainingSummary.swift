@@ -4,6 +4,14 @@ public struct HeadFit: Sendable {
     public var summary: TrainingSummary
 }
 
+/// Any classifier head on features and how its fit went (what the job's feature stage returns).
+public struct ClassifierHeadFit: Sendable {
+    public var head: any ClassifierHead
+    public var summary: TrainingSummary
+    public init(head: any ClassifierHead, summary: TrainingSummary) { self.head = head; self.summary = summary }
+    public init(_ fit: HeadFit) { self.init(head: fit.head, summary: fit.summary) }
+}
+
 /// How a fit went: iterations, final objective, why it stopped, time, and the
 /// cross-validation that chose C (when C was not given).
 public struct TrainingSummary: Codable, Sendable, Equatable {

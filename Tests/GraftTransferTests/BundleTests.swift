@@ -103,6 +103,35 @@ final class BundleTests: XCTestCase {
         m.source = FeatureSource(model: "efficientnet-lite0", layer: "penultimate", pool: .avg, dimension: 8)
         try BundleStore.save(m, head: fit.head, to: tmp)
         let head = try BundleStore.loadHead(tmp, manifest: try BundleStore.readManifest(tmp))
-        XCTAssertEqual(head, fit.head)
+        XCTAssertEqual(head as? LinearHead, fit.head)
+    }
+
+    func testPrototypeAndNeighborsBundlesRoundTrip() throws {
+        let x = try FeatureMatrix([[1, 0, 0], [0.9, 0.2, 0], [0, 1, 0], [0, 0.8, 0.3], [0, 0, 1], [0.1, 0, 2]])
+        let labels = [0, 0, 1, 1, 2, 2]
+        var m = BundleManifest(strategy: .featureExtraction(head: .nearestNeighbors), backbone: .efficientNetLite0, classNames: ["a", "b", "c"])
+        m.source = FeatureSource(model: "efficientnet-lite0", layer: "penultimate", pool: .avg, dimension: 3)
+        let knn = try FeatureStages.fit(.nearestNeighbors, C: nil, x: x, labels: labels, classNames: m.classNames, neighbors: 3)
+        try BundleStore.save(m, head: knn.head, to: tmp)
+        XCTAssertEqual(try BundleStore.readManifest(tmp).headNeighbors, 3)
+        let loaded = try XCTUnwrap(try BundleStore.loadHead(tmp, manifest: try BundleStore.readManifest(tmp)) as? NearestNeighborsHead)
+        XCTAssertEqual(loaded, knn.head as? NearestNeighborsHead)
+        XCTAssertEqual(try loaded.predict(x), labels)
+
+        m.strategy = .featureExtraction(head: .prototype)
+        let prototype = try FeatureStages.fit(.prototype, C: nil, x: x, labels: labels, classNames: m.classNames)
+        let dir = tmp.appendingPathComponent("prototype")
+        try BundleStore.save(m, head: prototype.head, to: dir)
+        let back = try XCTUnwrap(try BundleStore.loadHead(dir, manifest: try BundleStore.readManifest(dir)) as? LinearHead)
+        XCTAssertEqual(back, prototype.head as? LinearHead)
+        XCTAssertEqual(back.kind, .prototype)
+        XCTAssertEqual(try back.predict(x), labels)
+
+        // A knn bundle whose manifest lost k is refused with the bundle's path.
+        var broken = try BundleStore.readManifest(tmp)
+        broken.headNeighbors = nil
+        XCTAssertThrowsError(try BundleStore.loadHead(tmp, manifest: broken)) { error in
+            XCTAssertTrue("\(error)".contains(self.tmp.path) && "\(error)".contains("headNeighbors"), "\(error)")
+        }
     }
 }

@@ -58,7 +58,7 @@ final class JobPathTests: XCTestCase {
         let batch = try XCTUnwrap(try loader.next())
         let got = try model.probabilities(batch)
         let firstRows = try FeatureMatrix(rows: 4, columns: store.source.dimension, values: Array(rows.x.values.prefix(4 * store.source.dimension)))
-        let expected = try fit.head.predictProbabilities(firstRows)
+        let expected = try fit.head.classScores(firstRows)
         for r in 0..<4 {
             for c in 0..<2 { XCTAssertEqual(got[r][c], expected.row(r)[expected.row(r).startIndex + c], accuracy: 1e-4) }
         }

@@ -22,17 +22,29 @@ public enum BundleStore {
         }
     }
 
-    /// Writes a feature-extraction bundle.
-    public static func save(_ manifest: BundleManifest, head: LinearHead, to dir: URL) throws {
+    /// Writes a feature-extraction bundle: the head's numbers in head.safetensors, its kind and sizes in bundle.json.
+    public static func save(_ manifest: BundleManifest, head: any ClassifierHead, to dir: URL) throws {
         var m = manifest
-        m.headKind = head.kind; m.headC = head.C; m.headClasses = head.classes
-        try writeAtomically(dir) { tmp in
-            var tensors = [try StoredTensor(name: "weight", shape: [head.classes.count, head.featureCount], floats: head.weights),
-                           try StoredTensor(name: "bias", shape: [head.classes.count], floats: head.bias)]
-            if let s = head.standardization {
+        m.headKind = head.kind; m.headC = head.regularisation; m.headClasses = head.classes
+        var tensors: [StoredTensor]
+        switch head {
+        case let linear as LinearHead:
+            m.headC = linear.C
+            tensors = [try StoredTensor(name: "weight", shape: [linear.classes.count, linear.featureCount], floats: linear.weights),
+                       try StoredTensor(name: "bias", shape: [linear.classes.count], floats: linear.bias)]
+            if let s = linear.standardization {
                 tensors += [try StoredTensor(name: "standardization.mean", shape: [s.mean.count], floats: s.mean),
                             try StoredTensor(name: "standardization.scale", shape: [s.scale.count], floats: s.scale)]
             }
+        case let knn as NearestNeighborsHead:
+            m.headNeighbors = knn.k
+            // Labels are class indices, exact in Float far beyond any class count.
+            tensors = [try StoredTensor(name: "examples", shape: [knn.labels.count, knn.featureCount], floats: knn.examples),
+                       try StoredTensor(name: "labels", shape: [knn.labels.count], floats: knn.labels.map(Float.init))]
+        default:
+            throw TransferError.unsupported("bundles cannot store a \(head.kind.rawValue) head")
+        }
+        try writeAtomically(dir) { tmp in
             try WeightFile(tensors: tensors).writeSafetensors(to: tmp.appendingPathComponent("head.safetensors"))
             try encode(m).write(to: manifestURL(tmp))
         }
@@ -46,12 +58,23 @@ public enum BundleStore {
         }
     }
 
-    public static func loadHead(_ dir: URL, manifest: BundleManifest) throws -> LinearHead {
+    public static func loadHead(_ dir: URL, manifest: BundleManifest) throws -> any ClassifierHead {
         let file = try WeightFile.open(dir.appendingPathComponent("head.safetensors"))
         func floats(_ k: String) throws -> [Float]? { try file[k].map { try $0.floats() } }
-        guard let kind = manifest.headKind, let classes = manifest.headClasses, let w = try floats("weight"), let b = try floats("bias"),
-              let d = manifest.source?.dimension else {
-            throw TransferError.bundle(path: dir.path, reason: "head.safetensors or bundle.json lacks the head")
+        guard let kind = manifest.headKind, let classes = manifest.headClasses, let d = manifest.source?.dimension else {
+            throw TransferError.bundle(path: dir.path, reason: "bundle.json lacks the head (headKind, headClasses, source)")
+        }
+        if kind == .nearestNeighbors {
+            guard let k = manifest.headNeighbors, let examples = try floats("examples"), let labels = try floats("labels") else {
+                throw TransferError.bundle(path: dir.path, reason: "a knn head needs headNeighbors in bundle.json and examples, labels in head.safetensors")
+            }
+            guard labels.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
+                throw TransferError.bundle(path: dir.path, reason: "head.safetensors: knn labels must be whole class indices")
+            }
+            return try NearestNeighborsHead(classes: classes, featureCount: d, k: k, examples: examples, labels: labels.map { Int($0) })
+        }
+        guard let w = try floats("weight"), let b = try floats("bias") else {
+            throw TransferError.bundle(path: dir.path, reason: "head.safetensors lacks weight or bias")
         }
         var std: Standardization?
         if let mean = try floats("standardization.mean"), let scale = try floats("standardization.scale") {

@@ -16,6 +16,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var headKind: HeadKind?
     public var headC: Double?
     public var headClasses: [Int]?
+    /// k-NN heads: the neighbours that vote.
+    public var headNeighbors: Int?
     /// Network bundles: the input side (images) the network was trained at.
     public var inputSize: Int?
     /// Free-form facts for people: metrics, training time, options.
@@ -32,7 +34,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var architecture: String { backbone.architecture }
 
     private enum Keys: String, CodingKey {
-        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, inputSize, notes
+        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, inputSize, notes
         // graft-bundle/1
         case model, architecture, weights
     }
@@ -46,6 +48,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         headKind = try c.decodeIfPresent(HeadKind.self, forKey: .headKind)
         headC = try c.decodeIfPresent(Double.self, forKey: .headC)
         headClasses = try c.decodeIfPresent([Int].self, forKey: .headClasses)
+        headNeighbors = try c.decodeIfPresent(Int.self, forKey: .headNeighbors)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
         notes = try c.decodeIfPresent([String: String].self, forKey: .notes) ?? [:]
         if format == "graft-bundle/1" {
@@ -69,6 +72,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         try c.encode(backbone, forKey: .backbone); try c.encode(classNames, forKey: .classNames)
         try c.encodeIfPresent(source, forKey: .source); try c.encodeIfPresent(headKind, forKey: .headKind)
         try c.encodeIfPresent(headC, forKey: .headC); try c.encodeIfPresent(headClasses, forKey: .headClasses)
+        try c.encodeIfPresent(headNeighbors, forKey: .headNeighbors)
         try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encode(notes, forKey: .notes)
     }
 }

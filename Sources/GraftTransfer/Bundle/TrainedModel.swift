@@ -19,8 +19,8 @@ public struct LabelScore: Codable, Sendable, Equatable {
 public final class TrainedModel {
     /// How the bundle turns a batch into outputs.
     enum Scorer {
-        /// Feature extraction: frozen features at the recorded cut, then the linear head.
-        case head(FeatureExtractor, LinearHead)
+        /// Feature extraction: frozen features at the recorded cut, then the head (linear, prototype, k-NN).
+        case head(FeatureExtractor, any ClassifierHead)
         /// Fine-tuned or from-scratch network.
         case network(TaskNetwork)
     }
@@ -91,8 +91,7 @@ public final class TrainedModel {
             return (0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }
         case let .head(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
-            var scores = head.kind == .logisticRegression ? try head.predictProbabilities(x) : try head.decisionFunction(x)
-            if head.kind == .linearSVM { scores = try ItemPredictions.softmaxRows(scores) }
+            let scores = try head.classScores(x)
             // Columns follow head.classes; spread into class-index order.
             return (0..<batch.count).map { r in
                 var row = [Float](repeating: 0, count: k)
@@ -116,7 +115,7 @@ public final class TrainedModel {
     /// Top-k labels per example.
     public func predict(_ batch: Batch, top: Int = 5) throws -> [[LabelScore]] {
         try probabilities(batch).map { row in
-            row.enumerated().sorted { $0.element > $1.element }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
+            row.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
         }
     }
 }

@@ -25,25 +25,33 @@ public enum FeatureStages {
         return (try FeatureMatrix(rows: rows.count, columns: store.source.dimension, values: rows.features), rows.labels, rows.ids)
     }
 
-    /// Stage 2: a linear head on feature rows (C by cross-validation when nil; see `HeadChoice`).
+    /// Stage 2: a head on feature rows. Linear heads choose C by cross-validation when nil (see `HeadChoice`);
+    /// the prototype and k-NN heads (`neighbors` votes) fit nothing.
     public static func fit(_ head: HeadKind, C: Double?, x: FeatureMatrix, labels: [Int], classNames: [String],
-                           classWeighting: ClassWeighting = .uniform, seed: UInt64 = 0) throws -> HeadFit {
+                           classWeighting: ClassWeighting = .uniform, seed: UInt64 = 0, neighbors: Int = 5) throws -> ClassifierHeadFit {
         let present = Set(labels)
         guard present.count >= 2 else {
             let only = present.first.map { $0 < classNames.count ? classNames[$0] : "\($0)" } ?? "none"
             throw TransferError.singleClass("the features hold only the class '\(only)'")
         }
-        let choice: HeadChoice = head == .linearSVM ? .linearSVM(C: C) : .logisticRegression(C: C)
-        return try choice.fit(x, labels: labels, seed: seed, classWeighting: classWeighting)
+        switch head {
+        case .logisticRegression: return ClassifierHeadFit(try HeadChoice.logisticRegression(C: C).fit(x, labels: labels, seed: seed, classWeighting: classWeighting))
+        case .linearSVM: return ClassifierHeadFit(try HeadChoice.linearSVM(C: C).fit(x, labels: labels, seed: seed, classWeighting: classWeighting))
+        case .prototype: return ClassifierHeadFit(try PrototypeClassifier().fit(x, labels: labels))
+        case .nearestNeighbors:
+            let fit = try NearestNeighborsHead.fit(x, labels: labels, k: neighbors)
+            return ClassifierHeadFit(head: fit.head, summary: fit.summary)
+        }
     }
 
     /// The manifest of a feature bundle: backbone, cut, pooling and head.
     public static func manifest(task: any TransferTask, head: HeadKind, C: Double?, backbone: BackboneSpec, source: FeatureSource,
-                                classNames: [String], fit: HeadFit, examples: Int) -> BundleManifest {
+                                classNames: [String], fit: ClassifierHeadFit, examples: Int) -> BundleManifest {
         var m = BundleManifest(task: task.kind, strategy: .featureExtraction(head: head, C: C), backbone: backbone, classNames: classNames)
         m.source = source
-        m.notes = ["C": "\(fit.head.C)", "examples": "\(examples)",
-                   "fitSeconds": String(format: "%.2f", fit.summary.seconds)]
+        m.notes = ["examples": "\(examples)", "fitSeconds": String(format: "%.2f", fit.summary.seconds)]
+        if let C = fit.head.regularisation { m.notes["C"] = "\(C)" }
+        if let knn = fit.head as? NearestNeighborsHead { m.notes["k"] = "\(knn.k)" }
         return m
     }
 }

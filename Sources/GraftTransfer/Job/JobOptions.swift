@@ -27,6 +27,8 @@ public struct JobOptions: Sendable {
     public var shardSize = 4096
     /// Feature extraction: class weighting of the head.
     public var classWeighting: ClassWeighting = .uniform
+    /// Feature extraction with the k-NN head: neighbours that vote.
+    public var neighbors = 5
     /// Feature extraction: also fit the head on the validation items (the head picks C by cross-validation;
     /// `graft compare` does this, as the Strategies article measured).
     public var headSeesValidation = false

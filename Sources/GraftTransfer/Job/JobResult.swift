@@ -27,7 +27,7 @@ public struct JobResult {
     /// Where the bundle was written.
     public var bundle: URL?
     /// The trained model itself (one of the two).
-    var head: LinearHead?
+    var head: (any ClassifierHead)?
     var network: TaskNetwork?
 
     init(strategy: Strategy, backbone: BackboneSpec, manifest: BundleManifest, trainSeconds: Double, trainableParameters: Int) {
@@ -38,7 +38,9 @@ public struct JobResult {
     /// A row for `graft compare`'s table: the strategy, what it used, its test scores.
     public var detail: String {
         switch strategy {
-        case .featureExtraction: return String(format: "C=%g", head?.C ?? 0)
+        case .featureExtraction:
+            if let knn = head as? NearestNeighborsHead { return "k=\(knn.k)" }
+            return head?.regularisation.map { String(format: "C=%g", $0) } ?? "no fitting"
         case let .fineTune(k): return "last \(k.map(String.init) ?? "all") + head, \(recipe ?? "FT")"
         case .fromScratch: return backbone.input == .image ? (backbone.architecture == "small-cnn" ? "small CNN" : backbone.architecture)
                                                            : "random-init \(backbone.model)"

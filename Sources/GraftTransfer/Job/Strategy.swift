@@ -30,7 +30,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     /// Whether a network trains (fine-tuning, from scratch) rather than a head on stored features.
     public var trainsNetwork: Bool { kind != .featureExtraction }
 
-    /// The short name the CLI's `--strategies` uses: scratch, logreg, svm, finetune.
+    /// The short name the CLI's `--strategies` uses: scratch, logreg, svm, prototype, knn, finetune.
     public var shortName: String {
         switch self {
         case let .featureExtraction(head, _): head.rawValue
@@ -42,7 +42,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     /// A row label for tables: "features + logistic regression", "fine-tune", "from scratch".
     public var title: String {
         switch self {
-        case let .featureExtraction(head, _): "features + " + (head == .logisticRegression ? "logistic regression" : "linear SVM")
+        case let .featureExtraction(head, _): "features + " + head.title
         case .fineTune: "fine-tune"
         case .fromScratch: "from scratch"
         }
@@ -56,18 +56,20 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `finetune`).
+    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `prototype`, `knn`, `finetune`).
     public init?(shortName: String, unfreeze: Int? = 2) {
         switch shortName {
         case "scratch": self = .fromScratch
         case "logreg": self = .featureExtraction(head: .logisticRegression)
         case "svm": self = .featureExtraction(head: .linearSVM)
+        case "prototype": self = .featureExtraction(head: .prototype)
+        case "knn": self = .featureExtraction(head: .nearestNeighbors)
         case "finetune": self = .fineTune(unfreeze: unfreeze)
         default: return nil
         }
     }
 
-    public static let shortNames = ["scratch", "logreg", "svm", "finetune"]
+    public static let shortNames = ["scratch", "logreg", "svm", "prototype", "knn", "finetune"]
 }
 
 extension Strategy: Codable {
@@ -106,6 +108,18 @@ extension Strategy: Codable {
             try c.encodeIfPresent(C, forKey: .C)
         case let .fineTune(k): try c.encodeIfPresent(k, forKey: .unfreeze)
         case .fromScratch: break
+        }
+    }
+}
+
+extension HeadKind {
+    /// How tables name the head: "logistic regression", "linear SVM", "class prototypes", "k nearest neighbours".
+    public var title: String {
+        switch self {
+        case .logisticRegression: "logistic regression"
+        case .linearSVM: "linear SVM"
+        case .prototype: "class prototypes"
+        case .nearestNeighbors: "k nearest neighbours"
         }
     }
 }

@@ -75,7 +75,7 @@ public struct TransferJob {
         progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
         let fitStart = Date()
         let fit = try FeatureStages.fit(head, C: C, x: rows.x, labels: rows.labels, classNames: data.classNames,
-                                        classWeighting: options.classWeighting, seed: options.seed)
+                                        classWeighting: options.classWeighting, seed: options.seed, neighbors: options.neighbors)
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
         // Extraction (or reading a store another job made) plus the fit. Stores carry no timings:
         // a resumed store is byte-identical to an uninterrupted one.
@@ -83,7 +83,7 @@ public struct TransferJob {
         var manifest = FeatureStages.manifest(task: task, head: head, C: C, backbone: spec, source: extractor.source,
                                               classNames: data.classNames, fit: fit, examples: rows.labels.count)
         var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
-                               trainableParameters: fit.head.weights.count + fit.head.bias.count)
+                               trainableParameters: fit.head.parameterCount)
         result.head = fit.head
         result.extractSeconds = extractSeconds
         if !options.headSeesValidation && !split.validation.isEmpty {

@@ -37,13 +37,16 @@ public struct ItemPredictions: Codable, Sendable, Equatable {
                       predicted: best.labels, confidence: best.probabilities)
     }
 
-    /// Predictions of a linear head on feature rows (probabilities for logistic
-    /// regression, softmax of the margins for a linear SVM).
-    public init(head: LinearHead, features: FeatureMatrix, ids: [String], truth: [Int], dataset: any Dataset,
+    /// Predictions of a head on feature rows: its own predictions, with the score it gave each
+    /// (probabilities for logistic regression, vote shares for k-NN, a softmax of the raw scores otherwise).
+    public init(head: any ClassifierHead, features: FeatureMatrix, ids: [String], truth: [Int], dataset: any Dataset,
                 among candidates: [Int]) throws {
-        var scores = head.kind == .logisticRegression ? try head.predictProbabilities(features) : try head.decisionFunction(features)
-        if head.kind == .linearSVM { scores = try Self.softmaxRows(scores) }
-        try self.init(ids: ids, truth: truth, probabilities: scores, columnLabels: head.classes, dataset: dataset, among: candidates)
+        let scores = try head.classScores(features)
+        let predicted = try head.predict(features)
+        let column = Dictionary(uniqueKeysWithValues: head.classes.enumerated().map { ($1, $0) })
+        let confidence = predicted.enumerated().map { r, label in column[label].map { scores[r, $0] } ?? 0 }
+        try self.init(indices: Self.indices(of: ids, in: dataset, among: candidates), ids: ids, truth: truth,
+                      predicted: predicted, confidence: confidence)
     }
 
     /// Runs a network over `indices` in inference mode and keeps its per-item predictions.
@@ -80,18 +83,5 @@ public struct ItemPredictions: Codable, Sendable, Equatable {
         var byID = [String: Int]()
         for i in pool where i >= 0 && i < dataset.count { byID[dataset.sourceID(at: i)] = byID[dataset.sourceID(at: i)] ?? i }
         return ids.map { byID[$0] ?? -1 }
-    }
-
-    static func softmaxRows(_ m: FeatureMatrix) throws -> FeatureMatrix {
-        var out = [Float]()
-        out.reserveCapacity(m.rows * m.columns)
-        for r in 0..<m.rows {
-            let row = m.row(r)
-            let top = row.max() ?? 0
-            let e = row.map { Foundation.exp($0 - top) }
-            let z = e.reduce(0, +)
-            out += e.map { $0 / max(z, .leastNormalMagnitude) }
-        }
-        return try FeatureMatrix(rows: m.rows, columns: m.columns, values: out)
     }
 }
