@@ -74,38 +74,8 @@ public struct LinearHead: Codable, Sendable, Equatable {
         guard x.columns == featureCount else {
             throw .shapeMismatch(what: "features for head", expected: [x.rows, featureCount], got: [x.rows, x.columns])
         }
-        if kind == .prototype { return try Self.linearScores(x.l2NormalizedRows(), head: self) }
-        return try Self.linearScores(x, head: self)
-    }
-
-    /// `W x + b` with the standardisation folded in.
-    private static func linearScores(_ x: FeatureMatrix, head: LinearHead) throws(HeadsError) -> FeatureMatrix {
-        let k = head.classes.count, d = head.featureCount
-        var out = FeatureMatrix(zerosRows: x.rows, columns: k)
-        if x.rows == 0 { return out }
-        // Fold the standardisation into the weights so the (possibly huge) input is never copied.
-        var w = head.weights, b = head.bias
-        if let standardization = head.standardization {
-            for c in 0..<k {
-                var shift = 0.0
-                for j in 0..<d {
-                    w[c * d + j] /= standardization.scale[j]
-                    shift += Double(w[c * d + j]) * Double(standardization.mean[j])
-                }
-                b[c] -= Float(shift)
-            }
-        }
-        try x.values.withUnsafeBufferPointer { (xv) throws(HeadsError) in
-            try w.withUnsafeBufferPointer { (wv) throws(HeadsError) in
-                try out.withUnsafeMutableValues { (o) throws(HeadsError) in
-                    try Sgemm.multiply(transposeA: false, transposeB: true, m: x.rows, n: k, k: d,
-                                       a: xv.baseAddress!, lda: d, b: wv.baseAddress!, ldb: d,
-                                       c: o.baseAddress!, ldc: k)
-                    for i in 0..<x.rows { for c in 0..<k { o[i * k + c] += b[c] } }
-                }
-            }
-        }
-        return out
+        return try affineScores(kind == .prototype ? x.l2NormalizedRows() : x, weights: weights, bias: bias,
+                         standardization: standardization, outputs: classes.count)
     }
 
     /// Class probabilities `[rows, classes]` (softmax of the logits). Logistic regression only.
@@ -146,4 +116,36 @@ public struct LinearHead: Codable, Sendable, Equatable {
             return classes[best]
         }
     }
+}
+
+/// `W x~ + b` for `outputs` rows of weights (`[outputs, x.columns]`) acting on standardised features:
+/// the arithmetic of every linear head (classifier scores, regression predictions).
+func affineScores(_ x: FeatureMatrix, weights: [Float], bias: [Float], standardization: Standardization?,
+                  outputs: Int) throws(HeadsError) -> FeatureMatrix {
+    let k = outputs, d = x.columns
+    var out = FeatureMatrix(zerosRows: x.rows, columns: k)
+    if x.rows == 0 { return out }
+    // Fold the standardisation into the weights so the (possibly huge) input is never copied.
+    var w = weights, b = bias
+    if let standardization {
+        for c in 0..<k {
+            var shift = 0.0
+            for j in 0..<d {
+                w[c * d + j] /= standardization.scale[j]
+                shift += Double(w[c * d + j]) * Double(standardization.mean[j])
+            }
+            b[c] -= Float(shift)
+        }
+    }
+    try x.values.withUnsafeBufferPointer { (xv) throws(HeadsError) in
+        try w.withUnsafeBufferPointer { (wv) throws(HeadsError) in
+            try out.withUnsafeMutableValues { (o) throws(HeadsError) in
+                try Sgemm.multiply(transposeA: false, transposeB: true, m: x.rows, n: k, k: d,
+                                   a: xv.baseAddress!, lda: d, b: wv.baseAddress!, ldb: d,
+                                   c: o.baseAddress!, ldc: k)
+                for i in 0..<x.rows { for c in 0..<k { o[i * k + c] += b[c] } }
+            }
+        }
+    }
+    return out
 }
