@@ -8,6 +8,8 @@ public enum HeadKind: String, Codable, Sendable {
     case prototype
     /// k nearest training rows by cosine distance, majority vote (`NearestNeighborsHead`).
     case nearestNeighbors = "knn"
+    /// Ridge regression (the regression task's head: `RegressionHead`).
+    case ridge
 
     /// Whether the head is fitted by an optimiser with an inverse regularisation `C`.
     public var isRegularised: Bool { self == .logisticRegression || self == .linearSVM }

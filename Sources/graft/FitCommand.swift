@@ -11,11 +11,18 @@ import GraftWeights
 
 /// `graft fit`: a head on a feature store (stage 2 of feature extraction), saved as a bundle.
 struct FitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fit", abstract: "Fit a head (logistic regression, linear SVM, class prototypes, k nearest neighbours) on extracted features.")
+    static let configuration = CommandConfiguration(commandName: "fit", abstract: "Fit a head on extracted features: a classifier (logistic regression, linear SVM, class prototypes, k nearest neighbours) or, with --task regression, ridge regression of numeric targets.")
 
     @Option(help: "Feature store from `graft extract`.") var features: String
-    @Option(help: "Head: logreg, svm, prototype (nearest class mean of L2-normalised features) or knn (cosine k nearest neighbours); prototype and knn fit nothing.")
-    var head: HeadKind = .logisticRegression
+    @Option(help: "What the model predicts: classification (the store's labels) or regression (numbers from --targets).")
+    var task: TaskKind = .classification
+    @Option(help: "Head: logreg (default), svm, prototype (nearest class mean of L2-normalised features) or knn (cosine k nearest neighbours) for classification; ridge for regression. prototype and knn fit nothing.")
+    var head: HeadKind?
+    @Option(help: "Regression: CSV or JSONL file of numeric targets, matched to the store's items by its id, path or text-row column (docs/TASKS.md).")
+    var targets: String?
+    @Option(name: .customLong("target"), help: "Regression: a target column of --targets (repeat for several; default: target).")
+    var targetColumns: [String] = []
+    @Option(help: "Regression: the ridge penalty; chosen by 5-fold cross-validation from 0.01..10000 when omitted.") var alpha: Double?
     @Option(name: .customLong("C"), help: "Inverse regularisation of logreg/svm; chosen by 5-fold cross-validation when omitted.") var c: Double?
     @Option(name: .customLong("k"), help: "Neighbours that vote (knn only; default 5).") var k: Int?
     @Flag(name: .customLong("balanced"), help: "Weight classes inversely to their frequency.") var balanced = false
@@ -25,7 +32,20 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Output bundle directory.") var out: String
     @Flag(help: CLIOutput.jsonHelp) var json = false
 
+    /// The head the task fits when none is named.
+    var chosenHead: HeadKind { head ?? (task == .regression ? .ridge : .logisticRegression) }
+
     func validate() throws {
+        if task == .regression {
+            guard chosenHead == .ridge else { throw ValidationError("--task regression fits --head ridge, not \(chosenHead.rawValue)") }
+            guard targets != nil else { throw ValidationError("--task regression needs --targets FILE") }
+            guard c == nil, k == nil, !balanced else { throw ValidationError("--C, --k and --balanced are classification options") }
+            if let alpha, !(alpha > 0 && alpha.isFinite) { throw ValidationError("--alpha must be a finite number > 0") }
+            return
+        }
+        guard targets == nil, targetColumns.isEmpty, alpha == nil else { throw ValidationError("--targets, --target and --alpha go with --task regression") }
+        guard chosenHead != .ridge else { throw ValidationError("--head ridge goes with --task regression") }
+        let head = chosenHead
         if let k {
             guard head == .nearestNeighbors else { throw ValidationError("--k applies to --head knn only") }
             guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
@@ -37,6 +57,8 @@ struct FitCommand: ParsableCommand {
         let store = try FeatureStore.open(URL(fileURLWithPath: features))
         // The store records its backbone; stores of Graft 0.1 name a zoo model.
         let backbone = try store.manifest.backbone ?? BackboneSpec.zoo(store.source.model)
+        if task == .regression { return try fitRegression(store, backbone: backbone) }
+        let head = chosenHead
         let rows = try FeatureStages.rows(of: store, allowPartial: allowPartial)
         if !store.manifest.complete { CLIOutput.log("warning: fitting on \(store.count) of \(store.manifest.requested) items (--allow-partial)") }
         let fit = try FeatureStages.fit(head, C: c, x: rows.x, labels: rows.labels, classNames: store.classNames,
@@ -57,6 +79,37 @@ struct FitCommand: ParsableCommand {
                          store.source.dimension, setting, train.accuracy, fit.summary.seconds, out))
         }
     }
+}
+
+extension FitCommand {
+    func fitRegression(_ store: FeatureStore, backbone: BackboneSpec) throws {
+        let columns = targetColumns.isEmpty ? ["target"] : targetColumns
+        let table = try RegressionTargets(contentsOf: URL(fileURLWithPath: targets!), columns: columns)
+        if !store.manifest.complete { CLIOutput.log("warning: fitting on \(store.count) of \(store.manifest.requested) items (--allow-partial)") }
+        let fitted = try FeatureStages.fitRegression(store, targets: table, alpha: alpha, seed: seed, allowPartial: allowPartial)
+        let fit = fitted.fit
+        let train = try fit.head.evaluate(fitted.x, targets: fitted.y)
+        var manifest = FeatureStages.regressionManifest(backbone: backbone, source: store.source, targets: columns, fit: fit, examples: fitted.x.rows)
+        manifest.notes["trainR2"] = String(format: "%.4f", train.r2)
+        if let search = fit.search { manifest.notes["cvMeanSquaredError"] = String(format: "%.6g", search.meanSquaredError.min() ?? 0) }
+        try BundleStore.save(manifest, regression: fit.head, to: URL(fileURLWithPath: out))
+        if json {
+            try CLIOutput.printJSON(RegressionFitSummary(bundle: out, task: .regression, head: .ridge, alpha: fit.head.alpha, targets: columns,
+                                                         examples: fitted.x.rows, dimension: store.source.dimension, train: train,
+                                                         crossValidation: fit.search, fitSeconds: fit.seconds, backbone: backbone, source: store.source))
+        } else {
+            let how = fit.search.map { "chosen by \($0.folds)-fold cross-validation" } ?? "given"
+            print(String(format: "ridge on %d x %d -> %d target(s): alpha=%g (%@), training MAE %.4g, RMSE %.4g, R^2 %.4f, %.2f s -> %@",
+                         fitted.x.rows, store.source.dimension, columns.count, fit.head.alpha, how, train.meanAbsoluteError,
+                         train.rootMeanSquaredError, train.r2, fit.seconds, out))
+        }
+    }
+}
+
+struct RegressionFitSummary: Encodable {
+    var bundle: String, task: TaskKind, head: HeadKind, alpha: Double, targets: [String], examples: Int, dimension: Int
+    var train: RegressionReport, crossValidation: RidgeRegression.Search?, fitSeconds: Double
+    var backbone: BackboneSpec, source: FeatureSource
 }
 
 struct FitSummary: Encodable {

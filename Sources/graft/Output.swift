@@ -24,7 +24,9 @@ enum DataPart: String, CaseIterable, ExpressibleByArgument { case train, test }
 
 extension FeaturePooling: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument, CaseIterable {
-    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM, .prototype, .nearestNeighbors] }
+    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM, .prototype, .nearestNeighbors, .ridge] }
+}
+extension TaskKind: ExpressibleByArgument {
 }
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument, CaseIterable {
     public static var allCases: [Self] { [.sgd, .adamw] }

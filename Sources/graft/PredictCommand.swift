@@ -35,6 +35,8 @@ struct PredictCommand: ParsableCommand {
         struct Prediction: Encodable {
             let input: String
             var labels: [LabelScore]?
+            /// Regression bundles: the predicted value of each target.
+            var values: [String: Float]?
             var error: String?
         }
         /// The bundle directory, or the pretrained model.
@@ -66,7 +68,9 @@ struct PredictCommand: ParsableCommand {
         }
         if let bundle {
             let classifier = try TrainedClassifier(bundle: URL(fileURLWithPath: bundle))
-            if classifier.input == .text {
+            if classifier.manifest.task == .regression {
+                try predictValues(classifier, into: &results, failures: &failures)
+            } else if classifier.input == .text {
                 let preds = try classifier.predict(classifier.batch(texts: inputs), top: top)
                 results = zip(inputs, preds).map { .init(input: $0, labels: $1) }
             } else {
@@ -95,7 +99,33 @@ struct PredictCommand: ParsableCommand {
                 print(r.input)
                 for l in labels { print(String(format: "  %6.2f%%  %@", l.probability * 100, l.label)) }
             }
+            for r in results {
+                guard let values = r.values else { continue }
+                print(r.input)
+                for name in values.keys.sorted() { print("  \(name) = \(values[name]!)") }
+            }
         }
         try failures.finish()
+    }
+}
+
+extension PredictCommand {
+    /// Regression bundles: one number per target for each input (texts in one batch, images one by one).
+    func predictValues(_ model: TrainedModel, into results: inout [Report.Prediction], failures: inout ItemFailures) throws {
+        func named(_ row: [Float]) -> [String: Float] { Dictionary(uniqueKeysWithValues: zip(model.classNames, row)) }
+        if model.input == .text {
+            results = zip(inputs, try model.values(model.batch(texts: inputs))).map { .init(input: $0, values: named($1)) }
+            return
+        }
+        for input in inputs {
+            do {
+                let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: input))
+                results.append(.init(input: input, values: named(try model.values(model.batch(images: [image]))[0])))
+            } catch {
+                if strict { throw error }
+                failures.record(input, error)
+                results.append(.init(input: input, error: "\(error)"))
+            }
+        }
     }
 }

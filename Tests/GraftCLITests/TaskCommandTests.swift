@@ -56,4 +56,82 @@ final class TaskCommandTests: XCTestCase {
         let help = try Graft.run(["fit", "--help"])
         XCTAssertTrue(help.stdout.contains("prototype") && help.stdout.contains("knn"), help.transcript)
     }
+
+    /// The review table with two numeric columns: a score (4 for positive, 1 for negative) and the word count.
+    static func scoredReviews(_ dir: URL) throws -> (table: URL, words: [Double]) {
+        var csv = "text,label,score,words\n"
+        var words: [Double] = []
+        for (p, n) in zip(CLIFixtures.positive, CLIFixtures.negative) {
+            for (text, score, label) in [(p, 4, "positive"), (n, 1, "negative")] {
+                let count = text.split(separator: " ").count
+                words.append(Double(count))
+                csv += "\"\(text)\",\(label),\(score),\(count)\n"
+            }
+        }
+        let url = dir.appendingPathComponent("scored.csv")
+        try csv.write(to: url, atomically: true, encoding: .utf8)
+        return (url, words)
+    }
+
+    func testRegressionFitsRidgeAndPredictsNumbers() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let (table, _) = try Self.scoredReviews(dir)
+        let store = dir.appendingPathComponent("store").path, bundle = dir.appendingPathComponent("ridge").path
+        XCTAssertExit(try Graft.run(["extract", "--data", table.path, "--out", store, "--quiet"]), 0)
+
+        let fit = try Graft.run(["fit", "--task", "regression", "--features", store, "--targets", table.path, "--target", "score", "--out", bundle])
+        XCTAssertExit(fit, 0)
+        XCTAssertTrue(fit.stdout.hasPrefix("ridge on 24 x 384 -> 1 target(s): alpha="), fit.transcript)
+        XCTAssertTrue(fit.stdout.contains("chosen by 5-fold cross-validation"), fit.transcript)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
+        XCTAssertEqual(manifest?["task"] as? String, "regression")
+        XCTAssertEqual(manifest?["headKind"] as? String, "ridge")
+        XCTAssertEqual(manifest?["classNames"] as? [String], ["score"])
+
+        let json = try Graft.run(["fit", "--task", "regression", "--features", store, "--targets", table.path, "--target", "score",
+                                  "--target", "words", "--alpha", "10", "--out", bundle, "--json"])
+        XCTAssertExit(json, 0)
+        let summary = try json.json()
+        XCTAssertEqual(summary["alpha"] as? Double, 10)
+        XCTAssertEqual(summary["targets"] as? [String], ["score", "words"])
+        XCTAssertNil(summary["crossValidation"])
+        let train = try XCTUnwrap(summary["train"] as? [String: Any])
+        XCTAssertEqual((train["perTarget"] as? [Any])?.count, 2)
+        XCTAssertGreaterThan(train["r2"] as? Double ?? 0, 0.5, json.stdout)
+
+        let predict = try Graft.run(["predict", "--bundle", bundle, "--json", "A wonderful, moving film.", "Dull and far too long."])
+        XCTAssertExit(predict, 0)
+        let results = try XCTUnwrap(try predict.json()["results"] as? [[String: Any]])
+        let scores = results.compactMap { ($0["values"] as? [String: Double])?["score"] }
+        XCTAssertEqual(scores.count, 2, predict.stdout)
+        XCTAssertGreaterThan(scores[0], scores[1], "the positive review scores higher: \(predict.stdout)")
+        XCTAssertNil(results[0]["labels"])
+        let text = try Graft.run(["predict", "--bundle", bundle, "A wonderful, moving film."])
+        XCTAssertExit(text, 0)
+        XCTAssertTrue(text.stdout.contains("  score = ") && text.stdout.contains("  words = "), text.transcript)
+
+        // Bad targets: typed errors naming the file (and line), exit 1.
+        let missing = try Graft.run(["fit", "--task", "regression", "--features", store, "--targets", table.path, "--target", "stars", "--out", bundle + "2"])
+        XCTAssertExit(missing, 1)
+        XCTAssertTrue(missing.stderr.contains("\(table.path): no column 'stars'"), missing.transcript)
+        let words = try String(contentsOf: table, encoding: .utf8).replacingOccurrences(of: ",positive,4,", with: ",positive,four,")
+        let bad = dir.appendingPathComponent("bad.csv")
+        try words.write(to: bad, atomically: true, encoding: .utf8)
+        let notNumber = try Graft.run(["fit", "--task", "regression", "--features", store, "--targets", bad.path, "--target", "score", "--out", bundle + "2"])
+        XCTAssertExit(notNumber, 1)
+        XCTAssertTrue(notNumber.stderr.contains("\(bad.path):2: column 'score' holds 'four'"), notNumber.transcript)
+        let short = dir.appendingPathComponent("short.jsonl")
+        try "{\"id\": \"elsewhere#0\", \"target\": 1}\n".write(to: short, atomically: true, encoding: .utf8)
+        let noRow = try Graft.run(["fit", "--task", "regression", "--features", store, "--targets", short.path, "--out", bundle + "2"])
+        XCTAssertExit(noRow, 1)
+        XCTAssertTrue(noRow.stderr.contains("\(short.path): no row for 'scored.csv#0'"), noRow.transcript)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "2"))
+
+        // Usage errors: exit 64.
+        for args in [["--task", "regression"], ["--task", "regression", "--targets", table.path, "--head", "knn"],
+                     ["--targets", table.path], ["--alpha", "1"], ["--head", "ridge"],
+                     ["--task", "regression", "--targets", table.path, "--alpha", "0"], ["--task", "ranking"]] {
+            XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle + "3"] + args), 64)
+        }
+    }
 }

@@ -2,18 +2,18 @@
 /// quoted with `"`, a quote inside a quoted field is doubled (`""`), and quoted
 /// fields may span lines. A UTF-8 byte-order mark is skipped. Text after a
 /// closing quote (`"ab"c`) and a quote left open at the end are errors.
-struct CSVReader {
-    struct Record {
+public struct CSVReader {
+    public struct Record {
         /// 1-based line on which the record starts.
-        let line: Int
-        let fields: [String]
+        public let line: Int
+        public let fields: [String]
     }
 
-    enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable {
         case malformed(line: Int, reason: String)
     }
 
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> [Record] {
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> [Record] {
         var records: [Record] = []
         var fields: [String] = []
         var field: [UInt8] = []

@@ -4,11 +4,11 @@ import Foundation
 
 /// Whole-buffer gzip and bzip2 decompression through zlib and libbz2, chosen
 /// by the leading bytes: gzip `1F 8B`, bzip2 `BZh`; anything else is returned as is.
-enum Decompression {
+public enum Decompression {
     enum Failure: Error { case failed(String) }
 
     /// Reads a file and decompresses it if it is gzip or bzip2.
-    static func contents(of url: URL) throws(DatasetError) -> Data {
+    public static func contents(of url: URL) throws(DatasetError) -> Data {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

@@ -50,6 +50,37 @@ public enum BundleStore {
         }
     }
 
+    /// Writes a regression bundle: the ridge head's weights in head.safetensors (as a linear head's),
+    /// its penalty in bundle.json; `classNames` are the target names.
+    public static func save(_ manifest: BundleManifest, regression head: RegressionHead, to dir: URL) throws {
+        var m = manifest
+        m.headKind = .ridge; m.headAlpha = head.alpha; m.headClasses = nil; m.headC = nil
+        var tensors = [try StoredTensor(name: "weight", shape: [head.targetCount, head.featureCount], floats: head.weights),
+                       try StoredTensor(name: "bias", shape: [head.targetCount], floats: head.bias)]
+        if let s = head.standardization {
+            tensors += [try StoredTensor(name: "standardization.mean", shape: [s.mean.count], floats: s.mean),
+                        try StoredTensor(name: "standardization.scale", shape: [s.scale.count], floats: s.scale)]
+        }
+        try writeAtomically(dir) { tmp in
+            try WeightFile(tensors: tensors).writeSafetensors(to: tmp.appendingPathComponent("head.safetensors"))
+            try encode(m).write(to: manifestURL(tmp))
+        }
+    }
+
+    public static func loadRegressionHead(_ dir: URL, manifest: BundleManifest) throws -> RegressionHead {
+        let file = try WeightFile.open(dir.appendingPathComponent("head.safetensors"))
+        func floats(_ k: String) throws -> [Float]? { try file[k].map { try $0.floats() } }
+        guard manifest.headKind == .ridge, let alpha = manifest.headAlpha, let d = manifest.source?.dimension,
+              let w = try floats("weight"), let b = try floats("bias") else {
+            throw TransferError.bundle(path: dir.path, reason: "a regression bundle needs headKind ridge, headAlpha and source in bundle.json and weight, bias in head.safetensors")
+        }
+        var std: Standardization?
+        if let mean = try floats("standardization.mean"), let scale = try floats("standardization.scale") {
+            std = try Standardization(mean: mean, scale: scale)
+        }
+        return try RegressionHead(featureCount: d, targetCount: manifest.classNames.count, weights: w, bias: b, standardization: std, alpha: alpha)
+    }
+
     /// Writes a network bundle (fine-tuned or from scratch).
     public static func save(_ manifest: BundleManifest, network: Module, to dir: URL) throws {
         try writeAtomically(dir) { tmp in

@@ -18,6 +18,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var headClasses: [Int]?
     /// k-NN heads: the neighbours that vote.
     public var headNeighbors: Int?
+    /// Ridge (regression) heads: the penalty.
+    public var headAlpha: Double?
     /// Network bundles: the input side (images) the network was trained at.
     public var inputSize: Int?
     /// Free-form facts for people: metrics, training time, options.
@@ -34,7 +36,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var architecture: String { backbone.architecture }
 
     private enum Keys: String, CodingKey {
-        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, inputSize, notes
+        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, headAlpha, inputSize, notes
         // graft-bundle/1
         case model, architecture, weights
     }
@@ -49,6 +51,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         headC = try c.decodeIfPresent(Double.self, forKey: .headC)
         headClasses = try c.decodeIfPresent([Int].self, forKey: .headClasses)
         headNeighbors = try c.decodeIfPresent(Int.self, forKey: .headNeighbors)
+        headAlpha = try c.decodeIfPresent(Double.self, forKey: .headAlpha)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
         notes = try c.decodeIfPresent([String: String].self, forKey: .notes) ?? [:]
         if format == "graft-bundle/1" {
@@ -72,7 +75,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         try c.encode(backbone, forKey: .backbone); try c.encode(classNames, forKey: .classNames)
         try c.encodeIfPresent(source, forKey: .source); try c.encodeIfPresent(headKind, forKey: .headKind)
         try c.encodeIfPresent(headC, forKey: .headC); try c.encodeIfPresent(headClasses, forKey: .headClasses)
-        try c.encodeIfPresent(headNeighbors, forKey: .headNeighbors)
+        try c.encodeIfPresent(headNeighbors, forKey: .headNeighbors); try c.encodeIfPresent(headAlpha, forKey: .headAlpha)
         try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encode(notes, forKey: .notes)
     }
 }

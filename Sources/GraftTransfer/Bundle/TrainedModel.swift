@@ -23,6 +23,8 @@ public final class TrainedModel {
         case head(FeatureExtractor, any ClassifierHead)
         /// Fine-tuned or from-scratch network.
         case network(TaskNetwork)
+        /// Regression: frozen features, then the ridge head.
+        case regression(FeatureExtractor, RegressionHead)
     }
 
     public let manifest: BundleManifest
@@ -35,7 +37,7 @@ public final class TrainedModel {
     public var input: DataKind { manifest.input }
     public var backbone: any Backbone {
         switch scorer {
-        case let .head(extractor, _): extractor.backbone
+        case let .head(extractor, _), let .regression(extractor, _): extractor.backbone
         case let .network(network): network.backbone
         }
     }
@@ -54,7 +56,8 @@ public final class TrainedModel {
             guard extractor.source == source else {
                 throw TransferError.storeMismatch(store: url.path, expected: extractor.source.description, found: source.description)
             }
-            scorer = .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
+            scorer = manifest.task == .regression ? .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
+                                                  : .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
         case .fineTune, .fromScratch:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
@@ -68,7 +71,7 @@ public final class TrainedModel {
     /// Width of `embeddings` rows.
     public var embeddingDimension: Int {
         switch scorer {
-        case let .head(extractor, _): extractor.source.dimension
+        case let .head(extractor, _), let .regression(extractor, _): extractor.source.dimension
         case let .network(network): network.backbone.headDimension
         }
     }
@@ -77,15 +80,27 @@ public final class TrainedModel {
     /// bundles) or what the trained network's head reads (network bundles).
     public func embeddings(_ batch: Batch) throws -> [Float] {
         switch scorer {
-        case let .head(extractor, _): return try extractor.features(batch)
+        case let .head(extractor, _), let .regression(extractor, _): return try extractor.features(batch)
         case let .network(network): return try withNoGrad { try network.headInput(batch, training: false).values }
         }
+    }
+
+    /// Predicted targets [n][targets] of a regression bundle (`classNames` are the target names).
+    public func values(_ batch: Batch) throws -> [[Float]] {
+        guard case let .regression(extractor, head) = scorer else {
+            throw TransferError.unsupported("\(url.path) is a \(manifest.task.rawValue) bundle: it predicts labels, not values")
+        }
+        let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
+        let y = try head.predict(x)
+        return (0..<batch.count).map { Array(y.row($0)) }
     }
 
     /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
     public func probabilities(_ batch: Batch) throws -> [[Float]] {
         let k = classNames.count
         switch scorer {
+        case .regression:
+            throw TransferError.unsupported("\(url.path) is a regression bundle: it predicts values (`values(_:)`), not class probabilities")
         case let .network(network):
             let p = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
             return (0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }

@@ -41,7 +41,30 @@ public enum FeatureStages {
         case .nearestNeighbors:
             let fit = try NearestNeighborsHead.fit(x, labels: labels, k: neighbors)
             return ClassifierHeadFit(head: fit.head, summary: fit.summary)
+        case .ridge:
+            throw TransferError.unsupported("ridge is the regression head: fit it with the regression task (FeatureStages.fitRegression, graft fit --task regression)")
         }
+    }
+
+    /// Stage 2 of the regression task: ridge regression of `targets` (matched to the store's rows by id)
+    /// on the store's features; alpha by cross-validation when nil.
+    public static func fitRegression(_ store: FeatureStore, targets: RegressionTargets, alpha: Double?, folds: Int = 5, seed: UInt64 = 0,
+                                     allowPartial: Bool = false) throws -> (fit: RidgeRegression.Fit, x: FeatureMatrix, y: FeatureMatrix) {
+        let rows = try self.rows(of: store, allowPartial: allowPartial)
+        let y = try targets.matrix(for: rows.ids, store: store.url.path)
+        var options = RidgeRegression.Options(alpha: alpha)
+        options.folds = min(folds, rows.x.rows)
+        options.seed = seed
+        return (try RidgeRegression(options).fit(rows.x, targets: y), rows.x, y)
+    }
+
+    /// The manifest of a regression bundle: the target names stand where class names are.
+    public static func regressionManifest(backbone: BackboneSpec, source: FeatureSource, targets: [String], fit: RidgeRegression.Fit,
+                                          examples: Int) -> BundleManifest {
+        var m = BundleManifest(task: .regression, strategy: .featureExtraction(head: .ridge, C: nil), backbone: backbone, classNames: targets)
+        m.source = source
+        m.notes = ["alpha": "\(fit.head.alpha)", "examples": "\(examples)", "fitSeconds": String(format: "%.2f", fit.seconds)]
+        return m
     }
 
     /// The manifest of a feature bundle: backbone, cut, pooling and head.

@@ -120,6 +120,7 @@ extension HeadKind {
         case .linearSVM: "linear SVM"
         case .prototype: "class prototypes"
         case .nearestNeighbors: "k nearest neighbours"
+        case .ridge: "ridge regression"
         }
     }
 }

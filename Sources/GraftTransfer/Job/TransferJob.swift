@@ -40,6 +40,9 @@ public struct TransferJob {
     /// Runs the job on `split` (its own when nil) and writes the bundle when `options.bundle` is set.
     public func run(split given: ExperimentSplit? = nil, progress: ProgressHandler? = nil,
                     isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> JobResult {
+        guard task.trainsFromClassLabels else {
+            throw TransferError.unsupported("the \(task.kind.rawValue) task is fitted on features with its targets (FeatureStages, graft fit --task \(task.kind.rawValue)), not by a job on class labels")
+        }
         let split = try given ?? self.split()
         let spec = try backboneSpec()
         try FileManager.default.createDirectory(at: options.workDirectory, withIntermediateDirectories: true)

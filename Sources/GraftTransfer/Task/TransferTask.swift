@@ -5,6 +5,8 @@ import GraftTensor
 public enum TaskKind: String, Codable, Sendable, CaseIterable {
     /// One label per item (softmax over the classes).
     case classification
+    /// One or more numbers per item (`RegressionTask`); the bundle's `classNames` are the target names.
+    case regression
 }
 
 /// What a model is trained to predict. A task owns its head's size, its loss,
@@ -23,6 +25,13 @@ public protocol TransferTask: Sendable {
     func correct(_ outputs: Tensor, labels: [Int]) throws -> Int
     /// Metrics of scores against truth. `trainedClasses` are the labels the model can predict.
     func report(truth: [Int], scores: FeatureMatrix, trainedClasses: [Int]) throws -> ClassificationReport
+    /// Whether `TransferJob` can train it from a data set's class labels. Tasks whose targets are
+    /// not class indices (regression) are fitted on features with their targets (`FeatureStages`).
+    var trainsFromClassLabels: Bool { get }
+}
+
+extension TransferTask {
+    public var trainsFromClassLabels: Bool { true }
 }
 
 /// Single-label classification: cross-entropy (with label smoothing), softmax, accuracy and per-class metrics.
@@ -53,6 +62,7 @@ extension TaskKind {
     public var task: any TransferTask {
         switch self {
         case .classification: ClassificationTask()
+        case .regression: RegressionTask()
         }
     }
 }
