@@ -10,6 +10,8 @@ public enum HeadKind: String, Codable, Sendable {
     case nearestNeighbors = "knn"
     /// Ridge regression (the regression task's head: `RegressionHead`).
     case ridge
+    /// One-vs-rest logistic regression with per-label thresholds (the multi-label task's head: `MultiLabelHead`).
+    case oneVsRest = "ovr"
 
     /// Whether the head is fitted by an optimiser with an inverse regularisation `C`.
     public var isRegularised: Bool { self == .logisticRegression || self == .linearSVM }

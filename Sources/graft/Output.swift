@@ -24,7 +24,7 @@ enum DataPart: String, CaseIterable, ExpressibleByArgument { case train, test }
 
 extension FeaturePooling: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument, CaseIterable {
-    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM, .prototype, .nearestNeighbors, .ridge] }
+    public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM, .prototype, .nearestNeighbors, .ridge, .oneVsRest] }
 }
 extension TaskKind: ExpressibleByArgument {
 }

@@ -134,4 +134,68 @@ final class TaskCommandTests: XCTestCase {
             XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle + "3"] + args), 64)
         }
     }
+
+    func testMultiLabelFitsOneVsRestAndPredictsLabelSets() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        // Each review: its sentiment, plus "short" when it has at most six words.
+        var csv = "text,label,tags\n"
+        for (p, n) in zip(CLIFixtures.positive, CLIFixtures.negative) {
+            for (text, label) in [(p, "positive"), (n, "negative")] {
+                let tags = [label] + (text.split(separator: " ").count <= 6 ? ["short"] : [])
+                csv += "\"\(text)\",\(label),\(tags.joined(separator: "|"))\n"
+            }
+        }
+        let table = dir.appendingPathComponent("tagged.csv")
+        try csv.write(to: table, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("store").path, bundle = dir.appendingPathComponent("ovr").path
+        XCTAssertExit(try Graft.run(["extract", "--data", table.path, "--out", store, "--quiet"]), 0)
+
+        let fit = try Graft.run(["fit", "--task", "multi-label", "--features", store, "--labels", table.path, "--label-column", "tags", "--out", bundle])
+        XCTAssertExit(fit, 0)
+        XCTAssertTrue(fit.stdout.hasPrefix("ovr on 19 x 384 -> 3 labels: C=1, thresholds on 5 validation items"), fit.transcript)
+        XCTAssertTrue(fit.stdout.contains("validation: micro F1 "), fit.transcript)
+        for label in ["negative", "positive", "short"] { XCTAssertTrue(fit.stdout.contains(label), fit.transcript) }
+
+        let json = try Graft.run(["fit", "--task", "multi-label", "--features", store, "--labels", table.path, "--label-column", "tags",
+                                  "--C", "0.5", "--out", bundle, "--json"])
+        XCTAssertExit(json, 0)
+        let summary = try json.json()
+        XCTAssertEqual(summary["labels"] as? [String], ["negative", "positive", "short"])
+        XCTAssertEqual((summary["thresholds"] as? [Double])?.count, 3)
+        XCTAssertEqual(summary["C"] as? Double, 0.5)
+        let validation = try XCTUnwrap(summary["validation"] as? [String: Any])
+        for key in ["microF1", "macroF1", "hammingLoss", "meanAveragePrecision", "perLabel"] { XCTAssertNotNil(validation[key], key) }
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
+        XCTAssertEqual(manifest?["task"] as? String, "multi-label")
+        XCTAssertEqual(manifest?["headKind"] as? String, "ovr")
+
+        // Predictions list every label at or above its threshold (not a top-k).
+        // (Training reviews: thresholds tuned on five validation items are too coarse to promise more.)
+        let predict = try Graft.run(["predict", "--bundle", bundle, "--top", "1", "--json", CLIFixtures.positive[0], CLIFixtures.negative[0]])
+        XCTAssertExit(predict, 0)
+        let results = try XCTUnwrap(try predict.json()["results"] as? [[String: Any]])
+        let sets = results.map { (($0["labels"] as? [[String: Any]]) ?? []).compactMap { $0["label"] as? String } }
+        XCTAssertTrue(sets[0].contains("positive") && !sets[0].contains("negative"), predict.stdout)
+        XCTAssertTrue(sets[1].contains("negative") && !sets[1].contains("positive"), predict.stdout)
+
+        // Bad label files: typed errors naming the file and line.
+        let unknown = try Graft.run(["fit", "--task", "multi-label", "--features", store, "--labels", table.path, "--label-column", "tags",
+                                     "--label-names", "positive,negative", "--out", bundle + "2"])
+        XCTAssertExit(unknown, 1)
+        XCTAssertTrue(unknown.stderr.contains("\(table.path):") && unknown.stderr.contains("unknown label 'short'"), unknown.transcript)
+        let noColumn = try Graft.run(["fit", "--task", "multi-label", "--features", store, "--labels", table.path, "--out", bundle + "2"])
+        XCTAssertExit(noColumn, 1)
+        XCTAssertTrue(noColumn.stderr.contains("\(table.path): no column 'labels'"), noColumn.transcript)
+        let jsonl = dir.appendingPathComponent("bad.jsonl")
+        try "{\"id\": \"tagged.csv#0\", \"labels\": [\"a\", 3]}\n".write(to: jsonl, atomically: true, encoding: .utf8)
+        let mistyped = try Graft.run(["fit", "--task", "multi-label", "--features", store, "--labels", jsonl.path, "--out", bundle + "2"])
+        XCTAssertExit(mistyped, 1)
+        XCTAssertTrue(mistyped.stderr.contains("\(jsonl.path):1: 'labels' must be a list of strings"), mistyped.transcript)
+
+        for args in [["--task", "multi-label"], ["--task", "multi-label", "--labels", table.path, "--head", "logreg"],
+                     ["--labels", table.path], ["--task", "multi-label", "--labels", table.path, "--validation-fraction", "1"],
+                     ["--task", "multi-label", "--labels", table.path, "--alpha", "1"]] {
+            XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle + "3"] + args), 64)
+        }
+    }
 }

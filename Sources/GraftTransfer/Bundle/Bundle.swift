@@ -81,6 +81,38 @@ public enum BundleStore {
         return try RegressionHead(featureCount: d, targetCount: manifest.classNames.count, weights: w, bias: b, standardization: std, alpha: alpha)
     }
 
+    /// Writes a multi-label bundle: the per-label weights in head.safetensors, C and the thresholds in
+    /// bundle.json; `classNames` are the label names.
+    public static func save(_ manifest: BundleManifest, multiLabel head: MultiLabelHead, to dir: URL) throws {
+        var m = manifest
+        m.headKind = .oneVsRest; m.headC = head.C; m.headThresholds = head.thresholds; m.headClasses = nil
+        var tensors = [try StoredTensor(name: "weight", shape: [head.labelCount, head.featureCount], floats: head.weights),
+                       try StoredTensor(name: "bias", shape: [head.labelCount], floats: head.bias)]
+        if let s = head.standardization {
+            tensors += [try StoredTensor(name: "standardization.mean", shape: [s.mean.count], floats: s.mean),
+                        try StoredTensor(name: "standardization.scale", shape: [s.scale.count], floats: s.scale)]
+        }
+        try writeAtomically(dir) { tmp in
+            try WeightFile(tensors: tensors).writeSafetensors(to: tmp.appendingPathComponent("head.safetensors"))
+            try encode(m).write(to: manifestURL(tmp))
+        }
+    }
+
+    public static func loadMultiLabelHead(_ dir: URL, manifest: BundleManifest) throws -> MultiLabelHead {
+        let file = try WeightFile.open(dir.appendingPathComponent("head.safetensors"))
+        func floats(_ k: String) throws -> [Float]? { try file[k].map { try $0.floats() } }
+        guard manifest.headKind == .oneVsRest, let C = manifest.headC, let thresholds = manifest.headThresholds, let d = manifest.source?.dimension,
+              let w = try floats("weight"), let b = try floats("bias") else {
+            throw TransferError.bundle(path: dir.path, reason: "a multi-label bundle needs headKind ovr, headC, headThresholds and source in bundle.json and weight, bias in head.safetensors")
+        }
+        var std: Standardization?
+        if let mean = try floats("standardization.mean"), let scale = try floats("standardization.scale") {
+            std = try Standardization(mean: mean, scale: scale)
+        }
+        return try MultiLabelHead(labelCount: manifest.classNames.count, featureCount: d, weights: w, bias: b, standardization: std, C: C,
+                                  thresholds: thresholds)
+    }
+
     /// Writes a network bundle (fine-tuned or from scratch).
     public static func save(_ manifest: BundleManifest, network: Module, to dir: URL) throws {
         try writeAtomically(dir) { tmp in

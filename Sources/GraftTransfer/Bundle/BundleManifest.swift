@@ -20,6 +20,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var headNeighbors: Int?
     /// Ridge (regression) heads: the penalty.
     public var headAlpha: Double?
+    /// One-vs-rest (multi-label) heads: each label's threshold, in `classNames` order.
+    public var headThresholds: [Float]?
     /// Network bundles: the input side (images) the network was trained at.
     public var inputSize: Int?
     /// Free-form facts for people: metrics, training time, options.
@@ -36,7 +38,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var architecture: String { backbone.architecture }
 
     private enum Keys: String, CodingKey {
-        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, headAlpha, inputSize, notes
+        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, headAlpha, headThresholds, inputSize, notes
         // graft-bundle/1
         case model, architecture, weights
     }
@@ -52,6 +54,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         headClasses = try c.decodeIfPresent([Int].self, forKey: .headClasses)
         headNeighbors = try c.decodeIfPresent(Int.self, forKey: .headNeighbors)
         headAlpha = try c.decodeIfPresent(Double.self, forKey: .headAlpha)
+        headThresholds = try c.decodeIfPresent([Float].self, forKey: .headThresholds)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
         notes = try c.decodeIfPresent([String: String].self, forKey: .notes) ?? [:]
         if format == "graft-bundle/1" {
@@ -76,6 +79,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(source, forKey: .source); try c.encodeIfPresent(headKind, forKey: .headKind)
         try c.encodeIfPresent(headC, forKey: .headC); try c.encodeIfPresent(headClasses, forKey: .headClasses)
         try c.encodeIfPresent(headNeighbors, forKey: .headNeighbors); try c.encodeIfPresent(headAlpha, forKey: .headAlpha)
+        try c.encodeIfPresent(headThresholds, forKey: .headThresholds)
         try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encode(notes, forKey: .notes)
     }
 }

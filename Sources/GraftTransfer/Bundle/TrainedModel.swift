@@ -25,6 +25,8 @@ public final class TrainedModel {
         case network(TaskNetwork)
         /// Regression: frozen features, then the ridge head.
         case regression(FeatureExtractor, RegressionHead)
+        /// Multi-label: frozen features, then a sigmoid and a threshold per label.
+        case multiLabel(FeatureExtractor, MultiLabelHead)
     }
 
     public let manifest: BundleManifest
@@ -37,7 +39,7 @@ public final class TrainedModel {
     public var input: DataKind { manifest.input }
     public var backbone: any Backbone {
         switch scorer {
-        case let .head(extractor, _), let .regression(extractor, _): extractor.backbone
+        case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _): extractor.backbone
         case let .network(network): network.backbone
         }
     }
@@ -56,8 +58,11 @@ public final class TrainedModel {
             guard extractor.source == source else {
                 throw TransferError.storeMismatch(store: url.path, expected: extractor.source.description, found: source.description)
             }
-            scorer = manifest.task == .regression ? .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
-                                                  : .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
+            switch manifest.task {
+            case .classification: scorer = .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
+            case .regression: scorer = .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
+            case .multiLabel: scorer = .multiLabel(extractor, try BundleStore.loadMultiLabelHead(url, manifest: manifest))
+            }
         case .fineTune, .fromScratch:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
@@ -71,7 +76,7 @@ public final class TrainedModel {
     /// Width of `embeddings` rows.
     public var embeddingDimension: Int {
         switch scorer {
-        case let .head(extractor, _), let .regression(extractor, _): extractor.source.dimension
+        case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _): extractor.source.dimension
         case let .network(network): network.backbone.headDimension
         }
     }
@@ -80,7 +85,7 @@ public final class TrainedModel {
     /// bundles) or what the trained network's head reads (network bundles).
     public func embeddings(_ batch: Batch) throws -> [Float] {
         switch scorer {
-        case let .head(extractor, _), let .regression(extractor, _): return try extractor.features(batch)
+        case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _): return try extractor.features(batch)
         case let .network(network): return try withNoGrad { try network.headInput(batch, training: false).values }
         }
     }
@@ -101,6 +106,10 @@ public final class TrainedModel {
         switch scorer {
         case .regression:
             throw TransferError.unsupported("\(url.path) is a regression bundle: it predicts values (`values(_:)`), not class probabilities")
+        case let .multiLabel(extractor, head):
+            let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
+            let p = try head.probabilities(x)
+            return (0..<batch.count).map { Array(p.row($0)) }
         case let .network(network):
             let p = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
             return (0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }
@@ -127,9 +136,17 @@ public final class TrainedModel {
 
     public func batch(texts: [String]) -> Batch { .texts(texts) }
 
-    /// Top-k labels per example.
+    /// Top-k labels per example. A multi-label bundle gives every label at or above its threshold
+    /// instead (`top` does not cut it), most probable first: the item's predicted label set.
     public func predict(_ batch: Batch, top: Int = 5) throws -> [[LabelScore]] {
-        try probabilities(batch).map { row in
+        if case let .multiLabel(_, head) = scorer {
+            return try probabilities(batch).map { row in
+                row.enumerated().filter { $0.element >= head.thresholds[$0.offset] }
+                    .sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
+                    .map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
+            }
+        }
+        return try probabilities(batch).map { row in
             row.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
         }
     }

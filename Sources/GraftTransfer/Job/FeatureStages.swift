@@ -41,8 +41,8 @@ public enum FeatureStages {
         case .nearestNeighbors:
             let fit = try NearestNeighborsHead.fit(x, labels: labels, k: neighbors)
             return ClassifierHeadFit(head: fit.head, summary: fit.summary)
-        case .ridge:
-            throw TransferError.unsupported("ridge is the regression head: fit it with the regression task (FeatureStages.fitRegression, graft fit --task regression)")
+        case .ridge, .oneVsRest:
+            throw TransferError.unsupported("\(head.rawValue) is the head of the \(head == .ridge ? "regression" : "multi-label") task: fit it with that task (graft fit --task)")
         }
     }
 
@@ -56,6 +56,39 @@ public enum FeatureStages {
         options.folds = min(folds, rows.x.rows)
         options.seed = seed
         return (try RidgeRegression(options).fit(rows.x, targets: y), rows.x, y)
+    }
+
+    /// What `fitMultiLabel` fitted and measured.
+    public struct MultiLabelFit {
+        public var head: MultiLabelHead
+        /// Metrics on the held-out validation rows (with the chosen thresholds); nil when too few rows to hold any out.
+        public var validation: MultiLabelReport?
+        public var trainRows: Int, validationRows: Int
+        public var seconds: Double
+    }
+
+    /// Stage 2 of the multi-label task: one-vs-rest logistic regression (one C for every label) on a seeded
+    /// `1 - validationFraction` of the store's rows, thresholds chosen on the rest (0.5 where no rows are held out).
+    public static func fitMultiLabel(_ store: FeatureStore, labels: MultiLabelTargets, C: Double = 1, validationFraction: Double = 0.2,
+                                     seed: UInt64 = 0, allowPartial: Bool = false) throws -> MultiLabelFit {
+        let start = Date()
+        let rows = try self.rows(of: store, allowPartial: allowPartial)
+        let sets = try labels.sets(for: rows.ids, store: store.url.path)
+        var order = Array(0..<rows.x.rows)
+        var generator = SeededGenerator(seed: seed)
+        order.shuffle(using: &generator)
+        let held = rows.x.rows >= 5 ? max(1, Int((Double(rows.x.rows) * validationFraction).rounded())) : 0
+        let validation = Array(order.prefix(held)).sorted(), train = Array(order.dropFirst(held)).sorted()
+        let trainX = try rows.x.selectingRows(train)
+        var head = try OneVsRestLogistic(.init(C: C)).fit(trainX, labels: train.map { sets[$0] }, labelCount: labels.names.count)
+        var report: MultiLabelReport?
+        if !validation.isEmpty {
+            let vx = try rows.x.selectingRows(validation), vy = validation.map { sets[$0] }
+            try OneVsRestLogistic.chooseThresholds(&head, x: vx, labels: vy)
+            report = try head.evaluate(vx, truth: vy)
+        }
+        return MultiLabelFit(head: head, validation: report, trainRows: train.count, validationRows: validation.count,
+                             seconds: Date().timeIntervalSince(start))
     }
 
     /// The manifest of a regression bundle: the target names stand where class names are.
@@ -75,6 +108,21 @@ public enum FeatureStages {
         m.notes = ["examples": "\(examples)", "fitSeconds": String(format: "%.2f", fit.summary.seconds)]
         if let C = fit.head.regularisation { m.notes["C"] = "\(C)" }
         if let knn = fit.head as? NearestNeighborsHead { m.notes["k"] = "\(knn.k)" }
+        return m
+    }
+}
+
+extension FeatureStages {
+    /// The manifest of a multi-label bundle: the label names stand where class names are.
+    public static func multiLabelManifest(backbone: BackboneSpec, source: FeatureSource, labels: [String], fit: MultiLabelFit) -> BundleManifest {
+        var m = BundleManifest(task: .multiLabel, strategy: .featureExtraction(head: .oneVsRest, C: fit.head.C), backbone: backbone, classNames: labels)
+        m.source = source
+        m.notes = ["C": "\(fit.head.C)", "examples": "\(fit.trainRows)", "validationExamples": "\(fit.validationRows)",
+                   "fitSeconds": String(format: "%.2f", fit.seconds)]
+        if let v = fit.validation {
+            m.notes["validationMicroF1"] = String(format: "%.4f", v.microF1)
+            m.notes["validationMeanAveragePrecision"] = String(format: "%.4f", v.meanAveragePrecision)
+        }
         return m
     }
 }

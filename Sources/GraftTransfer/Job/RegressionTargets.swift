@@ -75,6 +75,12 @@ struct TaskTable {
                     switch v {
                     case let s as String: fields[k] = s
                     case let n as NSNumber: fields[k] = n.stringValue
+                    case let list as [Any]:
+                        // Label lists: stored as the CSV form, `a|b|c`.
+                        guard let labels = list as? [String], !labels.contains(where: { $0.contains("|") }) else {
+                            throw TaskDataError.malformed(path: url.path, line: i + 1, reason: "'\(k)' must be a list of strings without '|'")
+                        }
+                        fields[k] = labels.joined(separator: "|")
                     default: fields[k] = "\(v)"
                     }
                     if seen.insert(k).inserted { columns.append(k) }

@@ -121,6 +121,7 @@ extension HeadKind {
         case .prototype: "class prototypes"
         case .nearestNeighbors: "k nearest neighbours"
         case .ridge: "ridge regression"
+        case .oneVsRest: "one-vs-rest logistic regression"
         }
     }
 }

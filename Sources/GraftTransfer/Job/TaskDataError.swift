@@ -5,6 +5,8 @@ public enum TaskDataError: Error, CustomStringConvertible, Equatable, Sendable {
     case notANumber(path: String, line: Int, column: String, value: String)
     case malformed(path: String, line: Int, reason: String)
     case duplicateID(path: String, line: Int, id: String)
+    /// A label outside the given label names.
+    case unknownLabel(path: String, line: Int, label: String, known: [String])
     /// A feature store row whose id the targets file does not hold.
     case missingTarget(path: String, id: String, store: String)
 
@@ -16,6 +18,7 @@ public enum TaskDataError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .notANumber(path, line, column, value): "\(path):\(line): column '\(column)' holds '\(value)', not a finite number"
         case let .malformed(path, line, reason): "\(path):\(line): \(reason)"
         case let .duplicateID(path, line, id): "\(path):\(line): id '\(id)' appears a second time"
+        case let .unknownLabel(path, line, label, known): "\(path):\(line): unknown label '\(label)' (labels: \(known.joined(separator: ", ")))"
         case let .missingTarget(path, id, store): "\(path): no row for '\(id)' (an item of feature store \(store))"
         }
     }

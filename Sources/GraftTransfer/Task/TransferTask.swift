@@ -7,6 +7,8 @@ public enum TaskKind: String, Codable, Sendable, CaseIterable {
     case classification
     /// One or more numbers per item (`RegressionTask`); the bundle's `classNames` are the target names.
     case regression
+    /// Any number of labels per item (`MultiLabelTask`): a sigmoid and a threshold per label.
+    case multiLabel = "multi-label"
 }
 
 /// What a model is trained to predict. A task owns its head's size, its loss,
@@ -63,6 +65,7 @@ extension TaskKind {
         switch self {
         case .classification: ClassificationTask()
         case .regression: RegressionTask()
+        case .multiLabel: MultiLabelTask()
         }
     }
 }
