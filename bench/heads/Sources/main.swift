@@ -4,6 +4,14 @@ import GraftHeads
 // Usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1] [tolerance]
 // Fits on DATADIR/NAME_{Xtrain,ytrain}.npy, scores on NAME_{Xtest,ytest}.npy, prints one JSON line.
 let arguments = CommandLine.arguments
+// `graft-bench-heads tasks DATADIR HEAD`: bench/tasks (Tasks.swift).
+if arguments.count == 4, arguments[1] == "tasks" {
+    do { try TaskBench.run(directory: arguments[2], head: arguments[3]) } catch {
+        FileHandle.standardError.write("graft-bench-heads: \(error)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    exit(0)
+}
 guard arguments.count >= 5, let C = Double(arguments[4]) else {
     FileHandle.standardError.write("usage: graft-bench-heads DATADIR NAME logreg|svm C [standardize 0|1] [tolerance]\n".data(using: .utf8)!)
     exit(2)
