@@ -113,4 +113,43 @@ final class TaskDataTests: XCTestCase {
         }
         XCTAssertTrue(ClassificationTask().trainsFromClassLabels)
     }
+
+    /// The job path runs the prototype and k-NN heads like any feature head: validation and test reports,
+    /// per-item predictions, a bundle that `TrainedModel` loads and that predicts the same labels.
+    func testFeatureJobWithPrototypeAndNeighborHeads() throws {
+        let digits = try BuiltinDatasets.digits()
+        let picked = Splitter.sample(perClass: 8, labels: digits.labels, seed: 1).filter { digits.label(at: $0) < 3 }
+        let data = DataSource(name: "tiny", train: FirstClasses(base: Subset(digits, indices: picked), classNames: ["0", "1", "2"]))
+        for head in [HeadKind.prototype, .nearestNeighbors] {
+            var o = JobOptions(workDirectory: tmp.appendingPathComponent("work-\(head.rawValue)"))
+            o.bundle = tmp.appendingPathComponent(head.rawValue)
+            o.validation = .perClass(2)
+            o.neighbors = 3
+            let result = try TransferJob(data: data, backbone: .efficientNetLite0, strategy: .featureExtraction(head: head), options: o).run()
+            XCTAssertEqual(result.strategy.shortName, head.rawValue)
+            XCTAssertEqual(result.detail, head == .prototype ? "no fitting" : "k=3")
+            let test = try XCTUnwrap(result.test)
+            XCTAssertGreaterThan(test.accuracy, 0.5, "\(head): digits 0-2 are easy")
+            let predictions = try XCTUnwrap(result.testPredictions)
+            XCTAssertEqual(predictions.count, test.rows)
+            let model = try TrainedModel(bundle: try XCTUnwrap(result.bundle))
+            XCTAssertEqual(model.manifest.headKind, head)
+            let loader = BatchLoader(dataset: data.train, indices: result.split.test, preprocessing: try XCTUnwrap(model.preprocessing),
+                                     options: .init(batchSize: result.split.test.count))
+            let batch = try XCTUnwrap(try loader.next())
+            let top = try model.predict(batch, top: 1).map { $0[0].label }
+            XCTAssertEqual(top, predictions.predicted.map { data.classNames[$0] }, "the bundle predicts what the job measured")
+        }
+    }
+
+    /// A view that lists only the classes its items have.
+    struct FirstClasses: Dataset {
+        let base: any Dataset
+        let classNames: [String]
+        var count: Int { base.count }
+        var kind: DataKind { base.kind }
+        func label(at index: Int) -> Int { base.label(at: index) }
+        func sourceID(at index: Int) -> String { base.sourceID(at: index) }
+        func item(at index: Int) throws -> DataItem { try base.item(at: index) }
+    }
 }

@@ -101,7 +101,10 @@ public final class TrainedModel {
     }
 
     /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
-    public func probabilities(_ batch: Batch) throws -> [[Float]] {
+    public func probabilities(_ batch: Batch) throws -> [[Float]] { try scored(batch).rows }
+
+    /// Scores per class index, and for a feature head also its own prediction (class indices).
+    private func scored(_ batch: Batch) throws -> (rows: [[Float]], predicted: [Int]?) {
         let k = classNames.count
         switch scorer {
         case .regression:
@@ -109,19 +112,20 @@ public final class TrainedModel {
         case let .multiLabel(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let p = try head.probabilities(x)
-            return (0..<batch.count).map { Array(p.row($0)) }
+            return ((0..<batch.count).map { Array(p.row($0)) }, nil)
         case let .network(network):
             let p = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
-            return (0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }
+            return ((0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }, nil)
         case let .head(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let scores = try head.classScores(x)
             // Columns follow head.classes; spread into class-index order.
-            return (0..<batch.count).map { r in
+            let rows = (0..<batch.count).map { r in
                 var row = [Float](repeating: 0, count: k)
                 for (c, label) in head.classes.enumerated() where label < k { row[label] = scores.row(r)[scores.row(r).startIndex + c] }
                 return row
             }
+            return (rows, try head.predict(x))
         }
     }
 
@@ -136,7 +140,7 @@ public final class TrainedModel {
 
     public func batch(texts: [String]) -> Batch { .texts(texts) }
 
-    /// Top-k labels per example. A multi-label bundle gives every label at or above its threshold
+    /// Top-k labels per example, the model's prediction first. A multi-label bundle gives every label at or above its threshold
     /// instead (`top` does not cut it), most probable first: the item's predicted label set.
     public func predict(_ batch: Batch, top: Int = 5) throws -> [[LabelScore]] {
         if case let .multiLabel(_, head) = scorer {
@@ -146,8 +150,15 @@ public final class TrainedModel {
                     .map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
             }
         }
-        return try probabilities(batch).map { row in
-            row.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
+        // A feature head's own prediction comes first (k-NN breaks tied votes by distance, which its
+        // vote shares cannot show); the rest follow by score, then class order.
+        let (rows, chosen) = try scored(batch)
+        return rows.enumerated().map { r, row in
+            let first = chosen?[r]
+            return row.enumerated().sorted { a, b in
+                if (a.offset == first) != (b.offset == first) { return a.offset == first }
+                return a.element != b.element ? a.element > b.element : a.offset < b.offset
+            }.prefix(top).map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
         }
     }
 }
