@@ -13,7 +13,7 @@ import GraftWeights
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare training from scratch, features + logistic regression / linear SVM, and fine-tuning on one split.")
+        abstract: "Compare training from scratch, features + logistic regression / linear SVM / class prototypes / k-NN, and fine-tuning on one split.")
 
     @Option(help: "Data set: fashion-mnist, digits, rotten-tomatoes, a folder of class folders, or a CSV/JSONL file.")
     var data: String?
