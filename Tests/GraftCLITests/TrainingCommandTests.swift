@@ -135,7 +135,7 @@ final class TrainingCommandTests: XCTestCase {
             (["extract", "--data", "digits", "--limit", "1", "--out", none], "--split", "train, test"),
             (["finetune", "--data", "digits", "--out", none], "--optimizer", "sgd, adamw"),
             (["train", "--from-scratch", "--data", "digits", "--out", none], "--schedule", "cosine, one-cycle, constant"),
-            (["compare"], "--strategies", "scratch, logreg, svm, finetune"),
+            (["compare"], "--strategies", "scratch, logreg, svm, prototype, knn"),
         ] {
             let bad = try Graft.run(command + [option, "bogus"])
             XCTAssertExit(bad, 64)
