@@ -11,7 +11,9 @@
 // results on other CPUs (up to float summation order).
 #include "CGraftKernels.h"
 #include "internal.h"
+#if GRAFT_X86_64
 #include <immintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,7 @@ static void depthwise_row_portable(const float *const *rows, const float *w, con
 }
 
 // ---- AVX-512 kernels ------------------------------------------------------------
+#if GRAFT_X86_64
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
 #define INLINE __attribute__((always_inline)) inline
 
@@ -249,6 +252,11 @@ static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w
     else if (k == 5 && stride == 2) depthwise_row_k(5, 2, rows, w, bias, out, out_w, hp);
     else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
 }
+#else
+// No AVX-512 kernels compiled: use_avx512() below is 0, these names only keep the dispatch one line.
+#define gemm_avx512 gemm_portable
+#define depthwise_row_avx512 depthwise_row_portable
+#endif
 
 // ---- the block -------------------------------------------------------------------
 typedef void (*gemm_fn)(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
@@ -272,7 +280,11 @@ static _Atomic int force_portable = 0;
 void graft_inverted_residual_force_portable(int on) { atomic_store(&force_portable, on != 0); }
 
 static int use_avx512(void) {
+#if GRAFT_X86_64
     return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
 }
 
 /// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves
