@@ -1,8 +1,11 @@
 # The two commands of the README. Each installs what is missing first.
-SWIFT_FLAGS ?= -c release
+# One configuration for both (and for `make examples`/`make bench`): the tests need -enable-testing
+# (@testable), and a build without it would recompile every module, so `make run` after `make test`
+# (or the reverse) builds nothing twice.
+SWIFT_FLAGS ?= -c release -Xswiftc -enable-testing
 export GRAFT_HOME ?= $(HOME)/.cache/graft
 
-.PHONY: setup build run test examples bench clean
+.PHONY: setup build run test examples bench consumer-check clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,15 +25,30 @@ run: build
 # just compiled and compiles only its two programs: measured +32 s (5.6 s of
 # CPU) at load average 14 on the shared 2-core machine, against 3m46s for the
 # library chain it would otherwise rebuild in a scratch folder of its own.
-EXAMPLES_BUILD = swift build --package-path Examples $(SWIFT_FLAGS) -Xswiftc -enable-testing --scratch-path $(CURDIR)/.build
+EXAMPLES_BUILD = swift build --package-path Examples $(SWIFT_FLAGS) --scratch-path $(CURDIR)/.build
+# The benchmarks (bench/Package.swift, depends on Graft by path), the same way: only they compile.
+# bench/NAME/run.sh builds its own binary; this keeps them compiling.
+BENCH_BUILD = swift build --package-path bench $(SWIFT_FLAGS) --scratch-path $(CURDIR)/.build
 
 test: setup
 	bash scripts/check-deps.sh
-	swift test $(SWIFT_FLAGS) -Xswiftc -enable-testing
+	bash scripts/check-deps.sh bench
+	bash scripts/check-portable.sh
+	swift test $(SWIFT_FLAGS)
 	$(EXAMPLES_BUILD)
+	$(BENCH_BUILD)
 
 examples: setup
 	$(EXAMPLES_BUILD)
+
+bench: setup
+	$(BENCH_BUILD)
+
+# A fresh package outside the repository depends on a tagged clone of HEAD by version and runs an
+# ImageClassifier. It compiles the library chain in a folder of its own (minutes), so `make test`
+# does not run it; CI can run it as a step of its own.
+consumer-check: setup
+	bash scripts/consumer-check.sh
 
 clean:
 	rm -rf .build
