@@ -99,7 +99,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: optimize),
         .executableTarget(name: "graft", dependencies: [
-            "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
+            "Graft", "GraftData", "GraftHeads", "GraftKernels", "GraftModels", "GraftNN", "GraftTensor", "GraftText", "GraftTransfer", "GraftWeights",
             "GraftHub", "GraftServe", "GraftDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),

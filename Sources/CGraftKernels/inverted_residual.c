@@ -287,6 +287,8 @@ static int use_avx512(void) {
 #endif
 }
 
+int graft_inverted_residual_has_fast_path(void) { return use_avx512(); }
+
 /// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves
 /// several tiles, within 512 KB of expanded rows.
 static int64_t group_rows(const graft_inverted_residual_shape *s, int64_t row_floats) {

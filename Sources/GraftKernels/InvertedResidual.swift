@@ -70,4 +70,9 @@ extension Kernels {
     /// Makes `invertedResidualForward` use its portable kernels even on AVX-512 CPUs (true) or
     /// pick by CPU again (false): lets tests check the path other CPUs take.
     public static func invertedResidualForcePortable(_ on: Bool) { graft_inverted_residual_force_portable(on ? 1 : 0) }
+
+    /// True when `invertedResidualForward` runs its AVX-512 micro-kernels. Without them (AVX2-only
+    /// CPUs such as the AMD EPYC hosts seen here) the portable loops run 4-8x slower than oneDNN's
+    /// separate convolutions, so the fusion policy only fuses when this is true.
+    public static var invertedResidualHasFastPath: Bool { graft_inverted_residual_has_fast_path() != 0 }
 }

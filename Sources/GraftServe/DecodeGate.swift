@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Admission for image decodes: at most `maxConcurrent` run at once and at most
 /// `memoryBudget` bytes of decoded pixels are in flight; the rest wait in
@@ -13,21 +14,34 @@ import Foundation
 /// at a 2 s limit. An abandoned decode cannot be interrupted; it finishes in the
 /// background and keeps its memory and its slot until then, which is what keeps
 /// the memory bound true.
-final class DecodeGate: @unchecked Sendable {
+final class DecodeGate: Sendable {
     let maxConcurrent: Int
     let memoryBudget: Int
-    private let lock = NSLock()
-    // Guarded by `lock`.
-    private var running = 0
-    private var bytesInFlight = 0
-    private var peakBytes = 0
-    private var waiting: [Waiter] = []
-    private var nextID = 0
+    private let state = Mutex(State())
 
     private struct Waiter {
         let id: Int
         let cost: Int
-        let start: () -> Void
+        let start: @Sendable () -> Void
+    }
+
+    /// Slots and bytes taken, the queue in arrival order.
+    private struct State {
+        var running = 0
+        var bytesInFlight = 0
+        var peakBytes = 0
+        var waiting: [Waiter] = []
+        var nextID = 0
+
+        func fits(_ cost: Int, maxConcurrent: Int, memoryBudget: Int) -> Bool {
+            running < maxConcurrent && bytesInFlight + cost <= memoryBudget
+        }
+
+        mutating func take(_ cost: Int) {
+            running += 1
+            bytesInFlight += cost
+            peakBytes = max(peakBytes, bytesInFlight)
+        }
     }
 
     private static let timers = DispatchQueue(label: "graft.decode-deadlines", qos: .userInteractive)
@@ -48,8 +62,7 @@ final class DecodeGate: @unchecked Sendable {
 
     /// Decodes now and peak bytes so far (for tests and metrics).
     var inFlight: (decodes: Int, bytes: Int, waiting: Int, peakBytes: Int) {
-        lock.lock(); defer { lock.unlock() }
-        return (running, bytesInFlight, waiting.count, peakBytes)
+        state.withLock { ($0.running, $0.bytesInFlight, $0.waiting.count, $0.peakBytes) }
     }
 
     /// Runs `work` once a slot and `cost` bytes are free, answering by `deadline`.
@@ -85,58 +98,50 @@ final class DecodeGate: @unchecked Sendable {
     }
 
     /// Starts `start` now if it fits and nobody waits ahead, else queues it. Returns its id.
-    private func admit(cost: Int, _ start: @escaping () -> Void) -> Int {
-        lock.lock()
-        let id = nextID
-        nextID += 1
-        if waiting.isEmpty && fits(cost) {
-            take(cost)
-            lock.unlock()
-            start()
-        } else {
-            waiting.append(Waiter(id: id, cost: cost, start: start))
-            lock.unlock()
+    private func admit(cost: Int, _ start: @escaping @Sendable () -> Void) -> Int {
+        let (id, startsNow) = state.withLock { s in
+            let id = s.nextID
+            s.nextID += 1
+            if s.waiting.isEmpty && s.fits(cost, maxConcurrent: maxConcurrent, memoryBudget: memoryBudget) {
+                s.take(cost)
+                return (id, true)
+            }
+            s.waiting.append(Waiter(id: id, cost: cost, start: start))
+            return (id, false)
         }
+        if startsNow { start() }
         return id
     }
 
     /// Removes a waiter whose deadline passed; false if it already started.
     private func withdraw(_ id: Int) -> Bool {
-        lock.lock()
-        guard let i = waiting.firstIndex(where: { $0.id == id }) else { lock.unlock(); return false }
-        waiting.remove(at: i)
-        let started = startWaiters()
-        lock.unlock()
-        started.forEach { $0() }
-        return true
+        let started: [@Sendable () -> Void]? = state.withLock { s in
+            guard let i = s.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            s.waiting.remove(at: i)
+            return startWaiters(&s)
+        }
+        started?.forEach { $0() }
+        return started != nil
     }
 
     private func release(_ cost: Int) {
-        lock.lock()
-        running -= 1
-        bytesInFlight -= cost
-        let started = startWaiters()
-        lock.unlock()
+        let started = state.withLock { s in
+            s.running -= 1
+            s.bytesInFlight -= cost
+            return startWaiters(&s)
+        }
         started.forEach { $0() }
     }
 
     /// Admits waiters in order while the head fits (strict FIFO: a large image is not
-    /// starved by small ones). Called with the lock held; returns what to start after unlocking.
-    private func startWaiters() -> [() -> Void] {
-        var started: [() -> Void] = []
-        while let head = waiting.first, fits(head.cost) {
-            waiting.removeFirst()
-            take(head.cost)
+    /// starved by small ones). Returns what to start once the lock is released.
+    private func startWaiters(_ s: inout State) -> [@Sendable () -> Void] {
+        var started: [@Sendable () -> Void] = []
+        while let head = s.waiting.first, s.fits(head.cost, maxConcurrent: maxConcurrent, memoryBudget: memoryBudget) {
+            s.waiting.removeFirst()
+            s.take(head.cost)
             started.append(head.start)
         }
         return started
-    }
-
-    private func fits(_ cost: Int) -> Bool { running < maxConcurrent && bytesInFlight + cost <= memoryBudget }
-
-    private func take(_ cost: Int) {
-        running += 1
-        bytesInFlight += cost
-        peakBytes = max(peakBytes, bytesInFlight)
     }
 }

@@ -81,7 +81,7 @@ public struct DetectRoute: Sendable {
 }
 
 /// Runs detections one at a time on a GCD thread, off the event loop.
-final class DetectGate: @unchecked Sendable {
+final class DetectGate: Sendable {
     private let queue = DispatchQueue(label: "graft.detect")
 
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

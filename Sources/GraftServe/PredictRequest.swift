@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GraftData
 import GraftTransfer
 import Hummingbird
@@ -133,25 +134,31 @@ struct PredictRequest {
 }
 
 /// Resumes a continuation once, whichever of the work or the timer comes first.
-final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, any Error>?
-    private var pending: Result<T, any Error>?
-    private var done = false
+final class ResumeOnce<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var pending: Result<T, any Error>?
+        var done = false
+    }
+
+    private let state = Mutex(State())
 
     func set(_ c: CheckedContinuation<T, any Error>) {
-        lock.lock()
-        if let pending { lock.unlock(); c.resume(with: pending); return }
-        continuation = c
-        lock.unlock()
+        let pending: Result<T, any Error>? = state.withLock { s in
+            if s.pending == nil { s.continuation = c }
+            return s.pending
+        }
+        if let pending { c.resume(with: pending) }
     }
 
     func resume(_ result: Result<T, any Error>) {
-        lock.lock()
-        guard !done else { lock.unlock(); return }
-        done = true
-        if let c = continuation { continuation = nil; lock.unlock(); c.resume(with: result); return }
-        pending = result
-        lock.unlock()
+        let waiting: CheckedContinuation<T, any Error>?? = state.withLock { s in
+            guard !s.done else { return .none }
+            s.done = true
+            if let c = s.continuation { s.continuation = nil; return .some(c) }
+            s.pending = result
+            return .some(nil)
+        }
+        if case .some(.some(let c)) = waiting { c.resume(with: result) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One observation of a long job: what it is doing and how far it got.
 public struct ProgressEvent: Sendable, Equatable {
@@ -46,15 +47,18 @@ public struct ProgressMeter: Sendable {
 /// Progress on standard error, as the CLI shows it: a redrawn one-line bar when stderr is a
 /// terminal; otherwise (a log file, a pipe, CI) plain lines, one per 10% of a phase or every 5
 /// seconds, whichever comes first, plus the last. `quiet` shows nothing.
-public final class TerminalProgressBar: @unchecked Sendable {  // mutable state is guarded by `lock`
+public final class TerminalProgressBar: Sendable {
     /// How the bar is drawn.
     public enum Style: Sendable { case bar, lines, off }
 
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    /// The phase/epoch the last plain line was about, and the tenth it reached.
-    private var lastStage: String?
-    private var lastTenth = -1
+    /// What was drawn last: when, and for plain lines the phase/epoch and the tenth it reached.
+    private struct Drawn {
+        var at = Date.distantPast
+        var stage: String?
+        var tenth = -1
+    }
+
+    private let drawn = Mutex(Drawn())
     public let style: Style
     private let write: @Sendable (String) -> Void
 
@@ -74,18 +78,19 @@ public final class TerminalProgressBar: @unchecked Sendable {  // mutable state 
     public var handler: ProgressHandler { { [self] e in self.draw(e) } }
 
     public func draw(_ e: ProgressEvent) {
-        lock.lock(); defer { lock.unlock() }
-        switch style {
-        case .off: return
-        case .bar: drawBar(e)
-        case .lines: drawLine(e)
+        drawn.withLock { last in
+            switch style {
+            case .off: return
+            case .bar: drawBar(e, last: &last)
+            case .lines: drawLine(e, last: &last)
+            }
         }
     }
 
-    private func drawBar(_ e: ProgressEvent) {
+    private func drawBar(_ e: ProgressEvent, last: inout Drawn) {
         let done = e.completed >= e.total
-        guard done || Date().timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = Date()
+        guard done || Date().timeIntervalSince(last.at) > 0.2 else { return }
+        last.at = Date()
         let width = 24
         let fraction = e.total > 0 ? min(1, Double(e.completed) / Double(e.total)) : 1
         let filled = Int(fraction * Double(width))
@@ -93,15 +98,15 @@ public final class TerminalProgressBar: @unchecked Sendable {  // mutable state 
         write("\r" + Self.describe(e, bar: bar) + "\u{1B}[K" + (done ? "\n" : ""))
     }
 
-    private func drawLine(_ e: ProgressEvent) {
+    private func drawLine(_ e: ProgressEvent, last: inout Drawn) {
         let stage = "\(e.phase.rawValue) \(e.epoch ?? -1)"
-        if stage != lastStage { lastStage = stage; lastTenth = -1 }
+        if stage != last.stage { last.stage = stage; last.tenth = -1 }
         let done = e.completed >= e.total
         let tenth = e.total > 0 ? min(10, e.completed * 10 / e.total) : 10
-        guard done || tenth > lastTenth || Date().timeIntervalSince(lastDraw) >= 5 else { return }
-        if done && lastTenth == 10 { return }  // the last line of this phase is already out
-        lastTenth = max(lastTenth, tenth)
-        lastDraw = Date()
+        guard done || tenth > last.tenth || Date().timeIntervalSince(last.at) >= 5 else { return }
+        if done && last.tenth == 10 { return }  // the last line of this phase is already out
+        last.tenth = max(last.tenth, tenth)
+        last.at = Date()
         let percent = e.total > 0 ? String(format: " (%d%%)", Int(Double(e.completed) * 100 / Double(e.total))) : ""
         write(Self.describe(e, bar: "") + percent + "\n")
     }

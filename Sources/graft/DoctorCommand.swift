@@ -3,6 +3,7 @@ import Foundation
 import GraftData
 import GraftKernels
 import GraftModels
+import GraftNN
 import Graft
 import GraftHeads
 import GraftTensor
@@ -23,6 +24,8 @@ struct DoctorCommand: ParsableCommand {
         let onednn: String
         let isa: String
         let threads: Int
+        /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 path) or as oneDNN convolutions.
+        let fusedBlocks: Bool
         let graftHome: String
         let models: [Model]
         let datasets: [DataSet]
@@ -34,6 +37,7 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         let report = Report(
             version: GraftVersion.current, onednn: Runtime.oneDNNVersion, isa: Runtime.isa, threads: Runtime.threads,
+            fusedBlocks: FusedInvertedResidual.policyEnabled,
             graftHome: GraftHome.url.path,
             models: ModelZoo.entries.map {
                 .init(name: $0.name, kind: $0.kind.rawValue, architecture: $0.architecture, summary: $0.summary, path: $0.url.path,
@@ -44,6 +48,7 @@ struct DoctorCommand: ParsableCommand {
         if json { return try CLIOutput.printJSON(report) }
         print("Graft \(report.version)")
         print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
+        print("Inverted-residual blocks: \(report.fusedBlocks ? "fused kernel (AVX-512)" : "oneDNN convolutions (no AVX-512 fused kernel on this CPU)") (GRAFT_FUSED_BLOCK_POLICY)")
         print("GRAFT_HOME \(report.graftHome)")
         print("\nModels:")
         for m in report.models {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -43,28 +44,29 @@ enum TemporaryFiles {
 }
 
 /// The signal handlers behind `TemporaryFiles.guardOutput`, installed once per process.
-private final class SignalCleanup: @unchecked Sendable {  // `targets` is guarded by `lock`.
+private final class SignalCleanup: Sendable {
     static let shared = SignalCleanup()
-    private let lock = NSLock()
-    private var targets: [URL] = []
-    private var sources: [DispatchSourceSignal] = []
+    /// The outputs whose temporary files to remove, and the signal sources (kept alive here).
+    private let state = Mutex<(targets: [URL], sources: [DispatchSourceSignal])>(([], []))
 
     func register(_ target: URL) {
-        lock.lock(); defer { lock.unlock() }
-        targets.append(target)
-        guard sources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            // Dispatch sees the signal only once its default action (terminate) is off.
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in self.cleanUpAndDie(sig) }
-            source.resume()
-            sources.append(source)
+        state.withLock { state in
+            state.targets.append(target)
+            guard state.sources.isEmpty else { return }
+            for sig in [SIGINT, SIGTERM, SIGHUP] {
+                // Dispatch sees the signal only once its default action (terminate) is off.
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler { [self] in self.cleanUpAndDie(sig) }
+                source.resume()
+                state.sources.append(source)
+            }
         }
     }
 
     private func cleanUpAndDie(_ sig: Int32) {
-        lock.lock()
+        // A target registered after this snapshot is swept by the next run (its files carry this pid).
+        let targets = state.withLock { $0.targets }
         let mine = getpid()
         for target in targets {
             for file in TemporaryFiles.temporaryFiles(for: target, ownedBy: { $0 == mine }) { unlink(file.path) }

@@ -17,8 +17,13 @@ final class InfoCommandTests: XCTestCase {
         let run = try Graft.run(["doctor", "--json"])
         XCTAssertExit(run, 0)
         let json = try run.json()
-        XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "graftHome", "models", "datasets", "architectures", "textArchitectures"])
+        XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "fusedBlocks", "graftHome", "models", "datasets", "architectures", "textArchitectures"])
         XCTAssertGreaterThan(json["threads"] as? Int ?? 0, 0)
+        // Fused blocks only where the fused kernel's AVX-512 path runs (unless GRAFT_FUSED_BLOCK_POLICY says otherwise).
+        let avx512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512f") ?? false
+        if ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] == nil {
+            XCTAssertEqual(json["fusedBlocks"] as? Bool, avx512)
+        }
         let models = try XCTUnwrap(json["models"] as? [[String: Any]])
         let lite0 = try XCTUnwrap(models.first { $0["name"] as? String == "efficientnet-lite0" })
         XCTAssertEqual(lite0["installed"] as? Bool, true, "make setup installs it")

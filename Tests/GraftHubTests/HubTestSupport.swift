@@ -70,7 +70,7 @@ final class TemporaryFolder {
     }
 }
 
-func XCTAssertThrowsHubError(_ body: @autoclosure () throws -> Any, file: StaticString = #filePath, line: UInt = #line,
+func XCTAssertThrowsHubError<T>(_ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line,
                              _ check: (HubError) -> Bool) {
     do {
         _ = try body()

@@ -92,6 +92,8 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, co
 /// `output` must not overlap input or residual.
 /// Nonzero: use the portable kernels even where AVX-512 is available (tests).
 void graft_inverted_residual_force_portable(int on);
+/// 1 when forward runs the AVX-512 micro-kernels (the CPU has them and portable is not forced).
+int graft_inverted_residual_has_fast_path(void);
 int graft_inverted_residual_forward(const graft_inverted_residual_shape *shape, const float *packed,
                                     const float *input, const float *residual, float *output);
 

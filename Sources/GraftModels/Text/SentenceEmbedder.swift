@@ -7,7 +7,7 @@ import GraftText
 /// over the attention mask and (when the model says so) L2 normalisation.
 /// Loaded from the model's own directory (config.json, model.safetensors,
 /// vocab.txt, 1_Pooling/config.json, modules.json, sentence_bert_config.json).
-public final class SentenceEmbedder: @unchecked Sendable {
+public final class SentenceEmbedder: Sendable {
     public let name: String
     public let bert: BERT
     public let tokenizer: WordPieceTokenizer

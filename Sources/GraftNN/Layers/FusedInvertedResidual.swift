@@ -92,10 +92,17 @@ public final class FusedInvertedResidual: Sendable {
         return policyEnabled && sizePolicy(batch: batch, side: side)
     }
 
-    /// The size policy is off by default until a regression is found: after session 4's merges the fused
-    /// kernel measured 0.12-0.24x its unfused twin (`graft-bench-vision --blocks`). `GRAFT_FUSED_BLOCK_POLICY=1`
-    /// turns it on; `GRAFT_FUSED_BLOCK_MIN_SIDE` or `minimumSide` still fuse on request.
-    public static let policyEnabled = ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] == "1"
+    /// The size policy applies only where the fused kernel has its AVX-512 micro-kernels: on an
+    /// AVX2-only CPU (AMD EPYC, measured 2026-12-02) every EfficientNet-Lite0 block ran 0.12-0.36x
+    /// its unfused twin (`graft-bench-vision --blocks`), so there nothing fuses unless asked.
+    /// `GRAFT_FUSED_BLOCK_POLICY=0` turns the policy off, `=1` on whatever the CPU.
+    public static let policyEnabled: Bool = {
+        switch ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] {
+        case "0": return false
+        case "1": return true
+        default: return Kernels.invertedResidualHasFastPath
+        }
+    }()
 
     /// Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands of rows.
     public static func sizePolicy(batch: Int, side: Int) -> Bool {
