@@ -10,7 +10,7 @@ import GraftModels
 /// ```
 /// Images are letterboxed to the network input as Darknet does, EXIF orientation is applied when
 /// decoding, and boxes are mapped back to (and clipped to) the original image.
-public final class ObjectDetector: @unchecked Sendable {
+public final class ObjectDetector: @unchecked Sendable {  // unchecked: thresholds are settings set before use; detection only reads the network
     public let detector: YoloDetector
     /// A box is reported when objectness x class probability exceeds this.
     public var threshold: Float

@@ -26,6 +26,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.init(seed: Self.splitMix(&si))
     }
 
+    /// The generator's position as text (four hex words), for checkpoints: `init(state:)` continues
+    /// the stream exactly where this one is.
+    public var state: String {
+        [s0, s1, s2, s3].map { String($0, radix: 16) }.joined(separator: ":")
+    }
+
+    /// The generator at a position `state` wrote; nil when the text is not one.
+    public init?(state: String) {
+        let words = state.split(separator: ":").compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+    }
+
     /// SplitMix64 step: advances `state` and returns a well-mixed value.
     static func splitMix(_ state: inout UInt64) -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

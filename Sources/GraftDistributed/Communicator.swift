@@ -13,7 +13,7 @@ import Foundation
 /// the whole job with a message naming itself, so the others never wait on a
 /// peer that is gone; a rank killed by a signal is reported by mpirun, which
 /// ends the rest.
-public final class Communicator: @unchecked Sendable {
+public final class Communicator: @unchecked Sendable {  // unchecked: MPI_Comm is an opaque C handle; MPI calls are serialised by `lock`
     public let rank: Int
     public let size: Int
     /// nil for the single-process world.

@@ -5,7 +5,7 @@ internal import CMPI
 ///
 /// Open MPI advances a non-blocking collective only inside MPI calls, so a
 /// caller overlapping it with computation calls `test()` now and then.
-public final class PendingReduction: @unchecked Sendable {
+public final class PendingReduction: @unchecked Sendable {  // unchecked: owned by the training step that started it; `request` mutates only there
     let communicator: Communicator
     var request: MPI_Request?
     public private(set) var isComplete: Bool

@@ -21,7 +21,7 @@ public struct HTTPResponseHead: Sendable {
 /// `https_proxy`/`HTTPS_PROXY`, `http_proxy`, `no_proxy`/`NO_PROXY` variables as curl reads them).
 /// Bodies stream to a file so a dropped connection keeps what arrived, and the next
 /// attempt resumes it with `Range`.
-public final class HTTPClient: @unchecked Sendable {
+public final class HTTPClient: @unchecked Sendable {  // unchecked: settings are set before the first request; each transfer has its own delegate
     public var maxAttempts = 5
     public var timeout: TimeInterval = 60
     public var userAgent = "graft/1.0 (huggingface_hub-compatible cache)"
@@ -105,7 +105,7 @@ public final class HTTPClient: @unchecked Sendable {
 struct TransferFailure: Error { let reason: String }
 
 /// Appends the body of a 206 (or rewrites on a 200) to the partial file.
-final class FileSink: @unchecked Sendable {
+final class FileSink: @unchecked Sendable {  // unchecked: written only on URLSession's serial delegate queue, read after the transfer ends
     private let url: URL
     private var handle: FileHandle?
     private let resumeAt: Int64
@@ -151,7 +151,7 @@ final class FileSink: @unchecked Sendable {
 }
 
 /// One request's URLSession delegate, waited on synchronously.
-final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {  // unchecked: URLSession calls it on one serial queue; what the caller reads is guarded by `lock`
     private let followRedirects: Bool
     private let sink: FileSink?
     private let originalHost: String?

@@ -12,7 +12,7 @@ import ServiceLifecycle
 ///
 /// As a `Service` it stops after the HTTP server has drained: inputs already
 /// queued are still answered, new ones are refused.
-public final class InferenceWorker: Service, @unchecked Sendable {
+public final class InferenceWorker: Service, @unchecked Sendable {  // unchecked: the queue is guarded by `condition`; the model runs on the worker's one thread
     /// Preprocessed inputs of one request.
     public enum Input: Sendable {
         /// `count` images, preprocessed to the model's input (`count * side * side * 3` Floats).

@@ -8,7 +8,7 @@ import GraftWeights
 /// Pipeline (Darknet's `detector test`): fit the image to the input (`resize`, letterbox by default),
 /// pixels / 255, forward, decode every `[yolo]` head, class-aware NMS, map the boxes back to the
 /// original image (clipped to it). EXIF orientation is applied by the image decoder first.
-public final class YoloDetector: @unchecked Sendable {
+public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` is a setting set before use; detection only reads the network
     public let network: DarknetNetwork
     public let labels: [String]
     public var resize: DetectionResize

@@ -10,7 +10,9 @@ public final class ActivationLayer: Module, UnaryLayer, @unchecked Sendable {  /
 /// Inverted dropout, active only in training, from its own seeded generator.
 public final class Dropout: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     public let probability: Float
-    private var generator: SeededGenerator
+    /// The mask stream; a trainer saves and restores it with its checkpoints, so a resumed run draws
+    /// the masks the uninterrupted one would have.
+    public var generator: SeededGenerator
     public init(_ probability: Float, seed: UInt64 = 0) {
         self.probability = probability
         generator = SeededGenerator(seed: seed)
@@ -19,8 +21,6 @@ public final class Dropout: Module, UnaryLayer, @unchecked Sendable {  // unchec
         guard training && !isFrozen && probability > 0 else { return x }
         return try x.dropout(probability: probability, generator: &generator)
     }
-    /// Restarts the mask stream: a trainer re-seeds per epoch so a resumed run draws the same masks.
-    public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
 }
 
 /// Layers applied in order; children keyed "0", "1", ... like `nn.Sequential`.

@@ -5,7 +5,7 @@ import GraftTensor
 
 /// Transfer for detection: a pretrained Darknet network with new heads for new classes, its trunk
 /// frozen (or its last K convolutions trainable), trained with `YoloLoss`.
-public final class DetectionFineTuning: @unchecked Sendable {
+public final class DetectionFineTuning: @unchecked Sendable {  // unchecked: trains in the one task that owns it (optimizer state and parameters mutate there only)
     public let network: DarknetNetwork
     /// Layer indices of the new head convolutions.
     public let heads: [Int]

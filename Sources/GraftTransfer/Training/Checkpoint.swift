@@ -41,6 +41,9 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var stoppedEarly = false
     /// Fingerprint of the options and data: a checkpoint resumes only the same job.
     public var jobKey: String
+    /// Each dropout layer's mask stream after the last completed epoch (`SeededGenerator.state`),
+    /// so a resumed run continues the streams; nil in checkpoints older than this field.
+    public var dropoutStreams: [String]?
 }
 
 /// One epoch of training and validation.

@@ -70,13 +70,13 @@ public final class Trainer {
             let extra = try StateDictFile.read(into: network.module, from: checkpoint.appendingPathComponent("last.safetensors"))
             optimizer.importState(Dictionary(uniqueKeysWithValues: extra.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
             state = saved
+            restoreDropoutStreams(saved.dropoutStreams)
         }
         let preprocessing = network.preprocessing ?? Preprocessing(inputSize: 1)
         var step = state.step ?? state.epochsCompleted * stepsPerEpoch
         while state.epochsCompleted < options.epochs && !state.stoppedEarly {
             let epoch = state.epochsCompleted
             let epochStart = Date()
-            reseedDropout(epoch: epoch)
             let plan = try distribution?.epochPlan(train: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch)
             let loader = BatchLoader(dataset: dataset, indices: plan?.indices ?? train, preprocessing: preprocessing,
                                      options: .init(batchSize: plan?.batchSize ?? options.batchSize, shuffle: plan == nil,
@@ -114,6 +114,7 @@ public final class Trainer {
             state.history.append(record)
             state.epochsCompleted += 1
             state.step = step
+            state.dropoutStreams = Self.dropoutLayers(in: network.module).map(\.generator.state)
             if let checkpoint, writesCheckpoints {
                 // One file, one rename: weights, optimizer and counters of the same epoch.
                 try save(checkpoint, file: "last.safetensors", optimizer: optimizer, state: state)
@@ -173,13 +174,15 @@ public final class Trainer {
         return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)))
     }
 
-    /// Every random stream a step draws from is a function of (seed, epoch, position): the
-    /// loader's order and augmentation already are; dropout layers keep a running generator,
-    /// so they restart here from (seed, epoch, layer), and a resumed epoch draws the same masks.
-    func reseedDropout(epoch: Int) {
-        for (index, dropout) in Self.dropoutLayers(in: network.module).enumerated() {
-            var g = SeededGenerator(seed: options.seed ^ 0xD40F_0D7E, epoch: epoch, index: index)
-            dropout.reseed(g.next())
+    /// Every random stream a step draws from continues where the checkpoint left it: the loader's
+    /// order and augmentation are functions of (seed, epoch, position); dropout layers keep running
+    /// generators, saved with each epoch's checkpoint and restored here (the uninterrupted run's
+    /// streams are untouched, so results match runs made before checkpoints carried them).
+    func restoreDropoutStreams(_ streams: [String]?) {
+        let layers = Self.dropoutLayers(in: network.module)
+        guard let streams, streams.count == layers.count else { return }
+        for (dropout, text) in zip(layers, streams) {
+            if let g = SeededGenerator(state: text) { dropout.generator = g }
         }
     }
 

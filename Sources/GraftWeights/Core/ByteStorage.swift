@@ -9,7 +9,7 @@ import Darwin
 ///
 /// Immutable once built and shared by every `TensorBytes` that views it, so a tensor read
 /// from a mapped file keeps the mapping alive and never copies.
-final class ByteStorage: @unchecked Sendable {
+final class ByteStorage: @unchecked Sendable {  // unchecked: immutable after init; the bytes are read-only and released once, in deinit
     private enum Release { case none, unmap(UnsafeMutableRawPointer, Int), deallocate(UnsafeMutableRawPointer) }
 
     let base: UnsafeRawPointer?
