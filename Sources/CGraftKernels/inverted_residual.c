@@ -7,7 +7,7 @@
 // window first reaches it) and projects the depthwise rows straight into the
 // output. Everything a thread touches per group fits in L2.
 //
-// AVX-512 micro-kernels, picked at run time; a portable path gives the same
+// AVX-512 or AVX2 + FMA micro-kernels, picked at run time; a portable path gives the same
 // results on other CPUs (up to float summation order).
 #include "CGraftKernels.h"
 #include "internal.h"
@@ -119,7 +119,7 @@ static void depthwise_row_portable(const float *const *rows, const float *w, con
 }
 
 // ---- AVX-512 kernels ------------------------------------------------------------
-#if GRAFT_X86_64
+#if GRAFT_X86_64  // through the AVX2 kernels below
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
 #define INLINE __attribute__((always_inline)) inline
 
@@ -252,10 +252,141 @@ static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w
     else if (k == 5 && stride == 2) depthwise_row_k(5, 2, rows, w, bias, out, out_w, hp);
     else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
 }
+
+// ---- AVX2 + FMA kernels ---------------------------------------------------------
+// The same loops for CPUs without AVX-512 (AMD EPYC before Zen 4, many cloud VMs): a 16-channel
+// vector of the packing is two 8-lane registers; 16 registers hold 6 x 2 accumulators, the two
+// B vectors and the broadcast A value.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Lanes below `n` (clamped to 0...8) of an 8-lane mask.
+static INLINE AVX2 __m256i lanes_below(int64_t n) {
+    int v = n < 0 ? 0 : (n > 8 ? 8 : (int)n);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// MR x 16 tile; m0/m1 mask the stores (and the residual loads) of the two halves.
+static INLINE AVX2 void tile_avx2(const int MR, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                                  const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
+                                  __m256i m0, __m256i m1, int clamp) {
+    __m256 acc[6][2];
+    const __m256 bias0 = _mm256_loadu_ps(bias), bias1 = _mm256_loadu_ps(bias + 8);
+    for (int i = 0; i < MR; i++) { acc[i][0] = bias0; acc[i][1] = bias1; }
+    for (int64_t k = 0; k < K; k++) {
+        const __m256 v0 = _mm256_loadu_ps(b + k * ldb), v1 = _mm256_loadu_ps(b + k * ldb + 8);
+        for (int i = 0; i < MR; i++) {
+            const __m256 av = _mm256_broadcast_ss(a + i * lda + k);
+            acc[i][0] = _mm256_fmadd_ps(av, v0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(av, v1, acc[i][1]);
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+    for (int i = 0; i < MR; i++) {
+        __m256 r0 = acc[i][0], r1 = acc[i][1];
+        if (res) {
+            r0 = _mm256_add_ps(r0, _mm256_maskload_ps(res + i * ldr, m0));
+            r1 = _mm256_add_ps(r1, _mm256_maskload_ps(res + i * ldr + 8, m1));
+        }
+        if (clamp) {
+            r0 = _mm256_min_ps(_mm256_max_ps(r0, zero), six);
+            r1 = _mm256_min_ps(_mm256_max_ps(r1, zero), six);
+        }
+        _mm256_maskstore_ps(c + i * ldc, m0, r0);
+        _mm256_maskstore_ps(c + i * ldc + 8, m1, r1);
+    }
+}
+
+typedef void (*tile_avx2_fn)(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
+                             float *c, int64_t ldc, const float *res, int64_t ldr, __m256i m0, __m256i m1, int clamp);
+#define TILE_AVX2(MR)                                                                                           \
+    static AVX2 void tile_avx2_##MR(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,        \
+                                    const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,   \
+                                    __m256i m0, __m256i m1, int clamp) {                                       \
+        tile_avx2(MR, K, a, lda, b, ldb, bias, c, ldc, res, ldr, m0, m1, clamp);                                \
+    }
+TILE_AVX2(1) TILE_AVX2(2) TILE_AVX2(3) TILE_AVX2(4) TILE_AVX2(5) TILE_AVX2(6)
+static const tile_avx2_fn tiles_avx2[7] = {0, tile_avx2_1, tile_avx2_2, tile_avx2_3, tile_avx2_4, tile_avx2_5, tile_avx2_6};
+
+/// Same contract as gemm_avx512: 16-column panels outermost, tiles of equal height up to 6 rows.
+static AVX2 void gemm_avx2(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                           int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    const int64_t vectors = (N + VEC - 1) / VEC;
+    for (int64_t v = 0; v < vectors; v++) {
+        const int64_t n0 = v * VEC, lanes = N - n0;
+        const __m256i m0 = lanes_below(lanes), m1 = lanes_below(lanes - 8);
+        for (int64_t i = 0; i < count; i++) {
+            const segment g = segs[i];
+            const int64_t count_tiles = (g.m + 5) / 6;
+            for (int64_t t = 0, r0 = 0; t < count_tiles; t++) {
+                int rows = (int)((g.m - r0) / (count_tiles - t));
+                tiles_avx2[rows](K, g.a + r0 * lda, lda, b + n0, ldb, bias + n0, g.c + r0 * ldc + n0, ldc,
+                                 g.res ? g.res + r0 * ldr + n0 : NULL, ldr, m0, m1, clamp);
+                r0 += rows;
+            }
+        }
+    }
+}
+
+/// Depthwise row, 16 channels (two registers) per step, `P` output pixels per weight load.
+static INLINE AVX2 void depthwise_row_avx2_k(const int k, const int stride, const float *const *rows, const float *w,
+                                             const float *bias, float *out, int64_t out_w, int64_t hp) {
+    enum { P = 4 };
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+    const int64_t k2 = k * k;
+    int64_t ox = 0;
+    for (; ox + P <= out_w; ox += P) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m256 acc[P][2];
+            for (int p = 0; p < P; p++) { acc[p][0] = _mm256_loadu_ps(bias + c); acc[p][1] = _mm256_loadu_ps(bias + c + 8); }
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++) {
+                    const __m256 w0 = _mm256_loadu_ps(wc + (ky * k + kx) * VEC), w1 = _mm256_loadu_ps(wc + (ky * k + kx) * VEC + 8);
+                    for (int p = 0; p < P; p++) {
+                        const float *x = r + (p * stride + kx) * hp;
+                        acc[p][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x), acc[p][0]);
+                        acc[p][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + 8), acc[p][1]);
+                    }
+                }
+            }
+            for (int p = 0; p < P; p++) {
+                _mm256_storeu_ps(out + (ox + p) * hp + c, _mm256_min_ps(_mm256_max_ps(acc[p][0], zero), six));
+                _mm256_storeu_ps(out + (ox + p) * hp + c + 8, _mm256_min_ps(_mm256_max_ps(acc[p][1], zero), six));
+            }
+        }
+    }
+    for (; ox < out_w; ox++) {
+        for (int64_t c = 0; c < hp; c += VEC) {
+            const float *wc = w + (c / VEC) * k2 * VEC;
+            __m256 a0 = _mm256_loadu_ps(bias + c), a1 = _mm256_loadu_ps(bias + c + 8);
+            for (int ky = 0; ky < k; ky++) {
+                const float *r = rows[ky] + ox * stride * hp + c;
+                for (int kx = 0; kx < k; kx++) {
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wc + (ky * k + kx) * VEC), _mm256_loadu_ps(r + kx * hp), a0);
+                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(wc + (ky * k + kx) * VEC + 8), _mm256_loadu_ps(r + kx * hp + 8), a1);
+                }
+            }
+            _mm256_storeu_ps(out + ox * hp + c, _mm256_min_ps(_mm256_max_ps(a0, zero), six));
+            _mm256_storeu_ps(out + ox * hp + c + 8, _mm256_min_ps(_mm256_max_ps(a1, zero), six));
+        }
+    }
+}
+
+static AVX2 void depthwise_row_avx2(const float *const *rows, const float *w, const float *bias, float *out,
+                                    int64_t out_w, int64_t hp, int64_t k, int64_t stride) {
+    if (k == 3 && stride == 1) depthwise_row_avx2_k(3, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 3 && stride == 2) depthwise_row_avx2_k(3, 2, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 1) depthwise_row_avx2_k(5, 1, rows, w, bias, out, out_w, hp);
+    else if (k == 5 && stride == 2) depthwise_row_avx2_k(5, 2, rows, w, bias, out, out_w, hp);
+    else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
+}
 #else
-// No AVX-512 kernels compiled: use_avx512() below is 0, these names only keep the dispatch one line.
+// No x86-64 kernels compiled: use_avx512() and use_avx2() below are 0; these names keep the dispatch as is.
 #define gemm_avx512 gemm_portable
 #define depthwise_row_avx512 depthwise_row_portable
+#define gemm_avx2 gemm_portable
+#define depthwise_row_avx2 depthwise_row_portable
 #endif
 
 // ---- the block -------------------------------------------------------------------
@@ -275,19 +406,31 @@ typedef struct {
     _Atomic int failed;
 } job;
 
-static _Atomic int force_portable = 0;
+/// The widest micro-kernels allowed: 0 any, 1 AVX2 at most, 2 portable only (tests take the other CPUs' paths).
+static _Atomic int isa_cap = 0;
 
-void graft_inverted_residual_force_portable(int on) { atomic_store(&force_portable, on != 0); }
+void graft_inverted_residual_cap_isa(int cap) { atomic_store(&isa_cap, cap); }
 
 static int use_avx512(void) {
 #if GRAFT_X86_64
-    return !atomic_load_explicit(&force_portable, memory_order_relaxed) && __builtin_cpu_supports("avx512f");
+    return atomic_load_explicit(&isa_cap, memory_order_relaxed) == 0 && __builtin_cpu_supports("avx512f");
 #else
     return 0;
 #endif
 }
 
-int graft_inverted_residual_has_fast_path(void) { return use_avx512(); }
+static int use_avx2(void) {
+#if GRAFT_X86_64
+    return atomic_load_explicit(&isa_cap, memory_order_relaxed) <= 1 && __builtin_cpu_supports("avx2")
+        && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int graft_inverted_residual_has_fast_path(void) { return use_avx512() || use_avx2(); }
+
+const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }
 
 /// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves
 /// several tiles, within 512 KB of expanded rows.
@@ -376,6 +519,7 @@ int graft_inverted_residual_forward(const graft_inverted_residual_shape *s, cons
     if (bands > s->out_h) bands = s->out_h;
     job j = {s, packed, input, residual, output, packed_layout(s), bands, gemm_portable, depthwise_row_portable, 0};
     if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
+    else if (use_avx2()) { j.gemm = gemm_avx2; j.depthwise = depthwise_row_avx2; }
     graft_parallel_for(s->batch * bands, 1, &j, run_items);
     return atomic_load(&j.failed) ? -2 : 0;
 }

@@ -67,12 +67,18 @@ extension Kernels {
         return graft_inverted_residual_forward(&s, packed, input, residual, output) == 0
     }
 
-    /// Makes `invertedResidualForward` use its portable kernels even on AVX-512 CPUs (true) or
-    /// pick by CPU again (false): lets tests check the path other CPUs take.
-    public static func invertedResidualForcePortable(_ on: Bool) { graft_inverted_residual_force_portable(on ? 1 : 0) }
+    /// The widest micro-kernels `invertedResidualForward` may use.
+    public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx2 = 1, portable = 2 }
 
-    /// True when `invertedResidualForward` runs its AVX-512 micro-kernels. Without them (AVX2-only
-    /// CPUs such as the AMD EPYC hosts seen here) the portable loops run 4-8x slower than oneDNN's
-    /// separate convolutions, so the fusion policy only fuses when this is true.
+    /// Caps the micro-kernels `invertedResidualForward` picks (`.best` again to pick by CPU): lets tests
+    /// check the paths other CPUs take.
+    public static func invertedResidualCapISA(_ cap: InvertedResidualISACap) { graft_inverted_residual_cap_isa(cap.rawValue) }
+
+    /// True when `invertedResidualForward` runs vector micro-kernels (AVX-512, or AVX2 + FMA). Without
+    /// them the portable loops run 3-8x slower than oneDNN's separate convolutions (measured on an AMD
+    /// EPYC before its AVX2 kernels existed), so the fusion policy only fuses when this is true.
     public static var invertedResidualHasFastPath: Bool { graft_inverted_residual_has_fast_path() != 0 }
+
+    /// The micro-kernels `invertedResidualForward` runs: `avx512`, `avx2` or `portable`.
+    public static var invertedResidualISA: String { String(cString: graft_inverted_residual_isa()) }
 }

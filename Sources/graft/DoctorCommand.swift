@@ -24,7 +24,7 @@ struct DoctorCommand: ParsableCommand {
         let onednn: String
         let isa: String
         let threads: Int
-        /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 path) or as oneDNN convolutions.
+        /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 or AVX2 path) or as oneDNN convolutions.
         let fusedBlocks: Bool
         let graftHome: String
         let models: [Model]
@@ -48,7 +48,7 @@ struct DoctorCommand: ParsableCommand {
         if json { return try CLIOutput.printJSON(report) }
         print("Graft \(report.version)")
         print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
-        print("Inverted-residual blocks: \(report.fusedBlocks ? "fused kernel (AVX-512)" : "oneDNN convolutions (no AVX-512 fused kernel on this CPU)") (GRAFT_FUSED_BLOCK_POLICY)")
+        print("Inverted-residual blocks: \(report.fusedBlocks ? "one fused kernel (\(Kernels.invertedResidualISA))" : "separate oneDNN convolutions") (GRAFT_FUSED_BLOCK_POLICY)")
         print("GRAFT_HOME \(report.graftHome)")
         print("\nModels:")
         for m in report.models {

@@ -9,8 +9,8 @@ import XCTest
 /// convolutions, on random weights and random batch-norm statistics, for every
 /// (kernel, stride, expansion, residual) combination EfficientNet-Lite0...4 and
 /// MobileNetV2 use, at odd and non-square sizes, with whole images per thread
-/// and with images split into bands of rows, on both the AVX-512 and the
-/// portable kernels.
+/// and with images split into bands of rows, on every kernel path the CPU
+/// has (AVX-512, AVX2 + FMA, portable).
 final class InvertedResidualFusionTests: XCTestCase {
     /// An odd batch: on 2 threads the kernel splits the images into bands of rows.
     let batch = 3
@@ -37,10 +37,11 @@ final class InvertedResidualFusionTests: XCTestCase {
         for (n, h, w) in [(batch, 13, 13), (batch, 14, 12), (2 * Runtime.threads, 7, 16), (1, 9, 11)] {
             let x = Tensor.uniform([n, h, w, inputChannels], low: -2, high: 2, generator: &g)
             let expected = try withNoGrad { try fused.unfusedForward(x, training: false, consumingInput: false) }
-            for portable in [false, true] {
-                Kernels.invertedResidualForcePortable(portable)
-                defer { Kernels.invertedResidualForcePortable(false) }
-                let what = "\(name) \(n)x\(h)x\(w)\(portable ? " portable" : "")"
+            // Each path this CPU can run: AVX-512 (where present), AVX2 + FMA, portable.
+            for cap in Kernels.InvertedResidualISACap.allCases {
+                Kernels.invertedResidualCapISA(cap)
+                defer { Kernels.invertedResidualCapISA(.best) }
+                let what = "\(name) \(n)x\(h)x\(w) \(Kernels.invertedResidualISA)"
                 let y = try withNoGrad { try fused.forward(x, training: false, minimumSide: 1) }
                 guard let y else { XCTFail("\(what): not fused", file: file, line: line); continue }
                 XCTAssertEqual(y.shape, expected.shape, what, file: file, line: line)
@@ -81,12 +82,18 @@ final class InvertedResidualFusionTests: XCTestCase {
         XCTAssertNil(try withNoGrad { try block.fused.forward(x, training: true, minimumSide: 1) }, "batch statistics")
         XCTAssertNotNil(try withNoGrad { try block.fused.forward(x, training: false, minimumSide: 1) })
         XCTAssertNil(try withNoGrad { try block.fused.forward(x, training: false, minimumSide: 9) }, "smaller than the minimum side")
-        // The size policy: whole images per thread fuse at every size; bands of rows from 28x28.
+        // The size policy on AVX-512: whole images per thread fuse at every size; bands of rows from 28x28.
         let threads = Runtime.threads
-        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 4 * threads, side: 7))
-        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 1, side: 28))
-        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.sizePolicy(batch: 1, side: 14)) }
-        XCTAssertEqual(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: nil), FusedInvertedResidual.policyEnabled)
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 4 * threads, side: 7, isa: "avx512"))
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 1, side: 28, isa: "avx512"))
+        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.sizePolicy(batch: 1, side: 14, isa: "avx512")) }
+        // On AVX2: whole images from 14x14, bands from 28x28.
+        XCTAssertFalse(FusedInvertedResidual.sizePolicy(batch: 4 * threads, side: 7, isa: "avx2"))
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 4 * threads, side: 14, isa: "avx2"))
+        if threads > 1 { XCTAssertFalse(FusedInvertedResidual.sizePolicy(batch: 1, side: 14, isa: "avx2")) }
+        XCTAssertTrue(FusedInvertedResidual.sizePolicy(batch: 1, side: 28, isa: "avx2"))
+        XCTAssertEqual(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: nil),
+                       FusedInvertedResidual.policyEnabled && FusedInvertedResidual.kernelISA == "avx512")
         XCTAssertFalse(FusedInvertedResidual.fuses(batch: 4 * threads, side: 7, minimumSide: 8))
     }
 

@@ -91,9 +91,12 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, co
 /// among the threads). Returns 0, -1 for an unsupported shape, -2 when scratch allocation failed.
 /// `output` must not overlap input or residual.
 /// Nonzero: use the portable kernels even where AVX-512 is available (tests).
-void graft_inverted_residual_force_portable(int on);
-/// 1 when forward runs the AVX-512 micro-kernels (the CPU has them and portable is not forced).
+/// Caps the micro-kernels forward may pick: 0 the best the CPU has, 1 AVX2 at most, 2 portable only.
+void graft_inverted_residual_cap_isa(int cap);
+/// 1 when forward runs AVX-512 or AVX2 + FMA micro-kernels (the CPU has them and portable is not forced).
 int graft_inverted_residual_has_fast_path(void);
+/// The micro-kernels forward runs: "avx512", "avx2" or "portable".
+const char *graft_inverted_residual_isa(void);
 int graft_inverted_residual_forward(const graft_inverted_residual_shape *shape, const float *packed,
                                     const float *input, const float *residual, float *output);
 

@@ -17,7 +17,8 @@ import Synchronization
 /// thread) every block is faster fused, 7x7 included; smaller batches are
 /// split into bands of rows and then fit in cache anyway, so only blocks of
 /// at least 28x28 fuse (below that the halo rows computed twice and the short
-/// rows cost more than the memory traffic saved).
+/// rows cost more than the memory traffic saved). That is on AVX-512; with
+/// AVX2 + FMA whole images fuse from 14x14 (`avx2MinimumSide`).
 public final class FusedInvertedResidual: Sendable {
     public let expand: ConvBatchNorm?
     public let depthwise: ConvBatchNorm
@@ -92,9 +93,9 @@ public final class FusedInvertedResidual: Sendable {
         return policyEnabled && sizePolicy(batch: batch, side: side)
     }
 
-    /// The size policy applies only where the fused kernel has its AVX-512 micro-kernels: on an
-    /// AVX2-only CPU (AMD EPYC, measured 2026-12-02) every EfficientNet-Lite0 block ran 0.12-0.36x
-    /// its unfused twin (`graft-bench-vision --blocks`), so there nothing fuses unless asked.
+    /// The size policy applies only where the fused kernel has vector micro-kernels (AVX-512, or
+    /// AVX2 + FMA): its portable loops ran every EfficientNet-Lite0 block at 0.12-0.36x its unfused
+    /// twin (`graft-bench-vision --blocks`, AMD EPYC), so without them nothing fuses unless asked.
     /// `GRAFT_FUSED_BLOCK_POLICY=0` turns the policy off, `=1` on whatever the CPU.
     public static let policyEnabled: Bool = {
         switch ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] {
@@ -104,10 +105,19 @@ public final class FusedInvertedResidual: Sendable {
         }
     }()
 
+    /// The fused kernel's micro-kernels on this CPU (`avx512`, `avx2`, `portable`), read once.
+    public static let kernelISA = Kernels.invertedResidualISA
+
+    /// Input side from which blocks fuse with whole images per thread on AVX2: 7x7 blocks ran 0.75-0.83x
+    /// their unfused twins, 14x14 and up 0.98-1.6x (`graft-bench-vision --blocks`, AMD EPYC, batch 32).
+    static let avx2MinimumSide = 14
+
     /// Mirrors the kernel's split (inverted_residual.c): whole images per thread, or bands of rows.
-    public static func sizePolicy(batch: Int, side: Int) -> Bool {
+    public static func sizePolicy(batch: Int, side: Int, isa: String = kernelISA) -> Bool {
         let threads = max(Runtime.threads, 1)
-        return batch % threads == 0 || batch >= 4 * threads || side >= bandedMinimumSide
+        let wholeImages = batch % threads == 0 || batch >= 4 * threads
+        if isa == "avx2" { return side >= (wholeImages ? avx2MinimumSide : bandedMinimumSide) }
+        return wholeImages || side >= bandedMinimumSide
     }
 
     /// The kernel's shape for input `x`, or nil when the block is not of the kind it handles.

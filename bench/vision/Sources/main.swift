@@ -175,7 +175,7 @@ func blockTimes(_ name: String) throws {
 let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--cold": (nil, coldPredict),
     "--agreement": (nil, agreement),
-    "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualHasFastPath ? "AVX-512" : "portable (no AVX-512 on this CPU)")", blockTimes),
+    "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA)", blockTimes),
     "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
 ]
 if CommandLine.arguments.count == 3, let mode = modes[CommandLine.arguments[1]] {
