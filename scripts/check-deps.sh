@@ -4,7 +4,7 @@
 # files `import` (toolchain modules aside; an executable target a test runs as a process may be
 # declared without an import). An import that only compiles because another
 # dependency brings it along, or a declared dependency nothing imports, fails the check.
-# Usage: scripts/check-deps.sh [path/to/package]   (run by `make test`)
+# Usage: scripts/check-deps.sh [path/to/package]   (run by `make test` on . and bench)
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 
@@ -55,10 +55,12 @@ for m in re.finditer(r"\.(target|testTarget|executableTarget|systemLibrary)\(", 
     declared = dependency_names(balanced(body, deps.end() - 1, "[", "]")) if deps else set()
     targets.append((name.group(1), kind, path, declared))
 
-# bench("NAME", [deps]): an executable in bench/NAME/Sources.
+# bench("NAME", [deps]) (bench/Package.swift): an executable at the path its helper's template names.
+helper = re.search(r'func bench\(.*?path:\s*"([^"]+)"', manifest, re.S)
 for m in re.finditer(r'\bbench\(\s*"([^"]+)"\s*,\s*\[', manifest):
     deps = balanced(manifest, m.end() - 1, "[", "]")
-    targets.append((f"graft-bench-{m.group(1)}", "executableTarget", f"bench/{m.group(1)}/Sources", dependency_names(deps)))
+    path = helper.group(1).replace("\\(name)", m.group(1))
+    targets.append((f"graft-bench-{m.group(1)}", "executableTarget", path, dependency_names(deps)))
 
 import_line = re.compile(
     r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public\s+|package\s+|internal\s+|private\s+|fileprivate\s+)?"

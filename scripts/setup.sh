@@ -11,7 +11,8 @@ mkdir -p "$PKG_DIR"
 
 # --- system packages -------------------------------------------------------
 APT_PACKAGES=(libdnnl-dev libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev libbz2-dev dataset-fashion-mnist
-  strace openmpi-bin libopenmpi-dev)  # strace: fault injection (bench/reliability); Open MPI: multi-rank jobs (docs/DISTRIBUTED.md)
+  strace openmpi-bin libopenmpi-dev  # strace: fault injection (bench/reliability); Open MPI: multi-rank jobs (docs/DISTRIBUTED.md)
+  libc6-dev-arm64-cross)  # arm64 C headers: scripts/check-portable.sh compiles the C kernels for arm64
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,8 +3,29 @@
 #define CGRAFTKERNELS_INTERNAL_H
 #include <stdint.h>
 
+/// 1 where the x86-64 paths (per-ISA clones, AVX-512 micro-kernels) compile; elsewhere (arm64) and with
+/// -DGRAFT_PORTABLE_ONLY (scripts/check-portable.sh) only the portable C does.
+#if defined(__x86_64__) && !defined(GRAFT_PORTABLE_ONLY)
+#define GRAFT_X86_64 1
+#else
+#define GRAFT_X86_64 0
+#endif
+
+/// 1 where libgomp (oneDNN's OpenMP runtime on Linux) is linked; elsewhere, and with -DGRAFT_NO_OPENMP,
+/// the parallel-for runs every chunk on the calling thread.
+#if defined(__linux__) && !defined(GRAFT_NO_OPENMP)
+#define GRAFT_OPENMP 1
+#else
+#define GRAFT_OPENMP 0
+#endif
+
+#if GRAFT_X86_64
 /// Compiled three times; the loader picks the best the CPU supports.
 #define GRAFT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+/// One portable build; the compiler vectorises for the target's baseline (NEON on arm64).
+#define GRAFT_CLONES
+#endif
 
 /// Elements per chunk below which splitting across threads costs more than it saves.
 #define GRAFT_GRAIN ((int64_t)1 << 15)

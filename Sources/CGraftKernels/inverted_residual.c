@@ -11,7 +11,9 @@
 // results on other CPUs (up to float summation order).
 #include "CGraftKernels.h"
 #include "internal.h"
+#if GRAFT_X86_64
 #include <immintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,7 @@ static void depthwise_row_portable(const float *const *rows, const float *w, con
 }
 
 // ---- AVX-512 kernels ------------------------------------------------------------
+#if GRAFT_X86_64  // through the AVX2 kernels below
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
 #define INLINE __attribute__((always_inline)) inline
 
@@ -378,6 +381,13 @@ static AVX2 void depthwise_row_avx2(const float *const *rows, const float *w, co
     else if (k == 5 && stride == 2) depthwise_row_avx2_k(5, 2, rows, w, bias, out, out_w, hp);
     else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
 }
+#else
+// No x86-64 kernels compiled: use_avx512() and use_avx2() below are 0; these names keep the dispatch as is.
+#define gemm_avx512 gemm_portable
+#define depthwise_row_avx512 depthwise_row_portable
+#define gemm_avx2 gemm_portable
+#define depthwise_row_avx2 depthwise_row_portable
+#endif
 
 // ---- the block -------------------------------------------------------------------
 typedef void (*gemm_fn)(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
@@ -402,12 +412,20 @@ static _Atomic int isa_cap = 0;
 void graft_inverted_residual_cap_isa(int cap) { atomic_store(&isa_cap, cap); }
 
 static int use_avx512(void) {
+#if GRAFT_X86_64
     return atomic_load_explicit(&isa_cap, memory_order_relaxed) == 0 && __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
 }
 
 static int use_avx2(void) {
+#if GRAFT_X86_64
     return atomic_load_explicit(&isa_cap, memory_order_relaxed) <= 1 && __builtin_cpu_supports("avx2")
         && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
 }
 
 int graft_inverted_residual_has_fast_path(void) { return use_avx512() || use_avx2(); }

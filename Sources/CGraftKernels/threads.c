@@ -7,11 +7,28 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#if GRAFT_OPENMP
+// libgomp's entry points, declared here so no omp.h is needed.
+void omp_set_num_threads(int threads);
+int omp_get_max_threads(void);
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_in_parallel(void);
 int omp_get_num_procs(void);
+#else
+// Without an OpenMP runtime: one thread, and a parallel region is a plain call.
+static void omp_set_num_threads(int threads) { (void)threads; }
+static int omp_get_max_threads(void) { return 1; }
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+static int omp_in_parallel(void) { return 0; }
+static int omp_get_num_procs(void) { return 1; }
+static void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags) {
+    (void)num_threads; (void)flags;
+    fn(data);
+}
+#endif
 
 static _Atomic int configured_threads = 0;
 static __thread int applied_threads = 0;

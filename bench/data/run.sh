@@ -10,8 +10,8 @@ SECONDS_PER_CASE=${SECONDS_PER_CASE:-3}
 list=$(mktemp)
 ls "$PKG"/scikit-image/skimage/data/*.{png,jpg} "$PKG"/scikit-learn/sklearn/datasets/images/*.jpg > "$list"
 if [ -z "${BIN:-}" ]; then   # BIN=path/to/graft-bench-data skips the build
-  swift build -c release --product graft-bench-data ${SCRATCH:+--scratch-path "$SCRATCH"} >&2
-  BIN=$(swift build -c release --product graft-bench-data ${SCRATCH:+--scratch-path "$SCRATCH"} --show-bin-path)/graft-bench-data
+  swift build --package-path bench -c release --product graft-bench-data --scratch-path "${SCRATCH:-.build}" >&2
+  BIN=$(swift build --package-path bench -c release --scratch-path "${SCRATCH:-.build}" --show-bin-path)/graft-bench-data
 fi
 graft=$(mktemp); peer=$(mktemp)
 "$BIN" "$list" "$SECONDS_PER_CASE" | tee "$graft" >&2

@@ -12,8 +12,8 @@ SCRATCH="${SCRATCH:-.build}"
 if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
     BIN="$GRAFT_BENCH_BIN"
 else
-    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-detect >&2
-    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-detect"
+    swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-detect >&2
+    BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-detect"
 fi
 GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "$BIN")"
 PEER_OUT="$("$PYTHON" bench/detect/peer.py "$THREADS")"

@@ -21,8 +21,8 @@ PREFIX=(${BENCH_PREFIX:-})
 
 BIN="${GRAFT_BENCH_BIN:-}"   # a prebuilt graft-bench-encoder, else build one
 if [ -z "$BIN" ]; then
-    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-encoder >&2
-    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-encoder"
+    swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-encoder >&2
+    BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-encoder"
 fi
 "$PYTHON" bench/encoder/peer.py prepare "$WORK" 2>/dev/null
 

@@ -23,7 +23,7 @@ mkdir -p "$WORK"
 PARTS=("$@"); [ ${#PARTS[@]} -eq 0 ] && PARTS=(throughput memory resume acceptance)
 
 swift build -c release --scratch-path "$SCRATCH" --product graft >&2
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-extract >&2
+swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-extract >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 export GRAFT_THREADS="$THREADS"
 now() { date +%s.%N; }

@@ -22,8 +22,8 @@ PARTS=("$@")
 if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
     BIN="$GRAFT_BENCH_BIN"  # an already built binary (e.g. the one `swift test -c release` linked)
 else
-    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-finetune >&2
-    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-finetune"
+    swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-finetune >&2
+    BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-finetune"
 fi
 
 CONFIGS=()

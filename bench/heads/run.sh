@@ -15,7 +15,7 @@ CASES=${CASES:-"wide:logreg wide:svm tall:logreg"}
 read -r -a PREFIX <<< "${BENCH_PREFIX:-}"
 
 "$PY" bench/heads/make_data.py "$DATA"
-swift build -c release --scratch-path .build-heads --product graft-bench-heads >/dev/null
+swift build --package-path bench -c release --scratch-path .build-heads --product graft-bench-heads >/dev/null
 BIN=.build-heads/release/graft-bench-heads
 log=$(mktemp)
 for case in $CASES; do

@@ -11,8 +11,8 @@ THREADS="${GRAFT_THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/root/.venvs/fixtures/bin/python}"
 SCRATCH="${SCRATCH:-.build-kernels}"
 
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-kernels >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-kernels"
+swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-kernels >&2
+BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-kernels"
 
 PREFIX=(${BENCH_PREFIX:-})
 GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN")"

@@ -13,8 +13,8 @@ SCRATCH="${SCRATCH:-.build}"
 if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
     BIN="$GRAFT_BENCH_BIN"
 else
-    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-mpi >&2
-    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-mpi"
+    swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-mpi >&2
+    BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-mpi"
 fi
 MPI=(mpirun --allow-run-as-root --oversubscribe --mca mpi_yield_when_idle 1)
 TCP=(--mca btl tcp,self --mca btl_tcp_if_include lo)

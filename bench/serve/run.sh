@@ -20,7 +20,7 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 
 if [ "${BUILD:-1}" = 1 ]; then
   swift build -c release --scratch-path "$SCRATCH" --product graft >&2
-  swift build -c release --scratch-path "$SCRATCH" --product graft-bench-serve >&2
+  swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-serve >&2
 fi
 BIN="$SCRATCH/release"
 WORK="$(mktemp -d)"

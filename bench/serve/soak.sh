@@ -13,7 +13,7 @@ OUT="${OUT:-$(mktemp -d /tmp/graft-soak.XXXXXX)}"; mkdir -p "$OUT"
 export GRAFT_HOME="${GRAFT_HOME:-$HOME/.cache/graft}"
 if [ "${BUILD:-0}" = 1 ]; then
   swift build -c release --product graft >&2
-  swift build -c release --product graft-bench-serve >&2
+  swift build --package-path bench -c release --scratch-path .build --product graft-bench-serve >&2
 fi
 WORK="$(mktemp -d)"
 PIDS=()

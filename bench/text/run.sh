@@ -11,8 +11,8 @@ SCRATCH="${SCRATCH:-.build-text}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-text >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-text"
+swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-text >&2
+BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-text"
 
 "$PYTHON" bench/text/peer.py prepare "$WORK"
 GRAFT_OUT="$("$BIN" "$WORK")"

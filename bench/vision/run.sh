@@ -16,8 +16,8 @@ SCRATCH="${SCRATCH:-.build}"
 if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
     BIN="$GRAFT_BENCH_BIN"  # an already built binary (e.g. the one `make test` linked)
 else
-    swift build -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
-    BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
+    swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-vision >&2
+    BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-vision"
 fi
 
 PREFIX=(${BENCH_PREFIX:-})

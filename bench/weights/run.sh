@@ -15,8 +15,8 @@ FILES=(
   "$PKG/digit-recognizer-py/digit_recognizer/models/handwriting_model.pth"
 )
 
-swift build -c release --scratch-path "$SCRATCH" --product graft-bench-weights >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-weights"
+swift build --package-path bench -c release --scratch-path "$SCRATCH" --product graft-bench-weights >&2
+BIN="$(swift build --package-path bench -c release --scratch-path "$SCRATCH" --show-bin-path)/graft-bench-weights"
 
 GRAFT_OUT="$("$BIN" "$REPEATS" "${FILES[@]}")"
 PEER_OUT="$("$PYTHON" bench/weights/peer.py "$REPEATS" "${FILES[@]}")"

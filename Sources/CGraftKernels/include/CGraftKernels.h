@@ -23,10 +23,6 @@ void graft_apply_threads(void);
 /// Number of processors OpenMP sees.
 int graft_num_procs(void);
 
-/// OpenMP runtime entry points (libgomp), declared here so Swift needs no omp.h.
-void omp_set_num_threads(int threads);
-int omp_get_max_threads(void);
-
 // ---- parallel for ----------------------------------------------------------
 typedef void (*graft_range_body)(void *context, int64_t begin, int64_t end);
 /// Splits [0, n) into at most one contiguous chunk per thread (each at least
