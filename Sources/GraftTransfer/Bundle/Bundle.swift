@@ -55,30 +55,18 @@ public enum BundleStore {
     public static func save(_ manifest: BundleManifest, regression head: RegressionHead, to dir: URL) throws {
         var m = manifest
         m.headKind = .ridge; m.headAlpha = head.alpha; m.headClasses = nil; m.headC = nil
-        var tensors = [try StoredTensor(name: "weight", shape: [head.targetCount, head.featureCount], floats: head.weights),
-                       try StoredTensor(name: "bias", shape: [head.targetCount], floats: head.bias)]
-        if let s = head.standardization {
-            tensors += [try StoredTensor(name: "standardization.mean", shape: [s.mean.count], floats: s.mean),
-                        try StoredTensor(name: "standardization.scale", shape: [s.scale.count], floats: s.scale)]
-        }
-        try writeAtomically(dir) { tmp in
-            try WeightFile(tensors: tensors).writeSafetensors(to: tmp.appendingPathComponent("head.safetensors"))
-            try encode(m).write(to: manifestURL(tmp))
-        }
+        try saveAffine(m, rows: head.targetCount, columns: head.featureCount, weights: head.weights, bias: head.bias,
+                       standardization: head.standardization, to: dir)
     }
 
     public static func loadRegressionHead(_ dir: URL, manifest: BundleManifest) throws -> RegressionHead {
-        let file = try WeightFile.open(dir.appendingPathComponent("head.safetensors"))
-        func floats(_ k: String) throws -> [Float]? { try file[k].map { try $0.floats() } }
+        let affine = try loadAffine(dir)
         guard manifest.headKind == .ridge, let alpha = manifest.headAlpha, let d = manifest.source?.dimension,
-              let w = try floats("weight"), let b = try floats("bias") else {
+              let w = affine.weights, let b = affine.bias else {
             throw TransferError.bundle(path: dir.path, reason: "a regression bundle needs headKind ridge, headAlpha and source in bundle.json and weight, bias in head.safetensors")
         }
-        var std: Standardization?
-        if let mean = try floats("standardization.mean"), let scale = try floats("standardization.scale") {
-            std = try Standardization(mean: mean, scale: scale)
-        }
-        return try RegressionHead(featureCount: d, targetCount: manifest.classNames.count, weights: w, bias: b, standardization: std, alpha: alpha)
+        return try RegressionHead(featureCount: d, targetCount: manifest.classNames.count, weights: w, bias: b,
+                                  standardization: affine.standardization, alpha: alpha)
     }
 
     /// Writes a multi-label bundle: the per-label weights in head.safetensors, C and the thresholds in
@@ -86,31 +74,44 @@ public enum BundleStore {
     public static func save(_ manifest: BundleManifest, multiLabel head: MultiLabelHead, to dir: URL) throws {
         var m = manifest
         m.headKind = .oneVsRest; m.headC = head.C; m.headThresholds = head.thresholds; m.headClasses = nil
-        var tensors = [try StoredTensor(name: "weight", shape: [head.labelCount, head.featureCount], floats: head.weights),
-                       try StoredTensor(name: "bias", shape: [head.labelCount], floats: head.bias)]
-        if let s = head.standardization {
+        try saveAffine(m, rows: head.labelCount, columns: head.featureCount, weights: head.weights, bias: head.bias,
+                       standardization: head.standardization, to: dir)
+    }
+
+    public static func loadMultiLabelHead(_ dir: URL, manifest: BundleManifest) throws -> MultiLabelHead {
+        let affine = try loadAffine(dir)
+        guard manifest.headKind == .oneVsRest, let C = manifest.headC, let thresholds = manifest.headThresholds, let d = manifest.source?.dimension,
+              let w = affine.weights, let b = affine.bias else {
+            throw TransferError.bundle(path: dir.path, reason: "a multi-label bundle needs headKind ovr, headC, headThresholds and source in bundle.json and weight, bias in head.safetensors")
+        }
+        return try MultiLabelHead(labelCount: manifest.classNames.count, featureCount: d, weights: w, bias: b,
+                                  standardization: affine.standardization, C: C, thresholds: thresholds)
+    }
+
+    /// A `rows` x `columns` affine map (and the standardisation before it) in head.safetensors, beside `manifest`.
+    private static func saveAffine(_ manifest: BundleManifest, rows: Int, columns: Int, weights: [Float], bias: [Float],
+                                   standardization: Standardization?, to dir: URL) throws {
+        var tensors = [try StoredTensor(name: "weight", shape: [rows, columns], floats: weights),
+                       try StoredTensor(name: "bias", shape: [rows], floats: bias)]
+        if let s = standardization {
             tensors += [try StoredTensor(name: "standardization.mean", shape: [s.mean.count], floats: s.mean),
                         try StoredTensor(name: "standardization.scale", shape: [s.scale.count], floats: s.scale)]
         }
         try writeAtomically(dir) { tmp in
             try WeightFile(tensors: tensors).writeSafetensors(to: tmp.appendingPathComponent("head.safetensors"))
-            try encode(m).write(to: manifestURL(tmp))
+            try encode(manifest).write(to: manifestURL(tmp))
         }
     }
 
-    public static func loadMultiLabelHead(_ dir: URL, manifest: BundleManifest) throws -> MultiLabelHead {
+    /// What `saveAffine` wrote (nil where a tensor is missing; the callers say what they need).
+    private static func loadAffine(_ dir: URL) throws -> (weights: [Float]?, bias: [Float]?, standardization: Standardization?) {
         let file = try WeightFile.open(dir.appendingPathComponent("head.safetensors"))
         func floats(_ k: String) throws -> [Float]? { try file[k].map { try $0.floats() } }
-        guard manifest.headKind == .oneVsRest, let C = manifest.headC, let thresholds = manifest.headThresholds, let d = manifest.source?.dimension,
-              let w = try floats("weight"), let b = try floats("bias") else {
-            throw TransferError.bundle(path: dir.path, reason: "a multi-label bundle needs headKind ovr, headC, headThresholds and source in bundle.json and weight, bias in head.safetensors")
-        }
         var std: Standardization?
         if let mean = try floats("standardization.mean"), let scale = try floats("standardization.scale") {
             std = try Standardization(mean: mean, scale: scale)
         }
-        return try MultiLabelHead(labelCount: manifest.classNames.count, featureCount: d, weights: w, bias: b, standardization: std, C: C,
-                                  thresholds: thresholds)
+        return (try floats("weight"), try floats("bias"), std)
     }
 
     /// Writes a network bundle (fine-tuned or from scratch).
