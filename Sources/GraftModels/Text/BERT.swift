@@ -38,6 +38,34 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         public static func load(_ url: URL) throws -> Config {
             try JSONDecoder().decode(Config.self, from: Data(contentsOf: url))
         }
+
+        /// Floats the encoder's parameters take (embeddings, layers, pooler); nil past 2^52 (or for
+        /// negative sizes), where the exact count no longer matters.
+        public var parameterCount: Int? {
+            func count<T: Numeric>(_ v: T, _ h: T, _ i: T, _ layers: T, _ positions: T, _ types: T) -> T {
+                (v + positions + types + 2) * h + layers * (4 * h * h + 2 * h * i + 9 * h + i) + (h + 1) * h
+            }
+            let sizes = [vocabSize, hiddenSize, intermediateSize, numHiddenLayers, maxPositionEmbeddings, typeVocabSize]
+            guard sizes.allSatisfy({ $0 >= 0 }) else { return nil }
+            let d = sizes.map(Double.init)
+            guard count(d[0], d[1], d[2], d[3], d[4], d[5]) < 0x1p52 else { return nil }
+            return count(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, maxPositionEmbeddings, typeVocabSize)
+        }
+
+        /// Refuses sizes that are not positive, and models whose parameters would not fit in this
+        /// machine's memory (a hostile or mistyped config.json must be an error, not an allocation failure).
+        public func validate() throws {
+            let sizes = [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+                         ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
+                         ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)]
+            if let (key, value) = sizes.first(where: { $0.1 < 1 }) {
+                throw ModelError.invalidConfig("\(key) \(value) (must be at least 1)")
+            }
+            let memoryFloats = Int(clamping: ProcessInfo.processInfo.physicalMemory / 4)
+            guard let count = parameterCount, count <= memoryFloats else {
+                throw ModelError.invalidConfig("\(parameterCount.map { "\($0) parameters" } ?? "more than 2^52 parameters") do not fit in this machine's memory (\(ProcessInfo.processInfo.physicalMemory >> 20) MiB)")
+            }
+        }
     }
 
     public let config: Config
@@ -46,6 +74,7 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
     public let pooler: BertPooler
 
     public init(_ config: Config, seed: UInt64 = 0) throws {
+        try config.validate()
         guard config.hiddenSize % config.numAttentionHeads == 0 else {
             throw ModelError.invalidConfig("hidden_size \(config.hiddenSize) not divisible by \(config.numAttentionHeads) heads")
         }
