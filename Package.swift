@@ -117,7 +117,7 @@ let package = Package(
         ]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),
-        .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads"]),
+        .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads", "GraftCore"]),
         .testTarget(name: "GraftTransferTests", dependencies: [
             "GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
         ]),
@@ -127,9 +127,9 @@ let package = Package(
         // builds with the other products); the library only makes fixture weights.
         .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights", "GraftNN", "GraftTensor"]),
         // Multi-rank tests run this program under mpirun (2 ranks on loopback TCP).
-        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks", "GraftData", "GraftNN", "GraftTensor", "GraftTransfer"],
+        .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks", "GraftData", "GraftNN", "GraftTensor", "GraftTransfer", "GraftHeads", "GraftCore", "GraftWeights"],
                     exclude: ["RankProgram"]),
-        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer", "GraftData", "GraftNN", "GraftTensor"],
+        .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer", "GraftData", "GraftNN", "GraftTensor", "GraftHeads", "GraftCore"],
                           path: "Tests/GraftDistributedTests/RankProgram", swiftSettings: optimize),
         .testTarget(name: "GraftServeTests", dependencies: [
             "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",

@@ -77,6 +77,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform Float in [0, 1) with 24 bits of precision.
+    /// Advances the stream by `count` values, as `count` calls of `next()` (or `nextUniform()`) would.
+    public mutating func discard(_ count: Int) {
+        for _ in 0..<max(0, count) { _ = next() }
+    }
+
     public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
 
     /// Standard normal by Box-Muller.

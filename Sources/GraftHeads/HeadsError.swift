@@ -22,6 +22,8 @@ public enum HeadsError: Error, CustomStringConvertible, Equatable, Sendable {
     case kernelFailed(shape: [Int], reason: String)
     /// A chunk source failed or gave inconsistent chunks.
     case chunkSource(index: Int, reason: String)
+    /// Cross-validation folds spread over processes could not be exchanged (a peer failed).
+    case foldExchange(reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum HeadsError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .kernelFailed(shape, reason):
             return "matrix product [m, n, k] = \(shape) failed: \(reason)"
         case let .chunkSource(index, reason): return "feature chunk \(index): \(reason)"
+        case let .foldExchange(reason): return "exchanging cross-validation folds between ranks failed: \(reason)"
         }
     }
 }

@@ -32,6 +32,8 @@ public struct LinearSVM: Sendable {
         public var maxIterations = 1000
         /// Skip rows that cannot become support vectors, rechecking all before stopping.
         public var shrinking = true
+        /// Which folds this process computes when choosing C (nil: all).
+        public var foldDistribution: (any FoldDistribution)?
 
         public init(C: Double? = nil, classWeighting: ClassWeighting = .uniform, standardize: Bool = true) {
             self.C = C
@@ -66,14 +68,15 @@ public struct LinearSVM: Sendable {
             // The folds share the standardisation fitted on all rows (one copy of the features).
             let grid = try validatedGrid(options.cGrid)
             let folds = try StratifiedKFold(folds: options.folds, seed: options.seed).split(labels: labels)
-            var accuracy = [[Double]](repeating: [], count: grid.count)
-            for fold in folds {
-                for (g, candidate) in grid.enumerated() {
+            let accuracy = try crossValidationScores(folds: folds.count, grid: grid.count,
+                                                     distribution: options.foldDistribution) { (f) throws(HeadsError) in
+                let fold = folds[f]
+                return grid.map { candidate in
                     let solution = solve(features, encoding: encoding, rows: fold.train, C: candidate)
                     let scores = scoreRows(features, rows: fold.validation, solution: solution, classes: encoding.classes.count)
                     var correct = 0
                     for (r, i) in fold.validation.enumerated() where scores[r] == Int(encoding.encoded[i]) { correct += 1 }
-                    accuracy[g].append(Double(correct) / Double(fold.validation.count))
+                    return Double(correct) / Double(fold.validation.count)
                 }
             }
             let result = CrossValidationResult(folds: options.folds, grid: grid, foldAccuracy: accuracy)

@@ -29,6 +29,8 @@ public struct LogisticRegression: Sendable {
         public var maxIterations = 100
         /// Correction pairs kept by L-BFGS.
         public var memory = 10
+        /// Which folds this process computes when choosing C (nil: all).
+        public var foldDistribution: (any FoldDistribution)?
 
         public init(C: Double? = nil, classWeighting: ClassWeighting = .uniform, standardize: Bool = true) {
             self.C = C
@@ -86,13 +88,15 @@ public struct LogisticRegression: Sendable {
                                encoding: ClassEncoding) throws(HeadsError) -> CrossValidationResult {
         let grid = try validatedGrid(options.cGrid)
         let folds = try StratifiedKFold(folds: options.folds, seed: options.seed).split(labels: labels)
-        var accuracy = [[Double]](repeating: [], count: grid.count)
         let k = encoding.classes.count
-        for fold in folds {
+        let accuracy = try crossValidationScores(folds: folds.count, grid: grid.count,
+                                                 distribution: options.foldDistribution) { (f) throws(HeadsError) in
+            let fold = folds[f]
             let weights = encoding.rowWeights(options.classWeighting, rows: fold.train)
             let standardization = options.standardize ? try Standardization.fit(x, rows: fold.train) : nil
             var warm: [Float]?
-            for (g, C) in grid.enumerated() {
+            var scores: [Double] = []
+            for C in grid {
                 let core = try fitCore(x, encoding: encoding, rowWeights: weights,
                                        standardization: standardization, C: C, initial: warm)
                 warm = core.parameters
@@ -102,8 +106,9 @@ public struct LogisticRegression: Sendable {
                     for c in 1..<k where core.logits[i * k + c] > core.logits[i * k + best] { best = c }
                     if best == Int(encoding.encoded[i]) { correct += 1 }
                 }
-                accuracy[g].append(Double(correct) / Double(fold.validation.count))
+                scores.append(Double(correct) / Double(fold.validation.count))
             }
+            return scores
         }
         return CrossValidationResult(folds: options.folds, grid: grid, foldAccuracy: accuracy)
     }

@@ -100,11 +100,9 @@ public struct HuggingFaceHub: Sendable {
                 ? head["Location"].flatMap { URL(string: $0, relativeTo: url)?.absoluteURL } ?? pinnedURL : pinnedURL
             let blob = cache.blob(repository, etag: etag)
             if !FileManager.default.fileExists(atPath: blob.path) {
-                // An LFS file's ETag is the SHA-256 of its content; a git file's is a git SHA-1 (checked by size).
-                let isSHA256 = etag.count == 64 && etag.allSatisfy { "0123456789abcdef".contains($0) }
                 try downloader.fetch(source, headers: source.host == url.host ? authorization : [:], to: blob,
                                      lockFile: cache.lock(repository, etag: etag),
-                                     expected: isSHA256 ? .sha256(etag) : .unchecked, expectedSize: size, label: file)
+                                     expected: Self.expectedContent(etag: etag), expectedSize: size, label: file)
             }
             do { try cache.link(repository, commit: commit, file: file, etag: etag) } catch {
                 throw HubError.io(path: cache.snapshotFile(repository, commit: commit, file: file).path, reason: "\(error)")
@@ -117,5 +115,16 @@ public struct HuggingFaceHub: Sendable {
             throw HubError.io(path: cache.repoFolder(repository).path, reason: "\(error)")
         }
         return cache.snapshot(repository, commit: commit)
+    }
+
+    /// What a file's ETag promises: an LFS file's is the SHA-256 of its content, a git file's its
+    /// git blob SHA-1; any other ETag (a mirror's own) is checked by size only.
+    static func expectedContent(etag: String) -> ExpectedContent {
+        let isHex = etag.allSatisfy { "0123456789abcdef".contains($0) }
+        switch (isHex, etag.count) {
+        case (true, 64): return .sha256(etag)
+        case (true, 40): return .gitBlobSHA1(etag)
+        default: return .unchecked
+        }
     }
 }

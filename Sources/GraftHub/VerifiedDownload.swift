@@ -6,6 +6,8 @@ public enum ExpectedContent: Sendable, Equatable {
     case sha256(String)
     /// The leading hex digits of the SHA-256 (torchvision's `name-HASH.pth`).
     case sha256Prefix(String)
+    /// The git blob id (SHA-1 of `blob <size>\0` + content): a Hub small file's ETag.
+    case gitBlobSHA1(String)
     /// Nothing to check but the size, when known.
     case unchecked
 }
@@ -58,6 +60,9 @@ public struct VerifiedDownload {
         case let .sha256Prefix(prefix):
             let actual = try SHA256.hex(ofFileAt: file)
             guard actual.hasPrefix(prefix.lowercased()) else { throw HubError.hashMismatch(file: name, expected: prefix.lowercased() + "...", actual: actual) }
+        case let .gitBlobSHA1(hex):
+            let actual = try GitBlobSHA1.hex(ofFileAt: file)
+            guard actual == hex.lowercased() else { throw HubError.hashMismatch(file: name, expected: hex.lowercased(), actual: actual) }
         }
     }
 }

@@ -41,9 +41,13 @@ struct ModelsCommand: ParsableCommand {
 
     @Flag(help: "List the models available without a download: the zoo, the Hugging Face and torch hub caches.")
     var cached = false
+    @Option(help: "Fetch a model into the shared caches and print where it is (hf:ORG/NAME[@REV], torchvision:NAME, or an https:// URL with --arch), e.g. before an offline job.")
+    var download: String?
+    @Option(help: "Architecture of an https:// weights URL given with --download.") var arch: String?
 
     func run() throws {
         if cached { printCached(); return }  // ModelsCommand+Cached.swift
+        if let download { return try fetch(download) }  // ModelsCommand+Cached.swift
         let models = ModelZoo.entries.map { e -> Report.Model in
             switch e.kind {
             case .image:

@@ -37,8 +37,8 @@ final class FakeHub: @unchecked Sendable {
     func stop() { server.stop() }
 
     static func sha256(_ d: Data) -> String { SHA256.hex(of: d) }
-    /// Stand-in for the git blob id the Hub sends as a small file's ETag.
-    static func gitLikeETag(_ d: Data) -> String { String(sha256(d).prefix(40)) }
+    /// The git blob id the Hub sends as a small file's ETag.
+    static func gitLikeETag(_ d: Data) -> String { GitBlobSHA1.hex(of: d) }
 
     /// Requests that reached the storage host, with whether they carried a token.
     var storageRequests: [LoopbackServer.Request] { server.requests.filter { path(of: $0.target).hasPrefix("/lfs/") } }

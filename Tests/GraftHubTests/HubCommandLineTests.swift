@@ -104,6 +104,33 @@ final class HubCommandLineTests: XCTestCase {
         XCTAssertEqual(offline.out, proxied.out)
     }
 
+    /// `graft models --download` fetches ahead of an offline job: the snapshot path and size in
+    /// JSON, then the same answer offline with no request made.
+    func testModelsDownloadFetchesIntoTheCacheAndAnswersOfflineAfterwards() throws {
+        let files = try HubFixtures.miniLMFiles()
+        let hub = try FakeHub(repository: repo, files: files, lfs: ["model.safetensors"])
+        defer { hub.stop() }
+        let tmp = try TemporaryFolder()
+        struct Downloaded: Decodable { let reference, path: String; let bytes: Int64 }
+        let first = try Self.run(["models", "--download", "hf:\(repo)", "--json"], tmp: tmp, ["HF_ENDPOINT": hub.endpoint])
+        XCTAssertEqual(first.status, 0, first.err)
+        let a = try JSONDecoder().decode(Downloaded.self, from: Data(first.out.utf8))
+        XCTAssertEqual(a.reference, "hf:\(repo)")
+        XCTAssertTrue(a.path.hasSuffix("snapshots/\(hub.commit)"), a.path)
+        let wanted = Set(PretrainedReferences.textModelFiles.required + PretrainedReferences.textModelFiles.optional)
+        XCTAssertEqual(a.bytes, Int64(files.filter { wanted.contains($0.key) }.values.map(\.count).reduce(0, +)))
+        let requests = hub.server.requests.count
+        let again = try Self.run(["models", "--download", "hf:\(repo)", "--json"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertEqual(try JSONDecoder().decode(Downloaded.self, from: Data(again.out.utf8)).path, a.path)
+        XCTAssertEqual(hub.server.requests.count, requests)
+        let text = try Self.run(["models", "--download", "hf:\(repo)"], tmp: tmp, ["GRAFT_OFFLINE": "1"])
+        XCTAssertTrue(text.out.contains("hf:\(repo): ") && text.out.contains(a.path), text.out)
+        let bad = try Self.run(["models", "--download", "not-a-reference"], tmp: tmp)
+        XCTAssertEqual(bad.status, 64, bad.err)
+        XCTAssertTrue(bad.err.contains("not a model reference"), bad.err)
+    }
+
     func testClearErrorsForUncachedOfflineModelsAndUnsupportedArchitectures() throws {
         let tmp = try TemporaryFolder()
         let missing = try Self.run(["embed", "--model", "hf:\(repo)", "hello"], tmp: tmp, ["GRAFT_OFFLINE": "1"])

@@ -99,6 +99,37 @@ final class HubDownloadTests: XCTestCase {
         XCTAssertFalse(cached.contains { $0.hasSuffix(".incomplete") || $0.hasSuffix("model.safetensors") || $0.hasPrefix("refs") }, "\(cached)")
     }
 
+    func testCorruptedSmallFileFailsItsGitBlobIdAndNothingIsCached() throws {
+        let files = try HubFixtures.tinyRepo()
+        let hub = try FakeHub(repository: repo, files: files, lfs: ["model.safetensors"])
+        defer { hub.stop() }
+        hub.corrupt = ["config.json"]
+        let tmp = try TemporaryFolder()
+        let expected = GitBlobSHA1.hex(of: files["config.json"]!)
+        XCTAssertThrowsHubError(try HuggingFaceHub(environment: tmp.environment(endpoint: hub.endpoint)).snapshot(self.repo, files: HubFixtures.textFiles)) {
+            if case let .hashMismatch(file, e, actual) = $0 { return file == "config.json" && e == expected && actual != expected }
+            return false
+        }
+        let cached = tmp.contents("hf/hub/models--sentence-transformers--all-MiniLM-L6-v2")
+        XCTAssertFalse(cached.contains { $0.contains(expected) || $0.hasSuffix(".incomplete") || $0.hasPrefix("refs") }, "\(cached)")
+    }
+
+    /// git's blob ids (`git hash-object`), checked against Python's hashlib: empty, one line, and
+    /// 76,800 bytes fed in uneven pieces (the streaming path across block boundaries).
+    func testGitBlobIdsMatchGit() {
+        XCTAssertEqual(GitBlobSHA1.hex(of: Data()), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
+        XCTAssertEqual(GitBlobSHA1.hex(of: Data("hello\n".utf8)), "ce013625030ba8dba906f756967f9e9ca394464a")
+        let bytes = Data((0..<300).flatMap { _ in (0..<256).map { UInt8($0) } })
+        var hasher = GitBlobSHA1(size: Int64(bytes.count))
+        var offset = 0, step = 1
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + step)
+            hasher.update(bytes[offset..<end])
+            offset = end; step = step * 3 + 1
+        }
+        XCTAssertEqual(hasher.finalizeHex(), "b0ae7e65ee352e982340b7abfee52b373b6d1673")
+    }
+
     func testMissingFileAndRevisionAre404WithTheHubsReason() throws {
         let hub = try FakeHub(repository: repo, files: try HubFixtures.tinyRepo(), lfs: ["model.safetensors"])
         defer { hub.stop() }

@@ -18,8 +18,11 @@ public final class DistributedTraining {
     public var bucketBytes: Int
     public var overlap: Bool
     public private(set) var dataParallel: DataParallel?
-    /// (this rank's items, the global batch's items) for each step of the current epoch.
-    var shares: [(local: Int, global: Int)] = []
+    /// (this rank's first item in the global batch, its items, the global batch's items) for each
+    /// step of the current epoch.
+    var shares: [(first: Int, local: Int, global: Int)] = []
+    /// The model's dropout layers, told which rows of each global batch this rank holds.
+    var dropoutLayers: [Dropout] = []
     var step = 0
 
     public init(communicator: Communicator = .world, bucketBytes: Int = 4 << 20, overlap: Bool = true) {
@@ -38,6 +41,7 @@ public final class DistributedTraining {
     public func attach(module: Module, parameters: [Tensor]) throws {
         dataParallel = try DataParallel(module: module, parameters: parameters, communicator: communicator,
                                         bucketBytes: bucketBytes, overlap: overlap)
+        dropoutLayers = Trainer.dropoutLayers(in: module)
     }
 
     /// The items this rank loads in `epoch`, in order, and its batch size: the
@@ -60,7 +64,7 @@ public final class DistributedTraining {
             if global < n { break }
             let (lower, upper) = Self.part(communicator.rank, of: n, count: global)
             indices += order[(start + lower)..<(start + upper)]
-            shares.append((upper - lower, global))
+            shares.append((lower, upper - lower, global))
             start += global
         }
         step = 0
@@ -84,6 +88,8 @@ public final class DistributedTraining {
 
     private func setShare() {
         guard step < shares.count else { return }
-        dataParallel?.setShare(local: shares[step].local, global: shares[step].global)
+        let share = shares[step]
+        dataParallel?.setShare(local: share.local, global: share.global)
+        for dropout in dropoutLayers { dropout.batchShard = BatchShard(first: share.first, total: share.global) }
     }
 }

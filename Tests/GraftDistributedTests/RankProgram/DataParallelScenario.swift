@@ -5,7 +5,7 @@ import GraftNN
 import GraftTensor
 import GraftTransfer
 
-/// A small CNN (conv, frozen batch norm, ReLU, pool, linear head) trained by
+/// A small CNN (conv, frozen batch norm, ReLU, pool, dropout, linear head) trained by
 /// `Trainer` for 20 steps on seeded 8x8 images. Run alone with batch B it is
 /// the reference; under mpirun each rank trains on B/N of every batch through
 /// `DistributedTraining`. Rank 0 writes the final parameters (float32, in
@@ -54,7 +54,8 @@ enum DataParallelScenario {
                 for j in 0..<buffer.count { buffer.pointer[j] = i % 2 == 0 ? 0.1 * Float(j % 5) : 1 + 0.05 * Float(j % 3) }
             }
             norm.freeze()
-            body = Sequential([conv, norm, ActivationLayer(.relu), GlobalAvgPool()])
+            // Dropout before the head: its masks must be the rows one process would draw.
+            body = Sequential([conv, norm, ActivationLayer(.relu), GlobalAvgPool(), Dropout(0.3, seed: 5)])
             head = Linear(16, classes, generator: &g)
             module = Sequential([body, head])
         }

@@ -23,6 +23,7 @@ do {
     case "throws": try Scenarios.throwsOnOneRank(world)
     case "data-parallel": try DataParallelScenario.run(world, arguments: Array(arguments.dropFirst()))
     case "extract": try ExtractionScenario.run(world, arguments: Array(arguments.dropFirst()))
+    case "folds": try FoldsScenario.run(world, arguments: Array(arguments.dropFirst()))
     default: fail("unknown scenario \(arguments.first ?? "(none)")")
     }
     try world.finish()
