@@ -40,7 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         lfs, etag = meta[name]
         if lfs:
             return self.status(302, {"X-Repo-Commit": COMMIT, "ETag": f'"{etag}"', "X-Linked-Etag": f'"{etag}"',
-                                     "X-Linked-Size": str(len(files[name])), "Location": f"/lfs/{etag}"})
+                                     "X-Linked-Size": str(len(files[name])),
+                                     # storage on another host name, as the Hub's CDN is
+                                     "Location": f"http://localhost:{self.server.server_address[1]}/lfs/{etag}"})
         self.body(name, body_wanted, {"X-Repo-Commit": COMMIT, "ETag": f'"{etag}"'})
 
     def status(self, code, headers=None):
