@@ -36,6 +36,10 @@ split=(--test-count 400 --seed "$SEED" --quiet --json)
 "$GRAFT" extract --data "$R/train.csv" --out "$O/rotations-store" --quiet
 "$GRAFT" fit --task regression --features "$O/rotations-store" "${angle[@]}" --seed "$SEED" --out "$O/rotations-ridge" --json > "$O/rotations-ridge-fit.json"
 "$GRAFT" evaluate --bundle "$O/rotations-ridge" --data "$R/test.csv" "${angle[@]}" --json --quiet > "$O/rotations-features.json"
+# Pooling drops where things are; the last block's 7x7 map, flattened, keeps the orientation.
+"$GRAFT" extract --data "$R/train.csv" --layer block15 --pool flatten --out "$O/rotations-store-b15" --quiet
+"$GRAFT" fit --task regression --features "$O/rotations-store-b15" "${angle[@]}" --seed "$SEED" --out "$O/rotations-ridge-b15" --json > "$O/rotations-ridge-b15-fit.json"
+"$GRAFT" evaluate --bundle "$O/rotations-ridge-b15" --data "$R/test.csv" "${angle[@]}" --json --quiet > "$O/rotations-features-b15.json"
 "$GRAFT" finetune --data "$R/train.csv" --test-data "$R/test.csv" --task regression "${angle[@]}" --no-augment --validation-per-class 8 \
   "${split[@]}" --out "$O/rotations-ft" > "$O/rotations-finetune.json"
 "$GRAFT" train --from-scratch --data "$R/train.csv" --test-data "$R/test.csv" --task regression "${angle[@]}" --validation-per-class 8 \
@@ -49,10 +53,12 @@ def load(name): return json.load(open(os.path.join(o, name + ".json")))
 print("| task | strategy | test metrics (400 Fashion-MNIST test composites / rotations) | train s |")
 print("|---|---|---|---|")
 for task, key in [("composites", "multiLabel"), ("rotations", "regression")]:
-    for strategy, name in [("features + head", "features"), ("fine-tune (Lite0, last 2 blocks, LP-FT)", "finetune"), ("from scratch (small CNN)", "scratch")]:
+    strategies = [("features + head", "features"), ("fine-tune (Lite0, last 2 blocks, LP-FT)", "finetune"), ("from scratch (small CNN)", "scratch")]
+    if task == "rotations": strategies.insert(1, ("features at block15, flattened + head", "features-b15"))
+    for strategy, name in strategies:
         j = load(f"{task}-{name}")
-        m = j[key] if name == "features" else j["testMetrics"][key]
-        secs = "" if name == "features" else f"{j['trainSeconds']:.0f}"
+        m = j[key] if name.startswith("features") else j["testMetrics"][key]
+        secs = "" if name.startswith("features") else f"{j['trainSeconds']:.0f}"
         if key == "multiLabel":
             text = f"micro-F1 {m['microF1']:.4f}, macro-F1 {m['macroF1']:.4f}, mAP {m['meanAveragePrecision']:.4f}, Hamming {m['hammingLoss']:.4f}"
         else:
