@@ -51,12 +51,19 @@ public struct OneVsRestLogistic: Sendable {
     /// whose best validation F1 is 0 (for example no validation item carries it) keeps 0.5.
     public static func chooseThresholds(_ head: inout MultiLabelHead, x: FeatureMatrix, labels: [[Int]]) throws(HeadsError) {
         guard labels.count == x.rows else { throw .labelCountMismatch(rows: x.rows, labels: labels.count) }
-        let p = try head.probabilities(x)
-        for l in 0..<head.labelCount {
+        head.thresholds = try thresholds(probabilities: head.probabilities(x), labels: labels)
+    }
+
+    /// Each label's F1-maximising threshold on validation `probabilities` `[rows, labels]` (any model's:
+    /// this head's, or a fine-tuned network's sigmoids), by the rule of `chooseThresholds`.
+    public static func thresholds(probabilities p: FeatureMatrix, labels: [[Int]]) throws(HeadsError) -> [Float] {
+        guard labels.count == p.rows else { throw .labelCountMismatch(rows: p.rows, labels: labels.count) }
+        var chosen = [Float](repeating: 0.5, count: p.columns)
+        for l in 0..<p.columns {
             let truth = labels.map { $0.contains(l) }
             let positives = truth.filter { $0 }.count
             // Walk the candidates from the highest probability down: each step adds the items at that probability.
-            let order = (0..<x.rows).sorted { p[$0, l] > p[$1, l] }
+            let order = (0..<p.rows).sorted { p[$0, l] > p[$1, l] }
             var best = (f1: 0.0, threshold: Float(0.5))
             var tp = 0, predicted = 0, i = 0
             while i < order.count {
@@ -65,7 +72,8 @@ public struct OneVsRestLogistic: Sendable {
                 let f1 = Double(2 * tp) / Double(predicted + positives)
                 if f1 > best.f1 { best = (f1, t) }
             }
-            head.thresholds[l] = best.threshold
+            chosen[l] = best.threshold
         }
+        return chosen
     }
 }

@@ -31,7 +31,7 @@ public final class InferenceWorker: Service, @unchecked Sendable {  // unchecked
         let input: Input
         let top: Int
         let enqueued: ContinuousClock.Instant
-        let continuation: CheckedContinuation<[[LabelScore]], any Error>
+        let continuation: CheckedContinuation<[ServedPrediction], any Error>
     }
 
     public let classifier: TrainedClassifier
@@ -57,6 +57,12 @@ public final class InferenceWorker: Service, @unchecked Sendable {  // unchecked
     /// Queues `input` and waits for its top-`top` labels (one list per input).
     /// Throws `ServeError` 503 when the queue is full or the worker is stopping.
     public func predict(_ input: Input, top: Int) async throws -> [[LabelScore]] {
+        try await infer(input, top: top).map { r -> [LabelScore] in if case let .labels(l) = r { l } else { [] } }
+    }
+
+    /// Queues `input` and waits for what the model says of each input: top-`top` labels, or a
+    /// regression bundle's values. Throws like `predict`.
+    public func infer(_ input: Input, top: Int) async throws -> [ServedPrediction] {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -154,12 +160,18 @@ public final class InferenceWorker: Service, @unchecked Sendable {  // unchecked
         do {
             let batch = try makeBatch(jobs.map(\.input))
             let top = jobs.map(\.top).max() ?? 1
-            let results = try classifier.predict(batch, top: top)
+            let results: [ServedPrediction] = classifier.manifest.task == .regression
+                ? try classifier.values(batch).map { .values($0) }
+                : try classifier.predict(batch, top: top).map { .labels($0) }
             metrics.recordBatch(size: batch.count, seconds: Self.seconds(start.duration(to: .now)))
             var offset = 0
             for job in jobs {
                 let n = job.input.count
-                let mine = results[offset..<min(offset + n, results.count)].map { Array($0.prefix(job.top)) }
+                // A multi-label bundle's answer is its whole label set: `top` does not cut it.
+                let cuts = classifier.manifest.task == .classification
+                let mine = results[offset..<min(offset + n, results.count)].map { r -> ServedPrediction in
+                    if cuts, case let .labels(l) = r { .labels(Array(l.prefix(job.top))) } else { r }
+                }
                 offset += n
                 job.continuation.resume(returning: mine)
             }
@@ -193,4 +205,11 @@ public final class InferenceWorker: Service, @unchecked Sendable {  // unchecked
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
+}
+
+/// What a served model says of one input: its labels (classification: the top k; multi-label: every
+/// label at or above its threshold) or a regression bundle's value per target.
+public enum ServedPrediction: Sendable, Equatable {
+    case labels([LabelScore])
+    case values([Float])
 }

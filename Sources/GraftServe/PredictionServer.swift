@@ -120,8 +120,20 @@ public struct PredictionServer: @unchecked Sendable {
         }
         let parsed = try await PredictRequest.parse(contentType: request.headers[.contentType], body: body, query: query,
                                                     classifier: classifier, options: options, decodes: decodes)
-        let results = try await worker.predict(parsed.input, top: parsed.top)
+        let served = try await worker.infer(parsed.input, top: parsed.top)
         let model = classifier.manifest.model
+        if classifier.manifest.task == .regression {
+            // A regression bundle answers each input with its value per target, named.
+            let values = served.map { r -> [String: Float] in
+                guard case let .values(v) = r else { return [:] }
+                return Dictionary(uniqueKeysWithValues: zip(classifier.classNames, v))
+            }
+            switch parsed.shape {
+            case .single: return JSONBody.response(SingleValues(model: model, values: values.first ?? [:]))
+            case .many: return JSONBody.response(ManyValues(model: model, values: values))
+            }
+        }
+        let results = served.map { r -> [LabelScore] in if case let .labels(l) = r { l } else { [] } }
         switch parsed.shape {
         case .single: return JSONBody.response(SinglePrediction(model: model, predictions: results.first ?? []))
         case .many: return JSONBody.response(ManyPredictions(model: model, predictions: results))
@@ -137,6 +149,17 @@ struct SinglePrediction: Encodable {
 struct ManyPredictions: Encodable {
     var model: String
     var predictions: [[LabelScore]]
+}
+
+/// A regression bundle's answer: each target's value by name.
+struct SingleValues: Encodable {
+    var model: String
+    var values: [String: Float]
+}
+
+struct ManyValues: Encodable {
+    var model: String
+    var values: [[String: Float]]
 }
 
 /// `GET /v1/model`: what is served and under which limits.

@@ -36,6 +36,7 @@ struct TrainingArguments: ParsableArguments {
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
     @Option(help: "Also write a self-contained HTML report (training curves, test metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
+    @OptionGroup var taskOptions: TaskArguments
 
     func validate() throws {
         guard validationPerClass >= 0, testCount >= 0 else { throw ValidationError("--validation-per-class and --test-count cannot be negative") }
@@ -62,30 +63,38 @@ struct TrainingArguments: ParsableArguments {
     }
 
     func run(backbone: BackboneSpec?, strategy: Strategy, architecture: String? = nil) throws {
-        let source = try DataSource.resolve(data, validation: validationData, test: testData)
+        let (task, source) = try taskOptions.resolve(DataSource.resolve(data, validation: validationData, test: testData))
         var options = options()
         options.scratchArchitecture = architecture
-        let job = TransferJob(data: source, backbone: backbone, strategy: strategy, options: options)
+        let job = TransferJob(data: source, backbone: backbone, task: task, strategy: strategy, options: options)
         let result = try job.run(progress: TerminalProgressBar(quiet: quiet).handler)
         if !quiet { CLIOutput.log("data \(source.name): \(result.split.summary)") }
         let mistakes = result.testPredictions.map { Misclassifications.mostConfident($0, dataset: source.testSet, k: 16) } ?? []
-        if let report, let test = result.test {
+        if let report, let metrics = result.testMetrics {
+            try HTMLReport.taskEvaluation(metrics, names: result.manifest.classNames, scored: result.testScores,
+                                          title: "\(result.strategy.kind.rawValue): \(result.backbone.model) on \(data)",
+                                          history: result.training?.history ?? [], metricName: task.metricName)
+                .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
+        } else if let report, let test = result.test {
             try HTMLReport.evaluation(report: test, classNames: result.manifest.classNames,
                                       title: "\(result.strategy.kind.rawValue): \(result.backbone.model) on \(data)",
                                       history: result.training?.history ?? [], examples: mistakes)
                 .write(to: URL(fileURLWithPath: report), atomically: true, encoding: .utf8)
         }
         if json { return try CLIOutput.printJSON(JobSummary(result)) }
+        let metric = task.metricName
         if let probe = result.probe {
-            print(String(format: "linear probe (LP-FT): logistic regression C=%g on %d examples", probe.C, probe.examples)
-                  + (probe.validationAccuracy.map { String(format: ", validation accuracy %.4f before fine-tuning", $0) } ?? ""))
+            let head = switch task.kind { case .classification: "logistic regression C"; case .regression: "ridge alpha"; case .multiLabel: "one-vs-rest logistic C" }
+            print(String(format: "linear probe (LP-FT): %@=%g on %d examples", head, probe.C, probe.examples)
+                  + (probe.validationAccuracy.map { String(format: ", validation %@ %.4f before fine-tuning", metric, $0) } ?? ""))
         }
-        print("epoch  train loss  train acc  val loss  val acc   seconds")
+        print("epoch  train loss  " + ("train " + metric).leftPadded(9) + "  val loss  " + ("val " + metric).leftPadded(7) + "   seconds")
         for r in result.training?.history ?? [] {
             print(String(format: "%5d  %10.4f  %9.4f  %8.4f  %7.4f  %8.1f", r.epoch + 1, r.trainLoss, r.trainAccuracy,
                          r.validationLoss ?? .nan, r.validationAccuracy ?? .nan, r.seconds))
         }
         if let t = result.test { print(String(format: "test accuracy %.4f (balanced %.4f) on %d examples", t.accuracy, t.balancedAccuracy, t.rows)) }
+        if let m = result.testMetrics { print("test " + m.summaryLine) }
         print("trainable parameters \(result.trainableParameters); bundle \(out)")
     }
 }
@@ -102,12 +111,16 @@ struct JobSummary: Encodable {
     var history: [EpochRecord]?
     var validation: ClassificationReport?
     var test: ClassificationReport?
+    /// Regression and multi-label: the task's metrics.
+    var validationMetrics: TaskMetrics?
+    var testMetrics: TaskMetrics?
     var bundle: String?
 
     init(_ r: JobResult) {
         strategy = r.strategy; backbone = r.backbone; split = r.split.counts; trainSeconds = r.trainSeconds
         trainableParameters = r.trainableParameters; recipe = r.recipe; probe = r.probe; history = r.training?.history
         validation = r.validation; test = r.test; bundle = r.bundle?.path
+        validationMetrics = r.validationMetrics; testMetrics = r.testMetrics
     }
 }
 

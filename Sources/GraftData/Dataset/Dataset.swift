@@ -24,9 +24,14 @@ public protocol Dataset: Sendable {
     func sourceID(at index: Int) -> String
     /// Loads the item. Image data sets throw `ImageError` for unreadable files.
     func item(at index: Int) throws -> DataItem
+    /// What the item is trained to predict: its class index unless the data set carries other
+    /// targets (label vectors, values); `BatchLoader` puts these in `Batch.targets`.
+    func target(at index: Int) -> ItemTarget
 }
 
 extension Dataset {
+    public func target(at index: Int) -> ItemTarget { .classIndex(label(at: index)) }
+
     /// All labels in index order.
     public var labels: [Int] { (0..<count).map(label(at:)) }
 
@@ -55,6 +60,7 @@ public struct Subset: Dataset {
     public func label(at index: Int) -> Int { base.label(at: indices[index]) }
     public func sourceID(at index: Int) -> String { base.sourceID(at: indices[index]) }
     public func item(at index: Int) throws -> DataItem { try base.item(at: indices[index]) }
+    public func target(at index: Int) -> ItemTarget { base.target(at: indices[index]) }
 }
 
 /// Orders label strings: numerically when every label is an integer ("2" before "10"),

@@ -1,6 +1,7 @@
 /// A batch of inputs, items in order: the images or texts it holds, and their
-/// labels when it comes from a labelled data set (a `BatchLoader`); batches
-/// built for prediction (`Batch.images`, `Batch.texts`) carry none.
+/// targets when it comes from a labelled data set (a `BatchLoader`): class indices,
+/// label vectors or values, whatever the data set's items carry (`Dataset.target(at:)`).
+/// Batches built for prediction (`Batch.images`, `Batch.texts`) carry none.
 public struct Batch: Sendable {
     /// What a batch holds.
     public enum Inputs: Sendable {
@@ -12,8 +13,8 @@ public struct Batch: Sendable {
     /// Position of the batch in the epoch (0, 1, 2, ...).
     public let number: Int
     public let inputs: Inputs
-    /// Class indices of a labelled batch; nil for inputs to predict.
-    public let labels: [Int]?
+    /// What each item is trained to predict; nil for inputs to predict.
+    public let targets: BatchTargets?
     /// Stable source ids (`Dataset.sourceID`, or `#i` for in-memory inputs).
     public let ids: [String]
     /// Indices into the loader's data set (positions for in-memory inputs).
@@ -21,10 +22,18 @@ public struct Batch: Sendable {
     /// Items of this batch that could not be loaded (left out of the arrays above).
     public let failures: [ItemFailure]
 
-    public init(number: Int, inputs: Inputs, labels: [Int]?, ids: [String], indices: [Int], failures: [ItemFailure] = []) {
-        self.number = number; self.inputs = inputs; self.labels = labels; self.ids = ids
+    public init(number: Int, inputs: Inputs, targets: BatchTargets?, ids: [String], indices: [Int], failures: [ItemFailure] = []) {
+        self.number = number; self.inputs = inputs; self.targets = targets; self.ids = ids
         self.indices = indices; self.failures = failures
     }
+
+    /// A batch of class-labelled items (or unlabelled ones when `labels` is nil).
+    public init(number: Int, inputs: Inputs, labels: [Int]?, ids: [String], indices: [Int], failures: [ItemFailure] = []) {
+        self.init(number: number, inputs: inputs, targets: labels.map { .classes($0) }, ids: ids, indices: indices, failures: failures)
+    }
+
+    /// Class indices of a batch of class-labelled items; nil for inputs to predict and for other targets.
+    public var labels: [Int]? { if case let .classes(c) = targets { c } else { nil } }
 
     /// Preprocessed images to predict (`side` x `side`, NHWC), no labels.
     public static func images(_ pixels: [Float], side: Int, count: Int) -> Batch {
@@ -53,18 +62,30 @@ public struct Batch: Sendable {
     public var height: Int { if case let .images(_, h, _) = inputs { h } else { 0 } }
     public var width: Int { if case let .images(_, _, w) = inputs { w } else { 0 } }
 
-    /// The labels, or an error saying the batch has none (training and scoring need them).
+    /// The class labels, or an error saying the batch has none (training and scoring need them).
     public func requireLabels() throws -> [Int] {
-        guard let labels else { throw BatchError.unlabelled(batch: number) }
+        guard let labels else { throw targets == nil ? BatchError.unlabelled(batch: number) : BatchError.notClassLabels(batch: number) }
         return labels
+    }
+
+    /// The targets, or an error saying the batch has none.
+    public func requireTargets() throws -> BatchTargets {
+        guard let targets else { throw BatchError.unlabelled(batch: number) }
+        return targets
     }
 }
 
 public enum BatchError: Error, CustomStringConvertible, Equatable {
     case unlabelled(batch: Int)
+    /// Class indices were asked of a batch whose items carry label vectors or values.
+    case notClassLabels(batch: Int)
+    /// Items of one batch carry targets of different kinds or widths.
+    case mixedTargets
     public var description: String {
         switch self {
         case let .unlabelled(n): "batch \(n) has no labels: training and evaluation need labelled data"
+        case let .notClassLabels(n): "batch \(n) carries label vectors or values, not class indices"
+        case .mixedTargets: "items of one batch carry targets of different kinds or widths"
         }
     }
 }

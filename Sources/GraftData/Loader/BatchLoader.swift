@@ -132,7 +132,7 @@ struct BatchWork: Sendable {
         let isText = dataset.kind == .text
         let slot = isText ? 0 : preprocessing.outputCount
         var pixels = [Float](repeating: 0, count: members.count * slot)
-        var texts: [String] = [], labels: [Int] = [], ids: [String] = [], kept: [Int] = []
+        var texts: [String] = [], targets: [ItemTarget] = [], ids: [String] = [], kept: [Int] = []
         var failures: [ItemFailure] = []
         for index in members {
             do {
@@ -151,7 +151,7 @@ struct BatchWork: Sendable {
                         }
                     }
                 }
-                labels.append(dataset.label(at: index))
+                targets.append(dataset.target(at: index))
                 ids.append(dataset.sourceID(at: index))
                 kept.append(index)
             } catch {
@@ -161,8 +161,10 @@ struct BatchWork: Sendable {
         }
         if kept.count < members.count { pixels.removeLast((members.count - kept.count) * slot) }
         let side = preprocessing.inputSize
+        // A data set's targets are one kind and width (TargetedDataset checks it); a mixed set is a bug upstream.
+        let gathered = (try? BatchTargets(targets)) ?? .classes(kept.map(dataset.label(at:)))
         return Batch(number: number, inputs: isText ? .texts(texts) : .images(pixels: pixels, height: side, width: side),
-                     labels: labels, ids: ids, indices: kept, failures: failures)
+                     targets: gathered, ids: ids, indices: kept, failures: failures)
     }
 }
 

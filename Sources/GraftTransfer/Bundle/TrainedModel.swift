@@ -49,7 +49,7 @@ public final class TrainedModel {
     public init(bundle url: URL) throws {
         self.url = url
         manifest = try BundleStore.readManifest(url)
-        task = manifest.task.task
+        task = manifest.task.task(manifest: manifest)
         let outputs = task.outputCount(classNames: manifest.classNames)
         switch manifest.strategy {
         case .featureExtraction:
@@ -92,12 +92,28 @@ public final class TrainedModel {
 
     /// Predicted targets [n][targets] of a regression bundle (`classNames` are the target names).
     public func values(_ batch: Batch) throws -> [[Float]] {
-        guard case let .regression(extractor, head) = scorer else {
+        switch scorer {
+        case let .regression(extractor, head):
+            let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
+            let y = try head.predict(x)
+            return (0..<batch.count).map { Array(y.row($0)) }
+        case let .network(network) where manifest.task == .regression:
+            let k = classNames.count
+            let y = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
+            return (0..<batch.count).map { Array(y[($0 * k)..<(($0 + 1) * k)]) }
+        default:
             throw TransferError.unsupported("\(url.path) is a \(manifest.task.rawValue) bundle: it predicts labels, not values")
         }
-        let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
-        let y = try head.predict(x)
-        return (0..<batch.count).map { Array(y.row($0)) }
+    }
+
+    /// A multi-label bundle's threshold per label (0.5 where none was chosen); nil for other tasks.
+    public var thresholds: [Float]? {
+        switch scorer {
+        case let .multiLabel(_, head): head.thresholds
+        case .network where manifest.task == .multiLabel:
+            (task as? MultiLabelTask)?.thresholds ?? [Float](repeating: 0.5, count: classNames.count)
+        default: nil
+        }
     }
 
     /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
@@ -107,7 +123,8 @@ public final class TrainedModel {
     private func scored(_ batch: Batch) throws -> (rows: [[Float]], predicted: [Int]?) {
         let k = classNames.count
         switch scorer {
-        case .regression:
+        case .regression,
+             .network where manifest.task == .regression:
             throw TransferError.unsupported("\(url.path) is a regression bundle: it predicts values (`values(_:)`), not class probabilities")
         case let .multiLabel(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
@@ -143,9 +160,9 @@ public final class TrainedModel {
     /// Top-k labels per example, the model's prediction first. A multi-label bundle gives every label at or above its threshold
     /// instead (`top` does not cut it), most probable first: the item's predicted label set.
     public func predict(_ batch: Batch, top: Int = 5) throws -> [[LabelScore]] {
-        if case let .multiLabel(_, head) = scorer {
+        if let thresholds {
             return try probabilities(batch).map { row in
-                row.enumerated().filter { $0.element >= head.thresholds[$0.offset] }
+                row.enumerated().filter { $0.element >= thresholds[$0.offset] }
                     .sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
                     .map { LabelScore(label: classNames[$0.offset], probability: $0.element) }
             }

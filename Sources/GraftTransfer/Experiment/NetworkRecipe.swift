@@ -37,7 +37,7 @@ public struct NetworkRecipe: Sendable {
 
     /// What the linear probe of LP-FT did.
     public struct LinearProbe: Codable, Sendable, Equatable {
-        /// Regularisation chosen by cross-validation.
+        /// Regularisation chosen by cross-validation (C of logistic heads; ridge's alpha for regression).
         public var C: Double
         /// Training examples it was fitted on.
         public var examples: Int
@@ -66,7 +66,7 @@ public struct NetworkRecipe: Sendable {
             // The probe ran before the interruption: its record survives in the checkpoint (the weights it set are in last.safetensors).
             probe = try? JSONDecoder().decode(LinearProbe.self, from: Data(contentsOf: checkpoint.appendingPathComponent("probe.json")))
         } else if isFineTuning && linearProbe {
-            probe = try warmStart(network, dataset: dataset, indices: train, progress: progress, isCancelled: isCancelled)
+            probe = try warmStart(network, task: task, dataset: dataset, indices: train, progress: progress, isCancelled: isCancelled)
             if probe != nil, !validation.isEmpty {
                 probe?.validationAccuracy = try trainer.evaluate(dataset: dataset, indices: validation).accuracy
             }
@@ -81,49 +81,48 @@ public struct NetworkRecipe: Sendable {
         return Outcome(training: result, probe: probe, name: isFineTuning ? (probe != nil ? "LP-FT" : "FT") : "from scratch")
     }
 
-    /// The linear probe: logistic regression on the features the head reads
-    /// (up to `probeExamplesPerClass` per class of `indices`), copied into the
-    /// head. Nil when it cannot stand for the head (a class without examples).
-    func warmStart(_ network: TaskNetwork, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
+    /// The linear probe: the task's head on features (logistic regression, ridge, one-vs-rest) fitted on
+    /// what the network's head reads (up to `probeExamplesPerClass` per class of `indices`), copied into
+    /// the head. Nil when it cannot stand for the head (a class without examples).
+    func warmStart(_ network: TaskNetwork, task: any TransferTask, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
                    isCancelled: @Sendable () -> Bool) throws -> LinearProbe? {
         let picked = Splitter.sample(perClass: probeExamplesPerClass, labels: dataset.labels, from: indices, seed: options.seed &+ 0x1F)
         let loader = BatchLoader(dataset: dataset, indices: picked, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
                                  options: .init(batchSize: options.batchSize))
         let meter = ProgressMeter(phase: .extracting, total: picked.count)
-        var rows: [Float] = [], labels: [Int] = []
+        var rows: [Float] = [], targets = BatchTargets.classes([])
         try withNoGrad {
             while let batch = try loader.next() {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
                 guard batch.count > 0 else { continue }
                 rows += try network.headInput(batch, training: false).values
-                labels += try batch.requireLabels()
-                progress?(meter.event(completed: labels.count))
+                targets = try targets.appending(batch.requireTargets())
+                progress?(meter.event(completed: targets.count))
             }
         }
         let d = network.head.inFeatures, k = network.head.outFeatures
-        guard !labels.isEmpty, Set(labels) == Set(0..<k) else { return nil }
+        guard targets.count > 0 else { return nil }
         progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
-        let fit = try HeadChoice.logisticRegression().fit(FeatureMatrix(rows: labels.count, columns: d, values: rows),
-                                                          labels: labels, seed: options.seed)
+        let fit = try task.probe(FeatureMatrix(rows: targets.count, columns: d, values: rows), targets: targets, outputs: k, seed: options.seed)
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
-        guard try Self.copy(fit.head, into: network.head) else { return nil }
-        return LinearProbe(C: fit.head.C, examples: labels.count)
+        guard let fit, try Self.copy(fit, into: network.head) else { return nil }
+        return LinearProbe(C: fit.regularisation, examples: targets.count)
     }
 
     /// Copies a linear head fitted on standardised features into a network's
     /// classifier: W' = W / scale, b' = b - W' mean, so it scores raw features.
     /// False when the shapes or classes do not match.
     public static func copy(_ head: LinearHead, into linear: Linear) throws -> Bool {
+        guard head.classes == Array(0..<linear.outFeatures) else { return false }
+        return try copy(ProbeFit(head, regularisation: head.C), into: linear)
+    }
+
+    /// Copies a probe's raw-feature weights into a network's final linear layer; false when the shapes differ.
+    static func copy(_ fit: ProbeFit, into linear: Linear) throws -> Bool {
         let (k, d) = (linear.outFeatures, linear.inFeatures)
-        guard head.featureCount == d, head.classes == Array(0..<k), head.weights.count == k * d else { return false }
-        var w = head.weights, b = head.bias
-        if let s = head.standardization {
-            for c in 0..<k {
-                for j in 0..<d { w[c * d + j] /= s.scale[j]; b[c] -= w[c * d + j] * s.mean[j] }
-            }
-        }
-        try linear.weight.assign(Tensor(shape: [k, d], values: w))
-        if let bias = linear.bias { try bias.assign(Tensor(shape: [k], values: b)) }
+        guard fit.weights.count == k * d, fit.bias.count == k else { return false }
+        try linear.weight.assign(Tensor(shape: [k, d], values: fit.weights))
+        if let bias = linear.bias { try bias.assign(Tensor(shape: [k], values: fit.bias)) }
         return true
     }
 }

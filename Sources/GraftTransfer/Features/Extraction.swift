@@ -67,7 +67,8 @@ public struct FeatureExtraction {
             failures += batch.failures.map(\.description)
             if batch.count > 0 {
                 features += try extractor.features(batch, paddedTo: batchSize)
-                labels += try batch.requireLabels(); ids += batch.ids
+                // Stores keep class labels; items that carry other targets (TargetedDataset) store their data set's label.
+                labels += batch.labels ?? batch.indices.map(dataset.label(at:)); ids += batch.ids
             }
             completed(range.lowerBound + min((batch.number + 1) * batchSize, range.count))
         }

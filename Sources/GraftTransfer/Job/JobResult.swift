@@ -16,8 +16,14 @@ public struct JobResult {
     public var extractSeconds: Double?
     public var trainableParameters: Int
     public var split = ExperimentSplit(train: [], validation: [], test: [], testFromOfficialSet: false)
+    /// Classification: the validation and test reports.
     public var validation: ClassificationReport?
     public var test: ClassificationReport?
+    /// Regression and multi-label: the task's metrics on the validation and test items.
+    public var validationMetrics: TaskMetrics?
+    public var testMetrics: TaskMetrics?
+    /// Regression and multi-label: the test items' scores and targets (a report's scatter plot).
+    public var testScores: Evaluation.Scored?
     /// Per-item test predictions, for reports of the most confident mistakes.
     public var testPredictions: ItemPredictions?
     /// Network strategies: epochs, the LP-FT probe, the recipe's name ("LP-FT", "FT", "from scratch").

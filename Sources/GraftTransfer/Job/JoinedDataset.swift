@@ -43,4 +43,7 @@ public struct JoinedDataset: Dataset {
     public func item(at index: Int) throws -> DataItem {
         try index < first.count ? first.item(at: index) : second.item(at: index - first.count)
     }
+    public func target(at index: Int) -> ItemTarget {
+        index < first.count ? first.target(at: index) : second.target(at: index - first.count)
+    }
 }

@@ -9,6 +9,8 @@ public enum TaskDataError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownLabel(path: String, line: Int, label: String, known: [String])
     /// A feature store row whose id the targets file does not hold.
     case missingTarget(path: String, id: String, store: String)
+    /// An item of a data set (network training) whose id the targets file does not hold.
+    case missingItem(path: String, id: String, data: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum TaskDataError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .duplicateID(path, line, id): "\(path):\(line): id '\(id)' appears a second time"
         case let .unknownLabel(path, line, label, known): "\(path):\(line): unknown label '\(label)' (labels: \(known.joined(separator: ", ")))"
         case let .missingTarget(path, id, store): "\(path): no row for '\(id)' (an item of feature store \(store))"
+        case let .missingItem(path, id, data): "\(path): no row for '\(id)' (an item of \(data))"
         }
     }
 }

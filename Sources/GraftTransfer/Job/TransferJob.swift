@@ -40,9 +40,6 @@ public struct TransferJob {
     /// Runs the job on `split` (its own when nil) and writes the bundle when `options.bundle` is set.
     public func run(split given: ExperimentSplit? = nil, progress: ProgressHandler? = nil,
                     isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> JobResult {
-        guard task.trainsFromClassLabels else {
-            throw TransferError.unsupported("the \(task.kind.rawValue) task is fitted on features with its targets (FeatureStages, graft fit --task \(task.kind.rawValue)), not by a job on class labels")
-        }
         let split = try given ?? self.split()
         let spec = try backboneSpec()
         try FileManager.default.createDirectory(at: options.workDirectory, withIntermediateDirectories: true)
@@ -63,6 +60,11 @@ public struct TransferJob {
     func fitHead(_ spec: BackboneSpec, split: ExperimentSplit, progress: ProgressHandler?,
                  isCancelled: @escaping @Sendable () -> Bool) throws -> JobResult {
         guard case let .featureExtraction(head, C) = strategy else { preconditionFailure("fitHead runs feature extraction only") }
+        // The job's feature heads are the classifiers; the regression and multi-label heads are fitted on a store
+        // with the targets file (FeatureStages.fitRegression / fitMultiLabel, `graft fit --task`).
+        guard task.kind == .classification else {
+            throw TransferError.unsupported("the \(task.kind.rawValue) task's feature head is fitted on a feature store: graft extract, then graft fit --task \(task.kind.rawValue)")
+        }
         let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: options.cut, pool: options.pool)
         func store(_ name: String, _ dataset: any Dataset, _ indices: [Int]) throws -> FeatureStore {
             try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: options.workDirectory.appendingPathComponent(name),
@@ -115,19 +117,22 @@ public struct TransferJob {
         var overrides = options.training
         overrides.seed = overrides.seed ?? options.seed
         let seed = overrides.seed ?? 0
-        let outputs = task.outputCount(classNames: data.classNames)
+        let outputs = task.outputNames(classNames: data.classNames).count
         let backbone = try Backbones.load(spec, seed: seed, outputs: outputs)
         var recipe = NetworkRecipe(strategy, backbone: backbone, overrides: overrides)
         recipe.linearProbe = options.linearProbe
         var unfreeze: Int?
         if case let .fineTune(k) = strategy { unfreeze = k }
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
-        let trained = try recipe.train(network, task: task, dataset: data.labelled, train: split.train, validation: split.validation,
+        // The task's training state (regression: the training targets' scale) is set from the training split.
+        let training = try task.prepared(for: data.labelled, indices: split.train)
+        let trained = try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
                                        checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
                                        progress: progress, isCancelled: isCancelled)
+        var finished = try training.finished(network)
         let seconds = Date().timeIntervalSince(start)
         if isCancelled() { throw TransferError.cancelled }
-        var manifest = BundleManifest(task: task.kind, strategy: strategy, backbone: spec, classNames: data.classNames)
+        var manifest = BundleManifest(task: task.kind, strategy: strategy, backbone: spec, classNames: task.outputNames(classNames: data.classNames))
         manifest.inputSize = backbone.preprocessing?.inputSize
         var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
                                trainableParameters: trained.training.trainableParameters)
@@ -136,17 +141,33 @@ public struct TransferJob {
         result.probe = trained.probe
         result.recipe = trained.name
         if !split.validation.isEmpty {
-            let report = try Evaluation.report(network, task: task, dataset: data.labelled, indices: split.validation, progress: progress)
-            result.validation = report
-            manifest.notes["validationAccuracy"] = String(format: "%.4f", report.accuracy)
+            let scored = try Evaluation.score(network, task: finished, dataset: data.labelled, indices: split.validation, progress: progress)
+            finished = try finished.calibrated(scores: scored.scores, targets: scored.targets)
+            if let metrics = try finished.metrics(scores: scored.scores, targets: scored.targets) {
+                result.validationMetrics = metrics
+                manifest.notes["validation_" + metrics.headline.name] = String(format: "%.4f", metrics.headline.value)
+            } else if case let .classes(truth) = scored.targets {
+                let report = try finished.report(truth: truth, scores: scored.scores, trainedClasses: Array(0..<scored.scores.columns))
+                result.validation = report
+                manifest.notes["validationAccuracy"] = String(format: "%.4f", report.accuracy)
+            }
         }
         if !split.test.isEmpty {
-            let scored = try ItemPredictions.predict(network, task: task, dataset: data.testSet, indices: split.test, progress: progress)
-            result.test = scored.report
-            result.testPredictions = scored.predictions
-            manifest.notes["testAccuracy"] = String(format: "%.4f", scored.report.accuracy)
-            manifest.notes["testBalancedAccuracy"] = String(format: "%.4f", scored.report.balancedAccuracy)
+            let scored = try Evaluation.score(network, task: finished, dataset: data.testSet, indices: split.test, progress: progress)
+            if let metrics = try finished.metrics(scores: scored.scores, targets: scored.targets) {
+                result.testMetrics = metrics
+                result.testScores = scored
+                manifest.notes["test_" + metrics.headline.name] = String(format: "%.4f", metrics.headline.value)
+            } else if case let .classes(truth) = scored.targets {
+                let report = try finished.report(truth: truth, scores: scored.scores, trainedClasses: Array(0..<scored.scores.columns))
+                result.test = report
+                result.testPredictions = try ItemPredictions(ids: scored.ids, truth: truth, probabilities: scored.scores,
+                                                             dataset: data.testSet, among: split.test)
+                manifest.notes["testAccuracy"] = String(format: "%.4f", report.accuracy)
+                manifest.notes["testBalancedAccuracy"] = String(format: "%.4f", report.balancedAccuracy)
+            }
         }
+        finished.record(in: &manifest)
         manifest.record(trained)
         result.manifest = manifest
         return result

@@ -50,8 +50,10 @@ public struct TrainingState: Codable, Sendable, Equatable {
 public struct EpochRecord: Codable, Sendable, Equatable {
     public var epoch: Int
     public var trainLoss: Double
+    /// The task's metric (`TransferTask.metricName`: accuracy, R^2, micro-F1), batch-weighted over the epoch.
     public var trainAccuracy: Double
     public var validationLoss: Double?
+    /// The task's metric on the whole validation split; the best epoch has the highest.
     public var validationAccuracy: Double?
     public var learningRate: Double
     public var seconds: Double

@@ -82,27 +82,27 @@ public final class Trainer {
                                      options: .init(batchSize: plan?.batchSize ?? options.batchSize, shuffle: plan == nil,
                                                     seed: options.seed, epoch: epoch, augmentation: options.augmentation))
             let meter = ProgressMeter(phase: .training, total: train.count)
-            var seen = 0, correct = 0, lossSum = 0.0
+            var seen = 0, metricSum = 0.0, lossSum = 0.0
             while let batch = try loader.next() {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
                 guard batch.count > 0 else { continue }
                 optimizer.learningRate = options.learningRate * schedule.factor(step: step)
                 let (loss, logits) = try trainStep(batch, optimizer: optimizer)
                 step += 1
-                correct += try task.correct(logits.detached(), labels: batch.requireLabels())
+                metricSum += try task.metric(logits.detached(), targets: batch.requireTargets()) * Double(batch.count)
                 seen += batch.count
                 lossSum += Double(loss.scalarValue) * Double(batch.count)
                 progress?(meter.event(completed: seen, epoch: epoch, loss: lossSum / Double(seen),
-                                      metrics: ["acc": Double(correct) / Double(seen)]))
+                                      metrics: [task.metricName: metricSum / Double(seen)]))
             }
             let trainSeconds = Date().timeIntervalSince(epochStart)
-            var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
+            var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: metricSum / Double(max(seen, 1)),
                                      learningRate: Double(optimizer.learningRate), seconds: 0,
                                      imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
             if !validation.isEmpty {
                 let (loss, accuracy) = try evaluate(dataset: dataset, indices: validation)
                 record.validationLoss = loss; record.validationAccuracy = accuracy
-                if accuracy > (state.bestValidationAccuracy ?? -1) {
+                if accuracy > (state.bestValidationAccuracy ?? -.infinity) {   // R^2 can be below -1
                     state.bestValidationAccuracy = accuracy; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
                     if let checkpoint, writesCheckpoints { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
                 } else {
@@ -139,13 +139,14 @@ public final class Trainer {
     }
 
     /// One step of `fit` at the optimizer's current learning rate: forward in
-    /// training mode, label-smoothed cross-entropy, backward, gradient clipping,
-    /// update. Returns the loss (before the update) and the logits.
+    /// training mode, the task's loss on the batch's targets (classification:
+    /// label-smoothed cross-entropy), backward, gradient clipping, update.
+    /// Returns the loss (before the update) and the logits.
     @discardableResult
     public func trainStep(_ batch: Batch, optimizer: Optimizer) throws -> (loss: Tensor, logits: Tensor) {
         optimizer.zeroGrad()
         let logits = try network.outputs(batch, training: true)
-        let loss = try task.loss(logits, labels: batch.requireLabels(), labelSmoothing: options.labelSmoothing)
+        let loss = try task.loss(logits, targets: batch.requireTargets(), labelSmoothing: options.labelSmoothing)
         try loss.backward()
         try distribution?.afterBackward()
         if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
@@ -153,25 +154,29 @@ public final class Trainer {
         return (loss, logits)
     }
 
-    /// Mean loss and accuracy on `indices`, in inference mode.
+    /// Mean loss and the task's metric (accuracy for classification) on `indices`, in inference mode.
     public func evaluate(dataset: any Dataset, indices: [Int]) throws -> (loss: Double, accuracy: Double) {
         let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
                                  options: .init(batchSize: options.batchSize))
-        var seen = 0, correct = 0, lossSum = 0.0
+        var seen = 0, lossSum = 0.0, outputs: [Float] = [], width = 0
+        var targets = BatchTargets.classes([])
         let meter = ProgressMeter(phase: .validating, total: indices.count)
         try withNoGrad {
             while let batch = try loader.next() {
                 guard batch.count > 0 else { continue }
                 let logits = try network.outputs(batch, training: false)
-                let labels = try batch.requireLabels()
-                let loss = try task.loss(logits, labels: labels, labelSmoothing: 0)
-                correct += try task.correct(logits, labels: labels)
+                let batchTargets = try batch.requireTargets()
+                let loss = try task.loss(logits, targets: batchTargets, labelSmoothing: 0)
+                outputs += logits.values; width = logits.shape[1]
+                targets = try targets.appending(batchTargets)
                 seen += batch.count
                 lossSum += Double(loss.scalarValue) * Double(batch.count)
                 progress?(meter.event(completed: seen))
             }
         }
-        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)))
+        // The metric of the whole split (R^2 and F1 are not means over batches).
+        let metric = seen == 0 ? 0 : try task.metric(Tensor(shape: [seen, width], values: outputs), targets: targets)
+        return (lossSum / Double(max(seen, 1)), metric)
     }
 
     /// Every random stream a step draws from continues where the checkpoint left it: the loader's
