@@ -95,7 +95,7 @@ final class PrecisionCommandTests: XCTestCase {
         XCTAssertExit(mixed, 1)
         XCTAssertTrue(mixed.stderr.contains("bf16"), mixed.transcript)
 
-        XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle, "--quiet"]), 0)
+        XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle]), 0)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
         XCTAssertEqual((manifest?["source"] as? [String: Any])?["precision"] as? String, "bf16", "\(manifest ?? [:])")
 
