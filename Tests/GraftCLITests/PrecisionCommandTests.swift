@@ -6,10 +6,13 @@ import XCTest
 /// cannot compute in is refused with the typed error and exit status 1. `DNNL_MAX_CPU_ISA=AVX2` makes any
 /// CPU look like an AVX2-only one to oneDNN, so the refusal is tested on every machine.
 final class PrecisionCommandTests: XCTestCase {
-    /// Whether this CPU has the bf16 instructions oneDNN needs (as /proc/cpuinfo says).
+    /// Whether this CPU has the bf16 instructions oneDNN needs (as /proc/cpuinfo says), and oneDNN is not
+    /// capped below them (`DNNL_MAX_CPU_ISA`, inherited by the processes these tests start).
     static let isBF16CPU: Bool = {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return info.contains(" avx512_bf16") || info.contains(" amx_bf16")
+        let cap = ProcessInfo.processInfo.environment["DNNL_MAX_CPU_ISA"]?.uppercased() ?? "ALL"
+        let capAllows = cap == "ALL" || cap.contains("BF16") || cap.contains("AMX")
+        return capAllows && (info.contains(" avx512_bf16") || info.contains(" amx_bf16"))
     }()
     static let avx2Only = ["DNNL_MAX_CPU_ISA": "AVX2"]
 
