@@ -122,5 +122,8 @@ final class PrecisionCommandTests: XCTestCase {
                                      environment: Self.avx2Only)
         XCTAssertExit(fallback, 0)
         XCTAssertEqual(try fallback.json()["precision"] as? String, "fp32")
+        // serve checks before it binds a port: the bundle's bf16 on an AVX2-only CPU, int8 anywhere.
+        assertRefused(try Graft.run(["serve", "--bundle", bundle, "--port", "0"], environment: Self.avx2Only, timeout: 60), "bf16")
+        assertRefused(try Graft.run(["serve", "--bundle", bundle, "--port", "0", "--precision", "int8"], timeout: 60), "int8")
     }
 }
