@@ -26,6 +26,7 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
 
     init(_ key: Key) throws {
         let g = key.geometry
+        try key.precision.requireSupport()   // a direct call with a precision this CPU lacks: typed, not oneDNN's refusal
         let operand = key.precision.operandType
         let userSrc = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
         let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc, type: operand)

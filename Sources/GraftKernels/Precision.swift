@@ -38,7 +38,7 @@ extension Precision {
     /// oneDNN ISAs with native bf16 dot products.
     private static let bf16ISAs: Set = [dnnl_cpu_isa_avx512_core_bf16.rawValue, dnnl_cpu_isa_avx512_core_amx.rawValue]
 
-    /// oneDNN's data type for the multiplied operands.
+    /// oneDNN's data type for the multiplied operands (plans check `requireSupport()` first, so int8 never runs as f32).
     var operandType: dnnl_data_type_t {
         switch self {
         case .fp32, .int8: dnnl_f32

@@ -65,6 +65,7 @@ final class StridedMatmulPlan: Sendable {
     let convertB: Primitive?
 
     init(_ key: Key) throws {
+        try key.precision.requireSupport()   // a direct call with a precision this CPU lacks: typed, not oneDNN's refusal
         let operand = key.precision.operandType
         let userA = try MemoryDesc.strided(key.a.dims, strides: key.a.strides)
         var ad = operand == dnnl_f32 ? userA

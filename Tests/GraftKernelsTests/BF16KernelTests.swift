@@ -34,6 +34,19 @@ final class BF16KernelTests: XCTestCase {
             XCTAssertFalse((error as? KernelError)?.isResourceExhaustion ?? true)
         }
         XCTAssertEqual(Precision(rawValue: "bf16"), .bf16)
+        // The kernels themselves refuse what the CPU lacks, typed, whoever calls them.
+        let g = Conv2DGeometry(batch: 1, inChannels: 2, outChannels: 2, height: 3, width: 3, kernelH: 1, kernelW: 1)
+        var y = [Float](repeating: 0, count: 18)
+        for precision in Precision.allCases where !precision.isSupported {
+            XCTAssertThrowsError(try Kernels.conv2dForward(g, src: [Float](repeating: 1, count: 18), weight: [1, 0, 0, 1], weightKey: nil,
+                                                           bias: nil, dst: &y, precision: precision)) { error in
+                XCTAssertEqual((error as? KernelError).map { if case .unsupportedPrecision = $0 { true } else { false } }, true, "\(error)")
+            }
+            XCTAssertThrowsError(try Kernels.matmul(a: [1, 2], .contiguous([1, 2]), b: [1, 2], .contiguous([2, 1]), c: &y, .contiguous([1, 1]),
+                                                    precision: precision)) { error in
+                XCTAssertEqual((error as? KernelError).map { if case .unsupportedPrecision = $0 { true } else { false } }, true, "\(error)")
+            }
+        }
     }
 
     /// Conv + bias + residual sum + ReLU, 3x3 stride 1 (where fp32 would take Winograd) and a 1x1.
