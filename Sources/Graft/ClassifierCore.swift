@@ -13,17 +13,20 @@ final class ClassifierCore: Sendable {
     /// The loaded model; one call at a time runs it.
     private let model: Mutex<TrainedModel>
     let manifest: BundleManifest
+    /// What the backbone computes in.
+    let precision: Precision
     let embeddingDimension: Int
     private let bundleURL: URL
     /// A freshly trained model's staging folder, removed with the model.
     private let ownedDirectory: URL?
 
-    init(bundle: URL, input: DataKind, owning directory: URL? = nil) throws {
-        let classifier = try TrainedModel(bundle: bundle)
+    init(bundle: URL, input: DataKind, owning directory: URL? = nil, precision: Precision? = nil) throws {
+        let classifier = try TrainedModel(bundle: bundle, precision: precision)
         guard classifier.input == input else {
             throw TransferError.bundle(path: bundle.path, reason: "it reads \(classifier.input.rawValue)s, not \(input.rawValue)s")
         }
         manifest = classifier.manifest
+        self.precision = classifier.precision
         embeddingDimension = classifier.embeddingDimension
         bundleURL = classifier.url
         model = Mutex(classifier)

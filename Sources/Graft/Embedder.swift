@@ -22,9 +22,14 @@ public final class Embedder: Sendable {
     public let dimension: Int
     /// Whether the model's own configuration normalises its vectors (MiniLM's does).
     public let normalizesByDefault: Bool
+    /// What the encoder's matmuls compute in (docs/PRECISION.md).
+    public let precision: Precision
 
-    /// `.miniLM`, or `.custom(weights: modelDirectory, architecture: "bert")`.
-    public init(_ backbone: BackboneSpec = .miniLM) throws {
+    /// `.miniLM`, or `.custom(weights: modelDirectory, architecture: "bert")`. `precision` bf16 needs a CPU
+    /// with AVX-512 bf16 (else `KernelError.unsupportedPrecision`).
+    public init(_ backbone: BackboneSpec = .miniLM, precision: Precision = .fp32) throws {
+        try precision.requireSupport()
+        self.precision = precision
         guard backbone.input == .text, let text = try Backbones.load(backbone) as? TextBackbone else {
             throw GraftError.wrongBackbone(task: "sentence embedder", backbone: backbone.description)
         }
@@ -38,7 +43,9 @@ public final class Embedder: Sendable {
     /// length; nil does what the model's configuration says.
     public func encode(_ sentences: [String], normalize: Bool? = nil, batchSize: Int = 32) throws -> [[Float]] {
         guard !sentences.isEmpty else { return [] }
-        let flat = try embedder.withLock { try $0.embed(sentences, batchSize: max(1, batchSize), normalize: normalize).values }
+        let flat = try embedder.withLock { e in
+            try withPrecision(precision) { try e.embed(sentences, batchSize: max(1, batchSize), normalize: normalize).values }
+        }
         let d = dimension
         return (0..<sentences.count).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
     }

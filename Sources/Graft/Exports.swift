@@ -37,3 +37,7 @@
 @_exported import struct GraftTransfer.LabelScore
 @_exported import enum GraftTransfer.TransferError
 @_exported import enum GraftHeads.HeadKind
+
+// Inference precision (docs/PRECISION.md) and its typed refusal.
+@_exported import enum GraftTransfer.Precision
+@_exported import enum GraftTransfer.KernelError

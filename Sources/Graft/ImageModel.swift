@@ -26,9 +26,14 @@ public final class ImageModel: Sendable {
     public let cutPoints: [String]
     /// Resizing, cropping and normalisation the network expects.
     public let preprocessing: Preprocessing
+    /// What the network's convolutions and matmuls compute in (docs/PRECISION.md).
+    public let precision: Precision
 
-    /// A zoo model, or your weights with `.custom(weights:architecture:)` (loaded strictly).
-    public init(_ model: BackboneSpec = .efficientNetLite0) throws {
+    /// A zoo model, or your weights with `.custom(weights:architecture:)` (loaded strictly). `precision`
+    /// bf16 needs a CPU with AVX-512 bf16 (else `KernelError.unsupportedPrecision`).
+    public init(_ model: BackboneSpec = .efficientNetLite0, precision: Precision = .fp32) throws {
+        try precision.requireSupport()
+        self.precision = precision
         guard model.input == .image, let cnn = try Backbones.load(model) as? CNNBackbone else {
             throw GraftError.wrongBackbone(task: "image model", backbone: model.description)
         }
@@ -45,7 +50,9 @@ public final class ImageModel: Sendable {
     public func classify(_ image: RGBImage, top: Int = 5) throws -> [LabelScore] {
         let p = preprocessing
         let x = try Tensor(shape: [1, p.inputSize, p.inputSize, 3], values: p.apply(image))
-        let probabilities = try loaded.withLock { l in try withNoGrad { try l.model.cnn.forward(x, upTo: nil, training: false).softmax().values } }
+        let probabilities = try loaded.withLock { l in
+            try withPrecision(precision) { try withNoGrad { try l.model.cnn.forward(x, upTo: nil, training: false).softmax().values } }
+        }
         return probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(max(1, top)).map {
             LabelScore(label: $0 < labels.count && probabilities.count == labels.count ? labels[$0] : "class \($0)",
                        probability: probabilities[$0])
@@ -68,7 +75,7 @@ public final class ImageModel: Sendable {
         let batch = Batch.images(pixels, side: p.inputSize, count: images.count)
         return try loaded.withLock { l in
             let key = "\(cut)/\(pooling.rawValue)"
-            let extractor = try l.extractors[key] ?? FeatureExtractor(backbone: l.model, cut: cut, pool: pooling)
+            let extractor = try l.extractors[key] ?? FeatureExtractor(backbone: l.model, cut: cut, pool: pooling, precision: precision)
             l.extractors[key] = extractor
             let flat = try extractor.features(batch)
             let d = extractor.source.dimension

@@ -33,9 +33,15 @@ public final class TextClassifier: Sendable {
     }
 
     /// Loads a bundle written by `write(to:)` or by `graft fit` / `graft finetune`.
-    public convenience init(contentsOf url: URL) throws {
-        self.init(core: try ClassifierCore(bundle: url, input: .text), validationMetrics: nil)
+    /// `precision`: what the backbone computes in (docs/PRECISION.md); nil: the precision its head was
+    /// fitted with (fp32 unless the features were extracted in bf16). Throws `KernelError.unsupportedPrecision`
+    /// when this CPU cannot compute in it.
+    public convenience init(contentsOf url: URL, precision: Precision? = nil) throws {
+        self.init(core: try ClassifierCore(bundle: url, input: .text, precision: precision), validationMetrics: nil)
     }
+
+    /// What the backbone computes in.
+    public var precision: Precision { core.precision }
 
     /// The labels it predicts, in the order of its outputs.
     public var classNames: [String] { core.manifest.classNames }

@@ -8,7 +8,8 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
         case forward(bias: Bool, activation: Activation?, accumulate: Bool)
         case backwardData, backwardWeights(bias: Bool)
     }
-    struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let kind: Kind }
+    /// `precision` bf16: src and weights are multiplied in bf16 (forward only), dst and bias stay fp32.
+    struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let kind: Kind; var precision: Precision = .fp32 }
 
     let primitive: Primitive
     /// The caller's OIHW / GOIHW weights layout.
@@ -20,16 +21,21 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
     private let weightsQuery: dnnl_query_t
     var weightsDesc: UnsafePointer<dnnl_memory_desc_t> { primitive.md(weightsQuery) }
     let weightsLayout: DescriptorBytes
+    /// bf16 plans: the caller's fp32 NHWC input converted to the primitive's bf16 NHWC one.
+    let sourceReorder: Primitive?
 
     init(_ key: Key) throws {
         let g = key.geometry
-        let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
+        try key.precision.requireSupport()   // a direct call with a precision this CPU lacks: typed, not oneDNN's refusal
+        let operand = key.precision.operandType
+        let userSrc = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
+        let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc, type: operand)
         let dst = try MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc)
         let weightDims = g.groups == 1
             ? [g.outChannels, g.inChannels, g.kernelH, g.kernelW]
             : [g.groups, g.outChannels / g.groups, g.inChannels / g.groups, g.kernelH, g.kernelW]
         userWeights = OwnedMemoryDesc(try MemoryDesc.tagged(weightDims, g.groups == 1 ? dnnl_oihw : dnnl_goihw))
-        let anyWeights = try MemoryDesc.tagged(weightDims, dnnl_format_tag_any)
+        let anyWeights = try MemoryDesc.tagged(weightDims, dnnl_format_tag_any, type: operand)
         let bias = try MemoryDesc.tagged([g.outChannels], dnnl_x)
         let strides: [dnnl_dim_t] = [dnnl_dim_t(g.strideH), dnnl_dim_t(g.strideW)]
         let dilates: [dnnl_dim_t] = [dnnl_dim_t(g.dilationH - 1), dnnl_dim_t(g.dilationW - 1)]
@@ -83,13 +89,20 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
                 ? nil : try Primitive(reorder: "\(g) diff weights", from: weightsDesc, to: userWeights.pointer)
         }
         weightsLayout = DescriptorBytes(primitive.md(weightsQuery))
+        if operand == dnnl_f32 {
+            sourceReorder = nil
+        } else {
+            var from = userSrc
+            sourceReorder = try Primitive(reorder: "\(g) source to \(key.precision)", from: &from, to: primitive.md(dnnl_query_src_md))
+        }
     }
 
     static let cache = PlanCache<Key, ConvPlan>()
 
-    static func get(_ g: Conv2DGeometry, _ kind: Kind) throws -> ConvPlan {
+    static func get(_ g: Conv2DGeometry, _ kind: Kind, precision: Precision = .fp32) throws -> ConvPlan {
         guard g.isValid else { throw KernelError.invalidArguments(primitive: "convolution", reason: "invalid geometry \(g)") }
-        return try cache.plan(Key(geometry: g, kind: kind)) { try ConvPlan(Key(geometry: g, kind: kind)) }
+        let key = Key(geometry: g, kind: kind, precision: precision)
+        return try cache.plan(key) { try ConvPlan(key) }
     }
 }
 
@@ -132,17 +145,32 @@ extension Kernels {
     /// and dst must not overlap. `weightKey` lets the reordered weights be
     /// reused until its version changes. `winograd` lets 3x3 stride-1 layers run
     /// by Winograd (faster, slightly different rounding; see WinogradConvolution.swift).
+    /// `precision` bf16 (docs/PRECISION.md): src is converted to bf16 as it is read, the weights once
+    /// into a cached bf16 copy (with a `weightKey`), products accumulate in fp32 and dst stays fp32;
+    /// Winograd is fp32-only, so it is not used. The caller checks `precision.requireSupport()`.
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
-                                     activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false) throws {
-        if winograd, try conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
-                                           activation: activation, accumulate: accumulate) { return }
+                                     activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false,
+                                     precision: Precision = .fp32) throws {
+        if winograd, precision == .fp32,
+           try conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
+                                     activation: activation, accumulate: accumulate) { return }
         try ExecutionContext.with { context in
-            let plan = try ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate))
+            let plan = try ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate),
+                                        precision: precision)
             let p = plan.primitive
             let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
+            var source = UnsafeRawPointer(src)
+            if let reorder = plan.sourceReorder {
+                let converted = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(p.md(dnnl_query_src_md)))
+                try reorder.execute(context, [
+                    PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
+                    PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: converted),
+                ])
+                source = UnsafeRawPointer(converted)
+            }
             var args = [
-                PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: src),
+                PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
             ]
@@ -204,7 +232,7 @@ extension Kernels {
     /// (e.g. "brgconv:avx512_core") and whether the pass reorders weights between
     /// PyTorch's OIHW and its own layout (for forward and backward data a
     /// `WeightKey` caches that reorder).
-    public static func conv2dImplementation(_ g: Conv2DGeometry, pass: ConvPass = .forward) throws
+    public static func conv2dImplementation(_ g: Conv2DGeometry, pass: ConvPass = .forward, precision: Precision = .fp32) throws
         -> (name: String, reordersWeights: Bool) {
         try ExecutionContext.with { _ in
             let kind: ConvPlan.Kind = switch pass {
@@ -212,7 +240,7 @@ extension Kernels {
             case .backwardData: .backwardData
             case .backwardWeights: .backwardWeights(bias: false)
             }
-            let plan = try ConvPlan.get(g, kind)
+            let plan = try ConvPlan.get(g, kind, precision: pass == .forward ? precision : .fp32)
             return (plan.primitive.implementation, plan.weightsReorder != nil)
         }
     }

@@ -46,6 +46,8 @@ final class StridedMatmulPlan: Sendable {
         let epilogue: MatmulEpilogue
         /// Let oneDNN pick B's layout (a cached, reordered copy of a weight).
         let prepackB: Bool
+        /// bf16: A and B are multiplied in bf16 (converted from the caller's fp32), C stays fp32.
+        var precision: Precision = .fp32
     }
 
     let primitive: Primitive
@@ -58,11 +60,20 @@ final class StridedMatmulPlan: Sendable {
     let userB: OwnedMemoryDesc
     let reorderB: Primitive?
     let packedLayout: DescriptorBytes?
+    /// bf16 plans: the caller's fp32 A (and B, unless prepacked) converted to the dense bf16 operand.
+    let convertA: Primitive?
+    let convertB: Primitive?
 
     init(_ key: Key) throws {
-        var ad = try MemoryDesc.strided(key.a.dims, strides: key.a.strides)
+        try key.precision.requireSupport()   // a direct call with a precision this CPU lacks: typed, not oneDNN's refusal
+        let operand = key.precision.operandType
+        let userA = try MemoryDesc.strided(key.a.dims, strides: key.a.strides)
+        var ad = operand == dnnl_f32 ? userA
+            : try MemoryDesc.strided(key.a.dims, strides: MatrixLayout.contiguous(key.a.dims).strides, type: operand)
         let plainB = try MemoryDesc.strided(key.b.dims, strides: key.b.strides)
-        var bd = key.prepackB ? try MemoryDesc.tagged(key.b.dims, dnnl_format_tag_any) : plainB
+        var bd = key.prepackB ? try MemoryDesc.tagged(key.b.dims, dnnl_format_tag_any, type: operand)
+            : operand == dnnl_f32 ? plainB
+            : try MemoryDesc.strided(key.b.dims, strides: MatrixLayout.contiguous(key.b.dims).strides, type: operand)
         var cd = try MemoryDesc.strided(key.c.dims, strides: key.c.strides)
         let rank = key.c.dims.count
         var biasDims = [Int](repeating: 1, count: rank)
@@ -94,6 +105,14 @@ final class StridedMatmulPlan: Sendable {
         } else {
             reorderB = nil; packedLayout = nil
         }
+        if operand == dnnl_f32 {
+            convertA = nil; convertB = nil
+        } else {
+            var a = userA
+            convertA = try Primitive(reorder: "matmul A to \(key.precision)", from: &a, to: primitive.md(dnnl_query_src_md))
+            convertB = key.prepackB ? nil
+                : try Primitive(reorder: "matmul B to \(key.precision)", from: userB.pointer, to: b)
+        }
     }
 
     static let cache = PlanCache<Key, StridedMatmulPlan>()
@@ -118,17 +137,21 @@ extension Kernels {
     /// has `epilogue.addendDims`. Runs on oneDNN's matmul (gemm:jit for these layouts). With a
     /// `weightKey` (B is a rank-2 weight), B is reordered once into the layout oneDNN prefers and
     /// cached until its version changes: 4-8% faster products for BERT's linears.
+    /// `precision` bf16 (docs/PRECISION.md): A and B are converted to dense bf16 as they are read (a
+    /// prepacked weight once, into the cache), products accumulate in fp32, C, bias and addend stay fp32.
+    /// The caller checks `precision.requireSupport()`.
     public static func matmul(a: UnsafePointer<Float>, _ aLayout: MatrixLayout,
                               b: UnsafePointer<Float>, _ bLayout: MatrixLayout,
                               c: UnsafeMutablePointer<Float>, _ cLayout: MatrixLayout,
                               bias: UnsafePointer<Float>? = nil, addend: UnsafePointer<Float>? = nil,
-                              epilogue: MatmulEpilogue = MatmulEpilogue(), weightKey: WeightKey? = nil) throws {
+                              epilogue: MatmulEpilogue = MatmulEpilogue(), weightKey: WeightKey? = nil,
+                              precision: Precision = .fp32) throws {
         precondition(bias == nil || epilogue.scale == 1, "matmul: a scaled product would scale the bias too")
         precondition((addend == nil) == (epilogue.addendDims == nil), "matmul: addend and its dims go together")
         guard !cLayout.dims.contains(0) else { return }
         let prepack = weightKey != nil && bLayout.dims.count == 2
         let key = StridedMatmulPlan.Key(a: aLayout, b: bLayout, c: cLayout, bias: bias != nil, epilogue: epilogue,
-                                        prepackB: prepack)
+                                        prepackB: prepack, precision: precision)
         try ExecutionContext.with { context in
             let plan = try StridedMatmulPlan.cache.plan(key) { try StridedMatmulPlan(key) }
             var packed: AlignedBuffer?   // kept alive until the primitive has run
@@ -136,9 +159,21 @@ extension Kernels {
                 packed = try WeightCache.shared.reordered(weightKey, use: .matmul, layout: layout, reorder: reorder,
                                                       source: b, context: context)
             }
+            /// A bf16 copy of an fp32 operand in the context's scratch.
+            func converted(_ reorder: Primitive, _ source: UnsafePointer<Float>, _ slot: ExecutionContext.Slot) throws -> UnsafeRawPointer {
+                let target = try context.buffer(slot, bytes: MemoryDesc.bytes(reorder.md(dnnl_query_dst_md)))
+                try reorder.execute(context, [
+                    PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: source),
+                    PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: target),
+                ])
+                return UnsafeRawPointer(target)
+            }
+            let aData = try plan.convertA.map { try converted($0, a, .lowPrecisionA) } ?? UnsafeRawPointer(a)
+            let bData = try packed.map { UnsafeRawPointer($0.pointer) }
+                ?? plan.convertB.map { try converted($0, b, .lowPrecisionB) } ?? UnsafeRawPointer(b)
             var args = [
-                PrimitiveArgument(role: DNNL_ARG_SRC, desc: plan.a, data: a),
-                PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.b, data: packed.map { UnsafeRawPointer($0.pointer) } ?? UnsafeRawPointer(b)),
+                PrimitiveArgument(role: DNNL_ARG_SRC, desc: plan.a, data: aData),
+                PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.b, data: bData),
                 PrimitiveArgument(role: DNNL_ARG_DST, desc: plan.c, data: c),
             ]
             if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: plan.bias, data: bias)) }

@@ -47,8 +47,9 @@ public struct PredictionServer: @unchecked Sendable {
         metrics.decodeBytes = { decodes.inFlight.bytes }
     }
 
-    public init(bundle: URL, options: ServeOptions = ServeOptions()) throws {
-        self.init(classifier: try TrainedClassifier(bundle: bundle), options: options)
+    /// `precision`: what the backbone computes in (nil: what the bundle's head was fitted with).
+    public init(bundle: URL, options: ServeOptions = ServeOptions(), precision: Precision? = nil) throws {
+        self.init(classifier: try TrainedClassifier(bundle: bundle, precision: precision), options: options)
     }
 
     /// The application: HTTP server plus the inference worker as a service that stops after the server has drained.
@@ -184,12 +185,15 @@ struct ModelInfo: Encodable {
     var bundle: String
     var manifest: BundleManifest
     var inputSize: Int?
+    /// What the backbone computes in (docs/PRECISION.md).
+    var precision: Precision
     var limits: Limits
 
     init(classifier: TrainedClassifier, options o: ServeOptions) {
         bundle = classifier.url.lastPathComponent
         manifest = classifier.manifest
         inputSize = classifier.input == .image ? classifier.preprocessing?.inputSize : nil
+        precision = classifier.precision
         limits = Limits(maxBatch: o.maxBatch, maxBatchWaitMilliseconds: InferenceWorker.seconds(o.maxBatchWait) * 1000,
                         queueCapacity: o.queueCapacity, maxBodyBytes: o.maxBodyBytes, maxImagePixels: o.maxImagePixels,
                         decodeTimeoutMilliseconds: InferenceWorker.seconds(o.decodeTimeout) * 1000,

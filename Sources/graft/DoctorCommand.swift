@@ -26,6 +26,8 @@ struct DoctorCommand: ParsableCommand {
         let threads: Int
         /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 or AVX2 path) or as oneDNN convolutions.
         let fusedBlocks: Bool
+        /// What `--precision` accepts on this CPU (docs/PRECISION.md).
+        let precisions: [Precision]
         let graftHome: String
         let models: [Model]
         let datasets: [DataSet]
@@ -38,6 +40,7 @@ struct DoctorCommand: ParsableCommand {
         let report = Report(
             version: GraftVersion.current, onednn: Runtime.oneDNNVersion, isa: Runtime.isa, threads: Runtime.threads,
             fusedBlocks: FusedInvertedResidual.policyEnabled,
+            precisions: Precision.allCases.filter(\.isSupported),
             graftHome: GraftHome.url.path,
             models: ModelZoo.entries.map {
                 .init(name: $0.name, kind: $0.kind.rawValue, architecture: $0.architecture, summary: $0.summary, path: $0.url.path,
@@ -49,6 +52,9 @@ struct DoctorCommand: ParsableCommand {
         print("Graft \(report.version)")
         print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
         print("Inverted-residual blocks: \(report.fusedBlocks ? "one fused kernel (\(Kernels.invertedResidualISA))" : "separate oneDNN convolutions") (GRAFT_FUSED_BLOCK_POLICY)")
+        let refused = Precision.allCases.compactMap { p in p.unsupportedReason.map { "\(p): \($0)" } }
+        print("Precisions (--precision): \(report.precisions.map(\.rawValue).joined(separator: ", "))"
+              + (refused.isEmpty ? "" : "; not \(refused.joined(separator: "; not "))"))
         print("GRAFT_HOME \(report.graftHome)")
         print("\nModels:")
         for m in report.models {

@@ -16,12 +16,14 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: ModelArguments.textHelp) var model: String = "all-minilm-l6-v2"
     @Option(help: ModelArguments.archHelp) var arch: String?
     @Option(help: "A file with one text per line.") var file: String?
+    @Option(help: ModelArguments.precisionHelp) var precision: Precision = .fp32
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Option(help: "Write a [n, d] float32 .npy file instead of printing the vectors.") var out: String?
     @Argument(help: "Texts.") var texts: [String] = []
 
     struct Report: Encodable {
         let model: String
+        let precision: Precision
         let dimension: Int
         let count: Int
         /// Where the vectors went with --out; otherwise they are here, one row per text.
@@ -33,18 +35,19 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         let all = try texts + (file.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } } ?? [])
         guard !all.isEmpty else { throw ValidationError("give texts as arguments or with --file") }
+        try precision.requireSupport()   // before loading weights
         let embedder = try ModelArguments.sentenceEmbedder(model, arch: arch)
-        let e = try embedder.embed(all)
+        let e = try withPrecision(precision) { try embedder.embed(all) }
         let d = embedder.dimension
         if let out {
             let url = URL(fileURLWithPath: out)
             TemporaryFiles.guardOutput(url)
             try Npy.write(StoredTensor(name: "embeddings", shape: [all.count, d], floats: e.values), to: url)
-            if json { return try CLIOutput.printJSON(Report(model: model, dimension: d, count: all.count, out: out, texts: nil, embeddings: nil)) }
+            if json { return try CLIOutput.printJSON(Report(model: model, precision: precision, dimension: d, count: all.count, out: out, texts: nil, embeddings: nil)) }
             print("\(all.count) x \(d) embeddings -> \(out)")
         } else if json {
             let rows = (0..<all.count).map { Array(e.values[($0 * d)..<(($0 + 1) * d)]) }
-            try CLIOutput.printJSON(Report(model: model, dimension: d, count: all.count, out: nil, texts: all, embeddings: rows))
+            try CLIOutput.printJSON(Report(model: model, precision: precision, dimension: d, count: all.count, out: nil, texts: all, embeddings: rows))
         } else {
             for (i, t) in all.enumerated() {
                 let v = e.values[(i * d)..<(i * d + min(6, d))].map { String(format: "%.4f", $0) }.joined(separator: " ")

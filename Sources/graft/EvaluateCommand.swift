@@ -17,6 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Labelled data (built-in name, folder or CSV/JSONL).") var data: String
     @Option(help: "Which part of a built-in data set (test: its official test set, or the whole data when it has none).") var split: DataPart = .test
     @Option(help: "Only the first N examples.") var limit: Int?
+    @Option(help: ModelArguments.bundlePrecisionHelp) var precision: Precision?
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Option(help: "Also write a self-contained HTML report (metrics, confusion matrix, most confident mistakes) to this file.") var report: String?
     @Flag(help: "No progress output.") var quiet = false
@@ -28,7 +29,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "Multi-label bundles: the column of --labels holding the lists.") var labelColumn = "labels"
 
     func run() throws {
-        let classifier = try TrainedModel(bundle: URL(fileURLWithPath: bundle))
+        let classifier = try TrainedModel(bundle: URL(fileURLWithPath: bundle), precision: precision)
         let source = try DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? (source.test ?? source.train) : source.train
         guard dataset.kind == classifier.input else {
@@ -51,8 +52,8 @@ struct EvaluateCommand: ParsableCommand {
                                       examples: scored.mistakes(in: dataset)).write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         }
         if json { return try CLIOutput.printJSON(report) }
-        print(String(format: "accuracy %.4f, balanced accuracy %.4f%@ on %d examples", report.accuracy, report.balancedAccuracy,
-                     report.logLoss.map { String(format: ", log-loss %.4f", $0) } ?? "", report.rows))
+        print(String(format: "accuracy %.4f, balanced accuracy %.4f%@ on %d examples (%@)", report.accuracy, report.balancedAccuracy,
+                     report.logLoss.map { String(format: ", log-loss %.4f", $0) } ?? "", report.rows, classifier.precision.rawValue))
         print("\nclass                     precision  recall      f1  support")
         for m in report.perClass {
             let name = m.label < names.count ? names[m.label] : "class \(m.label)"

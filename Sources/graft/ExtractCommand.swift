@@ -19,6 +19,7 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Cut point (see `graft inspect --model M`): penultimate (CNN default), a block/stage name, layerN or pooled (text default).")
     var layer: String?
     @Option(help: "Pooling of spatial maps.") var pool: FeaturePooling = .avg
+    @Option(help: ModelArguments.precisionHelp) var precision: Precision = .fp32
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
     @Option(help: "Data part.") var split: DataPart = .train
     @Option(help: "Output store directory.") var out: String
@@ -37,7 +38,8 @@ struct ExtractCommand: ParsableCommand {
         guard spec.input == dataset.kind else {
             throw ValidationError("\(spec.model) reads \(spec.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
         }
-        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: layer, pool: pool)
+        try precision.requireSupport()   // before loading weights
+        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: layer, pool: pool, precision: precision)
         let indices = limit.map { Array(0..<min($0, dataset.count)) }
         let store = try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: URL(fileURLWithPath: out),
                                               batchSize: batch, shardSize: shardSize, strict: strict, overwrite: overwrite,
@@ -45,8 +47,8 @@ struct ExtractCommand: ParsableCommand {
         let failures = store.manifest.failures
         if json {
             try CLIOutput.printJSON(ExtractSummary(store: out, examples: store.count, dimension: store.source.dimension, source: store.source,
-                                         backbone: spec, shards: store.manifest.shards.count, complete: store.manifest.complete,
-                                         failures: failures))
+                                         backbone: spec, precision: store.source.precision, shards: store.manifest.shards.count,
+                                         complete: store.manifest.complete, failures: failures))
         } else {
             print("\(store.count) examples x \(store.source.dimension) features (\(store.source)) in \(store.manifest.shards.count) shards at \(out)")
         }
@@ -59,6 +61,6 @@ struct ExtractCommand: ParsableCommand {
 }
 
 struct ExtractSummary: Encodable {
-    var store: String, examples: Int, dimension: Int, source: FeatureSource, backbone: BackboneSpec, shards: Int, complete: Bool
+    var store: String, examples: Int, dimension: Int, source: FeatureSource, backbone: BackboneSpec, precision: Precision, shards: Int, complete: Bool
     var failures: [String]
 }

@@ -23,6 +23,7 @@ func printError(_ line: String) {
 enum DataPart: String, CaseIterable, ExpressibleByArgument { case train, test }
 
 extension FeaturePooling: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension HeadKind: ExpressibleByArgument, CaseIterable {
     public static var allCases: [HeadKind] { [.logisticRegression, .linearSVM, .prototype, .nearestNeighbors, .ridge, .oneVsRest] }
 }

@@ -23,6 +23,8 @@ struct PredictCommand: ParsableCommand {
     var bundle: String?
     @Option(help: "How many labels per input.")
     var top: Int = 5
+    @Option(help: "What the network computes in: fp32, bf16 (docs/PRECISION.md). Default: fp32, or with --bundle the precision its head was fitted with.")
+    var precision: Precision?
     @Flag(help: CLIOutput.jsonHelp)
     var json = false
     @Flag(help: "Stop at the first unreadable input instead of reporting it and carrying on.")
@@ -41,6 +43,8 @@ struct PredictCommand: ParsableCommand {
         }
         /// The bundle directory, or the pretrained model.
         let model: String
+        /// What the network computed in.
+        let precision: Precision
         let results: [Prediction]
         let failed: Int
     }
@@ -66,8 +70,10 @@ struct PredictCommand: ParsableCommand {
                 }
             }
         }
+        var used = precision ?? .fp32
         if let bundle {
-            let classifier = try TrainedClassifier(bundle: URL(fileURLWithPath: bundle))
+            let classifier = try TrainedClassifier(bundle: URL(fileURLWithPath: bundle), precision: precision)
+            used = classifier.precision
             if classifier.manifest.task == .regression {
                 try predictValues(classifier, into: &results, failures: &failures)
             } else if classifier.input == .text {
@@ -80,19 +86,20 @@ struct PredictCommand: ParsableCommand {
                 }
             }
         } else {
+            try used.requireSupport()
             let backbone = try ModelArguments.imageBackbone(model, arch: arch)
             let labels = try ModelZoo.imagenetLabels()
             let prep = backbone.preprocessing
             try each { path in
                 let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: path))
                 let x = try Tensor(shape: [1, prep.inputSize, prep.inputSize, 3], values: prep.apply(image))
-                let probs = try withNoGrad { try backbone.forward(x, upTo: nil, training: false).softmax().values }
+                let probs = try withPrecision(used) { try withNoGrad { try backbone.forward(x, upTo: nil, training: false).softmax().values } }
                 let best = probs.enumerated().sorted { $0.element > $1.element }.prefix(top)
                 return best.map { LabelScore(label: $0.offset < labels.count ? labels[$0.offset] : "class \($0.offset)", probability: $0.element) }
             }
         }
         if json {
-            try CLIOutput.printJSON(Report(model: bundle ?? model, results: results, failed: failures.count))
+            try CLIOutput.printJSON(Report(model: bundle ?? model, precision: used, results: results, failed: failures.count))
         } else {
             for r in results {
                 guard let labels = r.labels else { continue }  // its error is on stderr

@@ -25,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The bundle directory (bundle.json + weights).")
     var bundle: String
+    @Option(help: ModelArguments.bundlePrecisionHelp)
+    var precision: Precision?
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).")
@@ -84,10 +86,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.headerTimeout = .milliseconds(Int64(headerTimeoutS * 1000))
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutS * 1000))
         options.shutdownGrace = .milliseconds(Int64(shutdownGraceS * 1000))
-        var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options)
+        var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options, precision: precision)
         if let detect { server.detection = DetectRoute(detector: try YoloDetector.pretrained(detect), name: detect, options: options) }
         let m = server.classifier.manifest
-        let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes)"
+        let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes, \(server.classifier.precision))"
         try await server.run { bound in
             FileHandle.standardError.write(Data("graft serve: \(summary) on http://\(host):\(bound) (pid \(getpid()))\n".utf8))
         }

@@ -44,10 +44,11 @@ enum Graft {
     }()
 
     /// Runs `graft arguments`; a run past `timeout` seconds is killed and fails the test.
+    /// `environment` adds to (or replaces) this process's variables.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120,
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], timeout: TimeInterval = 120,
                     file: StaticString = #filePath, line: UInt = #line) throws -> GraftRun {
-        let process = try start(arguments, in: directory)
+        let process = try start(arguments, in: directory, environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
         while process.process.isRunning && Date() < deadline { usleep(5_000) }
         if process.process.isRunning {
@@ -63,7 +64,7 @@ enum Graft {
         let process = Process()
         let outURL: URL, errURL: URL
 
-        init(_ arguments: [String], in directory: URL?) throws {
+        init(_ arguments: [String], in directory: URL?, environment: [String: String] = [:]) throws {
             self.arguments = arguments
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("graft-cli-\(UUID().uuidString)")
             outURL = base.appendingPathExtension("out"); errURL = base.appendingPathExtension("err")
@@ -72,6 +73,7 @@ enum Graft {
             process.executableURL = Graft.executable
             process.arguments = arguments
             if let directory { process.currentDirectoryURL = directory }
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: outURL)
             process.standardError = try FileHandle(forWritingTo: errURL)
@@ -89,8 +91,8 @@ enum Graft {
         }
     }
 
-    static func start(_ arguments: [String], in directory: URL? = nil) throws -> Running {
-        let running = try Running(arguments, in: directory)
+    static func start(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Running {
+        let running = try Running(arguments, in: directory, environment: environment)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: executable.path,
                 NSLocalizedDescriptionKey: "no graft executable at \(executable.path): build it first (swift build --product graft) or set GRAFT_EXECUTABLE"])

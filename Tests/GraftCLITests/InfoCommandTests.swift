@@ -17,7 +17,11 @@ final class InfoCommandTests: XCTestCase {
         let run = try Graft.run(["doctor", "--json"])
         XCTAssertExit(run, 0)
         let json = try run.json()
-        XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "fusedBlocks", "graftHome", "models", "datasets", "architectures", "textArchitectures"])
+        XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "fusedBlocks", "precisions", "graftHome", "models", "datasets",
+                                        "architectures", "textArchitectures"])
+        // bf16 where the CPU has AVX-512 bf16 (and oneDNN is not capped below it); int8 not yet.
+        let bf16: [String] = PrecisionCommandTests.isBF16CPU ? ["bf16"] : []
+        XCTAssertEqual(json["precisions"] as? [String], ["fp32"] + bf16, run.transcript)
         XCTAssertGreaterThan(json["threads"] as? Int ?? 0, 0)
         // Fused blocks only where the fused kernel has vector code, AVX-512 or AVX2 + FMA (unless
         // GRAFT_FUSED_BLOCK_POLICY says otherwise).

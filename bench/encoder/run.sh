@@ -9,6 +9,7 @@
 # Env: GRAFT_THREADS (default nproc) threads for all three; BENCH_PREFIX: prefix of every timed process,
 #      e.g. "chrt -f 10" when the cores are shared; SCRATCH (.build-encoder); WORK (kept when given);
 #      GRAFT_BENCH_BIN: use this graft-bench-encoder instead of building one.
+#      BENCH_PRECISIONS: Graft's precisions, each a row (default "fp32"; "fp32 bf16" adds bf16 rows, docs/PRECISION.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
@@ -27,8 +28,11 @@ fi
 "$PYTHON" bench/encoder/peer.py prepare "$WORK" 2>/dev/null
 
 OUT="# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+PRECISIONS=(${BENCH_PRECISIONS:-fp32})
 for c in "${CASES[@]}"; do   # case by case, Graft then its peers back to back
-    OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$WORK" "$c")"
+    for p in "${PRECISIONS[@]}"; do
+        OUT+=$'\n'"$(BENCH_PRECISION="$p" GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$WORK" "$c")"
+    done
     OUT+=$'\n'"$("${PREFIX[@]}" "$PYTHON" bench/encoder/peer.py run "$WORK" "$THREADS" "$c" 2>/dev/null)"
 done
 OUT+=$'\n'"# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -47,13 +51,14 @@ for line in text.splitlines():
     elif p[0] == "row": graft[p[1]] = float(p[2]); tokens[p[1]] = float(p[3])
 print(f"{'; '.join(notes)}; threads {threads}, batch 32; torch {torch.__version__}, sentence-transformers "
       f"{sentence_transformers.__version__}, onnxruntime {onnxruntime.__version__}")
-print("| case | tokens/sentence | Graft sent/s | PyTorch (ST) sent/s | ORT sent/s | vs PyTorch | vs ORT | Graft vs ST: min cosine, max abs diff |")
-print("|---|---:|---:|---:|---:|---:|---:|---|")
+print("| case | tokens/sentence | Graft sent/s | PyTorch (ST) sent/s | ORT sent/s | vs PyTorch | vs ORT | vs Graft fp32 | Graft vs ST: min cosine, max abs diff |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for c, g in graft.items():
-    st = np.load(os.path.join(work, c + "-st.npy"))
+    base = c.split(" ")[0]   # "len32 bf16" -> the fp32 peers of len32
+    st = np.load(os.path.join(work, base + "-st.npy"))
     gv = np.fromfile(os.path.join(work, c + "-graft.f32"), np.float32).reshape(st.shape)
     cos = (gv * st).sum(1) / np.linalg.norm(gv, axis=1) / np.linalg.norm(st, axis=1)
-    t, o = torch_r[c], ort_r[c]
-    print(f"| {c} | {tokens[c]:.1f} | {g:.1f} | {t:.1f} | {o:.1f} | {g / t:.2f}x | {g / o:.2f}x | "
-          f"{cos.min():.6f}, {np.abs(gv - st).max():.1e} (ORT vs ST min cosine {ort_cos[c]:.6f}) |")
+    t, o, f = torch_r[base], ort_r[base], graft.get(base, float("nan"))
+    print(f"| {c} | {tokens[c]:.1f} | {g:.1f} | {t:.1f} | {o:.1f} | {g / t:.2f}x | {g / o:.2f}x | {g / f:.2f}x | "
+          f"{cos.min():.6f}, {np.abs(gv - st).max():.1e} (ORT vs ST min cosine {ort_cos[base]:.6f}) |")
 PY

@@ -7,6 +7,7 @@
 #      GRAFT_BENCH_BIN (skip the build, use this binary), GRAFT_WINOGRAD=0 (direct 3x3 convolutions only),
 #      BENCH_PREFIX: command prefix for every timed process, e.g. "chrt -f 10" when the cores are shared
 #      (OpenMP barriers stall whenever another job preempts a thread).
+#      BENCH_PRECISIONS: Graft's precisions, each a row (default "fp32"; "fp32 bf16" adds bf16 rows, docs/PRECISION.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
@@ -26,8 +27,11 @@ MODELS=("$@")
 # Model by model, Graft then its peers back to back, so a busy machine hits all three alike.
 GRAFT_OUT="# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 PEER_OUT=""
+PRECISIONS=(${BENCH_PRECISIONS:-fp32})
 for m in "${MODELS[@]}"; do
-    GRAFT_OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$m")"
+    for p in "${PRECISIONS[@]}"; do
+        GRAFT_OUT+=$'\n'"$(BENCH_PRECISION="$p" GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$m")"
+    done
     PEER_OUT+=$'\n'"$("${PREFIX[@]}" "$PYTHON" bench/vision/peer.py "$THREADS" "$m")"
 done
 GRAFT_OUT+=$'\n'"# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -44,10 +48,11 @@ for line in (sys.argv[1] + "\n" + sys.argv[2]).splitlines():
     elif parts[0] == "row":
         graft[parts[1]] = float(parts[2])
 print("; ".join(dict.fromkeys(notes)))
-print(f"| {'model':<20} | {'Graft img/s':>11} | {'PyTorch img/s':>13} | {'ORT img/s':>9} | {'vs PyTorch':>10} | {'vs ORT':>6} |")
-print(f"|{'-'*22}|{'-'*13}|{'-'*15}|{'-'*11}|{'-'*12}|{'-'*8}|")
+print(f"| {'model':<25} | {'Graft img/s':>11} | {'PyTorch img/s':>13} | {'ORT img/s':>9} | {'vs PyTorch':>10} | {'vs ORT':>6} | {'vs Graft fp32':>13} |")
+print(f"|{'-'*27}|{'-'*13}|{'-'*15}|{'-'*11}|{'-'*12}|{'-'*8}|{'-'*15}|")
 nan = float("nan")
 for name, g in graft.items():
-    t, o = torch.get(name, nan), ort.get(name, nan)
-    print(f"| {name:<20} | {g:>11.1f} | {t:>13.1f} | {o:>9.1f} | {g / t:>9.2f}x | {g / o:>5.2f}x |")
+    base = name.split(" ")[0]   # "resnet50 bf16" -> its peers' fp32 rows
+    t, o, f = torch.get(base, nan), ort.get(base, nan), graft.get(base, nan)
+    print(f"| {name:<25} | {g:>11.1f} | {t:>13.1f} | {o:>9.1f} | {g / t:>9.2f}x | {g / o:>5.2f}x | {g / f:>12.2f}x |")
 PY

@@ -11,7 +11,8 @@ final class ExecutionContext: @unchecked Sendable {
     let stream: dnnl_stream_t
     private var buffers: [AlignedBuffer?] = []
 
-    enum Slot: Int { case scratchpad = 0, weights, output, extra }
+    /// `lowPrecisionA` / `lowPrecisionB`: an fp32 operand converted to bf16 for one call.
+    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB }
 
     init() throws(KernelError) {
         var s: dnnl_stream_t?

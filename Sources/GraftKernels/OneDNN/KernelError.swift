@@ -11,6 +11,8 @@ public enum KernelError: Error, CustomStringConvertible, Equatable, Sendable {
     case outOfMemory(what: String, bytes: Int)
     /// The geometry (or arguments) of `primitive` cannot run: `reason` says why.
     case invalidArguments(primitive: String, reason: String)
+    /// This CPU (or this version) cannot compute in `precision`: `reason` says what it lacks.
+    case unsupportedPrecision(precision: Precision, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum KernelError: Error, CustomStringConvertible, Equatable, Sendable {
             return "out of memory allocating \(bytes) bytes for \(what)"
         case let .invalidArguments(primitive, reason):
             return "\(primitive): \(reason)"
+        case let .unsupportedPrecision(precision, reason):
+            return "precision \(precision) is not available: \(reason)"
         }
     }
 
@@ -29,7 +33,7 @@ public enum KernelError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .outOfMemory: return true
         case let .oneDNN(_, status, _): return status == Int(dnnl_out_of_memory.rawValue)
-        case .invalidArguments: return false
+        case .invalidArguments, .unsupportedPrecision: return false
         }
     }
 }

@@ -1,20 +1,20 @@
 import CDNNL
 
-/// Builders for oneDNN memory descriptors (f32 only).
+/// Builders for oneDNN memory descriptors (f32 unless a type is given: bf16 operands).
 enum MemoryDesc {
     /// Dense layout named by a format tag (or `dnnl_format_tag_any` to let the primitive choose).
-    static func tagged(_ dims: [Int], _ tag: dnnl_format_tag_t) throws(KernelError) -> dnnl_memory_desc_t {
+    static func tagged(_ dims: [Int], _ tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32) throws(KernelError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { dnnl_dim_t($0) }
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory desc \(dims)")
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory desc \(dims)")
         return md
     }
 
     /// Explicit strides in elements (transposed matmul operands).
-    static func strided(_ dims: [Int], strides: [Int]) throws(KernelError) -> dnnl_memory_desc_t {
+    static func strided(_ dims: [Int], strides: [Int], type: dnnl_data_type_t = dnnl_f32) throws(KernelError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { dnnl_dim_t($0) }, s = strides.map { dnnl_dim_t($0) }
-        try dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, dnnl_f32, s),
+        try dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, type, s),
                   "memory desc \(dims) strides \(strides)")
         return md
     }

@@ -73,6 +73,7 @@ public final class FusedInvertedResidual: Sendable {
     /// The block's output, or nil when it has to run unfused (see the type's comment).
     /// `minimumSide` (default: `FusedInvertedResidual.minimumSide`) replaces the size policy.
     public func forward(_ x: Tensor, training: Bool, minimumSide: Int? = nil) throws -> Tensor? {
+        guard ComputePrecision.current == .fp32 || Self.fusesAtLowPrecision else { return nil }
         guard x.rank == 4, x.shape[0] >= 1, Self.fuses(batch: x.shape[0], side: min(x.shape[1], x.shape[2]),
                                                        minimumSide: minimumSide ?? Self.minimumSide),
               let shape = shape(for: x) else { return nil }
@@ -102,6 +103,17 @@ public final class FusedInvertedResidual: Sendable {
         case "0": return false
         case "1": return true
         default: return Kernels.invertedResidualHasFastPath
+        }
+    }()
+
+    /// Whether blocks still run the fused (fp32) kernel when inference asks for bf16: the separate oneDNN
+    /// convolutions then run in bf16 instead (docs/PRECISION.md has the measurements behind the default).
+    /// `GRAFT_BF16_FUSED_BLOCKS=0|1` overrides it.
+    public static let fusesAtLowPrecision: Bool = {
+        switch ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_BLOCKS"] {
+        case "0": return false
+        case "1": return true
+        default: return true
         }
     }()
 

@@ -58,7 +58,8 @@ extension Tensor {
         try Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation,
-                              winograd: !(GradMode.isEnabled && weight.needsGrad))
+                              winograd: !(GradMode.isEnabled && weight.needsGrad),
+                              precision: ComputePrecision.forOp(recording: recording))
         let x = self
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         out.recorded("conv2d", inputs) { dy in
@@ -120,7 +121,8 @@ extension Tensor {
         }
         try Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
-                              bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true, winograd: true)
+                              bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true, winograd: true,
+                              precision: ComputePrecision.current)
         return out
     }
 }

@@ -27,7 +27,8 @@ extension Tensor {
                        b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
                        c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
                        epilogue: MatmulEpilogue(activation: activation, accumulateScale: residual != nil ? 1 : 0),
-                       weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version))
+                       weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                       precision: ComputePrecision.current)
         return out
     }
 
@@ -51,11 +52,13 @@ extension Tensor {
         let scores = try Tensor(uninitializedShape: [b, heads, l, l])
         try Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
                        addend: mask.map { UnsafePointer($0.pointer) },
-                       epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]))
+                       epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]),
+                       precision: ComputePrecision.current)
         try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
         let out = try Tensor(uninitializedShape: [b, l, hidden])
         try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
-                       c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]))
+                       c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
+                       precision: ComputePrecision.current)
         return out
     }
 

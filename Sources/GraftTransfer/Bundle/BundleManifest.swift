@@ -1,5 +1,6 @@
 import GraftData
 import GraftHeads
+import GraftTensor
 
 /// The JSON half of a bundle (`bundle.json`); tensors live beside it in safetensors.
 public struct BundleManifest: Codable, Sendable, Equatable {
@@ -33,6 +34,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
     /// The kind of input the bundle reads.
     public var input: DataKind { backbone.input }
+    /// The precision the head was fitted with: its features' (feature bundles; fp32 in bundles written
+    /// before precisions existed); networks are trained in fp32.
+    public var precision: Precision { source?.precision ?? .fp32 }
     /// Zoo name of the backbone (or its architecture).
     public var model: String { backbone.model }
     public var architecture: String { backbone.architecture }

@@ -46,16 +46,28 @@ public final class TrainedModel {
     /// How raw images are prepared (nil for texts).
     public var preprocessing: Preprocessing? { backbone.preprocessing }
 
-    public init(bundle url: URL) throws {
+    /// What the backbone computes in: the precision asked for, else the one the head was fitted with.
+    public let precision: Precision
+
+    /// `precision`: nil runs the backbone in the precision the bundle's head was fitted with
+    /// (`manifest.precision`, fp32 for every bundle written before precisions existed); a precision this
+    /// CPU cannot compute in throws `KernelError.unsupportedPrecision`.
+    public init(bundle url: URL, precision: Precision? = nil) throws {
         self.url = url
         manifest = try BundleStore.readManifest(url)
+        let precision = precision ?? manifest.precision
+        try precision.requireSupport()
+        self.precision = precision
         task = manifest.task.task(manifest: manifest)
         let outputs = task.outputCount(classNames: manifest.classNames)
         switch manifest.strategy {
         case .featureExtraction:
             guard let source = manifest.source else { throw TransferError.bundle(path: url.path, reason: "feature bundle without a feature source") }
-            let extractor = try FeatureExtractor(backbone: Backbones.load(manifest.backbone), cut: source.layer, pool: source.pool)
-            guard extractor.source == source else {
+            let extractor = try FeatureExtractor(backbone: Backbones.load(manifest.backbone), cut: source.layer, pool: source.pool,
+                                                 precision: precision)
+            var fitted = source
+            fitted.precision = precision   // a head fitted on fp32 features may score bf16 ones (docs/PRECISION.md)
+            guard extractor.source == fitted else {
                 throw TransferError.storeMismatch(store: url.path, expected: extractor.source.description, found: source.description)
             }
             switch manifest.task {
@@ -86,7 +98,8 @@ public final class TrainedModel {
     public func embeddings(_ batch: Batch) throws -> [Float] {
         switch scorer {
         case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _): return try extractor.features(batch)
-        case let .network(network): return try withNoGrad { try network.headInput(batch, training: false).values }
+        case let .network(network):
+            return try withPrecision(precision) { try withNoGrad { try network.headInput(batch, training: false).values } }
         }
     }
 
@@ -131,7 +144,7 @@ public final class TrainedModel {
             let p = try head.probabilities(x)
             return ((0..<batch.count).map { Array(p.row($0)) }, nil)
         case let .network(network):
-            let p = try withNoGrad { try task.scores(network.outputs(batch, training: false)).values }
+            let p = try withPrecision(precision) { try withNoGrad { try task.scores(network.outputs(batch, training: false)).values } }
             return ((0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }, nil)
         case let .head(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))

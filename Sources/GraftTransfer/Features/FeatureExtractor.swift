@@ -11,16 +11,21 @@ public final class FeatureExtractor {
     public let pool: FeaturePooling
     public let source: FeatureSource
 
-    /// `cut`: a cut point of the backbone (its `headCut` by default).
-    public init(backbone: any Backbone, cut: String? = nil, pool: FeaturePooling = .avg) throws {
+    /// `cut`: a cut point of the backbone (its `headCut` by default). `precision`: what the backbone's
+    /// convolutions and matmuls compute in (docs/PRECISION.md); refused here, with
+    /// `KernelError.unsupportedPrecision`, when this CPU cannot.
+    public init(backbone: any Backbone, cut: String? = nil, pool: FeaturePooling = .avg, precision: Precision = .fp32) throws {
         let cut = cut ?? backbone.headCut
         try backbone.requireCut(cut)
+        try precision.requireSupport()
         self.backbone = backbone
         self.cut = cut
         self.pool = pool
         source = FeatureSource(model: backbone.spec.model, layer: cut, pool: pool,
-                               dimension: try backbone.featureDimension(at: cut, pool: pool))
+                               dimension: try backbone.featureDimension(at: cut, pool: pool), precision: precision)
     }
+
+    public var precision: Precision { source.precision }
 
     /// The pipeline that prepares images (nil for texts).
     public var preprocessing: Preprocessing? { backbone.preprocessing }
@@ -28,6 +33,6 @@ public final class FeatureExtractor {
     /// `batch.count * source.dimension` values, row-major; a shorter batch may run padded to `rows`
     /// items so every forward has one shape.
     public func features(_ batch: Batch, paddedTo rows: Int = 0) throws -> [Float] {
-        try backbone.features(batch, at: cut, pool: pool, paddedTo: rows).values
+        try withPrecision(precision) { try backbone.features(batch, at: cut, pool: pool, paddedTo: rows).values }
     }
 }

@@ -5,8 +5,11 @@
 //
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
+// BENCH_PRECISION=bf16: the encoder's matmuls in bf16 (docs/PRECISION.md); rows are then named
+// `<case> bf16` and the embeddings go to WORK/<case> bf16-graft.f32.
 import GraftModels
 import Foundation
+import GraftTensor
 import GraftTransfer
 
 func fail(_ s: String) -> Never { FileHandle.standardError.write(Data((s + "\n").utf8)); exit(1) }
@@ -15,6 +18,7 @@ let args = CommandLine.arguments
 guard args.count >= 3 else { fail("usage: graft-bench-encoder WORK CASE...") }
 let work = URL(fileURLWithPath: args[1])
 let repeats = Int(ProcessInfo.processInfo.environment["BENCH_REPEATS"] ?? "") ?? 3
+let precision = Precision(rawValue: ProcessInfo.processInfo.environment["BENCH_PRECISION"] ?? "fp32") ?? .fp32
 do {
     let loadStart = Date()
     let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
@@ -34,18 +38,19 @@ do {
         if name.hasPrefix("len"), let want = Int(name.dropFirst(3)), lengths.contains(where: { $0 != want }) {
             fail("\(name): token counts differ from \(want)")
         }
-        var result = try embedder.embed(texts, batchSize: 32)
+        var result = try withPrecision(precision) { try embedder.embed(texts, batchSize: 32) }
         var times: [Double] = []
         for _ in 0..<repeats {
             let t = Date()
-            result = try embedder.embed(texts, batchSize: 32)
+            result = try withPrecision(precision) { try embedder.embed(texts, batchSize: 32) }
             times.append(Date().timeIntervalSince(t))
         }
         let median = times.sorted()[times.count / 2]
         let values = result.values
-        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: work.appendingPathComponent(name + "-graft.f32"))
+        let row = precision == .fp32 ? name : "\(name) \(precision)"
+        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: work.appendingPathComponent(row + "-graft.f32"))
         let meanTokens = Double(lengths.reduce(0, +)) / Double(max(lengths.count, 1))
-        print(String(format: "row\t%@\t%.1f\t%.1f", name, Double(texts.count) / median, meanTokens))
+        print(String(format: "row\t%@\t%.1f\t%.1f", row, Double(texts.count) / median, meanTokens))
     }
 } catch {
     fail("error: \(error)")

@@ -15,7 +15,10 @@
 //        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
-// Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS.
+// Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16: what the
+//      timed forward computes in, docs/PRECISION.md; rows then carry the precision after the model name).
+//        graft-bench-vision --precision-agreement MODEL   (bf16 vs fp32 on the same random batch: top-1 agreement,
+//        max probability change, max logit difference relative to the output scale)
 import Foundation
 import GraftData
 import GraftKernels
@@ -26,6 +29,7 @@ import GraftTensor
 let env = ProcessInfo.processInfo.environment
 let batch = Int(env["BENCH_BATCH"] ?? "") ?? 32
 let repeats = Int(env["BENCH_REPEATS"] ?? "") ?? 5
+let precision = Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
 
 /// (model, cut point) per bench row; VGG16 stops at its 7x7x512 features.
 func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
@@ -171,10 +175,35 @@ func blockTimes(_ name: String) throws {
     print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms")
 }
 
+/// bf16 against fp32 on one random batch (seeded), at the model's output.
+func precisionAgreement(_ name: String) throws {
+    let (model, cut) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+    let fp32 = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
+    let bf16 = try withPrecision(.bf16) { try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
+    let scale = fp32.values.map(abs).max() ?? 1
+    let diff = zip(fp32.values, bf16.values).map { abs($0 - $1) }.max() ?? .infinity
+    var line = "precision\t\(name)\tbf16 vs fp32: max abs diff \(diff), relative to the output scale \(diff / scale)"
+    if fp32.rank == 2 {
+        let (p32, p16) = (try fp32.softmax().values, try bf16.softmax().values)
+        let k = fp32.shape[1]
+        var same = 0
+        for r in 0..<fp32.shape[0] {
+            let row = (r * k)..<((r + 1) * k)
+            if row.max(by: { p32[$0] < p32[$1] }) == row.max(by: { p16[$0] < p16[$1] }) { same += 1 }
+        }
+        line += ", top-1 \(same)/\(fp32.shape[0]), max probability change \(zip(p32, p16).map { abs($0 - $1) }.max() ?? 0)"
+    }
+    print(line)
+}
+
 /// The single-model modes of the usage above: an optional header line, then the mode's output.
 let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--cold": (nil, coldPredict),
     "--agreement": (nil, agreement),
+    "--precision-agreement": (nil, precisionAgreement),
     "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA)", blockTimes),
     "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
 ]
@@ -189,7 +218,7 @@ if CommandLine.arguments.count == 3, let mode = modes[CommandLine.arguments[1]] 
 
 let names = CommandLine.arguments.count > 1 ? Array(CommandLine.arguments.dropFirst())
     : ["efficientnet-lite0", "resnet50", "mobilenet_v2", "vgg16-features"]
-print("# Graft, oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch), repeats \(repeats)")
+print("# Graft, oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch), repeats \(repeats), precision \(precision)")
 do {
     for name in names {
         let (model, cut) = try makeModel(name)
@@ -198,9 +227,9 @@ do {
         let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
         var shape: [Int] = []
         let seconds = try median(repeats: repeats) {
-            try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape }
+            try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
         }
-        print("row\t\(name)\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
+        print("row\t\(name)\(precision == .fp32 ? "" : " \(precision)")\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
     }
 } catch {
     FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))
