@@ -52,7 +52,9 @@ final class LogisticRegressionTests: XCTestCase {
         options.maxIterations = 5000
         let fit = try LogisticRegression(options).fit(split.train, labels: split.trainLabels)
         let objective = try (r["objective"] as? Double).unwrap("objective")
-        XCTAssertEqual(fit.summary.objective, objective, accuracy: 1e-4 * objective)
+        // Ill-conditioned: where L-BFGS stops on this flat valley moves with the kernels' rounding
+        // (1.3e-4 relative on an AVX-512/AMX machine, below 1e-4 on AVX2).
+        XCTAssertEqual(fit.summary.objective, objective, accuracy: 3e-4 * objective)
         let accuracy = TestData.accuracy(try fit.head.predict(split.test), split.testLabels)
         XCTAssertEqual(accuracy, try (r["test_accuracy"] as? Double).unwrap("accuracy"), accuracy: 0.005)
     }
