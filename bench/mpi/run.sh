@@ -25,14 +25,14 @@ echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## allreduce, 2 ranks, TCP on loopback";   GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" allreduce | row
 echo "## allreduce, 2 ranks, shared memory";     GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${SHM[@]}" "$BIN" allreduce | row
 echo "## fine-tuning step, EfficientNet-Lite0, last 2 stages + head, global batch 32"
-GRAFT_THREADS=2 "${MPI[@]}" -np 1 "$BIN" finetune efficientnet-lite0 2 | row
+GRAFT_THREADS=2 "${MPI[@]}" --bind-to none -np 1 "$BIN" finetune efficientnet-lite0 2 | row
 GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" finetune efficientnet-lite0 2 | row
 BENCH_OVERLAP=0 GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" finetune efficientnet-lite0 2 | row
 echo "## fine-tuning step, EfficientNet-Lite0 all trainable (frozen batch norm statistics not used: BN trains per rank)"
-GRAFT_THREADS=2 "${MPI[@]}" -np 1 "$BIN" finetune efficientnet-lite0 all | row
+GRAFT_THREADS=2 "${MPI[@]}" --bind-to none -np 1 "$BIN" finetune efficientnet-lite0 all | row
 GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" finetune efficientnet-lite0 all | row
 BENCH_OVERLAP=0 GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" finetune efficientnet-lite0 all | row
 echo "## extraction, EfficientNet-Lite0 penultimate, 256 images 64x64 -> 224"
-GRAFT_THREADS=2 "${MPI[@]}" -np 1 "$BIN" extract efficientnet-lite0 256 | row
+GRAFT_THREADS=2 "${MPI[@]}" --bind-to none -np 1 "$BIN" extract efficientnet-lite0 256 | row
 GRAFT_THREADS=1 "${MPI[@]}" -np 2 "${TCP[@]}" "$BIN" extract efficientnet-lite0 256 | row
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
