@@ -14,15 +14,7 @@ final class ExtractCommandTests: XCTestCase {
             ["extract", "--model", "efficientnet-lite0", "--data", "fashion-mnist", "--limit", "32", "--batch", "8",
              "--shard-size", "16", "--out", out.path, "--quiet"]
         }
-        let alone = Process()
-        alone.executableURL = graft
-        alone.arguments = arguments(single)
-        var env = ProcessInfo.processInfo.environment
-        env["GRAFT_THREADS"] = "1"
-        alone.environment = env
-        try alone.run()
-        alone.waitUntilExit()
-        XCTAssertEqual(alone.terminationStatus, 0)
+        try MPIRun.runAlone(executable: graft, arguments(single))
 
         let result = try MPIRun.run(arguments(sharded), executable: graft, timeout: 50)
         XCTAssertFalse(result.timedOut, result.output)

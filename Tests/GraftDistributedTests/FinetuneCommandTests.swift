@@ -18,15 +18,7 @@ final class FinetuneCommandTests: XCTestCase {
              "--validation-per-class", "2", "--test-count", "0", "--unfreeze", "1", "--epochs", "4", "--batch", "16",
              "--no-probe", "--patience", "0", "--out", out.path, "--quiet"]
         }
-        let alone = Process()
-        alone.executableURL = graft
-        alone.arguments = arguments(single)
-        var env = ProcessInfo.processInfo.environment
-        env["GRAFT_THREADS"] = "1"
-        alone.environment = env
-        try alone.run()
-        alone.waitUntilExit()
-        XCTAssertEqual(alone.terminationStatus, 0)
+        try MPIRun.runAlone(executable: graft, arguments(single))
 
         let result = try MPIRun.run(arguments(parallel), executable: graft, timeout: 120)
         XCTAssertFalse(result.timedOut, result.output)

@@ -32,6 +32,20 @@ struct MPIRun {
         XCTAssertEqual(process.terminationStatus, 0, "graft-mpi-ranks \(arguments) failed", file: file, line: line)
     }
 
+    /// Runs `executable` (the built `graft` by default) alone with one thread, as the reference the
+    /// ranks' result is compared with; fails the test when it fails.
+    static func runAlone(executable: URL, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["GRAFT_THREADS"] = "1"
+        process.environment = env
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "\(executable.lastPathComponent) \(arguments) failed", file: file, line: line)
+    }
+
     static func launcherArguments(ranks: Int) -> [String] {
         ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)",
          "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", "lo", "--mca", "mpi_yield_when_idle", "1"]
