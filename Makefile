@@ -6,7 +6,7 @@
 SWIFT_FLAGS ?= -c release -Xswiftc -enable-testing
 export GRAFT_HOME ?= $(HOME)/.cache/graft
 
-.PHONY: setup build run test examples bench consumer-check clean
+.PHONY: setup build run test examples bench consumer-check docs clean
 
 setup:
 	@bash scripts/setup.sh
@@ -48,9 +48,15 @@ bench: setup
 
 # A fresh package outside the repository depends on a tagged clone of HEAD by version and runs an
 # ImageClassifier. It compiles the library chain in a folder of its own (minutes), so `make test`
-# does not run it; CI can run it as a step of its own.
+# does not run it; CI runs it as a step of its own (.ci/run, CONFIG=debug).
 consumer-check: setup
 	bash scripts/consumer-check.sh
+
+# The DocC archive of the Graft API (the catalog Sources/Graft/Graft.docc + the symbols), built the
+# standard way by swift-docc-plugin (a debug build of the library chain for the symbol graphs).
+docs:
+	swift package --allow-writing-to-directory .build/docs generate-documentation --target Graft \
+	    --output-path .build/docs/Graft.doccarchive --analyze --disable-indexing
 
 clean:
 	rm -rf .build

@@ -17,6 +17,11 @@ public struct AugmentationOptions: OptionSet, Sendable, Hashable {
     /// Brightness, contrast and saturation jitter of +-10%.
     public static let colorJitter = AugmentationOptions(rawValue: 1 << 2)
 
+    /// Crop and jitter also for small images. Without it, images whose shorter side is at most a third
+    /// of the network's input (28x28 clothing for a 224 network) train with the flip only, as `graft
+    /// finetune --augment auto` does (`TrainingOptions.adaptsAugmentationToInput`).
+    public static let evenOnSmallImages = AugmentationOptions(rawValue: 1 << 3)
+
     /// All three.
     public static let standard: AugmentationOptions = [.randomResizedCrop, .horizontalFlip, .colorJitter]
 }

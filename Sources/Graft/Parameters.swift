@@ -38,7 +38,7 @@ public struct Parameters: Sendable, Equatable {
     public var workingDirectory: URL?
 
     public init(backbone: BackboneSpec? = nil, strategy: Strategy = .featureExtraction(), augmentation: AugmentationOptions = .standard,
-                validation: ValidationSplit = .fraction(0.1), maxEpochs: Int = 5, patience: Int = 3, batchSize: Int = 32,
+                validation: ValidationSplit = .auto, maxEpochs: Int = 5, patience: Int = 3, batchSize: Int = 32,
                 learningRate: Float? = nil, seed: UInt64 = 0, workingDirectory: URL? = nil) {
         self.backbone = backbone; self.strategy = strategy; self.augmentation = augmentation; self.validation = validation
         self.maxEpochs = maxEpochs; self.patience = patience; self.batchSize = batchSize; self.learningRate = learningRate
@@ -56,6 +56,7 @@ public struct Parameters: Sendable, Equatable {
         o.randomResizedCrop = augmentation.contains(.randomResizedCrop)
         o.horizontalFlip = augmentation.contains(.horizontalFlip)
         o.colorJitter = augmentation.contains(.colorJitter)
+        o.adaptsAugmentationToInput = !augmentation.contains(.evenOnSmallImages)
         o.seed = seed
         return o
     }

@@ -27,8 +27,8 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).")
     var perClass: Int = 20
     @Option(name: .customLong("validation-per-class"),
-            help: "Validation examples per class, held out of the training pool for early stopping and the best checkpoint.")
-    var validationPerClass: Int = 5
+            help: "Validation examples per class, held out of the training pool for early stopping and the best checkpoint (default: a fifth of --per-class, 10 to 250).")
+    var validationPerClass: Int?
     @Option(name: .customLong("test-count"), help: "Test examples (stratified).")
     var testCount: Int = 1000
     @Option(help: "Blocks (image) or encoder layers (text) to fine-tune.")
@@ -49,7 +49,7 @@ struct CompareCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard validationPerClass >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
+        guard (validationPerClass ?? 1) >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
         guard unfreeze >= 0 else { throw ValidationError("--unfreeze cannot be negative") }
     }
 

@@ -16,8 +16,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("test-data"), help: "Separate test data (else the official test set, or held out of --data).") var testData: String?
     @Option(help: "Output bundle directory.") var out: String
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).") var perClass: Int?
-    @Option(name: .customLong("validation-per-class"), help: "Validation examples per class (at most half of a class).")
-    var validationPerClass: Int = 10
+    @Option(name: .customLong("validation-per-class"), help: "Validation examples per class (at most half of a class; default: a fifth of the training examples per class, 10 to 250).")
+    var validationPerClass: Int?
     @Option(name: .customLong("test-count"), help: "Test examples (0: none).") var testCount: Int = 2000
     // Unset options keep the backbone's measured defaults, the ones `graft compare` and the library use.
     @Option(help: "Epochs (default: 4 fine-tuning images, 3 text, 15 from scratch).") var epochs: Int?
@@ -29,7 +29,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("weight-decay"), help: "Weight decay (weights only).") var weightDecay: Float?
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing (default 0.1).") var labelSmoothing: Float?
     @Option(help: "Early-stopping patience in epochs (0: off).") var patience: Int?
-    @Flag(name: .customLong("no-augment"), help: "Disable random resized crop, flip and colour jitter.") var noAugment = false
+    @Option(help: "Training augmentation: auto (crop, flip, jitter; flip only for images at most a third of the input side), full, flip or none.")
+    var augment: AugmentChoice = .auto
+    @Flag(name: .customLong("no-augment"), help: "Same as --augment none.") var noAugment = false
     @Flag(name: .customLong("no-probe"), help: "Fine-tune from a random head instead of LP-FT's logistic-regression warm start.") var noProbe = false
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
@@ -39,7 +41,7 @@ struct TrainingArguments: ParsableArguments {
     @OptionGroup var taskOptions: TaskArguments
 
     func validate() throws {
-        guard validationPerClass >= 0, testCount >= 0 else { throw ValidationError("--validation-per-class and --test-count cannot be negative") }
+        guard (validationPerClass ?? 0) >= 0, testCount >= 0 else { throw ValidationError("--validation-per-class and --test-count cannot be negative") }
     }
 
     /// The job's options; checkpoints go beside the bundle (`OUT.checkpoint`).
@@ -48,7 +50,7 @@ struct TrainingArguments: ParsableArguments {
         var o = JobOptions(workDirectory: bundle.deletingLastPathComponent().appendingPathComponent(bundle.lastPathComponent + ".checkpoint"))
         o.bundle = bundle
         o.perClass = perClass
-        o.validation = .perClass(validationPerClass)
+        o.validation = validationPerClass.map { .perClass($0) } ?? .auto
         o.testCount = testCount
         o.seed = seed
         o.linearProbe = !noProbe
@@ -57,7 +59,12 @@ struct TrainingArguments: ParsableArguments {
         t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
         t.optimizer = optimizer; t.schedule = schedule
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
-        if noAugment { t.augment = false }
+        switch noAugment ? .none : augment {
+        case .auto: break
+        case .full: t.adaptsAugmentationToInput = false
+        case .flip: t.randomResizedCrop = false; t.colorJitter = false
+        case .none: t.augment = false
+        }
         o.training = t
         return o
     }
@@ -93,11 +100,17 @@ struct TrainingArguments: ParsableArguments {
             print(String(format: "%5d  %10.4f  %9.4f  %8.4f  %7.4f  %8.1f", r.epoch + 1, r.trainLoss, r.trainAccuracy,
                          r.validationLoss ?? .nan, r.validationAccuracy ?? .nan, r.seconds))
         }
+        if result.training?.keptStart == true {
+            print("no epoch beat the warm-started probe on validation: the bundle holds the probe (epoch 0)")
+        }
         if let t = result.test { print(String(format: "test accuracy %.4f (balanced %.4f) on %d examples", t.accuracy, t.balancedAccuracy, t.rows)) }
         if let m = result.testMetrics { print("test " + m.summaryLine) }
         print("trainable parameters \(result.trainableParameters); bundle \(out)")
     }
 }
+
+/// `--augment`: which training transforms run (`TrainingOptions`).
+enum AugmentChoice: String, ExpressibleByArgument, CaseIterable { case auto, full, flip, none }
 
 /// What `finetune`, `train` and `compare --json` print of a job.
 struct JobSummary: Encodable {
@@ -109,6 +122,8 @@ struct JobSummary: Encodable {
     var recipe: String?
     var probe: NetworkRecipe.LinearProbe?
     var history: [EpochRecord]?
+    /// Fine-tuning: true when no epoch beat the warm start on validation, so the model is the probe.
+    var keptWarmStart: Bool?
     var validation: ClassificationReport?
     var test: ClassificationReport?
     /// Regression and multi-label: the task's metrics.
@@ -119,6 +134,7 @@ struct JobSummary: Encodable {
     init(_ r: JobResult) {
         strategy = r.strategy; backbone = r.backbone; split = r.split.counts; trainSeconds = r.trainSeconds
         trainableParameters = r.trainableParameters; recipe = r.recipe; probe = r.probe; history = r.training?.history
+        keptWarmStart = r.probe == nil ? nil : r.training?.keptStart
         validation = r.validation; test = r.test; bundle = r.bundle?.path
         validationMetrics = r.validationMetrics; testMetrics = r.testMetrics
     }

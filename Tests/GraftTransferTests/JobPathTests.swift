@@ -119,12 +119,39 @@ final class JobPathTests: XCTestCase {
         let job = TransferJob(data: DataSource(name: "tiny", train: try digits()), backbone: .efficientNetLite0,
                               strategy: .fineTune(unfreeze: 1), options: o)
         let r = try job.run()
-        XCTAssertEqual(r.split.counts, .init(train: 16, validation: 16, test: 8, testFromSeparateSet: false))
-        XCTAssertEqual(r.recipe, "LP-FT")
+        // The default validation (`.auto`): a third of the 16 items per class left after the test hold-out.
+        XCTAssertEqual(r.split.counts, .init(train: 22, validation: 10, test: 8, testFromSeparateSet: false))
+        XCTAssertTrue(r.recipe == "LP-FT" || r.recipe == "LP (FT kept the probe)")
         XCTAssertNotNil(r.test)
         let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))
         XCTAssertEqual(model.manifest.strategy, .fineTune(unfreeze: 1))
         XCTAssertEqual(model.manifest.backbone, .efficientNetLite0)
-        XCTAssertEqual(model.manifest.notes["recipe"], "LP-FT")
+        XCTAssertEqual(model.manifest.notes["recipe"], r.recipe)
+        XCTAssertEqual(model.manifest.notes["augmentation"], "flip only (small images)")  // 8x8 digits for a 224 network
+    }
+
+    /// Issue 21: the warm-started probe is epoch 0's candidate. A learning rate that wrecks the network
+    /// cannot beat it on validation, so the job returns the probe and says so.
+    func testFineTuningNeverEndsBelowItsProbe() throws {
+        var o = JobOptions(workDirectory: tmp.appendingPathComponent("work"))
+        o.bundle = tmp.appendingPathComponent("ft")
+        o.training.epochs = 2
+        o.training.batchSize = 8
+        o.training.learningRate = 50
+        o.training.trunkLearningRateScale = 1
+        o.training.patience = 0
+        let job = TransferJob(data: DataSource(name: "tiny", train: try digits()), backbone: .efficientNetLite0,
+                              strategy: .fineTune(unfreeze: 1), options: o)
+        let r = try job.run()
+        let probe = try XCTUnwrap(r.probe?.validationAccuracy)
+        let training = try XCTUnwrap(r.training)
+        XCTAssertEqual(training.history.count, 2)
+        XCTAssertTrue(training.history.allSatisfy { ($0.validationAccuracy ?? 1) <= probe })
+        XCTAssertTrue(training.keptStart)
+        XCTAssertNil(training.bestEpoch)
+        XCTAssertEqual(r.recipe, "LP (FT kept the probe)")
+        XCTAssertEqual(try XCTUnwrap(r.validation).accuracy, probe)   // the returned network is the probe's
+        let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))
+        XCTAssertEqual(model.manifest.notes["keptWarmStart"], "true")
     }
 }

@@ -14,7 +14,8 @@ public struct Comparison {
     public var model: String?
     public var architecture: String?
     public var perClass: Int? = 20
-    public var validationPerClass = 5
+    /// Validation examples per class; nil: `ValidationSplit.auto`.
+    public var validationPerClass: Int? = nil
     public var testCount = 1000
     public var seed: UInt64 = 0
     /// Run in this order; `.fineTune(unfreeze:)` says how many blocks.
@@ -34,7 +35,7 @@ public struct Comparison {
         let source = try DataSource.resolve(data, validation: validationData, test: testData)
         var options = JobOptions(workDirectory: workDirectory)
         options.perClass = perClass
-        options.validation = .perClass(validationPerClass)
+        options.validation = validationPerClass.map { .perClass($0) } ?? .auto
         options.testCount = testCount
         options.seed = seed
         // The validation items serve early stopping; heads choose C by cross-validation and see them too.

@@ -76,9 +76,11 @@ public struct NetworkRecipe: Sendable {
             }
         }
         if isCancelled() { throw TransferError.cancelled }
+        // The warm-started network is epoch 0's candidate: fine-tuning that does not beat it on validation returns it.
         let result = try trainer.fit(dataset: dataset, train: train, validation: validation, checkpoint: checkpoint,
-                                     resume: resume, isCancelled: isCancelled)
-        return Outcome(training: result, probe: probe, name: isFineTuning ? (probe != nil ? "LP-FT" : "FT") : "from scratch")
+                                     resume: resume, start: probe?.validationAccuracy, isCancelled: isCancelled)
+        let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP (FT kept the probe)" : "LP-FT"
+        return Outcome(training: result, probe: probe, name: name)
     }
 
     /// The linear probe: the task's head on features (logistic regression, ridge, one-vs-rest) fitted on
@@ -131,6 +133,7 @@ extension BundleManifest {
     /// Notes every network bundle carries: recipe, probe, trainable size, epochs, time.
     public mutating func record(_ trained: NetworkRecipe.Outcome) {
         notes["recipe"] = trained.name
+        if trained.training.keptStart { notes["keptWarmStart"] = "true" }   // no epoch beat the probe on validation
         if let probe = trained.probe {
             notes["probeC"] = "\(probe.C)"
             if let accuracy = probe.validationAccuracy { notes["probeValidationAccuracy"] = String(format: "%.4f", accuracy) }

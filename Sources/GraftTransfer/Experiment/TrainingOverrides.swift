@@ -17,6 +17,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var randomResizedCrop: Bool?
     public var horizontalFlip: Bool?
     public var colorJitter: Bool?
+    /// See `TrainingOptions.adaptsAugmentationToInput`.
+    public var adaptsAugmentationToInput: Bool?
     public var seed: UInt64?
 
     public init() {}
@@ -30,6 +32,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         set(optimizer, \.optimizer); set(schedule, \.schedule); set(weightDecay, \.weightDecay)
         set(labelSmoothing, \.labelSmoothing); set(patience, \.patience); set(augment, \.augment)
         set(randomResizedCrop, \.randomResizedCrop); set(horizontalFlip, \.horizontalFlip); set(colorJitter, \.colorJitter)
+        set(adaptsAugmentationToInput, \.adaptsAugmentationToInput)
         set(seed, \.seed)
         return o
     }

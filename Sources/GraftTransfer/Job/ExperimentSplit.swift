@@ -9,6 +9,16 @@ public enum ValidationSplit: Sendable, Hashable, Codable {
     case perClass(Int)
     /// Train on everything; no early stopping, no validation metrics.
     case none
+    /// Scaled with the data (the default): per class a fifth of what the class trains on (`perClass`
+    /// or all it has), at least 10 and at most 250 but never more than a third of the class, so the best epoch is chosen on a split that can tell
+    /// epochs apart at 1,000 examples per class and stays cheap to score at 60,000.
+    case auto
+
+    /// `auto`'s count for a class of `classSize` items of which `training` train (few-shot: fewer).
+    public static func autoCount(training: Int, classSize: Int) -> Int {
+        let scaled = min(250, max(10, Int((Double(training) * 0.2).rounded())))
+        return min(scaled, max(1, classSize / 3))   // a small class keeps two thirds for training
+    }
 }
 
 /// Which items train, validate and test, drawn once with a seed so every strategy of a job
@@ -19,7 +29,8 @@ public enum ValidationSplit: Sendable, Hashable, Codable {
 /// - test: the official or `--test-data` set when there is one; else a stratified part of the data,
 ///   `testCount` items but at most half of it (a fifth under 500 items);
 /// - validation: the `--validation-data` set when there is one; else per class the requested number
-///   (or fraction), but at most half of what the class has left and never its last item;
+///   (or fraction; by default `ValidationSplit.auto`: a fifth of the class's training size, 10 to 250),
+///   but at most half of what the class has left and never its last item;
 /// - training: the rest, or `perClass` of it (few-shot).
 public struct ExperimentSplit: Sendable, Equatable, Codable {
     public var train: [Int]
@@ -71,6 +82,8 @@ public struct ExperimentSplit: Sendable, Equatable, Codable {
                 case let .perClass(n): requested = n
                 case let .fraction(f): requested = Int((Double(items.count) * f).rounded())
                 case .none: requested = 0
+                case .auto: requested = ValidationSplit.autoCount(training: perClass.map { min($0, items.count) } ?? items.count,
+                                                                  classSize: items.count)
                 }
                 let cap = min(items.count - 1, max(1, items.count / 2))
                 let n = max(0, min(requested, cap))

@@ -8,7 +8,7 @@ public struct JobOptions: Sendable {
     /// Training examples per class (few-shot); nil keeps every training example.
     public var perClass: Int?
     /// Held out of the training data for early stopping, the best epoch and validation metrics.
-    public var validation: ValidationSplit = .perClass(10)
+    public var validation: ValidationSplit = .auto
     /// Test items held out (or drawn from the test set); 0 for none.
     public var testCount = 2000
     /// Seeds the split, every initialisation, shuffling and augmentation.

@@ -121,6 +121,7 @@ public struct TransferJob {
         let backbone = try Backbones.load(spec, seed: seed, outputs: outputs)
         var recipe = NetworkRecipe(strategy, backbone: backbone, overrides: overrides)
         recipe.linearProbe = options.linearProbe
+        let smallImages = try recipe.adaptAugmentation(to: data.labelled, indices: split.train, inputSize: backbone.preprocessing?.inputSize)
         var unfreeze: Int?
         if case let .fineTune(k) = strategy { unfreeze = k }
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
@@ -169,6 +170,7 @@ public struct TransferJob {
         }
         finished.record(in: &manifest)
         manifest.record(trained)
+        if smallImages { manifest.notes["augmentation"] = "flip only (small images)" }
         result.manifest = manifest
         return result
     }

@@ -37,6 +37,9 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var history: [EpochRecord] = []
     public var bestEpoch: Int?
     public var bestValidationAccuracy: Double?
+    /// The starting weights' validation score when they were a candidate (LP-FT's warm start,
+    /// `Trainer.fit(start:)`); with `bestEpoch` nil they are still the best, and the result.
+    public var startValidationScore: Double?
     public var epochsWithoutImprovement = 0
     public var stoppedEarly = false
     /// Fingerprint of the options and data: a checkpoint resumes only the same job.

@@ -8,6 +8,9 @@ public struct TrainingResult: Sendable {
     public var history: [EpochRecord]
     public var bestEpoch: Int?
     public var bestValidationAccuracy: Double?
+    /// No epoch beat the starting weights on validation (`fit(start:)`), so they are the result:
+    /// fine-tuning never ends below the probe it started from.
+    public var keptStart = false
     public var stoppedEarly: Bool
     public var trainableParameters: Int
     public var seconds: Double
@@ -49,8 +52,11 @@ public final class Trainer {
         ].filter { !$0.parameters.isEmpty }
     }
 
+    /// Trains on `train`, validating each epoch on `validation`; the best epoch's weights are the result.
+    /// `start`: the validation score of the weights as they are now (LP-FT's warm start); with a
+    /// checkpoint they are a candidate like every epoch, so an epoch must beat them to replace them.
     public func fit(dataset: any Dataset, train: [Int], validation: [Int], checkpoint: URL? = nil, resume: Bool = false,
-                    isCancelled: @Sendable () -> Bool = { false }) throws -> TrainingResult {
+                    start: Double? = nil, isCancelled: @Sendable () -> Bool = { false }) throws -> TrainingResult {
         guard !train.isEmpty else { throw TransferError.emptyData("empty training split") }
         let started = Date()
         let optimizer = makeOptimizer()
@@ -71,6 +77,11 @@ public final class Trainer {
             optimizer.importState(Dictionary(uniqueKeysWithValues: extra.map { (String($0.key.dropFirst("optimizer.".count)), $0.value) }))
             state = saved
             restoreDropoutStreams(saved.dropoutStreams)
+        }
+        if state.epochsCompleted == 0, let start, !validation.isEmpty, let checkpoint {
+            state.startValidationScore = start
+            state.bestValidationAccuracy = start
+            if writesCheckpoints { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
         }
         let preprocessing = network.preprocessing ?? Preprocessing(inputSize: 1)
         var step = state.step ?? state.epochsCompleted * stepsPerEpoch
@@ -121,13 +132,14 @@ public final class Trainer {
                 try Self.saveState(state, checkpoint)
             }
         }
-        // Keep the best weights, not the last ones.
-        if let checkpoint, state.bestEpoch != nil, state.bestEpoch != state.epochsCompleted - 1 {
+        // Keep the best weights (an epoch's or the start's), not the last ones.
+        let keptStart = state.startValidationScore != nil && state.bestEpoch == nil
+        if let checkpoint, keptStart || (state.bestEpoch != nil && state.bestEpoch != state.epochsCompleted - 1) {
             try StateDictFile.read(into: network.module, from: checkpoint.appendingPathComponent("best.safetensors"))
         }
         return TrainingResult(history: state.history, bestEpoch: state.bestEpoch, bestValidationAccuracy: state.bestValidationAccuracy,
-                              stoppedEarly: state.stoppedEarly, trainableParameters: trainable.reduce(0) { $0 + $1.count },
-                              seconds: Date().timeIntervalSince(started))
+                              keptStart: keptStart, stoppedEarly: state.stoppedEarly,
+                              trainableParameters: trainable.reduce(0) { $0 + $1.count }, seconds: Date().timeIntervalSince(started))
     }
 
     /// The optimizer `fit` uses (SGD with momentum or AdamW) over `parameterGroups()`.

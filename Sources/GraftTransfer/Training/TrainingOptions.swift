@@ -26,6 +26,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var randomResizedCrop = true
     public var horizontalFlip = true
     public var colorJitter = true
+    /// Small source images (a side at most a third of the network's input, such as 28x28 clothing
+    /// upscaled to 224) train without random resized crop and colour jitter: a crop of a few dozen
+    /// pixels blown up 8x destroys what little the image holds (docs/TRANSFER.md has the measurement).
+    /// The job path applies it (`TransferJob`); false keeps the transforms whatever the input.
+    public var adaptsAugmentationToInput = true
     /// Stop after this many epochs without a better validation accuracy (0 disables).
     public var patience = 3
     public var seed: UInt64 = 0
