@@ -55,6 +55,7 @@ consumer-check: setup
 # The DocC archive of the Graft API (the catalog Sources/Graft/Graft.docc + the symbols), built the
 # standard way by swift-docc-plugin (a debug build of the library chain for the symbol graphs).
 docs:
+	mkdir -p .build/docs
 	swift package --allow-writing-to-directory .build/docs generate-documentation --target Graft \
 	    --output-path .build/docs/Graft.doccarchive --analyze --disable-indexing
 
