@@ -121,7 +121,7 @@ final class JobPathTests: XCTestCase {
         let r = try job.run()
         // The default validation (`.auto`): a third of the 16 items per class left after the test hold-out.
         XCTAssertEqual(r.split.counts, .init(train: 22, validation: 10, test: 8, testFromSeparateSet: false))
-        XCTAssertTrue(r.recipe == "LP-FT" || r.recipe == "LP (FT kept the probe)")
+        XCTAssertTrue(r.recipe == "LP-FT" || r.recipe == "LP-FT, probe kept")
         XCTAssertNotNil(r.test)
         let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))
         XCTAssertEqual(model.manifest.strategy, .fineTune(unfreeze: 1))
@@ -149,7 +149,7 @@ final class JobPathTests: XCTestCase {
         XCTAssertTrue(training.history.allSatisfy { ($0.validationAccuracy ?? 1) <= probe })
         XCTAssertTrue(training.keptStart)
         XCTAssertNil(training.bestEpoch)
-        XCTAssertEqual(r.recipe, "LP (FT kept the probe)")
+        XCTAssertEqual(r.recipe, "LP-FT, probe kept")
         XCTAssertEqual(try XCTUnwrap(r.validation).accuracy, probe)   // the returned network is the probe's
         let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))
         XCTAssertEqual(model.manifest.notes["keptWarmStart"], "true")

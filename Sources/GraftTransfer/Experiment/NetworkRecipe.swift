@@ -79,7 +79,7 @@ public struct NetworkRecipe: Sendable {
         // The warm-started network is epoch 0's candidate: fine-tuning that does not beat it on validation returns it.
         let result = try trainer.fit(dataset: dataset, train: train, validation: validation, checkpoint: checkpoint,
                                      resume: resume, start: probe?.validationAccuracy, isCancelled: isCancelled)
-        let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP (FT kept the probe)" : "LP-FT"
+        let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP-FT, probe kept" : "LP-FT"
         return Outcome(training: result, probe: probe, name: name)
     }
 
