@@ -30,6 +30,9 @@ public struct Parameters: Sendable, Equatable {
     /// share: AdamW at 5e-4 (images) or 2e-3 (text) after the linear probe of
     /// LP-FT when fine-tuning; from scratch SGD at 0.05 (images) or AdamW at 1e-3 (text).
     public var learningRate: Float?
+    /// AdaBN before fine-tuning: the batch norms' statistics re-estimated on the training data
+    /// (for data far from the backbone's, such as grey clothing for an ImageNet network).
+    public var adaptsBatchNorm = false
     /// Seeds the split, the initial head, shuffling and augmentation.
     public var seed: UInt64
     /// Where feature stores, checkpoints and the bundle are staged while training
@@ -57,6 +60,7 @@ public struct Parameters: Sendable, Equatable {
         o.horizontalFlip = augmentation.contains(.horizontalFlip)
         o.colorJitter = augmentation.contains(.colorJitter)
         o.adaptsAugmentationToInput = !augmentation.contains(.evenOnSmallImages)
+        o.adaptsBatchNorm = adaptsBatchNorm
         o.seed = seed
         return o
     }

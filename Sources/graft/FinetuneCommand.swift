@@ -32,6 +32,8 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Training augmentation: auto (crop, flip, jitter; flip only for images at most a third of the input side), full, flip or none.")
     var augment: AugmentChoice = .auto
     @Flag(name: .customLong("no-augment"), help: "Same as --augment none.") var noAugment = false
+    @Flag(name: .customLong("adapt-bn"), help: "AdaBN: re-estimate the batch norms' statistics on the training data before fine-tuning.")
+    var adaptBatchNorm = false
     @Flag(name: .customLong("no-probe"), help: "Fine-tune from a random head instead of LP-FT's logistic-regression warm start.") var noProbe = false
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
@@ -59,6 +61,7 @@ struct TrainingArguments: ParsableArguments {
         t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
         t.optimizer = optimizer; t.schedule = schedule
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
+        if adaptBatchNorm { t.adaptsBatchNorm = true }
         switch noAugment ? .none : augment {
         case .auto: break
         case .full: t.adaptsAugmentationToInput = false

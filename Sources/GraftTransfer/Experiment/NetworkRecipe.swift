@@ -51,6 +51,8 @@ public struct NetworkRecipe: Sendable {
         public var probe: LinearProbe?
         /// One word for bundles and tables: "LP-FT", "FT" or "from scratch".
         public var name: String
+        /// Batch norms whose statistics AdaBN re-estimated (`TrainingOptions.adaptsBatchNorm`).
+        public var adaptedBatchNorms = 0
     }
 
     /// Trains `network` on `train` (early stopping and best-epoch selection on
@@ -61,12 +63,21 @@ public struct NetworkRecipe: Sendable {
         let trainer = Trainer(network: network, task: task, options: options, progress: progress)
         trainer.distribution = DistributedTraining.ifLaunched()   // data-parallel under mpirun (docs/DISTRIBUTED.md)
         var probe: LinearProbe?
+        var adapted = 0
         let resuming = resume && checkpoint.map { FileManager.default.fileExists(atPath: $0.appendingPathComponent("last.safetensors").path) } == true
         if resuming, let checkpoint {
             // The probe ran before the interruption: its record survives in the checkpoint (the weights it set are in last.safetensors).
             probe = try? JSONDecoder().decode(LinearProbe.self, from: Data(contentsOf: checkpoint.appendingPathComponent("probe.json")))
-        } else if isFineTuning && linearProbe {
-            probe = try warmStart(network, task: task, dataset: dataset, indices: train, progress: progress, isCancelled: isCancelled)
+        } else if isFineTuning && (linearProbe || options.adaptsBatchNorm) {
+            // AdaBN first: the probe reads features normalised with the target data's statistics.
+            // (A resumed job has the adapted statistics in its checkpoint.)
+            if options.adaptsBatchNorm {
+                adapted = try BatchNormAdaptation.adapt(network, dataset: dataset, indices: train, batchSize: options.batchSize,
+                                                  progress: progress, isCancelled: isCancelled)
+            }
+            if linearProbe {
+                probe = try warmStart(network, task: task, dataset: dataset, indices: train, progress: progress, isCancelled: isCancelled)
+            }
             if probe != nil, !validation.isEmpty {
                 probe?.validationAccuracy = try trainer.evaluate(dataset: dataset, indices: validation).accuracy
             }
@@ -80,7 +91,7 @@ public struct NetworkRecipe: Sendable {
         let result = try trainer.fit(dataset: dataset, train: train, validation: validation, checkpoint: checkpoint,
                                      resume: resume, start: probe?.validationAccuracy, isCancelled: isCancelled)
         let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP-FT, probe kept" : "LP-FT"
-        return Outcome(training: result, probe: probe, name: name)
+        return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted)
     }
 
     /// The linear probe: the task's head on features (logistic regression, ridge, one-vs-rest) fitted on
@@ -134,6 +145,7 @@ extension BundleManifest {
     public mutating func record(_ trained: NetworkRecipe.Outcome) {
         notes["recipe"] = trained.name
         if trained.training.keptStart { notes["keptWarmStart"] = "true" }   // no epoch beat the probe on validation
+        if trained.adaptedBatchNorms > 0 { notes["adaBN"] = "\(trained.adaptedBatchNorms) batch norms re-estimated on the training data" }
         if let probe = trained.probe {
             notes["probeC"] = "\(probe.C)"
             if let accuracy = probe.validationAccuracy { notes["probeValidationAccuracy"] = String(format: "%.4f", accuracy) }

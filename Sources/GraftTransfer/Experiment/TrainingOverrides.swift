@@ -19,6 +19,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var colorJitter: Bool?
     /// See `TrainingOptions.adaptsAugmentationToInput`.
     public var adaptsAugmentationToInput: Bool?
+    /// See `TrainingOptions.adaptsBatchNorm`.
+    public var adaptsBatchNorm: Bool?
     public var seed: UInt64?
 
     public init() {}
@@ -32,7 +34,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         set(optimizer, \.optimizer); set(schedule, \.schedule); set(weightDecay, \.weightDecay)
         set(labelSmoothing, \.labelSmoothing); set(patience, \.patience); set(augment, \.augment)
         set(randomResizedCrop, \.randomResizedCrop); set(horizontalFlip, \.horizontalFlip); set(colorJitter, \.colorJitter)
-        set(adaptsAugmentationToInput, \.adaptsAugmentationToInput)
+        set(adaptsAugmentationToInput, \.adaptsAugmentationToInput); set(adaptsBatchNorm, \.adaptsBatchNorm)
         set(seed, \.seed)
         return o
     }

@@ -31,6 +31,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// pixels blown up 8x destroys what little the image holds (docs/TRANSFER.md has the measurement).
     /// The job path applies it (`TransferJob`); false keeps the transforms whatever the input.
     public var adaptsAugmentationToInput = true
+    /// AdaBN: re-estimate every batch norm's statistics on the training split before the probe and
+    /// fine-tuning (`BatchNormAdaptation`); for domains far from the backbone's data.
+    public var adaptsBatchNorm = false
     /// Stop after this many epochs without a better validation accuracy (0 disables).
     public var patience = 3
     public var seed: UInt64 = 0
