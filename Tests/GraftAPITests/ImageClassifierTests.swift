@@ -92,7 +92,7 @@ final class ImageClassifierTests: XCTestCase {
         // LP-FT, as `graft finetune` and `graft compare`: the head's features were
         // extracted and a probe fitted before the first gradient step, and the
         // warm-started head alone already beats chance (1/3) on validation.
-        XCTAssertEqual(classifier.manifest.notes["recipe"], "LP-FT")
+        XCTAssertTrue(classifier.manifest.notes["recipe"]?.hasPrefix("LP-FT") == true)  // ", probe kept" when no epoch beat it
         let firstTraining = progress.firstIndex { $0.phase == .training } ?? 0
         XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .extracting && $0.step == 12 })
         XCTAssertTrue(progress[..<firstTraining].contains { $0.phase == .fitting })

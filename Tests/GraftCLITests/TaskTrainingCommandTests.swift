@@ -20,7 +20,7 @@ final class TaskTrainingCommandTests: XCTestCase {
         XCTAssertEqual(test["rows"] as? Int, 4)
         XCTAssertEqual((test["perTarget"] as? [Any])?.count, 2)
         XCTAssertNotNil((summary["validationMetrics"] as? [String: Any])?["regression"])
-        XCTAssertEqual(summary["recipe"] as? String, "LP-FT")
+        XCTAssertTrue((summary["recipe"] as? String)?.hasPrefix("LP-FT") == true, "\(summary)")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
         XCTAssertEqual(manifest?["task"] as? String, "regression")
         XCTAssertEqual(manifest?["classNames"] as? [String], ["score", "words"])

@@ -87,6 +87,20 @@ final class TrainingCommandTests: XCTestCase {
         let labels = ((try predict.json()["results"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
         XCTAssertEqual(Set(labels), ["cat", "rocket"], predict.transcript)
 
+        // Issue 21's options: augmentation by hand, AdaBN, and whether the probe was kept, in --json and the bundle.
+        let tuned = dir.appendingPathComponent("ft-adabn").path
+        let json = try Graft.run(["finetune", "--data", photos, "--out", tuned, "--per-class", "5", "--epochs", "1", "--batch", "10",
+                                  "--test-count", "10", "--unfreeze", "1", "--augment", "flip", "--adapt-bn", "--json", "--quiet"])
+        XCTAssertExit(json, 0)
+        let summary = try json.json()
+        XCTAssertNotNil(summary["keptWarmStart"] as? Bool, json.stdout)
+        XCTAssertNotNil(summary["probe"] as? [String: Any], json.stdout)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tuned + "/bundle.json"))) as? [String: Any]
+        let notes = manifest?["notes"] as? [String: String] ?? [:]
+        XCTAssertTrue(notes["adaBN"]?.contains("batch norms re-estimated") == true, "\(notes)")
+        XCTAssertEqual(notes["keptWarmStart"] != nil, summary["keptWarmStart"] as? Bool, "\(notes)")
+        XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--augment", "mixup"]), 64)
+
         XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--unfreeze", "some"]), 64)
         XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--optimizer", "rmsprop"]), 64)
         XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--schedule", "step"]), 64)
