@@ -31,7 +31,7 @@ public final class TrainedModel {
 
     public let manifest: BundleManifest
     public let url: URL
-    public let task: any TransferTask
+    public private(set) var task: any TransferTask
     let scorer: Scorer
 
     public var classNames: [String] { manifest.classNames }
@@ -74,6 +74,7 @@ public final class TrainedModel {
             case .classification: scorer = .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
             case .regression: scorer = .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
             case .multiLabel: scorer = .multiLabel(extractor, try BundleStore.loadMultiLabelHead(url, manifest: manifest))
+            case .detection: throw TransferError.bundle(path: url.path, reason: "a detection bundle holds a fine-tuned network, not a feature head")
             }
         case .fineTune, .fromScratch:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
@@ -81,6 +82,7 @@ public final class TrainedModel {
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
             try StateDictFile.read(into: network.module, from: url.appendingPathComponent("model.safetensors"))
             network.module.freeze()
+            task = try task.attached(to: network)
             scorer = .network(network)
         }
     }
@@ -145,7 +147,8 @@ public final class TrainedModel {
             return ((0..<batch.count).map { Array(p.row($0)) }, nil)
         case let .network(network):
             let p = try withPrecision(precision) { try withNoGrad { try task.scores(network.outputs(batch, training: false)).values } }
-            return ((0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }, nil)
+            let width = batch.count > 0 ? p.count / batch.count : k   // k, or a detector's raw maps
+            return ((0..<batch.count).map { Array(p[($0 * width)..<(($0 + 1) * width)]) }, nil)
         case let .head(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let scores = try head.classScores(x)

@@ -26,7 +26,7 @@ public struct TaskEvaluation: Sendable {
             progress?(meter.event(completed: ids.count))
         }
         guard !ids.isEmpty else { throw TransferError.emptyData("no example of the evaluation data could be read") }
-        let scores = try FeatureMatrix(rows: ids.count, columns: model.classNames.count, values: rows)
+        let scores = try FeatureMatrix(rows: ids.count, columns: rows.count / ids.count, values: rows)   // a detector's rows are its raw maps
         var task = model.task
         if let thresholds = model.thresholds { task = MultiLabelTask(labels: model.classNames, thresholds: thresholds) }
         guard let metrics = try task.metrics(scores: scores, targets: targets) else {
