@@ -70,6 +70,10 @@ final class DetectionCommandTests: XCTestCase {
         XCTAssertEqual(results.first?["input"] as? String, image)
         for box in (results.first?["detections"] as? [[String: Any]]) ?? [] { XCTAssertEqual(box["label"] as? String, "thing") }
         XCTAssertExit(try Graft.run(["detect", "--bundle", bundle, "--cfg", "x.cfg", "--weights", "w", "--names", "n", image]), 64)
+        // A detector predicts boxes, not labels: predict refuses it by name.
+        let predict = try Graft.run(["predict", "--bundle", bundle, image])
+        XCTAssertExit(predict, 1)
+        XCTAssertTrue(predict.stderr.contains("detection bundle"), predict.transcript)
     }
 
     func testDetectionUsageAndDataErrors() throws {

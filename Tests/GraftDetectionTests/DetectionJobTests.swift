@@ -73,10 +73,13 @@ final class DetectionJobTests: XCTestCase {
         // The frozen trunk is the pretrained one, bit for bit.
         let bundle = try TrainedModel(bundle: dir.appendingPathComponent("ref/bundle"))
         let pretrained = try YoloBackbone(BackboneSpec.detector(inputSize: 64))
-        let trained = try XCTUnwrap((result.network as? YoloTaskNetwork)?.darknet.stateDict())
+        let trained = Dictionary(uniqueKeysWithValues: try bundle.detector().network.stateDict())
+        var compared = 0
         for (key, value) in pretrained.darknet.stateDict() where !key.hasPrefix("layers.15.") && !key.hasPrefix("layers.22.") {
             XCTAssertEqual(trained[key]?.values, value.values, key)
+            compared += 1
         }
+        XCTAssertGreaterThan(compared, 40)
 
         // Cancelled after the first epoch, then resumed: the same bundle, byte for byte.
         let stop = StopAfterFirstEpoch()

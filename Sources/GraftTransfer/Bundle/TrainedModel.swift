@@ -131,6 +131,15 @@ public final class TrainedModel {
         }
     }
 
+    /// A network bundle's task scores per item, whatever their width (a detector's raw head maps, which
+    /// its task decodes into boxes).
+    public func outputRows(_ batch: Batch) throws -> [[Float]] {
+        guard case let .network(network) = scorer else { return try probabilities(batch) }
+        let p = try withPrecision(precision) { try withNoGrad { try task.scores(network.outputs(batch, training: false)).values } }
+        let width = batch.count > 0 ? p.count / batch.count : 0
+        return (0..<batch.count).map { Array(p[($0 * width)..<(($0 + 1) * width)]) }
+    }
+
     /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
     public func probabilities(_ batch: Batch) throws -> [[Float]] { try scored(batch).rows }
 
@@ -141,14 +150,15 @@ public final class TrainedModel {
         case .regression,
              .network where manifest.task == .regression:
             throw TransferError.unsupported("\(url.path) is a regression bundle: it predicts values (`values(_:)`), not class probabilities")
+        case .network where manifest.task == .detection:
+            throw TransferError.unsupported("\(url.path) is a detection bundle: it predicts boxes (graft detect --bundle, `detector()`), not class probabilities")
         case let .multiLabel(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let p = try head.probabilities(x)
             return ((0..<batch.count).map { Array(p.row($0)) }, nil)
         case let .network(network):
             let p = try withPrecision(precision) { try withNoGrad { try task.scores(network.outputs(batch, training: false)).values } }
-            let width = batch.count > 0 ? p.count / batch.count : k   // k, or a detector's raw maps
-            return ((0..<batch.count).map { Array(p[($0 * width)..<(($0 + 1) * width)]) }, nil)
+            return ((0..<batch.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }, nil)
         case let .head(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let scores = try head.classScores(x)

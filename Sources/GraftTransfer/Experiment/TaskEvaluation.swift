@@ -21,7 +21,7 @@ public struct TaskEvaluation: Sendable {
         let isRegression = model.manifest.task == .regression
         while let batch = try loader.next() {
             guard batch.count > 0 else { continue }
-            for row in try isRegression ? model.values(batch) : model.probabilities(batch) { rows += row }
+            for row in try isRegression ? model.values(batch) : model.manifest.task == .detection ? model.outputRows(batch) : model.probabilities(batch) { rows += row }
             targets = try targets.appending(batch.requireTargets()); ids += batch.ids; read += batch.indices
             progress?(meter.event(completed: ids.count))
         }
