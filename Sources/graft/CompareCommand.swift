@@ -35,13 +35,14 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
-    @Option(help: "Strategies to run, comma separated, in order (default scratch,logreg,svm,finetune; detection scratch,heads,finetune).")
+    // Default: scratch,logreg,svm,finetune; with --task detect scratch,heads,finetune (said in --task's help).
+    @Option(help: "Strategies to run, comma separated, in order.")
     var strategies: StrategyList?
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
     var work: String?
-    @Option(help: "classification, or detect: --data names detection data (default the built-in 'faces'), the strategies scratch, heads (only the new heads train) and finetune (the last --unfreeze blocks too) train a YOLO and the table reports test mAP.")
+    @Option(help: "classification, or detect: --data names detection data (default the built-in 'faces'), the strategies (default scratch,heads,finetune: heads trains only the new heads, finetune the last --unfreeze blocks too) train a YOLO and the table reports test mAP.")
     var task: TaskKind = .classification
     @Option(name: .customLong("input-size"), help: "Detection: the detector's square input side (default: its cfg's, 416).")
     var inputSize: Int?
