@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftModels
+import GraftTransfer
 
 /// Finds objects in images with a pretrained detector: labelled boxes in the image's own pixels.
 ///
@@ -31,6 +32,11 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
     /// A Darknet cfg, its weights and a names file (one class per line).
     public convenience init(cfg: URL, weights: URL, names: URL, threshold: Float = 0.25, iouThreshold: Float = 0.45) throws {
         self.init(try YoloDetector(cfg: cfg, weights: weights, names: names), threshold: threshold, iouThreshold: iouThreshold)
+    }
+
+    /// A detector fine-tuned by Graft (`graft finetune --task detect`, a `TransferJob` with `DetectionTask`), from its bundle.
+    public convenience init(bundle: URL, threshold: Float = 0.25, iouThreshold: Float = 0.45) throws {
+        self.init(try TrainedModel(bundle: bundle).detector(), threshold: threshold, iouThreshold: iouThreshold)
     }
 
     public var labels: [String] { detector.labels }

@@ -24,8 +24,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch. Default: efficientnet-lite0 for images, all-minilm-l6-v2 for text.")
     var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
-    @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot).")
-    var perClass: Int = 20
+    @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot; default 20, detection: every training image).")
+    var perClass: Int?
     @Option(name: .customLong("validation-per-class"),
             help: "Validation examples per class, held out of the training pool for early stopping and the best checkpoint (default: a fifth of --per-class, 10 to 250).")
     var validationPerClass: Int?
@@ -35,12 +35,17 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
+    // Default: scratch,logreg,svm,finetune; with --task detect scratch,heads,finetune (said in --task's help).
     @Option(help: "Strategies to run, comma separated, in order.")
-    var strategies = StrategyList(argument: "scratch,logreg,svm,finetune")!
+    var strategies: StrategyList?
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
     var work: String?
+    @Option(help: "classification, or detect: --data names detection data (default the built-in 'faces'), the strategies (default scratch,heads,finetune: heads trains only the new heads, finetune the last --unfreeze blocks too) train a YOLO and the table reports test mAP.")
+    var task: TaskKind = .classification
+    @Option(name: .customLong("input-size"), help: "Detection: the detector's square input side (default: its cfg's, 416).")
+    var inputSize: Int?
     @Flag(help: "Print the result as JSON on stdout instead of the table.")
     var json = false
     @Option(help: "Write a self-contained HTML report (table, curves, confusion matrices, mistakes) to this file.")
@@ -51,23 +56,31 @@ struct CompareCommand: ParsableCommand {
     func validate() throws {
         guard (validationPerClass ?? 1) >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
         guard unfreeze >= 0 else { throw ValidationError("--unfreeze cannot be negative") }
+        guard task == .classification || task == .detection else { throw ValidationError("compare runs --task classification or detect") }
+        guard inputSize == nil || task == .detection else { throw ValidationError("--input-size goes with --task detect") }
+        if task == .detection, let bad = strategies?.names.first(where: { !["scratch", "heads", "finetune"].contains($0) }) {
+            throw ValidationError("--task detect compares scratch, heads and finetune; '\(bad)' fits a feature head")
+        }
     }
 
     func run() throws {
-        let dataName = data ?? (text ? "rotten-tomatoes" : "fashion-mnist")
+        let dataName = data ?? (task == .detection ? "faces" : text ? "rotten-tomatoes" : "fashion-mnist")
         let workURL = URL(fileURLWithPath: work ?? GraftHome.url.appendingPathComponent("runs/compare-\(dataName.replacingOccurrences(of: "/", with: "_"))").path)
         var c = Comparison(workDirectory: workURL)
         c.data = dataName
         c.validationData = validationData
         c.testData = testData
         c.model = model
+        c.task = task
+        c.inputSize = inputSize
         c.architecture = arch
-        c.perClass = perClass
+        c.perClass = perClass ?? (task == .detection ? nil : 20)
         c.validationPerClass = validationPerClass
         c.testCount = testCount
         c.fineTuning.epochs = epochs
         c.seed = seed
-        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
+        let names = strategies?.names ?? (task == .detection ? ["scratch", "heads", "finetune"] : ["scratch", "logreg", "svm", "finetune"])
+        c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
         c.progress = TerminalProgressBar(quiet: quiet).handler
         c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()
@@ -75,7 +88,7 @@ struct CompareCommand: ParsableCommand {
         if let report {
             // The best strategy's most confident mistakes, items reloaded from the test data.
             var examples: [MisclassifiedExample] = []
-            if let predictions = result.bestOutcome?.predictions {
+            if task == .classification, let predictions = result.bestOutcome?.predictions {
                 let source = try DataSource.resolve(dataName, validation: validationData, test: testData)
                 examples = Misclassifications.mostConfident(predictions, dataset: source.testSet, k: 16)
             }

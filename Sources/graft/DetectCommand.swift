@@ -12,6 +12,8 @@ struct DetectCommand: ParsableCommand {
 
     @Option(help: "Detection model from the zoo (see `graft models`).")
     var model: String = "yolov3-tiny"
+    @Option(help: "A detection bundle made by `graft finetune --task detect` instead of a zoo model.")
+    var bundle: String?
     @Option(help: "A Darknet .cfg instead of a zoo model (with --weights and --names).")
     var cfg: String?
     @Option(help: "Darknet .weights for --cfg.")
@@ -38,11 +40,14 @@ struct DetectCommand: ParsableCommand {
         guard (cfg == nil) == (weights == nil), (cfg == nil) == (names == nil) else {
             throw ValidationError("--cfg, --weights and --names go together")
         }
+        guard bundle == nil || cfg == nil else { throw ValidationError("--bundle and --cfg name two detectors: give one") }
     }
 
     func run() throws {
         let detector: ObjectDetector
-        if let cfg, let weights, let names {
+        if let bundle {
+            detector = try ObjectDetector(bundle: URL(fileURLWithPath: bundle), threshold: threshold, iouThreshold: iou)
+        } else if let cfg, let weights, let names {
             detector = try ObjectDetector(cfg: URL(fileURLWithPath: cfg), weights: URL(fileURLWithPath: weights),
                                           names: URL(fileURLWithPath: names), threshold: threshold, iouThreshold: iou)
         } else {

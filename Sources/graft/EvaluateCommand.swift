@@ -30,7 +30,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let classifier = try TrainedModel(bundle: URL(fileURLWithPath: bundle), precision: precision)
-        let source = try DataSource.resolve(data)
+        let source = classifier.manifest.task == .detection ? try DataSource.detection(data) : try DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? (source.test ?? source.train) : source.train
         guard dataset.kind == classifier.input else {
             throw ValidationError("the bundle reads \(classifier.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
@@ -83,6 +83,9 @@ extension EvaluateCommand {
             }
             let file = try MultiLabelTargets(contentsOf: URL(fileURLWithPath: labels), column: labelColumn, names: names)
             targeted = try TargetedDataset(dataset, multiLabel: file, dataName: dataName)
+        case .detection:
+            guard targets == nil, targetColumns.isEmpty, labels == nil else { throw ValidationError("\(bundle) is a detection bundle: its data's boxes come with --data") }
+            targeted = dataset
         case .classification:
             throw ValidationError("\(bundle) is a classification bundle: its metrics come without --targets or --labels")
         }
@@ -106,6 +109,11 @@ extension EvaluateCommand {
             for l in m.perLabel {
                 let name = l.label < names.count ? names[l.label] : "label \(l.label)"
                 print("\(name.padding(toLength: 24, withPad: " ", startingAt: 0))  \(String(format: "%9.4f %7.4f %7.4f %7.4f %8d", l.precision, l.recall, l.f1, l.averagePrecision, l.support))")
+            }
+        case let .detection(d):
+            print("\nclass                      AP@0.5  AP@0.5:0.95  objects")
+            for c in d.perClass {
+                print("\(c.name.padding(toLength: 24, withPad: " ", startingAt: 0))  \(String(format: "%8.4f  %11.4f  %7d", c.ap50, c.ap5095, c.objects))")
             }
         }
     }

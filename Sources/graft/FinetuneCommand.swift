@@ -73,7 +73,7 @@ struct TrainingArguments: ParsableArguments {
     }
 
     func run(backbone: BackboneSpec?, strategy: Strategy, architecture: String? = nil) throws {
-        let (task, source) = try taskOptions.resolve(DataSource.resolve(data, validation: validationData, test: testData))
+        let (task, source) = try taskOptions.resolve(taskOptions.source(data, validation: validationData, test: testData))
         var options = options()
         options.scratchArchitecture = architecture
         let job = TransferJob(data: source, backbone: backbone, task: task, strategy: strategy, options: options)
@@ -94,7 +94,7 @@ struct TrainingArguments: ParsableArguments {
         if json { return try CLIOutput.printJSON(JobSummary(result)) }
         let metric = task.metricName
         if let probe = result.probe {
-            let head = switch task.kind { case .classification: "logistic regression C"; case .regression: "ridge alpha"; case .multiLabel: "one-vs-rest logistic C" }
+            let head = switch task.kind { case .classification: "logistic regression C"; case .regression: "ridge alpha"; case .multiLabel: "one-vs-rest logistic C"; case .detection: "probe" }
             print(String(format: "linear probe (LP-FT): %@=%g on %d examples", head, probe.C, probe.examples)
                   + (probe.validationAccuracy.map { String(format: ", validation %@ %.4f before fine-tuning", metric, $0) } ?? ""))
         }

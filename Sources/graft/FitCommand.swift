@@ -41,10 +41,11 @@ struct FitCommand: ParsableCommand {
 
     /// The head the task fits when none is named.
     var chosenHead: HeadKind {
-        head ?? { switch task { case .classification: .logisticRegression; case .regression: .ridge; case .multiLabel: .oneVsRest } }()
+        head ?? { switch task { case .classification: .logisticRegression; case .regression: .ridge; case .multiLabel: .oneVsRest; case .detection: .logisticRegression } }()
     }
 
     func validate() throws {
+        guard task != .detection else { throw ValidationError("a detector has no feature head: use graft finetune --task detect") }
         guard task == .multiLabel || (labels == nil && labelNames == nil) else { throw ValidationError("--labels and --label-names go with --task multi-label") }
         if task == .multiLabel {
             guard chosenHead == .oneVsRest else { throw ValidationError("--task multi-label fits --head ovr, not \(chosenHead.rawValue)") }

@@ -36,7 +36,7 @@ final class FineTuneParityTests: XCTestCase {
         try backbone.load(contentsOf: try ModelZoo.entry("efficientnet-lite0").url)
         let network = try CNNBackbone(backbone, spec: .efficientNetLite0).network(outputs: Self.classes, unfreeze: nil, seed: 0)
         let w = try XCTUnwrap(ref["head.weight"]), b = try XCTUnwrap(ref["head.bias"])
-        try network.head.load(["weight": w, "bias": b], source: "finetune_step.safetensors")
+        try XCTUnwrap(network.linearHead).load(["weight": w, "bias": b], source: "finetune_step.safetensors")
         backbone.freezeAllButLast(2)
         var options = TrainingOptions()
         options.optimizer = kind

@@ -85,7 +85,7 @@ final class HTMLReportTests: XCTestCase {
 
     func testEvaluationReportWithTextMistakesAndCurves() throws {
         let result = try Self.synthetic()
-        let r = result.outcomes[1].report
+        let r = try XCTUnwrap(result.outcomes[1].report)
         let html = HTMLReport.evaluation(report: r, classNames: Self.classes, title: "Evaluation of fine-tune <v2>",
                                          history: result.outcomes[1].history,
                                          examples: [MisclassifiedExample(id: "reviews.csv#3", truth: "dog", predicted: "cat", confidence: 0.8,

@@ -104,7 +104,7 @@ final class TaskDataTests: XCTestCase {
     /// Networks train every task (TaskNetworkTests); the job's feature strategy fits classifiers only and sends
     /// the other tasks to their feature-store heads.
     func testTheFeatureJobSendsOtherTasksToGraftFit() throws {
-        XCTAssertEqual(TaskKind.allCases.map(\.rawValue), ["classification", "regression", "multi-label"])
+        XCTAssertEqual(TaskKind.allCases.map(\.rawValue), ["classification", "regression", "multi-label", "detect"])
         for kind in [TaskKind.regression, .multiLabel] {
             let job = TransferJob(data: try DataSource.resolve("digits"), task: kind.task, strategy: .featureExtraction(),
                                   options: JobOptions(workDirectory: tmp))

@@ -233,7 +233,7 @@ private struct ValuesDataset: Dataset {
 }
 
 /// A bare head, to check what `finished` does to one.
-private final class LinearNetwork: TaskNetwork {
+private final class LinearNetwork: LinearHeadNetwork {
     let head: Linear
     init(head: Linear) { self.head = head }
     var backbone: any Backbone { fatalError("not used") }

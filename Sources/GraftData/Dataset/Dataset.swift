@@ -27,10 +27,14 @@ public protocol Dataset: Sendable {
     /// What the item is trained to predict: its class index unless the data set carries other
     /// targets (label vectors, values); `BatchLoader` puts these in `Batch.targets`.
     func target(at index: Int) -> ItemTarget
+    /// Whether every class must have items and there must be two or more (`ExperimentSplit`'s checks): true
+    /// when `label(at:)` is the item's class; false for detection data, whose classes belong to objects.
+    var labelsAreClasses: Bool { get }
 }
 
 extension Dataset {
     public func target(at index: Int) -> ItemTarget { .classIndex(label(at: index)) }
+    public var labelsAreClasses: Bool { true }
 
     /// All labels in index order.
     public var labels: [Int] { (0..<count).map(label(at:)) }
@@ -61,6 +65,7 @@ public struct Subset: Dataset {
     public func sourceID(at index: Int) -> String { base.sourceID(at: indices[index]) }
     public func item(at index: Int) throws -> DataItem { try base.item(at: indices[index]) }
     public func target(at index: Int) -> ItemTarget { base.target(at: indices[index]) }
+    public var labelsAreClasses: Bool { base.labelsAreClasses }
 }
 
 /// Orders label strings: numerically when every label is an integer ("2" before "10"),

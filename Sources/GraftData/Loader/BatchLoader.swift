@@ -141,15 +141,26 @@ struct BatchWork: Sendable {
                     texts.append(text)
                 case .image(let image):
                     let offset = kept.count * slot
+                    var target = dataset.target(at: index)
                     pixels.withUnsafeMutableBufferPointer { all in
                         let destination = UnsafeMutableBufferPointer(rebasing: all[offset..<(offset + slot)])
                         if let augmentation = options.augmentation {
                             var generator = SeededGenerator(seed: options.seed, epoch: options.epoch, index: index)
-                            augmentation.apply(image, preprocessing: preprocessing, generator: &generator, into: destination)
+                            if case let .boxes(objects) = target {
+                                // Detection: the objects move with the pixels.
+                                target = .boxes(augmentation.apply(image, preprocessing: preprocessing, generator: &generator,
+                                                                   into: destination, boxes: objects))
+                            } else {
+                                augmentation.apply(image, preprocessing: preprocessing, generator: &generator, into: destination)
+                            }
                         } else {
                             preprocessing.apply(image, into: destination)
                         }
                     }
+                    targets.append(target)
+                    ids.append(dataset.sourceID(at: index))
+                    kept.append(index)
+                    continue
                 }
                 targets.append(dataset.target(at: index))
                 ids.append(dataset.sourceID(at: index))

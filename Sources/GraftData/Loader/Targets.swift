@@ -8,6 +8,8 @@ public enum ItemTarget: Sendable, Equatable {
     case labelVector([Float])
     /// One number per target (regression).
     case values([Float])
+    /// The item's objects, boxes relative to the image (detection).
+    case boxes([LabeledBox])
 }
 
 /// The targets of a batch's items, in item order, one case for the whole batch.
@@ -17,12 +19,15 @@ public enum BatchTargets: Sendable, Equatable {
     case labelVectors([Float], width: Int)
     /// `[count, width]` row-major values.
     case values([Float], width: Int)
+    /// Each item's objects (detection), boxes relative to the item's image.
+    case boxes([[LabeledBox]])
 
     /// Items the targets cover.
     public var count: Int {
         switch self {
         case let .classes(c): c.count
         case let .labelVectors(v, w), let .values(v, w): w > 0 ? v.count / w : 0
+        case let .boxes(b): b.count
         }
     }
 
@@ -47,6 +52,11 @@ public enum BatchTargets: Sendable, Equatable {
                 }
             }
             self = isLabels ? .labelVectors(flat, width: v0.count) : .values(flat, width: v0.count)
+        case .boxes:
+            self = .boxes(try items.map { item in
+                guard case let .boxes(b) = item else { throw BatchError.mixedTargets }
+                return b
+            })
         }
     }
 
@@ -56,6 +66,7 @@ public enum BatchTargets: Sendable, Equatable {
         case let (.classes(a), .classes(b)): return .classes(a + b)
         case let (.labelVectors(a, w), .labelVectors(b, w2)) where w == w2 || a.isEmpty: return .labelVectors(a + b, width: w2)
         case let (.values(a, w), .values(b, w2)) where w == w2 || a.isEmpty: return .values(a + b, width: w2)
+        case let (.boxes(a), .boxes(b)): return .boxes(a + b)
         case (.classes([]), _): return other
         default: throw BatchError.mixedTargets
         }

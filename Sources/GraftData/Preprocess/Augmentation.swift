@@ -49,19 +49,69 @@ public struct Augmentation: Sendable, Equatable {
     /// Augments one image and normalises it into `destination` (`preprocessing.outputCount` Floats, HWC).
     public func apply(_ image: RGBImage, preprocessing: Preprocessing, generator: inout SeededGenerator,
                       into destination: UnsafeMutableBufferPointer<Float>) {
+        _ = render(image, preprocessing: preprocessing, generator: &generator, into: destination)
+    }
+
+    /// Augments one image as `apply` does (the same draws, so the same pixels) and moves its objects with
+    /// the pixels: boxes (relative to the image) go through the crop, the resize and the flip, are clipped
+    /// to the output, and an object dropped when less than `minimumVisible` of its area, or less than 2
+    /// output pixels of width or height, is left. Colour jitter does not move boxes.
+    public func apply(_ image: RGBImage, preprocessing: Preprocessing, generator: inout SeededGenerator,
+                      into destination: UnsafeMutableBufferPointer<Float>, boxes: [LabeledBox],
+                      minimumVisible: Float = 0.2) -> [LabeledBox] {
+        let placed = render(image, preprocessing: preprocessing, generator: &generator, into: destination)
+        return Self.move(boxes, imageWidth: image.width, imageHeight: image.height, geometry: placed.geometry,
+                         side: preprocessing.inputSize, flipped: placed.flipped, minimumVisible: minimumVisible)
+    }
+
+    /// The pixels, and where the image went: the crop rule's geometry (a random resized crop's region
+    /// resized to the whole square, or the preprocessing's own) and whether it was mirrored.
+    private func render(_ image: RGBImage, preprocessing: Preprocessing, generator: inout SeededGenerator,
+                        into destination: UnsafeMutableBufferPointer<Float>) -> (geometry: Preprocessing.Geometry, flipped: Bool) {
         let side = preprocessing.inputSize
         var out: RGBImage
+        let geometry: Preprocessing.Geometry
         if let rrc = resizedCrop {
             let region = Self.randomResizedCropRegion(width: image.width, height: image.height, crop: rrc,
                                                       generator: &generator)
             out = Resampler.resize(image, region: region, width: side, height: side)
+            geometry = .init(region: region, resizedWidth: side, resizedHeight: side,
+                             window: PixelRect(x: 0, y: 0, width: side, height: side), placement: (0, 0))
         } else {
             out = preprocessing.resized(image)
+            geometry = preprocessing.geometry(width: image.width, height: image.height)
         }
-        if generator.nextUnit() < horizontalFlipProbability { out = out.flippedHorizontally() }
+        let flipped = generator.nextUnit() < horizontalFlipProbability
+        if flipped { out = out.flippedHorizontally() }
         if let jitter = colorJitter { out = Self.jitter(out, jitter, generator: &generator) }
         Preprocessing.normalize(out, placedAt: (0, 0), side: side, normalization: preprocessing.normalization,
                                 into: destination)
+        return (geometry, flipped)
+    }
+
+    /// Boxes relative to a `imageWidth` x `imageHeight` image, relative to the `side` square that
+    /// `geometry` (and a mirror when `flipped`) made of it.
+    static func move(_ boxes: [LabeledBox], imageWidth: Int, imageHeight: Int, geometry g: Preprocessing.Geometry, side: Int,
+                     flipped: Bool, minimumVisible: Float) -> [LabeledBox] {
+        let s = Float(side)
+        // Output pixel of an image pixel, per axis: resize the region, keep the window, place it.
+        let sx = Float(g.resizedWidth) / Float(g.region.width), sy = Float(g.resizedHeight) / Float(g.region.height)
+        let ox = -Float(g.region.x) * sx - Float(g.window.x) + Float(g.placement.x)
+        let oy = -Float(g.region.y) * sy - Float(g.window.y) + Float(g.placement.y)
+        let visible = BoundingBox(x: Float(g.placement.x), y: Float(g.placement.y), width: Float(g.window.width), height: Float(g.window.height))
+        var out: [LabeledBox] = []
+        for object in boxes {
+            let b = object.box
+            let mapped = BoundingBox(x: b.x * Float(imageWidth) * sx + ox, y: b.y * Float(imageHeight) * sy + oy,
+                                     width: b.width * Float(imageWidth) * sx, height: b.height * Float(imageHeight) * sy)
+            let x0 = max(mapped.x, visible.x), y0 = max(mapped.y, visible.y)
+            let x1 = min(mapped.maxX, visible.maxX), y1 = min(mapped.maxY, visible.maxY)
+            guard x1 - x0 >= 2, y1 - y0 >= 2, (x1 - x0) * (y1 - y0) >= minimumVisible * mapped.area else { continue }
+            var kept = BoundingBox(x: x0 / s, y: y0 / s, width: (x1 - x0) / s, height: (y1 - y0) / s)
+            if flipped { kept.x = 1 - kept.x - kept.width }
+            out.append(LabeledBox(classIndex: object.classIndex, box: kept))
+        }
+        return out
     }
 
     /// Convenience returning a new buffer.

@@ -12,6 +12,9 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
     public let network: DarknetNetwork
     public let labels: [String]
     public var resize: DetectionResize
+    /// When set, images are fitted by this pipeline instead of Darknet's resize (a square stretch: what a
+    /// detector fine-tuned by Graft was trained on, so its inputs match training's exactly).
+    public var preprocessing: Preprocessing?
 
     public init(network: DarknetNetwork, labels: [String], resize: DetectionResize = .letterbox) throws {
         let classes = Set(network.heads.map(\.classes))
@@ -54,7 +57,15 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
         let (w, h) = (inputWidth, inputHeight)
         let input = try Tensor(uninitializedShape: [images.count, h, w, 3])
         var geometry: [LetterboxGeometry] = []
+        if let preprocessing, preprocessing.crop != .stretch || preprocessing.inputSize != w || w != h {
+            throw ModelError.invalidConfig("a detector's preprocessing must stretch to its \(w)x\(h) input")
+        }
         for (i, image) in images.enumerated() {
+            if let preprocessing {
+                preprocessing.apply(image, into: UnsafeMutableBufferPointer(start: input.pointer + i * w * h * 3, count: w * h * 3))
+                geometry.append(LetterboxGeometry(imageWidth: image.width, imageHeight: image.height, inputWidth: w, inputHeight: h, resize: .stretch))
+                continue
+            }
             let g = LetterboxGeometry(imageWidth: image.width, imageHeight: image.height, inputWidth: w, inputHeight: h, resize: resize)
             g.fill(image, into: input.pointer + i * w * h * 3)
             geometry.append(g)

@@ -47,16 +47,31 @@ public protocol TaskNetwork: AnyObject {
     var backbone: any Backbone { get }
     /// The state dict's root (what bundles and checkpoints save).
     var module: Module { get }
-    /// The new head (trained at the full learning rate; LP-FT warm-starts it).
-    var head: Linear { get }
+    /// The new head when it is one linear layer (LP-FT warm-starts it; regression folds its scale into it);
+    /// nil when the head is something else (detection's head convolutions).
+    var linearHead: Linear? { get }
+    /// Every new layer the task trains at the full learning rate.
+    var headLayers: [Module] { get }
     /// The head's input for a batch: taped when training.
     func headInput(_ batch: Batch, training: Bool) throws -> Tensor
-    /// The head's outputs (logits) for a batch.
+    /// The head's outputs for a batch, one row per item (`[n, outputs]`: logits, values, or a detector's
+    /// raw head maps flattened).
     func outputs(_ batch: Batch, training: Bool) throws -> Tensor
 }
 
 extension TaskNetwork {
     public var preprocessing: Preprocessing? { backbone.preprocessing }
+}
+
+/// A task network whose head is one linear layer on `headInput` (classification, regression, multi-label).
+public protocol LinearHeadNetwork: TaskNetwork {
+    /// The new head (trained at the full learning rate; LP-FT warm-starts it).
+    var head: Linear { get }
+}
+
+extension LinearHeadNetwork {
+    public var linearHead: Linear? { head }
+    public var headLayers: [Module] { [head] }
     public func outputs(_ batch: Batch, training: Bool) throws -> Tensor {
         try head.forward(headInput(batch, training: training), training: training)
     }

@@ -15,9 +15,21 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     public var weights: String?
     /// False for the randomly initialised network of `.fromScratch`.
     public var pretrained: Bool
+    /// The square input side a detector runs at (nil: its cfg's); other backbones fix their own.
+    public var inputSize: Int?
 
-    public init(input: DataKind, model: String, architecture: String, weights: String? = nil, pretrained: Bool = true) {
+    public init(input: DataKind, model: String, architecture: String, weights: String? = nil, pretrained: Bool = true, inputSize: Int? = nil) {
         self.input = input; self.model = model; self.architecture = architecture; self.weights = weights; self.pretrained = pretrained
+        self.inputSize = inputSize
+    }
+
+    /// A zoo detector (`yolov3-tiny`) at `inputSize` (nil: the cfg's 416).
+    public static func detector(_ name: String = "yolov3-tiny", inputSize: Int? = nil) throws -> BackboneSpec {
+        let entry = try ModelZoo.entry(name)
+        guard entry.kind == .detection else {
+            throw ModelError.unknownModel(name, available: ModelZoo.entries.filter { $0.kind == .detection }.map(\.name))
+        }
+        return BackboneSpec(input: .image, model: name, architecture: entry.architecture, inputSize: inputSize)
     }
 
     /// EfficientNet-Lite0, ImageNet-1k, 224x224, 1280-d features (default image backbone).
@@ -41,7 +53,8 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
         switch entry.kind {
         case .image: return BackboneSpec(input: .image, model: name, architecture: entry.architecture)
         case .text: return BackboneSpec(input: .text, model: name, architecture: entry.architecture)
-        case .wordVectors, .detection:  // detectors are not on the job path yet (issue 16)
+        case .detection: return try detector(name)
+        case .wordVectors:
             throw ModelError.unknownModel(name, available: ModelZoo.entries.filter { $0.kind == .image || $0.kind == .text }.map(\.name))
         }
     }
@@ -70,6 +83,10 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     /// architecture with every weight re-drawn.
     public func scratch(architecture: String? = nil) -> BackboneSpec {
         switch input {
+        case .image where YoloBackbone.isDetector(self):
+            var s = self   // the same detector with every weight re-drawn
+            s.pretrained = false
+            return s
         case .image:
             let arch = architecture ?? "small-cnn"
             return BackboneSpec(input: .image, model: arch, architecture: arch, pretrained: false)
@@ -81,7 +98,7 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
-        let base = weights.map { "\(model) weights at \($0)" } ?? model
+        let base = (weights.map { "\(model) weights at \($0)" } ?? model) + (inputSize.map { " at \($0)x\($0)" } ?? "")
         return pretrained ? base : "random-init \(base)"
     }
 }

@@ -70,7 +70,7 @@ public final class CNNBackbone: Backbone {
 
 /// A CNN whose classifier is replaced by a new head of `outputs` outputs; the
 /// state dict keeps the architecture's own keys (`_fc.*`, `fc.*`, ...).
-public final class CNNTaskNetwork: TaskNetwork {
+public final class CNNTaskNetwork: LinearHeadNetwork {
     public let cnnBackbone: CNNBackbone
     public var backbone: any Backbone { cnnBackbone }
     public var module: Module { cnnBackbone.cnn }

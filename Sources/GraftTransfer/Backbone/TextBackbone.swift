@@ -69,7 +69,7 @@ public final class TextBackbone: Backbone {
 }
 
 /// BERT with a linear head on mean-pooled states; the state dict is `bert.*` + `head.*`.
-public final class TextTaskNetwork: TaskNetwork {
+public final class TextTaskNetwork: LinearHeadNetwork {
     public let textBackbone: TextBackbone
     public let head: Linear
     private let container: Container

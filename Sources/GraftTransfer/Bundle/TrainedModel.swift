@@ -31,7 +31,7 @@ public final class TrainedModel {
 
     public let manifest: BundleManifest
     public let url: URL
-    public let task: any TransferTask
+    public private(set) var task: any TransferTask
     let scorer: Scorer
 
     public var classNames: [String] { manifest.classNames }
@@ -74,6 +74,7 @@ public final class TrainedModel {
             case .classification: scorer = .head(extractor, try BundleStore.loadHead(url, manifest: manifest))
             case .regression: scorer = .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
             case .multiLabel: scorer = .multiLabel(extractor, try BundleStore.loadMultiLabelHead(url, manifest: manifest))
+            case .detection: throw TransferError.bundle(path: url.path, reason: "a detection bundle holds a fine-tuned network, not a feature head")
             }
         case .fineTune, .fromScratch:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
@@ -81,6 +82,7 @@ public final class TrainedModel {
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
             try StateDictFile.read(into: network.module, from: url.appendingPathComponent("model.safetensors"))
             network.module.freeze()
+            task = try task.attached(to: network)
             scorer = .network(network)
         }
     }
@@ -129,6 +131,15 @@ public final class TrainedModel {
         }
     }
 
+    /// A network bundle's task scores per item, whatever their width (a detector's raw head maps, which
+    /// its task decodes into boxes).
+    public func outputRows(_ batch: Batch) throws -> [[Float]] {
+        guard case let .network(network) = scorer else { return try probabilities(batch) }
+        let p = try withPrecision(precision) { try withNoGrad { try task.scores(network.outputs(batch, training: false)).values } }
+        let width = batch.count > 0 ? p.count / batch.count : 0
+        return (0..<batch.count).map { Array(p[($0 * width)..<(($0 + 1) * width)]) }
+    }
+
     /// Scores [n][outputs] (class probabilities) for a batch built by a `BatchLoader` or `batch(images:)`.
     public func probabilities(_ batch: Batch) throws -> [[Float]] { try scored(batch).rows }
 
@@ -139,6 +150,8 @@ public final class TrainedModel {
         case .regression,
              .network where manifest.task == .regression:
             throw TransferError.unsupported("\(url.path) is a regression bundle: it predicts values (`values(_:)`), not class probabilities")
+        case .network where manifest.task == .detection:
+            throw TransferError.unsupported("\(url.path) is a detection bundle: it predicts boxes (graft detect --bundle, `detector()`), not class probabilities")
         case let .multiLabel(extractor, head):
             let x = try FeatureMatrix(rows: batch.count, columns: extractor.source.dimension, values: extractor.features(batch))
             let p = try head.probabilities(x)

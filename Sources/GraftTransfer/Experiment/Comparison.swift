@@ -13,6 +13,11 @@ public struct Comparison {
     /// Zoo name or weights file (with `architecture`); nil picks the default for the data's kind.
     public var model: String?
     public var architecture: String?
+    /// What the models predict: classification, or detection (`data` then names detection data, and the
+    /// strategies train a YOLO at `inputSize`: from scratch, heads only, last K blocks).
+    public var task: TaskKind = .classification
+    /// Detection: the detector's square input side (nil: its cfg's).
+    public var inputSize: Int?
     public var perClass: Int? = 20
     /// Validation examples per class; nil: `ValidationSplit.auto`.
     public var validationPerClass: Int? = nil
@@ -32,7 +37,9 @@ public struct Comparison {
     public init(workDirectory: URL) { self.workDirectory = workDirectory }
 
     public func run() throws -> ComparisonResult {
-        let source = try DataSource.resolve(data, validation: validationData, test: testData)
+        let source = task == .detection ? try DataSource.detection(data, validation: validationData, test: testData)
+            : try DataSource.resolve(data, validation: validationData, test: testData)
+        let jobTask: any TransferTask = task == .detection ? DetectionTask(classNames: source.classNames, inputSize: inputSize) : ClassificationTask()
         var options = JobOptions(workDirectory: workDirectory)
         options.perClass = perClass
         options.validation = validationPerClass.map { .perClass($0) } ?? .auto
@@ -40,14 +47,14 @@ public struct Comparison {
         options.seed = seed
         // The validation items serve early stopping; heads choose C by cross-validation and see them too.
         options.headSeesValidation = true
-        let backbone = try model.map { try BackboneSpec.named($0, architecture: architecture) }
-        let base = TransferJob(data: source, backbone: backbone, strategy: .fromScratch, options: options)
+        let backbone = try jobTask.backboneSpec(model.map { try BackboneSpec.named($0, architecture: architecture) })
+        let base = TransferJob(data: source, backbone: backbone, task: jobTask, strategy: .fromScratch, options: options)
         let split = try base.split()
         let pretrained = backbone ?? .defaultPretrained(for: source.kind)
         log("data \(source.name): \(split.summary); model \(pretrained.model)")
         var result = ComparisonResult(data: source.name, model: pretrained.model, classNames: source.classNames,
                                       trainCount: split.train.count, validationCount: split.validation.count, testCount: split.test.count,
-                                      perClass: perClass, seed: seed, outcomes: [])
+                                      perClass: perClass, seed: seed, outcomes: [], task: task)
         var extractSeconds: Double?  // the feature strategies share one store: each row counts its extraction
         for strategy in strategies {
             log("\(strategy.title) ...")
@@ -57,15 +64,21 @@ public struct Comparison {
             case .fromScratch:
                 job.options.training = scratchTraining
                 job.options.workDirectory = workDirectory.appendingPathComponent("scratch")
-            case .fineTune:
+            case let .fineTune(k):
                 job.options.training = fineTuning
-                job.options.workDirectory = workDirectory.appendingPathComponent("finetune")
+                job.options.workDirectory = workDirectory.appendingPathComponent("finetune" + (k.map { "-\($0)" } ?? "-all"))
             case .featureExtraction:
                 break  // both heads share the feature stores in workDirectory
             }
             var r = try job.run(split: split, progress: progress)
             if let e = r.extractSeconds {
                 if let first = extractSeconds { r.trainSeconds += first - e } else { extractSeconds = e }
+            }
+            if case let .detection(d)? = r.testMetrics {
+                result.outcomes.append(StrategyOutcome(strategy: strategy.title, detail: r.detail, accuracy: d.map50, balancedAccuracy: d.map5095,
+                                                       trainSeconds: r.trainSeconds, trainableParameters: r.trainableParameters, report: nil,
+                                                       metrics: r.testMetrics, history: r.training?.history))
+                continue
             }
             guard let report = r.test else { throw TransferError.emptyData("\(source.name) left no test items for the comparison") }
             result.outcomes.append(StrategyOutcome(strategy: strategy.title, detail: r.detail, accuracy: report.accuracy,

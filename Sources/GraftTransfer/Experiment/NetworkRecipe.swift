@@ -99,6 +99,7 @@ public struct NetworkRecipe: Sendable {
     /// the head. Nil when it cannot stand for the head (a class without examples).
     func warmStart(_ network: TaskNetwork, task: any TransferTask, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
                    isCancelled: @Sendable () -> Bool) throws -> LinearProbe? {
+        guard let head = network.linearHead else { return nil }   // no linear head to warm-start (detection)
         let picked = Splitter.sample(perClass: probeExamplesPerClass, labels: dataset.labels, from: indices, seed: options.seed &+ 0x1F)
         let loader = BatchLoader(dataset: dataset, indices: picked, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
                                  options: .init(batchSize: options.batchSize))
@@ -113,12 +114,12 @@ public struct NetworkRecipe: Sendable {
                 progress?(meter.event(completed: targets.count))
             }
         }
-        let d = network.head.inFeatures, k = network.head.outFeatures
+        let d = head.inFeatures, k = head.outFeatures
         guard targets.count > 0 else { return nil }
         progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
         let fit = try task.probe(FeatureMatrix(rows: targets.count, columns: d, values: rows), targets: targets, outputs: k, seed: options.seed)
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
-        guard let fit, try Self.copy(fit, into: network.head) else { return nil }
+        guard let fit, try Self.copy(fit, into: head) else { return nil }
         return LinearProbe(C: fit.regularisation, examples: targets.count)
     }
 

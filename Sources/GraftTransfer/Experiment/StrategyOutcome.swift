@@ -4,12 +4,17 @@ import GraftHeads
 public struct StrategyOutcome: Codable, Sendable {
     public var strategy: String
     public var detail: String
+    /// Test accuracy, or the task's headline metric (detection: mAP@0.5).
     public var accuracy: Double
+    /// Balanced accuracy, or detection's mAP@0.5:0.95.
     public var balancedAccuracy: Double
     /// Wall time to train (feature extraction of the training split included).
     public var trainSeconds: Double
     public var trainableParameters: Int
-    public var report: ClassificationReport
+    /// Classification's report; nil for tasks whose metrics are `metrics`.
+    public var report: ClassificationReport?
+    /// The test metrics of the other tasks (detection: mAP per class).
+    public var metrics: TaskMetrics? = nil
     public var history: [EpochRecord]?
     /// Per-item predictions on the test split, for reports of its mistakes.
     public var predictions: ItemPredictions? = nil
@@ -26,11 +31,13 @@ public struct ComparisonResult: Codable, Sendable {
     public var perClass: Int?
     public var seed: UInt64
     public var outcomes: [StrategyOutcome]
+    /// The task compared (nil in results written before tasks: classification).
+    public var task: TaskKind? = nil
 
     /// A fixed-width table for terminals.
     public var table: String {
         var lines = ["data \(data), model \(model): \(trainCount) train (\(perClass.map { "\($0) per class" } ?? "all")), \(validationCount) validation, \(testCount) test, seed \(seed)", ""]
-        let header = ["strategy", "accuracy", "balanced acc", "train time", "trainable params"]
+        let header = ["strategy"] + (task == .detection ? ["mAP@0.5", "mAP@.5:.95"] : ["accuracy", "balanced acc"]) + ["train time", "trainable params"]
         var rows = outcomes.map { o in
             [o.strategy + (o.detail.isEmpty ? "" : " (\(o.detail))"), String(format: "%.4f", o.accuracy), String(format: "%.4f", o.balancedAccuracy),
              String(format: "%.1f s", o.trainSeconds), "\(o.trainableParameters)"]

@@ -21,12 +21,12 @@ public struct TaskEvaluation: Sendable {
         let isRegression = model.manifest.task == .regression
         while let batch = try loader.next() {
             guard batch.count > 0 else { continue }
-            for row in try isRegression ? model.values(batch) : model.probabilities(batch) { rows += row }
+            for row in try isRegression ? model.values(batch) : model.manifest.task == .detection ? model.outputRows(batch) : model.probabilities(batch) { rows += row }
             targets = try targets.appending(batch.requireTargets()); ids += batch.ids; read += batch.indices
             progress?(meter.event(completed: ids.count))
         }
         guard !ids.isEmpty else { throw TransferError.emptyData("no example of the evaluation data could be read") }
-        let scores = try FeatureMatrix(rows: ids.count, columns: model.classNames.count, values: rows)
+        let scores = try FeatureMatrix(rows: ids.count, columns: rows.count / ids.count, values: rows)   // a detector's rows are its raw maps
         var task = model.task
         if let thresholds = model.thresholds { task = MultiLabelTask(labels: model.classNames, thresholds: thresholds) }
         guard let metrics = try task.metrics(scores: scores, targets: targets) else {

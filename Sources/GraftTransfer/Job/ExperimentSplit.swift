@@ -53,9 +53,12 @@ public struct ExperimentSplit: Sendable, Equatable, Codable {
                             seed: UInt64 = 0) throws -> ExperimentSplit {
         let labels = data.train.labels
         guard !labels.isEmpty else { throw TransferError.emptyData("data set \(data.name) has no items") }
-        let counts = data.train.classCounts
-        if let empty = counts.firstIndex(of: 0) { throw TransferError.emptyData("class '\(data.classNames[empty])' of \(data.name) has no examples") }
-        guard counts.count >= 2 else { throw TransferError.singleClass("\(data.name) has only the class '\(data.classNames.first ?? "")'") }
+        // Detection data's labels are strata, not classes: one class of objects (faces) is a task, and a class may lie in no first box.
+        if data.train.labelsAreClasses {
+            let counts = data.train.classCounts
+            if let empty = counts.firstIndex(of: 0) { throw TransferError.emptyData("class '\(data.classNames[empty])' of \(data.name) has no examples") }
+            guard counts.count >= 2 else { throw TransferError.singleClass("\(data.name) has only the class '\(data.classNames.first ?? "")'") }
+        }
         var pool = Array(0..<labels.count)
         var test: [Int] = []
         var official = false

@@ -46,4 +46,5 @@ public struct JoinedDataset: Dataset {
     public func target(at index: Int) -> ItemTarget {
         index < first.count ? first.target(at: index) : second.target(at: index - first.count)
     }
+    public var labelsAreClasses: Bool { first.labelsAreClasses }
 }

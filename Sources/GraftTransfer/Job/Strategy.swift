@@ -56,7 +56,8 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `prototype`, `knn`, `finetune`).
+    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `prototype`, `knn`, `finetune`; `heads` is fine-tuning
+    /// with nothing unfrozen but the new head).
     public init?(shortName: String, unfreeze: Int? = 2) {
         switch shortName {
         case "scratch": self = .fromScratch
@@ -65,11 +66,12 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         case "prototype": self = .featureExtraction(head: .prototype)
         case "knn": self = .featureExtraction(head: .nearestNeighbors)
         case "finetune": self = .fineTune(unfreeze: unfreeze)
+        case "heads": self = .fineTune(unfreeze: 0)   // only the new head trains (detection's "heads only")
         default: return nil
         }
     }
 
-    public static let shortNames = ["scratch", "logreg", "svm", "prototype", "knn", "finetune"]
+    public static let shortNames = ["scratch", "logreg", "svm", "prototype", "knn", "finetune", "heads"]
 }
 
 extension Strategy: Codable {

@@ -24,7 +24,7 @@ public struct TransferJob {
 
     /// The backbone this job builds on: the named or default pretrained one, or, from scratch, its random counterpart.
     public func backboneSpec() throws -> BackboneSpec {
-        let pretrained = backbone ?? .defaultPretrained(for: data.kind)
+        let pretrained = try task.backboneSpec(backbone) ?? .defaultPretrained(for: data.kind)
         guard pretrained.input == data.kind else {
             throw TransferError.unsupported("backbone \(pretrained) reads \(pretrained.input.rawValue)s, but \(data.name) holds \(data.kind.rawValue)s")
         }
@@ -126,7 +126,7 @@ public struct TransferJob {
         if case let .fineTune(k) = strategy { unfreeze = k }
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
         // The task's training state (regression: the training targets' scale) is set from the training split.
-        let training = try task.prepared(for: data.labelled, indices: split.train)
+        let training = try task.attached(to: network).prepared(for: data.labelled, indices: split.train)
         let trained = try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
                                        checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
                                        progress: progress, isCancelled: isCancelled)

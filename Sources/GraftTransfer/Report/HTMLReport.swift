@@ -39,7 +39,7 @@ public enum HTMLReport {
         for o in r.outcomes {
             let open = o.strategy == best?.strategy ? " open" : ""
             b += "<details class=\"strategy\"\(open)><summary>\(e(o.strategy)): accuracy \(HTMLPage.fixed(o.accuracy, 4))\(open.isEmpty ? "" : " (best)")</summary>\n"
-            b += classPanel(o.report, classNames: r.classNames)
+            if let report = o.report { b += classPanel(report, classNames: r.classNames) }
             b += "</details>\n"
         }
         b += "\n<h2>Most confident mistakes\(best.map { " of \(e($0.strategy))" } ?? "")</h2>\n"
@@ -77,7 +77,7 @@ public enum HTMLReport {
         for o in outcomes {
             let cls = o.strategy == best?.strategy ? " class=\"best\"" : ""
             t += "<tr\(cls)><td>\(e(o.strategy))</td><td>\(e(o.detail))</td><td>\(HTMLPage.fixed(o.accuracy, 4))</td><td>\(HTMLPage.fixed(o.balancedAccuracy, 4))</td>"
-            t += "<td>\(HTMLPage.fixed(o.report.macroAverage.f1, 4))</td><td>\(o.report.logLoss.map { HTMLPage.fixed($0, 4) } ?? "–")</td>"
+            t += "<td>\(o.report.map { HTMLPage.fixed($0.macroAverage.f1, 4) } ?? "–")</td><td>\(o.report?.logLoss.map { HTMLPage.fixed($0, 4) } ?? "–")</td>"
             t += "<td>\(HTMLPage.seconds(o.trainSeconds))</td><td>\(HTMLPage.grouped(o.trainableParameters))</td></tr>\n"
         }
         return t + "</tbody></table>\n"

@@ -21,6 +21,9 @@ extension HTMLReport {
             b += #"<p class="meta">\#(m.rows) test items, \#(names.count) labels.</p>"#
             cards = [("micro F1", HTMLPage.fixed(m.microF1, 4)), ("macro F1", HTMLPage.fixed(m.macroF1, 4)),
                      ("mAP", HTMLPage.fixed(m.meanAveragePrecision, 4)), ("Hamming loss", HTMLPage.fixed(m.hammingLoss, 4))]
+        case let .detection(d):
+            b += #"<p class="meta">\#(d.images) test images, \#(d.objects) objects, \#(names.count) classes.</p>"#
+            cards = [("mAP@0.5", HTMLPage.fixed(d.map50, 4)), ("mAP@0.5:0.95", HTMLPage.fixed(d.map5095, 4))]
         }
         b += "\n<div class=\"cards\">" + cards.map { "<div class=\"card\"><b>\($0.1)</b><span>\($0.0)</span></div>" }.joined() + "</div>\n"
         if !history.isEmpty { b += "<h2>Training curves</h2>\n" + curves(history, metricName: metricName) }
@@ -44,6 +47,12 @@ extension HTMLReport {
             for l in m.perLabel {
                 let name = l.label < names.count ? names[l.label] : "#\(l.label)"
                 b += "<tr class=\"class-row\"><td>\(HTMLPage.escape(name))</td>\(bar(l.precision))\(bar(l.recall))\(bar(l.f1))\(bar(l.averagePrecision))<td>\(l.support)</td></tr>\n"
+            }
+            b += "</tbody></table>\n"
+        case let .detection(d):
+            b += "<h2>Per-class average precision</h2>\n<table class=\"per-class\"><thead><tr><th>class</th><th>AP@0.5</th><th>AP@0.5:0.95</th><th>objects</th></tr></thead><tbody>\n"
+            for c in d.perClass {
+                b += "<tr class=\"class-row\"><td>\(HTMLPage.escape(c.name))</td>\(bar(c.ap50))\(bar(c.ap5095))<td>\(c.objects)</td></tr>\n"
             }
             b += "</tbody></table>\n"
         }

@@ -101,7 +101,9 @@ public struct RegressionTask: TransferTask {
     /// Folds the target scale into the head (`W s`, `b s + mean`), so the network outputs values.
     public func finished(_ network: TaskNetwork) throws -> any TransferTask {
         guard let targetMean, let targetScale else { return self }
-        let head = network.head
+        guard let head = network.linearHead else {
+            throw TransferError.unsupported("regression needs a network with a linear head; \(network.backbone.spec.model) has none")
+        }
         let (k, d) = (head.outFeatures, head.inFeatures)
         var w = head.weight.values
         for t in 0..<k { for j in 0..<d { w[t * d + j] *= targetScale[t] } }

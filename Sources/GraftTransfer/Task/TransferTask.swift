@@ -11,6 +11,8 @@ public enum TaskKind: String, Codable, Sendable, CaseIterable {
     case regression
     /// Any number of labels per item (`MultiLabelTask`): a sigmoid and a threshold per label.
     case multiLabel = "multi-label"
+    /// Boxes and classes of objects in images (`DetectionTask`): a YOLO network with new heads.
+    case detection = "detect"
 }
 
 /// What a model is trained to predict. A task owns its head's size, its loss on a batch's targets
@@ -40,6 +42,12 @@ public protocol TransferTask: Sendable {
     /// LP-FT's probe: a head fitted on frozen head inputs `x` against `targets`, as the raw-feature
     /// weights of a linear layer with `outputs` outputs; nil when it cannot stand for the head.
     func probe(_ x: FeatureMatrix, targets: BatchTargets, outputs: Int, seed: UInt64) throws -> ProbeFit?
+    /// The backbone this task trains on when the job names `named` (nil: none named); nil leaves the
+    /// choice to the data's input kind. Detection: a YOLO detector, at the task's input size.
+    func backboneSpec(_ named: BackboneSpec?) throws -> BackboneSpec?
+    /// This task bound to the network it trains or scores, checked to fit it: tasks whose head is one
+    /// vector per item refuse a detector, detection reads its output layout from a YOLO network.
+    func attached(to network: TaskNetwork) throws -> any TransferTask
     /// This task set up for training on `indices` of `dataset` (regression: the targets' mean and scale).
     func prepared(for dataset: any Dataset, indices: [Int]) throws -> any TransferTask
     /// After training: folds whatever `prepared` added into the network's head, returning the task that reads
@@ -69,12 +77,14 @@ public struct ProbeFit: Sendable {
 public enum TaskMetrics: Codable, Sendable, Equatable {
     case regression(RegressionReport)
     case multiLabel(MultiLabelReport)
+    case detection(DetectionMetrics)
 
-    /// The headline metric: R^2 (averaged over targets) or micro-F1.
+    /// The headline metric: R^2 (averaged over targets), micro-F1 or mAP@0.5.
     public var headline: (name: String, value: Double) {
         switch self {
         case let .regression(r): ("r2", r.r2)
         case let .multiLabel(m): ("micro_f1", m.microF1)
+        case let .detection(d): ("map50", d.map50)
         }
     }
 
@@ -86,14 +96,17 @@ public enum TaskMetrics: Codable, Sendable, Equatable {
         case let .multiLabel(m):
             String(format: "micro-F1 %.4f  macro-F1 %.4f  mAP %.4f  Hamming loss %.4f on %d examples",
                    m.microF1, m.macroF1, m.meanAveragePrecision, m.hammingLoss, m.rows)
+        case let .detection(d):
+            String(format: "mAP@0.5 %.4f  mAP@0.5:0.95 %.4f on %d images (%d objects)", d.map50, d.map5095, d.images, d.objects)
         }
     }
 
-    private enum Keys: String, CodingKey { case regression, multiLabel }
+    private enum Keys: String, CodingKey { case regression, multiLabel, detection }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         if let r = try c.decodeIfPresent(RegressionReport.self, forKey: .regression) { self = .regression(r); return }
+        if let d = try c.decodeIfPresent(DetectionMetrics.self, forKey: .detection) { self = .detection(d); return }
         self = .multiLabel(try c.decode(MultiLabelReport.self, forKey: .multiLabel))
     }
 
@@ -102,6 +115,7 @@ public enum TaskMetrics: Codable, Sendable, Equatable {
         switch self {
         case let .regression(r): try c.encode(r, forKey: .regression)
         case let .multiLabel(m): try c.encode(m, forKey: .multiLabel)
+        case let .detection(d): try c.encode(d, forKey: .detection)
         }
     }
 }
@@ -110,6 +124,15 @@ extension TransferTask {
     public func outputNames(classNames: [String]) -> [String] { classNames }
     public func metrics(scores: FeatureMatrix, targets: BatchTargets) throws -> TaskMetrics? { nil }
     public func prepared(for dataset: any Dataset, indices: [Int]) throws -> any TransferTask { self }
+    public func backboneSpec(_ named: BackboneSpec?) throws -> BackboneSpec? { named }
+    /// One vector per item: the network must have a linear head (a detector's outputs are maps).
+    public func attached(to network: TaskNetwork) throws -> any TransferTask {
+        guard network.linearHead != nil else {
+            throw TransferError.unsupported("the \(kind.rawValue) task needs a network with a linear head; \(network.backbone.spec.model) "
+                + "is a detector (use --task detect)")
+        }
+        return self
+    }
     public func finished(_ network: TaskNetwork) throws -> any TransferTask { self }
     public func calibrated(scores: FeatureMatrix, targets: BatchTargets) throws -> any TransferTask { self }
     public func record(in manifest: inout BundleManifest) {}
@@ -137,6 +160,7 @@ extension BatchTargets {
         case .classes: "class indices"
         case let .labelVectors(_, w): "label vectors of width \(w)"
         case let .values(_, w): "values of width \(w)"
+        case .boxes: "boxes"
         }
     }
 }
@@ -192,6 +216,7 @@ extension TaskKind {
         case .classification: ClassificationTask()
         case .regression: RegressionTask(targets: manifest?.classNames, loss: manifest?.notes["loss"].flatMap(RegressionLoss.init(rawValue:)) ?? .mse)
         case .multiLabel: MultiLabelTask(labels: manifest?.classNames, thresholds: manifest?.headThresholds)
+        case .detection: DetectionTask(classNames: manifest?.classNames ?? [])
         }
     }
 

@@ -40,7 +40,7 @@ enum DataParallelScenario {
         func defaultOptions(for strategy: Strategy) -> TrainingOptions { TrainingOptions() }
     }
 
-    final class SmallNetwork: TaskNetwork {
+    final class SmallNetwork: LinearHeadNetwork {
         let backbone: any Backbone = PixelsBackbone()
         let body: Sequential
         let head: Linear
