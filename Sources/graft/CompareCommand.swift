@@ -35,7 +35,9 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
-    @Option(help: "Strategies to run, comma separated, in order.")
+    @Option(help: "Pair iterations of the contrastive strategy (SetFit; default 20).")
+    var iterations: Int = 20
+    @Option(help: "Strategies to run, comma separated, in order (scratch, logreg, svm, prototype, knn, finetune, contrastive).")
     var strategies = StrategyList(argument: "scratch,logreg,svm,finetune")!
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
@@ -51,6 +53,7 @@ struct CompareCommand: ParsableCommand {
     func validate() throws {
         guard validationPerClass >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
         guard unfreeze >= 0 else { throw ValidationError("--unfreeze cannot be negative") }
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
     }
 
     func run() throws {
@@ -67,7 +70,7 @@ struct CompareCommand: ParsableCommand {
         c.testCount = testCount
         c.fineTuning.epochs = epochs
         c.seed = seed
-        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
+        c.strategies = strategies.names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze, contrastive: ContrastiveOptions(iterations: iterations)) }
         c.progress = TerminalProgressBar(quiet: quiet).handler
         c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()

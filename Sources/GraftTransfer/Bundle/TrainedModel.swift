@@ -75,7 +75,7 @@ public final class TrainedModel {
             case .regression: scorer = .regression(extractor, try BundleStore.loadRegressionHead(url, manifest: manifest))
             case .multiLabel: scorer = .multiLabel(extractor, try BundleStore.loadMultiLabelHead(url, manifest: manifest))
             }
-        case .fineTune, .fromScratch:
+        case .fineTune, .fromScratch, .contrastive:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)

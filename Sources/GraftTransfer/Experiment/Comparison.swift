@@ -59,6 +59,8 @@ public struct Comparison {
             case .fineTune:
                 job.options.training = fineTuning
                 job.options.workDirectory = workDirectory.appendingPathComponent("finetune")
+            case .contrastive:
+                job.options.workDirectory = workDirectory.appendingPathComponent("contrastive")
             case .featureExtraction:
                 break  // both heads share the feature stores in workDirectory
             }

@@ -126,9 +126,14 @@ public struct TransferJob {
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
         // The task's training state (regression: the training targets' scale) is set from the training split.
         let training = try task.prepared(for: data.labelled, indices: split.train)
-        let trained = try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
-                                       checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
-                                       progress: progress, isCancelled: isCancelled)
+        let trained = if case let .contrastive(contrastive) = strategy {
+            try tuneContrastively(network, contrastive, recipe: recipe, task: training, split: split, seed: seed,
+                                  progress: progress, isCancelled: isCancelled)
+        } else {
+            try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
+                             checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
+                             progress: progress, isCancelled: isCancelled)
+        }
         var finished = try training.finished(network)
         let seconds = Date().timeIntervalSince(start)
         if isCancelled() { throw TransferError.cancelled }
