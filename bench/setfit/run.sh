@@ -5,7 +5,7 @@
 # bench/setfit/setfit_peer.py), on the same training texts and one fixed test subset (bench/setfit/make_splits.py).
 # Env: PYTHON (fixtures venv), GRAFT (the graft binary, default .build/release/graft), SIZES (default 8,16),
 #      SEEDS (default 5), TEST (test reviews per class, default 500), ITERATIONS (default 20), OUT (default /tmp/graft-setfit),
-#      PEER=0 skips the Python peer.
+#      PEER=0 skips the Python peer, GRAFT_RUNS=0 skips Graft, LOG (default OUT/results.jsonl) collects the rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/root/.venvs/fixtures/bin/python}
@@ -18,12 +18,13 @@ OUT=${OUT:-/tmp/graft-setfit}
 export HF_HUB_OFFLINE=1
 
 "$PY" bench/setfit/make_splits.py "$OUT/splits" "$SIZES" "$SEEDS" "$TEST"
-log=$OUT/results.jsonl
+log=${LOG:-$OUT/results.jsonl}
 : > "$log"
 for n in ${SIZES//,/ }; do
   for seed in $(seq 0 $((SEEDS - 1))); do
     train=$OUT/splits/train-$n-$seed.jsonl
     test=$OUT/splits/test.jsonl
+    if [ "${GRAFT_RUNS:-1}" != 0 ]; then
     # Every training text trains (no validation items); the whole test subset scores.
     "$GRAFT" finetune --data "$train" --test-data "$test" --test-count $((2 * TEST)) --validation-per-class 0 \
       --contrastive --iterations "$ITERATIONS" --seed "$seed" --out "$OUT/bundles/contrastive-$n-$seed" --quiet --json \
@@ -38,6 +39,7 @@ r=json.load(sys.stdin)
 for o in r['outcomes']:
     print(json.dumps({'runner':'graft','strategy':o['strategy'],'n':$n,'seed':$seed,'accuracy':o['accuracy'],'trainSeconds':o['trainSeconds']}))" \
       | tee -a "$log"
+    fi
     if [ "${PEER:-1}" != 0 ]; then
       "$PY" bench/setfit/setfit_peer.py "$train" "$test" "$seed" "$ITERATIONS" 2>/dev/null \
         | "$PY" -c "

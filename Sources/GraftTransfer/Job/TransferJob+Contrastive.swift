@@ -8,9 +8,6 @@ extension TransferJob {
     func tuneContrastively(_ network: TaskNetwork, _ contrastive: ContrastiveOptions, recipe: NetworkRecipe, task: any TransferTask,
                            split: ExperimentSplit, seed: UInt64, progress: ProgressHandler?,
                            isCancelled: @escaping @Sendable () -> Bool) throws -> NetworkRecipe.Outcome {
-        guard task.kind == .classification else {
-            throw TransferError.unsupported("contrastive tuning pairs items by class: it trains classifiers, not the \(task.kind.rawValue) task")
-        }
         let start = Date()
         let tuned = try ContrastiveTuning(contrastive, progress: progress)
             .tune(network, dataset: data.labelled, indices: split.train, seed: seed, isCancelled: isCancelled)

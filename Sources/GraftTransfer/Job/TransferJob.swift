@@ -113,6 +113,9 @@ public struct TransferJob {
 
     func trainNetwork(_ spec: BackboneSpec, split: ExperimentSplit, progress: ProgressHandler?,
                       isCancelled: @escaping @Sendable () -> Bool) throws -> JobResult {
+        if case .contrastive = strategy, task.kind != .classification {   // before any model is loaded
+            throw TransferError.unsupported("contrastive tuning pairs items by class: it trains classifiers, not the \(task.kind.rawValue) task")
+        }
         let start = Date()
         var overrides = options.training
         overrides.seed = overrides.seed ?? options.seed
