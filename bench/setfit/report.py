@@ -19,3 +19,12 @@ for (n, runner, strategy), rs in sorted(groups.items(), key=lambda kv: (kv[0][0]
           f"{statistics.mean(r['trainSeconds'] for r in rs):.1f} | {statistics.mean(tune):.1f} |" if tune else
           f"| {n} | {runner} | {strategy} | {len(rs)} | {statistics.mean(acc):.4f} | {sd:.4f} | {min(acc):.4f} | {max(acc):.4f} | "
           f"{statistics.mean(r['trainSeconds'] for r in rs):.1f} | |")
+
+# Paired view: every strategy's accuracy on each split (the same training texts and test subset).
+columns = sorted({(r["runner"], r["strategy"]) for r in rows})
+print()
+print("| per class | seed | " + " | ".join(f"{runner}: {strategy}" for runner, strategy in columns) + " |")
+print("|---|---|" + "---|" * len(columns))
+cells = {(r["n"], r["seed"], r["runner"], r["strategy"]): r["accuracy"] for r in rows}
+for n, seed in sorted({(r["n"], r["seed"]) for r in rows}):
+    print(f"| {n} | {seed} | " + " | ".join(f"{cells[(n, seed) + c]:.3f}" if (n, seed) + c in cells else "" for c in columns) + " |")
