@@ -12,6 +12,9 @@ import GraftTransfer
 /// var p = Parameters(strategy: .fineTune(unfreeze: 2))
 /// p.maxEpochs = 10
 /// ```
+///
+/// Few-shot texts: `Parameters(strategy: .contrastive(ContrastiveOptions(iterations: 20)))` runs SetFit's recipe;
+/// its epochs, learning rate and batch size are `ContrastiveOptions`' (`maxEpochs` and `learningRate` do not apply).
 public struct Parameters: Sendable, Equatable {
     /// The pretrained network; nil picks `.efficientNetLite0` for images and `.miniLM` for text.
     public var backbone: BackboneSpec?
@@ -70,6 +73,9 @@ public struct Parameters: Sendable, Equatable {
         guard batchSize >= 1 else { throw GraftError.invalidParameters("batchSize is \(batchSize); it must be at least 1") }
         if case let .fineTune(k?) = strategy, k < 0 {
             throw GraftError.invalidParameters("fineTune(unfreeze: \(k)): the number of blocks cannot be negative")
+        }
+        if case let .contrastive(o) = strategy {
+            do { try o.validate() } catch { throw GraftError.invalidParameters("\(strategy): \(error)") }
         }
         if case let .fraction(f) = validation, !(0..<1).contains(f) {
             throw GraftError.invalidParameters("validation fraction \(f) is outside 0..<1")

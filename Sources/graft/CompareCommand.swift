@@ -35,6 +35,8 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
+    @Option(help: "Pair iterations of the contrastive strategy (SetFit; default 20).")
+    var iterations: Int = 20
     // Default: scratch,logreg,svm,finetune; with --task detect scratch,heads,finetune (said in --task's help).
     @Option(help: "Strategies to run, comma separated, in order.")
     var strategies: StrategyList?
@@ -61,6 +63,7 @@ struct CompareCommand: ParsableCommand {
         if task == .detection, let bad = strategies?.names.first(where: { !["scratch", "heads", "finetune"].contains($0) }) {
             throw ValidationError("--task detect compares scratch, heads and finetune; '\(bad)' fits a feature head")
         }
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
     }
 
     func run() throws {
@@ -80,7 +83,7 @@ struct CompareCommand: ParsableCommand {
         c.fineTuning.epochs = epochs
         c.seed = seed
         let names = strategies?.names ?? (task == .detection ? ["scratch", "heads", "finetune"] : ["scratch", "logreg", "svm", "finetune"])
-        c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze) }
+        c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze, contrastive: ContrastiveOptions(iterations: iterations)) }
         c.progress = TerminalProgressBar(quiet: quiet).handler
         c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()

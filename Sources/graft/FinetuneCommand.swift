@@ -95,7 +95,8 @@ struct TrainingArguments: ParsableArguments {
         let metric = task.metricName
         if let probe = result.probe {
             let head = switch task.kind { case .classification: "logistic regression C"; case .regression: "ridge alpha"; case .multiLabel: "one-vs-rest logistic C"; case .detection: "probe" }
-            print(String(format: "linear probe (LP-FT): %@=%g on %d examples", head, probe.C, probe.examples)
+            let stage = result.recipe == "SetFit" ? "head on the tuned embeddings (SetFit)" : "linear probe (LP-FT)"
+            print(String(format: "%@: %@=%g on %d examples", stage, head, probe.C, probe.examples)
                   + (probe.validationAccuracy.map { String(format: ", validation %@ %.4f before fine-tuning", metric, $0) } ?? ""))
         }
         print("epoch  train loss  " + ("train " + metric).leftPadded(9) + "  val loss  " + ("val " + metric).leftPadded(7) + "   seconds")
@@ -150,15 +151,28 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch.") var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
     @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, or 'all'.") var unfreeze: String = "2"
+    @Flag(help: "SetFit's few-shot recipe (texts): tune every encoder layer on pairs of the labelled items with a cosine-similarity loss, then fit logistic regression on the tuned embeddings. --epochs (default 1), --lr (2e-5) and --batch (pairs per step, 16) apply to the pair tuning.")
+    var contrastive = false
+    @Option(help: "With --contrastive: rounds of pair drawing, each one positive and one negative pair per training item (default 20).")
+    var iterations: Int?
     @OptionGroup var training: TrainingArguments
 
     func validate() throws {
         guard unfreeze == "all" || (Int(unfreeze).map { $0 >= 0 } ?? false) else { throw ValidationError("--unfreeze takes a number >= 0 or 'all'") }
+        guard iterations == nil || contrastive else { throw ValidationError("--iterations applies to --contrastive only") }
+        guard (iterations ?? 1) > 0, (training.epochs ?? 1) > 0, (training.batch ?? 1) > 0 else {
+            throw ValidationError("--iterations, --epochs and --batch must be positive")
+        }
     }
 
     func run() throws {
         let backbone = try model.map { try BackboneSpec.named($0, architecture: arch) }
-        try training.run(backbone: backbone, strategy: .fineTune(unfreeze: Int(unfreeze)))
+        let defaults = ContrastiveOptions()
+        let strategy: Strategy = contrastive
+            ? .contrastive(ContrastiveOptions(iterations: iterations ?? defaults.iterations, epochs: training.epochs ?? defaults.epochs,
+                                              learningRate: training.lr ?? defaults.learningRate, batchSize: training.batch ?? defaults.batchSize))
+            : .fineTune(unfreeze: Int(unfreeze))
+        try training.run(backbone: backbone, strategy: strategy)
     }
 }
 

@@ -138,6 +138,10 @@ final class TaskNetworkTests: XCTestCase {
         }
         let evaluation = try TaskEvaluation(model, dataset: data.testSet, indices: scored.indices)
         XCTAssertEqual(evaluation.metrics, result.testMetrics)
+        // A classification report (argmax over independent labels) of this bundle would be wrong: refused, naming the way.
+        XCTAssertThrowsError(try BundleEvaluation(model, dataset: data.testSet, indices: scored.indices)) {
+            XCTAssertTrue("\($0)".contains("multi-label bundle") && "\($0)".contains("--labels"), "\($0)")
+        }
     }
 
     func testMultiLabelAndRegressionFromScratchOnDigits() throws {

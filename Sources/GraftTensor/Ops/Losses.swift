@@ -51,3 +51,20 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// sentence-transformers' `CosineSimilarityLoss`: the mean over rows of `(cos(u_i, v_i) - s_i)^2` for two
+    /// `[n, d]` embeddings and target similarities `s` `[n]` (SetFit: 1 for a same-class pair, 0 otherwise).
+    /// Each row is divided by its norm clamped at 1e-8, as `torch.cosine_similarity` does; gradients reach
+    /// both embeddings.
+    public static func cosineSimilarityLoss(_ u: Tensor, _ v: Tensor, similarity: Tensor) throws -> Tensor {
+        guard u.rank == 2, u.shape == v.shape, similarity.shape == [u.shape[0]] else {
+            throw TensorError.invalidArgument(op: "cosineSimilarityLoss",
+                                              reason: "embeddings \(u.shape) and \(v.shape) must be equal [n, d] and similarities \(similarity.shape) [n]")
+        }
+        func unit(_ x: Tensor) throws -> Tensor {
+            try x / x.squared().sum(axes: [1], keepDims: true).sqrt().clamp(min: 1e-8, max: .greatestFiniteMagnitude)
+        }
+        return try (unit(u) * unit(v)).sum(axes: [1]).meanSquaredError(targets: similarity)
+    }
+}

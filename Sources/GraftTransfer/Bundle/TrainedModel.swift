@@ -76,7 +76,7 @@ public final class TrainedModel {
             case .multiLabel: scorer = .multiLabel(extractor, try BundleStore.loadMultiLabelHead(url, manifest: manifest))
             case .detection: throw TransferError.bundle(path: url.path, reason: "a detection bundle holds a fine-tuned network, not a feature head")
             }
-        case .fineTune, .fromScratch:
+        case .fineTune, .fromScratch, .contrastive:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)

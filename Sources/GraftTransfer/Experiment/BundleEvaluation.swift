@@ -24,6 +24,12 @@ public struct BundleEvaluation: Sendable {
     /// Runs `classifier` over `indices` of `dataset` (all items when nil).
     public init(_ classifier: TrainedClassifier, dataset: any Dataset, indices: [Int]? = nil, batchSize: Int = 32,
                 progress: ProgressHandler? = nil) throws {
+        // A regression or multi-label bundle's outputs are values or independent label probabilities: a
+        // classification report (argmax against one class per item) of them would be wrong, not merely partial.
+        guard classifier.manifest.task == .classification else {
+            throw TransferError.unsupported("\(classifier.url.path) is a \(classifier.manifest.task.rawValue) bundle: score it on data that "
+                + "carries its targets with TaskEvaluation (graft evaluate --\(classifier.manifest.task == .regression ? "targets" : "labels") FILE)")
+        }
         let names = classifier.classNames, k = names.count
         let mapping = dataset.classNames.map { names.firstIndex(of: $0) }
         let indices = indices ?? Array(0..<dataset.count)

@@ -67,6 +67,8 @@ public struct Comparison {
             case let .fineTune(k):
                 job.options.training = fineTuning
                 job.options.workDirectory = workDirectory.appendingPathComponent("finetune" + (k.map { "-\($0)" } ?? "-all"))
+            case .contrastive:
+                job.options.workDirectory = workDirectory.appendingPathComponent("contrastive")
             case .featureExtraction:
                 break  // both heads share the feature stores in workDirectory
             }

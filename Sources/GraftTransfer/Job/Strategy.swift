@@ -11,12 +11,17 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
     case fineTune(unfreeze: Int? = 2)
     /// The baseline without transfer: random initial weights, everything trains.
     case fromScratch
+    /// SetFit's few-shot recipe: every block of the backbone is tuned on pairs of the labelled items with a
+    /// cosine-similarity loss (`ContrastiveTuning`), then logistic regression is fitted on the tuned
+    /// embeddings and becomes the network's head. Classification only.
+    case contrastive(ContrastiveOptions = ContrastiveOptions())
 
     /// The three families, as bundles and JSON name them.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case featureExtraction = "feature-extraction"
         case fineTune = "fine-tune"
         case fromScratch = "from-scratch"
+        case contrastive
     }
 
     public var kind: Kind {
@@ -24,18 +29,20 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         case .featureExtraction: .featureExtraction
         case .fineTune: .fineTune
         case .fromScratch: .fromScratch
+        case .contrastive: .contrastive
         }
     }
 
     /// Whether a network trains (fine-tuning, from scratch) rather than a head on stored features.
     public var trainsNetwork: Bool { kind != .featureExtraction }
 
-    /// The short name the CLI's `--strategies` uses: scratch, logreg, svm, prototype, knn, finetune.
+    /// The short name the CLI's `--strategies` uses: scratch, logreg, svm, prototype, knn, finetune, contrastive.
     public var shortName: String {
         switch self {
         case let .featureExtraction(head, _): head.rawValue
         case .fineTune: "finetune"
         case .fromScratch: "scratch"
+        case .contrastive: "contrastive"
         }
     }
 
@@ -45,6 +52,7 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         case let .featureExtraction(head, _): "features + " + head.title
         case .fineTune: "fine-tune"
         case .fromScratch: "from scratch"
+        case .contrastive: "contrastive (SetFit) + logistic regression"
         }
     }
 
@@ -53,12 +61,13 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         case let .featureExtraction(head, C): "feature-extraction(\(head.rawValue)\(C.map { ", C=\($0)" } ?? ""))"
         case let .fineTune(k): "fine-tune(last \(k.map(String.init) ?? "all"))"
         case .fromScratch: "from-scratch"
+        case let .contrastive(o): "contrastive(\(o.iterations) iterations, \(o.epochs) epochs, lr \(o.learningRate))"
         }
     }
 
-    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `prototype`, `knn`, `finetune`; `heads` is fine-tuning
-    /// with nothing unfrozen but the new head).
-    public init?(shortName: String, unfreeze: Int? = 2) {
+    /// Parses a CLI short name (`scratch`, `logreg`, `svm`, `prototype`, `knn`, `finetune`, `contrastive`; `heads` is
+    /// fine-tuning with nothing unfrozen but the new head).
+    public init?(shortName: String, unfreeze: Int? = 2, contrastive: ContrastiveOptions = ContrastiveOptions()) {
         switch shortName {
         case "scratch": self = .fromScratch
         case "logreg": self = .featureExtraction(head: .logisticRegression)
@@ -67,18 +76,19 @@ public enum Strategy: Hashable, Sendable, CustomStringConvertible {
         case "knn": self = .featureExtraction(head: .nearestNeighbors)
         case "finetune": self = .fineTune(unfreeze: unfreeze)
         case "heads": self = .fineTune(unfreeze: 0)   // only the new head trains (detection's "heads only")
+        case "contrastive": self = .contrastive(contrastive)
         default: return nil
         }
     }
 
-    public static let shortNames = ["scratch", "logreg", "svm", "prototype", "knn", "finetune", "heads"]
+    public static let shortNames = ["scratch", "logreg", "svm", "prototype", "knn", "finetune", "heads", "contrastive"]
 }
 
 extension Strategy: Codable {
     private enum Keys: String, CodingKey { case kind, head, C, unfreeze }
 
     /// `{"kind": "feature-extraction", "head": "logreg", "C": 0.1}`, `{"kind": "fine-tune", "unfreeze": 2}`,
-    /// `{"kind": "from-scratch"}`; the plain strings of graft-bundle/1 decode too.
+    /// `{"kind": "from-scratch"}`, `{"kind": "contrastive", "iterations": 20, "epochs": 1, ...}`; the plain strings of graft-bundle/1 decode too.
     public init(from decoder: Decoder) throws {
         if let legacy = try? decoder.singleValueContainer().decode(String.self) {
             guard let kind = Kind(rawValue: legacy) else {
@@ -88,6 +98,7 @@ extension Strategy: Codable {
             case .featureExtraction: self = .featureExtraction()
             case .fineTune: self = .fineTune(unfreeze: nil)
             case .fromScratch: self = .fromScratch
+            case .contrastive: self = .contrastive()
             }
             return
         }
@@ -98,6 +109,7 @@ extension Strategy: Codable {
                                       C: try c.decodeIfPresent(Double.self, forKey: .C))
         case .fineTune: self = .fineTune(unfreeze: try c.decodeIfPresent(Int.self, forKey: .unfreeze))
         case .fromScratch: self = .fromScratch
+        case .contrastive: self = .contrastive(try ContrastiveOptions(from: decoder))   // its keys sit beside "kind"
         }
     }
 
@@ -110,6 +122,7 @@ extension Strategy: Codable {
             try c.encodeIfPresent(C, forKey: .C)
         case let .fineTune(k): try c.encodeIfPresent(k, forKey: .unfreeze)
         case .fromScratch: break
+        case let .contrastive(o): try o.encode(to: encoder)
         }
     }
 }

@@ -113,6 +113,9 @@ public struct TransferJob {
 
     func trainNetwork(_ spec: BackboneSpec, split: ExperimentSplit, progress: ProgressHandler?,
                       isCancelled: @escaping @Sendable () -> Bool) throws -> JobResult {
+        if case .contrastive = strategy, task.kind != .classification {   // before any model is loaded
+            throw TransferError.unsupported("contrastive tuning pairs items by class: it trains classifiers, not the \(task.kind.rawValue) task")
+        }
         let start = Date()
         var overrides = options.training
         overrides.seed = overrides.seed ?? options.seed
@@ -127,9 +130,14 @@ public struct TransferJob {
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
         // The task's training state (regression: the training targets' scale) is set from the training split.
         let training = try task.attached(to: network).prepared(for: data.labelled, indices: split.train)
-        let trained = try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
-                                       checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
-                                       progress: progress, isCancelled: isCancelled)
+        let trained = if case let .contrastive(contrastive) = strategy {
+            try tuneContrastively(network, contrastive, recipe: recipe, task: training, split: split, seed: seed,
+                                  progress: progress, isCancelled: isCancelled)
+        } else {
+            try recipe.train(network, task: training, dataset: data.labelled, train: split.train, validation: split.validation,
+                             checkpoint: options.workDirectory.appendingPathComponent("checkpoint"), resume: options.resume,
+                             progress: progress, isCancelled: isCancelled)
+        }
         var finished = try training.finished(network)
         let seconds = Date().timeIntervalSince(start)
         if isCancelled() { throw TransferError.cancelled }
