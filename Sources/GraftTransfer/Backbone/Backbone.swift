@@ -61,6 +61,13 @@ public protocol TaskNetwork: AnyObject {
 
 extension TaskNetwork {
     public var preprocessing: Preprocessing? { backbone.preprocessing }
+
+    /// The trainable parameters in module order, split into the new head's (`headLayers`) and the rest.
+    public func trainableParameters() -> (head: [Tensor], trunk: [Tensor]) {
+        let headIDs = Set(headLayers.flatMap { $0.namedParameters() }.map { ObjectIdentifier($0.1) })
+        let trainable = module.trainableParameters.map(\.1)
+        return (trainable.filter { headIDs.contains(ObjectIdentifier($0)) }, trainable.filter { !headIDs.contains(ObjectIdentifier($0)) })
+    }
 }
 
 /// A task network whose head is one linear layer on `headInput` (classification, regression, multi-label).

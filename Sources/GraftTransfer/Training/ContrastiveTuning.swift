@@ -51,8 +51,7 @@ public struct ContrastiveTuning {
         try options.validate()
         let started = Date()
         let pairs = try ContrastivePairs.make(labels: indices.map(dataset.label(at:)), iterations: options.iterations, seed: seed)
-        let headIDs = Set(network.headLayers.flatMap { $0.namedParameters() }.map { ObjectIdentifier($0.1) })
-        let trunk = network.module.trainableParameters.map(\.1).filter { !headIDs.contains(ObjectIdentifier($0)) }
+        let trunk = network.trainableParameters().trunk
         guard !trunk.isEmpty else { throw TransferError.unsupported("contrastive tuning found no trainable backbone parameters") }
         let optimizer = AdamW([ParameterGroup(trunk.filter { $0.rank >= 2 }, weightDecay: options.weightDecay),
                                ParameterGroup(trunk.filter { $0.rank < 2 })].filter { !$0.parameters.isEmpty },

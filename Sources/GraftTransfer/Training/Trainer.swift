@@ -39,10 +39,7 @@ public final class Trainer {
     /// Head at the full rate, the unfrozen trunk at the scaled rate; weight
     /// decay on weights (rank >= 2) only.
     public func parameterGroups() -> [ParameterGroup] {
-        let headIDs = Set(network.headLayers.flatMap { $0.namedParameters() }.map { ObjectIdentifier($0.1) })
-        let trainable = network.module.trainableParameters.map(\.1)
-        let head = trainable.filter { headIDs.contains(ObjectIdentifier($0)) }
-        let trunk = trainable.filter { !headIDs.contains(ObjectIdentifier($0)) }
+        let (head, trunk) = network.trainableParameters()
         let o = options
         return [
             ParameterGroup(head.filter { $0.rank >= 2 }, weightDecay: o.weightDecay),
