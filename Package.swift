@@ -43,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         // `swift package generate-documentation --target Graft` (make docs): the standard DocC build.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        // The runtime of the committed ONNX code generated from onnx.proto (scripts/generate-onnx-proto.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // core: the seeded generator every layer shares; no Foundation, no C libraries.
@@ -71,7 +73,7 @@ let package = Package(
         // weights: safetensors, PyTorch pickle, ONNX initializers, .npy, word vectors.
         // Parses untrusted files: keeps Swift's bounds and overflow checks (no -Ounchecked), so an
         // undiscovered bug traps instead of corrupting memory.
-        .target(name: "GraftWeights", dependencies: []),
+        .target(name: "GraftWeights", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // hub: model references (hf:, torchvision:, https://), verified resumable downloads, and the
         // Hugging Face / torch hub caches. Foundation(Networking) only, like the weights layer.
         .target(name: "GraftHub", dependencies: []),
