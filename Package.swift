@@ -78,7 +78,7 @@ let package = Package(
         // Hugging Face / torch hub caches. Foundation(Networking) only, like the weights layer.
         .target(name: "GraftHub", dependencies: []),
         // models: architectures with preprocessing configs and cut points.
-        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftWeights", "GraftData", "GraftText", "GraftHub"], swiftSettings: optimize),
+        .target(name: "GraftModels", dependencies: ["GraftNN", "GraftTensor", "GraftKernels", "GraftWeights", "GraftData", "GraftText", "GraftHub"], swiftSettings: optimize),
         // data: image decoding, resizing, datasets, loaders.
         .target(name: "GraftData", dependencies: ["GraftCore", "CTurboJPEG", "CPNG", "CZlib", "CBZ2"], swiftSettings: optimize),
         // text: WordPiece tokenizer, word-vector tables.

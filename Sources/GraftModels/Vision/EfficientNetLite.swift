@@ -40,10 +40,10 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
 
     public let config: Config
     /// `_conv_stem` + `_bn0`.
-    private let stem: ConvBatchNorm
+    let stem: ConvBatchNorm
     public let blocks: ModuleList<MBConvBlock>
     /// `_conv_head` + `_bn1`.
-    private let head: ConvBatchNorm
+    let head: ConvBatchNorm
     public var classifier: Linear
     private let dropout: Dropout
 

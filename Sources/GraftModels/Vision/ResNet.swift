@@ -31,7 +31,7 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
 
     public let config: Config
     /// `conv1` + `bn1` (+ ReLU).
-    private let stem: ConvBatchNorm
+    let stem: ConvBatchNorm
     /// `layer1` ... `layer4`; each a list of blocks keyed "0", "1", ...
     public let layers: [ModuleList<ResNetBlock>]
     public var classifier: Linear
@@ -105,9 +105,9 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
 /// `downsample` (1x1 conv + BN); relu(residual + shortcut) at the end.
 public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // unchecked: as Module
     /// `conv1` + `bn1`, `conv2` + `bn2` (, `conv3` + `bn3`); the last one's ReLU follows the residual add.
-    private let path: [ConvBatchNorm]
+    let path: [ConvBatchNorm]
     /// `downsample`: its "0" (1x1 conv) and "1" (BN).
-    private let shortcut: ConvBatchNorm?
+    let shortcut: ConvBatchNorm?
 
     init(_ kind: ResNet.Config.Block, inplanes: Int, planes: Int, stride: Int, generator g: inout SeededGenerator) {
         let output: Int, convs: [Conv2d]

@@ -9,7 +9,7 @@ import GraftTensor
 /// a network sized to the data is the honest baseline transfer must beat.
 public final class SmallCNN: Module, ImageBackbone, @unchecked Sendable {  // unchecked: as Module
     /// `conv1` + `bn1`, `conv2` + `bn2`, `conv3` + `bn3`, each followed by a ReLU.
-    private let blocks: [ConvBatchNorm]
+    let blocks: [ConvBatchNorm]
     public var classifier: Linear
     let inputSize: Int
 

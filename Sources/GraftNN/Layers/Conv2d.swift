@@ -36,14 +36,20 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {  // uncheck
     /// (output = ceil(input / stride), extra padding on the bottom/right).
     public func options(for x: Tensor) -> Conv2DOptions {
         guard samePadding, x.rank == 4 else { return options }
+        return options(height: x.shape[1], width: x.shape[2])
+    }
+
+    /// The options for an input of this spatial size (TF "SAME" pads depend on it).
+    public func options(height: Int, width: Int) -> Conv2DOptions {
+        guard samePadding else { return options }
         var o = options
         func pads(_ size: Int, _ stride: Int, _ k: Int, _ d: Int) -> (Int, Int) {
             let out = (size + stride - 1) / stride
             let total = max((out - 1) * stride + (k - 1) * d + 1 - size, 0)
             return (total / 2, total - total / 2)
         }
-        (o.padTop, o.padBottom) = pads(x.shape[1], o.strideH, weight.shape[2], o.dilationH)
-        (o.padLeft, o.padRight) = pads(x.shape[2], o.strideW, weight.shape[3], o.dilationW)
+        (o.padTop, o.padBottom) = pads(height, o.strideH, weight.shape[2], o.dilationH)
+        (o.padLeft, o.padRight) = pads(width, o.strideW, weight.shape[3], o.dilationW)
         return o
     }
 

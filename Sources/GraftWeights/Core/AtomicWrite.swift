@@ -48,3 +48,10 @@ private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
     return Darwin.write(fd, p, n)
     #endif
 }
+
+/// `writeAtomically` for callers outside this module (exported files).
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        try writeAtomically(to: url) { write in try data.withUnsafeBytes { try write($0) } }
+    }
+}
