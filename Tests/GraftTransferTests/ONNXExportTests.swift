@@ -27,6 +27,25 @@ final class ONNXExportTests: XCTestCase {
     func testTextRegressionAtLayer() throws { try check("minilm-layer3-ridge") }
     func testTextNetwork() throws { try check("minilm-network") }
 
+    /// The safetensors export of a penultimate-cut head bundle is the reference architecture with the bundle's
+    /// classes: loaded strictly into `EfficientNetLite(numClasses: 3)`, its softmax is the bundle's scores.
+    func testSafetensorsIsTheReferenceModelWithTheHeadAsItsClassifier() throws {
+        let (bundle, inputs) = try Self.make("lite0-penultimate-logreg", in: directory)
+        let model = try TrainedModel(bundle: bundle)
+        let url = directory.appendingPathComponent("lite0-head.safetensors")
+        let metadata = try SafetensorsBundleExport.write(model, to: url)
+        XCTAssertEqual(metadata["graft.head"], "_fc")
+        let reference = EfficientNetLite(try .lite(0, numClasses: 3))
+        try StateDictFile.read(into: reference, from: url)
+        guard case let .images(images) = inputs else { return XCTFail("image inputs expected") }
+        let batch = model.batch(images: images)
+        let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
+        let p = try withNoGrad { try reference.forward(x, upTo: nil, training: false).softmax() }.values
+        let expected = try model.probabilities(batch).flatMap { $0 }
+        XCTAssertEqual(p.count, expected.count)
+        for (a, b) in zip(p, expected) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
     func testKNNHeadIsRefusedByName() throws {
         let url = directory.appendingPathComponent("knn.bundle")
         let extractor = try FeatureExtractor(backbone: Backbones.load(.miniLM))
@@ -159,6 +178,8 @@ final class ONNXExportTests: XCTestCase {
     private func write(name: String, bytes: Data, model: TrainedModel, inputs: Inputs, graft: [[Float]], to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try bytes.write(to: dir.appendingPathComponent(name + ".onnx"))
+        // The weights too: the script loads the Lite0 one into the PyTorch reference package.
+        _ = try SafetensorsBundleExport.write(model, to: dir.appendingPathComponent(name + ".safetensors"))
         var feeds: [String: Any] = [:]
         switch inputs {
         case let .images(images):
