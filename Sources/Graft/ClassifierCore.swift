@@ -20,10 +20,14 @@ final class ClassifierCore: Sendable {
     /// A freshly trained model's staging folder, removed with the model.
     private let ownedDirectory: URL?
 
-    init(bundle: URL, input: DataKind, owning directory: URL? = nil, precision: Precision? = nil) throws {
+    /// `input`, `task`: what the caller needs the bundle to read and predict (nil: whatever it does).
+    init(bundle: URL, input: DataKind?, task: TaskKind? = nil, owning directory: URL? = nil, precision: Precision? = nil) throws {
         let classifier = try TrainedModel(bundle: bundle, precision: precision)
-        guard classifier.input == input else {
+        if let input, classifier.input != input {
             throw TransferError.bundle(path: bundle.path, reason: "it reads \(classifier.input.rawValue)s, not \(input.rawValue)s")
+        }
+        if let task, classifier.manifest.task != task {
+            throw TransferError.bundle(path: bundle.path, reason: "it is a \(classifier.manifest.task.rawValue) bundle, not \(task.rawValue)")
         }
         manifest = classifier.manifest
         self.precision = classifier.precision
@@ -44,6 +48,19 @@ final class ClassifierCore: Sendable {
     func predict<Input>(_ inputs: [Input], top: Int, batch: (TrainedModel, [Input]) -> Batch) throws -> [[LabelScore]] {
         try chunks(inputs).flatMap { chunk in try locked { try $0.predict(batch($0, chunk), top: max(1, top)) } }
     }
+
+    /// Task scores per input: class or label probabilities; a regression bundle's values.
+    func scores<Input>(_ inputs: [Input], batch: (TrainedModel, [Input]) -> Batch) throws -> [[Float]] {
+        try chunks(inputs).flatMap { chunk in
+            try locked { m in m.manifest.task == .regression ? try m.values(batch(m, chunk)) : try m.probabilities(batch(m, chunk)) }
+        }
+    }
+
+    /// A multi-label bundle's per-label decision thresholds.
+    var thresholds: [Float]? { try? locked { $0.thresholds } }
+
+    /// The kind of input the bundle reads.
+    var input: DataKind { manifest.input }
 
     /// One feature row per input.
     func embeddings<Input>(_ inputs: [Input], batch: (TrainedModel, [Input]) -> Batch) throws -> [[Float]] {

@@ -22,27 +22,11 @@ enum ClassifierTraining {
         guard dataset.classCounts.filter({ $0 > 0 }).count >= 2 else {
             throw TransferError.singleClass("the training data has only the class '\(dataset.classNames.first ?? "")'")
         }
-        let work = (p.workingDirectory ?? FileManager.default.temporaryDirectory)
-            .appendingPathComponent("graft-job-\(UUID().uuidString)")
-        var options = JobOptions(workDirectory: work)
-        options.validation = p.validation
-        options.testCount = 0
-        options.seed = p.seed
-        options.batchSize = p.batchSize
-        options.training = p.trainingOverrides
-        options.bundle = work.appendingPathComponent("bundle")
-        let job = TransferJob(data: DataSource(name: "the training data", train: dataset), backbone: p.backbone,
-                              strategy: p.strategy, options: options)
+        let (bundle, work, result) = try JobRunner.run(source: DataSource(name: "the training data", train: dataset), task: ClassificationTask(),
+                                                     parameters: p, context: context)
         do {
-            let result = try job.run(progress: context.handler, isCancelled: context.isCancelled)
-            try context.checkCancellation()
-            context.report(TrainingProgress(phase: .saving))
-            // Only the bundle stays; it lives as long as the model does.
-            for item in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] where item != "bundle" {
-                try? FileManager.default.removeItem(at: work.appendingPathComponent(item))
-            }
             let metrics = result.validation.map { Metrics(report: $0, names: dataset.classNames) }
-            return (try ClassifierCore(bundle: work.appendingPathComponent("bundle"), input: input, owning: work), metrics)
+            return (try ClassifierCore(bundle: bundle, input: input, owning: work), metrics)
         } catch {
             try? FileManager.default.removeItem(at: work)
             throw error

@@ -36,6 +36,8 @@
 @_exported import enum GraftTransfer.FeaturePooling
 @_exported import struct GraftTransfer.LabelScore
 @_exported import enum GraftTransfer.TransferError
+@_exported import struct GraftHeads.RegressionReport
+@_exported import struct GraftHeads.MultiLabelReport
 @_exported import enum GraftHeads.HeadKind
 
 // Inference precision (docs/PRECISION.md) and its typed refusal.

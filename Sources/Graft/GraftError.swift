@@ -19,7 +19,7 @@ public enum GraftError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .wrongKind(task, data): return "\(task) needs \(task == "image classifier" ? "images" : "texts"), but the data holds \(data)"
+        case let .wrongKind(task, data): return "\(task) needs \(task.hasPrefix("image") ? "images" : "texts"), but the data holds \(data)"
         case let .wrongBackbone(task, backbone): return "\(backbone) cannot be the backbone of a \(task)"
         case let .labelCount(inputs, labels): return "\(inputs) inputs but \(labels) labels"
         case let .invalidParameters(why): return "invalid parameters: \(why)"

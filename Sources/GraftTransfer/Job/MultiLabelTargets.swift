@@ -17,6 +17,11 @@ public struct MultiLabelTargets: Sendable {
     /// Label indices (into `names`) by item id, ascending.
     public var byID: [String: [Int]]
 
+    /// Label sets already in memory (the Swift API's): indices into `names`, keyed by item id.
+    public init(names: [String], byID: [String: [Int]], source: URL) {
+        self.names = names; self.byID = byID; self.source = source
+    }
+
     public init(contentsOf url: URL, column: String = "labels", names given: [String]? = nil) throws {
         source = url
         let table = try TaskTable(contentsOf: url)

@@ -18,6 +18,11 @@ public struct RegressionTargets: Sendable {
     /// Target values by item id, in `names` order.
     public var byID: [String: [Float]]
 
+    /// Targets already in memory (the Swift API's), keyed by item id; `source` names them in errors.
+    public init(names: [String], byID: [String: [Float]], source: URL) {
+        self.names = names; self.byID = byID; self.source = source
+    }
+
     public init(contentsOf url: URL, columns names: [String]) throws {
         guard !names.isEmpty else { throw TaskDataError.unreadable(path: url.path, reason: "no target column named") }
         self.names = names
