@@ -33,7 +33,15 @@ struct OnnxKernels {
         case "GlobalAveragePool", "GlobalMaxPool": return [try globalPool(max: n.opType == "GlobalMaxPool", try x(0))]
         case "Gemm": return [try gemm(n, try x(0), try x(1), opt(2))]
         case "MatMul": return [try matmul(try x(0), try x(1))]
-        case "Add", "Sub", "Mul", "Div", "Pow", "PRelu": return [try binary(n.opType, try x(0), try x(1))]
+        case "Add", "Sub", "Mul", "Div", "Pow": return [try binary(n.opType, try x(0), try x(1))]
+        case "PRelu":
+            // Old exporters give a per-channel slope as [C] (opset 6's rule): as [C, 1, ...] it broadcasts.
+            var slope = try x(1)
+            let xs = try x(0).shape
+            if slope.shape.count == 1, xs.count > 2, slope.shape[0] == xs[1], slope.shape[0] != xs.last {
+                slope = try reshaped(slope, [xs[1]] + [Int](repeating: 1, count: xs.count - 2))
+            }
+            return [try binary("PRelu", try x(0), slope)]
         case "Sum", "Max", "Min", "Mean":
             var acc = try x(0)
             let op = n.opType == "Mean" ? "Sum" : n.opType

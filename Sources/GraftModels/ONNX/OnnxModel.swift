@@ -176,12 +176,13 @@ public final class OnnxModel: @unchecked Sendable {
                              kernels: OnnxKernels) throws -> [Step] {
         var readers: [String: [Int]] = [:]
         for (i, n) in nodes.enumerated() { for v in n.inputs where !v.isEmpty { readers[v, default: []].append(i) } }
+        var absorbed = Set<Int>()
+        // A node joins at most one fused step (two convolutions may feed one Add: the first takes it).
         func soleReader(_ v: String) -> Int? {
-            guard !keep.contains(v), let r = readers[v], r.count == 1 else { return nil }
+            guard !keep.contains(v), let r = readers[v], r.count == 1, !absorbed.contains(r[0]) else { return nil }
             return r[0]
         }
         func floats(_ name: String) -> [Float]? { (try? constants[name]?.floats())?.values }
-        var absorbed = Set<Int>()
         // (position, step): a fused step runs where its last absorbed node was, when the residual it
         // adds is surely computed.
         var steps: [(Int, Step)] = []
