@@ -37,6 +37,11 @@ final class OnnxCommandTests: XCTestCase {
                                       "--limit", "8", "--out", dir.appendingPathComponent("u").path, "--quiet"])
         XCTAssertNotEqual(badLayer.status, 0, badLayer.transcript)
         XCTAssertTrue(badLayer.stderr.contains("nope"), badLayer.transcript)
+        // --preprocess belongs to ONNX models: a zoo model carries its own (usage error).
+        let notOnnx = try Graft.run(["extract", "--model", "efficientnet-lite0", "--preprocess", "imagenet", "--data", "digits",
+                                     "--limit", "8", "--out", dir.appendingPathComponent("v").path, "--quiet"])
+        XCTAssertExit(notOnnx, 64)
+        XCTAssertTrue(notOnnx.stderr.contains("--preprocess goes with an ONNX --model"), notOnnx.transcript)
     }
 
     /// Default cut (the graph output, 10 logits), a flatten cut and a 4-D map average-pooled; then fit.

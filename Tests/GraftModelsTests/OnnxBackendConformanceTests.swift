@@ -125,17 +125,18 @@ final class OnnxBackendConformanceTests: XCTestCase {
     func testPytorchConverted() throws {
         let t = try runDirectory("pytorch-converted")
         assertNoUnexplainedFailures(t, "pytorch-converted")
-        XCTAssertGreaterThanOrEqual(t.passed, 60)
+        XCTAssertGreaterThanOrEqual(t.passed, 67)   // measured: docs/ONNX.md
     }
 
     func testPytorchOperator() throws {
         let t = try runDirectory("pytorch-operator")
         assertNoUnexplainedFailures(t, "pytorch-operator")
-        XCTAssertGreaterThanOrEqual(t.passed, 20)
+        XCTAssertEqual(t.passed, t.results.count)
     }
 
     func testSimple() throws {
         let t = try runDirectory("simple")
         assertNoUnexplainedFailures(t, "simple")
+        XCTAssertGreaterThanOrEqual(t.passed, 7)
     }
 }
