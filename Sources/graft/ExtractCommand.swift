@@ -19,6 +19,8 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Cut point (see `graft inspect --model M`): penultimate (CNN default), a block/stage name, layerN or pooled (text default).")
     var layer: String?
     @Option(help: "Pooling of spatial maps.") var pool: FeaturePooling = .avg
+    @Option(help: "How images become an ONNX --model's input: imagenet, efficientnet-lite0, efficientnet-lite1 or a JSON file (docs/ONNX.md).")
+    var preprocess: String?
     @Option(help: ModelArguments.precisionHelp) var precision: Precision = .fp32
     @Option(help: "Data set (built-in name, folder or CSV/JSONL).") var data: String
     @Option(help: "Data part.") var split: DataPart = .train
@@ -34,7 +36,11 @@ struct ExtractCommand: ParsableCommand {
     func run() throws {
         let source = try DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? source.testSet : source.train
-        let spec = try model.map { try BackboneSpec.named($0, architecture: arch) } ?? .defaultPretrained(for: dataset.kind)
+        var spec = try model.map { try BackboneSpec.named($0, architecture: arch) } ?? .defaultPretrained(for: dataset.kind)
+        if let preprocess {
+            guard spec.architecture == "onnx" else { throw ValidationError("--preprocess goes with an ONNX --model (zoo models carry their own)") }
+            spec.preprocess = preprocess
+        }
         guard spec.input == dataset.kind else {
             throw ValidationError("\(spec.model) reads \(spec.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
         }

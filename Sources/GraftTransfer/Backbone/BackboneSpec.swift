@@ -17,10 +17,18 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     public var pretrained: Bool
     /// The square input side a detector runs at (nil: its cfg's); other backbones fix their own.
     public var inputSize: Int?
+    /// How images become an ONNX graph's input (`OnnxPreprocessing`: a recipe name or a JSON file); nil elsewhere.
+    public var preprocess: String?
 
-    public init(input: DataKind, model: String, architecture: String, weights: String? = nil, pretrained: Bool = true, inputSize: Int? = nil) {
+    public init(input: DataKind, model: String, architecture: String, weights: String? = nil, pretrained: Bool = true, inputSize: Int? = nil,
+                preprocess: String? = nil) {
         self.input = input; self.model = model; self.architecture = architecture; self.weights = weights; self.pretrained = pretrained
-        self.inputSize = inputSize
+        self.inputSize = inputSize; self.preprocess = preprocess
+    }
+
+    /// An ONNX image graph (`architecture` "onnx"), cut at its node outputs, with the preprocessing the user names.
+    public static func onnx(_ file: URL, preprocess: String?) -> BackboneSpec {
+        BackboneSpec(input: .image, model: file.path, architecture: "onnx", weights: file.path, preprocess: preprocess)
     }
 
     /// A zoo detector (`yolov3-tiny`) at `inputSize` (nil: the cfg's 416).
@@ -63,6 +71,9 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     public static func named(_ model: String, architecture: String? = nil) throws -> BackboneSpec {
         if let r = try PretrainedReferences.describe(model, architecture: architecture) {  // hf:, torchvision:, https:// (GraftHub)
             return BackboneSpec(input: r.readsImages ? .image : .text, model: model, architecture: r.architecture)
+        }
+        if model.lowercased().hasSuffix(".onnx") && (architecture == nil || architecture == "onnx") {
+            return onnx(URL(fileURLWithPath: model), preprocess: nil)
         }
         if architecture != nil || FileManager.default.fileExists(atPath: model) {
             guard let architecture else {

@@ -10,6 +10,8 @@ public enum Backbones {
     /// state dict will overwrite.
     public static func load(_ spec: BackboneSpec, seed: UInt64 = 0, outputs: Int = 1000, weights: Bool = true) throws -> any Backbone {
         switch spec.input {
+        case .image where spec.architecture == "onnx":
+            return try OnnxBackbone(spec)
         case .image where YoloBackbone.isDetector(spec):
             return try YoloBackbone(spec, seed: seed, weights: weights)
         case .image:

@@ -1,0 +1,74 @@
+import Foundation
+import GraftData
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+import Synchronization
+
+/// Any ONNX image graph as a `Backbone`: cut points are its node outputs (`graft inspect model.onnx`),
+/// the default cut is the graph's output, and preprocessing is named by the user (`spec.preprocess`:
+/// a built-in recipe or a JSON file), since an ONNX file does not record it.
+public final class OnnxBackbone: Backbone {
+    public let spec: BackboneSpec
+    public let graph: OnnxGraph
+    private let prep: Preprocessing
+    /// One executor per requested cut (each fuses up to its cut), built on first use.
+    private let models = Mutex<[String: OnnxModel]>([:])
+
+    public init(_ spec: BackboneSpec) throws {
+        guard let path = spec.weights else { throw TransferError.unsupported("an ONNX backbone needs its file (spec.weights)") }
+        guard let recipe = spec.preprocess else {
+            throw TransferError.unsupported("\(path): an ONNX graph does not say how images become its input: give --preprocess "
+                                            + "(\(OnnxPreprocessing.recipes.joined(separator: ", ")) or a .json file; docs/ONNX.md)")
+        }
+        graph = try OnnxGraph(contentsOf: URL(fileURLWithPath: path))
+        guard graph.inputs.count == 1, let dims = graph.inputs[0].dims, dims.count == 4, dims[1] == nil || dims[1] == 3 else {
+            throw TransferError.unsupported("\(path): an image backbone takes one [N, 3, H, W] input; this graph takes "
+                                            + graph.inputs.map { "\($0.name) \($0.dims.map { "\($0)" } ?? "?")" }.joined(separator: ", "))
+        }
+        let side = dims[2] != nil && dims[2] == dims[3] ? dims[2] : nil
+        prep = try OnnxPreprocessing.resolve(recipe, inputSize: side)
+        if let h = dims[2], let w = dims[3], h != prep.inputSize || w != prep.inputSize {
+            throw TransferError.unsupported("\(path): the graph takes \(h)x\(w) images, preprocessing \(recipe) makes \(prep.inputSize)x\(prep.inputSize)")
+        }
+        self.spec = spec
+    }
+
+    public var preprocessing: Preprocessing? { prep }
+    public var cutPoints: [String] { OnnxModel.cutPoints(of: graph).map(\.value) }
+    public var headCut: String { graph.outputs.first?.name ?? cutPoints.last ?? "" }
+    public var headDimension: Int { (try? featureDimension(at: headCut, pool: .avg)) ?? 0 }
+    public var blockCount: Int { 0 }
+
+    func model(_ cut: String) throws -> OnnxModel {
+        if let m = models.withLock({ $0[cut] }) { return m }
+        try requireCut(cut)
+        let m = try OnnxModel(graph: graph, outputs: [cut])
+        models.withLock { $0[cut] = m }
+        return m
+    }
+
+    /// The graph's value at `cut` for NHWC pixels, as NHWC maps when it is a 4-D map.
+    func forward(_ x: Tensor, cut: String) throws -> Tensor {
+        let y = try withNoGrad { try model(cut).run([graph.inputs[0].name: try x.permuted([0, 3, 1, 2])]) }
+        guard let v = y[cut] else { throw TransferError.unsupported("\(cut) produced no value") }
+        return v.rank == 4 ? try v.permuted([0, 2, 3, 1]) : v
+    }
+
+    public func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor {
+        let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
+        return try CNNBackbone.pooled(forward(x, cut: cut), pool)
+    }
+
+    public func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int {
+        let size = prep.inputSize
+        return try CNNBackbone.pooled(forward(Tensor.zeros([1, size, size, 3]), cut: cut), pool).shape[1]
+    }
+
+    public func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork {
+        throw TransferError.unsupported("training through an ONNX graph is not implemented yet: extract features (`graft extract`) and fit a head")
+    }
+
+    public func defaultOptions(for strategy: Strategy) -> TrainingOptions { TrainingOptions() }
+}

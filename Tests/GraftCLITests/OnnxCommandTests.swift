@@ -1,0 +1,65 @@
+import Foundation
+import XCTest
+
+/// `graft inspect model.onnx` and `graft extract --model model.onnx` as processes, on the ResNet export
+/// of Tests/Fixtures/onnx (fixtures/onnx/make_onnx_fixtures.py), then `fit` on its features.
+final class OnnxCommandTests: XCTestCase {
+    static let resnet = CLIFixtures.repoRoot.appendingPathComponent("Tests/Fixtures/onnx/resnet-basic.onnx").path
+    static let flatten = "/Flatten_output_0"
+    static let layer2 = "/layer2/layer2.1/relu_1/Relu_output_0"
+
+    func testInspectListsGraphAndCutPoints() throws {
+        let run = try Graft.run(["inspect", Self.resnet])
+        XCTAssertExit(run, 0)
+        XCTAssertTrue(run.stdout.contains("graph: opset 17"), run.transcript)
+        XCTAssertTrue(run.stdout.contains("input  x [?, 3, 64, 64]"), run.transcript)
+        XCTAssertTrue(run.stdout.contains("\(Self.layer2)  (Relu)"), run.transcript)
+        XCTAssertTrue(run.stdout.contains("fc.weight"), "weights still listed: \(run.transcript)")
+        let json = try Graft.run(["inspect", Self.resnet, "--json"])
+        XCTAssertExit(json, 0)
+        let report = try json.json()
+        let cuts = (report["cutPoints"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+        XCTAssertTrue(cuts.contains(Self.flatten) && cuts.contains("logits"), json.transcript)
+        XCTAssertEqual(report["unsupportedOperators"] as? [String], [])
+        XCTAssertEqual((report["weights"] as? [String: Any])?["format"] as? String, "onnx")
+    }
+
+    func testExtractWithoutPreprocessingIsAClearError() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let run = try Graft.run(["extract", "--model", Self.resnet, "--data", "digits", "--limit", "8", "--out", dir.appendingPathComponent("s").path, "--quiet"])
+        XCTAssertNotEqual(run.status, 0, run.transcript)
+        XCTAssertTrue(run.stderr.contains("--preprocess"), run.transcript)
+        let bad = try Graft.run(["extract", "--model", Self.resnet, "--preprocess", "nonsense", "--data", "digits", "--limit", "8",
+                                 "--out", dir.appendingPathComponent("t").path, "--quiet"])
+        XCTAssertNotEqual(bad.status, 0, bad.transcript)
+        XCTAssertTrue(bad.stderr.contains("imagenet"), bad.transcript)
+        let badLayer = try Graft.run(["extract", "--model", Self.resnet, "--preprocess", "imagenet", "--layer", "nope", "--data", "digits",
+                                      "--limit", "8", "--out", dir.appendingPathComponent("u").path, "--quiet"])
+        XCTAssertNotEqual(badLayer.status, 0, badLayer.transcript)
+        XCTAssertTrue(badLayer.stderr.contains("nope"), badLayer.transcript)
+        // --preprocess belongs to ONNX models: a zoo model carries its own (usage error).
+        let notOnnx = try Graft.run(["extract", "--model", "efficientnet-lite0", "--preprocess", "imagenet", "--data", "digits",
+                                     "--limit", "8", "--out", dir.appendingPathComponent("v").path, "--quiet"])
+        XCTAssertExit(notOnnx, 64)
+        XCTAssertTrue(notOnnx.stderr.contains("--preprocess goes with an ONNX --model"), notOnnx.transcript)
+    }
+
+    /// Default cut (the graph output, 10 logits), a flatten cut and a 4-D map average-pooled; then fit.
+    func testExtractAtCutPointsThenFit() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let data = ["--data", "digits", "--limit", "60", "--quiet"]
+        for (layer, dimension) in [(nil, 10), (Self.flatten, 64), (Self.layer2, 16)] as [(String?, Int)] {
+            let store = dir.appendingPathComponent("store-\(dimension)").path
+            let run = try Graft.run(["extract", "--model", Self.resnet, "--preprocess", "imagenet", "--out", store, "--json"]
+                                    + (layer.map { ["--layer", $0] } ?? []) + data)
+            XCTAssertExit(run, 0)
+            guard run.status == 0 else { continue }
+            XCTAssertEqual(try run.json()["dimension"] as? Int, dimension, run.transcript)
+            XCTAssertEqual(try run.json()["examples"] as? Int, 60, run.transcript)
+        }
+        let bundle = dir.appendingPathComponent("bundle").path
+        let fit = try Graft.run(["fit", "--features", dir.appendingPathComponent("store-64").path, "--out", bundle])
+        XCTAssertExit(fit, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"), fit.transcript)
+    }
+}
