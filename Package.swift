@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "GraftWeightsTests", dependencies: ["GraftWeights"]),
         // Downloads against a loopback HTTP server the tests start; `graft` as a process (built by --build-tests).
         .testTarget(name: "GraftHubTests", dependencies: ["GraftHub", "GraftModels", "GraftWeights"]),
-        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels"]),
+        .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels", "GraftWeights"]),
         // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, loss, `graft detect` as a process (issue 16).
         .testTarget(name: "GraftDetectionTests", dependencies: [
             "GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer", "GraftNN", "GraftTensor",
