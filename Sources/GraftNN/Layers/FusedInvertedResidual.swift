@@ -149,9 +149,10 @@ public final class FusedInvertedResidual: Sendable {
         }
     }()
 
-    /// Whether blocks run the fused fp32 kernel when inference asks for int8 (else their calibrated convolutions run as
-    /// separate oneDNN int8 ones). `GRAFT_INT8_FUSED_BLOCKS=0|1` overrides; docs/PRECISION.md has the measurements.
-    public static let fusesAtInt8: Bool = {
+    /// Whether blocks run the fused fp32 kernel when inference asks for int8, else one int8 chain of their calibrated
+    /// convolutions (`int8Forward`). Task-local so tests and benchmarks can run both; `GRAFT_INT8_FUSED_BLOCKS=0|1`
+    /// sets the default; docs/PRECISION.md has the measurements behind it.
+    @TaskLocal public static var fusesAtInt8: Bool = {
         switch ProcessInfo.processInfo.environment["GRAFT_INT8_FUSED_BLOCKS"] {
         case "0": return false
         case "1": return true
