@@ -5,7 +5,8 @@ import XCTest
 /// rounded to nearest even, saturated to u8 or s8) and its weights per output channel the same way, multiplies the
 /// integers exactly (s32) and rescales: so it must equal the fp32 convolution of the dequantized operands
 /// (q * scale) up to fp32 summation order, and differ from fp32 on the original ones by about the quantization step.
-/// Runs on every CPU: VNNI/AMX kernels with 8-bit weights, AVX2 / AVX-512 ones with 7-bit weights (no saturation).
+/// Runs on every CPU: VNNI/AMX kernels with 8-bit weights, AVX2 / AVX-512 ones with 7-bit weights (no saturation;
+/// against s8 inputs oneDNN halves them once more there).
 final class Int8KernelTests: XCTestCase {
     /// round(x * (1 / scale)) saturated to [lo, hi], times scale: what the int8 kernel multiplies.
     static func dequantized(_ x: Float, scale: Float, lo: Float, hi: Float) -> Float {
@@ -61,7 +62,13 @@ final class Int8KernelTests: XCTestCase {
             let cached = try run(x, w, .int8, key: key)
             let qx = x.map { Self.dequantized($0, scale: input.scale, lo: input.unsigned ? 0 : -128, hi: input.unsigned ? 255 : 127) }
             let perOut = w.count / outs
-            let qw = w.indices.map { Self.dequantized(w[$0], scale: weightScales[$0 / perOut], lo: -levels, hi: levels) }
+            // Without int8 dot products oneDNN halves s8 weights read against s8 inputs (its s8s8 "scale_adjust", undone
+            // in the output scale): one bit fewer, rounded once from w * (1 / scale) * 0.5.
+            let adjust: Float = !input.unsigned && !ConvInt8Parameters.hasInt8DotProduct ? 0.5 : 1
+            let qw = w.indices.map { i -> Float in
+                let s = weightScales[i / perOut]
+                return min(max((w[i] * ((1 / s) * adjust)).rounded(.toNearestOrEven), -levels), levels) / adjust * s
+            }
             let reference = try run(qx, qw, .fp32, key: nil)
             let plain = try run(x, w, .fp32, key: nil)
             let what = "int8 conv \(c.k)x\(c.k) groups \(c.groups) \(input.unsigned ? "u8" : "s8") on \(Runtime.isa)"
