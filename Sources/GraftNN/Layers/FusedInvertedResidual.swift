@@ -150,7 +150,7 @@ public final class FusedInvertedResidual: Sendable {
     }()
 
     /// Whether blocks run the fused fp32 kernel when inference asks for int8, else (the default) one int8 chain of their
-    /// calibrated convolutions (`int8Forward`): measured 1.4-2.0x faster on EfficientNet-Lite0 and 1.6x on MobileNetV2
+    /// calibrated convolutions (`int8Forward`): measured 1.4-3.3x faster on EfficientNet-Lite0 and 1.6-1.8x on MobileNetV2
     /// at batch 32 (docs/PRECISION.md). Task-local so tests and benchmarks can run both; `GRAFT_INT8_FUSED_BLOCKS=0|1`
     /// sets the default.
     @TaskLocal public static var fusesAtInt8: Bool = {
