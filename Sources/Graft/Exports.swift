@@ -29,6 +29,7 @@
 // The job's vocabulary: strategies, backbones, splits, bundles, results.
 @_exported import enum GraftTransfer.Strategy
 @_exported import struct GraftTransfer.BackboneSpec
+@_exported import struct GraftTransfer.PostTrainingQuantization
 @_exported import enum GraftTransfer.ValidationSplit
 @_exported import enum GraftTransfer.TaskKind
 @_exported import struct GraftTransfer.BundleManifest

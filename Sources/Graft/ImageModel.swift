@@ -30,13 +30,15 @@ public final class ImageModel: Sendable {
     public let precision: Precision
 
     /// A zoo model, or your weights with `.custom(weights:architecture:)` (loaded strictly). `precision`
-    /// bf16 needs a CPU with AVX-512 bf16 (else `KernelError.unsupportedPrecision`).
+    /// bf16 needs a CPU with AVX-512 bf16, int8 a quantized model (`.custom(weights: quantizedFile, ...)`, made by
+    /// `graft quantize` or `PostTrainingQuantization`); else `KernelError.unsupportedPrecision`.
     public init(_ model: BackboneSpec = .efficientNetLite0, precision: Precision = .fp32) throws {
         try precision.requireSupport()
         self.precision = precision
         guard model.input == .image, let cnn = try Backbones.load(model) as? CNNBackbone else {
             throw GraftError.wrongBackbone(task: "image model", backbone: model.description)
         }
+        try cnn.requirePrecision(precision)   // int8: a quantized model (`graft quantize`)
         architecture = cnn.cnn.architecture
         cutPoints = cnn.cnn.cutPoints
         preprocessing = cnn.cnn.preprocessing

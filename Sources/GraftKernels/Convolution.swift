@@ -148,10 +148,20 @@ extension Kernels {
     /// `precision` bf16 (docs/PRECISION.md): src is converted to bf16 as it is read, the weights once
     /// into a cached bf16 copy (with a `weightKey`), products accumulate in fp32 and dst stays fp32;
     /// Winograd is fp32-only, so it is not used. The caller checks `precision.requireSupport()`.
+    /// `precision` int8 runs `conv2dForwardInt8` with `int8`'s quantization; without it (a layer no calibration
+    /// covered) the convolution computes in fp32.
     public static func conv2dForward(_ g: Conv2DGeometry, src: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      weightKey: WeightKey?, bias: UnsafePointer<Float>?, dst: UnsafeMutablePointer<Float>,
                                      activation: Activation? = nil, accumulate: Bool = false, winograd: Bool = false,
-                                     precision: Precision = .fp32) throws {
+                                     precision: Precision = .fp32, int8: ConvInt8Parameters? = nil) throws {
+        if precision == .int8 {
+            if let int8 {
+                return try conv2dForwardInt8(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
+                                             activation: activation, accumulate: accumulate, parameters: int8)
+            }
+            return try conv2dForward(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
+                                     activation: activation, accumulate: accumulate, winograd: winograd)
+        }
         if winograd, precision == .fp32,
            try conv2dForwardWinograd(g, src: src, weight: weight, weightKey: weightKey, bias: bias, dst: dst,
                                      activation: activation, accumulate: accumulate) { return }

@@ -139,7 +139,7 @@ extension Kernels {
     /// cached until its version changes: 4-8% faster products for BERT's linears.
     /// `precision` bf16 (docs/PRECISION.md): A and B are converted to dense bf16 as they are read (a
     /// prepacked weight once, into the cache), products accumulate in fp32, C, bias and addend stay fp32.
-    /// The caller checks `precision.requireSupport()`.
+    /// The caller checks `precision.requireSupport()`. int8 computes in fp32 (no int8 matmul yet).
     public static func matmul(a: UnsafePointer<Float>, _ aLayout: MatrixLayout,
                               b: UnsafePointer<Float>, _ bLayout: MatrixLayout,
                               c: UnsafeMutablePointer<Float>, _ cLayout: MatrixLayout,
@@ -150,8 +150,9 @@ extension Kernels {
         precondition((addend == nil) == (epilogue.addendDims == nil), "matmul: addend and its dims go together")
         guard !cLayout.dims.contains(0) else { return }
         let prepack = weightKey != nil && bLayout.dims.count == 2
+        // int8 covers the calibrated convolutions only (docs/PRECISION.md): matmuls compute in fp32 there.
         let key = StridedMatmulPlan.Key(a: aLayout, b: bLayout, c: cLayout, bias: bias != nil, epilogue: epilogue,
-                                        prepackB: prepack, precision: precision)
+                                        prepackB: prepack, precision: precision == .int8 ? .fp32 : precision)
         try ExecutionContext.with { context in
             let plan = try StridedMatmulPlan.cache.plan(key) { try StridedMatmulPlan(key) }
             var packed: AlignedBuffer?   // kept alive until the primitive has run

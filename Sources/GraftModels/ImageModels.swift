@@ -1,4 +1,7 @@
 import Foundation
+import GraftNN
+import GraftTensor
+import GraftWeights
 
 /// Builds image networks by architecture name and loads pretrained ones by zoo name,
 /// `torchvision:NAME` or weights URL (PretrainedReferences.swift).
@@ -28,7 +31,9 @@ public enum ImageModels {
         if let model = try fromReference(name, architecture: architecture) { return model }  // torchvision:, https://
         if let weights {
             let model = try make(architecture ?? name)
-            try model.load(contentsOf: weights)
+            let file = try WeightFile.open(weights)
+            try model.load(file.tensors.reduce(into: [:]) { $0[$1.name] = try Tensor($1) }, strict: true, source: weights.path)
+            try Int8Quantization.applyRanges(from: file, to: model)   // a quantized model (`graft quantize`)
             return model
         }
         let entry = try ModelZoo.entry(name)

@@ -19,7 +19,8 @@ struct GraftCommand: AsyncParsableCommand {
         subcommands: [DoctorCommand.self, ModelsCommand.self, PredictCommand.self, DetectCommand.self, EmbedCommand.self,
                       SimilarCommand.self,
                       NeighborsCommand.self, ExtractCommand.self, FitCommand.self, EvaluateCommand.self, FinetuneCommand.self,
-                      TrainCommand.self, CompareCommand.self, ServeCommand.self, InspectCommand.self, ConvertCommand.self, ExportCommand.self])
+                      TrainCommand.self, CompareCommand.self, ServeCommand.self, InspectCommand.self, ConvertCommand.self,
+                      ExportCommand.self, QuantizeCommand.self])
 
     /// ArgumentParser's main, plus the end of an MPI job (docs/DISTRIBUTED.md): under mpirun every
     /// rank runs the command, only rank 0 prints to stdout, and the ranks finish together; a rank

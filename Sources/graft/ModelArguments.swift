@@ -10,8 +10,8 @@ enum ModelArguments {
     static let imageHelp: ArgumentHelp = "Pretrained image model: a zoo name, or a weights file with --arch."
     static let textHelp: ArgumentHelp = "Text model: a zoo name, or a sentence-transformers directory (config.json, model.safetensors, vocab.txt)."
     static let archHelp: ArgumentHelp = "Architecture of the weights given with --model (`graft models` lists them)."
-    static let precisionHelp: ArgumentHelp = "What the network's convolutions and matmuls compute in: fp32, or bf16 on CPUs with AVX-512 bf16 (docs/PRECISION.md)."
-    static let bundlePrecisionHelp: ArgumentHelp = "What the backbone computes in (fp32, bf16; docs/PRECISION.md). Default: the precision the bundle's head was fitted with."
+    static let precisionHelp: ArgumentHelp = "What the network's convolutions and matmuls compute in: fp32, bf16 on CPUs with AVX-512 bf16, or int8 with a quantized model (graft quantize; docs/PRECISION.md)."
+    static let bundlePrecisionHelp: ArgumentHelp = "What the backbone computes in (fp32, bf16, int8 with a quantized backbone; docs/PRECISION.md). Default: the precision the bundle's head was fitted with."
 
     /// Architectures a text model directory may declare with `--arch`.
     static let textArchitectures = ["bert"]

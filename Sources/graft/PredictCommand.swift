@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
     var bundle: String?
     @Option(help: "How many labels per input.")
     var top: Int = 5
-    @Option(help: "What the network computes in: fp32, bf16 (docs/PRECISION.md). Default: fp32, or with --bundle the precision its head was fitted with.")
+    @Option(help: "What the network computes in: fp32, bf16, or int8 with a quantized model (graft quantize; docs/PRECISION.md). Default: fp32, or with --bundle the precision its head was fitted with.")
     var precision: Precision?
     @Flag(help: CLIOutput.jsonHelp)
     var json = false
@@ -88,6 +88,7 @@ struct PredictCommand: ParsableCommand {
         } else {
             try used.requireSupport()
             let backbone = try ModelArguments.imageBackbone(model, arch: arch)
+            if used == .int8 { try Int8Quantization.requireCalibration(backbone, name: model, architecture: arch ?? backbone.architecture) }
             let labels = try ModelZoo.imagenetLabels()
             let prep = backbone.preprocessing
             try each { path in

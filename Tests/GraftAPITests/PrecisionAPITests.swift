@@ -12,7 +12,7 @@ final class PrecisionAPITests: XCTestCase {
             }
             throw XCTSkip("no AVX-512 bf16 on this CPU: refused with KernelError.unsupportedPrecision")
         }
-        XCTAssertThrowsError(try ImageModel(precision: .int8)) { XCTAssertNotNil($0 as? KernelError) }
+        XCTAssertThrowsError(try ImageModel(precision: .int8)) { XCTAssertNotNil($0 as? KernelError) }   // not quantized
 
         let sentences = ["A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."]
         let (fp32, bf16) = (try Embedder(), try Embedder(precision: .bf16))
@@ -27,4 +27,39 @@ final class PrecisionAPITests: XCTestCase {
         XCTAssertEqual(top32.first?.label, top16.first?.label)
         XCTAssertEqual(top32[0].probability, top16[0].probability, accuracy: 0.03)
     }
+
+    /// int8 through the API: `PostTrainingQuantization` on the photos, then `ImageModel(.custom(weights:architecture:),
+    /// precision: .int8)`; the same top-1 as fp32, and the unquantized model refused with the typed error.
+    func testInt8ImageModelFromAQuantizedFile() throws {
+        try Precision.int8.requireSupport()
+        let photos = APIFixtures.packages.appendingPathComponent("scikit-image/skimage/data")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graft-api-int8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let names = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "color.png"]
+        let url = dir.appendingPathComponent("lite0.int8.safetensors")
+        let summary = try PostTrainingQuantization(items: names.count)
+            .run(spec: .efficientNetLite0, dataset: Photos(urls: names.map { photos.appendingPathComponent($0) }), to: url)
+        XCTAssertEqual(summary.items, names.count)
+        XCTAssertEqual(summary.calibratedConvolutions, summary.convolutions)
+        let int8 = try ImageModel(.custom(weights: url, architecture: "efficientnet-lite0"), precision: .int8)
+        XCTAssertEqual(int8.precision, .int8)
+        for name in ["chelsea.png", "rocket.jpg"] {
+            let photo = photos.appendingPathComponent(name)
+            let (a, b) = (try ImageModel().classify(contentsOf: photo, top: 1), try int8.classify(contentsOf: photo, top: 1))
+            XCTAssertEqual(a.first?.label, b.first?.label, name)
+            XCTAssertEqual(a[0].probability, b[0].probability, accuracy: 0.1, name)
+        }
+    }
+}
+
+/// The user's own images as a `Dataset` (one class): calibration data for `PostTrainingQuantization`.
+struct Photos: Dataset {
+    let urls: [URL]
+    var count: Int { urls.count }
+    var classNames: [String] { ["photo"] }
+    var kind: DataKind { .image }
+    func label(at index: Int) -> Int { 0 }
+    func sourceID(at index: Int) -> String { urls[index].lastPathComponent }
+    func item(at index: Int) throws -> DataItem { .image(try ImageDecoder().decode(contentsOf: urls[index])) }
 }

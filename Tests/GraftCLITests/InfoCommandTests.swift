@@ -19,9 +19,12 @@ final class InfoCommandTests: XCTestCase {
         let json = try run.json()
         XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "fusedBlocks", "precisions", "graftHome", "models", "datasets",
                                         "architectures", "textArchitectures"])
-        // bf16 where the CPU has AVX-512 bf16 (and oneDNN is not capped below it); int8 not yet.
+        // bf16 where the CPU has AVX-512 bf16 (and oneDNN is not capped below it); int8 from AVX2 up (with a quantized model).
         let bf16: [String] = PrecisionCommandTests.isBF16CPU ? ["bf16"] : []
-        XCTAssertEqual(json["precisions"] as? [String], ["fp32"] + bf16, run.transcript)
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let cap = ProcessInfo.processInfo.environment["DNNL_MAX_CPU_ISA"]?.uppercased() ?? "ALL"
+        let int8: [String] = cpu.contains(" avx2") && !["SSE41", "AVX"].contains(cap) ? ["int8"] : []
+        XCTAssertEqual(json["precisions"] as? [String], ["fp32"] + bf16 + int8, run.transcript)
         XCTAssertGreaterThan(json["threads"] as? Int ?? 0, 0)
         // Fused blocks only where the fused kernel has vector code, AVX-512 or AVX2 + FMA (unless
         // GRAFT_FUSED_BLOCK_POLICY says otherwise).

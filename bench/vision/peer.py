@@ -6,7 +6,8 @@ EfficientNet-Lite0 is the reference package's code (efficientnet_lite_pytorch); 
 MobileNetV2 and VGG16 are fixtures/models/torchvision_models.py (torchvision's modules).
 Random weights: throughput does not depend on them.
 Prints "row<TAB>torch|ort<TAB>name<TAB>img/s" lines.
-Usage: peer.py THREADS [model ...]   Env: BENCH_BATCH (32), BENCH_REPEATS (5).
+Usage: peer.py THREADS [model ...]   Env: BENCH_BATCH (32), BENCH_REPEATS (5),
+BENCH_ORT_INT8=1 (also ONNX Runtime's static int8 quantization of each model: "row<TAB>ort-int8<TAB>...").
 """
 import os, sys, tempfile, time, warnings
 import torch
@@ -70,3 +71,24 @@ for name in names:
         feed = {"x": x.numpy()}
         seconds = median(lambda: session.run(None, feed))
         print(f"row\tort\t{name}\t{batch / seconds:.1f}", flush=True)
+        if os.environ.get("BENCH_ORT_INT8") == "1":
+            # ONNX Runtime's post-training static quantization of the same graph, calibrated (MinMax, its default)
+            # on the timed batch as Graft's int8 rows are: QDQ, per-channel s8 weights, u8 activations.
+            from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+            from onnxruntime.quantization.shape_inference import quant_pre_process
+
+            class Reader(CalibrationDataReader):
+                def __init__(self):
+                    self.items = iter([feed])
+
+                def get_next(self):
+                    return next(self.items, None)
+
+            prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
+            quant_pre_process(path, prepared)
+            quantize_static(prepared, quantized, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax)
+            session = ort.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
+            seconds = median(lambda: session.run(None, feed))
+            print(f"row\tort-int8\t{name}\t{batch / seconds:.1f}", flush=True)

@@ -12,7 +12,8 @@ final class ExecutionContext: @unchecked Sendable {
     private var buffers: [AlignedBuffer?] = []
 
     /// `lowPrecisionA` / `lowPrecisionB`: an fp32 operand converted to bf16 for one call.
-    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB }
+    /// `int8A` / `int8B`: the u8 tensors between the convolutions of an int8 chain (`conv2dInt8Chain`).
+    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB, int8A, int8B }
 
     init() throws(KernelError) {
         var s: dnnl_stream_t?

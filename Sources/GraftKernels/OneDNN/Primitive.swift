@@ -20,9 +20,11 @@ final class Primitive: @unchecked Sendable {
     let name: String
 
     /// Builds from an op descriptor (pointer to a dnnl_*_desc_t).
+    /// `outputScales`: per-dimension scales (int8: `mask` names the dims the values vary along).
     convenience init(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = [], outputScale: Float? = nil,
-                     hint: Primitive? = nil) throws(KernelError) {
-        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: outputScale, hint: hint)
+                     outputScales: OutputScales? = nil, hint: Primitive? = nil) throws(KernelError) {
+        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps,
+                                              outputScales: outputScales ?? outputScale.map { (0, [$0]) }, hint: hint)
         else { throw dnnlError(dnnl_unimplemented, "\(name) descriptor") }
         try self.init(name, descriptor: pd)
     }
@@ -30,14 +32,14 @@ final class Primitive: @unchecked Sendable {
     /// Like `init(_:opDesc:...)`, but nil when oneDNN has no implementation for
     /// this configuration (for optional fast paths that fall back to another).
     convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) throws(KernelError) {
-        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScale: nil, hint: nil) else { return nil }
+        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScales: nil, hint: nil) else { return nil }
         try self.init(name, descriptor: pd)
     }
 
     /// The primitive descriptor, or nil when oneDNN has no implementation; other failures throw.
-    private static func describe(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp], outputScale: Float?,
+    private static func describe(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp], outputScales: OutputScales?,
                                  hint: Primitive?) throws(KernelError) -> dnnl_primitive_desc_t? {
-        let attr = try makeAttr(postOps: postOps, outputScale: outputScale)
+        let attr = try makeAttr(postOps: postOps, outputScales: outputScales)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let status = dnnl_primitive_desc_create(&pd, opDesc, attr, try Runtime.engine(), hint?.descriptor)
@@ -46,10 +48,14 @@ final class Primitive: @unchecked Sendable {
         return pd
     }
 
-    /// A reorder between two layouts of the same tensor.
+    /// `mask` and values of `dnnl_primitive_attr_set_output_scales`.
+    typealias OutputScales = (mask: Int32, values: [Float])
+
+    /// A reorder between two layouts of the same tensor (or, with `outputScales`, a quantizing one:
+    /// the values are multiplied by the scales, then rounded and saturated to the destination type).
     convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>,
-                     to: UnsafePointer<dnnl_memory_desc_t>) throws(KernelError) {
-        let attr = try Primitive.makeAttr(postOps: [], outputScale: nil)
+                     to: UnsafePointer<dnnl_memory_desc_t>, outputScales: OutputScales? = nil) throws(KernelError) {
+        let attr = try Primitive.makeAttr(postOps: [], outputScales: outputScales)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let engine = try Runtime.engine()
@@ -115,6 +121,8 @@ final class Primitive: @unchecked Sendable {
         let beta: Float
         /// 0 means an eltwise post-op; otherwise a sum post-op with this scale.
         var sumScale: Float = 0
+        /// An eltwise post-op's result is multiplied by this (int8 chains: 1 / the next layer's input scale).
+        var eltwiseScale: Float = 1
         /// When set, a binary add of a second tensor with this layout (broadcast over dims of size 1);
         /// its data goes in as `Primitive.postOpArgument(index)`.
         var addend: dnnl_memory_desc_t? = nil
@@ -126,7 +134,7 @@ final class Primitive: @unchecked Sendable {
         Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | Int32(DNNL_ARG_SRC_1)
     }
 
-    private static func makeAttr(postOps: [PostOp], outputScale: Float?) throws(KernelError) -> dnnl_primitive_attr_t {
+    private static func makeAttr(postOps: [PostOp], outputScales: OutputScales?) throws(KernelError) -> dnnl_primitive_attr_t {
         var a: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&a), "attr create")
         let attr = a!
@@ -142,14 +150,14 @@ final class Primitive: @unchecked Sendable {
                     } else if op.sumScale != 0 {
                         try dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
                     } else {
-                        try dnnlCheck(dnnl_post_ops_append_eltwise(p, 1, op.algorithm, op.alpha, op.beta), "post-op eltwise")
+                        try dnnlCheck(dnnl_post_ops_append_eltwise(p, op.eltwiseScale, op.algorithm, op.alpha, op.beta), "post-op eltwise")
                     }
                 }
                 try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, p), "attr post-ops")
             }
-            if let outputScale {
-                var s = outputScale
-                try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &s), "attr output scale")
+            if let outputScales {
+                try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, dnnl_dim_t(outputScales.values.count), outputScales.mask,
+                                                                    outputScales.values), "attr output scales")
             }
         } catch {
             dnnl_primitive_attr_destroy(attr)

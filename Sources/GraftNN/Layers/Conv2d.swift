@@ -1,3 +1,4 @@
+import GraftKernels
 import GraftTensor
 
 /// 2-D convolution over NHWC maps with PyTorch's weight layout
@@ -10,6 +11,9 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {  // uncheck
     public var activation: Activation?
     /// TensorFlow's "SAME" padding, computed from each input's size (EfficientNet).
     public var samePadding = false
+    /// The input range calibration saw: with it the layer computes in int8 when inference asks (docs/PRECISION.md).
+    public let calibration = InputCalibration()
+    let int8Scales = WeightScaleCache()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, activation: Activation? = nil,
@@ -35,11 +39,11 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {  // uncheck
     /// The options for an input of this size: explicit padding, or SAME
     /// (output = ceil(input / stride), extra padding on the bottom/right).
     public func options(for x: Tensor) -> Conv2DOptions {
-        guard samePadding, x.rank == 4 else { return options }
+        guard x.rank == 4 else { return options }
         return options(height: x.shape[1], width: x.shape[2])
     }
 
-    /// The options for an input of this spatial size (TF "SAME" pads depend on it).
+    /// The options for an NHWC input of `height` x `width`.
     public func options(height: Int, width: Int) -> Conv2DOptions {
         guard samePadding else { return options }
         var o = options
@@ -54,6 +58,14 @@ public final class Conv2d: Module, UnaryLayer, @unchecked Sendable {  // uncheck
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try x.conv2d(weight: weight, bias: bias, options: options(for: x), activation: activation)
+        if Calibration.isRecording { calibration.observe(x) }
+        return try x.conv2d(weight: weight, bias: bias, options: options(for: x), activation: activation,
+                            int8: int8Parameters(weight: weight))
+    }
+
+    /// How this layer multiplies `weight` (its own, or a folded copy) in int8; nil outside int8 inference or
+    /// when the layer was not calibrated.
+    public func int8Parameters(weight: Tensor) -> ConvInt8Parameters? {
+        int8Scales.parameters(weight: weight, calibration: calibration)
     }
 }

@@ -38,7 +38,10 @@ public final class ConvBatchNorm: Module, UnaryLayer, @unchecked Sendable {  // 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         if runsFolded(x, training: training) {
             let (w, b) = try foldedWeights()
-            return try withNoGrad { try x.conv2d(weight: w, bias: b, options: conv.options(for: x), activation: activation) }
+            if Calibration.isRecording { conv.calibration.observe(x) }
+            return try withNoGrad {
+                try x.conv2d(weight: w, bias: b, options: conv.options(for: x), activation: activation, int8: conv.int8Parameters(weight: w))
+            }
         }
         var y = try conv.forward(x, training: training)
         y = try bn.forward(y, training: training)
@@ -55,9 +58,10 @@ public final class ConvBatchNorm: Module, UnaryLayer, @unchecked Sendable {  // 
                         consumingResidual: Bool = false) throws -> Tensor {
         if activation == nil && runsFolded(x, training: training) && !(GradMode.isEnabled && residual.needsGrad) {
             let (w, b) = try foldedWeights()
+            if Calibration.isRecording { conv.calibration.observe(x) }
             return try withNoGrad {
                 try x.conv2d(weight: w, bias: b, options: conv.options(for: x), adding: residual, activation: after,
-                             consumingResidual: consumingResidual)
+                             consumingResidual: consumingResidual, int8: conv.int8Parameters(weight: w))
             }
         }
         let y = try forward(x, training: training) + residual

@@ -48,7 +48,10 @@ extension Tensor {
     /// weights are not being trained: its weight transform (cached per weight version) costs
     /// 47-91 ms for a 512x512x3x3 kernel, more than it saves on a weight that changes every step.
     /// Backward passes use the direct algorithm.
-    public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), activation: Activation? = nil) throws -> Tensor {
+    /// `int8`: how this layer's input and weight quantize when the precision is int8 (a calibrated layer,
+    /// docs/PRECISION.md); without it the layer computes in fp32 there.
+    public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), activation: Activation? = nil,
+                       int8: ConvInt8Parameters? = nil) throws -> Tensor {
         let g = try convGeometry(weight: weight, options: options)
         if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch(op: "conv2d (bias)", lhs: [g.outChannels], rhs: bias.shape)
@@ -59,7 +62,7 @@ extension Tensor {
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: recording ? nil : activation,
                               winograd: !(GradMode.isEnabled && weight.needsGrad),
-                              precision: ComputePrecision.forOp(recording: recording))
+                              precision: ComputePrecision.forOp(recording: recording), int8: int8)
         let x = self
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         out.recorded("conv2d", inputs) { dy in
@@ -96,7 +99,7 @@ extension Tensor {
     /// instead of being copied first. The residual is never written when it
     /// needs a gradient or shares its buffer with `self`.
     public func conv2d(weight: Tensor, bias: Tensor?, options: Conv2DOptions = .init(), adding residual: Tensor,
-                       activation: Activation? = nil, consumingResidual: Bool = false) throws -> Tensor {
+                       activation: Activation? = nil, consumingResidual: Bool = false, int8: ConvInt8Parameters? = nil) throws -> Tensor {
         let g = try convGeometry(weight: weight, options: options)
         let outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels]
         if let bias, bias.shape != [g.outChannels] {
@@ -122,7 +125,7 @@ extension Tensor {
         try Kernels.conv2dForward(g, src: pointer, weight: weight.pointer,
                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                               bias: bias?.pointer, dst: out.pointer, activation: activation, accumulate: true, winograd: true,
-                              precision: ComputePrecision.current)
+                              precision: ComputePrecision.current, int8: int8)
         return out
     }
 }

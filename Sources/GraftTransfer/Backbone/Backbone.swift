@@ -1,4 +1,5 @@
 import GraftData
+import GraftModels
 import GraftNN
 import GraftTensor
 
@@ -29,10 +30,25 @@ public protocol Backbone: AnyObject {
     func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork
     /// The measured training defaults of a network strategy on this backbone.
     func defaultOptions(for strategy: Strategy) -> TrainingOptions
+    /// Whether this backbone carries an int8 calibration (a quantized model, `graft quantize`).
+    var isInt8Calibrated: Bool { get }
 }
 
 extension Backbone {
     public var input: DataKind { spec.input }
+
+    public var isInt8Calibrated: Bool { false }
+
+    /// Throws `KernelError.unsupportedPrecision` unless this backbone can compute in `precision` here: the CPU's
+    /// support, and for int8 a calibration (docs/PRECISION.md).
+    public func requirePrecision(_ precision: Precision) throws {
+        try precision.requireSupport()
+        if precision == .int8 && !isInt8Calibrated {
+            guard spec.input == .image else { throw Int8Quantization.textRefusal(spec.model) }
+            throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(spec.weights ?? spec.model) has no int8 calibration: make a "
+                + "quantized copy with `graft quantize --model \(spec.weights ?? spec.model) --data DATA --out FILE` and run that (--model FILE --arch \(spec.architecture))")
+        }
+    }
 
     /// Checks `cut` against the backbone's cut points.
     public func requireCut(_ cut: String) throws {

@@ -18,6 +18,7 @@ public final class CNNBackbone: Backbone {
     public var headCut: String { "penultimate" }
     public var headDimension: Int { cnn.featureSize }
     public var blockCount: Int { cnn.stages.count }
+    public var isInt8Calibrated: Bool { Int8Quantization.isCalibrated(cnn) }
 
     /// A short batch runs padded with zero images and its extra rows are dropped: one input shape end to
     /// end means no new oneDNN primitives and no second set of activation buffers for the tail, so peak

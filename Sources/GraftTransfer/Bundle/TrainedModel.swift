@@ -79,6 +79,7 @@ public final class TrainedModel {
         case .fineTune, .fromScratch, .contrastive:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
+            try backbone.requirePrecision(precision)   // int8: a trained network has no calibration
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
             try StateDictFile.read(into: network.module, from: url.appendingPathComponent("model.safetensors"))
             network.module.freeze()

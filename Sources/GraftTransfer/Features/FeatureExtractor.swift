@@ -13,11 +13,11 @@ public final class FeatureExtractor {
 
     /// `cut`: a cut point of the backbone (its `headCut` by default). `precision`: what the backbone's
     /// convolutions and matmuls compute in (docs/PRECISION.md); refused here, with
-    /// `KernelError.unsupportedPrecision`, when this CPU cannot.
+    /// `KernelError.unsupportedPrecision`, when this CPU cannot (or, for int8, the backbone is not calibrated).
     public init(backbone: any Backbone, cut: String? = nil, pool: FeaturePooling = .avg, precision: Precision = .fp32) throws {
         let cut = cut ?? backbone.headCut
         try backbone.requireCut(cut)
-        try precision.requireSupport()
+        try backbone.requirePrecision(precision)
         self.backbone = backbone
         self.cut = cut
         self.pool = pool

@@ -15,10 +15,14 @@
 //        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
-// Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16: what the
-//      timed forward computes in, docs/PRECISION.md; rows then carry the precision after the model name).
+// Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16 | int8: what the
+//      timed forward computes in, docs/PRECISION.md; rows then carry the precision after the model name; int8 first
+//      calibrates every convolution on the timed batch, as `graft quantize` does on the user's data; int8-blocks /
+//      int8-fused: inverted-residual blocks as int8 chains of oneDNN convolutions / the fused fp32 kernel).
 //        graft-bench-vision --precision-agreement MODEL   (bf16 vs fp32 on the same random batch: top-1 agreement,
 //        max probability change, max logit difference relative to the output scale)
+//        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
+//        int8 and bf16 vs fp32 on Fashion-MNIST test images: identical ImageNet top-1 share, max probability change)
 import Foundation
 import GraftData
 import GraftKernels
@@ -29,7 +33,11 @@ import GraftTensor
 let env = ProcessInfo.processInfo.environment
 let batch = Int(env["BENCH_BATCH"] ?? "") ?? 32
 let repeats = Int(env["BENCH_REPEATS"] ?? "") ?? 5
-let precision = Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
+/// "int8-blocks" / "int8-fused": int8 with the inverted-residual blocks as int8 chains / the fused fp32 kernel
+/// ("int8": the default, `FusedInvertedResidual.fusesAtInt8`).
+let blockChoice: Bool? = ["int8-blocks": false, "int8-fused": true][env["BENCH_PRECISION"] ?? ""]
+let precision = blockChoice != nil ? .int8 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
+let precisionLabel = blockChoice != nil ? env["BENCH_PRECISION"]! : precision.rawValue
 
 /// (model, cut point) per bench row; VGG16 stops at its 7x7x512 features.
 func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
@@ -199,11 +207,53 @@ func precisionAgreement(_ name: String) throws {
     print(line)
 }
 
+/// int8 against fp32 (and bf16 where the CPU has it) of a pretrained zoo model on real images: calibrated like
+/// `graft quantize` (min/max) on BENCH_CALIBRATION (300) Fashion-MNIST training images spread over the set, then
+/// BENCH_AGREEMENT (500) Fashion-MNIST test images, each as the model's preprocessing makes it: share of identical
+/// ImageNet top-1 and the largest change of any class probability.
+func int8Agreement(_ name: String) throws {
+    let model = try ImageModels.pretrained(name)
+    let prep = model.preprocessing
+    let calibrationCount = Int(env["BENCH_CALIBRATION"] ?? "") ?? 300, testCount = Int(env["BENCH_AGREEMENT"] ?? "") ?? 500
+    func batches(_ split: BuiltinDatasets.Split, _ n: Int, _ body: (Tensor) throws -> Void) throws {
+        let data = try BuiltinDatasets.fashionMNIST(split)
+        let loader = BatchLoader(dataset: data, indices: (0..<n).map { $0 * data.count / n }, preprocessing: prep,
+                                 options: .init(batchSize: batch))
+        while let b = try loader.next() {
+            try body(try Tensor(shape: [b.count, b.height, b.width, 3], values: b.pixels))
+        }
+    }
+    try batches(.train, calibrationCount) { x in
+        try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: nil, training: false) } }
+    }
+    let others: [Precision] = Precision.bf16.isSupported ? [.int8, .bf16] : [.int8]
+    var same = [Precision: Int](), change = [Precision: Float](), total = 0
+    try batches(.test, testCount) { x in
+        let p32 = try withNoGrad { try model.forward(x, upTo: nil, training: false).softmax() }
+        let k = p32.shape[1]
+        for precision in others {
+            let p = try withPrecision(precision) { try withNoGrad { try model.forward(x, upTo: nil, training: false).softmax() } }
+            for r in 0..<p32.shape[0] {
+                let row = (r * k)..<((r + 1) * k)
+                let (a, b) = (p32.values, p.values)
+                if row.max(by: { a[$0] < a[$1] }) == row.max(by: { b[$0] < b[$1] }) { same[precision, default: 0] += 1 }
+                for i in row { change[precision] = max(change[precision] ?? 0, abs(a[i] - b[i])) }
+            }
+        }
+        total += p32.shape[0]
+    }
+    for precision in others {
+        print("agreement\t\(name)\t\(precision) vs fp32 on \(total) Fashion-MNIST test images (calibrated on \(calibrationCount) training images, "
+              + "minmax): top-1 identical \(same[precision] ?? 0)/\(total), max probability change \(change[precision] ?? 0)")
+    }
+}
+
 /// The single-model modes of the usage above: an optional header line, then the mode's output.
 let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--cold": (nil, coldPredict),
     "--agreement": (nil, agreement),
     "--precision-agreement": (nil, precisionAgreement),
+    "--int8-agreement": ("# Graft int8 agreement, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8Agreement),
     "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA)", blockTimes),
     "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
 ]
@@ -226,10 +276,15 @@ do {
         var g = SeededGenerator(seed: 1)
         let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
         var shape: [Int] = []
-        let seconds = try median(repeats: repeats) {
-            try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
+        if precision == .int8 {   // post-training calibration on the timed batch (graft quantize's step, docs/PRECISION.md)
+            try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: cut, training: false) } }
         }
-        print("row\t\(name)\(precision == .fp32 ? "" : " \(precision)")\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
+        let seconds = try FusedInvertedResidual.$fusesAtInt8.withValue(blockChoice ?? FusedInvertedResidual.fusesAtInt8) {
+            try median(repeats: repeats) {
+                try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
+            }
+        }
+        print("row\t\(name)\(precision == .fp32 ? "" : " \(precisionLabel)")\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
     }
 } catch {
     FileHandle.standardError.write(Data("graft-bench-vision: \(error)\n".utf8))

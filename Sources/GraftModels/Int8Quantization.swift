@@ -1,0 +1,91 @@
+import Foundation
+import GraftNN
+import GraftTensor
+import GraftWeights
+
+/// Post-training static quantization of an image network (docs/PRECISION.md): calibration records the input range
+/// of every convolution, and a quantized model is the network's own state dict in a safetensors file with those
+/// ranges in its metadata, so it loads like any weights file (`--model FILE --arch ARCH`) and runs int8 where asked.
+/// Weights stay fp32 in the file; their per-channel s8 scales are derived from them when a layer first runs.
+public enum Int8Quantization {
+    /// Metadata keys of a quantized model file.
+    public static let formatKey = "graft.quantization", rangesKey = "graft.int8.input_ranges", architectureKey = "graft.architecture"
+    /// How activation ranges are calibrated (docs/PRECISION.md).
+    public static let calibrationMethod = "minmax"
+
+    /// The calibrated convolutions of `model` by dotted path, with their input range.
+    public static func ranges(of model: Module) -> [String: (min: Float, max: Float)] {
+        var out: [String: (min: Float, max: Float)] = [:]
+        for (path, m) in model.namedModules() {
+            if let conv = m as? Conv2d, let r = conv.calibration.range { out[path] = r }
+        }
+        return out
+    }
+
+    /// Every convolution of `model`.
+    public static func convolutionCount(of model: Module) -> Int {
+        model.namedModules().filter { $0.1 is Conv2d }.count
+    }
+
+    /// True when calibration (or a quantized file) gave at least one convolution an input range.
+    public static func isCalibrated(_ model: Module) -> Bool {
+        model.namedModules().contains { ($0.1 as? Conv2d)?.calibration.range != nil }
+    }
+
+    /// Throws `KernelError.unsupportedPrecision` unless `model` is calibrated (what `--precision int8` needs).
+    public static func requireCalibration(_ model: Module, name: String, architecture: String) throws {
+        guard isCalibrated(model) else {
+            throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(name) has no int8 calibration: make a quantized copy with "
+                + "`graft quantize --model \(name) --data DATA --out FILE` and run that (--model FILE --arch \(architecture))")
+        }
+    }
+
+    /// Why a text model cannot run int8 (its linears have no int8 path yet).
+    public static func textRefusal(_ name: String) -> KernelError {
+        .unsupportedPrecision(precision: .int8, reason: "int8 covers image convolution networks; \(name) is a text model (use bf16)")
+    }
+
+    /// Forgets every range (a new calibration starts from nothing).
+    public static func clearCalibration(of model: Module) {
+        for case let (_, conv as Conv2d) in model.namedModules() { conv.calibration.range = nil }
+    }
+
+    /// The model's state dict plus the ranges, as safetensors (atomic write).
+    public static func write(_ model: Module, architecture: String, to url: URL) throws {
+        let ranges = ranges(of: model)
+        guard !ranges.isEmpty else { throw ModelError.invalidConfig("\(architecture) has no calibrated convolution to write") }
+        let tensors = try model.stateDict().map { try StoredTensor(name: $0.0, shape: $0.1.shape, floats: $0.1.values) }
+        let json = try JSONSerialization.data(withJSONObject: ranges.mapValues { [Double($0.min), Double($0.max)] }, options: [.sortedKeys])
+        try WeightFile(tensors: tensors).writeSafetensors(to: url, metadata: [
+            formatKey: "int8", architectureKey: architecture, rangesKey: String(decoding: json, as: UTF8.self),
+            "graft.int8.calibration": calibrationMethod,
+        ])
+    }
+
+    /// Applies the ranges a quantized file records to `model` (nothing for an ordinary weights file). A path that
+    /// names no convolution, or a range that is not two finite numbers, is a typed error naming the file and key.
+    public static func applyRanges(from file: WeightFile, to model: Module) throws {
+        guard file.metadata[formatKey] == "int8" else { return }
+        guard let text = file.metadata[rangesKey],
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ModelError.invalidConfig("\(file.source): metadata \(rangesKey) is missing or not a JSON object")
+        }
+        let convs = Dictionary(model.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
+        for (path, value) in object {
+            guard let conv = convs[path] else {
+                throw ModelError.invalidConfig("\(file.source): \(rangesKey) names '\(path)', which is not a convolution of this network")
+            }
+            guard let pair = value as? [NSNumber], pair.count == 2, pair.allSatisfy({ $0.doubleValue.isFinite }),
+                  pair[0].doubleValue <= pair[1].doubleValue else {
+                throw ModelError.invalidConfig("\(file.source): \(rangesKey)['\(path)'] is not [min, max]")
+            }
+            conv.calibration.range = (pair[0].floatValue, pair[1].floatValue)
+        }
+    }
+
+    /// The architecture a quantized file was made from, nil for other files.
+    public static func architecture(of url: URL) -> String? {
+        guard let file = try? WeightFile.open(url), file.metadata[formatKey] == "int8" else { return nil }
+        return file.metadata[architectureKey]
+    }
+}

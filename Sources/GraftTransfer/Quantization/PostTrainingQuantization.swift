@@ -1,0 +1,74 @@
+import Foundation
+import GraftData
+import GraftModels
+import GraftNN
+import GraftTensor
+
+/// Post-training static quantization of an image backbone (`graft quantize`, docs/PRECISION.md): a few hundred of
+/// the user's items run through the network in fp32 while every convolution records its input range (min/max),
+/// and the network is written with those ranges as a quantized model file. That file loads like any weights file
+/// (`BackboneSpec.custom(weights:architecture:)`) and computes its convolutions in int8 under `--precision int8`.
+public struct PostTrainingQuantization {
+    /// Calibration items, spread evenly over the data set (every `count / items`-th item), so the classes of a
+    /// sorted data set are all seen.
+    public var items: Int
+    public var batchSize: Int
+    public var strict: Bool
+    public var progress: ProgressHandler?
+
+    public init(items: Int = 300, batchSize: Int = 32, strict: Bool = false, progress: ProgressHandler? = nil) {
+        self.items = items; self.batchSize = batchSize; self.strict = strict; self.progress = progress
+    }
+
+    public struct Summary: Codable, Sendable, Equatable {
+        public var model: String
+        public var architecture: String
+        public var out: String
+        /// Items that calibrated (unreadable ones are skipped unless `strict`).
+        public var items: Int
+        public var calibratedConvolutions: Int
+        public var convolutions: Int
+        /// How activation ranges were taken: "minmax".
+        public var calibration: String
+        public var failures: [String]
+    }
+
+    /// Calibrates `spec`'s network on `dataset` and writes the quantized model to `url` (atomically).
+    public func run(spec: BackboneSpec, dataset: any Dataset, to url: URL) throws -> Summary {
+        guard spec.input == .image else { throw Int8Quantization.textRefusal(spec.model) }
+        guard dataset.kind == .image else {
+            throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
+        }
+        guard items >= 1 else { throw TransferError.unsupported("calibration needs at least one item (items \(items))") }
+        guard let backbone = try Backbones.load(spec) as? CNNBackbone, let preprocessing = backbone.preprocessing else {
+            throw TransferError.unsupported("int8 quantization covers image convolution networks; \(spec.description) is not one")
+        }
+        let n = min(items, dataset.count)
+        guard n > 0 else { throw TransferError.emptyData("no items to calibrate \(spec.model) on") }
+        let indices = (0..<n).map { $0 * dataset.count / n }
+        let cnn = backbone.cnn
+        Int8Quantization.clearCalibration(of: cnn)   // a quantized model given as input is calibrated afresh
+        let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: preprocessing,
+                                 options: .init(batchSize: batchSize, strict: strict))
+        let meter = ProgressMeter(phase: .extracting, total: n)
+        var seen = 0, done = 0, failures: [String] = []
+        while let batch = try loader.next() {
+            failures += batch.failures.map(\.description)
+            if batch.count > 0 {
+                let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
+                try Calibration.recording {
+                    try withPrecision(.fp32) { try withNoGrad { _ = try cnn.forward(x, upTo: nil, training: false) } }
+                }
+                seen += batch.count
+            }
+            done = min(done + batchSize, n)
+            progress?(meter.event(completed: done))
+        }
+        guard seen > 0 else { throw TransferError.emptyData("none of the \(n) calibration items could be read") }
+        try Int8Quantization.write(cnn, architecture: spec.architecture, to: url)
+        return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
+                       calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
+                       convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
+                       failures: failures)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import GraftData
+import GraftModels
+import GraftTransfer
+
+/// `graft quantize`: post-training static quantization of an image network on the user's data (docs/PRECISION.md).
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Calibrate an image network on a few hundred of your items and write an int8 model (run it with --precision int8).")
+
+    @Option(help: "Image backbone: a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch.")
+    var model: String = "efficientnet-lite0"
+    @Option(help: ModelArguments.archHelp) var arch: String?
+    @Option(help: "Calibration data (built-in name, folder or CSV/JSONL).") var data: String
+    @Option(help: "Data part.") var split: DataPart = .train
+    @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
+    @Option(help: "Output file (.safetensors): the network with its int8 calibration.") var out: String
+    @Option(help: "Batch size.") var batch: Int = 32
+    @Flag(help: "Fail on the first unreadable item.") var strict = false
+    @Flag(help: CLIOutput.jsonHelp) var json = false
+    @Flag(help: "No progress output.") var quiet = false
+
+    func validate() throws {
+        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+        guard items >= 1 else { throw ValidationError("--items must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        let source = try DataSource.resolve(data)
+        let dataset: any Dataset = split == .test ? source.testSet : source.train
+        let spec = try BackboneSpec.named(model, architecture: arch)
+        let url = URL(fileURLWithPath: out)
+        TemporaryFiles.guardOutput(url)
+        let summary = try PostTrainingQuantization(items: items, batchSize: batch, strict: strict,
+                                                   progress: TerminalProgressBar(quiet: quiet).handler)
+            .run(spec: spec, dataset: dataset, to: url)
+        if json {
+            try CLIOutput.printJSON(summary)
+        } else {
+            print("wrote \(out): \(summary.architecture) with \(summary.calibratedConvolutions) of \(summary.convolutions) convolutions "
+                  + "calibrated for int8 on \(summary.items) items (\(summary.calibration)); run it with --model \(out) --arch \(summary.architecture) --precision int8")
+        }
+        if !summary.failures.isEmpty {
+            CLIOutput.log("\(summary.failures.count) unreadable items skipped:")
+            for f in summary.failures.prefix(20) { CLIOutput.log("  \(f)") }
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+
+/// `graft quantize` and `--precision int8` as processes (docs/PRECISION.md): the quantized model file, its JSON
+/// report, predict/extract with it in int8, and the typed refusals (a model without calibration, a text model,
+/// bad options). Also under `DNNL_MAX_CPU_ISA=AVX2`, where oneDNN has no VNNI and Graft quantizes weights to 7 bits.
+final class QuantizeCommandTests: XCTestCase {
+    static let photoNames = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
+                             "hubble_deep_field.jpg", "retina.jpg", "ihc.png", "color.png", "logo.png"]
+
+    /// A CSV of the ten colour photos (one class): the calibration data.
+    func photoTable(_ dir: URL) throws -> String {
+        var csv = "path,label\n"
+        for name in Self.photoNames { csv += "\(CLIFixtures.photo(name)),photo\n" }
+        let url = dir.appendingPathComponent("photos.csv")
+        try csv.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func top1(_ run: GraftRun) throws -> [String] {
+        ((try run.json()["results"] as? [[String: Any]]) ?? []).map {
+            (($0["labels"] as? [[String: Any]])?.first?["label"] as? String) ?? ""
+        }
+    }
+
+    func testQuantizeThenPredictAndExtractInInt8() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let out = dir.appendingPathComponent("lite0.int8.safetensors").path
+        let quantize = try Graft.run(["quantize", "--model", "efficientnet-lite0", "--data", photoTable(dir), "--items", "10",
+                                      "--out", out, "--json", "--quiet"])
+        XCTAssertExit(quantize, 0)
+        let report = try quantize.json()
+        XCTAssertEqual(report["architecture"] as? String, "efficientnet-lite0")
+        XCTAssertEqual(report["items"] as? Int, 10)
+        XCTAssertEqual(report["calibration"] as? String, "minmax")
+        XCTAssertEqual(report["calibratedConvolutions"] as? Int, report["convolutions"] as? Int)
+        XCTAssertGreaterThan(report["convolutions"] as? Int ?? 0, 40)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        // Text output names the file and how to run it.
+        let small = dir.appendingPathComponent("small.safetensors").path
+        let text = try Graft.run(["quantize", "--data", photoTable(dir), "--items", "4", "--out", small, "--quiet"])
+        XCTAssertExit(text, 0)
+        XCTAssertTrue(text.stdout.contains("--precision int8") && text.stdout.contains(small), text.transcript)
+
+        // Photos of ImageNet classes (the astronaut is none: its top two are a near tie that int8 may swap).
+        let photos = ["chelsea.png", "coffee.png", "rocket.jpg"].map(CLIFixtures.photo)
+        let fp32 = try Graft.run(["predict", "--json", "--top", "1"] + photos)
+        let int8 = try Graft.run(["predict", "--json", "--top", "1", "--model", out, "--arch", "efficientnet-lite0", "--precision", "int8"] + photos)
+        XCTAssertExit(fp32, 0); XCTAssertExit(int8, 0)
+        XCTAssertEqual(try int8.json()["precision"] as? String, "int8")
+        XCTAssertEqual(try top1(fp32), try top1(int8), "same top-1: \(fp32.stdout)\n\(int8.stdout)")
+        // The same file in fp32 is the original network (its weights are the fp32 ones).
+        let asFP32 = try Graft.run(["predict", "--json", "--top", "1", "--model", out, "--arch", "efficientnet-lite0"] + photos)
+        XCTAssertEqual(try asFP32.json()["results"] as? NSArray, try fp32.json()["results"] as? NSArray)
+        // Without VNNI (oneDNN capped at AVX2): still runs, 7-bit weights, same top-1.
+        let avx2 = try Graft.run(["predict", "--json", "--top", "1", "--model", out, "--arch", "efficientnet-lite0", "--precision", "int8"] + photos,
+                                 environment: PrecisionCommandTests.avx2Only)
+        XCTAssertExit(avx2, 0)
+        XCTAssertEqual(try top1(fp32), try top1(avx2), "same top-1 on AVX2: \(avx2.stdout)")
+
+        // extract in int8 -> the store and the bundle fitted on it record int8; evaluate runs it in int8 by default.
+        let store = dir.appendingPathComponent("store").path, bundle = dir.appendingPathComponent("bundle").path
+        let extract = try Graft.run(["extract", "--model", out, "--arch", "efficientnet-lite0", "--precision", "int8", "--data", "digits",
+                                     "--limit", "48", "--batch", "16", "--out", store, "--json", "--quiet"])
+        XCTAssertExit(extract, 0)
+        XCTAssertEqual(try extract.json()["precision"] as? String, "int8")
+        XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle]), 0)
+        let evaluate = try Graft.run(["evaluate", "--bundle", bundle, "--data", "digits", "--limit", "48", "--quiet"])
+        XCTAssertExit(evaluate, 0)
+        XCTAssertTrue(evaluate.stdout.contains("on 48 examples (int8)"), evaluate.transcript)
+        let inFP32 = try Graft.run(["evaluate", "--bundle", bundle, "--data", "digits", "--limit", "48", "--quiet", "--precision", "fp32"])
+        XCTAssertExit(inFP32, 0)
+        XCTAssertTrue(inFP32.stdout.contains("on 48 examples (fp32)"), inFP32.transcript)
+    }
+
+    func testRefusalsAndBadInput() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photo = CLIFixtures.photo("chelsea.png")
+        // int8 on a model without calibration: typed, names the fix.
+        let plain = try Graft.run(["predict", "--precision", "int8", "--json", photo])
+        XCTAssertExit(plain, 1)
+        XCTAssertEqual(plain.stdout, "")
+        XCTAssertTrue(plain.stderr.contains("precision int8 is not available") && plain.stderr.contains("graft quantize"), plain.transcript)
+        let store = dir.appendingPathComponent("store").path
+        let extract = try Graft.run(["extract", "--precision", "int8", "--data", "digits", "--limit", "4", "--out", store, "--quiet"])
+        XCTAssertExit(extract, 1)
+        XCTAssertTrue(extract.stderr.contains("no int8 calibration"), extract.transcript)
+        // A text model cannot be quantized.
+        let text = try Graft.run(["quantize", "--model", "all-minilm-l6-v2", "--data", photoTable(dir), "--out",
+                                  dir.appendingPathComponent("t.safetensors").path])
+        XCTAssertExit(text, 1)
+        XCTAssertTrue(text.stderr.contains("int8 covers image convolution networks"), text.transcript)
+        // Usage errors: exit 64.
+        XCTAssertExit(try Graft.run(["quantize", "--data", "digits", "--out", dir.appendingPathComponent("x.bin").path]), 64)
+        XCTAssertExit(try Graft.run(["quantize", "--data", "digits", "--items", "0", "--out", dir.appendingPathComponent("x.safetensors").path]), 64)
+        XCTAssertExit(try Graft.run(["quantize", "--out", dir.appendingPathComponent("x.safetensors").path]), 64)
+        // Data that does not exist: exit 1, nothing written.
+        let missing = dir.appendingPathComponent("missing.safetensors").path
+        let noData = try Graft.run(["quantize", "--data", dir.appendingPathComponent("nope").path, "--out", missing])
+        XCTAssertExit(noData, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import GraftData
+import GraftKernels
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+import XCTest
+
+/// int8 inference against fp32 on whole networks (docs/PRECISION.md, issue 19): calibrate (min/max of every
+/// convolution's input over scikit-image's photos), then the same photos in int8 and fp32. EfficientNet-Lite0 runs
+/// its pretrained weights; ResNet-50 seeded random weights at full size (no pretrained weights offline), compared
+/// on the penultimate features. Also: quantize -> write -> load keeps every range and every output.
+final class Int8AccuracyTests: XCTestCase {
+    func photoBatch(_ prep: Preprocessing) throws -> Tensor {
+        let images = try BF16AccuracyTests.photoNames.map {
+            try ImageDecoder().decode(contentsOf: BF16AccuracyTests.photos.appendingPathComponent($0))
+        }
+        return try Tensor(shape: [images.count, prep.inputSize, prep.inputSize, 3], values: images.flatMap { prep.apply($0) })
+    }
+
+    func calibrate(_ model: any ImageBackbone, _ x: Tensor) throws {
+        try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: nil, training: false) } }
+    }
+
+    func forward(_ model: any ImageBackbone, _ x: Tensor, _ precision: Precision, upTo cut: String? = nil) throws -> Tensor {
+        try withPrecision(precision) { try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
+    }
+
+    /// Both ways of running the inverted-residual blocks in int8: fused fp32 kernel (only the stem and head
+    /// convolutions int8), and int8 chains of the blocks' convolutions (every convolution int8). A photo whose top-1
+    /// changes must be a near tie in fp32: its two classes within twice the largest probability change.
+    func testEfficientNetLite0PretrainedOnPhotos() throws {
+        try Precision.int8.requireSupport()
+        let model = try ImageModels.pretrained("efficientnet-lite0")
+        let x = try photoBatch(model.preprocessing)
+        XCTAssertFalse(Int8Quantization.isCalibrated(model))
+        try calibrate(model, x)
+        let ranges = Int8Quantization.ranges(of: model)
+        XCTAssertEqual(ranges.count, Int8Quantization.convolutionCount(of: model), "every convolution is calibrated, fused blocks included")
+        XCTAssertEqual(ranges["_conv_stem"].map { $0.min < 0 }, true, "the normalised image input is signed")
+        XCTAssertEqual(ranges["_blocks.1._depthwise_conv"].map { $0.min >= 0 && $0.max <= 6 }, true, "after ReLU6: u8")
+        let fp32 = try forward(model, x, .fp32)
+        let p32 = try fp32.softmax().values, classes = fp32.shape[1]
+        var outputs: [[Float]] = []
+        for fused in [true, false] {
+            let int8 = try FusedInvertedResidual.$fusesAtInt8.withValue(fused) { try forward(model, x, .int8) }
+            let p8 = try int8.softmax().values
+            outputs.append(p8)
+            var same = 0, change: Float = 0, ties: [Float] = []
+            for r in 0..<fp32.shape[0] {
+                let row = (r * classes)..<((r + 1) * classes)
+                let (a, b) = (row.max(by: { p32[$0] < p32[$1] })!, row.max(by: { p8[$0] < p8[$1] })!)
+                if a == b { same += 1 } else { ties.append(p32[a] - p32[b]) }
+                for i in row { change = max(change, abs(p32[i] - p8[i])) }
+            }
+            print("int8 vs fp32 efficientnet-lite0 (\(fused ? "fused fp32 blocks" : "int8 blocks"), \(Runtime.isa)): top-1 \(same)/\(fp32.shape[0]), "
+                  + "max probability change \(change), fp32 gaps of the changed ones \(ties)")
+            XCTAssertGreaterThanOrEqual(same, BF16AccuracyTests.photoNames.count - 2, "fused \(fused)")
+            for gap in ties { XCTAssertLessThanOrEqual(gap, 2 * change, "only near ties change class (fused \(fused))") }
+            XCTAssertGreaterThan(change, 0, "int8 really ran")
+            XCTAssertLessThan(change, fused ? 0.1 : 0.2)
+        }
+        XCTAssertNotEqual(outputs[0], outputs[1], "the int8 blocks really ran")
+    }
+
+    func testResNet50FullSizeRandomWeights() throws {
+        try Precision.int8.requireSupport()
+        let model = try ImageModels.make("resnet50", seed: 19)
+        let x = try photoBatch(model.preprocessing)
+        try calibrate(model, x)
+        XCTAssertEqual(Int8Quantization.ranges(of: model).count, Int8Quantization.convolutionCount(of: model))
+        let fp32 = try forward(model, x, .fp32, upTo: "penultimate").values
+        let int8 = try forward(model, x, .int8, upTo: "penultimate").values
+        let scale = fp32.map(abs).max() ?? 0
+        let error = zip(fp32, int8).map { abs($0 - $1) }.max() ?? .infinity
+        var dot: Float = 0, n32: Float = 0, n8: Float = 0
+        for (a, b) in zip(fp32, int8) { dot += a * b; n32 += a * a; n8 += b * b }
+        let cosine = dot / (n32.squareRoot() * n8.squareRoot())
+        print("int8 vs fp32 resnet50 (random weights): penultimate max error \(error / scale) of scale \(scale), cosine \(cosine)")
+        XCTAssertGreaterThan(error, 0, "int8 really ran")
+        XCTAssertGreaterThan(cosine, 0.99)
+    }
+
+    /// quantize -> write -> load: the file is an ordinary safetensors state dict (strictly loadable) whose metadata
+    /// carries the ranges; the loaded model has the same ranges and gives the same int8 outputs.
+    func testQuantizedModelRoundTrip() throws {
+        try Precision.int8.requireSupport()
+        let model = try ImageModels.make("mobilenet_v2", seed: 4)
+        let x = try photoBatch(model.preprocessing)
+        try calibrate(model, x)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graft-int8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("mobilenet_v2.int8.safetensors")
+        try Int8Quantization.write(model, architecture: "mobilenet_v2", to: url)
+        let file = try WeightFile.open(url)
+        XCTAssertEqual(file.metadata[Int8Quantization.formatKey], "int8")
+        XCTAssertEqual(Int8Quantization.architecture(of: url), "mobilenet_v2")
+        XCTAssertEqual(file.tensors.count, model.stateDict().count)
+        let loaded = try ImageModels.pretrained("mobilenet_v2", weights: url, architecture: "mobilenet_v2")
+        let before = Int8Quantization.ranges(of: model), after = Int8Quantization.ranges(of: loaded)
+        XCTAssertEqual(before.count, after.count)
+        for (path, r) in before {
+            XCTAssertEqual(after[path]?.min, r.min, path)
+            XCTAssertEqual(after[path]?.max, r.max, path)
+        }
+        for fused in [true, false] {
+            try FusedInvertedResidual.$fusesAtInt8.withValue(fused) {
+                XCTAssertEqual(try forward(model, x, .int8).values, try forward(loaded, x, .int8).values)
+            }
+        }
+        // An ordinary weights file loads without a calibration.
+        let plain = dir.appendingPathComponent("plain.safetensors")
+        try WeightFile(tensors: file.tensors).writeSafetensors(to: plain, metadata: [:])
+        XCTAssertFalse(Int8Quantization.isCalibrated(try ImageModels.pretrained("mobilenet_v2", weights: plain, architecture: "mobilenet_v2")))
+        XCTAssertThrowsError(try Int8Quantization.requireCalibration(ImageModels.make("mobilenet_v2"), name: "m", architecture: "mobilenet_v2")) { error in
+            guard case .unsupportedPrecision(.int8, let reason)? = error as? KernelError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("graft quantize"), reason)
+        }
+    }
+
+    /// Bad metadata in a quantized file: typed errors naming the file and the key.
+    func testMalformedRangesAreTypedErrors() throws {
+        let model = try ImageModels.make("mobilenet_v2", seed: 4)
+        let tensors = try model.stateDict().map { try StoredTensor(name: $0.0, shape: $0.1.shape, floats: $0.1.values) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graft-int8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (ranges, expected) in [("not json", "not a JSON object"), ("{\"no.such.conv\": [0, 1]}", "no.such.conv"),
+                                   ("{\"features.0.0\": [2, 1]}", "features.0.0")] {
+            let url = dir.appendingPathComponent("bad.safetensors")
+            try WeightFile(tensors: tensors).writeSafetensors(to: url, metadata: [Int8Quantization.formatKey: "int8", Int8Quantization.rangesKey: ranges])
+            XCTAssertThrowsError(try ImageModels.pretrained("mobilenet_v2", weights: url, architecture: "mobilenet_v2")) { error in
+                guard case let .invalidConfig(message)? = error as? ModelError else { return XCTFail("\(error)") }
+                XCTAssertTrue(message.contains(url.path) && message.contains(expected), message)
+            }
+        }
+    }
+}
