@@ -30,4 +30,27 @@ enum JobRunner {
             throw error
         }
     }
+
+    /// Trains a regression or multi-label model: the data resolved to a source and task, the backbone
+    /// checked against its input, the bundle loaded as the model's core; the validation metrics if any.
+    static func trainTask(_ resolve: () throws -> (source: DataSource, task: any TransferTask, input: DataKind), kind: TaskKind,
+                          parameters: Parameters, context: TrainingJobContext) throws -> (ClassifierCore, TaskMetrics?) {
+        context.report(TrainingProgress(phase: .preparing))
+        try parameters.validate()
+        let (source, task, input) = try resolve()
+        if let backbone = parameters.backbone, backbone.input != input {
+            throw GraftError.wrongBackbone(task: "\(input.rawValue) \(kind.rawValue) model", backbone: backbone.description)
+        }
+        // The job path fits these tasks' feature heads from a feature store (`graft extract` + `graft fit`);
+        // in memory, "feature extraction" trains the new head alone on the frozen network (`--unfreeze 0`).
+        var p = parameters
+        if case .featureExtraction = p.strategy { p.strategy = .fineTune(unfreeze: 0) }
+        let (bundle, work, result) = try run(source: source, task: task, parameters: p, context: context)
+        do {
+            return (try ClassifierCore(bundle: bundle, input: input, task: kind, owning: work), result.validationMetrics)
+        } catch {
+            try? FileManager.default.removeItem(at: work)
+            throw error
+        }
+    }
 }

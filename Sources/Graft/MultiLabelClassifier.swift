@@ -2,9 +2,9 @@ import Foundation
 import GraftData
 import GraftTransfer
 
-/// Tags images or texts with every label that applies (photo tags, topics): one-vs-rest logistic regression
-/// on a pretrained backbone's features, or a fine-tuned network with a sigmoid/BCE head, on the same job
-/// path as `graft fit|finetune --task multi-label` (docs/TASKS.md); per-label thresholds chosen on validation.
+/// Tags images or texts with every label that applies (photo tags, topics): a sigmoid/BCE head on a pretrained
+/// backbone, frozen or fine-tuned, on the same job path as `graft finetune --task multi-label` (docs/TASKS.md);
+/// per-label thresholds chosen on validation.
 ///
 /// ```swift
 /// let job = MultiLabelClassifier.train(data: .images(photos, labels: [["cat", "sofa"], ["dog"], []]))
@@ -21,25 +21,14 @@ public final class MultiLabelClassifier: Sendable {
         self.validationMetrics = validationMetrics
     }
 
-    /// Starts training on a thread of its own (features + one-vs-rest logistic regression by default;
-    /// `parameters.strategy = .fineTune()` trains the network).
+    /// Starts training on a thread of its own: by default a new sigmoid head alone on the frozen pretrained
+    /// network (BCE), thresholds chosen on validation; `parameters.strategy = .fineTune()` also trains its last
+    /// blocks. (One-vs-rest logistic regression on a feature store is `graft fit --task multi-label`.)
     public static func train(data: MultiLabelData, parameters: Parameters = Parameters()) -> TrainingJob<MultiLabelClassifier> {
         TrainingJob { context in
-            context.report(TrainingProgress(phase: .preparing))
-            try parameters.validate()
-            let (source, task, input) = try data.resolve()
-            if let backbone = parameters.backbone, backbone.input != input {
-                throw GraftError.wrongBackbone(task: "\(input.rawValue) multi-label classifier", backbone: backbone.description)
-            }
-            let (bundle, work, result) = try JobRunner.run(source: source, task: task, parameters: parameters, context: context)
-            do {
-                let core = try ClassifierCore(bundle: bundle, input: input, task: .multiLabel, owning: work)
-                guard case let .multiLabel(report)? = result.validationMetrics else { return (MultiLabelClassifier(core: core, validationMetrics: nil), nil) }
-                return (MultiLabelClassifier(core: core, validationMetrics: report), nil)
-            } catch {
-                try? FileManager.default.removeItem(at: work)
-                throw error
-            }
+            let (core, metrics) = try JobRunner.trainTask(data.resolve, kind: .multiLabel, parameters: parameters, context: context)
+            guard case let .multiLabel(report)? = metrics else { return (MultiLabelClassifier(core: core, validationMetrics: nil), nil) }
+            return (MultiLabelClassifier(core: core, validationMetrics: report), nil)
         }
     }
 

@@ -2,9 +2,8 @@ import Foundation
 import GraftData
 import GraftTransfer
 
-/// Predicts numbers from images or texts (an angle, a score, a count): ridge regression on a pretrained
-/// backbone's features, or a fine-tuned network with an MSE/Huber head, on the same job path as
-/// `graft fit|finetune --task regression` (docs/TASKS.md).
+/// Predicts numbers from images or texts (an angle, a score, a count): a new linear head on a pretrained
+/// backbone, frozen or fine-tuned, on the same job path as `graft finetune --task regression` (docs/TASKS.md).
 ///
 /// ```swift
 /// let job = Regressor.train(data: .texts(reviews, values: scores.map { [$0] }, targets: ["score"]))
@@ -21,25 +20,14 @@ public final class Regressor: Sendable {
         self.validationMetrics = validationMetrics
     }
 
-    /// Starts training on a thread of its own. The default strategy extracts features and fits ridge
-    /// regression (alpha by cross-validation); `parameters.strategy = .fineTune()` trains the network.
+    /// Starts training on a thread of its own. With the default strategy only a new linear head trains, on the
+    /// frozen pretrained network (MSE); `parameters.strategy = .fineTune()` also trains its last blocks. (Ridge
+    /// on a feature store is `graft extract` + `graft fit --task regression`.)
     public static func train(data: RegressionData, parameters: Parameters = Parameters()) -> TrainingJob<Regressor> {
         TrainingJob { context in
-            context.report(TrainingProgress(phase: .preparing))
-            try parameters.validate()
-            let (source, task, input) = try data.resolve()
-            if let backbone = parameters.backbone, backbone.input != input {
-                throw GraftError.wrongBackbone(task: "\(input.rawValue) regressor", backbone: backbone.description)
-            }
-            let (bundle, work, result) = try JobRunner.run(source: source, task: task, parameters: parameters, context: context)
-            do {
-                let core = try ClassifierCore(bundle: bundle, input: input, task: .regression, owning: work)
-                guard case let .regression(report)? = result.validationMetrics else { return (Regressor(core: core, validationMetrics: nil), nil) }
-                return (Regressor(core: core, validationMetrics: report), nil)
-            } catch {
-                try? FileManager.default.removeItem(at: work)
-                throw error
-            }
+            let (core, metrics) = try JobRunner.trainTask(data.resolve, kind: .regression, parameters: parameters, context: context)
+            guard case let .regression(report)? = metrics else { return (Regressor(core: core, validationMetrics: nil), nil) }
+            return (Regressor(core: core, validationMetrics: report), nil)
         }
     }
 

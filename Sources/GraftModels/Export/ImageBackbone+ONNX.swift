@@ -21,6 +21,15 @@ public protocol ONNXExportableBackbone: ImageBackbone {
     func exportONNX(_ g: inout ONNXGraphBuilder, input: ONNXFeatureMap, upTo cut: String?) throws -> ONNXExportValue
 }
 
+extension ONNXGraphBuilder {
+    /// The tail every CNN here shares: global average pool (`penultimate`), then its linear classifier.
+    mutating func classifierTail(_ h: ONNXFeatureMap, cut: String?, classifier: Linear) -> ONNXExportValue {
+        let pooled = globalAveragePool(h)
+        if cut == "penultimate" { return .rows(pooled, width: h.channels) }
+        return .rows(linear(pooled, weight: classifier.weight, bias: classifier.bias), width: classifier.outFeatures)
+    }
+}
+
 extension ImageBackbone {
     /// This backbone's ONNX writer, or a typed error naming the architecture.
     public func onnxExportable() throws -> any ONNXExportableBackbone {
@@ -43,9 +52,7 @@ extension EfficientNetLite: ONNXExportableBackbone {
         }
         h = g.convBatchNorm(h, head)
         if cut == "head" { return .map(h) }
-        let pooled = g.globalAveragePool(h)
-        if cut == "penultimate" { return .rows(pooled, width: h.channels) }
-        return .rows(g.linear(pooled, weight: classifier.weight, bias: classifier.bias), width: classifier.outFeatures)
+        return g.classifierTail(h, cut: cut, classifier: classifier)
     }
 }
 
@@ -62,9 +69,7 @@ extension MobileNetV2: ONNXExportableBackbone {
             }
             if cut == "features.\(i)" { return .map(h) }
         }
-        let pooled = g.globalAveragePool(h)
-        if cut == "penultimate" { return .rows(pooled, width: h.channels) }
-        return .rows(g.linear(pooled, weight: classifier.weight, bias: classifier.bias), width: classifier.outFeatures)
+        return g.classifierTail(h, cut: cut, classifier: classifier)
     }
 }
 
@@ -85,9 +90,7 @@ extension ResNet: ONNXExportableBackbone {
             }
             if cut == "layer\(i + 1)" { return .map(h) }
         }
-        let pooled = g.globalAveragePool(h)
-        if cut == "penultimate" { return .rows(pooled, width: h.channels) }
-        return .rows(g.linear(pooled, weight: classifier.weight, bias: classifier.bias), width: classifier.outFeatures)
+        return g.classifierTail(h, cut: cut, classifier: classifier)
     }
 }
 
@@ -101,8 +104,6 @@ extension SmallCNN: ONNXExportableBackbone {
             if cut == "conv\(i + 1)" { return .map(h) }
             if i < 2 && h.height >= 2 { h = g.maxPool(h, kernel: 2, stride: 2, padding: 0) }
         }
-        let pooled = g.globalAveragePool(h)
-        if cut == "penultimate" { return .rows(pooled, width: h.channels) }
-        return .rows(g.linear(pooled, weight: classifier.weight, bias: classifier.bias), width: classifier.outFeatures)
+        return g.classifierTail(h, cut: cut, classifier: classifier)
     }
 }
