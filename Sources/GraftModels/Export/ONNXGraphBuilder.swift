@@ -35,17 +35,24 @@ public struct ONNXGraphBuilder {
     @discardableResult
     public mutating func constant(_ hint: String, shape: [Int], values: [Float]) -> String {
         precondition(shape.reduce(1, *) == values.count, "initializer \(hint): \(values.count) values for shape \(shape)")
+        return initializer(hint, shape: shape, raw: values.withUnsafeBytes { Data($0) })
+    }
+
+    /// fp32 `raw_data` (x86-64 and arm64 are little-endian, as raw_data is).
+    private mutating func initializer(_ hint: String, shape: [Int], raw: Data) -> String {
         var t = Onnx_TensorProto()
         t.name = unique(hint)
         t.dims = shape.map(Int64.init)
         t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        t.rawData = values.withUnsafeBytes { Data($0) }   // x86-64 and arm64 are little-endian, as raw_data is
+        t.rawData = raw
         graph.initializer.append(t)
         return t.name
     }
 
     public mutating func constant(_ hint: String, _ tensor: Tensor) -> String {
-        constant(keys[ObjectIdentifier(tensor)] ?? hint, shape: tensor.shape, values: Array(UnsafeBufferPointer(start: tensor.pointer, count: tensor.count)))
+        // One copy, straight from the tensor's storage into raw_data.
+        initializer(keys[ObjectIdentifier(tensor)] ?? hint, shape: tensor.shape,
+                    raw: Data(bytes: tensor.pointer, count: tensor.count * MemoryLayout<Float>.size))
     }
 
     /// An int64 initializer (shapes, axes, indices).

@@ -7,7 +7,7 @@ import GraftWeights
 /// all constant (weights, shape arithmetic), and fuses each 2-D convolution with the batch norm,
 /// residual add and activation that follow it, as the native models do. Values between
 /// convolutions stay channels-last; feeds and results are in ONNX (NCHW) layout.
-public final class OnnxModel: @unchecked Sendable {
+public final class OnnxModel: @unchecked Sendable {  // unchecked: every field is a `let` set at load; its Tensors (classes) are never written after
     public let graph: OnnxGraph
     /// The values `run` returns: the graph outputs, or the cut points asked for.
     public let outputNames: [String]

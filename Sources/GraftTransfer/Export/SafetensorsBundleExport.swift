@@ -30,16 +30,19 @@ public enum SafetensorsBundleExport {
             let headTensors = [try StoredTensor(name: "head.weight", shape: [rows, d], floats: w),
                                try StoredTensor(name: "head.bias", shape: [rows], floats: b)]
             switch extractor.backbone {
-            case let cnn as CNNBackbone where extractor.cut == "penultimate" && extractor.pool == .avg:
-                let key = cnn.cnn.classifierKey
-                let own = cnn.cnn.stateDict().filter { !$0.0.hasPrefix(key + ".") }
-                tensors = try stored(own) + [try StoredTensor(name: key + ".weight", shape: [rows, d], floats: w),
-                                             try StoredTensor(name: key + ".bias", shape: [rows], floats: b)]
-                metadata["graft.head"] = key
             case let cnn as CNNBackbone:
+                // The backbone without its ImageNet classifier; on the average-pooled penultimate cut the head takes
+                // the classifier's place (the reference model with K classes), elsewhere it is `head.*`.
                 let key = cnn.cnn.classifierKey
-                tensors = try stored(cnn.cnn.stateDict().filter { !$0.0.hasPrefix(key + ".") }) + headTensors
-                metadata["graft.cut"] = extractor.cut; metadata["graft.pool"] = extractor.pool.rawValue; metadata["graft.head"] = "head"
+                let trunk = try stored(cnn.cnn.stateDict().filter { !$0.0.hasPrefix(key + ".") })
+                if extractor.cut == "penultimate" && extractor.pool == .avg {
+                    tensors = trunk + [try StoredTensor(name: key + ".weight", shape: [rows, d], floats: w),
+                                       try StoredTensor(name: key + ".bias", shape: [rows], floats: b)]
+                    metadata["graft.head"] = key
+                } else {
+                    tensors = trunk + headTensors
+                    metadata["graft.cut"] = extractor.cut; metadata["graft.pool"] = extractor.pool.rawValue; metadata["graft.head"] = "head"
+                }
             case let text as TextBackbone:
                 tensors = try stored(text.embedder.bert.stateDict()) + headTensors
                 metadata["graft.cut"] = extractor.cut; metadata["graft.head"] = "head"
