@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # YOLOv3-tiny forward img/s at 416x416, batch 1 and 8: Graft vs OpenCV DNN vs ONNX Runtime, one run (issue 16).
 # Graft's "detect" rows add letterbox + decoding + NMS (what `graft detect` does after decoding the file).
+# Then the fine-tune step (new one-class heads; heads only, heads + last 4 convolutions; batch 8 at 416)
+# in steps/s against PyTorch with the same loss (step_peer.py), after checking both losses agree.
 # Usage: bash bench/detect/run.sh
 # Env: GRAFT_THREADS (default nproc), BENCH_REPEATS (7), PYTHON (a venv with numpy, torch, onnx, onnxruntime,
-#      opencv-python-headless<5; default ~/.venvs/detect), GRAFT_BENCH_BIN (skip the build), SCRATCH (.build).
+#      opencv-python-headless<5; default ~/.venvs/detect, else ~/.venvs/fixtures), GRAFT_BENCH_BIN (skip the build), SCRATCH (.build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS="${GRAFT_THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-$HOME/.venvs/detect/bin/python}"
+[ -x "$PYTHON" ] || PYTHON="$HOME/.venvs/fixtures/bin/python"
 SCRATCH="${SCRATCH:-.build}"
 if [ -n "${GRAFT_BENCH_BIN:-}" ]; then
     BIN="$GRAFT_BENCH_BIN"
@@ -17,14 +20,17 @@ else
 fi
 GRAFT_OUT="$(GRAFT_THREADS="$THREADS" "$BIN")"
 PEER_OUT="$("$PYTHON" bench/detect/peer.py "$THREADS")"
+NL=$'\n'
+STEP_OUT="$("$PYTHON" bench/detect/step_peer.py step "$THREADS")$NL$("$PYTHON" bench/detect/step_peer.py check)"
 GRAFT_OUT2="$(GRAFT_THREADS="$THREADS" "$BIN")"  # Graft again after the peers: a load change shows as a spread
-"$PYTHON" - "$GRAFT_OUT" "$PEER_OUT" "$GRAFT_OUT2" <<'PY'
+"$PYTHON" - "$GRAFT_OUT" "$PEER_OUT$NL$STEP_OUT" "$GRAFT_OUT2" <<'PY'
 import sys
-graft, graft2, peers, notes = {}, {}, {"opencv": {}, "ort": {}}, []
+graft, graft2, peers, notes, losses = {}, {}, {"opencv": {}, "ort": {}, "torch": {}}, [], []
 for i, block in enumerate(sys.argv[1:]):
     for line in block.splitlines():
         p = line.split("\t")
         if line.startswith("#"): notes.append(line[2:])
+        elif p[0] == "loss": losses.append([float(v) for v in p[1:]])
         elif p[0] == "row" and p[1] in peers: peers[p[1]][p[2]] = float(p[3])
         elif p[0] == "row": (graft if i == 0 else graft2)[p[1]] = float(p[2])
 print("; ".join(notes))
@@ -35,4 +41,15 @@ for b in (1, 8):
     g = max(graft[k], graft2.get(k, 0))
     o, r = peers["opencv"][k], peers["ort"][k]
     print(f"| {b} | {graft[k]:.1f} / {graft2.get(k, float('nan')):.1f} | {graft[f'detect-b{b}']:.1f} | {o:.1f} | {r:.1f} | {g / o:.2f}x | {g / r:.2f}x |")
+# The same loss on both sides, or the step times compare different work.
+worst = max(abs(a - b) / max(1, abs(b)) for a, b in zip(losses[0], losses[-1]))
+print(f"\nYOLO loss (box, objectness, classes) Graft {losses[0]} PyTorch {losses[-1]}: max relative difference {worst:.1e}")
+assert worst < 1e-4, "Graft's and PyTorch's YOLO losses differ"
+if "step-heads-b8" in graft:
+    print("\n| fine-tune step, batch 8 at 416 | Graft steps/s (1st / 2nd run) | PyTorch steps/s | vs PyTorch |")
+    print("|---|---|---|---|")
+    for name, label in (("heads", "heads only"), ("last4", "heads + last 4 convolutions")):
+        k = f"step-{name}-b8"
+        g = max(graft[k], graft2.get(k, 0))
+        print(f"| {label} | {graft[k]:.3f} / {graft2.get(k, float('nan')):.3f} | {peers['torch'][k]:.3f} | {g / peers['torch'][k]:.2f}x |")
 PY
