@@ -28,3 +28,19 @@ print("|---|---|" + "---|" * len(columns))
 cells = {(r["n"], r["seed"], r["runner"], r["strategy"]): r["accuracy"] for r in rows}
 for n, seed in sorted({(r["n"], r["seed"]) for r in rows}):
     print(f"| {n} | {seed} | " + " | ".join(f"{cells[(n, seed) + c]:.3f}" if (n, seed) + c in cells else "" for c in columns) + " |")
+
+# Gain of each tuned row over the same runner's frozen probe on the same split: mean, std and wins over the seeds.
+probes = {"graft": "features + logistic regression", "sentence-transformers": "frozen + LogisticRegression()"}
+print()
+print("| per class | runner | strategy | seeds | gain over the frozen probe (points, mean) | std | seeds won |")
+print("|---|---|---|---|---|---|---|")
+for n in sorted({r["n"] for r in rows}):
+    for runner, strategy in columns:
+        if not strategy.startswith("contrastive") or runner not in probes:
+            continue
+        gains = [100 * (cells[(n, s, runner, strategy)] - cells[(n, s, runner, probes[runner])])
+                 for s in sorted({r["seed"] for r in rows if r["n"] == n})
+                 if (n, s, runner, strategy) in cells and (n, s, runner, probes[runner]) in cells]
+        if gains:
+            sd = statistics.stdev(gains) if len(gains) > 1 else 0.0
+            print(f"| {n} | {runner} | {strategy} | {len(gains)} | {statistics.mean(gains):+.2f} | {sd:.2f} | {sum(g > 0 for g in gains)} of {len(gains)} |")
