@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ONNX import throughput (img/s, issue 23): Graft's native ResNet-18 and MobileNetV2, the PyTorch export of the
-# same weights imported by Graft's ONNX executor, and ONNX Runtime on that same .onnx file, in one run.
+# same weights imported by Graft's ONNX executor (fed NCHW as ONNX Runtime is, and NHWC as `graft extract` feeds it),
+# and ONNX Runtime on that same .onnx file, in one run.
 # 224x224, batch 1 and 32, GRAFT_THREADS threads (default 2). Target: imported within 10% of native.
 # Usage: bash bench/onnx/run.sh [model ...]   (resnet18, mobilenet_v2; default both)
 # Env: GRAFT_THREADS (2), BENCH_BATCHES ("1 32"), BENCH_REPEATS (5), SCRATCH (.build-bench),
@@ -46,10 +47,10 @@ for line in sys.argv[1].splitlines():
     elif parts[0] == "row":
         rows.setdefault(parts[2], {})[parts[1]] = float(parts[3])
 print("\n".join(dict.fromkeys(notes)))
-print(f"| {'model':<17} | {'native img/s':>12} | {'imported img/s':>14} | {'ORT img/s':>9} | {'imported / native':>17} | {'imported / ORT':>14} |")
-print(f"|{'-'*19}|{'-'*14}|{'-'*16}|{'-'*11}|{'-'*19}|{'-'*16}|")
+print(f"| {'model':<17} | {'native img/s':>12} | {'imported img/s':>14} | {'imported NHWC img/s':>19} | {'ORT img/s':>9} | {'imported / native':>17} | {'NHWC / native':>13} | {'imported / ORT':>14} |")
+print(f"|{'-'*19}|{'-'*14}|{'-'*16}|{'-'*21}|{'-'*11}|{'-'*19}|{'-'*15}|{'-'*16}|")
 nan = float("nan")
 for name, r in rows.items():
-    n, i, o = r.get("native", nan), r.get("imported", nan), r.get("ort", nan)
-    print(f"| {name:<17} | {n:>12.1f} | {i:>14.1f} | {o:>9.1f} | {i / n:>16.2f}x | {i / o:>13.2f}x |")
+    n, i, h, o = (r.get(k, nan) for k in ("native", "imported", "imported-nhwc", "ort"))
+    print(f"| {name:<17} | {n:>12.1f} | {i:>14.1f} | {h:>19.1f} | {o:>9.1f} | {i / n:>16.2f}x | {h / n:>12.2f}x | {i / o:>13.2f}x |")
 PY

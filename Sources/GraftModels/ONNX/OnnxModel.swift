@@ -101,6 +101,14 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         try runValues(feeds.mapValues { OnnxValue.nchw($0) }).mapValues { try $0.nchwTensor() }
     }
 
+    /// Runs on channels-last feeds (rank-4 ones as [N, H, W, C] images, the layout Graft's data loaders make) and
+    /// returns rank-4 values channels-last too: when the graph starts and ends with convolutions or pools, no
+    /// layout copy happens at either end.
+    public func runChannelsLast(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try runValues(feeds.mapValues { $0.rank == 4 ? .float($0, channelsLast: true) : .nchw($0) })
+            .mapValues { $0.shape.count == 4 ? try $0.nhwcTensor() : try $0.nchwTensor() }
+    }
+
     /// Runs on decoded tensors (the onnx test-data `.pb` inputs may be integer), returning decoded tensors.
     public func run(_ feeds: [String: OnnxTensorData]) throws -> [String: OnnxTensorData] {
         try runValues(feeds.mapValues { try OnnxValue($0) }).mapValues { try $0.data }
@@ -129,14 +137,14 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
                     let outs = try Self.execute(kernels, n, n.inputs.map { $0.isEmpty ? nil : values[$0] })
                     for (name, v) in zip(n.outputs, outs) where !name.isEmpty { values[name] = v }
                 case let .conv(c):
-                    values[c.output] = try runConv(c, values)
+                    values[c.output] = try runConv(c, values, consumingResidual: c.residual.map { canConsume($0, at: i, values) } ?? false)
                 case let .invertedResidual(b):
                     guard let x = values[b.input] else { throw OnnxError.nodeFailed(file: file, node: b.convs[0].node.name, op: "Conv", reason: "input missing") }
                     if let y = try b.fusedForward(x) {
                         values[b.output] = y
                     } else {
                         // The block's convolutions one by one; their intermediate values are dropped after.
-                        for c in b.convs { values[c.output] = try runConv(c, values) }
+                        for c in b.convs { values[c.output] = try runConv(c, values, consumingResidual: false) }
                         for c in b.convs.dropLast() { values[c.output] = nil }
                     }
                 }
@@ -151,8 +159,20 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         return out
     }
 
+    /// Whether step `i` may write its output into the buffer of value `name`, as the native residual blocks do:
+    /// the step is its last reader, it is an intermediate channels-last value (not a feed, a constant or a
+    /// requested output) and no other live value shares its storage (Identity passes a tensor on under a new name).
+    private func canConsume(_ name: String, at i: Int, _ values: [String: OnnxValue]) -> Bool {
+        guard releases[i].contains(name), !graph.inputs.contains(where: { $0.name == name }),
+              case let .float(t, true)? = values[name] else { return false }
+        return !values.contains { key, v in
+            guard key != name, case let .float(u, _) = v else { return false }
+            return u.storage === t.storage
+        }
+    }
+
     /// One fused convolution step on the current values.
-    private func runConv(_ c: ConvStep, _ values: [String: OnnxValue]) throws -> OnnxValue {
+    private func runConv(_ c: ConvStep, _ values: [String: OnnxValue], consumingResidual: Bool) throws -> OnnxValue {
         let (n, file) = (c.node, graph.file)
         guard let x = values[c.input] else { throw OnnxError.nodeFailed(file: file, node: n.name, op: n.opType, reason: "input missing") }
         var f = c.fused
@@ -163,7 +183,11 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
             }
             // The add runs inside the convolution only when it needs no broadcasting.
             let s = r.shape
-            if s.count == 4 && s[0] == x.shape[0] && s[1] == c.fused.weight.shape[0] { f.residual = r } else { postAdd = r }
+            if s.count == 4 && s[0] == x.shape[0] && s[1] == c.fused.weight.shape[0] {
+                f.residual = r; f.consumesResidual = consumingResidual
+            } else {
+                postAdd = r
+            }
         }
         if postAdd != nil { f.activation = nil }
         return try Self.wrap(n, file) {

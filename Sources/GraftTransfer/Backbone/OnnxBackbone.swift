@@ -51,9 +51,9 @@ public final class OnnxBackbone: Backbone {
 
     /// The graph's value at `cut` for NHWC pixels, as NHWC maps when it is a 4-D map.
     func forward(_ x: Tensor, cut: String) throws -> Tensor {
-        let y = try withNoGrad { try model(cut).run([graph.inputs[0].name: try x.permuted([0, 3, 1, 2])]) }
+        let y = try withNoGrad { try model(cut).runChannelsLast([graph.inputs[0].name: x]) }
         guard let v = y[cut] else { throw TransferError.unsupported("\(cut) produced no value") }
-        return v.rank == 4 ? try v.permuted([0, 2, 3, 1]) : v
+        return v
     }
 
     /// The batch size the graph was exported with, when it fixes one (PP-OCR's are 1); nil when dynamic.
