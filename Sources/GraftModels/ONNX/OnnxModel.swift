@@ -90,6 +90,12 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         self.releases = releases
     }
 
+    /// Inverted-residual blocks (1x1 expansion + ReLU6, depthwise + ReLU6, 1x1 projection, + input) found in the
+    /// graph: each runs as one fused kernel wherever `FusedInvertedResidual`'s size policy fuses the native blocks.
+    public var invertedResidualBlocks: Int {
+        steps.reduce(0) { n, s in if case .invertedResidual = s { return n + 1 }; return n }
+    }
+
     /// Every node output in execution order, with the operator that makes it: the cut points.
     public static func cutPoints(of graph: OnnxGraph) -> [(value: String, op: String, node: String)] {
         graph.nodes.flatMap { n in n.outputs.filter { !$0.isEmpty }.map { ($0, n.opType, n.name) } }
