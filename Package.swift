@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),
         .testTarget(name: "GraftHeadsTests", dependencies: ["GraftHeads", "GraftCore"]),
         .testTarget(name: "GraftTransferTests", dependencies: [
-            "GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor",
+            "GraftTransfer", "GraftData", "GraftHeads", "GraftModels", "GraftNN", "GraftTensor", "GraftWeights",
         ]),
         // The task-first API on its own (not only through the CLI).
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),

@@ -33,6 +33,8 @@ let package = Package(
         bench("text", [graft("GraftText")]),
         // vision forward img/s against PyTorch and ONNX Runtime (bench/vision/run.sh).
         bench("vision", [graft("GraftModels"), graft("GraftNN"), graft("GraftTensor"), graft("GraftData"), graft("GraftKernels")]),
+        // ONNX import img/s: native models vs their imported PyTorch export vs ONNX Runtime (bench/onnx/run.sh).
+        bench("onnx", [graft("GraftModels"), graft("GraftNN"), graft("GraftTensor")]),
         // issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
         bench("extract", [graft("Graft"), graft("GraftData"), graft("GraftHeads"), graft("GraftTransfer")]),
         // MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).

@@ -12,7 +12,7 @@ final class OnnxCommandTests: XCTestCase {
         let run = try Graft.run(["inspect", Self.resnet])
         XCTAssertExit(run, 0)
         XCTAssertTrue(run.stdout.contains("graph: opset 17"), run.transcript)
-        XCTAssertTrue(run.stdout.contains("input  x [?, 3, 64, 64]"), run.transcript)
+        XCTAssertTrue(run.stdout.contains("input  x [?, 3, ?, ?]"), run.transcript)
         XCTAssertTrue(run.stdout.contains("\(Self.layer2)  (Relu)"), run.transcript)
         XCTAssertTrue(run.stdout.contains("fc.weight"), "weights still listed: \(run.transcript)")
         let json = try Graft.run(["inspect", Self.resnet, "--json"])

@@ -79,6 +79,27 @@ final class OnnxParityTests: XCTestCase {
         assertClose(try XCTUnwrap(imported.run([m.input: x])[m.output]), logits, "logits vs native")
     }
 
+    /// MobileNetV2's 17 inverted-residual blocks are found in the PyTorch export and run by the fused kernel (every
+    /// block fused, whatever the size policy) and as separate convolutions (none fused): both equal ONNX Runtime.
+    func testMobileNetV2BlocksFusedAndUnfusedMatchOnnxRuntime() throws {
+        let m = try XCTUnwrap(manifest()["mobilenet_v2-0.25"])
+        let ort = try loadTensors(Self.dir.appendingPathComponent("mobilenet_v2-0.25.ort.safetensors"))
+        let x = try XCTUnwrap(ort["x"])
+        let model = try OnnxModel(contentsOf: Self.dir.appendingPathComponent("mobilenet_v2-0.25.onnx"))
+        XCTAssertEqual(model.invertedResidualBlocks, 17)
+        for side in [1, Int.max] {
+            let y = try FusedInvertedResidual.$minimumSide.withValue(side) { try model.run([m.input: x])[m.output] }
+            assertClose(try XCTUnwrap(y), try XCTUnwrap(ort["out.\(m.output)"]), side == 1 ? "blocks fused" : "blocks unfused")
+        }
+        // A cut inside a block (block 3's expansion output) keeps that block's convolutions apart; the rest still fuse.
+        let inside = "/features/features.3/conv/conv.0/conv.0.2/Clip_output_0"
+        let cut = try OnnxModel(contentsOf: Self.dir.appendingPathComponent("mobilenet_v2-0.25.onnx"), outputs: [inside, m.output])
+        XCTAssertEqual(cut.invertedResidualBlocks, 16)
+        let y = try FusedInvertedResidual.$minimumSide.withValue(1) { try cut.run([m.input: x]) }
+        assertClose(try XCTUnwrap(y[m.output]), try XCTUnwrap(ort["out.\(m.output)"]), "cut inside a block")
+        XCTAssertEqual(try XCTUnwrap(y[inside]).shape, [2, 48, 16, 16])
+    }
+
     /// The three PP-OCR models of rapidocr-onnxruntime (Paddle2ONNX exports, installed by `make setup`)
     /// against ONNX Runtime's outputs on seeded random inputs.
     func testPPOCRModelsMatchOnnxRuntime() throws {

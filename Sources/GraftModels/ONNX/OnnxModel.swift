@@ -17,17 +17,27 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
     /// For each step, the values whose last reader it is (freed after it runs).
     private let releases: [[String]]
 
-    private enum Step {
+    enum Step {
         case node(OnnxGraph.Node)
-        /// A Conv (node) reading `input`, with its batch norm folded, writing `output`.
-        case conv(OnnxGraph.Node, input: String, fused: FusedConv, residual: String?, output: String)
+        case conv(ConvStep)
+        case invertedResidual(OnnxInvertedResidual)
 
         var inputs: [String] {
             switch self {
             case let .node(n): n.inputs.filter { !$0.isEmpty }
-            case let .conv(_, input, _, residual, _): [input] + (residual.map { [$0] } ?? [])
+            case let .conv(c): [c.input] + (c.residual.map { [$0] } ?? [])
+            case let .invertedResidual(b): [b.input]
             }
         }
+    }
+
+    /// A Conv (node) reading `input`, with its batch norm folded and the add and activation after it, writing `output`.
+    struct ConvStep {
+        let node: OnnxGraph.Node
+        let input: String
+        let fused: FusedConv
+        let residual: String?
+        let output: String
     }
 
     public convenience init(contentsOf url: URL, outputs: [String]? = nil) throws {
@@ -72,12 +82,18 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
             }
         }
         self.constants = constants
-        steps = try Self.fuse(runtime, constants: constants, keep: Set(wanted), kernels: kernels)
+        steps = OnnxInvertedResidual.fuse(try Self.fuse(runtime, constants: constants, keep: Set(wanted), kernels: kernels), keep: Set(wanted))
         var lastUse: [String: Int] = [:]
         for (i, s) in steps.enumerated() { for v in s.inputs { lastUse[v] = i } }
         var releases = [[String]](repeating: [], count: steps.count)
         for (v, i) in lastUse where !wanted.contains(v) && constants[v] == nil { releases[i].append(v) }
         self.releases = releases
+    }
+
+    /// Inverted-residual blocks (1x1 expansion + ReLU6, depthwise + ReLU6, 1x1 projection, + input) found in the
+    /// graph: each runs as one fused kernel wherever `FusedInvertedResidual`'s size policy fuses the native blocks.
+    public var invertedResidualBlocks: Int {
+        steps.reduce(0) { n, s in if case .invertedResidual = s { return n + 1 }; return n }
     }
 
     /// Every node output in execution order, with the operator that makes it: the cut points.
@@ -89,6 +105,14 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
     /// (integer results as floats).
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         try runValues(feeds.mapValues { OnnxValue.nchw($0) }).mapValues { try $0.nchwTensor() }
+    }
+
+    /// Runs on channels-last feeds (rank-4 ones as [N, H, W, C] images, the layout Graft's data loaders make) and
+    /// returns rank-4 values channels-last too: when the graph starts and ends with convolutions or pools, no
+    /// layout copy happens at either end.
+    public func runChannelsLast(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try runValues(feeds.mapValues { $0.rank == 4 ? .float($0, channelsLast: true) : .nchw($0) })
+            .mapValues { $0.shape.count == 4 ? try $0.nhwcTensor() : try $0.nchwTensor() }
     }
 
     /// Runs on decoded tensors (the onnx test-data `.pb` inputs may be integer), returning decoded tensors.
@@ -118,26 +142,16 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
                 case let .node(n):
                     let outs = try Self.execute(kernels, n, n.inputs.map { $0.isEmpty ? nil : values[$0] })
                     for (name, v) in zip(n.outputs, outs) where !name.isEmpty { values[name] = v }
-                case let .conv(n, input, fused, residual, output):
-                    guard let x = values[input] else { throw OnnxError.nodeFailed(file: file, node: n.name, op: n.opType, reason: "input missing") }
-                    var f = fused
-                    var postAdd: OnnxValue?
-                    if let residual {
-                        guard let r = values[residual] else {
-                            throw OnnxError.nodeFailed(file: file, node: n.name, op: n.opType, reason: "residual \(residual) missing")
-                        }
-                        // The add runs inside the convolution only when it needs no broadcasting.
-                        let s = r.shape
-                        if s.count == 4 && s[0] == x.shape[0] && s[1] == fused.weight.shape[0] { f.residual = r } else { postAdd = r }
-                    }
-                    if postAdd != nil { f.activation = nil }
-                    values[output] = try Self.wrap(n, file) {
-                        var y = try kernels.conv(n, x, .nchw(fused.weight), nil, fused: f)
-                        if let postAdd {
-                            y = try kernels.binary("Add", y, postAdd)
-                            if let a = fused.activation { y = try kernels.activation(y, a) }
-                        }
-                        return y
+                case let .conv(c):
+                    values[c.output] = try runConv(c, values, consumingResidual: c.residual.map { canConsume($0, at: i, values) } ?? false)
+                case let .invertedResidual(b):
+                    guard let x = values[b.input] else { throw OnnxError.nodeFailed(file: file, node: b.convs[0].node.name, op: "Conv", reason: "input missing") }
+                    if let y = try b.fusedForward(x) {
+                        values[b.output] = y
+                    } else {
+                        // The block's convolutions one by one; their intermediate values are dropped after.
+                        for c in b.convs { values[c.output] = try runConv(c, values, consumingResidual: false) }
+                        for c in b.convs.dropLast() { values[c.output] = nil }
                     }
                 }
                 for v in releases[i] { values[v] = nil }
@@ -149,6 +163,47 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
             out[name] = v
         }
         return out
+    }
+
+    /// Whether step `i` may write its output into the buffer of value `name`, as the native residual blocks do:
+    /// the step is its last reader, it is an intermediate channels-last value (not a feed, a constant or a
+    /// requested output) and no other live value shares its storage (Identity passes a tensor on under a new name).
+    private func canConsume(_ name: String, at i: Int, _ values: [String: OnnxValue]) -> Bool {
+        guard releases[i].contains(name), !graph.inputs.contains(where: { $0.name == name }),
+              case let .float(t, true)? = values[name] else { return false }
+        return !values.contains { key, v in
+            guard key != name, case let .float(u, _) = v else { return false }
+            return u.storage === t.storage
+        }
+    }
+
+    /// One fused convolution step on the current values.
+    private func runConv(_ c: ConvStep, _ values: [String: OnnxValue], consumingResidual: Bool) throws -> OnnxValue {
+        let (n, file) = (c.node, graph.file)
+        guard let x = values[c.input] else { throw OnnxError.nodeFailed(file: file, node: n.name, op: n.opType, reason: "input missing") }
+        var f = c.fused
+        var postAdd: OnnxValue?
+        if let residual = c.residual {
+            guard let r = values[residual] else {
+                throw OnnxError.nodeFailed(file: file, node: n.name, op: n.opType, reason: "residual \(residual) missing")
+            }
+            // The add runs inside the convolution only when it needs no broadcasting.
+            let s = r.shape
+            if s.count == 4 && s[0] == x.shape[0] && s[1] == c.fused.weight.shape[0] {
+                f.residual = r; f.consumesResidual = consumingResidual
+            } else {
+                postAdd = r
+            }
+        }
+        if postAdd != nil { f.activation = nil }
+        return try Self.wrap(n, file) {
+            var y = try kernels.conv(n, x, .nchw(c.fused.weight), nil, fused: f)
+            if let postAdd {
+                y = try kernels.binary("Add", y, postAdd)
+                if let a = c.fused.activation { y = try kernels.activation(y, a) }
+            }
+            return y
+        }
     }
 
     private static func wrap<T>(_ n: OnnxGraph.Node, _ file: String, _ body: () throws -> T) throws -> T {
@@ -223,7 +278,7 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
                 activation = a; absorbed.insert(r); output = nodes[r].outputs[0]; position = r
             }
             let fused = FusedConv(weight: weight, bias: try bias.map { try Tensor(shape: [o], values: $0) }, activation: activation, residual: nil)
-            steps.append((position, .conv(n, input: n.inputs[0], fused: fused, residual: residual, output: output)))
+            steps.append((position, .conv(ConvStep(node: n, input: n.inputs[0], fused: fused, residual: residual, output: output))))
         }
         return steps.sorted { $0.0 < $1.0 }.map(\.1)
     }

@@ -9,6 +9,8 @@ struct FusedConv {
     var bias: Tensor?
     var activation: Activation?
     var residual: OnnxValue?
+    /// Nothing reads `residual` after this convolution: its buffer becomes the output's (no copy).
+    var consumesResidual = false
 }
 
 /// Convolutions, pools and resizing. 1-D maps run as 2-D maps of height 1; 2-D maps run
@@ -82,7 +84,8 @@ extension OnnxKernels {
         }
         let out: Tensor
         if let residual = fused?.residual {
-            out = try input.conv2d(weight: weight, bias: bias, options: options, adding: try residual.nhwcTensor(), activation: fused?.activation)
+            out = try input.conv2d(weight: weight, bias: bias, options: options, adding: try residual.nhwcTensor(), activation: fused?.activation,
+                               consumingResidual: fused?.consumesResidual ?? false)
         } else {
             out = try input.conv2d(weight: weight, bias: bias, options: options, activation: fused?.activation)
         }
@@ -201,7 +204,9 @@ extension OnnxKernels {
         guard xs.count >= 3 else { throw Self.fail("input rank \(xs.count)") }
         if xs.count == 4 {
             let t = try x.nhwcTensor()
-            let y = max ? try t.max(axis: 1, keepDims: true).max(axis: 2, keepDims: true) : try t.mean(axes: [1, 2], keepDims: true)
+            // Average: oneDNN's threaded pooling, as the native models' global pool.
+            let y = max ? try t.max(axis: 1, keepDims: true).max(axis: 2, keepDims: true)
+                        : try t.globalAvgPool2d().reshaped([xs[0], 1, 1, xs[1]])
             return .float(y, channelsLast: true)
         }
         let d = try x.floats()

@@ -96,7 +96,7 @@ enum OnnxValue {
     /// The values in ONNX layout as a tensor (ints converted to float).
     func nchwTensor() throws -> Tensor {
         switch self {
-        case let .float(t, cl): return cl ? try t.permuted([0, 3, 1, 2]) : t
+        case let .float(t, cl): return cl ? try ChannelsLastCopy.nchw(t) : t
         case let .int(d): return try Tensor(shape: d.shape, values: d.values.map { Float($0) })
         }
     }
@@ -106,7 +106,7 @@ enum OnnxValue {
         if case let .float(t, true) = self { return t }
         let t = try nchwTensor()
         guard t.rank == 4 else { throw TensorError.invalidShape(op: "nhwc", shape: t.shape, reason: "expects rank 4") }
-        return try t.permuted([0, 2, 3, 1])
+        return try ChannelsLastCopy.nhwc(t)
     }
 
     func floats() throws -> Dense<Float> {

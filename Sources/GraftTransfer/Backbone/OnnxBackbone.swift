@@ -51,19 +51,35 @@ public final class OnnxBackbone: Backbone {
 
     /// The graph's value at `cut` for NHWC pixels, as NHWC maps when it is a 4-D map.
     func forward(_ x: Tensor, cut: String) throws -> Tensor {
-        let y = try withNoGrad { try model(cut).run([graph.inputs[0].name: try x.permuted([0, 3, 1, 2])]) }
+        let y = try withNoGrad { try model(cut).runChannelsLast([graph.inputs[0].name: x]) }
         guard let v = y[cut] else { throw TransferError.unsupported("\(cut) produced no value") }
-        return v.rank == 4 ? try v.permuted([0, 2, 3, 1]) : v
+        return v
     }
 
+    /// The batch size the graph was exported with, when it fixes one (PP-OCR's are 1); nil when dynamic.
+    var fixedBatch: Int? { graph.inputs[0].dims?.first ?? nil }
+
+    /// As `CNNBackbone`: a short batch runs padded with zero images to `rows` and the extra rows are dropped,
+    /// so every forward has one shape (no new oneDNN primitives, no second set of buffers for the tail). A
+    /// graph exported with a fixed batch size runs the batch in chunks of that size, the last one padded.
     public func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor {
-        let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
-        return try CNNBackbone.pooled(forward(x, cut: cut), pool)
+        let per = batch.height * batch.width * 3
+        let chunk = fixedBatch ?? max(rows, batch.count)
+        let n = (batch.count + chunk - 1) / chunk * chunk
+        var pixels = batch.pixels
+        if n > batch.count { pixels += [Float](repeating: 0, count: (n - batch.count) * per) }
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: n, by: chunk) {
+            let x = try Tensor(shape: [chunk, batch.height, batch.width, 3], values: Array(pixels[(start * per)..<((start + chunk) * per)]))
+            parts.append(try CNNBackbone.pooled(forward(x, cut: cut), pool))
+        }
+        let all = parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: 0)
+        return n == batch.count ? all : try all.slice(axis: 0, 0..<batch.count)
     }
 
     public func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int {
         let size = prep.inputSize
-        return try CNNBackbone.pooled(forward(Tensor.zeros([1, size, size, 3]), cut: cut), pool).shape[1]
+        return try CNNBackbone.pooled(forward(Tensor.zeros([fixedBatch ?? 1, size, size, 3]), cut: cut), pool).shape[1]
     }
 
     public func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork {
