@@ -10,18 +10,18 @@ public enum ComputePrecision {
     /// What an op computes in: fp32 while it records a tape, else the current precision.
     static func forOp(recording: Bool) -> Precision { recording ? .fp32 : current }
 
-    /// What attention's two products (activations times activations, nothing to quantize once) compute in: the
-    /// current precision, except int8, which runs them in bf16 where the CPU has it and in fp32 elsewhere
-    /// (docs/PRECISION.md, "int8 linears").
-    static var attention: Precision {
+    /// What an int8 run computes its unquantized products in: attention's two (activations times activations,
+    /// nothing to quantize once) and any layer a model keeps out of int8. bf16 where the CPU has it, else fp32
+    /// (docs/PRECISION.md, "int8 linears"). Other precisions: the current one.
+    public static var unquantized: Precision {
         guard current == .int8 else { return current }
-        if let forced = attentionOverride { return forced }
+        if let forced = unquantizedOverride { return forced }
         return Precision.bf16.isSupported ? .bf16 : .fp32
     }
 
-    /// GRAFT_INT8_ATTENTION=fp32|bf16 (measurement only; bf16 where unsupported falls back to fp32).
-    private static let attentionOverride: Precision? = {
-        guard let raw = ProcessInfo.processInfo.environment["GRAFT_INT8_ATTENTION"], let p = Precision(rawValue: raw), p != .int8 else { return nil }
+    /// GRAFT_INT8_UNQUANTIZED=fp32|bf16 (measurement only; bf16 where unsupported falls back to fp32).
+    private static let unquantizedOverride: Precision? = {
+        guard let raw = ProcessInfo.processInfo.environment["GRAFT_INT8_UNQUANTIZED"], let p = Precision(rawValue: raw), p != .int8 else { return nil }
         return p == .bf16 && !Precision.bf16.isSupported ? .fp32 : p
     }()
 }

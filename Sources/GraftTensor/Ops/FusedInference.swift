@@ -61,12 +61,12 @@ extension Tensor {
         try Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
                        addend: mask.map { UnsafePointer($0.pointer) },
                        epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]),
-                       precision: ComputePrecision.attention)
+                       precision: ComputePrecision.unquantized)
         try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
         let out = try Tensor(uninitializedShape: [b, l, hidden])
         try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
                        c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
-                       precision: ComputePrecision.attention)
+                       precision: ComputePrecision.unquantized)
         return out
     }
 
