@@ -33,7 +33,7 @@ public final class Embedder: Sendable {
         guard backbone.input == .text, let text = try Backbones.load(backbone) as? TextBackbone else {
             throw GraftError.wrongBackbone(task: "sentence embedder", backbone: backbone.description)
         }
-        try text.requirePrecision(precision)   // int8 covers image networks only
+        try text.requirePrecision(precision)   // int8: dynamic, no calibration
         name = text.embedder.name
         dimension = text.embedder.dimension
         normalizesByDefault = text.embedder.normalize

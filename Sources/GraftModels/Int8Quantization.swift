@@ -40,9 +40,11 @@ public enum Int8Quantization {
         }
     }
 
-    /// Why a text model cannot run int8 (its linears have no int8 path yet).
-    public static func textRefusal(_ name: String) -> KernelError {
-        .unsupportedPrecision(precision: .int8, reason: "int8 covers image convolution networks; \(name) is a text model (use bf16)")
+    /// Why `graft quantize` has nothing to do for a text model: its int8 linears quantize their inputs dynamically
+    /// (docs/PRECISION.md, "int8 linears"), so `--precision int8` runs it as it is.
+    public static func textNeedsNoCalibration(_ name: String) -> ModelError {
+        .invalidConfig("\(name) is a text model: its int8 linears quantize their inputs per batch and need no calibration; "
+            + "run it with --precision int8 as it is")
     }
 
     /// Forgets every range (a new calibration starts from nothing).

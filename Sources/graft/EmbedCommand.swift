@@ -35,8 +35,7 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         let all = try texts + (file.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } } ?? [])
         guard !all.isEmpty else { throw ValidationError("give texts as arguments or with --file") }
-        try precision.requireSupport()   // before loading weights
-        if precision == .int8 { throw Int8Quantization.textRefusal(model) }
+        try precision.requireSupport()   // before loading weights; int8 quantizes dynamically (no calibration)
         let embedder = try ModelArguments.sentenceEmbedder(model, arch: arch)
         let e = try withPrecision(precision) { try embedder.embed(all) }
         let d = embedder.dimension

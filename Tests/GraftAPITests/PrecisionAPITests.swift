@@ -62,4 +62,22 @@ struct Photos: Dataset {
     func label(at index: Int) -> Int { 0 }
     func sourceID(at index: Int) -> String { urls[index].lastPathComponent }
     func item(at index: Int) throws -> DataItem { .image(try ImageDecoder().decode(contentsOf: urls[index])) }
+
+    /// `Embedder(precision: .int8)`: the packaged MiniLM runs int8 with no quantized copy (its linears quantize per
+    /// batch); the vectors stay at cosine >= 0.99 to fp32 and rank the sentences as fp32 does.
+    func testInt8EmbedderNeedsNoCalibration() throws {
+        try Precision.int8.requireSupport()
+        let sentences = ["A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."]
+        let (fp32, int8) = (try Embedder(), try Embedder(precision: .int8))
+        XCTAssertEqual(int8.precision, .int8)
+        let (a, b) = (try fp32.encode(sentences), try int8.encode(sentences))
+        func cosine(_ x: [Float], _ y: [Float]) -> Float {
+            zip(x, y).reduce(0) { $0 + $1.0 * $1.1 } / (x.reduce(0) { $0 + $1 * $1 }.squareRoot() * y.reduce(0) { $0 + $1 * $1 }.squareRoot())
+        }
+        for (x, y) in zip(a, b) {
+            XCTAssertGreaterThanOrEqual(cosine(x, y), 0.99)
+            XCTAssertNotEqual(x, y, "int8 really ran")
+        }
+        XCTAssertGreaterThan(cosine(b[0], b[1]), cosine(b[0], b[2]), "the two eating sentences stay the closest pair")
+    }
 }

@@ -84,13 +84,7 @@ final class BF16AccuracyTests: XCTestCase {
     func testMiniLMEmbeddingsCosineToFP32() throws {
         try requireBF16()
         let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
-        let sentences = [
-            "A cat sat on the mat.", "The stock market fell sharply on Tuesday after the announcement.",
-            "I loved this film: the acting, the music and the story all worked.", "Terrible service, never again.",
-            "Quantum computers use qubits, which can be in superpositions of states.", "short",
-            "The recipe calls for two cups of flour, one egg, and a pinch of salt, mixed until smooth and left to rest overnight.",
-            "Graft extracts features from pretrained networks and fits a linear head on them.",
-        ]
+        let sentences = Self.sentences
         let fp32 = try embedder.embed(sentences, batchSize: 4, normalize: false)
         let bf16 = try withPrecision(.bf16) { try embedder.embed(sentences, batchSize: 4, normalize: false) }
         let d = embedder.dimension
@@ -105,6 +99,15 @@ final class BF16AccuracyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(worst, 0.999)
         XCTAssertLessThan(worst, 1, "bf16 really changed the computation")
     }
+
+    /// Sentences of many lengths and topics (also Int8AccuracyTests').
+    static let sentences = [
+        "A cat sat on the mat.", "The stock market fell sharply on Tuesday after the announcement.",
+        "I loved this film: the acting, the music and the story all worked.", "Terrible service, never again.",
+        "Quantum computers use qubits, which can be in superpositions of states.", "short",
+        "The recipe calls for two cups of flour, one egg, and a pinch of salt, mixed until smooth and left to rest overnight.",
+        "Graft extracts features from pretrained networks and fits a linear head on them.",
+    ]
 
     /// A recorded op (training) computes in fp32 whatever precision is set: gradients are unchanged.
     func testTapeRecordingOpsStayFP32() throws {

@@ -137,4 +137,31 @@ final class Int8AccuracyTests: XCTestCase {
             }
         }
     }
+
+    /// MiniLM in int8 (its linears: u8 inputs quantized per batch, per-channel s8 weights; docs/PRECISION.md "int8
+    /// linears") against fp32 on the bf16 test's 8 sentences and 64 Rotten Tomatoes reviews: cosine >= 0.99.
+    func testMiniLMEmbeddingsCosineToFP32() throws {
+        try Precision.int8.requireSupport()
+        let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
+        let reviews = try BuiltinDatasets.rottenTomatoes()
+        let texts = try (0..<64).map { i -> String in
+            guard case .text(let text) = try reviews.item(at: i * 37) else { return try XCTUnwrap(nil, "item \(i * 37) is not a text") }
+            return text
+        }
+        let sentences = BF16AccuracyTests.sentences + texts
+        let fp32 = try embedder.embed(sentences, batchSize: 16, normalize: false)
+        let int8 = try withPrecision(.int8) { try embedder.embed(sentences, batchSize: 16, normalize: false) }
+        let d = embedder.dimension
+        var worst: Float = 1, total: Float = 0
+        for r in 0..<sentences.count {
+            let a = fp32.values[(r * d)..<((r + 1) * d)], b = int8.values[(r * d)..<((r + 1) * d)]
+            let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+            let cosine = dot / (a.reduce(0) { $0 + $1 * $1 }.squareRoot() * b.reduce(0) { $0 + $1 * $1 }.squareRoot())
+            worst = min(worst, cosine)
+            total += cosine
+        }
+        print("int8 vs fp32 MiniLM: lowest embedding cosine \(worst), mean \(total / Float(sentences.count)) over \(sentences.count) texts")
+        XCTAssertGreaterThanOrEqual(worst, 0.99)
+        XCTAssertLessThan(worst, 0.9999, "int8 really changed the computation")
+    }
 }

@@ -1,5 +1,7 @@
 """MiniLM sentence-embedding throughput peers (issue 5): sentence-transformers on PyTorch, and
-ONNX Runtime on the same Hugging Face model exported with torch.onnx.
+ONNX Runtime on the same Hugging Face model exported with torch.onnx, in fp32 and in int8 (issue 19:
+ONNX Runtime's `quantize_dynamic` of that export, its usual path for transformers: s8 weights per output
+channel, u8 activations quantized per tensor at run time, the same scheme as Graft's int8 linears).
 
   python bench/encoder/peer.py prepare WORK            # sentences files + the ONNX export (cached)
   python bench/encoder/peer.py run WORK THREADS CASE   # one `row` line per peer
@@ -63,6 +65,10 @@ def prepare(work):
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
                                             "last_hidden_state": axes},
                               opset_version=17, dynamo=False)
+    int8_path = os.path.join(work, "minilm.int8.onnx")
+    if not os.path.exists(int8_path):
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(onnx_path, int8_path, weight_type=QuantType.QInt8, per_channel=True)
 
 
 def rate(fn, n):
@@ -88,12 +94,13 @@ def run(work, threads, case):
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(os.path.join(work, "minilm.onnx"), so, providers=["CPUExecutionProvider"])
+    sessions = {name: ort.InferenceSession(os.path.join(work, name), so, providers=["CPUExecutionProvider"])
+                for name in ("minilm.onnx", "minilm.int8.onnx")}
     tok = Tokenizer.from_file(os.path.join(MODEL, "tokenizer.json"))
     tok.no_padding()  # tokenizer.json pads every text to 128; batches pad to their longest text below
     tok.enable_truncation(256)  # sentence_bert_config.json max_seq_length, as sentence-transformers
 
-    def ort_embed():
+    def ort_embed(sess):
         enc = tok.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(enc[i].ids))
         out = np.empty((len(texts), 384), np.float32)
@@ -108,10 +115,12 @@ def run(work, threads, case):
             e = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             out[idx] = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
         return out
-    ort_rate = rate(ort_embed, len(texts))
-    cos = float((ort_embed() * reference).sum(1).min())
     print(f"row\ttorch\t{case}\t{st_rate:.1f}", flush=True)
-    print(f"row\tort\t{case}\t{ort_rate:.1f}\t{cos:.6f}", flush=True)
+    for row, name in (("ort", "minilm.onnx"), ("ort-int8", "minilm.int8.onnx")):
+        sess = sessions[name]
+        ort_rate = rate(lambda: ort_embed(sess), len(texts))
+        cos = float((ort_embed(sess) * reference).sum(1).min())
+        print(f"row\t{row}\t{case}\t{ort_rate:.1f}\t{cos:.6f}", flush=True)
     np.save(os.path.join(work, case + "-st.npy"), reference)
 
 

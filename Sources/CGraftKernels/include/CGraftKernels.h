@@ -67,6 +67,12 @@ double graft_dot(const float *x, const float *y, int64_t n);
 /// Per row: max value and index of its first occurrence (either output may be NULL).
 void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
 
+// ---- dynamic int8 quantization (quantize.c) ----------------------------------
+/// The smallest and largest of x[0..<n] and 0 (the range a zero point can represent exactly).
+void graft_min_max(const float *x, int64_t n, float *min, float *max);
+/// out[i] = clamp(round(x[i] * inv_scale + zero_point), 0, 255) (halves round up).
+void graft_quantize_u8(const float *x, int64_t n, float inv_scale, float zero_point, uint8_t *out);
+
 
 // ---- fused inverted-residual block (inference) -------------------------------
 /// Shape of an inverted-residual block: NHWC input [batch, in_h, in_w, in_c],

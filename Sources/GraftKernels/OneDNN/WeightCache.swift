@@ -19,7 +19,7 @@ public struct WeightKey: Hashable, Sendable {
 /// one copy. Bounded by total bytes (`Kernels.cacheLimits.weightBytes`); least recently used
 /// entries go first.
 final class WeightCache: Sendable {
-    enum Use: Int, Sendable { case forward, backwardData, matmul, winograd }
+    enum Use: Int, Sendable { case forward, backwardData, matmul, winograd, int8Linear }
 
     /// `layout` is the destination descriptor the primitive chose.
     private struct Key: Hashable { let id: Int; let use: Use; let layout: DescriptorBytes }
@@ -55,16 +55,24 @@ final class WeightCache: Sendable {
     /// cached copy is missing or stale. Keep the returned buffer alive while using it.
     func reordered(_ weightKey: WeightKey, use: Use, layout: DescriptorBytes, reorder: Primitive,
                    source: UnsafeRawPointer, context: ExecutionContext) throws -> AlignedBuffer {
+        try prepared(weightKey, use: use, layout: layout, bytes: MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))) { buffer in
+            try run(reorder, source: source, into: buffer, context: context)
+        }
+    }
+
+    /// A block of `bytes` that `fill` derives from the weight (a reorder, or an int8 linear's s8 weights with
+    /// their scales), made again only when the cached one is missing or stale. Keep it alive while using it.
+    func prepared(_ weightKey: WeightKey, use: Use, layout: DescriptorBytes, bytes: Int,
+                  fill: (AlignedBuffer) throws -> Void) throws -> AlignedBuffer {
         try state.withLock { s in
             s.clock &+= 1
             let key = Key(id: weightKey.id, use: use, layout: layout)
-            let bytes = MemoryDesc.bytes(reorder.md(dnnl_query_dst_md))
             if var e = s.entries[key] {
                 e.lastUse = s.clock
                 if e.version != weightKey.version {
                     // Reuse the block unless a caller still reads the old values.
                     if !isKnownUniquelyReferenced(&e.buffer) { e.buffer = try AlignedBuffer(bytes: bytes, for: "reordered weights") }
-                    try run(reorder, source: source, into: e.buffer, context: context)
+                    try fill(e.buffer)
                     e.version = weightKey.version
                 }
                 s.entries[key] = e
@@ -72,7 +80,7 @@ final class WeightCache: Sendable {
             }
             Self.evict(&s, toFit: bytes)
             let buffer = try AlignedBuffer(bytes: bytes, for: "reordered weights")
-            try run(reorder, source: source, into: buffer, context: context)
+            try fill(buffer)
             s.entries[key] = Entry(version: weightKey.version, buffer: buffer, lastUse: s.clock)
             s.bytes += buffer.bytes
             return buffer

@@ -236,8 +236,18 @@ extension BertLayer {
         let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
         let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
-        return try outputNorm.forward(inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended), training: false)
+        // int8: the feed-forward output reads GELU's heavy-tailed output, which one per-tensor u8 scale resolves
+        // badly (docs/PRECISION.md, "int8 linears"); it runs unquantized unless GRAFT_INT8_FFN_OUTPUT=1.
+        let precision = ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput
+            ? ComputePrecision.unquantized : ComputePrecision.current
+        let projected = try ComputePrecision.$current.withValue(precision) {
+            try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
+        }
+        return try outputNorm.forward(projected, training: false)
     }
+
+    /// Whether int8 quantizes the feed-forward output linear too (GRAFT_INT8_FFN_OUTPUT=1; measurement).
+    static let quantizesFeedForwardOutput = ProcessInfo.processInfo.environment["GRAFT_INT8_FFN_OUTPUT"] == "1"
 
     /// Query, key and value weights [3H, H] and biases [3H] side by side, rebuilt only when one of
     /// the six tensors changed (loading, an optimizer step), so the fused matmul's cached copy stays valid.

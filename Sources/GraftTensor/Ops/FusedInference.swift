@@ -23,6 +23,14 @@ extension Tensor {
         }
         let out = try Tensor(uninitializedShape: outShape)
         if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
+        if ComputePrecision.current == .int8 {
+            // Dynamic quantization (docs/PRECISION.md, "int8 linears"): no calibration needed.
+            try Kernels.linearInt8(a: pointer, rows: rows, inputs: k, weight: weight.pointer, outputs: n,
+                                   weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                                   bias: bias.map { UnsafePointer($0.pointer) }, c: out.pointer,
+                                   activation: activation, accumulate: residual != nil)
+            return out
+        }
         try Kernels.matmul(a: pointer, .contiguous([rows, k]),
                        b: weight.pointer, MatrixLayout(dims: [k, n], strides: [1, k]),
                        c: out.pointer, .contiguous([rows, n]), bias: bias.map { UnsafePointer($0.pointer) },
@@ -53,12 +61,12 @@ extension Tensor {
         try Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
                        addend: mask.map { UnsafePointer($0.pointer) },
                        epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]),
-                       precision: ComputePrecision.current)
+                       precision: ComputePrecision.unquantized)
         try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
         let out = try Tensor(uninitializedShape: [b, l, hidden])
         try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
                        c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
-                       precision: ComputePrecision.current)
+                       precision: ComputePrecision.unquantized)
         return out
     }
 

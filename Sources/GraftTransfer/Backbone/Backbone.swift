@@ -32,6 +32,9 @@ public protocol Backbone: AnyObject {
     func defaultOptions(for strategy: Strategy) -> TrainingOptions
     /// Whether this backbone carries an int8 calibration (a quantized model, `graft quantize`).
     var isInt8Calibrated: Bool { get }
+    /// Whether this backbone runs int8 with no calibration: its int8 layers quantize their inputs per batch
+    /// (BERT encoders' linears, docs/PRECISION.md "int8 linears").
+    var quantizesDynamically: Bool { get }
 }
 
 extension Backbone {
@@ -39,12 +42,17 @@ extension Backbone {
 
     public var isInt8Calibrated: Bool { false }
 
+    public var quantizesDynamically: Bool { false }
+
     /// Throws `KernelError.unsupportedPrecision` unless this backbone can compute in `precision` here: the CPU's
     /// support, and for int8 a calibration (docs/PRECISION.md).
     public func requirePrecision(_ precision: Precision) throws {
         try precision.requireSupport()
-        if precision == .int8 && !isInt8Calibrated {
-            guard spec.input == .image else { throw Int8Quantization.textRefusal(spec.model) }
+        if precision == .int8 && !isInt8Calibrated && !quantizesDynamically {
+            guard spec.input == .image else {
+                throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(spec.model) has no int8 path (int8 runs calibrated "
+                    + "image networks and BERT text encoders)")
+            }
             throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(spec.weights ?? spec.model) has no int8 calibration: make a "
                 + "quantized copy with `graft quantize --model \(spec.weights ?? spec.model) --data DATA --out FILE` and run that (--model FILE --arch \(spec.architecture))")
         }

@@ -20,6 +20,8 @@ public final class TextBackbone: Backbone {
     public var headCut: String { "pooled" }
     public var headDimension: Int { embedder.dimension }
     public var blockCount: Int { embedder.bert.layers.count }
+    /// BERT's linears run int8 with per-batch input scales (`Tensor.fusedLinear`): no calibration.
+    public var quantizesDynamically: Bool { true }
 
     public func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor {
         try embedder.embed(batch.texts, batchSize: max(batch.count, 1), layer: layerIndex(cut))

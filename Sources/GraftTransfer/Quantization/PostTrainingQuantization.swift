@@ -35,7 +35,7 @@ public struct PostTrainingQuantization {
 
     /// Calibrates `spec`'s network on `dataset` and writes the quantized model to `url` (atomically).
     public func run(spec: BackboneSpec, dataset: any Dataset, to url: URL) throws -> Summary {
-        guard spec.input == .image else { throw Int8Quantization.textRefusal(spec.model) }
+        guard spec.input == .image else { throw Int8Quantization.textNeedsNoCalibration(spec.model) }
         guard dataset.kind == .image else {
             throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }

@@ -5,7 +5,7 @@
 //
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
-// BENCH_PRECISION=bf16: the encoder's matmuls in bf16 (docs/PRECISION.md); rows are then named
+// BENCH_PRECISION=bf16 or int8: the encoder's matmuls in that precision (docs/PRECISION.md); rows are then named
 // `<case> bf16` and the embeddings go to WORK/<case> bf16-graft.f32.
 import GraftModels
 import Foundation
