@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     var queue = 256
     @Option(name: .customLong("max-body-mb"), help: "Largest request body, in MiB (413 above).")
     var maxBodyMB = 8.0
-    @Option(help: "Also serve POST /v1/detect with this zoo detection model (e.g. yolov3-tiny).")
+    @Option(help: "Also serve POST /v1/detect with this detector: a zoo model (e.g. yolov3-tiny) or a detection bundle folder.")
     var detect: String?
     @Option(name: .customLong("decode-timeout-ms"), help: "Longest image decode + preprocess, in milliseconds (422 after).")
     var decodeTimeoutMs = 2000
@@ -71,6 +71,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard shutdownGraceS >= 0 else { throw ValidationError("--shutdown-grace-s cannot be negative") }
     }
 
+    /// A zoo detector by name, or the fine-tuned detector of a detection bundle folder (`graft finetune --task detect`).
+    static func detector(_ name: String) throws -> YoloDetector {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: name, isDirectory: &isFolder), isFolder.boolValue {
+            return try TrainedModel(bundle: URL(fileURLWithPath: name)).detector()
+        }
+        return try YoloDetector.pretrained(name)
+    }
+
     func run() async throws {
         var options = ServeOptions()
         options.host = host
@@ -87,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutS * 1000))
         options.shutdownGrace = .milliseconds(Int64(shutdownGraceS * 1000))
         var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options, precision: precision)
-        if let detect { server.detection = DetectRoute(detector: try YoloDetector.pretrained(detect), name: detect, options: options) }
+        if let detect { server.detection = DetectRoute(detector: try Self.detector(detect), name: detect, options: options) }
         let m = server.classifier.manifest
         let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes, \(server.classifier.precision))"
         try await server.run { bound in

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 
 /// Detection on the job path as processes: `graft finetune --task detect`, its bundle through
@@ -108,5 +111,42 @@ final class DetectionCommandTests: XCTestCase {
                                    "--strategies", "heads", "--work", dir.appendingPathComponent("work2").path, "--quiet"])
         XCTAssertExit(table, 0)
         XCTAssertTrue(table.stdout.contains("mAP@0.5") && table.stdout.contains("last 0 + head"), table.transcript)
+    }
+
+    /// `graft serve --detect BUNDLE` answers `POST /v1/detect` with the fine-tuned detector's own classes.
+    func testServeAnswersDetectWithAFineTunedBundle() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let data = try Self.photoBoxes(dir)
+        let detector = dir.appendingPathComponent("things.bundle").path
+        XCTAssertExit(try Graft.run(["finetune", "--task", "detect", "--data", data.path, "--unfreeze", "0", "--input-size", "64",
+                                     "--epochs", "1", "--batch", "3", "--out", detector, "--quiet"]), 0)
+        let classifier = dir.appendingPathComponent("digits.bundle").path
+        XCTAssertExit(try Graft.run(["train", "--from-scratch", "--data", "digits", "--epochs", "1", "--per-class", "2",
+                                     "--quiet", "--out", classifier]), 0)
+        let server = try Graft.start(["serve", "--bundle", classifier, "--detect", detector, "--port", "0"])
+        defer { server.process.terminate(); _ = server.finish() }
+        var port: Int?
+        for _ in 0..<600 where port == nil && server.process.isRunning {  // up to 60 s for the announcement
+            let log = (try? String(contentsOf: server.errURL, encoding: .utf8)) ?? ""
+            if let r = log.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) { port = Int(log[r].split(separator: ":").last!) }
+            usleep(100_000)
+        }
+        let bound = try XCTUnwrap(port, "graft serve announced no port")
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(bound)/v1/detect?threshold=0.0001")!)
+        request.httpMethod = "POST"
+        request.setValue("image/png", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try Data(contentsOf: data.appendingPathComponent("test/images/brick.png"))
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var answer: (Data?, Int?)
+        URLSession.shared.dataTask(with: request) { body, response, _ in
+            answer = (body, (response as? HTTPURLResponse)?.statusCode); done.signal()
+        }.resume()
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(answer.1, 200)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: answer.0 ?? Data()) as? [String: Any])
+        XCTAssertEqual(json["model"] as? String, detector)
+        let boxes = try XCTUnwrap(json["detections"] as? [[String: Any]])
+        XCTAssertFalse(boxes.isEmpty, "a threshold of 1e-4 keeps boxes")
+        for box in boxes { XCTAssertEqual(box["label"] as? String, "thing") }
     }
 }
