@@ -25,12 +25,12 @@ STEP_OUT="$("$PYTHON" bench/detect/step_peer.py step "$THREADS")$NL$("$PYTHON" b
 GRAFT_OUT2="$(GRAFT_THREADS="$THREADS" "$BIN")"  # Graft again after the peers: a load change shows as a spread
 "$PYTHON" - "$GRAFT_OUT" "$PEER_OUT$NL$STEP_OUT" "$GRAFT_OUT2" <<'PY'
 import sys
-graft, graft2, peers, notes, losses = {}, {}, {"opencv": {}, "ort": {}, "torch": {}}, [], []
+graft, graft2, peers, notes, losses = {}, {}, {"opencv": {}, "ort": {}, "torch": {}}, [], {}
 for i, block in enumerate(sys.argv[1:]):
     for line in block.splitlines():
         p = line.split("\t")
         if line.startswith("#"): notes.append(line[2:])
-        elif p[0] == "loss": losses.append([float(v) for v in p[1:]])
+        elif p[0] == "loss": losses[i] = [float(v) for v in p[1:]]  # block 0: Graft, block 1: the peers (PyTorch)
         elif p[0] == "row" and p[1] in peers: peers[p[1]][p[2]] = float(p[3])
         elif p[0] == "row": (graft if i == 0 else graft2)[p[1]] = float(p[2])
 print("; ".join(notes))
@@ -42,8 +42,8 @@ for b in (1, 8):
     o, r = peers["opencv"][k], peers["ort"][k]
     print(f"| {b} | {graft[k]:.1f} / {graft2.get(k, float('nan')):.1f} | {graft[f'detect-b{b}']:.1f} | {o:.1f} | {r:.1f} | {g / o:.2f}x | {g / r:.2f}x |")
 # The same loss on both sides, or the step times compare different work.
-worst = max(abs(a - b) / max(1, abs(b)) for a, b in zip(losses[0], losses[-1]))
-print(f"\nYOLO loss (box, objectness, classes) Graft {losses[0]} PyTorch {losses[-1]}: max relative difference {worst:.1e}")
+worst = max(abs(a - b) / max(1, abs(b)) for a, b in zip(losses[0], losses[1]))
+print(f"\nYOLO loss (box, objectness, classes) Graft {losses[0]} PyTorch {losses[1]}: max relative difference {worst:.1e}")
 assert worst < 1e-4, "Graft's and PyTorch's YOLO losses differ"
 if "step-heads-b8" in graft:
     print("\n| fine-tune step, batch 8 at 416 | Graft steps/s (1st / 2nd run) | PyTorch steps/s | vs PyTorch |")
