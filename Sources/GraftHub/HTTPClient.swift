@@ -158,9 +158,12 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var finished = false
+    private var outcome = Outcome.failed(reason: "no response")
+    // Working state, touched only on the session's serial delegate queue.
     private var head: HTTPResponseHead?
-    private var failure: Error?
     private var writeError: Error?
+
+    private enum Outcome { case answered(HTTPResponseHead), writeFailed(Error), failed(reason: String) }
     private var requestHeaders: [String: String] = [:]
 
     init(followRedirects: Bool, sink: FileSink?, originalHost: String?) {
@@ -173,13 +176,17 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         configuration.urlCache = nil
         configuration.timeoutIntervalForRequest = timeout
         let session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
-        defer { session.invalidateAndCancel() }
+        // Not invalidateAndCancel: a task still winding down a refused redirect must not be cancelled under Foundation.
+        defer { session.finishTasksAndInvalidate() }
         session.dataTask(with: request).resume()
         done.wait()
-        if let writeError { throw HubError.io(path: "download", reason: "\(writeError)") }
-        if let head { return head }
-        let reason = (failure as? URLError).map { "\($0.localizedDescription) (\($0.code.rawValue))" } ?? failure.map { "\($0)" } ?? "no response"
-        throw TransferFailure(reason: reason)
+        // The outcome was frozen by `finish`; callbacks URLSession still delivers after it change nothing we read.
+        let outcome = lock.withLock { self.outcome }
+        switch outcome {
+        case let .answered(head): return head
+        case let .writeFailed(error): throw HubError.io(path: "download", reason: "\(error)")
+        case let .failed(reason): throw TransferFailure(reason: reason)
+        }
     }
 
     private static func head(of response: URLResponse) -> HTTPResponseHead? {
@@ -194,11 +201,10 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         guard followRedirects, let next = request.url else {
             // The redirect itself is the answer (its Location and X-Linked-* headers). Finish here rather
             // than wait for the task to complete after a refused redirect, which libcurl-based
-            // URLSession does not always do before its timeout.
-            head = Self.head(of: response)
+            // URLSession does not always do before its timeout. The task is not cancelled: cancelling
+            // while Foundation handles the refusal trips its state assertions; it winds down on its own.
             completionHandler(nil)
-            task.cancel()
-            finish()
+            finish(Self.head(of: response).map(Outcome.answered) ?? .failed(reason: "unreadable redirect"))
             return
         }
         // Rebuild from our own headers (Range must survive the hop); the token never leaves its host.
@@ -228,20 +234,23 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        guard !lock.withLock({ finished }) else { return }
-        if let error {
-            failure = error
-            // A body cut short is a transport failure even though headers arrived.
-            if sink != nil || head == nil { head = nil }
+        if let writeError { finish(.writeFailed(writeError)); return }
+        // A body cut short is a transport failure even though headers arrived.
+        if let error, sink != nil || head == nil {
+            let reason = (error as? URLError).map { "\($0.localizedDescription) (\($0.code.rawValue))" } ?? "\(error)"
+            finish(.failed(reason: reason))
+            return
         }
-        finish()
+        finish(head.map(Outcome.answered) ?? .failed(reason: error.map { "\($0)" } ?? "no response"))
     }
 
-    /// Wakes `run` exactly once.
-    private func finish() {
+    /// Records the outcome and wakes `run`, exactly once; later calls are ignored.
+    private func finish(_ result: Outcome) {
         let first = lock.withLock { () -> Bool in
-            defer { finished = true }
-            return !finished
+            guard !finished else { return false }
+            finished = true
+            outcome = result
+            return true
         }
         if first { done.signal() }
     }
