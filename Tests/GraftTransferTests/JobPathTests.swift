@@ -150,7 +150,11 @@ final class JobPathTests: XCTestCase {
         XCTAssertTrue(training.keptStart)
         XCTAssertNil(training.bestEpoch)
         XCTAssertEqual(r.recipe, "LP-FT, probe kept")
-        XCTAssertEqual(try XCTUnwrap(r.validation).accuracy, probe)   // the returned network is the probe's
+        // The returned network is the probe, fitted once more on the training + validation items (the 40
+        // less the 8 the job holds out for test).
+        XCTAssertEqual(r.probe?.refitWithValidation, true)
+        XCTAssertEqual(r.probe?.examples, 32)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(r.validation).accuracy, probe)
         let model = try TrainedModel(bundle: tmp.appendingPathComponent("ft"))
         XCTAssertEqual(model.manifest.notes["keptWarmStart"], "true")
     }

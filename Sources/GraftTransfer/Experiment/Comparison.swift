@@ -86,7 +86,8 @@ public struct Comparison {
             result.outcomes.append(StrategyOutcome(strategy: strategy.title, detail: r.detail, accuracy: report.accuracy,
                                                    balancedAccuracy: report.balancedAccuracy, trainSeconds: r.trainSeconds,
                                                    trainableParameters: r.trainableParameters, report: report,
-                                                   history: r.training?.history, predictions: r.testPredictions))
+                                                   history: r.training?.history, predictions: r.testPredictions,
+                                                   probe: r.probe, bestValidationScore: r.training?.bestValidationAccuracy))
         }
         return result
     }

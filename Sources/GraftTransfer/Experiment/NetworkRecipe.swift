@@ -22,8 +22,9 @@ public struct NetworkRecipe: Sendable {
     public var options: TrainingOptions
     /// LP-FT's linear probe (fine-tuning only); false starts from the random head.
     public var linearProbe = true
-    /// Training examples per class the probe sees at most, which bounds its cost on large data.
-    public var probeExamplesPerClass = 100
+    /// Training examples the probe sees at most, spread evenly over the classes: its cost (one forward
+    /// pass and a cross-validated logistic regression) stays under a fifth of a fine-tune's on large data.
+    public var probeExampleBudget = 5_000
 
     /// The backbone's measured defaults for `strategy`, changed by `overrides`.
     public init(_ strategy: Strategy, backbone: any Backbone, overrides: TrainingOverrides = TrainingOverrides()) {
@@ -43,6 +44,9 @@ public struct NetworkRecipe: Sendable {
         public var examples: Int
         /// Validation accuracy of the network with the warm-started head, before any gradient step.
         public var validationAccuracy: Double?
+        /// No epoch beat the probe, so it was fitted once more on training + validation items, as the
+        /// feature-extraction heads are; the validation scores that follow are then not held out.
+        public var refitWithValidation: Bool?
     }
 
     public struct Outcome: Sendable {
@@ -90,17 +94,25 @@ public struct NetworkRecipe: Sendable {
         // The warm-started network is epoch 0's candidate: fine-tuning that does not beat it on validation returns it.
         let result = try trainer.fit(dataset: dataset, train: train, validation: validation, checkpoint: checkpoint,
                                      resume: resume, start: probe?.validationAccuracy, isCancelled: isCancelled)
+        if result.keptStart, linearProbe, let kept = probe,
+           var refit = try warmStart(network, task: task, dataset: dataset, indices: train + validation, progress: progress, isCancelled: isCancelled) {
+            // The result is the probe: with nothing left for validation to choose, it learns from those items too.
+            refit.validationAccuracy = kept.validationAccuracy
+            refit.refitWithValidation = true
+            probe = refit
+        }
         let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP-FT, probe kept" : "LP-FT"
         return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted)
     }
 
     /// The linear probe: the task's head on features (logistic regression, ridge, one-vs-rest) fitted on
-    /// what the network's head reads (up to `probeExamplesPerClass` per class of `indices`), copied into
+    /// what the network's head reads (up to `probeExampleBudget` items of `indices`), copied into
     /// the head. Nil when it cannot stand for the head (a class without examples).
     func warmStart(_ network: TaskNetwork, task: any TransferTask, dataset: any Dataset, indices: [Int], progress: ProgressHandler?,
                    isCancelled: @Sendable () -> Bool) throws -> LinearProbe? {
         guard let head = network.linearHead else { return nil }   // no linear head to warm-start (detection)
-        let picked = Splitter.sample(perClass: probeExamplesPerClass, labels: dataset.labels, from: indices, seed: options.seed &+ 0x1F)
+        let perClass = max(1, probeExampleBudget / max(1, head.outFeatures))
+        let picked = Splitter.sample(perClass: perClass, labels: dataset.labels, from: indices, seed: options.seed &+ 0x1F)
         let loader = BatchLoader(dataset: dataset, indices: picked, preprocessing: network.preprocessing ?? Preprocessing(inputSize: 1),
                                  options: .init(batchSize: options.batchSize))
         let meter = ProgressMeter(phase: .extracting, total: picked.count)

@@ -18,6 +18,10 @@ public struct StrategyOutcome: Codable, Sendable {
     public var history: [EpochRecord]?
     /// Per-item predictions on the test split, for reports of its mistakes.
     public var predictions: ItemPredictions? = nil
+    /// Fine-tuning: LP-FT's probe (its held-out validation score is the score to beat).
+    public var probe: NetworkRecipe.LinearProbe? = nil
+    /// Network strategies: the validation score of the weights kept (the best epoch's or the probe's).
+    public var bestValidationScore: Double? = nil
 }
 
 /// The whole comparison: the split and one outcome per strategy.
