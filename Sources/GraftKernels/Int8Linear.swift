@@ -78,9 +78,10 @@ final class Int8LinearPlan: Sendable {
 
 /// How an int8 linear applies its per-call dequantizing factors `inputScale * weightScale[o]`. oneDNN 2.6 runs a
 /// u8 x s8 matmul with run-time output scales (DNNL_RUNTIME_F32_VAL) only with `gemm:jit`, even where its brgemm
-/// kernels (`brg:avx512_core_amx_int8`, `brg:avx512_core_vnni`) exist: 4-7x slower on AMX. A binary-multiply
-/// post-op by a `[1, outputs]` tensor keeps brgemm, but without brgemm (AVX2, AVX-512 without VNNI) that post-op
-/// followed by a sum (the residual) falls to `ref_int8:any`; there run-time output scales and `gemm:jit` stay.
+/// kernels (`brg:avx512_core_amx_int8`, `brg:avx512_core_vnni`) exist (MiniLM int8 then ran at 0.43x ONNX Runtime int8;
+/// 1.12x+ on brgemm, bench/RESULTS.md). A binary-multiply post-op by a `[1, outputs]` tensor keeps brgemm, but without
+/// brgemm (AVX2, AVX-512 without VNNI) that post-op followed by a sum (the residual) falls to `ref_int8:any`; there
+/// run-time output scales and `gemm:jit` stay.
 public enum Int8LinearScaling: Hashable, Sendable {
     case multiplyPostOp
     case runtimeOutputScales
