@@ -91,7 +91,7 @@ final class StridedMatmulPlan: Sendable {
         if let dims = e.addendDims {
             let md = try MemoryDesc.strided(dims, strides: MatrixLayout.contiguous(dims).strides)
             addend = OwnedMemoryDesc(md)
-            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, addend: md))
+            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, operand: md))
         } else {
             addend = nil
         }

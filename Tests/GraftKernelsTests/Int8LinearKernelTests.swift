@@ -41,8 +41,16 @@ final class Int8LinearKernelTests: XCTestCase {
 
     /// Bias + GELU, bias + residual sum, and no bias, on shapes oneDNN blocks unevenly, against fp32 on the
     /// dequantized operands; cached s8 weights give the same answer, and a new weight version is quantized afresh.
+    /// Both ways of applying the per-call scales (`Int8LinearScaling`) run on every CPU (the one a CPU does not
+    /// prefer is slower there, not wrong).
     func testLinearEqualsFP32OnDequantizedOperands() throws {
         try Precision.int8.requireSupport()
+        for scaling in [Int8LinearScaling.multiplyPostOp, .runtimeOutputScales] {
+            try checkLinearEqualsFP32OnDequantizedOperands(scaling: scaling)
+        }
+    }
+
+    func checkLinearEqualsFP32OnDequantizedOperands(scaling: Int8LinearScaling) throws {
         let levels = ConvInt8Parameters.weightLevels
         let cases: [(rows: Int, inputs: Int, outputs: Int, bias: Bool, gelu: Bool, residual: Bool)] = [
             (37, 64, 48, true, true, false), (64, 96, 40, true, false, true), (5, 33, 17, false, false, false),
@@ -59,7 +67,8 @@ final class Int8LinearKernelTests: XCTestCase {
                 var y = residual ?? output(c.rows * c.outputs)
                 try y.withUnsafeMutableBufferPointer { out in
                     try Kernels.linearInt8(a: x, rows: c.rows, inputs: c.inputs, weight: w, outputs: c.outputs, weightKey: key,
-                                           bias: b, c: out.baseAddress!, activation: c.gelu ? .gelu : nil, accumulate: c.residual)
+                                           bias: b, c: out.baseAddress!, activation: c.gelu ? .gelu : nil, accumulate: c.residual,
+                                           scaling: scaling)
                 }
                 return y
             }
@@ -74,7 +83,9 @@ final class Int8LinearKernelTests: XCTestCase {
             }
             let reference = Self.linear(qx, qw, b, rows: c.rows, inputs: c.inputs, outputs: c.outputs, gelu: c.gelu, residual: residual)
             let plain = Self.linear(x, w, b, rows: c.rows, inputs: c.inputs, outputs: c.outputs, gelu: c.gelu, residual: residual)
-            let what = "int8 linear \(c) on \(Runtime.isa) (\(try Kernels.linearInt8Implementation(rows: c.rows, inputs: c.inputs, outputs: c.outputs)))"
+            let implementation = try Kernels.linearInt8Implementation(rows: c.rows, inputs: c.inputs, outputs: c.outputs,
+                                                                      activation: c.gelu ? .gelu : nil, accumulate: c.residual, scaling: scaling)
+            let what = "int8 linear \(c) \(scaling) on \(Runtime.isa) (\(implementation))"
             assertClose(int8, reference, tolerance: 2e-5, "\(what) vs fp32 on dequantized operands")
             XCTAssertEqual(int8, cached, "\(what): the cached s8 weights give the same result")
             let change = zip(int8, plain).map { abs($0 - $1) }.max() ?? 0
@@ -87,6 +98,32 @@ final class Int8LinearKernelTests: XCTestCase {
             let again = try run(doubled, key: WeightKey(id: key.id, version: 1))
             let expected = Self.linear(qx, qw.map { $0 * 2 }, b, rows: c.rows, inputs: c.inputs, outputs: c.outputs, gelu: c.gelu, residual: residual)
             assertClose(again, expected, tolerance: 4e-5, "\(what), weight version 1")
+        }
+    }
+
+    /// Which oneDNN kernel the int8 linears of MiniLM's shapes run (the reason for `Int8LinearScaling`): where the CPU
+    /// has oneDNN's brgemm int8 matmuls (AVX-512 VNNI, bf16, AMX) the preferred path must get them, AMX tiles on AMX;
+    /// elsewhere (AVX2, AVX-512 without VNNI) the preferred path is run-time output scales on `gemm:jit`, whose
+    /// residual sum stays off oneDNN's reference kernel. Run-time output scales get `gemm:jit` on every CPU (oneDNN 2.6).
+    func testPreferredScalingRunsBrgemmWhereTheCPUHasIt() throws {
+        try Precision.int8.requireSupport()
+        let brgemm = ["avx512_core_vnni": "brg:avx512_core_vnni", "avx512_core_bf16": "brg:avx512_core_vnni",
+                      "avx512_core_amx": "brg:avx512_core_amx_int8"][Runtime.isa]
+        XCTAssertEqual(Int8LinearScaling.preferred, brgemm == nil ? .runtimeOutputScales : .multiplyPostOp, Runtime.isa)
+        // MiniLM-L6: QKV, attention output (+ residual), FFN in (+ GELU), FFN out (+ residual); 32 sentences x 32
+        // tokens, x 128 tokens, and a ragged row count.
+        let shapes: [(rows: Int, inputs: Int, outputs: Int, activation: Activation?, accumulate: Bool)] = [
+            (1024, 384, 1152, nil, false), (1024, 384, 384, nil, true), (4096, 384, 1536, .gelu, false),
+            (4096, 1536, 384, nil, true), (161, 384, 1152, nil, false),
+        ]
+        for s in shapes {
+            let preferred = try Kernels.linearInt8Implementation(rows: s.rows, inputs: s.inputs, outputs: s.outputs,
+                                                                 activation: s.activation, accumulate: s.accumulate)
+            XCTAssertEqual(preferred, brgemm ?? "gemm:jit", "\(s) on \(Runtime.isa)")
+            let runtimeScales = try Kernels.linearInt8Implementation(rows: s.rows, inputs: s.inputs, outputs: s.outputs,
+                                                                     activation: s.activation, accumulate: s.accumulate,
+                                                                     scaling: .runtimeOutputScales)
+            XCTAssertEqual(runtimeScales, "gemm:jit", "\(s) with run-time output scales on \(Runtime.isa)")
         }
     }
 

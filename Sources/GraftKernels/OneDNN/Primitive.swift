@@ -123,9 +123,10 @@ final class Primitive: @unchecked Sendable {
         var sumScale: Float = 0
         /// An eltwise post-op's result is multiplied by this (int8 chains: 1 / the next layer's input scale).
         var eltwiseScale: Float = 1
-        /// When set, a binary add of a second tensor with this layout (broadcast over dims of size 1);
-        /// its data goes in as `Primitive.postOpArgument(index)`.
-        var addend: dnnl_memory_desc_t? = nil
+        /// When set, a binary op (`binary`: add or multiply) with a second tensor of this layout (broadcast over
+        /// dims of size 1); its data goes in as `Primitive.postOpArgument(index)`.
+        var operand: dnnl_memory_desc_t? = nil
+        var binary: dnnl_alg_kind_t = dnnl_binary_add
     }
 
     /// The execution role of post-op `index`'s second input (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | SRC_1,
@@ -145,8 +146,8 @@ final class Primitive: @unchecked Sendable {
                 try dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
                 defer { dnnl_post_ops_destroy(p) }
                 for op in postOps {
-                    if var addend = op.addend {
-                        try dnnlCheck(dnnl_post_ops_append_binary(p, dnnl_binary_add, &addend), "post-op binary add")
+                    if var operand = op.operand {
+                        try dnnlCheck(dnnl_post_ops_append_binary(p, op.binary, &operand), "post-op binary")
                     } else if op.sumScale != 0 {
                         try dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
                     } else {
