@@ -110,7 +110,9 @@ public final class Trainer {
             if !validation.isEmpty {
                 let (loss, accuracy) = try evaluate(dataset: dataset, indices: validation)
                 record.validationLoss = loss; record.validationAccuracy = accuracy
-                if accuracy > (state.bestValidationAccuracy ?? -.infinity) {   // R^2 can be below -1
+                // While the start is the best, an epoch must beat it by its margin; after that, any gain counts.
+                let bar = (state.bestValidationAccuracy ?? -.infinity) + (state.bestEpoch == nil ? startMargin(state, validation: validation.count) : 0)
+                if accuracy > bar {   // R^2 can be below -1
                     state.bestValidationAccuracy = accuracy; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
                     if let checkpoint, writesCheckpoints { try save(checkpoint, file: "best.safetensors", optimizer: nil) }
                 } else {
@@ -137,6 +139,14 @@ public final class Trainer {
         return TrainingResult(history: state.history, bestEpoch: state.bestEpoch, bestValidationAccuracy: state.bestValidationAccuracy,
                               keptStart: keptStart, stoppedEarly: state.stoppedEarly,
                               trainableParameters: trainable.reduce(0) { $0 + $1.count }, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// What an epoch must add to the starting weights' validation accuracy to replace them: one standard
+    /// error of that accuracy, sqrt(p(1-p)/n). On 100 validation images a 4-image gain is noise (docs/RESULTS.md,
+    /// issue 21's table: such wins lost 0.65-6.2 test points). Other metrics (R^2, F1) compare plainly.
+    func startMargin(_ state: TrainingState, validation n: Int) -> Double {
+        guard let p = state.startValidationScore, task.metricName == "acc", n > 0, (0...1).contains(p) else { return 0 }
+        return (p * (1 - p) / Double(n)).squareRoot()
     }
 
     /// The optimizer `fit` uses (SGD with momentum or AdamW) over `parameterGroups()`.
