@@ -154,7 +154,8 @@ final class ONNXExportTests: XCTestCase {
             return (url, .texts(reviews))
         case "minilm-network":
             let network = try Backbones.load(.miniLM).network(outputs: 3, unfreeze: 0, seed: 5)
-            let manifest = BundleManifest(strategy: .fineTune(), backbone: .miniLM, classNames: ["neg", "mixed", "pos"])
+            var manifest = BundleManifest(strategy: .fineTune(), backbone: .miniLM, classNames: ["neg", "mixed", "pos"])
+            manifest.headInput = "pooled"
             try BundleStore.save(manifest, network: network.module, to: url)
             return (url, .texts(reviews))
         default:

@@ -70,10 +70,21 @@ public final class TextBackbone: Backbone {
     }
 }
 
-/// BERT with a linear head on mean-pooled states; the state dict is `bert.*` + `head.*`.
+/// BERT with a linear head on its sentence embedding; the state dict is `bert.*` + `head.*`.
 public final class TextTaskNetwork: LinearHeadNetwork {
+    /// What the head reads.
+    public enum HeadInput: String, Codable, Sendable {
+        /// The encoder's own sentence embedding (its pooling and normalisation: the `pooled` cut every
+        /// feature head reads), so LP-FT's probe is the logistic-regression head of feature extraction.
+        case pooled
+        /// The unnormalised mean of the last states: networks in bundles written before 0.11
+        /// (`BundleManifest.headInput` absent).
+        case meanStates
+    }
+
     public let textBackbone: TextBackbone
     public let head: Linear
+    public var headInputKind: HeadInput = .pooled
     private let container: Container
     public var backbone: any Backbone { textBackbone }
     public var module: Module { container }
@@ -96,6 +107,9 @@ public final class TextTaskNetwork: LinearHeadNetwork {
 
     public func headInput(_ batch: Batch, training: Bool) throws -> Tensor {
         let (h, mask) = try embedder.states(batch.texts, training: training)
-        return try poolTokens(h, mask: mask, mode: .mean, normalize: false)
+        switch headInputKind {
+        case .pooled: return try poolTokens(h, mask: mask, mode: embedder.pooling, normalize: embedder.normalize)
+        case .meanStates: return try poolTokens(h, mask: mask, mode: .mean, normalize: false)
+        }
     }
 }

@@ -25,6 +25,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var headThresholds: [Float]?
     /// Network bundles: the input side (images) the network was trained at.
     public var inputSize: Int?
+    /// Network bundles whose backbone offers a choice: what the new head reads (text: `pooled`, the
+    /// sentence embedding; absent in bundles written before 0.11, whose text networks read mean states).
+    public var headInput: String?
     /// Free-form facts for people: metrics, training time, options.
     public var notes: [String: String] = [:]
 
@@ -42,7 +45,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var architecture: String { backbone.architecture }
 
     private enum Keys: String, CodingKey {
-        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, headAlpha, headThresholds, inputSize, notes
+        case format, task, strategy, backbone, classNames, source, headKind, headC, headClasses, headNeighbors, headAlpha, headThresholds, inputSize, headInput, notes
         // graft-bundle/1
         case model, architecture, weights
     }
@@ -60,6 +63,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         headAlpha = try c.decodeIfPresent(Double.self, forKey: .headAlpha)
         headThresholds = try c.decodeIfPresent([Float].self, forKey: .headThresholds)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
+        headInput = try c.decodeIfPresent(String.self, forKey: .headInput)
         notes = try c.decodeIfPresent([String: String].self, forKey: .notes) ?? [:]
         if format == "graft-bundle/1" {
             // 0.1 bundles: `task` was the input kind, the backbone three loose fields.
@@ -84,6 +88,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         try c.encodeIfPresent(headC, forKey: .headC); try c.encodeIfPresent(headClasses, forKey: .headClasses)
         try c.encodeIfPresent(headNeighbors, forKey: .headNeighbors); try c.encodeIfPresent(headAlpha, forKey: .headAlpha)
         try c.encodeIfPresent(headThresholds, forKey: .headThresholds)
-        try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(inputSize, forKey: .inputSize); try c.encodeIfPresent(headInput, forKey: .headInput)
+        try c.encode(notes, forKey: .notes)
     }
 }

@@ -81,6 +81,12 @@ public final class TrainedModel {
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
             try backbone.requirePrecision(precision)   // int8: a trained network has no calibration
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
+            if let text = network as? TextTaskNetwork {
+                guard let kind = TextTaskNetwork.HeadInput(rawValue: manifest.headInput ?? TextTaskNetwork.HeadInput.meanStates.rawValue) else {
+                    throw TransferError.bundle(path: url.path, reason: "unknown headInput '\(manifest.headInput ?? "")' (known: pooled, meanStates)")
+                }
+                text.headInputKind = kind
+            }
             try StateDictFile.read(into: network.module, from: url.appendingPathComponent("model.safetensors"))
             network.module.freeze()
             task = try task.attached(to: network)

@@ -48,9 +48,10 @@ public enum ONNXBundleExport {
             let mask = g.input("attention_mask", elementType: .int64, dims: dims)
             let types = g.input("token_type_ids", elementType: .int64, dims: dims)
             switch bundle.scorer {
-            case .network:
+            case let .network(network):
                 let h = e.bert.exportONNX(&g, ids: ids, mask: mask, tokenTypes: types, upToLayer: nil)
-                features = (g.poolTokens(h, mask: mask, mode: .mean, normalize: false), e.dimension)
+                let pooled = (network as? TextTaskNetwork)?.headInputKind != .meanStates
+                features = (g.poolTokens(h, mask: mask, mode: pooled ? e.pooling : .mean, normalize: pooled && e.normalize), e.dimension)
             case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _):
                 let layer = extractor.cut == "pooled" ? nil : Int(extractor.cut.dropFirst(5))
                 let h = e.bert.exportONNX(&g, ids: ids, mask: mask, tokenTypes: types, upToLayer: layer)

@@ -143,6 +143,7 @@ public struct TransferJob {
         if isCancelled() { throw TransferError.cancelled }
         var manifest = BundleManifest(task: task.kind, strategy: strategy, backbone: spec, classNames: task.outputNames(classNames: data.classNames))
         manifest.inputSize = backbone.preprocessing?.inputSize
+        manifest.headInput = (network as? TextTaskNetwork)?.headInputKind.rawValue
         var result = JobResult(strategy: strategy, backbone: spec, manifest: manifest, trainSeconds: seconds,
                                trainableParameters: trained.training.trainableParameters)
         result.network = network
