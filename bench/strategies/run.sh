@@ -31,6 +31,7 @@ for o in d["outcomes"]:
                       "detail": o["detail"], "accuracy": o["accuracy"], "trainSeconds": round(o["trainSeconds"], 1),
                       "bestValidation": o.get("bestValidationScore"), "probeValidation": probe.get("validationAccuracy"),
                       "probeExamples": probe.get("examples"), "epochs": len(o.get("history") or []),
+                      "validationCurve": [h.get("validationAccuracy") for h in (o.get("history") or [])],
                       "train": d["trainCount"], "validation": d["validationCount"], "test": d["testCount"],
                       "load": float(load), "started": started, "extra": extra}))
 PY
