@@ -1,0 +1,136 @@
+import Foundation
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+import XCTest
+
+/// One fine-tuning step of the imported ResNet and MobileNetV2 fixtures from a named node on, against PyTorch
+/// (fixtures/onnx/make_onnx_finetune_fixtures.py: the same graph, interpreted on torch ops in float64): loss,
+/// the gradient of every trainable initializer and of the new head, and every parameter after one SGD and one
+/// AdamW step, each to 1e-5 of the reference's scale.
+final class OnnxFineTuneParityTests: XCTestCase {
+    static let dir = FixturePaths.fixtures.appendingPathComponent("onnx")
+
+    struct Entry: Decodable { let start: String; let nodes: [String]; let parameters: [String]; let loss: Double }
+
+    func entry(_ name: String) throws -> Entry {
+        let all = try JSONDecoder().decode([String: Entry].self, from: Data(contentsOf: Self.dir.appendingPathComponent("finetune.json")))
+        return try XCTUnwrap(all[name])
+    }
+
+    func graph(_ name: String) throws -> OnnxGraph { try OnnxGraph(contentsOf: Self.dir.appendingPathComponent("\(name).onnx")) }
+
+    /// The model from `start` with the reference's head, and the reference tensors.
+    func model(_ name: String, start: String?) throws -> (OnnxFineTuneModel, [String: Tensor]) {
+        let ref = try loadTensors(Self.dir.appendingPathComponent("\(name).finetune.safetensors"))
+        let head = try XCTUnwrap(ref["head.weight"])
+        var g = SeededGenerator(seed: 1)
+        let m = try OnnxFineTuneModel(graph: graph(name), start: start, outputs: head.shape[0], features: head.shape[1], generator: &g)
+        try m.classifier.weight.assign(head)
+        try XCTUnwrap(m.classifier.bias).assign(XCTUnwrap(ref["head.bias"]))
+        return (m, ref)
+    }
+
+    /// max |a - b| <= tolerance * max |b|.
+    func assertClose(_ got: Tensor?, _ want: Tensor?, _ what: String, tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
+        guard let got, let want else { return XCTFail("\(what): missing (got \(got != nil), reference \(want != nil))", file: file, line: line) }
+        XCTAssertEqual(got.shape, want.shape, what, file: file, line: line)
+        guard got.shape == want.shape else { return }
+        let scale = want.values.map(abs).max() ?? 0
+        let diff = zip(got.values, want.values).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertGreaterThan(scale, 0, "\(what): degenerate reference", file: file, line: line)
+        XCTAssertLessThanOrEqual(diff, tolerance * scale, "\(what): max |diff| \(diff), scale \(scale)", file: file, line: line)
+    }
+
+    func nhwc(_ x: Tensor) throws -> Tensor { try Tensor(shape: [x.shape[0], x.shape[2], x.shape[3], x.shape[1]], values: x.permuted([0, 2, 3, 1]).values) }
+
+    /// The reference's key of a parameter: its initializer name, the head's as `head.*`.
+    func referenceKey(_ key: String, _ m: OnnxFineTuneModel) -> String {
+        key.hasPrefix(m.classifierKey + ".") ? "head" + key.dropFirst(m.classifierKey.count) : key
+    }
+
+    func checkStep(_ name: String) throws {
+        let e = try entry(name)
+        for optimizer in ["sgd", "adamw"] {
+            let (m, ref) = try model(name, start: e.start)
+            XCTAssertEqual(m.trainableNodes, e.nodes, name)
+            XCTAssertEqual(m.namedParameters().map { referenceKey($0.0, m) }, e.parameters + ["head.weight", "head.bias"], name)
+            let x = try nhwc(XCTUnwrap(ref["x"]))
+            let labels = try XCTUnwrap(ref["labels"]).values.map { Int($0) }
+            let loss = try m.forward(x, training: true).crossEntropy(labels: IndexTensor(labels))
+            XCTAssertEqual(Double(loss.values[0]), e.loss, accuracy: 1e-5 * e.loss, "\(name) loss")
+            try loss.backward()
+            for (key, p) in m.namedParameters() {
+                assertClose(p.grad, ref["grad.\(referenceKey(key, m))"], "\(name) gradient of \(key)")
+            }
+            let params = m.trainableParameters.map(\.1)
+            XCTAssertEqual(params.count, e.parameters.count + 2)
+            let step: any Optimizer = optimizer == "sgd"
+                ? SGD([ParameterGroup(params)], learningRate: 0.1, momentum: 0.9)
+                : AdamW([ParameterGroup(params, weightDecay: 0.01)], learningRate: 1e-3)
+            try step.step()
+            for (key, p) in m.namedParameters() {
+                assertClose(p, ref["\(optimizer).\(referenceKey(key, m))"], "\(name) \(key) after one \(optimizer) step")
+            }
+        }
+    }
+
+    func testResNetLayer4StepEqualsPyTorch() throws { try checkStep("resnet-basic") }
+
+    func testMobileNetV2LastBlocksStepEqualsPyTorch() throws { try checkStep("mobilenet_v2-0.25") }
+
+    /// The frozen prefix + taped suffix computes what the fused executor computes at the classifier's input, from
+    /// any start (a node, a node output, the graph input, none); and a node output starts at the node after it.
+    func testForwardFromAnyStartEqualsInference() throws {
+        let name = "resnet-basic"
+        let g = try graph(name)
+        let (headInput, weight) = OnnxFineTuneModel.classifierInput(of: g)
+        XCTAssertEqual(headInput, "/Flatten_output_0")
+        XCTAssertEqual(weight, "fc.weight")
+        let ref = try loadTensors(Self.dir.appendingPathComponent("\(name).finetune.safetensors"))
+        let x = try XCTUnwrap(ref["x"])
+        let want = try XCTUnwrap(OnnxModel(graph: g, outputs: [headInput]).run(["x": x])[headInput])
+        for start in [nil, "x", "/layer2/layer2.0/conv1/Conv", "/layer3/layer3.1/relu_1/Relu_output_0"] {
+            var gen = SeededGenerator(seed: 1)
+            let m = try OnnxFineTuneModel(graph: g, start: start, outputs: 3, features: 64, generator: &gen)
+            assertClose(try m.features(nhwc(x)), want, "features from \(start ?? "none")")
+            XCTAssertEqual(m.classifierKey, "fc")
+            if start == nil { XCTAssertEqual(m.trainableNodes, []); XCTAssertEqual(m.namedParameters().map(\.0), ["fc.weight", "fc.bias"]) }
+        }
+        var gen = SeededGenerator(seed: 1)
+        let fromValue = try OnnxFineTuneModel(graph: g, start: "/layer3/layer3.1/relu_1/Relu_output_0", outputs: 3, features: 64, generator: &gen)
+        XCTAssertEqual(fromValue.trainableNodes, try entry(name).nodes)
+    }
+
+    func testUnknownStartNamesItAndListsTheNodes() throws {
+        var gen = SeededGenerator(seed: 1)
+        for bad in ["/layer9/Conv", "/fc/Gemm", "logits"] {
+            XCTAssertThrowsError(try OnnxFineTuneModel(graph: graph("resnet-basic"), start: bad, outputs: 3, features: 64, generator: &gen)) { error in
+                guard case let OnnxFineTuneError.unknownStart(_, start, valid) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(start, bad)
+                XCTAssertEqual(valid.first, "/conv1/Conv")
+                XCTAssertTrue(valid.contains("/layer4/layer4.0/conv1/Conv"))
+                XCTAssertFalse(valid.contains("/fc/Gemm"))
+                XCTAssertTrue("\(error)".contains(bad) && "\(error)".contains("/layer4/layer4.1/conv2/Conv"), "\(error)")
+            }
+        }
+    }
+
+    /// The tiny ViT from its patch convolution on: Erf (its GELU) and the shape arithmetic of the class token have
+    /// no backward here; all named in one error, before anything runs. From its final LayerNormalization on (and the
+    /// Gather of the class token) it trains.
+    func testOperatorsWithoutBackwardAreNamedTogether() throws {
+        let g = try graph("tiny-vit")
+        var gen = SeededGenerator(seed: 1)
+        XCTAssertThrowsError(try OnnxFineTuneModel(graph: g, start: "/patch/Conv", outputs: 3, features: 32, generator: &gen)) { error in
+            guard case let OnnxFineTuneError.noBackward(_, operators) = error else { return XCTFail("\(error)") }
+            XCTAssertNotNil(operators["Erf"], "\(operators.keys.sorted())")
+            XCTAssertNotNil(operators["Shape"], "\(operators.keys.sorted())")
+            XCTAssertNil(operators["Conv"])
+            XCTAssertNil(operators["MatMul"])
+        }
+        let m = try OnnxFineTuneModel(graph: g, start: "/norm/LayerNormalization", outputs: 3, features: 32, generator: &gen)
+        XCTAssertFalse(m.namedParameters().isEmpty)
+    }
+}
