@@ -97,9 +97,11 @@ public final class OnnxBackbone: Backbone {
             }
         }
         let (headInput, _) = OnnxFineTuneModel.classifierInput(of: graph)
+        let cached = models.withLock { $0[headInput] != nil }
+        let width = try featureDimension(at: headInput, pool: .avg)
+        if !cached { models.withLock { $0[headInput] = nil } }   // the probe's executor: its own copy of every weight, unused after
         var g = SeededGenerator(seed: seed &+ 0x4EAD)
-        let model = try OnnxFineTuneModel(graph: graph, start: start, outputs: outputs,
-                                          features: try featureDimension(at: headInput, pool: .avg), generator: &g)
+        let model = try OnnxFineTuneModel(graph: graph, start: start, outputs: outputs, features: width, generator: &g)
         return OnnxTaskNetwork(self, model: model)
     }
 
