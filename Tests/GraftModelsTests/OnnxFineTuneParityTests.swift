@@ -135,6 +135,31 @@ final class OnnxFineTuneParityTests: XCTestCase {
         XCTAssertEqual(fromValue.trainableNodes, try entry(name).nodes)
     }
 
+    /// MobileNetV3-small from its first squeeze-excitation gate on: the gates (GlobalAveragePool, HardSigmoid, a
+    /// broadcast Mul), HardSwish and the classifier's hidden Gemm train; the forward equals the fused executor's at
+    /// the classifier's input (the last Gemm's), and every parameter gets a gradient.
+    func testMobileNetV3SmallTrainsThroughSqueezeExcitation() throws {
+        let name = "mobilenet_v3_small-0.25"
+        let g = try graph(name)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("manifest.json"))) as? [String: Any]
+        let gate = try XCTUnwrap(((manifest?[name] as? [String: Any])?["cuts"] as? [String])?.first)
+        let (headInput, weight) = OnnxFineTuneModel.classifierInput(of: g)
+        XCTAssertEqual(weight, "classifier.3.weight")
+        let x = try XCTUnwrap(loadTensors(Self.dir.appendingPathComponent("\(name).ort.safetensors"))["x"])
+        let want = try XCTUnwrap(OnnxModel(graph: g, outputs: [headInput]).run(["x": x])[headInput])
+        var gen = SeededGenerator(seed: 1)
+        let m = try OnnxFineTuneModel(graph: g, start: gate, outputs: 3, features: want.shape[1], generator: &gen)
+        let ops = Set(m.trainableNodes.compactMap { n in g.nodes.first { $0.name == n }?.opType })
+        XCTAssertTrue(ops.isSuperset(of: ["Mul", "HardSigmoid", "HardSwish", "GlobalAveragePool", "Gemm", "Conv", "Add"]), "\(ops)")
+        XCTAssertEqual(m.classifierKey, "classifier.3")
+        let features = try m.features(nhwc(x))
+        assertClose(features, want, "\(name) features from \(gate)", tolerance: 1e-4)
+        try m.classifier.forward(features, training: true).crossEntropy(labels: IndexTensor([0, 2])).backward()
+        for (key, p) in m.namedParameters() {
+            XCTAssertGreaterThan(p.grad?.values.map(abs).max() ?? 0, 0, "\(key) got no gradient")
+        }
+    }
+
     func testUnknownStartNamesItAndListsTheNodes() throws {
         var gen = SeededGenerator(seed: 1)
         for bad in ["/layer9/Conv", "/fc/Gemm", "logits"] {
