@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// `graft inspect model.onnx` and `graft extract --model model.onnx` as processes, on the ResNet export
-/// of Tests/Fixtures/onnx (fixtures/onnx/make_onnx_fixtures.py), then `fit` on its features.
+/// `graft inspect model.onnx`, `graft extract --model model.onnx` and `graft finetune --model model.onnx
+/// --unfreeze-from NODE` as processes, on the ResNet export of Tests/Fixtures/onnx (fixtures/onnx/make_onnx_fixtures.py),
+/// then `fit` on its features and `predict` with the fine-tuned bundle.
 final class OnnxCommandTests: XCTestCase {
     static let resnet = CLIFixtures.repoRoot.appendingPathComponent("Tests/Fixtures/onnx/resnet-basic.onnx").path
     static let flatten = "/Flatten_output_0"
@@ -61,5 +62,40 @@ final class OnnxCommandTests: XCTestCase {
         let fit = try Graft.run(["fit", "--features", dir.appendingPathComponent("store-64").path, "--out", bundle])
         XCTAssertExit(fit, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/bundle.json"), fit.transcript)
+    }
+
+    /// Layer4 and a new head trained through the job path; the bundle records the file, preprocessing and node, and predicts.
+    func testFinetuneFromANodeWritesABundleThatPredicts() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photos = try CLIFixtures.photoTable().path
+        let bundle = dir.appendingPathComponent("onnx-ft").path
+        let node = "/layer4/layer4.0/conv1/Conv"
+        let common = ["--model", Self.resnet, "--preprocess", "imagenet", "--data", photos, "--per-class", "5", "--epochs", "1",
+                      "--batch", "10", "--test-count", "10", "--quiet"]
+        let run = try Graft.run(["finetune", "--unfreeze-from", node, "--out", bundle, "--json"] + common)
+        XCTAssertExit(run, 0)
+        guard run.status == 0 else { return }
+        // layer4's 5 convolutions (weight + bias) and the head (64 x 2 + 2).
+        XCTAssertEqual(try run.json()["trainableParameters"] as? Int, 64 * 32 * 9 + 3 * 64 * 64 * 9 + 64 * 32 + 5 * 64 + (64 * 2 + 2), run.stdout)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
+        let backbone = manifest?["backbone"] as? [String: Any] ?? [:]
+        XCTAssertEqual(backbone["unfreezeFrom"] as? String, node)
+        XCTAssertEqual(backbone["preprocess"] as? String, "imagenet")
+        let predict = try Graft.run(["predict", "--bundle", bundle, "--json", CLIFixtures.photo("chelsea.png")])
+        XCTAssertExit(predict, 0)
+        let labels = ((try predict.json()["results"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
+        XCTAssertEqual(Set(labels), ["cat", "rocket"], predict.transcript)
+
+        // A node the graph lacks: named, with the valid ones listed.
+        let bad = try Graft.run(["finetune", "--unfreeze-from", "/layer9/Conv", "--out", dir.appendingPathComponent("bad").path] + common)
+        XCTAssertNotEqual(bad.status, 0, bad.transcript)
+        XCTAssertTrue(bad.stderr.contains("/layer9/Conv") && bad.stderr.contains(node), bad.transcript)
+        // No node and a block count: the error says how to name one.
+        let blocks = try Graft.run(["finetune", "--unfreeze", "2", "--out", dir.appendingPathComponent("blocks").path] + common)
+        XCTAssertNotEqual(blocks.status, 0, blocks.transcript)
+        XCTAssertTrue(blocks.stderr.contains("--unfreeze-from"), blocks.transcript)
+        // --unfreeze-from belongs to ONNX models (usage error).
+        XCTAssertExit(try Graft.run(["finetune", "--model", "efficientnet-lite0", "--unfreeze-from", node, "--data", photos,
+                                     "--out", dir.appendingPathComponent("zoo").path]), 64)
     }
 }

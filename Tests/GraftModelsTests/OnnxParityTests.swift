@@ -51,6 +51,8 @@ final class OnnxParityTests: XCTestCase {
     func testResNetMatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("resnet-basic") }
     func testMobileNetV2MatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("mobilenet_v2-0.25") }
     func testTinyViTMatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("tiny-vit") }
+    /// HardSwish, HardSigmoid squeeze-excitation gates (fixtures/onnx/make_onnx_mobilenet_v3_fixture.py).
+    func testMobileNetV3SmallMatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("mobilenet_v3_small-0.25") }
 
     /// The imported ResNet's penultimate features equal Graft's native ResNet on the same weights.
     func testImportedResNetEqualsNativeResNet() throws {

@@ -215,7 +215,7 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         }
     }
 
-    private static func execute(_ k: OnnxKernels, _ n: OnnxGraph.Node, _ inputs: [OnnxValue?]) throws -> [OnnxValue] {
+    static func execute(_ k: OnnxKernels, _ n: OnnxGraph.Node, _ inputs: [OnnxValue?]) throws -> [OnnxValue] {
         try wrap(n, k.file) {
             let outs = try k.run(n, inputs)
             guard outs.count >= n.outputs.filter({ !$0.isEmpty }).count || n.opType == "Dropout" else {

@@ -96,7 +96,10 @@ enum OnnxValue {
     /// The values in ONNX layout as a tensor (ints converted to float).
     func nchwTensor() throws -> Tensor {
         switch self {
-        case let .float(t, cl): return cl ? try ChannelsLastCopy.nchw(t) : t
+        case let .float(t, cl):
+            guard cl else { return t }
+            // On the tape (a fine-tuned suffix, `OnnxFineTuneModel`) the layout change must carry gradients back.
+            return GradMode.isEnabled && t.needsGrad ? try t.permuted([0, 3, 1, 2]) : try ChannelsLastCopy.nchw(t)
         case let .int(d): return try Tensor(shape: d.shape, values: d.values.map { Float($0) })
         }
     }
@@ -106,7 +109,7 @@ enum OnnxValue {
         if case let .float(t, true) = self { return t }
         let t = try nchwTensor()
         guard t.rank == 4 else { throw TensorError.invalidShape(op: "nhwc", shape: t.shape, reason: "expects rank 4") }
-        return try ChannelsLastCopy.nhwc(t)
+        return GradMode.isEnabled && t.needsGrad ? try t.permuted([0, 2, 3, 1]) : try ChannelsLastCopy.nhwc(t)
     }
 
     func floats() throws -> Dense<Float> {

@@ -19,16 +19,20 @@ public struct BackboneSpec: Codable, Hashable, Sendable, CustomStringConvertible
     public var inputSize: Int?
     /// How images become an ONNX graph's input (`OnnxPreprocessing`: a recipe name or a JSON file); nil elsewhere.
     public var preprocess: String?
+    /// The first node of an ONNX graph that fine-tuning trains (`--unfreeze-from`); the nodes before it run frozen.
+    /// Nil: the new head alone trains (or, with `unfreeze: nil`, every node). Bundles record it to rebuild the network.
+    public var unfreezeFrom: String?
 
     public init(input: DataKind, model: String, architecture: String, weights: String? = nil, pretrained: Bool = true, inputSize: Int? = nil,
-                preprocess: String? = nil) {
+                preprocess: String? = nil, unfreezeFrom: String? = nil) {
         self.input = input; self.model = model; self.architecture = architecture; self.weights = weights; self.pretrained = pretrained
-        self.inputSize = inputSize; self.preprocess = preprocess
+        self.inputSize = inputSize; self.preprocess = preprocess; self.unfreezeFrom = unfreezeFrom
     }
 
-    /// An ONNX image graph (`architecture` "onnx"), cut at its node outputs, with the preprocessing the user names.
-    public static func onnx(_ file: URL, preprocess: String?) -> BackboneSpec {
-        BackboneSpec(input: .image, model: file.path, architecture: "onnx", weights: file.path, preprocess: preprocess)
+    /// An ONNX image graph (`architecture` "onnx"), cut at its node outputs, with the preprocessing the user names;
+    /// fine-tuned from node `unfreezeFrom` on (nil: the head alone).
+    public static func onnx(_ file: URL, preprocess: String?, unfreezeFrom: String? = nil) -> BackboneSpec {
+        BackboneSpec(input: .image, model: file.path, architecture: "onnx", weights: file.path, preprocess: preprocess, unfreezeFrom: unfreezeFrom)
     }
 
     /// A zoo detector (`yolov3-tiny`) at `inputSize` (nil: the cfg's 416).

@@ -57,7 +57,9 @@ public final class CNNBackbone: Backbone {
     }
 
     /// Measured on Fashion-MNIST and photos (docs/RESULTS.md, the Strategies article).
-    public func defaultOptions(for strategy: Strategy) -> TrainingOptions {
+    public func defaultOptions(for strategy: Strategy) -> TrainingOptions { Self.measuredDefaults(for: strategy) }
+
+    static func measuredDefaults(for strategy: Strategy) -> TrainingOptions {
         var o = TrainingOptions()
         if case .fromScratch = strategy {
             o.epochs = 15; o.learningRate = 0.05; o.patience = 5; o.augment = false

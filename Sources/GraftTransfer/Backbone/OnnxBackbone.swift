@@ -82,9 +82,29 @@ public final class OnnxBackbone: Backbone {
         return try CNNBackbone.pooled(forward(Tensor.zeros([fixedBatch ?? 1, size, size, 3]), cut: cut), pool).shape[1]
     }
 
+    /// The graph with a new head in place of its classifier, trained from `spec.unfreezeFrom` on (`OnnxFineTuneModel`).
+    /// An ONNX graph has no numbered blocks: without `unfreezeFrom`, `unfreeze` 0 trains the head alone on the
+    /// classifier's input, nil (`--unfreeze all`) every node, and a block count is refused with the way to name a node.
     public func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork {
-        throw TransferError.unsupported("training through an ONNX graph is not implemented yet: extract features (`graft extract`) and fit a head")
+        var start = spec.unfreezeFrom
+        if start == nil {
+            switch unfreeze {
+            case nil: start = graph.inputs.first?.name
+            case 0?: break
+            case let k?:
+                throw TransferError.unsupported("\(graph.file): an ONNX graph has no numbered blocks to unfreeze (\(k) asked): name the first node "
+                    + "to train with --unfreeze-from NODE (`graft inspect \(graph.file)` lists them), or --unfreeze 0 to train the new head alone")
+            }
+        }
+        let (headInput, _) = OnnxFineTuneModel.classifierInput(of: graph)
+        let cached = models.withLock { $0[headInput] != nil }
+        let width = try featureDimension(at: headInput, pool: .avg)
+        if !cached { models.withLock { $0[headInput] = nil } }   // the probe's executor: its own copy of every weight, unused after
+        var g = SeededGenerator(seed: seed &+ 0x4EAD)
+        let model = try OnnxFineTuneModel(graph: graph, start: start, outputs: outputs, features: width, generator: &g)
+        return OnnxTaskNetwork(self, model: model)
     }
 
-    public func defaultOptions(for strategy: Strategy) -> TrainingOptions { TrainingOptions() }
+    /// The CNN zoo's measured fine-tuning defaults (an imported graph is a CNN the user brought).
+    public func defaultOptions(for strategy: Strategy) -> TrainingOptions { CNNBackbone.measuredDefaults(for: strategy) }
 }

@@ -8,7 +8,10 @@
 // (batch norm then uses batch statistics, as `graft finetune --unfreeze all`).
 // Random weights and a fixed random batch: step time does not depend on the values.
 //
-// Usage: graft-bench-finetune MODEL UNFREEZE   (MODEL: efficientnet-lite0 | resnet18; UNFREEZE: K | all)
+// An imported ONNX graph (issue 23): MODEL `onnx:FILE`, UNFREEZE the first trainable node (`--unfreeze-from`); the
+// network is `OnnxTaskNetwork` (frozen prefix in the fused executor, the rest on the tape, a new 10-way head).
+//
+// Usage: graft-bench-finetune MODEL UNFREEZE   (MODEL: efficientnet-lite0 | resnet18 | onnx:FILE; UNFREEZE: K | all | NODE)
 // Prints "row<TAB>MODEL<TAB>UNFREEZE<TAB>median step s<TAB>peak RSS MiB<TAB>trainable params".
 // Env: BENCH_BATCH (32), BENCH_STEPS (timed steps, 5), BENCH_WARMUP (2), GRAFT_THREADS.
 import Foundation
@@ -39,16 +42,25 @@ func peakRSSMiB() -> Double {
 let args = CommandLine.arguments
 guard args.count == 3 else { fail("usage: graft-bench-finetune MODEL UNFREEZE (K or all)") }
 let (name, unfreeze) = (args[1], args[2])
+let onnxFile = name.hasPrefix("onnx:") ? String(name.dropFirst(5)) : nil
 let k: Int? = unfreeze == "all" ? nil : Int(unfreeze)
-if unfreeze != "all" && (k ?? -1) < 0 { fail("UNFREEZE must be a count or 'all', got '\(unfreeze)'") }
+if onnxFile == nil && unfreeze != "all" && (k ?? -1) < 0 { fail("UNFREEZE must be a count or 'all', got '\(unfreeze)'") }
 
 do {
-    let backbone = try ImageModels.make(name, seed: 1)
-    let network = try CNNBackbone(backbone, spec: BackboneSpec(input: .image, model: name, architecture: name)).network(outputs: classes, unfreeze: nil, seed: 1)
-    if let k { backbone.freezeAllButLast(k) }
+    let network: any TaskNetwork
+    let size: Int
+    if let onnxFile {
+        let spec = BackboneSpec.onnx(URL(fileURLWithPath: onnxFile), preprocess: "imagenet", unfreezeFrom: unfreeze)
+        network = try Backbones.load(spec).network(outputs: classes, unfreeze: nil, seed: 1)
+        size = 224
+    } else {
+        let backbone = try ImageModels.make(name, seed: 1)
+        network = try CNNBackbone(backbone, spec: BackboneSpec(input: .image, model: name, architecture: name)).network(outputs: classes, unfreeze: nil, seed: 1)
+        if let k { backbone.freezeAllButLast(k) }
+        size = backbone.preprocessing.inputSize
+    }
     let trainer = Trainer(network: network, options: TrainingOptions())
     let optimizer = trainer.makeOptimizer()
-    let size = backbone.preprocessing.inputSize
     var g = SeededGenerator(seed: 2)
     let pixels = Tensor.uniform([batchSize, size, size, 3], low: -1, high: 1, generator: &g).values
     let labels = (0..<batchSize).map { $0 % classes }
@@ -64,7 +76,8 @@ do {
     let median = times.sorted()[times.count / 2]
     let trainable = optimizer.groups.flatMap(\.parameters).reduce(0) { $0 + $1.count }
     print("# Graft, oneDNN \(Runtime.oneDNNVersion), isa \(Runtime.isa), threads \(Runtime.threads), batch \(batchSize), steps \(steps) after \(warmup) warm-up")
-    print("row\t\(name)\t\(unfreeze)\t\(String(format: "%.3f", median))\t\(String(format: "%.0f", peakRSSMiB()))\t\(trainable)")
+    let label = onnxFile.map { "onnx:" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? name
+    print("row\t\(label)\t\(unfreeze)\t\(String(format: "%.3f", median))\t\(String(format: "%.0f", peakRSSMiB()))\t\(trainable)")
 } catch {
     fail("\(error)")
 }
