@@ -125,11 +125,19 @@ public struct StandardizationAccumulator: Sendable {
     public func finish() throws(HeadsError) -> Standardization {
         guard count > 0 else { throw .emptyData(what: "standardisation") }
         var scale = [Float](repeating: 1, count: featureCount)
+        let stds = (0..<featureCount).map { (m2[$0] / Double(count)).squareRoot() }
+        // Dead units: a network output that is numerically zero on every item (all-MiniLM-L6-v2's sentence
+        // dimensions 127 and 223 are about 1e-33) has a "standard deviation" of float noise. StandardScaler
+        // would divide by it, fitting noise, and a head folded into a network layer (LP-FT) would get weights
+        // of 1e30 whose gradients overflow. Features spread less than 1e-6 of the median feature's count as
+        // constant (the only departure from scikit-learn; it needs a median above zero).
+        let sorted = stds.filter { $0.isFinite }.sorted()
+        let dead = sorted.isEmpty ? 0 : 1e-6 * sorted[sorted.count / 2]
         for j in 0..<featureCount {
-            let std = (m2[j] / Double(count)).squareRoot()
+            let std = stds[j]
             // StandardScaler treats variances below ~10 eps * mean^2 as zero.
             let tiny = 10 * Double.ulpOfOne * max(mean[j] * mean[j], Double.leastNormalMagnitude)
-            scale[j] = (std * std > tiny && std.isFinite && Float(std) > 0) ? Float(std) : 1
+            scale[j] = (std * std > tiny && std > dead && std.isFinite && Float(std) > 0) ? Float(std) : 1
         }
         return try Standardization(mean: mean.map { Float($0) }, scale: scale)
     }

@@ -7,6 +7,8 @@ public enum TransferError: Error, CustomStringConvertible, Equatable {
     case unseenLabels([String])
     case bundle(path: String, reason: String)
     case unsupported(String)
+    /// Training produced non-finite values (a learning rate too high, or a head with huge weights).
+    case diverged(String)
     case cancelled
 
     public var description: String {
@@ -19,6 +21,7 @@ public enum TransferError: Error, CustomStringConvertible, Equatable {
         case let .unseenLabels(labels): return "labels never seen in training: \(labels.joined(separator: ", "))"
         case let .bundle(path, why): return "bundle \(path): \(why)"
         case let .unsupported(what): return "unsupported: \(what)"
+        case let .diverged(what): return "training diverged: \(what)"
         case .cancelled: return "cancelled"
         }
     }

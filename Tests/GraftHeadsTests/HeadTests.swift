@@ -34,6 +34,21 @@ final class HeadTests: XCTestCase {
         }
     }
 
+    /// A network's dead unit (all-MiniLM-L6-v2's sentence dimensions 127 and 223 are about 1e-33 on every text)
+    /// counts as constant: dividing by its float-noise spread would fit noise and, folded into a network layer
+    /// (LP-FT), give weights of 1e30 whose gradients overflow.
+    func testDeadUnitsCountAsConstant() throws {
+        let x = try FeatureMatrix([[1, 4e-33, 0.5, 2], [3, -2e-33, 0.1, 2], [5, 9e-33, -0.3, 2], [2, 1e-34, 0.2, 2]])
+        let s = try Standardization.fit(x)
+        XCTAssertEqual(s.scale[1], 1, "dead unit")
+        XCTAssertEqual(s.scale[3], 1, "constant feature")
+        XCTAssertEqual(s.scale[0], Float((2.1875).squareRoot()), accuracy: 1e-6)   // the others as StandardScaler
+        XCTAssertEqual(s.scale[2], Float(0.081875.squareRoot()), accuracy: 1e-6)
+        let head = try LinearHead(kind: .logisticRegression, classes: [0, 1], featureCount: 4, weights: [0.1, 0.2, 0.3, 0.4, -0.1, -0.2, -0.3, -0.4],
+                                  bias: [0, 0], standardization: s, C: 1)
+        XCTAssertLessThan(head.rawAffine().weights.map(abs).max()!, 10)
+    }
+
     func testStandardizedHeadEqualsFitOnStandardizedCopy() throws {
         // Folding the standardisation into the products must equal standardising first.
         let split = try TestData.synthetic()

@@ -44,7 +44,9 @@ extension Optimizer {
 @discardableResult
 public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     var total: Double = 0
-    for p in parameters { if let g = p.grad { for i in 0..<g.count { total += Double(g.pointer[i] * g.pointer[i]) } } }
+    // Squares in Double: a Float square overflows to inf from |g| > 1.8e19, and an infinite norm would scale
+    // every gradient to zero (a step that silently changes nothing).
+    for p in parameters { if let g = p.grad { for i in 0..<g.count { let v = Double(g.pointer[i]); total += v * v } } }
     let norm = Float(total.squareRoot())
     if norm > maxNorm {
         let scale = maxNorm / (norm + 1e-6)

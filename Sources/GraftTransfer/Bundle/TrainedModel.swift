@@ -98,7 +98,7 @@ public final class TrainedModel {
     public var embeddingDimension: Int {
         switch scorer {
         case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _): extractor.source.dimension
-        case let .network(network): network.backbone.headDimension
+        case let .network(network): network.linearHead?.inFeatures ?? network.backbone.headDimension   // an ONNX graph's head reads its classifier's input
         }
     }
 

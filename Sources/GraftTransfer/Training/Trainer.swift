@@ -168,7 +168,11 @@ public final class Trainer {
         let loss = try task.loss(logits, targets: batch.requireTargets(), labelSmoothing: options.labelSmoothing)
         try loss.backward()
         try distribution?.afterBackward()
-        if options.clipNorm > 0 { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm) }
+        if options.clipNorm > 0 {
+            let norm = clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: options.clipNorm)
+            // An infinite norm would clip every gradient to zero: steps that silently change nothing.
+            guard norm.isFinite else { throw TransferError.diverged("the gradients' global norm is \(norm) (loss \(loss.scalarValue))") }
+        }
         try optimizer.step()
         return (loss, logits)
     }
