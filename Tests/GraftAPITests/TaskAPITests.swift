@@ -14,7 +14,10 @@ final class TaskAPITests: XCTestCase {
         XCTAssertEqual(model.input, .text)
         let report = try XCTUnwrap(model.validationMetrics)
         XCTAssertGreaterThan(report.rows, 10)
-        XCTAssertGreaterThan(report.r2, 0.3, "R^2 of review length from MiniLM features")
+        // 0.204 since session 11: before, standardisation divided MiniLM's two dead dimensions (about 1e-33) by
+        // their float-noise spread and the ridge read more than 0.3 with them; they now count as constant
+        // (docs/TRANSFER.md, "Dead units count as constant").
+        XCTAssertGreaterThan(report.r2, 0.15, "R^2 of review length from MiniLM features")
 
         let (unseen, _) = try APIFixtures.reviews(perClass: 5, skip: 60)
         let predicted = try model.predict(texts: unseen)
