@@ -12,7 +12,7 @@ import GraftWeights
 /// Batch norms keep their running statistics (the Keras rule of native fine-tuning, docs/TRANSFER.md); their
 /// scale and shift train. Graphs exported in inference mode have their batch norms folded into the convolutions
 /// already, so there the folded weights and biases train.
-public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // unchecked: as Module
+public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // Module is @unchecked (one owner mutates parameters); subclasses restate it
     public let graph: OnnxGraph
     /// The first trainable node's name (nil: only the head trains).
     public let start: String?
@@ -57,8 +57,7 @@ public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // unchecke
         if let w = classifierWeight, w.hasSuffix(".weight"), w.count > 7 { classifierKey = String(w.dropLast(7)) } else { classifierKey = "head" }
         classifier = Linear(features, outputs, generator: &generator)
 
-        var producer: [String: Int] = [:]
-        for (i, n) in graph.nodes.enumerated() { for o in n.outputs where !o.isEmpty { producer[o] = i } }
+        let producer = graph.producerIndex
         // The nodes the head's input depends on.
         var needed = Set<Int>(), stack = [headInput]
         while let v = stack.popLast() {
@@ -249,8 +248,7 @@ public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // unchecke
     /// replaces (its weight's name returned too). A graph without one is read at its output.
     public static func classifierInput(of graph: OnnxGraph) -> (value: String, classifierWeight: String?) {
         guard let output = graph.outputs.first?.name else { return ("", nil) }
-        var producer: [String: OnnxGraph.Node] = [:]
-        for n in graph.nodes { for o in n.outputs where !o.isEmpty { producer[o] = n } }
+        let producer = graph.producerIndex.mapValues { graph.nodes[$0] }
         var v = output
         while let n = producer[v], ["Softmax", "LogSoftmax", "Identity", "Dropout"].contains(n.opType), let i = n.inputs.first { v = i }
         guard var n = producer[v] else { return (output, nil) }

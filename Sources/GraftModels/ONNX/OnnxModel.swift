@@ -51,8 +51,7 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         kernels = OnnxKernels(opset: graph.opsetVersion, file: file)
         let wanted = outputs ?? graph.outputs.map(\.name)
         outputNames = wanted
-        var producer: [String: OnnxGraph.Node] = [:]
-        for n in graph.nodes { for o in n.outputs where !o.isEmpty { producer[o] = n } }
+        let producer = graph.producerIndex.mapValues { graph.nodes[$0] }
         let graphValues = Set(graph.inputs.map(\.name)).union(graph.initializers.keys)
         for w in wanted where producer[w] == nil && !graphValues.contains(w) {
             throw OnnxError.unknownValue(file: file, name: w, known: Self.cutPoints(of: graph).map(\.value))

@@ -181,3 +181,12 @@ extension OnnxGraph.Node {
     public func floats(_ key: String) -> [Float]? { if case let .floats(v)? = attributes[key] { return v }; return nil }
     public func tensor(_ key: String) -> OnnxTensorData? { if case let .tensor(v)? = attributes[key] { return v }; return nil }
 }
+
+extension OnnxGraph {
+    /// Index in `nodes` of the node that produces each value (graph inputs and initializers have none).
+    public var producerIndex: [String: Int] {
+        var producer: [String: Int] = [:]
+        for (i, n) in nodes.enumerated() { for o in n.outputs where !o.isEmpty { producer[o] = i } }
+        return producer
+    }
+}
