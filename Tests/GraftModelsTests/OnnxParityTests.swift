@@ -11,7 +11,7 @@ import XCTest
 final class OnnxParityTests: XCTestCase {
     static let dir = FixturePaths.fixtures.appendingPathComponent("onnx")
 
-    struct Entry: Decodable { let input: String; let output: String; let cuts: [String] }
+    struct Entry: Decodable { let input: String; let inputs: [String]?; let output: String; let cuts: [String] }
     struct PPOCR: Decodable { let detLogits: String }
 
     func manifest() throws -> [String: Entry] {
@@ -53,6 +53,45 @@ final class OnnxParityTests: XCTestCase {
     func testTinyViTMatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("tiny-vit") }
     /// HardSwish, HardSigmoid squeeze-excitation gates (fixtures/onnx/make_onnx_mobilenet_v3_fixture.py).
     func testMobileNetV3SmallMatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("mobilenet_v3_small-0.25") }
+
+    /// The reference package's EfficientNet-Lite0 code at width 0.25: "same" padding as Pad nodes, ReLU6 as Clip
+    /// (fixtures/onnx/make_onnx_efficientnet_lite0_fixture.py).
+    func testEfficientNetLite0MatchesOnnxRuntime() throws { try checkAgainstOnnxRuntime("efficientnet_lite0-0.25") }
+
+    /// A BERT encoder in all-MiniLM-L6-v2's layout (reduced size) with mean pooling and L2 normalisation, fed int64
+    /// token ids and an attention mask with padded rows (fixtures/onnx/make_onnx_minilm_fixture.py): the embedding
+    /// and the cuts (embedding layer norm, first layer's output, the mean pool) equal ONNX Runtime's.
+    func testMiniLMTextEncoderMatchesOnnxRuntime() throws {
+        let name = "minilm-tiny"
+        let m = try XCTUnwrap(manifest()[name])
+        let ort = try loadTensors(Self.dir.appendingPathComponent("\(name).ort.safetensors"))
+        var feeds: [String: OnnxTensorData] = [:]
+        for input in try XCTUnwrap(m.inputs) {
+            let t = try XCTUnwrap(ort["in.\(input)"])
+            feeds[input] = OnnxTensorData(name: input, shape: t.shape, values: .int(t.values.map { Int64($0) }), dataType: 7)
+        }
+        for outputs in [[m.output] + m.cuts, [m.output]] {
+            let model = try OnnxModel(contentsOf: Self.dir.appendingPathComponent("\(name).onnx"), outputs: outputs)
+            let out = try model.run(feeds)
+            for v in outputs {
+                guard case let .float(values) = try XCTUnwrap(out[v]).values else { return XCTFail("\(v) is not float") }
+                assertClose(try Tensor(shape: try XCTUnwrap(out[v]).shape, values: values), try XCTUnwrap(ort["out.\(v)"]), "\(name) \(v)")
+            }
+        }
+        // Padded positions change nothing: the second sentence alone, unpadded, gives its row of the batch.
+        let ids = try XCTUnwrap(ort["in.input_ids"]), length = 7, width = ids.shape[1]
+        let single = (0..<length).map { Int64(ids.values[width + $0]) }
+        let model = try OnnxModel(contentsOf: Self.dir.appendingPathComponent("\(name).onnx"))
+        let alone = try model.run([
+            "input_ids": OnnxTensorData(name: "input_ids", shape: [1, length], values: .int(single), dataType: 7),
+            "attention_mask": OnnxTensorData(name: "attention_mask", shape: [1, length], values: .int(Array(repeating: 1, count: length)), dataType: 7),
+            "token_type_ids": OnnxTensorData(name: "token_type_ids", shape: [1, length], values: .int(Array(repeating: 0, count: length)), dataType: 7),
+        ])
+        guard case let .float(row) = try XCTUnwrap(alone[m.output]).values else { return XCTFail("embedding is not float") }
+        let want = try XCTUnwrap(ort["out.\(m.output)"]), dim = want.shape[1]
+        let diff = zip(row, want.values[dim..<(2 * dim)]).map { abs($0 - $1) }.max() ?? 1
+        XCTAssertLessThanOrEqual(diff, 1e-5, "unpadded sentence vs its padded row")
+    }
 
     /// The imported ResNet's penultimate features equal Graft's native ResNet on the same weights.
     func testImportedResNetEqualsNativeResNet() throws {

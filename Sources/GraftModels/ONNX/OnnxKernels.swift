@@ -50,6 +50,7 @@ struct OnnxKernels {
             return [acc]
         case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual": return [try compare(n.opType, try x(0), try x(1))]
         case "Not": let d = try x(0).ints(); return [.int(Dense(shape: d.shape, values: d.values.map { $0 == 0 ? 1 : 0 }))]
+        case "And", "Or", "Xor": return [try logical(n.opType, try x(0), try x(1))]
         case "Where": return [try select(try x(0), try x(1), try x(2))]
         case "Mod":
             let (a, b) = (try x(0), try x(1))
@@ -108,7 +109,7 @@ struct OnnxKernels {
         case "Floor": return [try unary(try x(0)) { $0.rounded(.down) }]
         case "Ceil": return [try unary(try x(0)) { $0.rounded(.up) }]
         case "Softmax", "LogSoftmax": return [try softmax(n, try x(0), log: n.opType == "LogSoftmax")]
-        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin": return [try reduce(n, try x(0), axesInput: opt(1))]
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare": return [try reduce(n, try x(0), axesInput: opt(1))]
         case "Reshape": return [try reshape(n, try x(0), try x(1))]
         case "Flatten":
             let v = try x(0), s = v.shape
@@ -496,6 +497,16 @@ struct OnnxKernels {
         return .int(Dense(shape: out, values: zip(ea.values, eb.values).map { f($0, $1) ? 1 : 0 }))
     }
 
+    /// Booleans are ints (0 or 1), as the comparisons write them.
+    func logical(_ op: String, _ a: OnnxValue, _ b: OnnxValue) throws -> OnnxValue {
+        let out = try broadcastShape(a.shape, b.shape)
+        let (ia, ib) = (try a.ints().expanded(to: out), try b.ints().expanded(to: out))
+        return .int(Dense(shape: out, values: zip(ia.values, ib.values).map { p, q in
+            let r: Bool = switch op { case "And": p != 0 && q != 0; case "Or": p != 0 || q != 0; default: (p != 0) != (q != 0) }
+            return r ? 1 : 0
+        }))
+    }
+
     func select(_ c: OnnxValue, _ a: OnnxValue, _ b: OnnxValue) throws -> OnnxValue {
         let out = try broadcastShape(try broadcastShape(c.shape, a.shape), b.shape)
         let cond = try c.ints().expanded(to: out).values
@@ -619,12 +630,15 @@ struct OnnxKernels {
             switch n.opType {
             case "ReduceMax": acc[o] = Swift.max(acc[o], v)
             case "ReduceMin": acc[o] = Swift.min(acc[o], v)
+            case "ReduceL1": acc[o] += Swift.abs(v)
+            case "ReduceL2", "ReduceSumSquare": acc[o] += v * v
             default: acc[o] += v
             }
             var k = r - 1
             while k >= 0 { index[k] += 1; if index[k] < d.shape[k] { break }; index[k] = 0; k -= 1 }
         }
         if n.opType == "ReduceMean" { acc = acc.map { $0 / Float(Swift.max(count, 1)) } }
+        if n.opType == "ReduceL2" { acc = acc.map { $0.squareRoot() } }
         let outShape = keep ? outKeep : d.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
         if x.isInt { return .int(Dense(shape: outShape, values: acc.map { Int64($0) })) }
         return .nchw(try Tensor(shape: outShape, values: acc))

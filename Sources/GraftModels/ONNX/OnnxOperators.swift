@@ -15,9 +15,9 @@ public enum OnnxOperators {
         "Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Mean", "PRelu",
         "Sqrt", "Exp", "Log", "Erf", "Neg", "Abs", "Reciprocal", "Floor", "Ceil", "Sign",
         "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "Elu", "Selu", "Softplus",
-        "Softsign", "Shrink", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "Where",
+        "Softsign", "Shrink", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor", "Where",
         "Softmax", "LogSoftmax",
-        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare",
         // shape and data movement
         "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Shape", "Size",
         "Constant", "ConstantOfShape", "Expand", "Tile", "Pad", "Resize", "Upsample", "Cast", "Range",
