@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "GraftAPITests", dependencies: ["Graft"]),
         // Every `graft` subcommand run as a process (the built `.build/<config>/graft`, which `swift test`
         // builds with the other products); the library only makes fixture weights.
-        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights", "GraftNN", "GraftTensor"]),
+        .testTarget(name: "GraftCLITests", dependencies: ["GraftModels", "GraftWeights", "GraftNN", "GraftTensor", "GraftData"]),
         // Multi-rank tests run this program under mpirun (2 ranks on loopback TCP).
         .testTarget(name: "GraftDistributedTests", dependencies: ["GraftDistributed", "graft-mpi-ranks", "GraftData", "GraftNN", "GraftTensor", "GraftTransfer", "GraftHeads", "GraftCore", "GraftWeights"],
                     exclude: ["RankProgram"]),

@@ -24,6 +24,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch. Default: efficientnet-lite0 for images, all-minilm-l6-v2 for text.")
     var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
+    @Option(help: ModelArguments.preprocessHelp) var preprocess: String?
+    @Option(name: .customLong("unfreeze-from"), help: ModelArguments.unfreezeFromHelp) var unfreezeFrom: String?
     @Option(name: .customLong("per-class"), help: "Training examples per class (few-shot; default 20, detection: every training image).")
     var perClass: Int?
     @Option(name: .customLong("validation-per-class"),
@@ -73,10 +75,9 @@ struct CompareCommand: ParsableCommand {
         c.data = dataName
         c.validationData = validationData
         c.testData = testData
-        c.model = model
+        c.backbone = try ModelArguments.backboneSpec(model, arch: arch, preprocess: preprocess, unfreezeFrom: unfreezeFrom)
         c.task = task
         c.inputSize = inputSize
-        c.architecture = arch
         c.perClass = perClass ?? (task == .detection ? nil : 20)
         c.validationPerClass = validationPerClass
         c.testCount = testCount

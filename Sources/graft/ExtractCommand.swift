@@ -36,11 +36,7 @@ struct ExtractCommand: ParsableCommand {
     func run() throws {
         let source = try DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? source.testSet : source.train
-        var spec = try model.map { try BackboneSpec.named($0, architecture: arch) } ?? .defaultPretrained(for: dataset.kind)
-        if let preprocess {
-            guard spec.architecture == "onnx" else { throw ValidationError("--preprocess goes with an ONNX --model (zoo models carry their own)") }
-            spec.preprocess = preprocess
-        }
+        let spec = try ModelArguments.backboneSpec(model, arch: arch, preprocess: preprocess) ?? .defaultPretrained(for: dataset.kind)
         guard spec.input == dataset.kind else {
             throw ValidationError("\(spec.model) reads \(spec.input.rawValue)s but \(data) holds \(dataset.kind.rawValue)s")
         }

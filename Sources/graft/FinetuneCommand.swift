@@ -151,10 +151,8 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch.") var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
     @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, or 'all'.") var unfreeze: String = "2"
-    @Option(help: "With an ONNX --model: how images become its input (imagenet, efficientnet-lite0, efficientnet-lite1, or a .json file; docs/ONNX.md).")
-    var preprocess: String?
-    @Option(name: .customLong("unfreeze-from"), help: "With an ONNX --model: the first node to train (`graft inspect model.onnx` lists them); the nodes before it run frozen, the graph's classifier is replaced by the new head. Replaces --unfreeze.")
-    var unfreezeFrom: String?
+    @Option(help: ModelArguments.preprocessHelp) var preprocess: String?
+    @Option(name: .customLong("unfreeze-from"), help: ModelArguments.unfreezeFromHelp) var unfreezeFrom: String?
     @Flag(help: "SetFit's few-shot recipe (texts): tune every encoder layer on pairs of the labelled items with a cosine-similarity loss, then fit logistic regression on the tuned embeddings. --epochs (default 1), --lr (2e-5) and --batch (pairs per step, 16) apply to the pair tuning.")
     var contrastive = false
     @Option(help: "With --contrastive: rounds of pair drawing, each one positive and one negative pair per training item (default 20).")
@@ -170,12 +168,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        var backbone = try model.map { try BackboneSpec.named($0, architecture: arch) }
-        if preprocess != nil || unfreezeFrom != nil {
-            guard backbone?.architecture == "onnx" else { throw ValidationError("--preprocess and --unfreeze-from go with an ONNX --model (model.onnx)") }
-            backbone?.preprocess = preprocess
-            backbone?.unfreezeFrom = unfreezeFrom
-        }
+        let backbone = try ModelArguments.backboneSpec(model, arch: arch, preprocess: preprocess, unfreezeFrom: unfreezeFrom)
         let defaults = ContrastiveOptions()
         let strategy: Strategy = contrastive
             ? .contrastive(ContrastiveOptions(iterations: iterations ?? defaults.iterations, epochs: training.epochs ?? defaults.epochs,

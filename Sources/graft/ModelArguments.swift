@@ -13,6 +13,22 @@ enum ModelArguments {
     static let precisionHelp: ArgumentHelp = "What the network's convolutions and matmuls compute in: fp32, bf16 on CPUs with AVX-512 bf16, or int8 with a quantized model (graft quantize; docs/PRECISION.md)."
     static let bundlePrecisionHelp: ArgumentHelp = "What the backbone computes in (fp32, bf16, int8 with a quantized backbone; docs/PRECISION.md). Default: the precision the bundle's head was fitted with."
 
+    static let preprocessHelp: ArgumentHelp = "With an ONNX --model: how images become its input (imagenet, efficientnet-lite0, efficientnet-lite1, or a .json file; docs/ONNX.md)."
+    static let unfreezeFromHelp: ArgumentHelp = "With an ONNX --model: the first node to train (`graft inspect model.onnx` lists them); the nodes before it run frozen, the graph's classifier is replaced by the new head. Replaces --unfreeze."
+
+    /// `--model NAME|FILE [--arch]` with an ONNX graph's `--preprocess` and `--unfreeze-from`, which only an ONNX
+    /// model takes (a usage error elsewhere: zoo models carry their preprocessing and count blocks).
+    static func backboneSpec(_ model: String?, arch: String?, preprocess: String?, unfreezeFrom: String? = nil) throws -> BackboneSpec? {
+        var spec = try model.map { try BackboneSpec.named($0, architecture: arch) }
+        guard preprocess != nil || unfreezeFrom != nil else { return spec }
+        guard spec?.architecture == "onnx" else {
+            throw ValidationError("\(unfreezeFrom == nil ? "--preprocess" : "--preprocess and --unfreeze-from") go\(unfreezeFrom == nil ? "es" : "") with an ONNX --model (model.onnx); zoo models carry their own preprocessing and count blocks with --unfreeze")
+        }
+        spec?.preprocess = preprocess
+        spec?.unfreezeFrom = unfreezeFrom
+        return spec
+    }
+
     /// Architectures a text model directory may declare with `--arch`.
     static let textArchitectures = ["bert"]
 

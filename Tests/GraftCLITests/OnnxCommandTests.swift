@@ -1,9 +1,13 @@
 import Foundation
+import GraftData
+import GraftModels
+import GraftTensor
+import GraftWeights
 import XCTest
 
 /// `graft inspect model.onnx`, `graft extract --model model.onnx` and `graft finetune --model model.onnx
 /// --unfreeze-from NODE` as processes, on the ResNet export of Tests/Fixtures/onnx (fixtures/onnx/make_onnx_fixtures.py),
-/// then `fit` on its features and `predict` with the fine-tuned bundle.
+/// then `fit` on its features, `predict` with the fine-tuned bundle, `export` of it as ONNX, and `compare` on the graph.
 final class OnnxCommandTests: XCTestCase {
     static let resnet = CLIFixtures.repoRoot.appendingPathComponent("Tests/Fixtures/onnx/resnet-basic.onnx").path
     static let flatten = "/Flatten_output_0"
@@ -86,6 +90,29 @@ final class OnnxCommandTests: XCTestCase {
         let labels = ((try predict.json()["results"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
         XCTAssertEqual(Set(labels), ["cat", "rocket"], predict.transcript)
 
+        // Exported as one ONNX graph (the file's nodes to the head's input with the trained initializers, pooling, the
+        // new head, softmax): run by Graft's importer on the photo as the recipe in its metadata says, it gives the
+        // probabilities `predict` printed.
+        let onnx = dir.appendingPathComponent("ft.onnx").path
+        let export = try Graft.run(["export", "--bundle", bundle, "--format", "onnx", "--out", onnx, "--json"])
+        XCTAssertExit(export, 0)
+        let exported = try export.json()
+        XCTAssertEqual(exported["inputs"] as? [String], ["pixels"], export.stdout)
+        XCTAssertEqual(exported["outputs"] as? [String], ["scores"], export.stdout)
+        let metadata = exported["metadata"] as? [String: String] ?? [:]
+        XCTAssertEqual(metadata["graft.source"], "resnet-basic.onnx")
+        XCTAssertEqual(metadata["graft.unfreeze_from"], node)
+        let prep = try OnnxPreprocessing.resolve("imagenet", inputSize: nil)
+        let image = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: CLIFixtures.photo("chelsea.png")))
+        let nhwc = try Tensor(shape: [1, prep.inputSize, prep.inputSize, 3], values: prep.apply(image))
+        let scores = try XCTUnwrap(try OnnxModel(contentsOf: URL(fileURLWithPath: onnx)).run(["pixels": nhwc.permuted([0, 3, 1, 2])])["scores"])
+        let printed = ((try predict.json()["results"] as? [[String: Any]])?.first?["labels"] as? [[String: Any]] ?? [])
+        for entry in printed {
+            let column = entry["label"] as? String == "cat" ? 0 : 1
+            let p = try XCTUnwrap((entry["probability"] as? NSNumber)?.floatValue)
+            XCTAssertEqual(scores.values[column], p, accuracy: 1e-5, "exported graph vs predict, \(entry)")
+        }
+
         // A node the graph lacks: named, with the valid ones listed.
         let bad = try Graft.run(["finetune", "--unfreeze-from", "/layer9/Conv", "--out", dir.appendingPathComponent("bad").path] + common)
         XCTAssertNotEqual(bad.status, 0, bad.transcript)
@@ -97,5 +124,29 @@ final class OnnxCommandTests: XCTestCase {
         // --unfreeze-from belongs to ONNX models (usage error).
         XCTAssertExit(try Graft.run(["finetune", "--model", "efficientnet-lite0", "--unfreeze-from", node, "--data", photos,
                                      "--out", dir.appendingPathComponent("zoo").path]), 64)
+    }
+
+    /// `graft compare` on an imported graph: the feature head at the graph's output and the fine-tune from a node, side by side.
+    func testCompareRunsAnImportedGraph() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photos = try CLIFixtures.photoTable().path
+        let node = "/layer4/layer4.0/conv1/Conv"
+        let common = ["compare", "--model", Self.resnet, "--preprocess", "imagenet", "--data", photos, "--per-class", "5", "--epochs", "1",
+                      "--test-count", "10", "--quiet", "--json"]
+        let run = try Graft.run(common + ["--unfreeze-from", node, "--strategies", "logreg,finetune", "--work", dir.appendingPathComponent("w").path])
+        XCTAssertExit(run, 0)
+        guard run.status == 0 else { return }
+        let outcomes = try run.json()["outcomes"] as? [[String: Any]] ?? []
+        XCTAssertEqual(outcomes.map { $0["strategy"] as? String }, ["features + logistic regression", "fine-tune"], run.stdout)
+        XCTAssertTrue((outcomes.last?["detail"] as? String ?? "").hasPrefix("from \(node) + head"), run.stdout)
+        for o in outcomes {   // a cat photo and a rocket photo per class: every strategy separates them
+            XCTAssertGreaterThanOrEqual(o["accuracy"] as? Double ?? 0, 0.9, run.stdout)
+        }
+        // The default fine-tune counts blocks, which a graph has not: the error names --unfreeze-from.
+        let blocks = try Graft.run(common + ["--strategies", "finetune", "--work", dir.appendingPathComponent("b").path])
+        XCTAssertNotEqual(blocks.status, 0, blocks.transcript)
+        XCTAssertTrue(blocks.stderr.contains("--unfreeze-from"), blocks.transcript)
+        // --preprocess belongs to ONNX models (usage error).
+        XCTAssertExit(try Graft.run(["compare", "--model", "efficientnet-lite0", "--preprocess", "imagenet", "--data", photos]), 64)
     }
 }

@@ -26,6 +26,10 @@ final class ONNXExportTests: XCTestCase {
     func testTextFeatureHead() throws { try check("minilm-pooled-logreg") }
     func testTextRegressionAtLayer() throws { try check("minilm-layer3-ridge") }
     func testTextNetwork() throws { try check("minilm-network") }
+    /// An imported ONNX graph (the PyTorch export `Tests/Fixtures/onnx/resnet-basic.onnx`) fine-tuned from layer4
+    /// (its trained initializers written in place of the file's) and with a feature head on a flattened layer2 map.
+    func testImportedOnnxNetworkFineTunedFromANode() throws { try check("onnx-resnet-network") }
+    func testImportedOnnxFeatureHeadFlattenedMap() throws { try check("onnx-resnet-layer2-flatten-logreg") }
 
     /// The safetensors export of a penultimate-cut head bundle is the reference architecture with the bundle's
     /// classes: loaded strictly into `EfficientNetLite(numClasses: 3)`, its softmax is the bundle's scores.
@@ -107,6 +111,8 @@ final class ONNXExportTests: XCTestCase {
     static let reviews = ["a gorgeous, witty, seductive movie.", "the plot is nothing but boilerplate clichés from start to finish,",
                           "it's a charming and often affecting journey.", "bad."]
 
+    static let onnxResNet = FixturePaths.fixtures.appendingPathComponent("onnx/resnet-basic.onnx")
+
     static func make(_ name: String, in dir: URL) throws -> (URL, Inputs) {
         let url = dir.appendingPathComponent(name + ".bundle")
         var g = SeededGenerator(seed: 0xE4907)
@@ -158,6 +164,25 @@ final class ONNXExportTests: XCTestCase {
             manifest.headInput = "pooled"
             try BundleStore.save(manifest, network: network.module, to: url)
             return (url, .texts(reviews))
+        case "onnx-resnet-network":
+            let spec = BackboneSpec.onnx(onnxResNet, preprocess: "imagenet", unfreezeFrom: "/layer4/layer4.0/conv1/Conv")
+            let network = try Backbones.load(spec).network(outputs: 3, unfreeze: 0, seed: 3)
+            // Stand in for training: move every trainable initializer, so the file's own values would be wrong.
+            for p in network.trainableParameters().trunk {
+                try p.assign(Tensor(shape: p.shape, values: zip(p.values, uniform(p.count, 0.5)).map { $0 * (1 + $1) }))
+            }
+            var manifest = BundleManifest(strategy: .fineTune(), backbone: spec, classNames: ["cat", "cup", "person"])
+            manifest.inputSize = 224
+            try BundleStore.save(manifest, network: network.module, to: url)
+        case "onnx-resnet-layer2-flatten-logreg":
+            let spec = BackboneSpec.onnx(onnxResNet, preprocess: "imagenet")
+            let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: "/layer2/layer2.1/relu_1/Relu_output_0", pool: .flatten)
+            var manifest = BundleManifest(strategy: .featureExtraction(), backbone: spec, classNames: ["cat", "cup", "person"])
+            manifest.source = extractor.source
+            let d = extractor.source.dimension
+            let head = try LinearHead(kind: .logisticRegression, classes: [1, 2, 0], featureCount: d, weights: uniform(3 * d, 0.01),
+                                      bias: uniform(3), standardization: nil, C: 1)
+            try BundleStore.save(manifest, head: head, to: url)
         default:
             throw TransferError.unsupported("no export fixture named \(name)")
         }

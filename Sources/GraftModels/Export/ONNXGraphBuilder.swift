@@ -9,10 +9,12 @@ import GraftWeights
 /// as an input) is what ONNX Runtime and every current importer read.
 public struct ONNXGraphBuilder {
     public static let opset: Int64 = 17
-    public private(set) var graph = Onnx_GraphProto()
-    private var used: [String: Int] = [:]
+    public internal(set) var graph = Onnx_GraphProto()
+    var used: [String: Int] = [:]   // internal: ImportedGraph+ONNX.swift registers a source graph's names
     /// State-dict keys of the exported modules' tensors: an initializer is named by its key when it has one.
     private var keys: [ObjectIdentifier: String] = [:]
+    /// The IR and default-domain opset of an imported graph (`importing`): its nodes keep their meaning.
+    var sourceVersions: (ir: Int64, opset: Int64)?
 
     public init(name: String) { graph.name = name }
 
@@ -114,15 +116,15 @@ public struct ONNXGraphBuilder {
         return info
     }
 
-    /// The whole model: this graph, opset 17, the producer, and `metadata` as `metadata_props`.
+    /// The whole model: this graph, opset 17 (or the imported graph's, `importing`), the producer, and `metadata` as `metadata_props`.
     public func model(metadata: [(String, String)], producerVersion: String) -> Onnx_ModelProto {
         var m = Onnx_ModelProto()
-        m.irVersion = 8   // the IR of opset 17
+        m.irVersion = sourceVersions?.ir ?? 8   // the IR of opset 17
         m.producerName = "graft"
         m.producerVersion = producerVersion
         var op = Onnx_OperatorSetIdProto()
         op.domain = ""
-        op.version = Self.opset
+        op.version = sourceVersions?.opset ?? Self.opset
         m.opsetImport = [op]
         m.graph = graph
         m.metadataProps = metadata.map { var e = Onnx_StringStringEntryProto(); e.key = $0.0; e.value = $0.1; return e }

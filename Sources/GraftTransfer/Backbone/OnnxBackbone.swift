@@ -78,8 +78,15 @@ public final class OnnxBackbone: Backbone {
     }
 
     public func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int {
+        try CNNBackbone.pooled(zeroForward(cut), pool).shape[1]
+    }
+
+    /// The shape of the value at `cut` for one batch of zero images: [N, H, W, C] for a map (channels-last), else as the graph has it.
+    public func valueShape(at cut: String) throws -> [Int] { try zeroForward(cut).shape }
+
+    private func zeroForward(_ cut: String) throws -> Tensor {
         let size = prep.inputSize
-        return try CNNBackbone.pooled(forward(Tensor.zeros([fixedBatch ?? 1, size, size, 3]), cut: cut), pool).shape[1]
+        return try forward(Tensor.zeros([fixedBatch ?? 1, size, size, 3]), cut: cut)
     }
 
     /// The graph with a new head in place of its classifier, trained from `spec.unfreezeFrom` on (`OnnxFineTuneModel`).

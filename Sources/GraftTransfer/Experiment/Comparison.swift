@@ -10,9 +10,8 @@ public struct Comparison {
     /// Separate validation / test data (any spec `DataSource.resolve` takes).
     public var validationData: String?
     public var testData: String?
-    /// Zoo name or weights file (with `architecture`); nil picks the default for the data's kind.
-    public var model: String?
-    public var architecture: String?
+    /// The pretrained backbone (`BackboneSpec.named`, `.onnx(...)`); nil picks the default for the data's kind.
+    public var backbone: BackboneSpec?
     /// What the models predict: classification, or detection (`data` then names detection data, and the
     /// strategies train a YOLO at `inputSize`: from scratch, heads only, last K blocks).
     public var task: TaskKind = .classification
@@ -47,7 +46,7 @@ public struct Comparison {
         options.seed = seed
         // The validation items serve early stopping; heads choose C by cross-validation and see them too.
         options.headSeesValidation = true
-        let backbone = try jobTask.backboneSpec(model.map { try BackboneSpec.named($0, architecture: architecture) })
+        let backbone = try jobTask.backboneSpec(self.backbone)
         let base = TransferJob(data: source, backbone: backbone, task: jobTask, strategy: .fromScratch, options: options)
         let split = try base.split()
         let pretrained = backbone ?? .defaultPretrained(for: source.kind)

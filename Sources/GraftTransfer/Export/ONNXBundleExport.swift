@@ -57,12 +57,39 @@ public enum ONNXBundleExport {
                 let h = e.bert.exportONNX(&g, ids: ids, mask: mask, tokenTypes: types, upToLayer: layer)
                 features = (g.poolTokens(h, mask: mask, mode: e.pooling, normalize: e.normalize), e.dimension)
             }
+        case let onnx as OnnxBackbone:
+            // The source graph to the cut (fine-tuned initializers replaced), pooled as the bundle pools it.
+            let (cut, pool, trained) = try Self.onnxCut(bundle)
+            guard let prep = onnx.preprocessing else { throw ONNXExportError.unsupported("an ONNX backbone without preprocessing") }
+            metadata.append(("graft.input", "pixels: float32 [N, 3, \(prep.inputSize), \(prep.inputSize)], RGB, after graft.preprocessing"))
+            metadata.append(("graft.preprocessing", describe(prep)))
+            metadata.append(("graft.source", URL(fileURLWithPath: onnx.graph.file).lastPathComponent))
+            if case .network = bundle.scorer, let node = onnx.spec.unfreezeFrom { metadata.append(("graft.unfreeze_from", node)) }
+            g = try ONNXGraphBuilder.importing(URL(fileURLWithPath: onnx.graph.file), upTo: cut, input: "pixels", replacing: trained)
+            let shape = try onnx.valueShape(at: cut)
+            if shape.count == 4 {
+                features = rows(.map(ONNXFeatureMap(cut, channels: shape[3], height: shape[1], width: shape[2])), pool: pool, &g)
+            } else {
+                features = (g.node("Flatten", [cut], [ONNXAttribute.int("axis", 1)]), shape.dropFirst().reduce(1, *))
+            }
         default:
-            throw ONNXExportError.unsupported("\(bundle.manifest.model) (\(bundle.manifest.task.rawValue)) bundles have no ONNX writer; image classifiers on EfficientNet-Lite, MobileNetV2, ResNet, small-cnn and BERT-family text bundles do")
+            throw ONNXExportError.unsupported("\(bundle.manifest.model) (\(bundle.manifest.task.rawValue)) bundles have no ONNX writer; image classifiers on EfficientNet-Lite, MobileNetV2, ResNet, small-cnn, imported ONNX graphs and BERT-family text bundles do")
         }
         let scores = try head(bundle, features: features, &g)
         g.output(scores, as: "scores", dims: [.named("N"), .fixed(scoresWidth(bundle))])
         return g.model(metadata: metadata, producerVersion: producerVersion)
+    }
+
+    /// Where an ONNX-backbone bundle reads its rows: a fine-tuned network's head input (average-pooled, as
+    /// `OnnxFineTuneModel.features`) with its trained initializers, or a feature head's cut and pooling.
+    static func onnxCut(_ bundle: TrainedModel) throws -> (cut: String, pool: FeaturePooling, trained: [String: Tensor]) {
+        switch bundle.scorer {
+        case let .network(network):
+            guard let n = network as? OnnxTaskNetwork else { throw ONNXExportError.unsupported("an ONNX backbone bundle whose network is \(type(of: network))") }
+            return (n.model.headInput, .avg, Dictionary(n.model.keyedParameters + n.model.keyedBuffers, uniquingKeysWith: { a, _ in a }))
+        case let .head(extractor, _), let .regression(extractor, _), let .multiLabel(extractor, _):
+            return (extractor.cut, extractor.pool, [:])
+        }
     }
 
     /// Writes `model(_:)` to `url` atomically (a reader sees the old file or the new one).

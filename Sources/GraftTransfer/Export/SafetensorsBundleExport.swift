@@ -12,7 +12,8 @@ import GraftWeights
 /// - a feature-head bundle on a CNN's `penultimate` (average-pooled) cut: the backbone's state dict with the
 ///   head (standardisation folded in, rows in class order) as its classifier, i.e. exactly the reference
 ///   model with `num_classes` = the bundle's classes;
-/// - any other feature-head bundle: the backbone's state dict plus `head.weight` and `head.bias`
+/// - any other feature-head bundle: the backbone's state dict (an imported ONNX graph's float initializers by
+///   name) plus `head.weight` and `head.bias`
 ///   (metadata `graft.cut` and `graft.pool` say where the head reads).
 public enum SafetensorsBundleExport {
     public static func write(_ bundle: TrainedModel, to url: URL) throws -> [String: String] {
@@ -46,6 +47,14 @@ public enum SafetensorsBundleExport {
             case let text as TextBackbone:
                 tensors = try stored(text.embedder.bert.stateDict()) + headTensors
                 metadata["graft.cut"] = extractor.cut; metadata["graft.head"] = "head"
+            case let onnx as OnnxBackbone:
+                // An imported graph's float initializers under their own names (the exporter's state-dict keys).
+                let floats = onnx.graph.initializers.sorted { $0.key < $1.key }.compactMap { name, t -> StoredTensor? in
+                    guard case let .float(v) = t.values else { return nil }
+                    return try? StoredTensor(name: name, shape: t.shape, floats: v)
+                }
+                tensors = floats + headTensors
+                metadata["graft.cut"] = extractor.cut; metadata["graft.pool"] = extractor.pool.rawValue; metadata["graft.head"] = "head"
             default:
                 throw ONNXExportError.unsupported("\(bundle.manifest.model) backbones")
             }

@@ -47,7 +47,9 @@ public struct JobResult {
         case .featureExtraction:
             if let knn = head as? NearestNeighborsHead { return "k=\(knn.k)" }
             return head?.regularisation.map { String(format: "C=%g", $0) } ?? "no fitting"
-        case let .fineTune(k): return "last \(k.map(String.init) ?? "all") + head, \(recipe ?? "FT")"
+        case let .fineTune(k):
+            let trained = backbone.unfreezeFrom.map { "from \($0)" } ?? "last \(k.map(String.init) ?? "all")"   // an ONNX graph names its first node
+            return "\(trained) + head, \(recipe ?? "FT")"
         case let .contrastive(o): return "\(o.iterations) pair iterations, \(o.epochs) epoch\(o.epochs == 1 ? "" : "s"), lr \(o.learningRate)"
         case .fromScratch: return backbone.input == .image ? (backbone.architecture == "small-cnn" ? "small CNN" : backbone.architecture)
                                                            : "random-init \(backbone.model)"

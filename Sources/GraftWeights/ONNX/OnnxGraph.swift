@@ -52,6 +52,11 @@ public struct OnnxGraph: Sendable {
     }
 
     public init(serializedBytes data: Data, file: String) throws {
+        try self.init(Self.modelProto(serializedBytes: data, file: file), file: file)
+    }
+
+    /// The file's `ModelProto` as generated from onnx.proto, with a graph (nesting bounded: hostile files).
+    public static func modelProto(serializedBytes data: Data, file: String) throws -> Onnx_ModelProto {
         let model: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -61,7 +66,7 @@ public struct OnnxGraph: Sendable {
             throw OnnxError.malformed(file: file, reason: "\(error)")
         }
         guard model.hasGraph else { throw OnnxError.noGraph(file: file) }
-        try self.init(model, file: file)
+        return model
     }
 
     init(_ model: Onnx_ModelProto, file: String) throws {
