@@ -3,6 +3,7 @@
 //   graft-bench-encoder WORK CASE...   (cases: len32, len128, reviews; files from peer.py prepare)
 //   graft-bench-encoder WORK --profile  (per-op times of one encoder layer; see Profile.swift)
 //
+// BENCH_CHUNK / BENCH_BATCH: see below (extraction's call pattern).
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
 // BENCH_PRECISION=bf16 or int8: the encoder's matmuls in that precision (docs/PRECISION.md); rows are then named
@@ -38,11 +39,21 @@ do {
         if name.hasPrefix("len"), let want = Int(name.dropFirst(3)), lengths.contains(where: { $0 != want }) {
             fail("\(name): token counts differ from \(want)")
         }
-        var result = try withPrecision(precision) { try embedder.embed(texts, batchSize: 32) }
+        // BENCH_CHUNK=N: embed N texts at a time in file order, as feature extraction feeds its batches (each call
+        // sorts only its own texts); BENCH_BATCH: the batch size inside a call (default 32).
+        let chunk = Int(ProcessInfo.processInfo.environment["BENCH_CHUNK"] ?? "") ?? texts.count
+        let batchSize = Int(ProcessInfo.processInfo.environment["BENCH_BATCH"] ?? "") ?? 32
+        func run() throws -> Tensor {
+            let parts = try stride(from: 0, to: texts.count, by: max(1, chunk)).map { start in
+                try withPrecision(precision) { try embedder.embed(Array(texts[start..<min(start + chunk, texts.count)]), batchSize: batchSize) }
+            }
+            return parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: 0)
+        }
+        var result = try run()
         var times: [Double] = []
         for _ in 0..<repeats {
             let t = Date()
-            result = try withPrecision(precision) { try embedder.embed(texts, batchSize: 32) }
+            result = try run()
             times.append(Date().timeIntervalSince(t))
         }
         let median = times.sorted()[times.count / 2]
