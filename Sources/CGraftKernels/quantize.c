@@ -1,8 +1,9 @@
-// Dynamic int8 quantization of matmul inputs (docs/PRECISION.md, "int8 linears"): the range of a tensor, then
-// the tensor as u8 with a scale and a zero point. Plain loops the compiler vectorises per clone; the drivers
-// split large tensors across the OpenMP threads.
+// Dynamic int8 quantization of matmul inputs (docs/PRECISION.md, "int8 linears"): each row's range, then the
+// row as u8 with its own scale. Plain loops the compiler vectorises per clone; the driver splits the rows across
+// the OpenMP threads.
 #include "CGraftKernels.h"
 #include "internal.h"
+#include <math.h>
 
 #define LANES 16
 
@@ -22,28 +23,6 @@ GRAFT_CLONES static void min_max_kernel(const float *x, int64_t n, float *lo, fl
     *lo = a; *hi = b;
 }
 
-typedef struct { const float *x; float *lo, *hi; } min_max_args;
-
-static void min_max_chunk(void *p, int64_t chunk, int64_t begin, int64_t end) {
-    const min_max_args *a = p;
-    min_max_kernel(a->x + begin, end - begin, a->lo + chunk, a->hi + chunk);
-}
-
-void graft_min_max(const float *x, int64_t n, float *lo, float *hi) {
-    int64_t chunks = n > 0 ? graft_chunk_count(n, GRAFT_GRAIN) : 1;
-    float los[chunks], his[chunks];
-    for (int64_t c = 0; c < chunks; c++) { los[c] = 0; his[c] = 0; }
-    if (chunks == 1) {
-        min_max_kernel(x, n, los, his);
-    } else {
-        min_max_args a = {x, los, his};
-        graft_parallel_chunks(n, chunks, &a, min_max_chunk);
-    }
-    float mn = 0, mx = 0;
-    for (int64_t c = 0; c < chunks; c++) { mn = los[c] < mn ? los[c] : mn; mx = his[c] > mx ? his[c] : mx; }
-    *lo = mn; *hi = mx;
-}
-
 GRAFT_CLONES static void quantize_u8_kernel(const float *x, int64_t n, float inv_scale, float zero_point, uint8_t *out) {
     // + 0.5 and truncation rounds half up; the value is clamped to [0, 255] first, so truncation is a floor.
     const float shift = zero_point + 0.5f;
@@ -55,14 +34,26 @@ GRAFT_CLONES static void quantize_u8_kernel(const float *x, int64_t n, float inv
     }
 }
 
-typedef struct { const float *x; float inv_scale, zero_point; uint8_t *out; } quantize_args;
+// Per row: its own symmetric scale (max |x| / 127, 1 for a row of zeros) and the row as u8 around 128, so a row's
+// codes do not depend on the rows batched with it.
+typedef struct { const float *x; int64_t cols; float *scales; uint8_t *out; } quantize_rows_args;
 
-static void quantize_chunk(void *p, int64_t begin, int64_t end) {
-    const quantize_args *a = p;
-    quantize_u8_kernel(a->x + begin, end - begin, a->inv_scale, a->zero_point, a->out + begin);
+static void quantize_rows_chunk(void *p, int64_t begin, int64_t end) {
+    const quantize_rows_args *a = p;
+    for (int64_t r = begin; r < end; r++) {
+        const float *row = a->x + r * a->cols;
+        float lo, hi;
+        min_max_kernel(row, a->cols, &lo, &hi);
+        float m = -lo > hi ? -lo : hi;
+        float s = m / 127.0f;
+        s = (s > 0 && s < INFINITY) ? s : 1.0f;
+        a->scales[r] = s;
+        quantize_u8_kernel(row, a->cols, 1.0f / s, 128.0f, a->out + r * a->cols);
+    }
 }
 
-void graft_quantize_u8(const float *x, int64_t n, float inv_scale, float zero_point, uint8_t *out) {
-    quantize_args a = {x, inv_scale, zero_point, out};
-    graft_parallel_for(n, GRAFT_GRAIN, &a, quantize_chunk);
+void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, uint8_t *out) {
+    quantize_rows_args a = {x, cols, scales, out};
+    int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
+    graft_parallel_for(rows, grain > 0 ? grain : 1, &a, quantize_rows_chunk);
 }

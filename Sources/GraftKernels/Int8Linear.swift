@@ -1,29 +1,38 @@
 import CDNNL
 import CGraftKernels
 
-/// An int8 linear layer with dynamic quantization (docs/PRECISION.md, "int8 linears"): the fp32 input is quantized
-/// per call to u8 with a per-tensor scale and zero point from its own range, the fp32 `[out, in]` weight once per
-/// weight version to s8 with one symmetric scale per output channel, and oneDNN multiplies u8 x s8 into s32
-/// (AMX / VNNI kernels where the CPU has them). The input scale changes every call, so the dequantizing factors
-/// `inputScale * weightScale[o]` come with each execution (`Int8LinearScaling` says how); the zero point costs
-/// nothing: with x = s (q - z), x W^T = s (q Wq^T - z rowsum(Wq)) W-scaled, so `z * rowsum(Wq)[o]` is folded into
-/// the bias each call passes (in accumulator units: oneDNN 2.x adds the bias to the s32 sum before any scaling).
+/// An int8 linear layer with dynamic quantization (docs/PRECISION.md, "int8 linears"): the fp32 `[out, in]` weight is
+/// quantized once per weight version to s8 with one symmetric scale w[o] per output channel, the fp32 input per call
+/// to u8 with one symmetric scale s[r] per row, stored around 128 (q = x / s[r] + 128), and oneDNN multiplies u8 x s8
+/// into s32 (AMX / VNNI kernels where the CPU has them). A row's codes depend on that row only, so its result does
+/// not depend on the rows batched with it: x W^T [r, o] = s[r] w[o] (q Wq^T - 128 rowsum(Wq))[r, o]. oneDNN adds
+/// the bias argument to the s32 sum before any scaling, so that argument carries -128 rowsum(Wq)[o]; then the
+/// factors w[o] and s[r], the fp32 bias, the residual sum and the activation (`Int8LinearScaling` says how).
 final class Int8LinearPlan: Sendable {
     struct Key: Hashable, Sendable {
         let rows: Int, inputs: Int, outputs: Int
         let activation: Activation?
         let accumulate: Bool
+        var hasBias = true
         var scaling: Int8LinearScaling = .preferred
     }
 
+    /// The matmul: with `multiplyPostOp` it writes the finished result; with `runtimeOutputScales` it writes
+    /// (acc - 128 rowsum) * w[o] and `rowStep` finishes it.
     let primitive: Primitive
-    let scaling: Int8LinearScaling
+    /// `runtimeOutputScales` only: a binary multiply by the `[rows, 1]` row scales, with the bias add, the
+    /// residual sum and the activation as its post-ops.
+    let rowStep: Primitive?
     /// Plain s8 `[in, out]` (the transposed `[out, in]` weight) -> the primitive's chosen s8 layout.
     let weightsReorder: Primitive
     let plainWeights: OwnedMemoryDesc
     let weightsLayout: DescriptorBytes
-    /// The per-call factors' layout: `[outputs]` output scales, or the `[1, outputs]` multiply post-op's operand.
-    let scalesDesc: OwnedMemoryDesc
+    /// `[1, outputs]`: the weight scales (a multiply post-op's operand) and the bias (an add's).
+    let columnsDesc: OwnedMemoryDesc
+    /// `[outputs]`: the weight scales as run-time output scales.
+    let outputScalesDesc: OwnedMemoryDesc
+    /// `[rows, 1]`: the row scales.
+    let rowScalesDesc: OwnedMemoryDesc
     /// Bytes of the packed s8 weights, rounded up to 64: the per-channel scales and the row sums follow them in
     /// the one cached block (`Int8LinearWeights`).
     let packedBytes: Int
@@ -35,26 +44,27 @@ final class Int8LinearPlan: Sendable {
         var dst = try MemoryDesc.tagged([key.rows, key.outputs], dnnl_ab)
         var d = dnnl_matmul_desc_t()
         try dnnlCheck(dnnl_matmul_desc_init(&d, &src, &weights, &bias, &dst), "int8 linear desc \(key)")
-        scaling = key.scaling
-        var postOps: [Primitive.PostOp] = []
+        let columns = try MemoryDesc.tagged([1, key.outputs], dnnl_ab)
+        let rows = try MemoryDesc.tagged([key.rows, 1], dnnl_ab)
+        columnsDesc = OwnedMemoryDesc(columns)
+        rowScalesDesc = OwnedMemoryDesc(rows)
+        outputScalesDesc = OwnedMemoryDesc(try MemoryDesc.tagged([key.outputs], dnnl_x))
+        // After the scaling: + bias[o], (+ dst), act.
+        var finish: [Primitive.PostOp] = []
+        if key.hasBias { finish.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, operand: columns, binary: dnnl_binary_add)) }
+        if key.accumulate { finish.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)) }
+        if let activation = key.activation { finish.append(activation.postOp) }
         switch key.scaling {
         case .multiplyPostOp:
-            // dst = act((acc + bias') * factor[o] (+ dst)): the factors are the first post-op's [1, outputs] operand.
-            let factors = try MemoryDesc.tagged([1, key.outputs], dnnl_ab)
-            scalesDesc = OwnedMemoryDesc(factors)
-            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, operand: factors, binary: dnnl_binary_mul))
-        case .runtimeOutputScales:
-            scalesDesc = OwnedMemoryDesc(try MemoryDesc.tagged([key.outputs], dnnl_x))
-        }
-        if key.accumulate { postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)) }
-        if let activation = key.activation { postOps.append(activation.postOp) }
-        switch key.scaling {
-        case .multiplyPostOp:
-            primitive = try Primitive("int8 linear \(key)", opDesc: &d, postOps: postOps)
+            let scale = [columns, rows].map { Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, operand: $0, binary: dnnl_binary_mul) }
+            primitive = try Primitive("int8 linear \(key)", opDesc: &d, postOps: scale + finish)
+            rowStep = nil
         case .runtimeOutputScales:
             // One scale per output column (mask: dim 1), given at run time.
-            primitive = try Primitive("int8 linear \(key)", opDesc: &d, postOps: postOps,
-                                      outputScales: (mask: 1 << 1, values: [Int8LinearPlan.runtimeScale]))
+            primitive = try Primitive("int8 linear \(key)", opDesc: &d, outputScales: (mask: 1 << 1, values: [Int8LinearPlan.runtimeScale]))
+            var b = dnnl_binary_desc_t(), rowScales = rows
+            try dnnlCheck(dnnl_binary_desc_init(&b, dnnl_binary_mul, &dst, &rowScales, &dst), "int8 linear row scales \(key)")
+            rowStep = try Primitive("int8 linear row scales \(key)", opDesc: &b, postOps: finish)
         }
         plainWeights = OwnedMemoryDesc(try MemoryDesc.strided([key.inputs, key.outputs], strides: [1, key.inputs], type: dnnl_s8))
         weightsReorder = try Primitive(reorder: "int8 linear weights", from: plainWeights.pointer, to: primitive.md(dnnl_query_weights_md))
@@ -67,21 +77,15 @@ final class Int8LinearPlan: Sendable {
 
     static let cache = PlanCache<Key, Int8LinearPlan>()
 
-    /// The execution argument carrying the per-call factors.
-    var scalesRole: Int32 {
-        switch scaling {
-        case .multiplyPostOp: Primitive.postOpArgument(0)
-        case .runtimeOutputScales: DNNL_ARG_ATTR_OUTPUT_SCALES
-        }
-    }
 }
 
-/// How an int8 linear applies its per-call dequantizing factors `inputScale * weightScale[o]`. oneDNN 2.6 runs a
-/// u8 x s8 matmul with run-time output scales (DNNL_RUNTIME_F32_VAL) only with `gemm:jit`, even where its brgemm
-/// kernels (`brg:avx512_core_amx_int8`, `brg:avx512_core_vnni`) exist (MiniLM int8 then ran at 0.43x ONNX Runtime int8;
-/// 1.12x+ on brgemm, bench/RESULTS.md). A binary-multiply post-op by a `[1, outputs]` tensor keeps brgemm, but without
-/// brgemm (AVX2, AVX-512 without VNNI) that post-op followed by a sum (the residual) falls to `ref_int8:any`; there
-/// run-time output scales and `gemm:jit` stay.
+/// How an int8 linear applies its dequantizing factors w[o] s[r]. oneDNN 2.6 runs a u8 x s8 matmul with run-time
+/// output scales (DNNL_RUNTIME_F32_VAL) only with `gemm:jit`, even where its brgemm kernels
+/// (`brg:avx512_core_amx_int8`, `brg:avx512_core_vnni`) exist (MiniLM int8 then ran at 0.43x ONNX Runtime int8; 1.12x+
+/// on brgemm, bench/RESULTS.md). Binary post-ops by `[1, outputs]` and `[rows, 1]` tensors keep brgemm
+/// (`multiplyPostOp`: one primitive). Without brgemm (AVX2, AVX-512 without VNNI) binary post-ops send the matmul to
+/// `ref_int8:any`, so there (`runtimeOutputScales`) `gemm:jit` applies w[o] as run-time output scales into scratch and
+/// a oneDNN binary primitive multiplies by s[r] with the rest as its post-ops: one more pass over the output.
 public enum Int8LinearScaling: Hashable, Sendable {
     case multiplyPostOp
     case runtimeOutputScales
@@ -138,31 +142,6 @@ struct Int8LinearWeights {
     }
 }
 
-/// How one call quantizes its input: x ≈ scale * (q - zeroPoint), q in u8, from the input's own range (which always
-/// holds 0, so zero is exact). A tensor of zeros gets scale 1.
-public struct DynamicQuantization: Equatable, Sendable {
-    public let scale: Float
-    public let zeroPoint: Float
-
-    public init(min: Float, max: Float) {
-        let lo = Swift.min(min, 0), hi = Swift.max(max, 0)
-        let s = (hi - lo) / 255
-        scale = s > 0 && s.isFinite ? s : 1
-        zeroPoint = (-lo / scale).rounded(.toNearestOrEven).clamped(0, 255)
-    }
-
-    /// From the range of `count` floats at `x`.
-    public init(of x: UnsafePointer<Float>, count: Int) {
-        var lo: Float = 0, hi: Float = 0
-        graft_min_max(x, Int64(count), &lo, &hi)
-        self.init(min: lo, max: hi)
-    }
-}
-
-private extension Float {
-    func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(hi, Swift.max(lo, self)) }
-}
-
 extension Kernels {
     /// `c = act(a W^T + bias)` (with `accumulate`: `+ c`, a residual already in c) for a fp32 `a` `[rows, inputs]` and
     /// a fp32 weight `[outputs, inputs]`, computed in int8 with dynamic quantization (`Int8LinearPlan`). The s8 weight,
@@ -177,7 +156,7 @@ extension Kernels {
         }
         try Precision.int8.requireSupport()
         let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: accumulate,
-                                     scaling: scaling)
+                                     hasBias: bias != nil, scaling: scaling)
         try ExecutionContext.with { context in
             let plan = try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }
             let block = try WeightCache.shared.prepared(weightKey, use: .int8Linear, layout: plan.weightsLayout,
@@ -185,35 +164,52 @@ extension Kernels {
                 try Int8LinearWeights.fill(buffer, weight: weight, inputs: inputs, outputs: outputs, plan: plan, context: context)
             }
             let w = Int8LinearWeights(block, plan: plan, outputs: outputs)
-            let input = DynamicQuantization(of: a, count: rows * inputs)
+            // Per call: each row's scale and codes, and the bias argument -128 rowsum(Wq) (the codes' offset).
             let quantized = try context.buffer(.int8A, bytes: rows * inputs)
-            graft_quantize_u8(a, Int64(rows * inputs), 1 / input.scale, input.zeroPoint, quantized.assumingMemoryBound(to: UInt8.self))
-            // Per call: the factors s * w[o], and the bias in accumulator units less the zero point's share.
-            let extras = try context.buffer(.int8B, bytes: 2 * outputs * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
-            let scales = extras, shiftedBias = extras + outputs
-            for o in 0..<outputs {
-                scales[o] = input.scale * w.scales[o]
-                shiftedBias[o] = (bias?[o] ?? 0) / scales[o] - input.zeroPoint * w.rowSums[o]
-            }
+            let extras = try context.buffer(.int8B, bytes: (rows + outputs) * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+            let rowScales = extras, offset = extras + rows
+            graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), rowScales, quantized.assumingMemoryBound(to: UInt8.self))
+            for o in 0..<outputs { offset[o] = -128 * w.rowSums[o] }
             let p = plan.primitive
-            try p.execute(context, [
+            var matmul = [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: quantized),
                 PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: p.md(dnnl_query_weights_md), data: w.packed),
-                PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: shiftedBias),
-                PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: c),
-                PrimitiveArgument(role: plan.scalesRole, desc: plan.scalesDesc.pointer, data: scales),
-            ])
+                PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: offset),
+            ]
+            // The bias add is the first post-op after the scaling, when there is a bias.
+            let biasArgument = { (index: Int) in bias.map { [PrimitiveArgument(role: Primitive.postOpArgument(index), desc: plan.columnsDesc.pointer, data: $0)] } ?? [] }
+            if let rowStep = plan.rowStep {
+                let scaled = try context.buffer(.output, bytes: rows * outputs * MemoryLayout<Float>.stride)
+                try p.execute(context, matmul + [
+                    PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: scaled),
+                    PrimitiveArgument(role: DNNL_ARG_ATTR_OUTPUT_SCALES, desc: plan.outputScalesDesc.pointer, data: w.scales),
+                ])
+                try rowStep.execute(context, [
+                    PrimitiveArgument(role: DNNL_ARG_SRC_0, desc: rowStep.md(dnnl_query_src_md), data: scaled),
+                    PrimitiveArgument(role: DNNL_ARG_SRC_1, desc: plan.rowScalesDesc.pointer, data: rowScales),
+                    PrimitiveArgument(role: DNNL_ARG_DST, desc: rowStep.md(dnnl_query_dst_md), data: c),
+                ] + biasArgument(0))
+            } else {
+                matmul += [
+                    PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: c),
+                    PrimitiveArgument(role: Primitive.postOpArgument(0), desc: plan.columnsDesc.pointer, data: w.scales),
+                    PrimitiveArgument(role: Primitive.postOpArgument(1), desc: plan.rowScalesDesc.pointer, data: rowScales),
+                ]
+                try p.execute(context, matmul + biasArgument(2))
+            }
             withExtendedLifetime(block) {}
         }
     }
 
-    /// The oneDNN implementation an int8 linear of this shape runs (e.g. "brg:avx512_core_amx_int8").
+    /// The oneDNN implementations an int8 linear of this shape runs: the matmul's (e.g. "brg:avx512_core_amx_int8"),
+    /// then, with run-time output scales, the row-scale step's (e.g. "gemm:jit + jit:uni").
     public static func linearInt8Implementation(rows: Int, inputs: Int, outputs: Int, activation: Activation? = nil,
                                                 accumulate: Bool = false, scaling: Int8LinearScaling = .preferred) throws -> String {
         try ExecutionContext.with { _ in
             let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: accumulate,
                                          scaling: scaling)
-            return try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }.primitive.implementation
+            let plan = try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }
+            return ([plan.primitive] + (plan.rowStep.map { [$0] } ?? [])).map(\.implementation).joined(separator: " + ")
         }
     }
 }

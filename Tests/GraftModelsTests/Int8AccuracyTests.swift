@@ -138,7 +138,7 @@ final class Int8AccuracyTests: XCTestCase {
         }
     }
 
-    /// MiniLM in int8 (its linears: u8 inputs quantized per batch, per-channel s8 weights; docs/PRECISION.md "int8
+    /// MiniLM in int8 (its linears: u8 inputs quantized per row, per-channel s8 weights; docs/PRECISION.md "int8
     /// linears") against fp32 on the bf16 test's 8 sentences and 64 Rotten Tomatoes reviews: cosine >= 0.99.
     func testMiniLMEmbeddingsCosineToFP32() throws {
         try Precision.int8.requireSupport()

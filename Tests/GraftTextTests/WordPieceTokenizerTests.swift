@@ -135,6 +135,7 @@ final class WordPieceTokenizerTests: XCTestCase {
         for (i, text) in texts.enumerated() {
             XCTAssertEqual(Array(batch.sequence(i)), tokenizer.encode(text, maxLength: 128))
         }
+        XCTAssertEqual(tokenizer.encodeEach(texts, maxLength: 128), texts.map { tokenizer.encode($0, maxLength: 128) })
         XCTAssertEqual(tokenizer.encodeBatch([]).batch, 0)
         let empty = TokenBatch(padding: [[], []], padID: 0)
         XCTAssertEqual([empty.batch, empty.length, empty.ids.count], [2, 0, 0])

@@ -28,4 +28,11 @@ final class MiniLMParityTests: XCTestCase {
             XCTAssertLessThanOrEqual(diff, 1e-4, "max abs diff of sentence \(i): \(diff)")
         }
     }
+
+    /// `embed` batches by token count (what padding costs), shortest first, ties in input order.
+    func testBatchesGroupTextsByTokenCount() {
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([5, 30, 6, 29, 5, 31], batchSize: 2), [[0, 4], [2, 3], [1, 5]])
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([3, 2, 1], batchSize: 8), [[2, 1, 0]])
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([], batchSize: 4), [])
+    }
 }

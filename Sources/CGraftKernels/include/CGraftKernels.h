@@ -68,10 +68,9 @@ double graft_dot(const float *x, const float *y, int64_t n);
 void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
 
 // ---- dynamic int8 quantization (quantize.c) ----------------------------------
-/// The smallest and largest of x[0..<n] and 0 (the range a zero point can represent exactly).
-void graft_min_max(const float *x, int64_t n, float *min, float *max);
-/// out[i] = clamp(round(x[i] * inv_scale + zero_point), 0, 255) (halves round up).
-void graft_quantize_u8(const float *x, int64_t n, float inv_scale, float zero_point, uint8_t *out);
+/// Row r of x [rows, cols] with its own symmetric scale: scales[r] = max_c |x[r, c]| / 127 (1 for zeros),
+/// out[r, c] = round(x[r, c] / scales[r]) + 128 (halves round up), in [1, 255].
+void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, uint8_t *out);
 
 
 // ---- fused inverted-residual block (inference) -------------------------------

@@ -40,9 +40,19 @@ public final class SentenceEmbedder: Sendable {
 
     public var dimension: Int { bert.config.hiddenSize }
 
+    /// Indices of sequences with these token counts in batches of `batchSize`, shortest first (ties in input order).
+    public static func lengthOrderedBatches(_ lengths: [Int], batchSize: Int) -> [[Int]] {
+        let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        return stride(from: 0, to: order.count, by: max(1, batchSize)).map { Array(order[$0..<min($0 + max(1, batchSize), order.count)]) }
+    }
+
     /// Token states of layer `layer` (nil: last) and the mask, for one batch of texts.
     public func states(_ texts: [String], layer: Int? = nil, training: Bool = false) throws -> (Tensor, IndexTensor) {
-        let tokens = tokenizer.encodeBatch(texts, maxLength: maxLength)
+        try states(tokenizer.encodeBatch(texts, maxLength: maxLength), layer: layer, training: training)
+    }
+
+    /// Token states of layer `layer` (nil: last) and the mask, for one tokenized batch.
+    public func states(_ tokens: TokenBatch, layer: Int? = nil, training: Bool = false) throws -> (Tensor, IndexTensor) {
         let shape = [tokens.batch, tokens.length]
         let ids = try IndexTensor(shape: shape, values: tokens.ids)
         let mask = try IndexTensor(shape: shape, values: tokens.attentionMask)
@@ -51,16 +61,16 @@ public final class SentenceEmbedder: Sendable {
         return (all.last!, mask)
     }
 
-    /// Sentence vectors [n, dimension] in input order. Texts are batched by
-    /// length so each batch pads only to its own longest text.
+    /// Sentence vectors [n, dimension] in input order. Texts are tokenized first and batched by token
+    /// count, so each batch pads only to its own longest text (sorting by characters padded Rotten
+    /// Tomatoes reviews 22% more: bench/RESULTS.md, issue 19).
     public func embed(_ texts: [String], batchSize: Int = 32, layer: Int? = nil, normalize: Bool? = nil) throws -> Tensor {
-        let order = texts.indices.sorted { texts[$0].utf8.count < texts[$1].utf8.count }
+        let encoded = tokenizer.encodeEach(texts, maxLength: maxLength)
         let d = dimension
         let out = try Tensor(uninitializedShape: [texts.count, d])
         try withNoGrad {
-            for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
-                let idx = Array(order[start..<min(start + batchSize, order.count)])
-                let (h, mask) = try states(idx.map { texts[$0] }, layer: layer)
+            for idx in Self.lengthOrderedBatches(encoded.map(\.count), batchSize: batchSize) {
+                let (h, mask) = try states(TokenBatch(padding: idx.map { encoded[$0] }, padID: tokenizer.padID), layer: layer)
                 let pooled = try poolTokens(h, mask: mask, mode: pooling, normalize: normalize ?? self.normalize)
                 for (row, i) in idx.enumerated() { (out.pointer + i * d).update(from: pooled.pointer + row * d, count: d) }
             }

@@ -127,12 +127,15 @@ public struct WordPieceTokenizer: Sendable {
     /// Encodes each text (as `encode`) and pads to the longest in the batch. Batches of more than
     /// `parallelThresholdBytes` of text are tokenized on all cores.
     public func encodeBatch(_ texts: [String], maxLength: Int? = nil) -> TokenBatch {
+        TokenBatch(padding: encodeEach(texts, maxLength: maxLength), padID: padID)
+    }
+
+    /// `encode` of every text, unpadded, in order; more than `parallelThresholdBytes` of text on all cores.
+    public func encodeEach(_ texts: [String], maxLength: Int? = nil) -> [[Int32]] {
         let count = texts.count
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
         let workers = bytes < Self.parallelThresholdBytes ? 1 : Swift.min(ProcessInfo.processInfo.activeProcessorCount, count)
-        guard workers > 1 else {
-            return TokenBatch(padding: texts.map { encode($0, maxLength: maxLength) }, padID: padID)
-        }
+        guard workers > 1 else { return texts.map { encode($0, maxLength: maxLength) } }
         let results = UnsafeMutableBufferPointer<[Int32]>.allocate(capacity: count)
         _ = results.initialize(from: repeatElement([], count: count))
         defer { results.deinitialize().deallocate() }
@@ -141,7 +144,7 @@ public struct WordPieceTokenizer: Sendable {
             let range = (count * worker / workers)..<(count * (worker + 1) / workers)
             for i in range { shared[i] = encode(texts[i], maxLength: maxLength) }
         }
-        return TokenBatch(padding: Array(results), padID: padID)
+        return Array(results)
     }
 
     /// Text from ids, as Hugging Face's WordPiece decoder: pieces joined, `##` glued to the

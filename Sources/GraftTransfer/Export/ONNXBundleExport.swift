@@ -16,10 +16,11 @@ import GraftWeights
 /// `[N, K]`, columns in `graft.classes` order.
 public enum ONNXBundleExport {
     public static func model(_ bundle: TrainedModel, producerVersion: String) throws -> Onnx_ModelProto {
-        var g = ONNXGraphBuilder(name: bundle.manifest.model)
+        let backboneName = backboneName(bundle)
+        var g = ONNXGraphBuilder(name: backboneName)
         var metadata: [(String, String)] = [
             ("graft.task", bundle.manifest.task.rawValue),
-            ("graft.backbone", bundle.manifest.model),
+            ("graft.backbone", backboneName),
             ("graft.strategy", bundle.manifest.strategy.description),
             ("graft.classes", String(decoding: try JSONEncoder().encode(bundle.classNames), as: UTF8.self)),
         ]
@@ -78,6 +79,12 @@ public enum ONNXBundleExport {
         let scores = try head(bundle, features: features, &g)
         g.output(scores, as: "scores", dims: [.named("N"), .fixed(scoresWidth(bundle))])
         return g.model(metadata: metadata, producerVersion: producerVersion)
+    }
+
+    /// The backbone as exports name it: an imported graph by its file name, not its path, so an exported file
+    /// does not depend on (or reveal) where it was made.
+    static func backboneName(_ bundle: TrainedModel) -> String {
+        bundle.backbone is OnnxBackbone ? URL(fileURLWithPath: bundle.manifest.model).lastPathComponent : bundle.manifest.model
     }
 
     /// Where an ONNX-backbone bundle reads its rows: a fine-tuned network's head input (average-pooled, as

@@ -17,7 +17,7 @@ import GraftWeights
 ///   (metadata `graft.cut` and `graft.pool` say where the head reads).
 public enum SafetensorsBundleExport {
     public static func write(_ bundle: TrainedModel, to url: URL) throws -> [String: String] {
-        var metadata = ["graft.task": bundle.manifest.task.rawValue, "graft.backbone": bundle.manifest.model,
+        var metadata = ["graft.task": bundle.manifest.task.rawValue, "graft.backbone": ONNXBundleExport.backboneName(bundle),
                         "graft.classes": String(decoding: try JSONEncoder().encode(bundle.classNames), as: UTF8.self)]
         var tensors: [StoredTensor]
         switch bundle.scorer {
