@@ -23,7 +23,8 @@ public struct ActivationQuantization: Hashable, Sendable {
 }
 
 /// What an int8 convolution multiplies: the input's quantization, and one symmetric s8 scale per output channel
-/// of the (fp32) weight, `w ≈ weightScales[o] * q` with q in [-127, 127] ([-63, 63] without VNNI; `perChannelScales`).
+/// of the (fp32) weight, `w ≈ weightScales[o] * q` with q in [-127, 127] ([-63, 63] against u8 inputs without VNNI;
+/// `weightLevels(unsignedInput:)`).
 public struct ConvInt8Parameters: Hashable, Sendable {
     public let input: ActivationQuantization
     public let weightScales: [Float]
@@ -33,10 +34,10 @@ public struct ConvInt8Parameters: Hashable, Sendable {
         self.weightScales = weightScales
     }
 
-    /// max |w| / `weightLevels` per output channel of a weight stored with its output channel first (OIHW, `[out, in]`);
+    /// max |w| / `levels` per output channel of a weight stored with its output channel first (OIHW, `[out, in]`);
     /// a channel of zeros gets scale 1.
     public static func perChannelScales(of weight: UnsafePointer<Float>, outChannels: Int, count: Int,
-                                        levels: Float = weightLevels) -> [Float] {
+                                        levels: Float = weightLevels(unsignedInput: true)) -> [Float] {
         let perOut = count / outChannels
         return (0..<outChannels).map { o in
             var m: Float = 0
@@ -45,10 +46,12 @@ public struct ConvInt8Parameters: Hashable, Sendable {
         }
     }
 
-    /// The largest quantized weight magnitude: 127 where the CPU multiplies u8 x s8 into 32 bits (VNNI, AMX); 63 on
-    /// AVX2 and AVX-512 without VNNI, where oneDNN adds pairs of u8 x s8 products in 16 bits (`vpmaddubsw`) and
-    /// 7-bit weights keep every pair below saturation (255 * 63 * 2 < 32767; ONNX Runtime's `reduce_range`).
-    public static var weightLevels: Float { hasInt8DotProduct ? 127 : 63 }
+    /// The largest quantized weight magnitude: 127 where the CPU multiplies u8 x s8 into 32 bits (VNNI, AMX). On AVX2
+    /// and AVX-512 without VNNI oneDNN adds pairs of u8 x s8 products in 16 bits (`vpmaddubsw`): against u8 inputs
+    /// 7-bit weights keep every pair below saturation (255 * 63 * 2 < 32767; ONNX Runtime's `reduce_range`); against
+    /// s8 inputs oneDNN itself halves the weights it reorders (its s8s8 `scale_adjust`), so they are given 127 levels
+    /// and it keeps 64 (giving it 63 left 32: Lite0's photos then changed top-1 on 2 of 8, session 13).
+    public static func weightLevels(unsignedInput: Bool) -> Float { hasInt8DotProduct || !unsignedInput ? 127 : 63 }
 
     /// Whether oneDNN's ISA has 32-bit int8 dot products (VNNI or AMX), read per call: `DNNL_MAX_CPU_ISA` is fixed per process.
     public static var hasInt8DotProduct: Bool {

@@ -114,8 +114,8 @@ struct Int8LinearWeights {
 
     static func bytes(plan: Int8LinearPlan, outputs: Int) -> Int { plan.packedBytes + 2 * outputs * MemoryLayout<Float>.stride }
 
-    /// Quantizes `weight` `[outputs, inputs]` into `buffer`: per-channel scales (max |w| / `weightLevels`), s8 values
-    /// rounded to nearest even, their row sums, then the plain s8 matrix reordered into the primitive's layout.
+    /// Quantizes `weight` `[outputs, inputs]` into `buffer`: per-channel scales (max |w| / the levels against u8
+    /// inputs, `weightLevels(unsignedInput: true)`), s8 values rounded to nearest even, their row sums, then the plain s8 matrix reordered into the primitive's layout.
     static func fill(_ buffer: AlignedBuffer, weight: UnsafePointer<Float>, inputs: Int, outputs: Int, plan: Int8LinearPlan,
                      context: ExecutionContext) throws {
         let scales = ConvInt8Parameters.perChannelScales(of: weight, outChannels: outputs, count: outputs * inputs)

@@ -48,7 +48,9 @@ final class PrecisionAPITests: XCTestCase {
             let photo = photos.appendingPathComponent(name)
             let (a, b) = (try ImageModel().classify(contentsOf: photo, top: 1), try int8.classify(contentsOf: photo, top: 1))
             XCTAssertEqual(a.first?.label, b.first?.label, name)
-            XCTAssertEqual(a[0].probability, b[0].probability, accuracy: 0.1, name)
+            // The bound Int8AccuracyTests holds int8 blocks to on every CPU: without int8 dot products (AVX2) weights
+            // read against u8 inputs have 7 bits (docs/PRECISION.md), and rocket.jpg moves 0.32 -> 0.45 there.
+            XCTAssertEqual(a[0].probability, b[0].probability, accuracy: 0.2, name)
         }
     }
 }

@@ -16,7 +16,8 @@ final class Int8KernelTests: XCTestCase {
     func testSupportFollowsTheCPU() {
         XCTAssertEqual(Precision.int8.isSupported, ["avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
                                                     "avx512_core_amx"].contains(Runtime.isa), Runtime.isa)
-        XCTAssertEqual(ConvInt8Parameters.weightLevels, ConvInt8Parameters.hasInt8DotProduct ? 127 : 63)
+        XCTAssertEqual(ConvInt8Parameters.weightLevels(unsignedInput: true), ConvInt8Parameters.hasInt8DotProduct ? 127 : 63)
+        XCTAssertEqual(ConvInt8Parameters.weightLevels(unsignedInput: false), 127, "against s8 inputs oneDNN halves the weights itself")
     }
 
     func testActivationQuantizationFromARange() {
@@ -36,7 +37,6 @@ final class Int8KernelTests: XCTestCase {
     /// on the dequantized operands.
     func testConvolutionEqualsFP32OnDequantizedOperands() throws {
         try Precision.int8.requireSupport()
-        let levels = ConvInt8Parameters.weightLevels
         let cases: [(k: Int, pad: Int, groups: Int, unsigned: Bool)] = [(3, 1, 1, true), (1, 0, 1, false), (3, 1, 1, false), (3, 1, 24, true)]
         for c in cases {
             let channels = 24, outs = c.groups == 1 ? 40 : 24
@@ -47,7 +47,8 @@ final class Int8KernelTests: XCTestCase {
             let w = random.floats(outs * (channels / c.groups) * c.k * c.k, -0.3, 0.3)
             let b = random.floats(outs), residual = random.floats(g.batch * g.outHeight * g.outWidth * outs)
             let input = ActivationQuantization(min: c.unsigned ? 0 : -1.5, max: 1.5)
-            let weightScales = ConvInt8Parameters.perChannelScales(of: w, outChannels: outs, count: w.count)
+            let levels = ConvInt8Parameters.weightLevels(unsignedInput: input.unsigned)
+            let weightScales = ConvInt8Parameters.perChannelScales(of: w, outChannels: outs, count: w.count, levels: levels)
             let parameters = ConvInt8Parameters(input: input, weightScales: weightScales)
             let activation: Activation = c.groups == 1 ? .relu : .relu6
             let accumulate = c.groups == 1
@@ -88,7 +89,7 @@ final class Int8KernelTests: XCTestCase {
         try Precision.int8.requireSupport()
         let g = Conv2DGeometry(batch: 1, inChannels: 4, outChannels: 1, height: 1, width: 2, kernelH: 1, kernelW: 1)
         let input = ActivationQuantization(min: 0, max: 2.55)
-        let parameters = ConvInt8Parameters(input: input, weightScales: [1.0 / ConvInt8Parameters.weightLevels])
+        let parameters = ConvInt8Parameters(input: input, weightScales: [1.0 / ConvInt8Parameters.weightLevels(unsignedInput: input.unsigned)])
         var y = output(2)
         try Kernels.conv2dForward(g, src: [10, -3, 1, 0.5, 0.01, 2, 0, 0], weight: [1, 1, 1, 1], weightKey: nil, bias: nil, dst: &y,
                                   precision: .int8, int8: parameters)

@@ -43,7 +43,7 @@ final class Int8LinearKernelTests: XCTestCase {
     }
 
     func checkLinearEqualsFP32OnDequantizedOperands(scaling: Int8LinearScaling) throws {
-        let levels = ConvInt8Parameters.weightLevels
+        let levels = ConvInt8Parameters.weightLevels(unsignedInput: true)
         let cases: [(rows: Int, inputs: Int, outputs: Int, bias: Bool, gelu: Bool, residual: Bool)] = [
             (37, 64, 48, true, true, false), (64, 96, 40, true, false, true), (5, 33, 17, false, false, false),
             (517, 384, 200, true, true, false),

