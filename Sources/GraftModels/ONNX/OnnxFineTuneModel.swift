@@ -145,17 +145,8 @@ public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // Module i
     /// A graph exported with a fixed batch size (PP-OCR's are 1) runs in chunks of that size, the last padded with
     /// zero images whose rows are dropped (batch norms use running statistics, so rows never mix).
     public func features(_ x: Tensor) throws -> Tensor {
-        guard let fixed = graph.inputs.first?.dims?.first ?? nil, fixed > 0, x.shape[0] != fixed else { return try featuresOfOneRun(x) }
-        let n = x.shape[0]
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: n, by: fixed) {
-            let count = Swift.min(fixed, n - start)
-            var chunk = try x.slice(axis: 0, start..<(start + count))
-            if count < fixed { chunk = try Tensor.concat([chunk, Tensor.zeros([fixed - count] + Array(x.shape.dropFirst()))], axis: 0) }
-            let rows = try featuresOfOneRun(chunk)
-            parts.append(count < fixed ? try rows.slice(axis: 0, 0..<count) : rows)
-        }
-        return parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: 0)
+        guard let fixed = graph.inputs.first?.dims?.first ?? nil, fixed > 0 else { return try featuresOfOneRun(x) }
+        return try x.inChunks(of: fixed, featuresOfOneRun)
     }
 
     private func featuresOfOneRun(_ x: Tensor) throws -> Tensor {

@@ -63,18 +63,8 @@ public final class OnnxBackbone: Backbone {
     /// so every forward has one shape (no new oneDNN primitives, no second set of buffers for the tail). A
     /// graph exported with a fixed batch size runs the batch in chunks of that size, the last one padded.
     public func features(_ batch: Batch, at cut: String, pool: FeaturePooling, paddedTo rows: Int) throws -> Tensor {
-        let per = batch.height * batch.width * 3
-        let chunk = fixedBatch ?? max(rows, batch.count)
-        let n = (batch.count + chunk - 1) / chunk * chunk
-        var pixels = batch.pixels
-        if n > batch.count { pixels += [Float](repeating: 0, count: (n - batch.count) * per) }
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: n, by: chunk) {
-            let x = try Tensor(shape: [chunk, batch.height, batch.width, 3], values: Array(pixels[(start * per)..<((start + chunk) * per)]))
-            parts.append(try CNNBackbone.pooled(forward(x, cut: cut), pool))
-        }
-        let all = parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: 0)
-        return n == batch.count ? all : try all.slice(axis: 0, 0..<batch.count)
+        let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
+        return try x.inChunks(of: fixedBatch ?? max(rows, batch.count)) { try CNNBackbone.pooled(forward($0, cut: cut), pool) }
     }
 
     public func featureDimension(at cut: String, pool: FeaturePooling) throws -> Int {
