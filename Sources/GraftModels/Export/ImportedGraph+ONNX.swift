@@ -24,11 +24,7 @@ extension ONNXGraphBuilder {
         guard producer[value] != nil || value == image.name else {
             throw OnnxError.unknownValue(file: path, name: value, known: Array(producer.keys.sorted().prefix(20)))
         }
-        var needed = Set<Int>(), stack = [value]
-        while let v = stack.popLast() {
-            guard let i = producer[v], needed.insert(i).inserted else { continue }
-            stack.append(contentsOf: source.node[i].input.filter { !$0.isEmpty })
-        }
+        let needed = OnnxGraph.ancestors(of: [value], producer: producer) { source.node[$0].input }
         var g = ONNXGraphBuilder(name: source.name)
         g.sourceVersions = (model.irVersion, model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? Self.opset)
         var read = Set<String>()

@@ -58,13 +58,7 @@ public final class OnnxFineTuneModel: Module, @unchecked Sendable {  // Module i
         classifier = Linear(features, outputs, generator: &generator)
 
         let producer = graph.producerIndex
-        // The nodes the head's input depends on.
-        var needed = Set<Int>(), stack = [headInput]
-        while let v = stack.popLast() {
-            guard let i = producer[v], !needed.contains(i) else { continue }
-            needed.insert(i)
-            stack.append(contentsOf: graph.nodes[i].inputs.filter { !$0.isEmpty })
-        }
+        let needed = graph.ancestors(of: [headInput])   // the nodes the head's input depends on
         let candidates = needed.sorted().filter { graph.nodes[$0].opType != "Constant" }
         var first = graph.nodes.count
         if let start {

@@ -51,20 +51,13 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         kernels = OnnxKernels(opset: graph.opsetVersion, file: file)
         let wanted = outputs ?? graph.outputs.map(\.name)
         outputNames = wanted
-        let producer = graph.producerIndex.mapValues { graph.nodes[$0] }
+        let producer = graph.producerIndex
         let graphValues = Set(graph.inputs.map(\.name)).union(graph.initializers.keys)
         for w in wanted where producer[w] == nil && !graphValues.contains(w) {
             throw OnnxError.unknownValue(file: file, name: w, known: Self.cutPoints(of: graph).map(\.value))
         }
         // Only the nodes the wanted values depend on are checked, folded and run.
-        var needed = Set<String>()
-        var stack = wanted
-        while let v = stack.popLast() {
-            guard let n = producer[v], !needed.contains(n.name) else { continue }
-            needed.insert(n.name)
-            stack.append(contentsOf: n.inputs.filter { !$0.isEmpty })
-        }
-        let nodes = graph.nodes.filter { needed.contains($0.name) }
+        let nodes = graph.ancestors(of: wanted).sorted().map { graph.nodes[$0] }
         if let missing = OnnxOperators.unsupported(in: nodes) {
             throw OnnxError.unsupportedOperators(file: file, operators: missing)
         }

@@ -194,4 +194,19 @@ extension OnnxGraph {
         for (i, n) in nodes.enumerated() { for o in n.outputs where !o.isEmpty { producer[o] = i } }
         return producer
     }
+
+    /// Indices in `nodes` of the nodes `values` depend on: their producers, transitively.
+    public func ancestors(of values: [String]) -> Set<Int> {
+        Self.ancestors(of: values, producer: producerIndex) { nodes[$0].inputs }
+    }
+
+    /// The same walk for any node list: `producer` maps a value to its node's index, `inputs` gives a node's inputs.
+    public static func ancestors(of values: [String], producer: [String: Int], inputs: (Int) -> [String]) -> Set<Int> {
+        var needed = Set<Int>(), stack = values
+        while let v = stack.popLast() {
+            guard let i = producer[v], needed.insert(i).inserted else { continue }
+            stack.append(contentsOf: inputs(i).filter { !$0.isEmpty })
+        }
+        return needed
+    }
 }
