@@ -26,9 +26,9 @@ struct OnnxInspection: Encodable {
             operators: ops, unsupportedOperators: OnnxOperators.unsupported(in: graph.nodes).map { $0.keys.sorted() } ?? [],
             cutPoints: OnnxModel.cutPoints(of: graph).map { CutPoint(value: $0.value, op: $0.op, node: $0.node) })
         if json { return try CLIOutput.printJSON(report) }
-        print(inspectReport(weights))
+        // The graph first (what a user cuts and runs), the initializer table after it (long: every weight).
         func dims(_ v: Value) -> String { v.dims.map { "[" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]" } ?? "?" }
-        print("\ngraph: opset \(report.opset), \(graph.nodes.count) nodes" + (report.producer.isEmpty ? "" : ", from \(report.producer)"))
+        print("graph: opset \(report.opset), \(graph.nodes.count) nodes" + (report.producer.isEmpty ? "" : ", from \(report.producer)"))
         for v in report.inputs { print("  input  \(v.name) \(dims(v))") }
         for v in report.outputs { print("  output \(v.name) \(dims(v))") }
         print("  operators: " + ops.keys.sorted().map { "\($0) x\(ops[$0]!)" }.joined(separator: ", "))
@@ -37,5 +37,6 @@ struct OnnxInspection: Encodable {
         }
         print("\ncut points (graft extract --layer VALUE; default: the graph output):")
         for c in report.cutPoints { print("  \(c.value)  (\(c.op))") }
+        print("\n" + inspectReport(weights))
     }
 }

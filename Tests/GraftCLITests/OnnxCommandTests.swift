@@ -20,6 +20,7 @@ final class OnnxCommandTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("input  x [?, 3, ?, ?]"), run.transcript)
         XCTAssertTrue(run.stdout.contains("\(Self.layer2)  (Relu)"), run.transcript)
         XCTAssertTrue(run.stdout.contains("fc.weight"), "weights still listed: \(run.transcript)")
+        XCTAssertTrue(run.stdout.hasPrefix("graph: opset 17"), "the graph comes first: \(run.transcript)")
         let json = try Graft.run(["inspect", Self.resnet, "--json"])
         XCTAssertExit(json, 0)
         let report = try json.json()
