@@ -29,10 +29,18 @@ final class MiniLMParityTests: XCTestCase {
         }
     }
 
-    /// `embed` batches by token count (what padding costs), shortest first, ties in input order.
+    /// `embed` batches by token count (what padding costs), shortest first, ties in input order; a batch of at least
+    /// `minimumBatch` closes early where the next text would pad it past `maxPadding`.
     func testBatchesGroupTextsByTokenCount() {
         XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([5, 30, 6, 29, 5, 31], batchSize: 2), [[0, 4], [2, 3], [1, 5]])
         XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([3, 2, 1], batchSize: 8), [[2, 1, 0]])
         XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([], batchSize: 4), [])
+        // Uniform lengths: full batches. Ragged: 2 x 10 then 2 x 40 would pad 2.0x in one batch, so it splits.
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches(Array(repeating: 32, count: 5), batchSize: 4), [[0, 1, 2, 3], [4]])
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([40, 10, 40, 10], batchSize: 4, minimumBatch: 2), [[1, 3], [0, 2]])
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([40, 10, 40, 10], batchSize: 4, minimumBatch: 4), [[1, 3, 0, 2]],
+                       "a batch below the minimum does not close")
+        XCTAssertEqual(SentenceEmbedder.lengthOrderedBatches([10, 11, 12, 13], batchSize: 4, minimumBatch: 1), [[0, 1, 2, 3]],
+                       "padding within 1.25x keeps one batch")
     }
 }

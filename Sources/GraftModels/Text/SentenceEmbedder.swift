@@ -40,10 +40,29 @@ public final class SentenceEmbedder: Sendable {
 
     public var dimension: Int { bert.config.hiddenSize }
 
-    /// Indices of sequences with these token counts in batches of `batchSize`, shortest first (ties in input order).
-    public static func lengthOrderedBatches(_ lengths: [Int], batchSize: Int) -> [[Int]] {
+    /// Indices of sequences with these token counts in batches, shortest first (ties in input order): at most
+    /// `batchSize` each, and a batch of at least `minimumBatch` closes early when the next sequence would make its
+    /// padded positions exceed `maxPadding` times its real tokens. Uniform lengths keep full batches; a call with
+    /// one ragged batch of 32 reviews (feature extraction's pattern) runs as padding-tight sub-batches: measured
+    /// 1.47x the sentences/s of one padded batch (bench/RESULTS.md, session 13).
+    public static func lengthOrderedBatches(_ lengths: [Int], batchSize: Int, minimumBatch: Int = 8,
+                                            maxPadding: Double = 1.25) -> [[Int]] {
         let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
-        return stride(from: 0, to: order.count, by: max(1, batchSize)).map { Array(order[$0..<min($0 + max(1, batchSize), order.count)]) }
+        var batches: [[Int]] = [], current: [Int] = [], tokens = 0
+        for i in order {
+            let padded = (current.count + 1) * lengths[i]   // ascending: the newcomer is the longest
+            let full = current.count >= max(1, batchSize)
+            let loose = current.count >= minimumBatch && Double(padded) > maxPadding * Double(tokens + lengths[i])
+            if !current.isEmpty && (full || loose) {
+                batches.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(i)
+            tokens += lengths[i]
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
     }
 
     /// Token states of layer `layer` (nil: last) and the mask, for one batch of texts.
