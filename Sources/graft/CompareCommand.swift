@@ -37,6 +37,10 @@ struct CompareCommand: ParsableCommand {
     var unfreeze: Int = 2
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
+    @Option(help: "Fine-tuning: a budget of optimizer steps instead of --epochs.")
+    var steps: Int?
+    @Option(help: "Fine-tuning: the head's learning rate, or 'auto' (a range test on the warm-started network picks it).")
+    var lr: LearningRateArgument?
     @Option(help: "Pair iterations of the contrastive strategy (SetFit; default 20).")
     var iterations: Int = 20
     // Default: scratch,logreg,svm,finetune; with --task detect scratch,heads,finetune (said in --task's help).
@@ -66,6 +70,8 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("--task detect compares scratch, heads and finetune; '\(bad)' fits a feature head")
         }
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        guard (steps ?? 1) > 0 else { throw ValidationError("--steps must be positive") }
+        guard steps == nil || epochs == nil else { throw ValidationError("--steps replaces --epochs: give one of them") }
     }
 
     func run() throws {
@@ -82,6 +88,8 @@ struct CompareCommand: ParsableCommand {
         c.validationPerClass = validationPerClass
         c.testCount = testCount
         c.fineTuning.epochs = epochs
+        c.fineTuning.steps = steps
+        lr?.apply(to: &c.fineTuning)
         c.seed = seed
         let names = strategies?.names ?? (task == .detection ? ["scratch", "heads", "finetune"] : ["scratch", "logreg", "svm", "finetune"])
         c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze, contrastive: ContrastiveOptions(iterations: iterations)) }

@@ -21,7 +21,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(name: .customLong("test-count"), help: "Test examples (0: none).") var testCount: Int = 2000
     // Unset options keep the backbone's measured defaults, the ones `graft compare` and the library use.
     @Option(help: "Epochs (default: 4 fine-tuning images, 3 text, 15 from scratch).") var epochs: Int?
-    @Option(help: "Learning rate of the head (default: AdamW 5e-4 images, 2e-3 text; from scratch SGD 0.05).") var lr: Float?
+    @Option(help: "A budget of optimizer steps instead of --epochs: exactly this many steps, the schedule spread over them.") var steps: Int?
+    @Option(help: "Learning rate of the head (default: AdamW 5e-4 images, 2e-3 text; from scratch SGD 0.05), or 'auto': a learning-rate range test on the warm-started network picks it (docs/TRANSFER.md).")
+    var lr: LearningRateArgument?
     @Option(name: .customLong("trunk-lr-scale"), help: "Discriminative learning rate factor for unfrozen trunk layers (default 0.2).") var trunkScale: Float?
     @Option(help: "Batch size (default 16 fine-tuning, 32 from scratch).") var batch: Int?
     @Option(help: "Optimizer.") var optimizer: TrainingOptions.OptimizerKind?
@@ -44,6 +46,8 @@ struct TrainingArguments: ParsableArguments {
 
     func validate() throws {
         guard (validationPerClass ?? 0) >= 0, testCount >= 0 else { throw ValidationError("--validation-per-class and --test-count cannot be negative") }
+        guard (steps ?? 1) > 0 else { throw ValidationError("--steps must be positive") }
+        guard steps == nil || epochs == nil else { throw ValidationError("--steps replaces --epochs: give one of them") }
     }
 
     /// The job's options; checkpoints go beside the bundle (`OUT.checkpoint`).
@@ -58,7 +62,8 @@ struct TrainingArguments: ParsableArguments {
         o.linearProbe = !noProbe
         o.resume = resume
         var t = TrainingOverrides()
-        t.epochs = epochs; t.learningRate = lr; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
+        t.epochs = epochs; t.steps = steps; t.trunkLearningRateScale = trunkScale; t.batchSize = batch
+        lr?.apply(to: &t)
         t.optimizer = optimizer; t.schedule = schedule
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
         if adaptBatchNorm { t.adaptsBatchNorm = true }
@@ -99,6 +104,10 @@ struct TrainingArguments: ParsableArguments {
             print(String(format: "%@: %@=%g on %d examples", stage, head, probe.C, probe.examples)
                   + (probe.validationAccuracy.map { String(format: ", validation %@ %.4f before fine-tuning", metric, $0) } ?? ""))
         }
+        if let found = result.learningRateRangeTest {
+            print(String(format: "learning-rate range test: %d steps, the loss breaks at %g (lowest at %g); training at %g",
+                         found.points.count, found.breakingRate, found.minimumLossRate, found.suggested))
+        }
         print("epoch  train loss  " + ("train " + metric).leftPadded(9) + "  val loss  " + ("val " + metric).leftPadded(7) + "   seconds")
         for r in result.training?.history ?? [] {
             print(String(format: "%5d  %10.4f  %9.4f  %8.4f  %7.4f  %8.1f", r.epoch + 1, r.trainLoss, r.trainAccuracy,
@@ -125,6 +134,7 @@ struct JobSummary: Encodable {
     var trainableParameters: Int
     var recipe: String?
     var probe: NetworkRecipe.LinearProbe?
+    var learningRateRangeTest: LearningRateRangeTest.Result?
     var history: [EpochRecord]?
     /// Fine-tuning: true when no epoch beat the warm start on validation, so the model is the probe.
     var keptWarmStart: Bool?
@@ -138,6 +148,7 @@ struct JobSummary: Encodable {
     init(_ r: JobResult) {
         strategy = r.strategy; backbone = r.backbone; split = r.split.counts; trainSeconds = r.trainSeconds
         trainableParameters = r.trainableParameters; recipe = r.recipe; probe = r.probe; history = r.training?.history
+        learningRateRangeTest = r.learningRateRangeTest
         keptWarmStart = r.probe == nil ? nil : r.training?.keptStart
         validation = r.validation; test = r.test; bundle = r.bundle?.path
         validationMetrics = r.validationMetrics; testMetrics = r.testMetrics
@@ -162,6 +173,9 @@ struct FinetuneCommand: ParsableCommand {
     func validate() throws {
         guard unfreeze == "all" || (Int(unfreeze).map { $0 >= 0 } ?? false) else { throw ValidationError("--unfreeze takes a number >= 0 or 'all'") }
         guard iterations == nil || contrastive else { throw ValidationError("--iterations applies to --contrastive only") }
+        guard !contrastive || (training.lr != .auto && training.steps == nil) else {
+            throw ValidationError("--contrastive tunes pairs for --epochs at --lr: --lr auto and --steps apply to fine-tuning")
+        }
         guard (iterations ?? 1) > 0, (training.epochs ?? 1) > 0, (training.batch ?? 1) > 0 else {
             throw ValidationError("--iterations, --epochs and --batch must be positive")
         }
@@ -172,7 +186,7 @@ struct FinetuneCommand: ParsableCommand {
         let defaults = ContrastiveOptions()
         let strategy: Strategy = contrastive
             ? .contrastive(ContrastiveOptions(iterations: iterations ?? defaults.iterations, epochs: training.epochs ?? defaults.epochs,
-                                              learningRate: training.lr ?? defaults.learningRate, batchSize: training.batch ?? defaults.batchSize))
+                                              learningRate: training.lr?.value ?? defaults.learningRate, batchSize: training.batch ?? defaults.batchSize))
             : .fineTune(unfreeze: Int(unfreeze))
         try training.run(backbone: backbone, strategy: strategy)
     }

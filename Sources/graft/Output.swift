@@ -36,6 +36,25 @@ extension TrainingOptions.ScheduleKind: ExpressibleByArgument, CaseIterable {
     public static var allCases: [Self] { [.cosine, .oneCycle, .constant] }
 }
 
+/// `--lr 5e-4` or `--lr auto` (a learning-rate range test after the probe picks the head's rate).
+enum LearningRateArgument: ExpressibleByArgument, Equatable {
+    case value(Float)
+    case auto
+    init?(argument: String) {
+        if argument == "auto" { self = .auto; return }
+        guard let v = Float(argument), v > 0, v.isFinite else { return nil }
+        self = .value(v)
+    }
+    var value: Float? { if case let .value(v) = self { v } else { nil } }
+    /// Sets the overrides' rate, or asks for the range test.
+    func apply(to t: inout TrainingOverrides) {
+        switch self {
+        case let .value(v): t.learningRate = v
+        case .auto: t.findsLearningRate = true
+        }
+    }
+}
+
 /// `--strategies scratch,logreg,svm,finetune`: a comma list checked by the parser.
 struct StrategyList: ExpressibleByArgument {
     var names: [String]

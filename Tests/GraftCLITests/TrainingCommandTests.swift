@@ -106,6 +106,34 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertExit(try Graft.run(["finetune", "--data", photos, "--out", bundle, "--schedule", "step"]), 64)
     }
 
+    func testFinetuneFindsItsLearningRateAndKeepsAStepBudget() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let photos = try CLIFixtures.photoTable().path
+        let bundle = dir.appendingPathComponent("ft-auto").path
+        let args = ["finetune", "--data", photos, "--out", bundle, "--per-class", "5", "--batch", "5", "--test-count", "10", "--unfreeze", "1"]
+        let run = try Graft.run(args + ["--lr", "auto", "--steps", "3", "--patience", "0", "--json", "--quiet"])
+        XCTAssertExit(run, 0)
+        let summary = try run.json()
+        let found = try XCTUnwrap(summary["learningRateRangeTest"] as? [String: Any], run.stdout)
+        let suggested = try XCTUnwrap(found["suggested"] as? Double), breaking = try XCTUnwrap(found["breakingRate"] as? Double)
+        XCTAssertEqual(suggested, breaking / 10, accuracy: 1e-6 * breaking)
+        XCTAssertGreaterThan((found["points"] as? [Any])?.count ?? 0, 4)
+        // 10 training photos in batches of 5: 3 steps are one epoch and one step of the next; the schedule peaks at the found rate.
+        let history = try XCTUnwrap(summary["history"] as? [[String: Any]])
+        XCTAssertEqual(history.count, 2, run.stdout)
+        XCTAssertLessThanOrEqual(history.compactMap { $0["learningRate"] as? Double }.max() ?? .infinity, suggested * (1 + 1e-6))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
+        XCTAssertTrue(((manifest?["notes"] as? [String: String])?["learningRate"])?.contains("range test") == true, "\(manifest ?? [:])")
+
+        let text = try Graft.run(args + ["--out", dir.appendingPathComponent("ft-text").path, "--lr", "auto", "--steps", "1", "--quiet"])
+        XCTAssertExit(text, 0)
+        XCTAssertTrue(text.stdout.contains("learning-rate range test:"), text.transcript)
+        for bad in [["--steps", "0"], ["--steps", "2", "--epochs", "1"], ["--lr", "fast"], ["--lr", "-1"]] {
+            XCTAssertExit(try Graft.run(args + bad), 64)
+        }
+        XCTAssertExit(try Graft.run(["compare", "--steps", "2", "--epochs", "1"]), 64)
+    }
+
     func testTrainFromScratch() throws {
         let dir = CLIFixtures.temporaryDirectory()
         let photos = try CLIFixtures.photoTable().path

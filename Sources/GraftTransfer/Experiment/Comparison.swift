@@ -86,7 +86,8 @@ public struct Comparison {
                                                    balancedAccuracy: report.balancedAccuracy, trainSeconds: r.trainSeconds,
                                                    trainableParameters: r.trainableParameters, report: report,
                                                    history: r.training?.history, predictions: r.testPredictions,
-                                                   probe: r.probe, bestValidationScore: r.training?.bestValidationAccuracy))
+                                                   probe: r.probe, bestValidationScore: r.training?.bestValidationAccuracy,
+                                                   learningRateRangeTest: r.learningRateRangeTest))
         }
         return result
     }

@@ -57,6 +57,8 @@ public struct NetworkRecipe: Sendable {
         public var name: String
         /// Batch norms whose statistics AdaBN re-estimated (`TrainingOptions.adaptsBatchNorm`).
         public var adaptedBatchNorms = 0
+        /// The range test that chose the learning rate (`TrainingOptions.findsLearningRate`).
+        public var learningRateRangeTest: LearningRateRangeTest.Result?
     }
 
     /// Trains `network` on `train` (early stopping and best-epoch selection on
@@ -64,7 +66,7 @@ public struct NetworkRecipe: Sendable {
     public func train(_ network: TaskNetwork, task: any TransferTask = ClassificationTask(), dataset: any Dataset, train: [Int],
                       validation: [Int], checkpoint: URL?, resume: Bool = false, progress: ProgressHandler? = nil,
                       isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Outcome {
-        let trainer = Trainer(network: network, task: task, options: options, progress: progress)
+        var trainer = Trainer(network: network, task: task, options: options, progress: progress)
         trainer.distribution = DistributedTraining.ifLaunched()   // data-parallel under mpirun (docs/DISTRIBUTED.md)
         var probe: LinearProbe?
         var adapted = 0
@@ -91,6 +93,16 @@ public struct NetworkRecipe: Sendable {
             }
         }
         if isCancelled() { throw TransferError.cancelled }
+        var rangeTest: LearningRateRangeTest.Result?
+        if options.findsLearningRate {
+            rangeTest = try findLearningRate(network, task: task, dataset: dataset, train: train, checkpoint: checkpoint,
+                                             resuming: resuming, progress: progress, isCancelled: isCancelled)
+            var found = options
+            found.learningRate = rangeTest!.suggested
+            let distribution = trainer.distribution
+            trainer = Trainer(network: network, task: task, options: found, progress: progress)
+            trainer.distribution = distribution
+        }
         // The warm-started network is epoch 0's candidate: fine-tuning that does not beat it on validation returns it.
         let result = try trainer.fit(dataset: dataset, train: train, validation: validation, checkpoint: checkpoint,
                                      resume: resume, start: probe?.validationAccuracy, isCancelled: isCancelled)
@@ -102,7 +114,28 @@ public struct NetworkRecipe: Sendable {
             probe = refit
         }
         let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP-FT, probe kept" : "LP-FT"
-        return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted)
+        return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted, learningRateRangeTest: rangeTest)
+    }
+
+    /// The range test on the network as training starts (after the probe). It runs in this process alone even
+    /// under mpirun: every rank has the same weights, data and seed, so every rank finds the same rate. Its
+    /// result is kept beside the checkpoint, so a resumed job trains at the rate it started with.
+    func findLearningRate(_ network: TaskNetwork, task: any TransferTask, dataset: any Dataset, train: [Int], checkpoint: URL?,
+                          resuming: Bool, progress: ProgressHandler?, isCancelled: @escaping @Sendable () -> Bool) throws -> LearningRateRangeTest.Result {
+        let file = checkpoint?.appendingPathComponent("lr-range-test.json")
+        if resuming, let file, let data = try? Data(contentsOf: file),
+           let saved = try? JSONDecoder().decode(LearningRateRangeTest.Result.self, from: data) {
+            return saved
+        }
+        progress?(ProgressEvent(phase: .fitting, completed: 0, total: 1))
+        let result = try LearningRateRangeTest().run(Trainer(network: network, task: task, options: options),
+                                                     dataset: dataset, train: train, isCancelled: isCancelled)
+        progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
+        if let checkpoint, let file {
+            try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
+            try JSONEncoder().encode(result).write(to: file, options: .atomic)
+        }
+        return result
     }
 
     /// The linear probe: the task's head on features (logistic regression, ridge, one-vs-rest) fitted on
@@ -162,6 +195,9 @@ extension BundleManifest {
         if let probe = trained.probe {
             notes["probeC"] = "\(probe.C)"
             if let accuracy = probe.validationAccuracy { notes["probeValidationAccuracy"] = String(format: "%.4f", accuracy) }
+        }
+        if let found = trained.learningRateRangeTest {
+            notes["learningRate"] = "\(found.suggested) (range test: the loss breaks at \(found.breakingRate))"
         }
         notes["trainableParameters"] = "\(trained.training.trainableParameters)"
         notes["epochs"] = "\(trained.training.history.count)"

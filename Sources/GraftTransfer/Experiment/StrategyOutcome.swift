@@ -22,6 +22,8 @@ public struct StrategyOutcome: Codable, Sendable {
     public var probe: NetworkRecipe.LinearProbe? = nil
     /// Network strategies: the validation score of the weights kept (the best epoch's or the probe's).
     public var bestValidationScore: Double? = nil
+    /// Fine-tuning with `--lr auto`: the range test that chose the learning rate.
+    public var learningRateRangeTest: LearningRateRangeTest.Result? = nil
 }
 
 /// The whole comparison: the split and one outcome per strategy.

@@ -3,6 +3,10 @@
 /// library change only what their caller named.
 public struct TrainingOverrides: Sendable, Equatable {
     public var epochs: Int?
+    /// A budget of optimizer steps instead of epochs (`TrainingOptions.steps`).
+    public var steps: Int?
+    /// Take the head's learning rate from a range test run on the warm-started network (`LearningRateRangeTest`).
+    public var findsLearningRate: Bool?
     public var batchSize: Int?
     /// Learning rate of the head; the trunk gets `learningRate * trunkLearningRateScale`.
     public var learningRate: Float?
@@ -35,7 +39,8 @@ public struct TrainingOverrides: Sendable, Equatable {
         set(labelSmoothing, \.labelSmoothing); set(patience, \.patience); set(augment, \.augment)
         set(randomResizedCrop, \.randomResizedCrop); set(horizontalFlip, \.horizontalFlip); set(colorJitter, \.colorJitter)
         set(adaptsAugmentationToInput, \.adaptsAugmentationToInput); set(adaptsBatchNorm, \.adaptsBatchNorm)
-        set(seed, \.seed)
+        set(seed, \.seed); set(findsLearningRate, \.findsLearningRate)
+        if let steps { o.steps = steps }
         return o
     }
 }

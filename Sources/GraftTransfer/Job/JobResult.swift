@@ -29,6 +29,8 @@ public struct JobResult {
     /// Network strategies: epochs, the LP-FT probe, the recipe's name ("LP-FT", "FT", "from scratch").
     public var training: TrainingResult?
     public var probe: NetworkRecipe.LinearProbe?
+    /// The learning-rate range test that chose the rate (`--lr auto`).
+    public var learningRateRangeTest: LearningRateRangeTest.Result?
     public var recipe: String?
     /// Where the bundle was written.
     public var bundle: URL?
@@ -49,7 +51,8 @@ public struct JobResult {
             return head?.regularisation.map { String(format: "C=%g", $0) } ?? "no fitting"
         case let .fineTune(k):
             let trained = backbone.unfreezeFrom.map { "from \($0)" } ?? "last \(k.map(String.init) ?? "all")"   // an ONNX graph names its first node
-            return "\(trained) + head, \(recipe ?? "FT")"
+            let rate = learningRateRangeTest.map { String(format: ", lr %.2g (range test)", $0.suggested) } ?? ""
+            return "\(trained) + head, \(recipe ?? "FT")\(rate)"
         case let .contrastive(o): return "\(o.iterations) pair iterations, \(o.epochs) epoch\(o.epochs == 1 ? "" : "s"), lr \(o.learningRate)"
         case .fromScratch: return backbone.input == .image ? (backbone.architecture == "small-cnn" ? "small CNN" : backbone.architecture)
                                                            : "random-init \(backbone.model)"

@@ -149,6 +149,7 @@ public struct TransferJob {
         result.network = network
         result.training = trained.training
         result.probe = trained.probe
+        result.learningRateRangeTest = trained.learningRateRangeTest
         result.recipe = trained.name
         if !split.validation.isEmpty {
             let scored = try Evaluation.score(network, task: finished, dataset: data.labelled, indices: split.validation, progress: progress)

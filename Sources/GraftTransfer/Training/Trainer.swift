@@ -60,8 +60,7 @@ public final class Trainer {
         let trainable = optimizer.groups.flatMap(\.parameters)
         try distribution?.attach(module: network.module, parameters: trainable)
         let writesCheckpoints = distribution?.isRoot ?? true
-        let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
-        let totalSteps = stepsPerEpoch * options.epochs
+        let (epochs, totalSteps, stepsPerEpoch) = options.plannedSteps(items: train.count)
         let schedule: LearningRateSchedule = switch options.schedule {
         case .cosine: .warmupCosine(warmup: Int(Float(totalSteps) * options.warmupFraction), total: totalSteps)
         case .oneCycle: .oneCycle(total: totalSteps)
@@ -82,7 +81,7 @@ public final class Trainer {
         }
         let preprocessing = network.preprocessing ?? Preprocessing(inputSize: 1)
         var step = state.step ?? state.epochsCompleted * stepsPerEpoch
-        while state.epochsCompleted < options.epochs && !state.stoppedEarly {
+        while state.epochsCompleted < epochs && !state.stoppedEarly {
             let epoch = state.epochsCompleted
             let epochStart = Date()
             let plan = try distribution?.epochPlan(train: train, batchSize: options.batchSize, seed: options.seed, epoch: epoch)
@@ -93,6 +92,7 @@ public final class Trainer {
             var seen = 0, metricSum = 0.0, lossSum = 0.0
             while let batch = try loader.next() {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
+                if step >= totalSteps { loader.cancel(); break }   // a step budget ends inside its last epoch
                 guard batch.count > 0 else { continue }
                 optimizer.learningRate = options.learningRate * schedule.factor(step: step)
                 let (loss, logits) = try trainStep(batch, optimizer: optimizer)

@@ -6,9 +6,16 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public enum ScheduleKind: String, Codable, Sendable { case cosine, oneCycle = "one-cycle", constant }
 
     public var epochs = 5
+    /// A budget of optimizer steps that replaces `epochs` when set: training runs exactly this many steps
+    /// (ceil(steps / steps per epoch) epochs, the last one cut short), and the schedule spans them. One
+    /// number means the same amount of training whatever the data size.
+    public var steps: Int?
     public var batchSize = 32
     /// Learning rate of the head; the trunk gets `learningRate * trunkLearningRateScale`.
     public var learningRate: Float = 0.01
+    /// Replace `learningRate` by what a learning-rate range test suggests on the network as training
+    /// starts (after LP-FT's probe): `LearningRateRangeTest`, docs/TRANSFER.md.
+    public var findsLearningRate = false
     public var trunkLearningRateScale: Float = 0.1
     public var optimizer: OptimizerKind = .sgd
     public var momentum: Float = 0.9
@@ -39,6 +46,13 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
 
     public init() {}
+
+    /// Epochs and optimizer steps `fit` runs over `items` training items: `steps` when set, else `epochs` full epochs.
+    public func plannedSteps(items: Int) -> (epochs: Int, steps: Int, stepsPerEpoch: Int) {
+        let perEpoch = max(1, (items + batchSize - 1) / batchSize)
+        guard let steps else { return (epochs, perEpoch * epochs, perEpoch) }
+        return (max(1, (steps + perEpoch - 1) / perEpoch), max(1, steps), perEpoch)
+    }
 
     /// The augmentation for training images, when enabled.
     public var augmentation: Augmentation? {
