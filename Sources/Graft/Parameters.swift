@@ -33,6 +33,11 @@ public struct Parameters: Sendable, Equatable {
     /// share: AdamW at 5e-4 (images) or 2e-3 (text) after the linear probe of
     /// LP-FT when fine-tuning; from scratch SGD at 0.05 (images) or AdamW at 1e-3 (text).
     public var learningRate: Float?
+    /// Let a learning-rate range test on the warm-started network choose the head's rate (`graft finetune --lr
+    /// auto`; replaces `learningRate`). It costs up to 36 training steps.
+    public var findsLearningRate = false
+    /// A budget of optimizer steps instead of `maxEpochs` (`graft finetune --steps`): exactly this many steps.
+    public var steps: Int?
     /// AdaBN before fine-tuning: the batch norms' statistics re-estimated on the training data
     /// (for data far from the backbone's, such as grey clothing for an ImageNet network).
     public var adaptsBatchNorm = false
@@ -64,12 +69,15 @@ public struct Parameters: Sendable, Equatable {
         o.colorJitter = augmentation.contains(.colorJitter)
         o.adaptsAugmentationToInput = !augmentation.contains(.evenOnSmallImages)
         o.adaptsBatchNorm = adaptsBatchNorm
+        o.findsLearningRate = findsLearningRate
+        o.steps = steps
         o.seed = seed
         return o
     }
 
     func validate() throws {
         guard maxEpochs >= 1 else { throw GraftError.invalidParameters("maxEpochs is \(maxEpochs); it must be at least 1") }
+        guard (steps ?? 1) >= 1 else { throw GraftError.invalidParameters("steps is \(steps!); it must be at least 1") }
         guard batchSize >= 1 else { throw GraftError.invalidParameters("batchSize is \(batchSize); it must be at least 1") }
         if case let .fineTune(k?) = strategy, k < 0 {
             throw GraftError.invalidParameters("fineTune(unfreeze: \(k)): the number of blocks cannot be negative")

@@ -87,5 +87,11 @@ final class TrainingJobTests: XCTestCase {
         do { _ = try await epochs.result; XCTFail() } catch let e as GraftError {
             XCTAssertEqual(e, .invalidParameters("maxEpochs is 0; it must be at least 1"))
         }
+        var budget = Parameters(strategy: .fineTune(unfreeze: 1))
+        budget.steps = 0
+        let steps = TextClassifier.train(data: .texts(["a", "b"], labels: ["x", "y"]), parameters: budget)
+        do { _ = try await steps.result; XCTFail() } catch let e as GraftError {
+            XCTAssertEqual(e, .invalidParameters("steps is 0; it must be at least 1"))
+        }
     }
 }
