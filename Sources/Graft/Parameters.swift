@@ -36,6 +36,9 @@ public struct Parameters: Sendable, Equatable {
     /// Let a learning-rate range test on the warm-started network choose the head's rate (`graft finetune --lr
     /// auto`; replaces `learningRate`). It costs up to 36 training steps.
     public var findsLearningRate = false
+    /// Fine-tuning's block count from the training split's size (`graft finetune --unfreeze auto`, `AutomaticDepth`):
+    /// the new head alone below 5,000 images or 1,000 texts, else the last 2 blocks. Replaces `fineTune(unfreeze:)`'s count.
+    public var choosesDepth = false
     /// A budget of optimizer steps instead of `maxEpochs` (`graft finetune --steps`): exactly this many steps.
     public var steps: Int?
     /// AdaBN before fine-tuning: the batch norms' statistics re-estimated on the training data
@@ -70,6 +73,7 @@ public struct Parameters: Sendable, Equatable {
         o.adaptsAugmentationToInput = !augmentation.contains(.evenOnSmallImages)
         o.adaptsBatchNorm = adaptsBatchNorm
         o.findsLearningRate = findsLearningRate
+        o.choosesDepth = choosesDepth
         o.steps = steps
         o.seed = seed
         return o

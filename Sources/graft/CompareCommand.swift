@@ -33,8 +33,8 @@ struct CompareCommand: ParsableCommand {
     var validationPerClass: Int?
     @Option(name: .customLong("test-count"), help: "Test examples (stratified).")
     var testCount: Int = 1000
-    @Option(help: "Blocks (image) or encoder layers (text) to fine-tune.")
-    var unfreeze: Int = 2
+    @Option(help: "Blocks (image) or encoder layers (text) to fine-tune, or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else 2).")
+    var unfreeze: String = "2"
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?
     @Option(help: "Fine-tuning: a budget of optimizer steps instead of --epochs.")
@@ -63,7 +63,10 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         guard (validationPerClass ?? 1) >= 1 else { throw ValidationError("--validation-per-class must be at least 1") }
-        guard unfreeze >= 0 else { throw ValidationError("--unfreeze cannot be negative") }
+        guard unfreeze == "auto" || (Int(unfreeze).map { $0 >= 0 } ?? false) else { throw ValidationError("--unfreeze takes a number >= 0 or 'auto'") }
+        guard unfreeze != "auto" || (task == .classification && !(strategies?.names.contains("heads") ?? false)) else {
+            throw ValidationError("--unfreeze auto is measured for fine-tuning classifiers (not --task detect or the heads strategy)")
+        }
         guard task == .classification || task == .detection else { throw ValidationError("compare runs --task classification or detect") }
         guard inputSize == nil || task == .detection else { throw ValidationError("--input-size goes with --task detect") }
         if task == .detection, let bad = strategies?.names.first(where: { !["scratch", "heads", "finetune"].contains($0) }) {
@@ -92,7 +95,8 @@ struct CompareCommand: ParsableCommand {
         lr?.apply(to: &c.fineTuning)
         c.seed = seed
         let names = strategies?.names ?? (task == .detection ? ["scratch", "heads", "finetune"] : ["scratch", "logreg", "svm", "finetune"])
-        c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: unfreeze, contrastive: ContrastiveOptions(iterations: iterations)) }
+        if unfreeze == "auto" { c.fineTuning.choosesDepth = true }
+        c.strategies = names.compactMap { Strategy(shortName: $0, unfreeze: Int(unfreeze) ?? 2, contrastive: ContrastiveOptions(iterations: iterations)) }
         c.progress = TerminalProgressBar(quiet: quiet).handler
         c.log = { msg in if !quiet { CLIOutput.log(msg) } }
         let result = try c.run()

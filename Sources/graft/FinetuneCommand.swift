@@ -77,9 +77,10 @@ struct TrainingArguments: ParsableArguments {
         return o
     }
 
-    func run(backbone: BackboneSpec?, strategy: Strategy, architecture: String? = nil) throws {
+    func run(backbone: BackboneSpec?, strategy: Strategy, architecture: String? = nil, choosesDepth: Bool = false) throws {
         let (task, source) = try taskOptions.resolve(taskOptions.source(data, validation: validationData, test: testData))
         var options = options()
+        if choosesDepth { options.training.choosesDepth = true }
         options.scratchArchitecture = architecture
         let job = TransferJob(data: source, backbone: backbone, task: task, strategy: strategy, options: options)
         let result = try job.run(progress: TerminalProgressBar(quiet: quiet).handler)
@@ -161,7 +162,8 @@ struct FinetuneCommand: ParsableCommand {
 
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch.") var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
-    @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, or 'all'.") var unfreeze: String = "2"
+    @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, 'all', or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else 2; docs/TRANSFER.md).")
+    var unfreeze: String = "2"
     @Option(help: ModelArguments.preprocessHelp) var preprocess: String?
     @Option(name: .customLong("unfreeze-from"), help: ModelArguments.unfreezeFromHelp) var unfreezeFrom: String?
     @Flag(help: "SetFit's few-shot recipe (texts): tune every encoder layer on pairs of the labelled items with a cosine-similarity loss, then fit logistic regression on the tuned embeddings. --epochs (default 1), --lr (2e-5) and --batch (pairs per step, 16) apply to the pair tuning.")
@@ -171,7 +173,12 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var training: TrainingArguments
 
     func validate() throws {
-        guard unfreeze == "all" || (Int(unfreeze).map { $0 >= 0 } ?? false) else { throw ValidationError("--unfreeze takes a number >= 0 or 'all'") }
+        guard ["all", "auto"].contains(unfreeze) || (Int(unfreeze).map { $0 >= 0 } ?? false) else {
+            throw ValidationError("--unfreeze takes a number >= 0, 'all' or 'auto'")
+        }
+        guard unfreeze != "auto" || (!contrastive && training.taskOptions.task == .classification) else {
+            throw ValidationError("--unfreeze auto is measured for fine-tuning classifiers: give --unfreeze K")
+        }
         guard iterations == nil || contrastive else { throw ValidationError("--iterations applies to --contrastive only") }
         guard !contrastive || (training.lr != .auto && training.steps == nil) else {
             throw ValidationError("--contrastive tunes pairs for --epochs at --lr: --lr auto and --steps apply to fine-tuning")
@@ -188,7 +195,7 @@ struct FinetuneCommand: ParsableCommand {
             ? .contrastive(ContrastiveOptions(iterations: iterations ?? defaults.iterations, epochs: training.epochs ?? defaults.epochs,
                                               learningRate: training.lr?.value ?? defaults.learningRate, batchSize: training.batch ?? defaults.batchSize))
             : .fineTune(unfreeze: Int(unfreeze))
-        try training.run(backbone: backbone, strategy: strategy)
+        try training.run(backbone: backbone, strategy: strategy, choosesDepth: unfreeze == "auto")
     }
 }
 

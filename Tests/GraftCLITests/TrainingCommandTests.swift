@@ -132,6 +132,20 @@ final class TrainingCommandTests: XCTestCase {
             XCTAssertExit(try Graft.run(args + bad), 64)
         }
         XCTAssertExit(try Graft.run(["compare", "--steps", "2", "--epochs", "1"]), 64)
+
+        // --unfreeze auto: 10 training photos are far below 5,000 images, so the new head alone trains on the warm start.
+        let auto = try Graft.run(args.filter { $0 != "--unfreeze" && $0 != "1" } + ["--out", dir.appendingPathComponent("ft-depth").path,
+                                 "--unfreeze", "auto", "--epochs", "1", "--json", "--quiet"])
+        XCTAssertExit(auto, 0)
+        let strategy = try XCTUnwrap(try auto.json()["strategy"] as? [String: Any], auto.stdout)
+        XCTAssertEqual(strategy["unfreeze"] as? Int, 0, auto.stdout)
+        XCTAssertEqual(try auto.json()["trainableParameters"] as? Int, 1280 * 2 + 2, auto.stdout)   // Lite0's head: 1,280 features, 2 classes
+        let depthNotes = (try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("ft-depth/bundle.json"))) as? [String: Any])?["notes"] as? [String: String]
+        XCTAssertEqual(depthNotes?["unfreeze"], "auto: 0 blocks for 10 training items")
+        XCTAssertExit(try Graft.run(args + ["--unfreeze", "auto", "--task", "regression", "--targets", "x.csv"]), 64)
+        XCTAssertExit(try Graft.run(args + ["--unfreeze", "deep"]), 64)
+        XCTAssertExit(try Graft.run(["compare", "--unfreeze", "auto", "--strategies", "heads,finetune"]), 64)
+        XCTAssertExit(try Graft.run(["compare", "--unfreeze", "-1"]), 64)
     }
 
     func testTrainFromScratch() throws {

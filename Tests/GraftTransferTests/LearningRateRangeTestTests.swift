@@ -88,3 +88,15 @@ final class LearningRateRangeTestTests: XCTestCase {
                           Double(LearningRateSchedule.warmupCosine(warmup: 0, total: 6).factor(step: 5) * 0.05), accuracy: 1e-9)
     }
 }
+
+/// `--unfreeze auto`'s rule, at the sizes issue 21 measured.
+final class AutomaticDepthTests: XCTestCase {
+    func testTheHeadAloneTrainsWhereNoDepthBeatTheProbe() {
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 3_000, input: .image), 0)   // Fashion-MNIST 300 per class
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 10_000, input: .image), 2)  // 1,000 per class
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 200, input: .text), 0)      // Rotten Tomatoes 100 per class
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 2_000, input: .text), 2)    // 1,000 per class
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 4_999, input: .image), 0)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 5_000, input: .image), 2)
+    }
+}

@@ -7,6 +7,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     public var steps: Int?
     /// Take the head's learning rate from a range test run on the warm-started network (`LearningRateRangeTest`).
     public var findsLearningRate: Bool?
+    /// Fine-tune as many blocks as `AutomaticDepth` says for the training split (`--unfreeze auto`).
+    public var choosesDepth: Bool?
     public var batchSize: Int?
     /// Learning rate of the head; the trunk gets `learningRate * trunkLearningRateScale`.
     public var learningRate: Float?
@@ -39,7 +41,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         set(labelSmoothing, \.labelSmoothing); set(patience, \.patience); set(augment, \.augment)
         set(randomResizedCrop, \.randomResizedCrop); set(horizontalFlip, \.horizontalFlip); set(colorJitter, \.colorJitter)
         set(adaptsAugmentationToInput, \.adaptsAugmentationToInput); set(adaptsBatchNorm, \.adaptsBatchNorm)
-        set(seed, \.seed); set(findsLearningRate, \.findsLearningRate)
+        set(seed, \.seed); set(findsLearningRate, \.findsLearningRate); set(choosesDepth, \.choosesDepth)
         if let steps { o.steps = steps }
         return o
     }

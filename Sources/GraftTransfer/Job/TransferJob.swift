@@ -125,8 +125,12 @@ public struct TransferJob {
         var recipe = NetworkRecipe(strategy, backbone: backbone, overrides: overrides)
         recipe.linearProbe = options.linearProbe
         let smallImages = try recipe.adaptAugmentation(to: data.labelled, indices: split.train, inputSize: backbone.preprocessing?.inputSize)
-        var unfreeze: Int?
-        if case let .fineTune(k) = strategy { unfreeze = k }
+        var unfreeze: Int?, strategy = strategy
+        if case let .fineTune(k) = strategy {
+            unfreeze = recipe.options.choosesDepth ? AutomaticDepth.blocks(trainingItems: split.train.count, input: backbone.input) : k
+            strategy = .fineTune(unfreeze: unfreeze)   // what trained is what the result, the table and the bundle say
+            recipe.strategy = strategy
+        }
         let network = try backbone.network(outputs: outputs, unfreeze: unfreeze, seed: recipe.options.seed)
         // The task's training state (regression: the training targets' scale) is set from the training split.
         let training = try task.attached(to: network).prepared(for: data.labelled, indices: split.train)
@@ -181,6 +185,9 @@ public struct TransferJob {
         finished.record(in: &manifest)
         manifest.record(trained)
         if smallImages { manifest.notes["augmentation"] = "flip only (small images)" }
+        if recipe.options.choosesDepth, case let .fineTune(k?) = strategy {
+            manifest.notes["unfreeze"] = "auto: \(k) blocks for \(split.train.count) training items"
+        }
         result.manifest = manifest
         return result
     }

@@ -16,6 +16,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Replace `learningRate` by what a learning-rate range test suggests on the network as training
     /// starts (after LP-FT's probe): `LearningRateRangeTest`, docs/TRANSFER.md.
     public var findsLearningRate = false
+    /// `--unfreeze auto`: the job replaces a fine-tune's block count by `AutomaticDepth.blocks` for its training split.
+    public var choosesDepth = false
     public var trunkLearningRateScale: Float = 0.1
     public var optimizer: OptimizerKind = .sgd
     public var momentum: Float = 0.9
