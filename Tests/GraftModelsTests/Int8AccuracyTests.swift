@@ -1,7 +1,7 @@
 import Foundation
 import GraftData
 import GraftKernels
-import GraftModels
+@testable import GraftModels
 import GraftNN
 import GraftTensor
 import GraftWeights
@@ -67,22 +67,58 @@ final class Int8AccuracyTests: XCTestCase {
         XCTAssertNotEqual(outputs[0], outputs[1], "the int8 blocks really ran")
     }
 
-    func testResNet50FullSizeRandomWeights() throws {
+    /// ResNet-50 (bottlenecks) and ResNet-18 (basic blocks), seeded random weights at full size, penultimate features:
+    /// int8 with each block as one chain (the default: u8 between its convolutions, the shortcut a sum post-op) against
+    /// fp32 and against the same convolutions run one by one in int8 with fp32 tensors between them
+    /// (`ResNetBlock.$chainsAtInt8`), which quantize the same values with the same scales.
+    func testResNetFullSizeRandomWeights() throws {
         try Precision.int8.requireSupport()
-        let model = try ImageModels.make("resnet50", seed: 19)
-        let x = try photoBatch(model.preprocessing)
-        try calibrate(model, x)
-        XCTAssertEqual(Int8Quantization.ranges(of: model).count, Int8Quantization.convolutionCount(of: model))
-        let fp32 = try forward(model, x, .fp32, upTo: "penultimate").values
-        let int8 = try forward(model, x, .int8, upTo: "penultimate").values
-        let scale = fp32.map(abs).max() ?? 0
-        let error = zip(fp32, int8).map { abs($0 - $1) }.max() ?? .infinity
-        var dot: Float = 0, n32: Float = 0, n8: Float = 0
-        for (a, b) in zip(fp32, int8) { dot += a * b; n32 += a * a; n8 += b * b }
-        let cosine = dot / (n32.squareRoot() * n8.squareRoot())
-        print("int8 vs fp32 resnet50 (random weights): penultimate max error \(error / scale) of scale \(scale), cosine \(cosine)")
-        XCTAssertGreaterThan(error, 0, "int8 really ran")
-        XCTAssertGreaterThan(cosine, 0.99)
+        for (name, seed) in [("resnet50", UInt64(19)), ("resnet18", 18)] {
+            let model = try ImageModels.make(name, seed: seed)
+            let x = try photoBatch(model.preprocessing)
+            try calibrate(model, x)
+            XCTAssertEqual(Int8Quantization.ranges(of: model).count, Int8Quantization.convolutionCount(of: model))
+            let fp32 = try forward(model, x, .fp32, upTo: "penultimate").values
+            let chained = try forward(model, x, .int8, upTo: "penultimate").values
+            let separate = try ResNetBlock.$chainsAtInt8.withValue(false) { try forward(model, x, .int8, upTo: "penultimate").values }
+            let scale = fp32.map(abs).max() ?? 0
+            func cosine(_ a: [Float], _ b: [Float]) -> Float {
+                var dot: Float = 0, na: Float = 0, nb: Float = 0
+                for (u, v) in zip(a, b) { dot += u * v; na += u * u; nb += v * v }
+                return dot / (na.squareRoot() * nb.squareRoot())
+            }
+            let error = zip(fp32, chained).map { abs($0 - $1) }.max() ?? .infinity
+            let chainVsSeparate = zip(chained, separate).map { abs($0 - $1) }.max() ?? .infinity
+            print("int8 vs fp32 \(name) (random weights, \(Runtime.isa)): penultimate max error \(error / scale) of scale \(scale), "
+                  + "cosine \(cosine(fp32, chained)) (separate convolutions \(cosine(fp32, separate))); chains vs separate: max difference "
+                  + "\(chainVsSeparate / scale) of scale")
+            XCTAssertGreaterThan(error, 0, "\(name): int8 really ran")
+            XCTAssertGreaterThan(cosine(fp32, chained), 0.999, name)
+            XCTAssertGreaterThan(cosine(fp32, separate), 0.999, name)
+            // Bit for bit on AVX2 (both round the same fp32 values to u8); other kernels may round a tie differently.
+            XCTAssertLessThanOrEqual(chainVsSeparate, 1e-4 * scale, "\(name): a chain computes what its separate int8 convolutions do")
+            // The chains really ran: layer1's first block (projection shortcut) and second (identity) take the chain path,
+            // and only while `chainsAtInt8` is on.
+            let resnet = try XCTUnwrap(model as? ResNet)
+            for (block, cut) in zip(resnet.layers[0].items, ["stem", "layer1.0"]) {
+                let input = try forward(model, x, .int8, upTo: cut)
+                let chain = try withPrecision(.int8) { try withNoGrad { try block.int8Forward(input, training: false, consumingInput: false) } }
+                XCTAssertNotNil(chain, "\(name): a calibrated block runs as a chain")
+                let off = try ResNetBlock.$chainsAtInt8.withValue(false) {
+                    try withPrecision(.int8) { try withNoGrad { try block.int8Forward(input, training: false, consumingInput: false) } }
+                }
+                XCTAssertNil(off, "\(name): chainsAtInt8 false runs the separate convolutions")
+            }
+        }
+    }
+
+    /// A ResNet that was never calibrated runs fp32 in int8 inference, chains or not (each block falls back op by op).
+    func testUncalibratedResNetRunsFP32() throws {
+        try Precision.int8.requireSupport()
+        let model = try ImageModels.make("resnet18", seed: 5)
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.uniform([2, 64, 64, 3], low: -2, high: 2, generator: &g)
+        XCTAssertEqual(try forward(model, x, .int8, upTo: "penultimate").values, try forward(model, x, .fp32, upTo: "penultimate").values)
     }
 
     /// quantize -> write -> load: the file is an ordinary safetensors state dict (strictly loadable) whose metadata
