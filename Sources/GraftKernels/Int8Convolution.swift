@@ -72,6 +72,9 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         let parameters: ConvInt8Parameters
         var output: ActivationQuantization? = nil
         var quantizedInput = false
+        /// What the residual `dst` holds is multiplied by before the sum: 1 for fp32, its scale for u8/s8 codes (a
+        /// chain summing its quantized input in place).
+        var residualScale: Float = 1
     }
 
     let primitive: Primitive
@@ -113,11 +116,13 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         }, "\(g) int8 forward desc")
         let outputScales = q.weightScales.map { q.input.scale * $0 }
         biasDivisors = outputScales
-        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
+        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: key.residualScale)] : []
         if let activation = key.activation { postOps.append(activation.postOp) }
         if let next = key.output {
             // Quantize for the next layer after the activation (which works in real units): x / next.scale.
-            if postOps.isEmpty { postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0)) }
+            if postOps.last.map({ $0.sumScale != 0 }) ?? true {
+                postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0))
+            }
             postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
         }
         primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales))

@@ -106,6 +106,42 @@ final class Int8ChainKernelTests: XCTestCase {
         XCTAssertGreaterThan(change, 0.1, "the block changed its input buffer")
     }
 
+    /// A block kept in u8 codes (ResNet identity blocks between blocks): codes in, codes out in place, the input's codes
+    /// summed with its scale before the ReLU, against the fp32 chain on the dequantized input, quantized afterwards.
+    func testIdentityBlockOnCodesInPlace() throws {
+        try Precision.int8.requireSupport()
+        var random = SeededRandom(seed: 23)
+        let (n, side, c, planes) = (2, 9, 32, 8)
+        let conv1 = Operands(Self.geometry(n, c, planes, side, kernel: 1), random: &random, key: 21)
+        let conv2 = Operands(Self.geometry(n, planes, planes, side, kernel: 3), random: &random, key: 22)
+        let conv3 = Operands(Self.geometry(n, planes, c, side, kernel: 1), random: &random, key: 23)
+        let count = n * side * side * c
+        let qx = ActivationQuantization(min: 0, max: 2), next = ActivationQuantization(min: 0, max: 3)
+        var codes = [UInt8](repeating: 0, count: count)
+        try Kernels.quantize(random.floats(count, 0, 2), count: count, into: &codes, qx)
+        var x = output(count)
+        try Kernels.dequantize(codes, count: count, qx, into: &x)
+        XCTAssertEqual(x.map { ($0 / qx.scale).rounded() }, codes.map(Float.init), "codes * scale round-trips")
+        let h1 = try conv1.run(x, input: qx, activation: .relu), q1 = Self.calibrated(h1)
+        let h2 = try conv2.run(h1, input: q1, activation: .relu), q2 = Self.calibrated(h2)
+        let links = [conv1.link(input: qx, activation: .relu), conv2.link(input: q1, activation: .relu), conv3.link(input: q2, activation: .relu)]
+        var fp32 = x
+        try Kernels.conv2dInt8Chain(links, src: x, dst: &fp32, residual: .destination)
+        var reference = [UInt8](repeating: 0, count: count)
+        try Kernels.quantize(fp32, count: count, into: &reference, next)
+        var inPlace = codes
+        try inPlace.withUnsafeMutableBytes { buffer in
+            let p = buffer.baseAddress!
+            try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), qx), output: .quantized(p, next), residual: .destination)
+        }
+        let differences = zip(inPlace, reference).map { abs(Int($0) - Int($1)) }
+        print("int8 identity block on codes (\(Runtime.isa)): \(differences.filter { $0 > 0 }.count) of \(count) codes off the reference, by at most \(differences.max() ?? 0)")
+        XCTAssertLessThanOrEqual(differences.max() ?? 0, 1, "at most one rounding step from the fp32 chain quantized afterwards")
+        XCTAssertLessThanOrEqual(differences.filter { $0 > 0 }.count, count / 100)
+        XCTAssertTrue(inPlace.contains(0) && inPlace.contains { $0 > 128 }, "the ReLU clipped and the codes use the range")
+        XCTAssertNotEqual(inPlace, codes)
+    }
+
     /// Links that do not fit together, and a projection of another shape: typed errors before anything runs.
     func testMismatchedLinksAreTypedErrors() throws {
         try Precision.int8.requireSupport()
@@ -129,5 +165,25 @@ final class Int8ChainKernelTests: XCTestCase {
             }
         }
         XCTAssertTrue(y.allSatisfy(\.isNaN), "nothing was written")
+        // Quantized tensors: codes of another scale than the first link reads; a projection into a quantized output.
+        let links = [a.link(input: q, activation: .relu), fits.link(input: q, activation: .relu)]
+        var codes = [UInt8](repeating: 0, count: 6 * 6 * 16)
+        let projection = Operands(Self.geometry(1, 8, 16, 6, kernel: 1), random: &random, key: 15)
+        try codes.withUnsafeMutableBytes { buffer in
+            try x.withUnsafeBufferPointer { floats in
+                let p = buffer.baseAddress!, xp = floats.baseAddress!
+                let quantizedCases: [(Kernels.Int8ChainInput, Kernels.Int8ChainOutput, Kernels.Int8ChainResidual, String)] = [
+                    (.quantized(UnsafeRawPointer(p), ActivationQuantization(min: 0, max: 2)), .quantized(p, q), .none, "the first link reads scale"),
+                    (.fp32(xp), .quantized(p, q), .projection(projection.link(input: q, activation: nil)), "needs an fp32 output"),
+                ]
+                for (input, output, residual, expected) in quantizedCases {
+                    XCTAssertThrowsError(try Kernels.conv2dInt8Chain(links, input: input, output: output, residual: residual)) { error in
+                        guard case .invalidArguments(_, let reason)? = error as? KernelError else { return XCTFail("\(error)") }
+                        XCTAssertTrue(reason.contains(expected), reason)
+                    }
+                }
+            }
+        }
+        XCTAssertTrue(codes.allSatisfy { $0 == 0 }, "nothing was written")
     }
 }
