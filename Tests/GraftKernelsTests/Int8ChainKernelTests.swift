@@ -20,7 +20,7 @@ final class Int8ChainKernelTests: XCTestCase {
             weight.initialize(from: random.floats(weightCount, -0.3, 0.3), count: weightCount)
             bias = .allocate(capacity: g.outChannels)
             bias.initialize(from: random.floats(g.outChannels, -0.2, 0.2), count: g.outChannels)
-            self.key = WeightKey(id: 19_000 + key, version: 0)
+            self.key = WeightKey(id: 29_000 + key, version: 0)   // 19_000s are Int8LinearKernelTests'
         }
 
         deinit { weight.deallocate(); bias.deallocate() }
