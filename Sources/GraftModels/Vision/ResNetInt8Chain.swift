@@ -19,7 +19,8 @@ extension ResNetBlock {
     /// `GRAFT_INT8_RESNET_U8=0|1` sets the default.
     @TaskLocal public static var keepsCodesBetweenBlocks: Bool = ProcessInfo.processInfo.environment["GRAFT_INT8_RESNET_U8"] != "0"
 
-    /// A block's input or output: fp32, or u8 codes (`count` bytes at the start of `codes`' storage) in `quantization`.
+    /// A block's input or output: fp32, or u8 codes in `quantization`, one byte per element of `shape` at the start of
+    /// a float tensor's storage used as bytes (the storage keeps them alive and counted like any tensor).
     enum Int8BlockTensor {
         case fp32(Tensor)
         case codes(Tensor, shape: [Int], quantization: ActivationQuantization)
