@@ -37,7 +37,8 @@ public struct Parameters: Sendable, Equatable {
     /// auto`; replaces `learningRate`). It costs up to 36 training steps.
     public var findsLearningRate = false
     /// Fine-tuning's block count from the training split's size (`graft finetune --unfreeze auto`, `AutomaticDepth`):
-    /// the new head alone below 5,000 images or 1,000 texts, else the last 2 blocks. Replaces `fineTune(unfreeze:)`'s count.
+    /// the new head alone below 5,000 images or 1,000 texts, else the last 5 blocks of a deep image
+    /// network (EfficientNet, MobileNetV2) and 2 otherwise. Replaces `fineTune(unfreeze:)`'s count.
     public var choosesDepth = false
     /// A budget of optimizer steps instead of `maxEpochs` (`graft finetune --steps`): exactly this many steps.
     public var steps: Int?

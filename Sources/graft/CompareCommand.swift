@@ -33,7 +33,7 @@ struct CompareCommand: ParsableCommand {
     var validationPerClass: Int?
     @Option(name: .customLong("test-count"), help: "Test examples (stratified).")
     var testCount: Int = 1000
-    @Option(help: "Blocks (image) or encoder layers (text) to fine-tune, or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else 2).")
+    @Option(help: "Blocks (image) or encoder layers (text) to fine-tune, or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else the last 5 blocks of a deep image network, 2 otherwise).")
     var unfreeze: String = "2"
     @Option(help: "Fine-tuning epochs (default: 4 images, 3 text).")
     var epochs: Int?

@@ -162,7 +162,7 @@ struct FinetuneCommand: ParsableCommand {
 
     @Option(help: "Backbone: a zoo name, or a weights file/model directory with --arch.") var model: String?
     @Option(help: "Architecture of a weights file given with --model.") var arch: String?
-    @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, 'all', or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else 2; docs/TRANSFER.md).")
+    @Option(help: "Blocks (EfficientNet blocks, ResNet stages, BERT layers) to train, 'all', or 'auto' (by the number of training items: the new head alone below 5,000 images or 1,000 texts, else the last 5 blocks of a deep image network, 2 otherwise; docs/TRANSFER.md).")
     var unfreeze: String = "2"
     @Option(help: ModelArguments.preprocessHelp) var preprocess: String?
     @Option(name: .customLong("unfreeze-from"), help: ModelArguments.unfreezeFromHelp) var unfreezeFrom: String?

@@ -92,11 +92,15 @@ final class LearningRateRangeTestTests: XCTestCase {
 /// `--unfreeze auto`'s rule, at the sizes issue 21 measured.
 final class AutomaticDepthTests: XCTestCase {
     func testTheHeadAloneTrainsWhereNoDepthBeatTheProbe() {
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 3_000, input: .image), 0)   // Fashion-MNIST 300 per class
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 10_000, input: .image), 2)  // 1,000 per class
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 200, input: .text), 0)      // Rotten Tomatoes 100 per class
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 2_000, input: .text), 2)    // 1,000 per class
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 4_999, input: .image), 0)
-        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 5_000, input: .image), 2)
+        // EfficientNet-Lite0 (18 blocks) on Fashion-MNIST: 300 per class kept the probe, 1,000 per class gained most with 5.
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 3_000, input: .image, blockCount: 18), 0)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 10_000, input: .image, blockCount: 18), 5)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 4_999, input: .image, blockCount: 18), 0)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 5_000, input: .image, blockCount: 18), 5)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 10_000, input: .image, blockCount: 6), 2)   // ResNet's stages
+        // MiniLM (6 layers) on Rotten Tomatoes: 100 per class kept the probe, 1,000 per class trained past it.
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 200, input: .text, blockCount: 6), 0)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 2_000, input: .text, blockCount: 6), 2)
+        XCTAssertEqual(AutomaticDepth.blocks(trainingItems: 2_000, input: .text, blockCount: 1), 1)
     }
 }

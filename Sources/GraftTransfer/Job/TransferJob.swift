@@ -127,7 +127,8 @@ public struct TransferJob {
         let smallImages = try recipe.adaptAugmentation(to: data.labelled, indices: split.train, inputSize: backbone.preprocessing?.inputSize)
         var unfreeze: Int?, strategy = strategy
         if case let .fineTune(k) = strategy {
-            unfreeze = recipe.options.choosesDepth ? AutomaticDepth.blocks(trainingItems: split.train.count, input: backbone.input) : k
+            unfreeze = recipe.options.choosesDepth ? AutomaticDepth.blocks(trainingItems: split.train.count, input: backbone.input,
+                                                                             blockCount: backbone.blockCount) : k
             strategy = .fineTune(unfreeze: unfreeze)   // what trained is what the result, the table and the bundle say
             recipe.strategy = strategy
         }
