@@ -61,8 +61,8 @@ final class BF16KernelTests: XCTestCase {
                                           accumulate: true, winograd: true, precision: precision)
                 return y
             }
-            let bf16 = try run(x, w, .bf16, key: WeightKey(id: 1_900 + k, version: 0))
-            let cached = try run(x, w, .bf16, key: WeightKey(id: 1_900 + k, version: 0))   // the cached bf16 weights
+            let bf16 = try run(x, w, .bf16, key: WeightKey(id: -(1_900 + k), version: 0))
+            let cached = try run(x, w, .bf16, key: WeightKey(id: -(1_900 + k), version: 0))   // the cached bf16 weights
             let reference = try run(x.map(Self.bf16), w.map(Self.bf16), .fp32, key: nil)
             let plain = try run(x, w, .fp32, key: nil)
             assertClose(bf16, reference, tolerance: 2e-5, "bf16 conv \(k)x\(k) vs fp32 on rounded operands")
@@ -83,7 +83,7 @@ final class BF16KernelTests: XCTestCase {
         let x = random.floats(25 * 16), w1 = random.floats(256), w2 = random.floats(256)
         func run(_ w: [Float], _ version: Int, _ precision: Precision) throws -> [Float] {
             var y = [Float](repeating: 0, count: 25 * 16)
-            try Kernels.conv2dForward(g, src: x, weight: w, weightKey: WeightKey(id: 1_999, version: version), bias: nil,
+            try Kernels.conv2dForward(g, src: x, weight: w, weightKey: WeightKey(id: -1_999, version: version), bias: nil,
                                       dst: &y, precision: precision)
             return y
         }
@@ -126,7 +126,7 @@ final class BF16KernelTests: XCTestCase {
                                weightKey: key, precision: precision)
             return y
         }
-        let packed = try linear(x, w, .bf16, key: WeightKey(id: 1_901, version: 0))
+        let packed = try linear(x, w, .bf16, key: WeightKey(id: -1_901, version: 0))
         assertClose(packed, try linear(x.map(Self.bf16), w.map(Self.bf16), .fp32, key: nil), tolerance: 2e-5, "bf16 linear")
         assertClose(try linear(x, w, .bf16, key: nil), packed, tolerance: 2e-5, "prepacked and converted-per-call agree")
     }

@@ -21,7 +21,7 @@ final class CacheBoundTests: XCTestCase {
             let x = [Float](repeating: 1, count: length * hidden)
             var y = [Float](repeating: 0, count: length * hidden)
             try Kernels.matmul(a: x, .contiguous([length, hidden]), b: weight, .contiguous([hidden, hidden]),
-                               c: &y, .contiguous([length, hidden]), weightKey: WeightKey(id: 77, version: 0))
+                               c: &y, .contiguous([length, hidden]), weightKey: WeightKey(id: -77, version: 0))
             let q = [Float](repeating: 0.5, count: length * head)
             var scores = [Float](repeating: 0, count: length * length)
             try Kernels.matmul(m: length, n: length, k: head, a: q, b: q, transposeB: true, c: &scores)
@@ -47,7 +47,7 @@ final class CacheBoundTests: XCTestCase {
         let src = [Float](repeating: 1, count: g.srcCount), w = [Float](repeating: 0.5, count: g.weightCount)
         var dst = [Float](repeating: 0, count: g.dstCount)
         for id in 0..<8 {
-            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 900 + id, version: 0), bias: nil, dst: &dst)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -(900 + id), version: 0), bias: nil, dst: &dst)
         }
         let before = Kernels.cacheUsage.weightBytes
         XCTAssertGreaterThan(before, 0)

@@ -80,7 +80,7 @@ final class ConvolutionTests: XCTestCase {
             }
             // The same again through the weight cache.
             var cached = output(g.dstCount)
-            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 1000 + i, version: 0), bias: bias, dst: &cached)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -(1000 + i), version: 0), bias: bias, dst: &cached)
             assertClose(cached, reference.forward(src, w, bias), "\(g) cached weights")
         }
     }
@@ -112,14 +112,14 @@ final class ConvolutionTests: XCTestCase {
             let sum = zip(conv, residual).map { $0 + $1 }
             for activation in [nil, Activation.relu, .relu6] {
                 var dst = residual
-                try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias,
+                try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -(3000 + i), version: 0), bias: bias,
                                       dst: &dst, activation: activation, accumulate: true)
                 let expected = activation.map { a in sum.map { ActivationTests.reference(a, $0) } } ?? sum
                 assertClose(dst, expected, "\(g) accumulate, \(activation.map { "\($0)" } ?? "no activation")")
             }
             // A plain forward of the same shape afterwards still overwrites dst (separate plan).
             var plain = residual
-            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 3000 + i, version: 0), bias: bias, dst: &plain)
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -(3000 + i), version: 0), bias: bias, dst: &plain)
             assertClose(plain, conv, "\(g) plain after accumulate")
             Kernels.forgetWeight(id: 3000 + i)
         }
@@ -139,7 +139,7 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertTrue(try Kernels.conv2dImplementation(g).reordersWeights, "brgconv should pick a blocked weight layout for \(g)")
         let src = rng.floats(g.srcCount)
         var w = rng.floats(g.weightCount)
-        let key = WeightKey(id: 4242, version: 1)
+        let key = WeightKey(id: -4242, version: 1)
         var first = output(g.dstCount)
         try Kernels.conv2dForward(g, src: src, weight: w, weightKey: key, bias: nil, dst: &first)
         let old = Reference(g: g).forward(src, w, nil)
@@ -151,7 +151,7 @@ final class ConvolutionTests: XCTestCase {
         assertClose(stale, old, "same version reuses the cached weights")
         // A new version reorders again.
         var fresh = output(g.dstCount)
-        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 4242, version: 2), bias: nil, dst: &fresh)
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -4242, version: 2), bias: nil, dst: &fresh)
         assertClose(fresh, Reference(g: g).forward(src, w, nil), "version 2")
         Kernels.forgetWeight(id: 4242)
     }
@@ -165,7 +165,7 @@ final class ConvolutionTests: XCTestCase {
             try Kernels.conv2dBackwardData(g, weight: w, weightKey: nil, diffDst: dy, diffSrc: &dx)
             assertClose(dx, expected, "\(g) backward data")
             var cached = output(g.srcCount)
-            try Kernels.conv2dBackwardData(g, weight: w, weightKey: WeightKey(id: 2000 + i, version: 0), diffDst: dy, diffSrc: &cached)
+            try Kernels.conv2dBackwardData(g, weight: w, weightKey: WeightKey(id: -(2000 + i), version: 0), diffDst: dy, diffSrc: &cached)
             assertClose(cached, expected, "\(g) backward data, cached weights")
         }
     }

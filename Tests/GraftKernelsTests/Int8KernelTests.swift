@@ -58,7 +58,7 @@ final class Int8KernelTests: XCTestCase {
                                           accumulate: accumulate, winograd: false, precision: precision, int8: parameters)
                 return y
             }
-            let key = WeightKey(id: 8_800 + c.k * 100 + c.groups + (c.unsigned ? 0 : 50), version: 0)
+            let key = WeightKey(id: -(8_800 + c.k * 100 + c.groups + (c.unsigned ? 0 : 50)), version: 0)
             let int8 = try run(x, w, .int8, key: key)
             let cached = try run(x, w, .int8, key: key)
             let qx = x.map { Self.dequantized($0, scale: input.scale, lo: input.unsigned ? 0 : -128, hi: input.unsigned ? 255 : 127) }

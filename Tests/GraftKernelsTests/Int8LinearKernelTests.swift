@@ -55,7 +55,7 @@ final class Int8LinearKernelTests: XCTestCase {
             let w = random.floats(c.outputs * c.inputs, -0.3, 0.3)
             let b = c.bias ? random.floats(c.outputs) : nil
             let residual = c.residual ? random.floats(c.rows * c.outputs) : nil
-            let key = WeightKey(id: 19_000 + n, version: 0)
+            let key = WeightKey(id: -(19_000 + n), version: 0)
             func run(_ w: [Float], key: WeightKey) throws -> [Float] {
                 var y = residual ?? output(c.rows * c.outputs)
                 try y.withUnsafeMutableBufferPointer { out in
@@ -142,7 +142,7 @@ final class Int8LinearKernelTests: XCTestCase {
                 var y = shape.accumulate ? residual : output(x.count / inputs * shape.outputs)
                 try y.withUnsafeMutableBufferPointer { out in
                     try Kernels.linearInt8(a: x, rows: x.count / inputs, inputs: inputs, weight: w, outputs: shape.outputs,
-                                           weightKey: WeightKey(id: 19_200 + n, version: 0), bias: b, c: out.baseAddress!,
+                                           weightKey: WeightKey(id: -(19_200 + n), version: 0), bias: b, c: out.baseAddress!,
                                            activation: shape.activation, accumulate: shape.accumulate, scaling: scaling)
                 }
                 return y
@@ -169,7 +169,7 @@ final class Int8LinearKernelTests: XCTestCase {
         let w = random.floats(outputs * inputs), b = random.floats(outputs)
         var y = output(rows * outputs)
         try y.withUnsafeMutableBufferPointer { out in
-            try Kernels.linearInt8(a: x, rows: rows, inputs: inputs, weight: w, outputs: outputs, weightKey: WeightKey(id: 19_100, version: 0),
+            try Kernels.linearInt8(a: x, rows: rows, inputs: inputs, weight: w, outputs: outputs, weightKey: WeightKey(id: -19_100, version: 0),
                                    bias: b, c: out.baseAddress!)
         }
         for o in 0..<outputs { XCTAssertEqual(y[o], b[o], accuracy: 1e-4 * max(1, abs(b[o]))) }

@@ -40,7 +40,7 @@ final class WinogradTests: XCTestCase {
             let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount), bias = rng.floats(g.outChannels)
             let expected = Reference(g: g).forward(src, w, bias)
             var dst = output(g.dstCount)
-            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5000 + i, version: 0), bias: bias,
+            try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -(5000 + i), version: 0), bias: bias,
                                   dst: &dst, winograd: true)
             assertClose(dst, expected, tolerance: 2e-5, "\(g) winograd")
             var noBias = output(g.dstCount)
@@ -78,7 +78,7 @@ final class WinogradTests: XCTestCase {
         let src = rng.floats(g.srcCount), w = rng.floats(g.weightCount, -0.1, 0.1), bias = rng.floats(g.outChannels)
         var direct = output(g.dstCount), winograd = output(g.dstCount)
         try Kernels.conv2dForward(g, src: src, weight: w, weightKey: nil, bias: bias, dst: &direct)
-        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: 5100, version: 0), bias: bias,
+        try Kernels.conv2dForward(g, src: src, weight: w, weightKey: WeightKey(id: -5100, version: 0), bias: bias,
                               dst: &winograd, winograd: true)
         assertClose(winograd, direct, tolerance: 2e-5, "17 images in chunks")
         Kernels.forgetWeight(id: 5100)
