@@ -72,9 +72,6 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         let parameters: ConvInt8Parameters
         var output: ActivationQuantization? = nil
         var quantizedInput = false
-        /// What the residual `dst` holds is multiplied by before the sum: 1 for fp32, its scale for u8/s8 codes (a
-        /// chain summing its quantized input in place).
-        var residualScale: Float = 1
     }
 
     let primitive: Primitive
@@ -116,13 +113,11 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         }, "\(g) int8 forward desc")
         let outputScales = q.weightScales.map { q.input.scale * $0 }
         biasDivisors = outputScales
-        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: key.residualScale)] : []
+        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
         if let activation = key.activation { postOps.append(activation.postOp) }
         if let next = key.output {
             // Quantize for the next layer after the activation (which works in real units): x / next.scale.
-            if postOps.last.map({ $0.sumScale != 0 }) ?? true {
-                postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0))
-            }
+            if postOps.isEmpty { postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0)) }
             postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
         }
         primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales))
@@ -137,29 +132,19 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
 
     static let cache = PlanCache<Key, Int8ConvPlan>()
 
-    /// `src` as the primitive reads it: quantized into `slot` by the source reorder, or `src` itself when the plan's
-    /// input is already quantized.
-    func quantizedSource(_ context: ExecutionContext, _ src: UnsafeRawPointer,
-                         into slot: ExecutionContext.Slot = .lowPrecisionA) throws -> UnsafeRawPointer {
-        guard let reorder = sourceReorder else { return src }
-        let quantized = try context.buffer(slot, bytes: MemoryDesc.bytes(primitive.md(dnnl_query_src_md)))
-        try reorder.execute(context, [
-            PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
-            PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: quantized),
-        ])
-        return UnsafeRawPointer(quantized)
-    }
-
     /// Quantizes `src` (unless it already is), then runs the convolution into `dst`.
     func run(_ context: ExecutionContext, src: UnsafeRawPointer, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
              dst: UnsafeMutableRawPointer) throws {
-        try run(context, quantized: quantizedSource(context, src), weights: weights, bias: bias, dst: dst)
-    }
-
-    /// The convolution of a source already in the primitive's u8/s8 (`quantizedSource`), into `dst`.
-    func run(_ context: ExecutionContext, quantized source: UnsafeRawPointer, weights: UnsafeRawPointer,
-             bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer) throws {
         let p = primitive
+        var source = src
+        if let reorder = sourceReorder {
+            let quantized = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(p.md(dnnl_query_src_md)))
+            try reorder.execute(context, [
+                PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
+                PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: quantized),
+            ])
+            source = UnsafeRawPointer(quantized)
+        }
         var args = [
             PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
             PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: weightsDesc, data: weights),
@@ -192,6 +177,48 @@ extension Kernels {
             let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
             try plan.run(context, src: UnsafeRawPointer(src), weights: w, bias: bias, dst: UnsafeMutableRawPointer(dst))
             withExtendedLifetime(keepAlive) {}
+        }
+    }
+
+    /// One convolution of `conv2dInt8Chain`: its folded fp32 weight (OIHW), bias, activation and quantization.
+    public struct Int8ChainLink {
+        public var geometry: Conv2DGeometry
+        public var weight: UnsafePointer<Float>, weightKey: WeightKey, bias: UnsafePointer<Float>?
+        public var activation: Activation?
+        public var parameters: ConvInt8Parameters
+
+        public init(geometry: Conv2DGeometry, weight: UnsafePointer<Float>, weightKey: WeightKey, bias: UnsafePointer<Float>?,
+                    activation: Activation?, parameters: ConvInt8Parameters) {
+            self.geometry = geometry; self.weight = weight; self.weightKey = weightKey; self.bias = bias
+            self.activation = activation; self.parameters = parameters
+        }
+    }
+
+    /// Consecutive int8 convolutions (an inverted-residual block: expand, depthwise, project) whose intermediate
+    /// tensors stay u8/s8: each link but the last writes its output already quantized for the next one (its
+    /// activation, then / next input scale, as post-ops), so the fp32 input is quantized once and only the last
+    /// link writes fp32 into `dst` (adding what dst holds with `accumulate`, a residual).
+    public static func conv2dInt8Chain(_ links: [Int8ChainLink], src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                                       accumulate: Bool) throws {
+        guard !links.isEmpty else { return }
+        for l in links where !l.geometry.isValid {
+            throw KernelError.invalidArguments(primitive: "int8 convolution chain", reason: "invalid geometry \(l.geometry)")
+        }
+        try ExecutionContext.with { context in
+            var input = UnsafeRawPointer(src)
+            for (i, l) in links.enumerated() {
+                let last = i == links.count - 1
+                let key = Int8ConvPlan.Key(geometry: l.geometry, bias: l.bias != nil, activation: l.activation,
+                                           accumulate: last && accumulate, parameters: l.parameters,
+                                           output: last ? nil : links[i + 1].parameters.input, quantizedInput: i > 0)
+                let plan = try Int8ConvPlan.cache.plan(key) { try Int8ConvPlan(key) }
+                let (w, keepAlive) = try plan.weights(l.weight, key: l.weightKey, use: .forward, context: context)
+                let out: UnsafeMutableRawPointer = last ? UnsafeMutableRawPointer(dst)
+                    : try context.buffer(i % 2 == 0 ? .int8A : .int8B, bytes: MemoryDesc.bytes(plan.primitive.md(dnnl_query_dst_md)))
+                try plan.run(context, src: input, weights: w, bias: l.bias, dst: out)
+                withExtendedLifetime(keepAlive) {}
+                input = UnsafeRawPointer(out)
+            }
         }
     }
 
