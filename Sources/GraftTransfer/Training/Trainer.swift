@@ -92,7 +92,7 @@ public final class Trainer {
             var seen = 0, metricSum = 0.0, lossSum = 0.0
             while let batch = try loader.next() {
                 if isCancelled() { loader.cancel(); throw TransferError.cancelled }
-                if step >= totalSteps { loader.cancel(); break }   // a step budget ends inside its last epoch
+                if options.steps != nil, step >= totalSteps { loader.cancel(); break }   // a step budget ends inside its last epoch
                 guard batch.count > 0 else { continue }
                 optimizer.learningRate = options.learningRate * schedule.factor(step: step)
                 let (loss, logits) = try trainStep(batch, optimizer: optimizer)
