@@ -72,6 +72,9 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         let parameters: ConvInt8Parameters
         var output: ActivationQuantization? = nil
         var quantizedInput = false
+        /// What the residual `dst` holds is multiplied by before the sum: 1 for fp32, its scale for u8/s8 codes (a
+        /// chain summing its quantized input in place).
+        var residualScale: Float = 1
     }
 
     let primitive: Primitive
@@ -86,12 +89,18 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
 
     init(_ key: Key) throws {
         let g = key.geometry, q = key.parameters
+        geometry = g
         guard q.weightScales.count == g.outChannels else {
             throw KernelError.invalidArguments(primitive: "int8 convolution",
                                                reason: "\(q.weightScales.count) weight scales for \(g.outChannels) output channels")
         }
         var userSrc = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
-        let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc, type: q.input.dataType)
+        var fullCodes = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc, type: q.input.dataType)
+        let subsamples = Self.subsamplesSource(g)
+        // The primitive's own geometry: a subsampling plan's convolution runs at stride 1 on the picked pixels.
+        let conv = subsamples ? Conv2DGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,
+                                              height: g.outHeight, width: g.outWidth, kernelH: 1, kernelW: 1) : g
+        let src = try MemoryDesc.tagged([g.batch, g.inChannels, conv.height, conv.width], dnnl_nhwc, type: q.input.dataType)
         let dst = try MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc,
                                         type: key.output?.dataType ?? dnnl_f32)
         let grouped = g.groups > 1
@@ -101,7 +110,7 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         userWeights = OwnedMemoryDesc(try MemoryDesc.tagged(weightDims, grouped ? dnnl_goihw : dnnl_oihw))
         let anyWeights = try MemoryDesc.tagged(weightDims, dnnl_format_tag_any, type: dnnl_s8)
         let biasDesc = try MemoryDesc.tagged([g.outChannels], dnnl_x)
-        let strides: [dnnl_dim_t] = [dnnl_dim_t(g.strideH), dnnl_dim_t(g.strideW)]
+        let strides: [dnnl_dim_t] = [dnnl_dim_t(conv.strideH), dnnl_dim_t(conv.strideW)]
         let dilates: [dnnl_dim_t] = [dnnl_dim_t(g.dilationH - 1), dnnl_dim_t(g.dilationW - 1)]
         let padL: [dnnl_dim_t] = [dnnl_dim_t(g.padTop), dnnl_dim_t(g.padLeft)]
         let padR: [dnnl_dim_t] = [dnnl_dim_t(g.padBottom), dnnl_dim_t(g.padRight)]
@@ -113,11 +122,13 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         }, "\(g) int8 forward desc")
         let outputScales = q.weightScales.map { q.input.scale * $0 }
         biasDivisors = outputScales
-        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: 1)] : []
+        var postOps = key.accumulate ? [Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, sumScale: key.residualScale)] : []
         if let activation = key.activation { postOps.append(activation.postOp) }
         if let next = key.output {
             // Quantize for the next layer after the activation (which works in real units): x / next.scale.
-            if postOps.isEmpty { postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0)) }
+            if postOps.last.map({ $0.sumScale != 0 }) ?? true {
+                postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0))
+            }
             postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
         }
         primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales))
@@ -125,26 +136,109 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         weightsReorder = try Primitive(reorder: "\(g) int8 weights", from: userWeights.pointer, to: primitive.md(dnnl_query_weights_md),
                                        outputScales: (mask: grouped ? 0b11 : 0b1, values: q.weightScales.map { 1 / $0 }))
         weightsLayout = DescriptorBytes(primitive.md(dnnl_query_weights_md))
+        let codes = q.input.unsigned ? "u8" : "s8", quantize: Primitive.OutputScales = (mask: 0, values: [1 / q.input.scale])
         sourceReorder = key.quantizedInput ? nil
-            : try Primitive(reorder: "\(g) source to \(q.input.unsigned ? "u8" : "s8")", from: &userSrc,
-                            to: primitive.md(dnnl_query_src_md), outputScales: (mask: 0, values: [1 / q.input.scale]))
+            : try Primitive(reorder: "\(g) source to \(codes)", from: &userSrc, to: &fullCodes, outputScales: quantize)
+        if subsamples {
+            // The pixels a 1x1 stride-s convolution reads, as a strided view of the full NHWC tensor (dims NCHW). oneDNN
+            // refuses a view whose picked rows would run into the next image's (odd height at stride 2): then one image
+            // at a time.
+            let (c, w) = (g.inChannels, g.width)
+            let images = g.height % g.strideH == 0 ? g.batch : 1
+            pickedImagesPerReorder = images
+            let picked = { (type: dnnl_data_type_t) in
+                try MemoryDesc.strided([images, c, conv.height, conv.width],
+                                       strides: [g.height * w * c, 1, g.strideH * w * c, g.strideW * c], type: type)
+            }
+            var compact = try MemoryDesc.tagged([images, c, conv.height, conv.width], dnnl_nhwc, type: q.input.dataType)
+            var fp32 = try picked(dnnl_f32), quantized = try picked(q.input.dataType)
+            subsamplingQuantize = key.quantizedInput ? nil
+                : try Primitive(reorder: "\(g) picked source to \(codes)", from: &fp32, to: &compact, outputScales: quantize)
+            subsample = try Primitive(reorder: "\(g) picked \(codes) source", from: &quantized, to: &compact)
+        } else {
+            pickedImagesPerReorder = g.batch
+            subsamplingQuantize = nil
+            subsample = nil
+        }
+    }
+
+    /// oneDNN 2.6's avx2 int8 1x1 kernel subsamples a strided input itself (its "rtus" driver) and races between threads
+    /// for some channel counts (24 input channels at 2 threads: other wrong pixels each run, Int8ChainKernelTests). So a
+    /// 1x1 convolution with a stride and no padding reads a compact copy of the pixels it uses, made by a reorder (which
+    /// for an fp32 input also quantizes, reading a quarter of the tensor at stride 2), and runs at stride 1.
+    static func subsamplesSource(_ g: Conv2DGeometry) -> Bool {
+        g.kernelH == 1 && g.kernelW == 1 && (g.strideH > 1 || g.strideW > 1) && g.groups == 1
+            && [g.padTop, g.padBottom, g.padLeft, g.padRight] == [0, 0, 0, 0]
     }
 
     static let cache = PlanCache<Key, Int8ConvPlan>()
 
+    /// fp32 NHWC input -> u8/s8 of only the pixels a subsampling plan reads (nil unless it subsamples an fp32 input).
+    let subsamplingQuantize: Primitive?
+    /// Full-size u8/s8 input -> the pixels a subsampling plan reads (nil unless it subsamples).
+    let subsample: Primitive?
+    let geometry: Conv2DGeometry
+    /// Images each run of `subsamplingQuantize` / `subsample` picks from: the batch, or 1 (run once per image).
+    let pickedImagesPerReorder: Int
+
+    /// The whole input (`key.geometry`'s size) quantized into `.lowPrecisionA` by the source reorder, or `src` itself
+    /// when the plan's input is already quantized: what `run(quantized:)` reads, and other plans of the same input
+    /// quantization can read too.
+    func quantizedSource(_ context: ExecutionContext, _ src: UnsafeRawPointer) throws -> UnsafeRawPointer {
+        guard let reorder = sourceReorder else { return src }
+        return try Self.reorder(reorder, context, src, into: .lowPrecisionA)
+    }
+
+    private static func reorder(_ reorder: Primitive, _ context: ExecutionContext, _ src: UnsafeRawPointer,
+                                into slot: ExecutionContext.Slot) throws -> UnsafeRawPointer {
+        let out = try context.buffer(slot, bytes: MemoryDesc.bytes(reorder.md(dnnl_query_dst_md)))
+        try reorder.execute(context, [
+            PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
+            PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: out),
+        ])
+        return UnsafeRawPointer(out)
+    }
+
+    /// The pixels of `src` (fp32 or codes) a subsampling plan reads, compact in `slot`, one reorder per
+    /// `pickedImagesPerReorder` images.
+    private func pick(_ reorder: Primitive, _ context: ExecutionContext, _ src: UnsafeRawPointer, elementBytes: Int,
+                      into slot: ExecutionContext.Slot) throws -> UnsafeRawPointer {
+        let out = try context.buffer(slot, bytes: MemoryDesc.bytes(primitive.md(dnnl_query_src_md)))
+        let from = reorder.md(dnnl_query_src_md), to = reorder.md(dnnl_query_dst_md)
+        let g = geometry, images = pickedImagesPerReorder
+        let fromStep = images * g.height * g.width * g.inChannels * elementBytes
+        let toStep = MemoryDesc.bytes(to)
+        for first in stride(from: 0, to: g.batch, by: images) {
+            let i = first / images
+            try reorder.execute(context, [
+                PrimitiveArgument(role: DNNL_ARG_FROM, desc: from, data: src + i * fromStep),
+                PrimitiveArgument(role: DNNL_ARG_TO, desc: to, data: UnsafeRawPointer(out + i * toStep)),
+            ])
+        }
+        return UnsafeRawPointer(out)
+    }
+
     /// Quantizes `src` (unless it already is), then runs the convolution into `dst`.
     func run(_ context: ExecutionContext, src: UnsafeRawPointer, weights: UnsafeRawPointer, bias: UnsafePointer<Float>?,
              dst: UnsafeMutableRawPointer) throws {
-        let p = primitive
-        var source = src
-        if let reorder = sourceReorder {
-            let quantized = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(p.md(dnnl_query_src_md)))
-            try reorder.execute(context, [
-                PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
-                PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: quantized),
-            ])
-            source = UnsafeRawPointer(quantized)
+        if let subsamplingQuantize {
+            let picked = try pick(subsamplingQuantize, context, src, elementBytes: MemoryLayout<Float>.size, into: .lowPrecisionA)
+            return try execute(context, source: picked, weights: weights, bias: bias, dst: dst)
         }
+        try run(context, quantized: quantizedSource(context, src), weights: weights, bias: bias, dst: dst)
+    }
+
+    /// The convolution of the whole input already in u8/s8 (`quantizedSource`), into `dst`.
+    func run(_ context: ExecutionContext, quantized source: UnsafeRawPointer, weights: UnsafeRawPointer,
+             bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer) throws {
+        // The picked pixels go to a slot of their own: the full codes may sit in any of the others.
+        let read = try subsample.map { try pick($0, context, source, elementBytes: 1, into: .subsampled) } ?? source
+        try execute(context, source: read, weights: weights, bias: bias, dst: dst)
+    }
+
+    private func execute(_ context: ExecutionContext, source: UnsafeRawPointer, weights: UnsafeRawPointer,
+                         bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer) throws {
+        let p = primitive
         var args = [
             PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
             PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: weightsDesc, data: weights),
@@ -177,48 +271,6 @@ extension Kernels {
             let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
             try plan.run(context, src: UnsafeRawPointer(src), weights: w, bias: bias, dst: UnsafeMutableRawPointer(dst))
             withExtendedLifetime(keepAlive) {}
-        }
-    }
-
-    /// One convolution of `conv2dInt8Chain`: its folded fp32 weight (OIHW), bias, activation and quantization.
-    public struct Int8ChainLink {
-        public var geometry: Conv2DGeometry
-        public var weight: UnsafePointer<Float>, weightKey: WeightKey, bias: UnsafePointer<Float>?
-        public var activation: Activation?
-        public var parameters: ConvInt8Parameters
-
-        public init(geometry: Conv2DGeometry, weight: UnsafePointer<Float>, weightKey: WeightKey, bias: UnsafePointer<Float>?,
-                    activation: Activation?, parameters: ConvInt8Parameters) {
-            self.geometry = geometry; self.weight = weight; self.weightKey = weightKey; self.bias = bias
-            self.activation = activation; self.parameters = parameters
-        }
-    }
-
-    /// Consecutive int8 convolutions (an inverted-residual block: expand, depthwise, project) whose intermediate
-    /// tensors stay u8/s8: each link but the last writes its output already quantized for the next one (its
-    /// activation, then / next input scale, as post-ops), so the fp32 input is quantized once and only the last
-    /// link writes fp32 into `dst` (adding what dst holds with `accumulate`, a residual).
-    public static func conv2dInt8Chain(_ links: [Int8ChainLink], src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
-                                       accumulate: Bool) throws {
-        guard !links.isEmpty else { return }
-        for l in links where !l.geometry.isValid {
-            throw KernelError.invalidArguments(primitive: "int8 convolution chain", reason: "invalid geometry \(l.geometry)")
-        }
-        try ExecutionContext.with { context in
-            var input = UnsafeRawPointer(src)
-            for (i, l) in links.enumerated() {
-                let last = i == links.count - 1
-                let key = Int8ConvPlan.Key(geometry: l.geometry, bias: l.bias != nil, activation: l.activation,
-                                           accumulate: last && accumulate, parameters: l.parameters,
-                                           output: last ? nil : links[i + 1].parameters.input, quantizedInput: i > 0)
-                let plan = try Int8ConvPlan.cache.plan(key) { try Int8ConvPlan(key) }
-                let (w, keepAlive) = try plan.weights(l.weight, key: l.weightKey, use: .forward, context: context)
-                let out: UnsafeMutableRawPointer = last ? UnsafeMutableRawPointer(dst)
-                    : try context.buffer(i % 2 == 0 ? .int8A : .int8B, bytes: MemoryDesc.bytes(plan.primitive.md(dnnl_query_dst_md)))
-                try plan.run(context, src: input, weights: w, bias: l.bias, dst: out)
-                withExtendedLifetime(keepAlive) {}
-                input = UnsafeRawPointer(out)
-            }
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import GraftData
 import GraftKernels
-import GraftModels
+@testable import GraftModels
 import GraftNN
 import GraftTensor
 import GraftWeights
@@ -67,22 +67,79 @@ final class Int8AccuracyTests: XCTestCase {
         XCTAssertNotEqual(outputs[0], outputs[1], "the int8 blocks really ran")
     }
 
-    func testResNet50FullSizeRandomWeights() throws {
+    /// ResNet-50 (bottlenecks) and ResNet-18 (basic blocks), seeded random weights at full size, penultimate features,
+    /// int8 against fp32 three ways: blocks as chains with u8 codes between identity blocks (the default), chains with
+    /// fp32 between blocks (`keepsCodesBetweenBlocks` false), and separate int8 convolutions (`chainsAtInt8` false).
+    /// Chains with fp32 between blocks quantize the same values with the same scales as separate convolutions; codes
+    /// between blocks also round each identity block's output to u8 (and sum its input as codes).
+    func testResNetFullSizeRandomWeights() throws {
         try Precision.int8.requireSupport()
-        let model = try ImageModels.make("resnet50", seed: 19)
-        let x = try photoBatch(model.preprocessing)
-        try calibrate(model, x)
-        XCTAssertEqual(Int8Quantization.ranges(of: model).count, Int8Quantization.convolutionCount(of: model))
-        let fp32 = try forward(model, x, .fp32, upTo: "penultimate").values
-        let int8 = try forward(model, x, .int8, upTo: "penultimate").values
-        let scale = fp32.map(abs).max() ?? 0
-        let error = zip(fp32, int8).map { abs($0 - $1) }.max() ?? .infinity
-        var dot: Float = 0, n32: Float = 0, n8: Float = 0
-        for (a, b) in zip(fp32, int8) { dot += a * b; n32 += a * a; n8 += b * b }
-        let cosine = dot / (n32.squareRoot() * n8.squareRoot())
-        print("int8 vs fp32 resnet50 (random weights): penultimate max error \(error / scale) of scale \(scale), cosine \(cosine)")
-        XCTAssertGreaterThan(error, 0, "int8 really ran")
-        XCTAssertGreaterThan(cosine, 0.99)
+        for (name, seed) in [("resnet50", UInt64(19)), ("resnet18", 18)] {
+            let model = try ImageModels.make(name, seed: seed)
+            let x = try photoBatch(model.preprocessing)
+            try calibrate(model, x)
+            XCTAssertEqual(Int8Quantization.ranges(of: model).count, Int8Quantization.convolutionCount(of: model))
+            let fp32 = try forward(model, x, .fp32, upTo: "penultimate").values
+            let codes = try forward(model, x, .int8, upTo: "penultimate").values
+            let chained = try ResNetBlock.$keepsCodesBetweenBlocks.withValue(false) { try forward(model, x, .int8, upTo: "penultimate").values }
+            let separate = try ResNetBlock.$chainsAtInt8.withValue(false) { try forward(model, x, .int8, upTo: "penultimate").values }
+            let scale = fp32.map(abs).max() ?? 0
+            func cosine(_ a: [Float], _ b: [Float]) -> Float {
+                var dot: Float = 0, na: Float = 0, nb: Float = 0
+                for (u, v) in zip(a, b) { dot += u * v; na += u * u; nb += v * v }
+                return dot / (na.squareRoot() * nb.squareRoot())
+            }
+            func largest(_ a: [Float], _ b: [Float]) -> Float { (zip(a, b).map { abs($0 - $1) }.max() ?? .infinity) / scale }
+            print("int8 vs fp32 \(name) (random weights, \(Runtime.isa)), penultimate cosine / max error of scale \(scale): "
+                  + "codes between blocks \(cosine(fp32, codes)) / \(largest(fp32, codes)), chains \(cosine(fp32, chained)) / "
+                  + "\(largest(fp32, chained)), separate convolutions \(cosine(fp32, separate)) / \(largest(fp32, separate)); "
+                  + "chains vs separate \(largest(chained, separate)), codes vs separate \(largest(codes, separate))")
+            XCTAssertGreaterThan(largest(fp32, codes), 0, "\(name): int8 really ran")
+            for (what, values) in [("codes between blocks", codes), ("chains", chained), ("separate convolutions", separate)] {
+                XCTAssertGreaterThan(cosine(fp32, values), 0.999, "\(name), \(what)")
+            }
+            // Bit for bit on AVX2 (both round the same fp32 values to u8); other kernels may round a tie differently.
+            XCTAssertLessThanOrEqual(largest(chained, separate), 1e-4, "\(name): a chain computes what its separate int8 convolutions do")
+            // Codes between blocks: the identity blocks' outputs rounded to u8 once more (measured 0.0095 / 0.0043 of the
+            // scale on AVX2 for ResNet-50 / ResNet-18).
+            XCTAssertGreaterThan(largest(codes, chained), 0, "\(name): codes really stayed between blocks")
+            XCTAssertLessThan(largest(codes, separate), 0.03, name)
+            XCTAssertGreaterThan(cosine(codes, separate), 0.9999, name)
+            // The paths really ran: layer1's first block (projection shortcut) and second (identity) take the chain path,
+            // only while `chainsAtInt8` is on; the second writes codes when the next block reads them.
+            let resnet = try XCTUnwrap(model as? ResNet)
+            let blocks = resnet.layers[0].items
+            for (block, cut) in zip(blocks, ["stem", "layer1.0"]) {
+                let input = try forward(model, x, .int8, upTo: cut)
+                let chain = try withPrecision(.int8) { try withNoGrad { try block.int8Forward(input, training: false, consumingInput: false) } }
+                XCTAssertNotNil(chain, "\(name): a calibrated block runs as a chain")
+                let off = try ResNetBlock.$chainsAtInt8.withValue(false) {
+                    try withPrecision(.int8) { try withNoGrad { try block.int8Forward(input, training: false, consumingInput: false) } }
+                }
+                XCTAssertNil(off, "\(name): chainsAtInt8 false runs the separate convolutions")
+            }
+            let input = try forward(model, x, .int8, upTo: "layer1.0")
+            let following = blocks.count > 2 ? blocks[2] : resnet.layers[1].items[0]   // an identity block, or a projection one
+            try withPrecision(.int8) {
+                try withNoGrad {
+                    let next = try XCTUnwrap(following.chainInput(training: false, probe: input))
+                    let out = try blocks[1].int8Forward(.fp32(input), next: next, training: false, consumingInput: false)
+                    guard case .codes(_, let shape, let quantization)? = out else { return XCTFail("\(name): codes out, got \(String(describing: out))") }
+                    XCTAssertEqual(shape, input.shape)
+                    XCTAssertEqual(quantization, next)
+                    XCTAssertNil(ResNetBlock.$keepsCodesBetweenBlocks.withValue(false) { following.chainInput(training: false, probe: input) })
+                }
+            }
+        }
+    }
+
+    /// A ResNet that was never calibrated runs fp32 in int8 inference, chains or not (each block falls back op by op).
+    func testUncalibratedResNetRunsFP32() throws {
+        try Precision.int8.requireSupport()
+        let model = try ImageModels.make("resnet18", seed: 5)
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.uniform([2, 64, 64, 3], low: -2, high: 2, generator: &g)
+        XCTAssertEqual(try forward(model, x, .int8, upTo: "penultimate").values, try forward(model, x, .fp32, upTo: "penultimate").values)
     }
 
     /// quantize -> write -> load: the file is an ordinary safetensors state dict (strictly loadable) whose metadata

@@ -13,7 +13,8 @@ final class ExecutionContext: @unchecked Sendable {
 
     /// `lowPrecisionA` / `lowPrecisionB`: an fp32 operand converted to bf16 for one call.
     /// `int8A` / `int8B`: the u8 tensors between the convolutions of an int8 chain (`conv2dInt8Chain`).
-    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB, int8A, int8B }
+    /// `subsampled`: the pixels a strided 1x1 int8 convolution reads (`Int8ConvPlan.subsample`).
+    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB, int8A, int8B, subsampled }
 
     init() throws(KernelError) {
         var s: dnnl_stream_t?

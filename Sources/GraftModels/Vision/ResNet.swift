@@ -86,14 +86,17 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
         var h = try stem.forward(x, training: training)
         h = try h.maxPool2d(kernel: 3, stride: 2, padding: 1)
         if cut == "stem" { return h }
-        for (i, layer) in layers.enumerated() {
-            for (j, block) in layer.items.enumerated() {
-                // Each block's input is this loop's own intermediate: nothing else reads it.
-                h = try block.forward(h, training: training, consumingInput: true)
-                if cut == "layer\(i + 1).\(j)" { return h }
-            }
-            if cut == "layer\(i + 1)" { return h }
+        // Each block's input is this loop's own intermediate: nothing else reads it. In int8 it may be u8 codes
+        // between blocks (ResNetInt8Chain.swift); a cut point and the pooling read fp32.
+        let blocks = layers.enumerated().flatMap { i, layer in layer.items.enumerated().map { (stage: i, index: $0.offset, block: $0.element) } }
+        var carried = ResNetBlock.Int8BlockTensor.fp32(h)
+        for (k, b) in blocks.enumerated() {
+            let cutHere = cut == "layer\(b.stage + 1).\(b.index)" || (cut == "layer\(b.stage + 1)" && b.index == layers[b.stage].count - 1)
+            let next = cutHere || k == blocks.count - 1 ? nil : blocks[k + 1].block.chainInput(training: training, probe: h)
+            carried = try b.block.forward(carried, next: next, training: training)
+            if cutHere { return try carried.fp32() }
         }
+        h = try carried.fp32()
         h = try h.globalAvgPool2d()
         if cut == "penultimate" { return h }
         return try classifier.forward(h, training: training)
@@ -139,9 +142,11 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // un
     }
 
     /// relu(path(x) + shortcut(x)); at inference the add and the ReLU are post-ops
-    /// of the last conv. `consumingInput`: nobody reads `x` afterwards, so an
-    /// identity shortcut's buffer can take the output in place.
+    /// of the last conv (in int8 the whole block is one chain, ResNetInt8Chain.swift).
+    /// `consumingInput`: nobody reads `x` afterwards, so an identity shortcut's
+    /// buffer can take the output in place.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
+        if let y = try int8Forward(x, training: training, consumingInput: consumingInput) { return y }
         var h = x
         for unit in path.dropLast() { h = try unit.forward(h, training: training) }
         if let shortcut {

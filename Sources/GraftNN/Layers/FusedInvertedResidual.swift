@@ -98,23 +98,16 @@ public final class FusedInvertedResidual: Sendable {
         var (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
         var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Kernels.Int8ChainLink] = []
         for unit in units {
-            let f = try unit.foldedWeights()
-            guard let parameters = unit.conv.int8Parameters(weight: f.weight) else { return nil }
-            let o = unit.conv.options(height: h, width: w), k = f.weight.shape
-            let g = Conv2DGeometry(batch: n, inChannels: c, outChannels: k[0], height: h, width: w, kernelH: k[2], kernelW: k[3],
-                                   strideH: o.strideH, strideW: o.strideW, padTop: o.padTop, padBottom: o.padBottom,
-                                   padLeft: o.padLeft, padRight: o.padRight, dilationH: o.dilationH, dilationW: o.dilationW, groups: o.groups)
-            guard g.isValid, g.outHeight > 0, g.outWidth > 0, k[1] * o.groups == c else { return nil }
-            folded.append(f)
-            links.append(Kernels.Int8ChainLink(geometry: g, weight: f.weight.pointer, weightKey: WeightKey(id: f.weight.storage.id, version: f.weight.storage.version),
-                                               bias: f.bias.pointer, activation: unit.activation, parameters: parameters))
-            (h, w, c) = (g.outHeight, g.outWidth, g.outChannels)
+            guard let l = try unit.int8Link(batch: n, height: h, width: w, channels: c, activation: unit.activation) else { return nil }
+            folded.append(l.folded)
+            links.append(l.link)
+            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
         }
         let addsInput = residual && [n, h, w, c] == x.shape
         let y = try Tensor(uninitializedShape: [n, h, w, c])
         if addsInput { y.pointer.update(from: x.pointer, count: x.count) }
         try withExtendedLifetime(folded) {
-            try Kernels.conv2dInt8Chain(links, src: x.pointer, dst: y.pointer, accumulate: addsInput)
+            try Kernels.conv2dInt8Chain(links, src: x.pointer, dst: y.pointer, residual: addsInput ? .destination : .none)
         }
         return y
     }

@@ -18,7 +18,9 @@
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16 | int8: what the
 //      timed forward computes in, docs/PRECISION.md; rows then carry the precision after the model name; int8 first
 //      calibrates every convolution on the timed batch, as `graft quantize` does on the user's data; int8-blocks /
-//      int8-fused: inverted-residual blocks as int8 chains of oneDNN convolutions / the fused fp32 kernel).
+//      int8-fused: inverted-residual blocks as int8 chains of oneDNN convolutions / the fused fp32 kernel; int8-convs:
+//      ResNet blocks as separate int8 convolutions with fp32 tensors between them instead of int8 chains; int8-chains:
+//      ResNet blocks as int8 chains with fp32 between blocks instead of u8 codes).
 //        graft-bench-vision --precision-agreement MODEL   (bf16 vs fp32 on the same random batch: top-1 agreement,
 //        max probability change, max logit difference relative to the output scale)
 //        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
@@ -36,8 +38,13 @@ let repeats = Int(env["BENCH_REPEATS"] ?? "") ?? 5
 /// "int8-blocks" / "int8-fused": int8 with the inverted-residual blocks as int8 chains / the fused fp32 kernel
 /// ("int8": the default, `FusedInvertedResidual.fusesAtInt8`).
 let blockChoice: Bool? = ["int8-blocks": false, "int8-fused": true][env["BENCH_PRECISION"] ?? ""]
-let precision = blockChoice != nil ? .int8 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
-let precisionLabel = blockChoice != nil ? env["BENCH_PRECISION"]! : precision.rawValue
+/// "int8-convs": ResNet blocks as separate int8 convolutions (`ResNetBlock.chainsAtInt8` false); "int8-chains": as
+/// chains with fp32 between blocks (`ResNetBlock.keepsCodesBetweenBlocks` false).
+let separateConvs = env["BENCH_PRECISION"] == "int8-convs", fp32BetweenBlocks = env["BENCH_PRECISION"] == "int8-chains"
+let resnetChains = separateConvs ? false : ResNetBlock.chainsAtInt8
+let resnetCodes = fp32BetweenBlocks ? false : ResNetBlock.keepsCodesBetweenBlocks
+let precision = blockChoice != nil || separateConvs || fp32BetweenBlocks ? .int8 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
+let precisionLabel = blockChoice != nil || separateConvs || fp32BetweenBlocks ? env["BENCH_PRECISION"]! : precision.rawValue
 
 /// (model, cut point) per bench row; VGG16 stops at its 7x7x512 features.
 func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
@@ -280,8 +287,12 @@ do {
             try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: cut, training: false) } }
         }
         let seconds = try FusedInvertedResidual.$fusesAtInt8.withValue(blockChoice ?? FusedInvertedResidual.fusesAtInt8) {
-            try median(repeats: repeats) {
-                try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
+            try ResNetBlock.$chainsAtInt8.withValue(resnetChains) {
+                try ResNetBlock.$keepsCodesBetweenBlocks.withValue(resnetCodes) {
+                    try median(repeats: repeats) {
+                        try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
+                    }
+                }
             }
         }
         print("row\t\(name)\(precision == .fp32 ? "" : " \(precisionLabel)")\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")

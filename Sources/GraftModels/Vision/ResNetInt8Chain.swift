@@ -1,0 +1,150 @@
+import Foundation
+import GraftKernels
+import GraftNN
+import GraftTensor
+
+/// ResNet blocks in int8 as one chain of oneDNN convolutions (`Kernels.conv2dInt8Chain`, docs/PRECISION.md "int8
+/// blocks"): conv1 and conv2 write u8 for the next convolution (ReLU, then / its input scale, as post-ops), and the
+/// last convolution adds the shortcut as a sum post-op with the block's ReLU after it. The downsample projection reads
+/// the same quantized input. Between blocks the tensor stays u8 where an identity shortcut lets it: such a block sums
+/// its u8 input in place and writes u8 codes scaled for the next block's conv1; projection blocks, the last block and
+/// a cut point write fp32.
+extension ResNetBlock {
+    /// Whether calibrated blocks run as int8 chains (the default) or as separate int8 convolutions with fp32 tensors
+    /// between them, each quantizing its input again. Task-local so tests and benchmarks can run both;
+    /// `GRAFT_INT8_RESNET_CHAINS=0|1` sets the default.
+    @TaskLocal public static var chainsAtInt8: Bool = ProcessInfo.processInfo.environment["GRAFT_INT8_RESNET_CHAINS"] != "0"
+
+    /// Whether chains keep u8 codes between identity blocks (the default), or write fp32 after every block.
+    /// `GRAFT_INT8_RESNET_U8=0|1` sets the default.
+    @TaskLocal public static var keepsCodesBetweenBlocks: Bool = ProcessInfo.processInfo.environment["GRAFT_INT8_RESNET_U8"] != "0"
+
+    /// A block's input or output: fp32, or u8 codes in `quantization`, one byte per element of `shape` at the start of
+    /// a float tensor's storage used as bytes (the storage keeps them alive and counted like any tensor).
+    enum Int8BlockTensor {
+        case fp32(Tensor)
+        case codes(Tensor, shape: [Int], quantization: ActivationQuantization)
+
+        var shape: [Int] {
+            switch self {
+            case .fp32(let t): t.shape
+            case .codes(_, let shape, _): shape
+            }
+        }
+
+        /// The fp32 tensor (codes dequantized).
+        func fp32() throws -> Tensor {
+            switch self {
+            case .fp32(let t): return t
+            case .codes(let storage, let shape, let q):
+                let t = try Tensor(uninitializedShape: shape)
+                try Kernels.dequantize(UnsafeRawPointer(storage.pointer), count: t.count, q, into: t.pointer)
+                return t
+            }
+        }
+
+        /// Room for `shape.reduce(1, *)` codes.
+        static func codesStorage(_ shape: [Int]) throws -> Tensor {
+            try Tensor(uninitializedShape: [(shape.reduce(1, *) + 3) / 4])
+        }
+    }
+
+    /// The quantization this block's chain reads its input in, when it will run as a chain (calibrated, int8 inference,
+    /// nothing to record): the previous block may then hand it u8 codes. `probe`: a tensor without a gradient.
+    func chainInput(training: Bool, probe: Tensor) -> ActivationQuantization? {
+        guard ComputePrecision.current == .int8, Self.chainsAtInt8, Self.keepsCodesBetweenBlocks, !Calibration.isRecording
+        else { return nil }
+        let units = path + (shortcut.map { [$0] } ?? [])
+        guard units.allSatisfy({ $0.runsFolded(probe, training: training) && $0.conv.calibration.range != nil }) else { return nil }
+        return path[0].conv.calibration.quantization
+    }
+
+    /// The block from fp32 or codes, as a chain when it can (codes out when `next` is given and the block can write
+    /// them), else op by op on fp32. Its input is consumed.
+    func forward(_ x: Int8BlockTensor, next: ActivationQuantization?, training: Bool) throws -> Int8BlockTensor {
+        if let y = try int8Forward(x, next: next, training: training, consumingInput: true) { return y }
+        return .fp32(try forward(x.fp32(), training: training, consumingInput: true))
+    }
+
+    /// `int8Forward` from and to fp32.
+    func int8Forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor? {
+        try int8Forward(.fp32(x), next: nil, training: training, consumingInput: consumingInput)?.fp32()
+    }
+
+    /// The block in int8 from `x` (fp32 or codes), writing codes in `next` when given and the block can (an identity
+    /// shortcut, u8 in and out), else fp32. nil when the block cannot run as a chain (then `x` must be fp32 to run op by
+    /// op). `consumingInput`: nobody reads `x` afterwards, so the identity shortcut's buffer takes the output.
+    func int8Forward(_ x: Int8BlockTensor, next: ActivationQuantization?, training: Bool, consumingInput: Bool) throws -> Int8BlockTensor? {
+        let shape = x.shape
+        guard ComputePrecision.current == .int8, Self.chainsAtInt8, !Calibration.isRecording, shape.count == 4 else { return nil }
+        if case .fp32(let t) = x, !(path + (shortcut.map { [$0] } ?? [])).allSatisfy({ $0.runsFolded(t, training: training) }) { return nil }
+        let n = shape[0]
+        var (h, w, c) = (shape[1], shape[2], shape[3])
+        var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Kernels.Int8ChainLink] = []
+        for (i, unit) in path.enumerated() {
+            // The last unit has no activation of its own: the block's ReLU follows the sum.
+            let activation = i == path.count - 1 ? Activation.relu : unit.activation
+            guard let l = try unit.int8Link(batch: n, height: h, width: w, channels: c, activation: activation) else { return nil }
+            folded.append(l.folded)
+            links.append(l.link)
+            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
+        }
+        let outShape = [n, h, w, c], inputQuantization = links[0].parameters.input
+        let input: Kernels.Int8ChainInput
+        switch x {
+        case .fp32(let t): input = .fp32(t.pointer)
+        case .codes(let storage, _, let q):
+            guard q == inputQuantization else { return nil }
+            input = .quantized(UnsafeRawPointer(storage.pointer), q)
+        }
+        if let shortcut {
+            guard let s = try shortcut.int8Link(batch: n, height: shape[1], width: shape[2], channels: shape[3], activation: nil)
+            else { return nil }
+            folded.append(s.folded)
+            let y = try Tensor(uninitializedShape: outShape)
+            try withExtendedLifetime((folded, x)) {
+                try Kernels.conv2dInt8Chain(links, input: input, output: .fp32(y.pointer), residual: .projection(s.link))
+            }
+            return .fp32(y)
+        }
+        guard outShape == shape else { return nil }
+        if let next, next.unsigned, inputQuantization.unsigned {
+            // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
+            let codes: Tensor
+            switch x {
+            case .codes(let storage, _, _) where consumingInput:
+                codes = storage
+                storage.storage.markModified()
+            case .codes(let storage, _, _):
+                codes = try Int8BlockTensor.codesStorage(shape)
+                UnsafeMutableRawPointer(codes.pointer).copyMemory(from: storage.pointer, byteCount: shape.reduce(1, *))
+            case .fp32(let t):
+                codes = try Int8BlockTensor.codesStorage(shape)
+                try Kernels.quantize(t.pointer, count: t.count, into: UnsafeMutableRawPointer(codes.pointer), inputQuantization)
+            }
+            let p = UnsafeMutableRawPointer(codes.pointer)
+            try withExtendedLifetime(folded) {
+                try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), inputQuantization),
+                                            output: .quantized(p, next), residual: .destination)
+            }
+            return .codes(codes, shape: outShape, quantization: next)
+        }
+        // fp32 out: the identity (dequantized when it came as codes) in dst, summed in place when consumed.
+        let y: Tensor
+        switch x {
+        case .fp32(let t) where consumingInput && !t.needsGrad:
+            // The chain reads x only to quantize it, before its last convolution writes the sum over it.
+            y = Tensor(shape: outShape, storage: t.storage)
+            t.storage.markModified()
+        case .fp32(let t):
+            y = try Tensor(uninitializedShape: outShape)
+            y.pointer.update(from: t.pointer, count: t.count)
+        case .codes:
+            y = try x.fp32()
+        }
+        try withExtendedLifetime((folded, x)) {
+            try Kernels.conv2dInt8Chain(links, input: input, output: .fp32(y.pointer), residual: .destination)
+        }
+        return .fp32(y)
+    }
+}

@@ -1,0 +1,24 @@
+import GraftKernels
+import GraftTensor
+
+extension ConvBatchNorm {
+    /// This unit as one link of an int8 chain (`Kernels.conv2dInt8Chain`) reading an NHWC input of `batch` x `height` x
+    /// `width` x `channels`: its folded weights (the caller keeps `folded` alive while the chain runs) and calibrated
+    /// quantization. `activation` replaces the unit's own (a ResNet block's ReLU after the residual sum). nil when the
+    /// unit is not calibrated or the input does not fit its weight.
+    public func int8Link(batch: Int, height: Int, width: Int, channels: Int, activation: Activation?) throws
+        -> (link: Kernels.Int8ChainLink, folded: (weight: Tensor, bias: Tensor))? {
+        let f = try foldedWeights()
+        guard let parameters = conv.int8Parameters(weight: f.weight) else { return nil }
+        let o = conv.options(height: height, width: width), k = f.weight.shape
+        let g = Conv2DGeometry(batch: batch, inChannels: channels, outChannels: k[0], height: height, width: width,
+                               kernelH: k[2], kernelW: k[3], strideH: o.strideH, strideW: o.strideW, padTop: o.padTop,
+                               padBottom: o.padBottom, padLeft: o.padLeft, padRight: o.padRight, dilationH: o.dilationH,
+                               dilationW: o.dilationW, groups: o.groups)
+        guard g.isValid, g.outHeight > 0, g.outWidth > 0, k[1] * o.groups == channels else { return nil }
+        let link = Kernels.Int8ChainLink(geometry: g, weight: f.weight.pointer,
+                                         weightKey: WeightKey(id: f.weight.storage.id, version: f.weight.storage.version),
+                                         bias: f.bias.pointer, activation: activation, parameters: parameters)
+        return (link, f)
+    }
+}
