@@ -3,10 +3,11 @@ import CGraftKernels
 
 /// An int8 linear layer with dynamic quantization (docs/PRECISION.md, "int8 linears"): the fp32 `[out, in]` weight is
 /// quantized once per weight version to s8 with one symmetric scale w[o] per output channel, the fp32 input per call
-/// to u8 with one symmetric scale s[r] per row, stored around 128 (q = x / s[r] + 128), and oneDNN multiplies u8 x s8
+/// to u8 with one scale s[r] per row, stored around a zero point z (q = x / s[r] + z; 128 unless the caller knows its input
+/// is mostly positive), and oneDNN multiplies u8 x s8
 /// into s32 (AMX / VNNI kernels where the CPU has them). A row's codes depend on that row only, so its result does
-/// not depend on the rows batched with it: x W^T [r, o] = s[r] w[o] (q Wq^T - 128 rowsum(Wq))[r, o]. oneDNN adds
-/// the bias argument to the s32 sum before any scaling, so that argument carries -128 rowsum(Wq)[o]; then the
+/// not depend on the rows batched with it: x W^T [r, o] = s[r] w[o] (q Wq^T - z rowsum(Wq))[r, o]. oneDNN adds
+/// the bias argument to the s32 sum before any scaling, so that argument carries -z rowsum(Wq)[o]; then the
 /// factors w[o] and s[r], the fp32 bias, the residual sum and the activation (`Int8LinearScaling` says how).
 final class Int8LinearPlan: Sendable {
     struct Key: Hashable, Sendable {
@@ -145,14 +146,20 @@ struct Int8LinearWeights {
 extension Kernels {
     /// `c = act(a W^T + bias)` (with `accumulate`: `+ c`, a residual already in c) for a fp32 `a` `[rows, inputs]` and
     /// a fp32 weight `[outputs, inputs]`, computed in int8 with dynamic quantization (`Int8LinearPlan`). The s8 weight,
-    /// its scales and row sums are cached under `weightKey` until its version changes.
+    /// its scales and row sums are cached under `weightKey` until its version changes. `inputZeroPoint` (1...128) is
+    /// the u8 code of 0 in each row: 128 (symmetric) for inputs of either sign; lower for inputs that are mostly
+    /// positive (GELU's output, at least -0.17: 16 gives the positive side 239 codes instead of 127). Each row's scale
+    /// still covers its whole range, so no value saturates.
     public static func linearInt8(a: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
                                   weightKey: WeightKey, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>,
                                   activation: Activation? = nil, accumulate: Bool = false,
-                                  scaling: Int8LinearScaling = .preferred) throws {
+                                  inputZeroPoint: Int = 128, scaling: Int8LinearScaling = .preferred) throws {
         guard rows > 0, outputs > 0 else { return }
         guard inputs > 0 else {
             throw KernelError.invalidArguments(primitive: "int8 linear", reason: "no input features")
+        }
+        guard (1...128).contains(inputZeroPoint) else {
+            throw KernelError.invalidArguments(primitive: "int8 linear", reason: "input zero point \(inputZeroPoint) is not in 1...128")
         }
         try Precision.int8.requireSupport()
         let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: accumulate,
@@ -168,8 +175,9 @@ extension Kernels {
             let quantized = try context.buffer(.int8A, bytes: rows * inputs)
             let extras = try context.buffer(.int8B, bytes: (rows + outputs) * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
             let rowScales = extras, offset = extras + rows
-            graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), rowScales, quantized.assumingMemoryBound(to: UInt8.self))
-            for o in 0..<outputs { offset[o] = -128 * w.rowSums[o] }
+            graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), Int32(inputZeroPoint), rowScales, quantized.assumingMemoryBound(to: UInt8.self))
+            let zero = Float(inputZeroPoint)
+            for o in 0..<outputs { offset[o] = -zero * w.rowSums[o] }
             let p = plan.primitive
             var matmul = [
                 PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: quantized),

@@ -6,15 +6,18 @@ import XCTest
 /// nearest even), multiplies the integers exactly (s32) and rescales; so it must equal the fp32 linear of the dequantized operands up to summation order,
 /// and differ from fp32 on the original ones by about a quantization step.
 final class Int8LinearKernelTests: XCTestCase {
-    /// What the kernel multiplies for an input row: (clamp(floor(x / s + 128.5), 0, 255) - 128) * s, s = max |x| / 127.
-    static func dequantizedRows(_ x: [Float], rows: Int, inputs: Int) -> (values: [Float], largestScale: Float) {
+    /// What the kernel multiplies for an input row with zero point z: (clamp(floor(x / s + z + 0.5), 0, 255) - z) * s,
+    /// s = max(max x / (255 - z), -min x / min(z, 127)) (the range always holds 0): z = 128 is max |x| / 127.
+    static func dequantizedRows(_ x: [Float], rows: Int, inputs: Int, zeroPoint: Int = 128) -> (values: [Float], largestScale: Float) {
         var out = x, largest: Float = 0
+        let z = Float(zeroPoint)
         for r in 0..<rows {
             let row = x[(r * inputs)..<((r + 1) * inputs)]
-            let m = row.map(abs).max()!
-            let s = m > 0 ? m / 127 : 1
+            let (lo, hi) = (min(0, row.min()!), max(0, row.max()!))
+            let scale = max(hi / (255 - z), -lo / min(z, 127))
+            let s = scale > 0 ? scale : 1
             largest = max(largest, s)
-            for k in row.indices { out[k] = (min(max((x[k] * (1 / s) + 128.5).rounded(.down), 0), 255) - 128) * s }
+            for k in row.indices { out[k] = (min(max((x[k] * (1 / s) + z + 0.5).rounded(.down), 0), 255) - z) * s }
         }
         return (out, largest)
     }
@@ -44,14 +47,16 @@ final class Int8LinearKernelTests: XCTestCase {
 
     func checkLinearEqualsFP32OnDequantizedOperands(scaling: Int8LinearScaling) throws {
         let levels = ConvInt8Parameters.weightLevels(unsignedInput: true)
-        let cases: [(rows: Int, inputs: Int, outputs: Int, bias: Bool, gelu: Bool, residual: Bool)] = [
-            (37, 64, 48, true, true, false), (64, 96, 40, true, false, true), (5, 33, 17, false, false, false),
-            (517, 384, 200, true, true, false),
+        // Zero point 16: the feed-forward output's (its input is a GELU output); on the centred input as well,
+        // where the negative side sets the scale.
+        let cases: [(rows: Int, inputs: Int, outputs: Int, bias: Bool, gelu: Bool, residual: Bool, zero: Int)] = [
+            (37, 64, 48, true, true, false, 128), (64, 96, 40, true, false, true, 128), (5, 33, 17, false, false, false, 128),
+            (517, 384, 200, true, true, false, 128), (37, 64, 48, true, false, true, 16), (21, 40, 24, true, false, false, 16),
         ]
         for (n, c) in cases.enumerated() {
             var random = SeededRandom(seed: 19 + UInt64(n))
             // An input like a GELU output (mostly positive, a small negative tail) and one centred on zero.
-            let x = random.floats(c.rows * c.inputs, n == 0 ? -0.17 : -2, 3)
+            let x = random.floats(c.rows * c.inputs, n == 0 || n == 4 ? -0.17 : -2, 3)
             let w = random.floats(c.outputs * c.inputs, -0.3, 0.3)
             let b = c.bias ? random.floats(c.outputs) : nil
             let residual = c.residual ? random.floats(c.rows * c.outputs) : nil
@@ -61,13 +66,13 @@ final class Int8LinearKernelTests: XCTestCase {
                 try y.withUnsafeMutableBufferPointer { out in
                     try Kernels.linearInt8(a: x, rows: c.rows, inputs: c.inputs, weight: w, outputs: c.outputs, weightKey: key,
                                            bias: b, c: out.baseAddress!, activation: c.gelu ? .gelu : nil, accumulate: c.residual,
-                                           scaling: scaling)
+                                           inputZeroPoint: c.zero, scaling: scaling)
                 }
                 return y
             }
             let int8 = try run(w, key: key)
             let cached = try run(w, key: key)
-            let (qx, sx) = Self.dequantizedRows(x, rows: c.rows, inputs: c.inputs)
+            let (qx, sx) = Self.dequantizedRows(x, rows: c.rows, inputs: c.inputs, zeroPoint: c.zero)
             let scales = ConvInt8Parameters.perChannelScales(of: w, outChannels: c.outputs, count: w.count)
             let qw = w.indices.map { i -> Float in
                 let s = scales[i / c.inputs]
@@ -155,6 +160,42 @@ final class Int8LinearKernelTests: XCTestCase {
                 let y = try run(x, residual: r)
                 assertClose(Array(y[(before * shape.outputs)..<((before + 3) * shape.outputs)]), alone, tolerance: 1e-6,
                             "rows \(before)..<\(before + 3) of \(before + 3 + after), \(shape), \(scaling)")
+            }
+        }
+    }
+
+    /// A mostly positive input (GELU's output, the feed-forward output linear's) with its zero at code 16 gets about
+    /// twice the codes on its positive side (239 against 127), so its rounding error is about a quarter in square; a zero
+    /// point outside 1...128 is a typed error.
+    func testALowZeroPointResolvesAMostlyPositiveInputBetter() throws {
+        try Precision.int8.requireSupport()
+        let (rows, inputs, outputs) = (16, 256, 32)
+        var random = SeededRandom(seed: 41)
+        let x = random.floats(rows * inputs, -0.17, 4), w = random.floats(outputs * inputs, -0.3, 0.3)
+        // Against the quantized weights: what the input's codes add to the error.
+        let levels = ConvInt8Parameters.weightLevels(unsignedInput: true)
+        let scales = ConvInt8Parameters.perChannelScales(of: w, outChannels: outputs, count: w.count)
+        let qw = w.indices.map { i in min(max((w[i] / scales[i / inputs]).rounded(.toNearestOrEven), -levels), levels) * scales[i / inputs] }
+        let exact = Self.linear(x, qw, nil, rows: rows, inputs: inputs, outputs: outputs, gelu: false, residual: nil)
+        func error(zeroPoint: Int) throws -> Float {
+            var y = output(rows * outputs)
+            try y.withUnsafeMutableBufferPointer { out in
+                try Kernels.linearInt8(a: x, rows: rows, inputs: inputs, weight: w, outputs: outputs, weightKey: WeightKey(id: -19_200, version: 0),
+                                       bias: nil, c: out.baseAddress!, inputZeroPoint: zeroPoint)
+            }
+            return zip(y, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+        }
+        let (symmetric, low) = (try error(zeroPoint: 128), try error(zeroPoint: 16))
+        print("int8 linear, input in [-0.17, 4]: squared error \(low) with zero point 16, \(symmetric) with 128 (\(Runtime.isa))")
+        XCTAssertLessThan(low, 0.5 * symmetric)
+        for zeroPoint in [0, 129] {
+            var y = output(rows * outputs)
+            XCTAssertThrowsError(try y.withUnsafeMutableBufferPointer { out in
+                try Kernels.linearInt8(a: x, rows: rows, inputs: inputs, weight: w, outputs: outputs, weightKey: WeightKey(id: -19_200, version: 0),
+                                       bias: nil, c: out.baseAddress!, inputZeroPoint: zeroPoint)
+            }) { error in
+                guard case .invalidArguments(_, let reason)? = error as? KernelError else { return XCTFail("\(error)") }
+                XCTAssertTrue(reason.contains("zero point \(zeroPoint)"), reason)
             }
         }
     }

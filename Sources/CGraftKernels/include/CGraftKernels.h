@@ -68,9 +68,10 @@ double graft_dot(const float *x, const float *y, int64_t n);
 void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
 
 // ---- dynamic int8 quantization (quantize.c) ----------------------------------
-/// Row r of x [rows, cols] with its own symmetric scale: scales[r] = max_c |x[r, c]| / 127 (1 for zeros),
-/// out[r, c] = round(x[r, c] / scales[r]) + 128 (halves round up), in [1, 255].
-void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, uint8_t *out);
+/// Row r of x [rows, cols] with its own scale, zero_point (1...128) the code of 0: scales[r] = the larger of
+/// max(x[r]) / (255 - zero_point) and -min(x[r]) / min(zero_point, 127) (1 for zeros), out[r, c] =
+/// round(x[r, c] / scales[r]) + zero_point (halves round up), in [0, 255]; 128 is symmetric: max |x| / 127.
+void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, int32_t zero_point, float *scales, uint8_t *out);
 
 
 // ---- fused inverted-residual block (inference) -------------------------------
