@@ -1,4 +1,9 @@
 import CDNNL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How an int8 convolution reads its fp32 input (docs/PRECISION.md): `x ≈ scale * q`, with q in u8 [0, 255]
 /// when calibration never saw a negative input (after a ReLU) and in s8 [-127, 127] otherwise; symmetric,
@@ -59,6 +64,28 @@ public struct ConvInt8Parameters: Hashable, Sendable {
     }
 }
 
+/// A 3x3 depthwise convolution run inside a 1x1 int8 one (oneDNN's depthwise post-op, `Kernels.fusesDepthwise`):
+/// its geometry and quantization (`parameters.input` is the 1x1's output quantization), activation, and what it
+/// writes (u8/s8 for the next link, nil: fp32).
+struct Int8DepthwiseFusion: Hashable, Sendable {
+    let geometry: Conv2DGeometry
+    let parameters: ConvInt8Parameters
+    let activation: Activation?
+    let output: ActivationQuantization?
+}
+
+/// A fused depthwise convolution's operands for one call: its weights in the post-op's s8 layout, its fp32 bias.
+struct FusedDepthwiseOperands {
+    let weights: UnsafeRawPointer
+    let bias: UnsafePointer<Float>
+}
+
+extension Kernels {
+    /// Whether int8 chains fuse a 1x1 convolution and the 3x3 depthwise one after it (`GRAFT_INT8_FUSED_DEPTHWISE=0`
+    /// turns it off; tests compare both).
+    @TaskLocal public static var fusesInt8Depthwise: Bool = getenv("GRAFT_INT8_FUSED_DEPTHWISE").map { String(cString: $0) != "0" } ?? true
+}
+
 /// An int8 forward convolution: the fp32 NHWC input quantized to u8/s8 by a oneDNN reorder, the fp32 OIHW weights
 /// reordered once into s8 (per-channel scales) in the primitive's blocked layout, s32 accumulation, and the scales
 /// `input.scale * weightScales[o]` applied as the primitive's per-channel output scales, so bias, residual sum and
@@ -75,7 +102,12 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         /// What the residual `dst` holds is multiplied by before the sum: 1 for fp32, its scale for u8/s8 codes (a
         /// chain summing its quantized input in place).
         var residualScale: Float = 1
+        /// A 3x3 depthwise convolution run inside this (1x1) one, reading its output (quantized by `output`).
+        var depthwise: Int8DepthwiseFusion? = nil
     }
+
+    /// The fused depthwise convolution's weights layout, its caller's (GOIHW), and its bias divisors (nil without one).
+    let depthwiseWeights: (reorder: Primitive, user: OwnedMemoryDesc, layout: DescriptorBytes, biasDivisors: [Float])?
 
     let primitive: Primitive
     let userWeights: OwnedMemoryDesc
@@ -131,7 +163,36 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
             }
             postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
         }
+        if let dw = key.depthwise {
+            guard let middle = key.output, middle == dw.parameters.input, !key.accumulate else {
+                throw KernelError.invalidArguments(primitive: "int8 convolution", reason: "a fused depthwise convolution reads the 1x1's quantized output")
+            }
+            let dwScales = dw.parameters.weightScales.map { middle.scale * $0 }
+            postOps.append(Primitive.PostOp(algorithm: dnnl_alg_kind_undef, alpha: 0, beta: 0, depthwise: .init(
+                stride: dw.geometry.strideH, outputScales: dwScales, destination: dw.output?.dataType ?? dnnl_f32)))
+            if let activation = dw.activation { postOps.append(activation.postOp) }
+            if let next = dw.output {
+                if dw.activation == nil { postOps.append(Primitive.PostOp(algorithm: dnnl_eltwise_linear, alpha: 1, beta: 0)) }
+                postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
+            }
+        }
         primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales))
+        if let dw = key.depthwise {
+            let h = dw.geometry
+            // oneDNN derives the fused output's size from its stride and padding 1: it must be the depthwise layer's.
+            let expected = MemoryDesc.bytes(primitive.md(dnnl_query_dst_md))
+            let wanted = h.batch * h.outChannels * h.outHeight * h.outWidth * (dw.output == nil ? 4 : 1)
+            guard expected == wanted else {
+                throw KernelError.invalidArguments(primitive: "int8 convolution", reason: "the fused depthwise writes \(expected) bytes, not \(wanted)")
+            }
+            let user = OwnedMemoryDesc(try MemoryDesc.tagged([h.groups, 1, 1, h.kernelH, h.kernelW], dnnl_goihw))
+            let target = primitive.md(dnnl_query_exec_arg_md, Int32(DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS))
+            let reorder = try Primitive(reorder: "\(h) fused depthwise int8 weights", from: user.pointer, to: target,
+                                        outputScales: (mask: 0b11, values: dw.parameters.weightScales.map { 1 / $0 }))
+            depthwiseWeights = (reorder, user, DescriptorBytes(target), dw.parameters.weightScales.map { dw.parameters.input.scale * $0 })
+        } else {
+            depthwiseWeights = nil
+        }
         // Weights: w / weightScales[o] rounded to s8 (per output channel: dims 0 and 1 of GOIHW, 0 of OIHW).
         weightsReorder = try Primitive(reorder: "\(g) int8 weights", from: userWeights.pointer, to: primitive.md(dnnl_query_weights_md),
                                        outputScales: (mask: grouped ? 0b11 : 0b1, values: q.weightScales.map { 1 / $0 }))
@@ -228,16 +289,25 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         try run(context, quantized: quantizedSource(context, src), weights: weights, bias: bias, dst: dst)
     }
 
-    /// The convolution of the whole input already in u8/s8 (`quantizedSource`), into `dst`.
+    /// The convolution of the whole input already in u8/s8 (`quantizedSource`), into `dst` (with a fused depthwise
+    /// convolution, `depthwise`'s operands and its output).
     func run(_ context: ExecutionContext, quantized source: UnsafeRawPointer, weights: UnsafeRawPointer,
-             bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer) throws {
+             bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer, depthwise: FusedDepthwiseOperands? = nil) throws {
         // The picked pixels go to a slot of their own: the full codes may sit in any of the others.
         let read = try subsample.map { try pick($0, context, source, elementBytes: 1, into: .subsampled) } ?? source
-        try execute(context, source: read, weights: weights, bias: bias, dst: dst)
+        try execute(context, source: read, weights: weights, bias: bias, dst: dst, depthwise: depthwise)
+    }
+
+    /// The fused depthwise convolution's weights in its post-op's s8 layout, cached under `key`.
+    func depthwiseWeights(_ weight: UnsafePointer<Float>, key: WeightKey, context: ExecutionContext) throws -> AlignedBuffer {
+        guard let d = depthwiseWeights else {
+            throw KernelError.invalidArguments(primitive: "int8 convolution", reason: "no fused depthwise convolution")
+        }
+        return try WeightCache.shared.reordered(key, use: .forward, layout: d.layout, reorder: d.reorder, source: weight, context: context)
     }
 
     private func execute(_ context: ExecutionContext, source: UnsafeRawPointer, weights: UnsafeRawPointer,
-                         bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer) throws {
+                         bias: UnsafePointer<Float>?, dst: UnsafeMutableRawPointer, depthwise: FusedDepthwiseOperands? = nil) throws {
         let p = primitive
         var args = [
             PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
@@ -249,6 +319,19 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
             let scaled = try context.buffer(.lowPrecisionB, bytes: count * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: count)
             for o in 0..<count { scaled[o] = bias[o] / biasDivisors[o] }
             args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: scaled))
+        }
+        if let depthwise {
+            guard let d = depthwiseWeights else {
+                throw KernelError.invalidArguments(primitive: "int8 convolution", reason: "no fused depthwise convolution")
+            }
+            let count = d.biasDivisors.count
+            let scaled = try context.buffer(.depthwiseBias, bytes: count * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: count)
+            for c in 0..<count { scaled[c] = depthwise.bias[c] / d.biasDivisors[c] }
+            let role = { (argument: Int32) in Int32(DNNL_ARG_ATTR_POST_OP_DW) | argument }
+            args += [
+                PrimitiveArgument(role: role(DNNL_ARG_WEIGHTS), desc: d.reorder.md(dnnl_query_dst_md), data: depthwise.weights),
+                PrimitiveArgument(role: role(DNNL_ARG_BIAS), desc: p.md(dnnl_query_exec_arg_md, role(DNNL_ARG_BIAS)), data: scaled),
+            ]
         }
         try p.execute(context, args)
     }

@@ -78,16 +78,25 @@ extension Kernels {
         }
         try ExecutionContext.with { context in
             var keepAlive: [AlignedBuffer?] = []
+            typealias Step = (plan: Int8ConvPlan, weights: UnsafeRawPointer, depthwise: FusedDepthwiseOperands?)
+            /// Link `l`'s plan and weights; with `depthwise`, the next link (a 3x3 depthwise) runs inside it and
+            /// `output` is what that one writes.
             func prepared(_ l: Int8ChainLink, accumulate: Bool, output: ActivationQuantization?, quantizedInput: Bool,
-                          residualScale: Float = 1) throws -> (plan: Int8ConvPlan, weights: UnsafeRawPointer) {
+                          residualScale: Float = 1, depthwise dw: Int8ChainLink? = nil) throws -> Step {
+                let fusion = dw.map { Int8DepthwiseFusion(geometry: $0.geometry, parameters: $0.parameters, activation: $0.activation, output: output) }
                 let key = Int8ConvPlan.Key(geometry: l.geometry, bias: l.bias != nil, activation: l.activation, accumulate: accumulate,
-                                           parameters: l.parameters, output: output, quantizedInput: quantizedInput,
-                                           residualScale: residualScale)
+                                           parameters: l.parameters, output: dw?.parameters.input ?? output, quantizedInput: quantizedInput,
+                                           residualScale: residualScale, depthwise: fusion)
                 let plan = try Int8ConvPlan.cache.plan(key) { try Int8ConvPlan(key) }
                 let (w, buffer) = try plan.weights(l.weight, key: l.weightKey, use: .forward, context: context)
                 keepAlive.append(buffer)
-                return (plan, w)
+                guard let dw, let bias = dw.bias else { return (plan, w, nil) }
+                let dwWeights = try plan.depthwiseWeights(dw.weight, key: dw.weightKey, context: context)
+                keepAlive.append(dwWeights)
+                return (plan, w, FusedDepthwiseOperands(weights: UnsafeRawPointer(dwWeights.pointer), bias: bias))
             }
+            /// Whether links i and i + 1 run as one primitive (never the last link: it writes the chain's output).
+            func fuses(_ i: Int) -> Bool { i + 2 < links.count && Self.fusesDepthwise(links[i], links[i + 1]) }
             var accumulate = false
             if case .none = residual {} else { accumulate = true }
             let inputIsQuantized: Bool, source: UnsafeRawPointer
@@ -95,9 +104,11 @@ extension Kernels {
             case .fp32(let p): (inputIsQuantized, source) = (false, UnsafeRawPointer(p))
             case .quantized(let p, _): (inputIsQuantized, source) = (true, p)
             }
-            let head = try prepared(first, accumulate: links.count == 1 && accumulate,
-                                    output: links.count > 1 ? links[1].parameters.input : outputQuantization,
-                                    quantizedInput: inputIsQuantized, residualScale: links.count == 1 ? residualScale : 1)
+            let head = fuses(0)
+                ? try prepared(first, accumulate: false, output: links[2].parameters.input, quantizedInput: inputIsQuantized, depthwise: links[1])
+                : try prepared(first, accumulate: links.count == 1 && accumulate,
+                               output: links.count > 1 ? links[1].parameters.input : outputQuantization,
+                               quantizedInput: inputIsQuantized, residualScale: links.count == 1 ? residualScale : 1)
             let quantized: UnsafeRawPointer
             if case .projection(let shortcut) = residual {
                 let shares = shortcut.parameters.input == first.parameters.input
@@ -115,18 +126,38 @@ extension Kernels {
                 quantized = try head.plan.quantizedSource(context, source)
             }
             var input = quantized
-            for (i, l) in links.enumerated() {
-                let isLast = i == links.count - 1
+            var i = 0, written = 0   // written: how many intermediate tensors so far (they alternate two slots)
+            while i < links.count {
+                let fused = fuses(i), l = links[i]
+                let end = fused ? i + 1 : i   // the link whose output this step writes
+                let isLast = end == links.count - 1
                 let step = i == 0 ? head
+                    : fused ? try prepared(l, accumulate: false, output: links[end + 1].parameters.input, quantizedInput: true, depthwise: links[i + 1])
                     : try prepared(l, accumulate: isLast && accumulate, output: isLast ? outputQuantization : links[i + 1].parameters.input,
                                    quantizedInput: true, residualScale: isLast ? residualScale : 1)
                 let out: UnsafeMutableRawPointer = isLast ? dst
-                    : try context.buffer(i % 2 == 0 ? .int8A : .int8B, bytes: MemoryDesc.bytes(step.plan.primitive.md(dnnl_query_dst_md)))
-                try step.plan.run(context, quantized: input, weights: step.weights, bias: l.bias, dst: out)
+                    : try context.buffer(written % 2 == 0 ? .int8A : .int8B, bytes: MemoryDesc.bytes(step.plan.primitive.md(dnnl_query_dst_md)))
+                try step.plan.run(context, quantized: input, weights: step.weights, bias: l.bias, dst: out, depthwise: step.depthwise)
                 input = UnsafeRawPointer(out)
+                i = end + 1
+                written += 1
             }
             withExtendedLifetime(keepAlive) {}
         }
+    }
+
+    /// Whether oneDNN's fused depthwise post-op runs link `b` inside link `a`: a 1x1 stride-1 convolution followed by
+    /// a 3x3 depthwise one with padding 1 and stride 1 or 2 and a bias (inverted-residual blocks' expansion and
+    /// depthwise). The expanded tensor then stays in cache between the two instead of going to memory. oneDNN 2.6's
+    /// avx2 int8 kernel computes the same codes as the two convolutions (Int8ChainKernelTests); its fp32 avx512 one
+    /// did not (docs/KERNELS.md), so only int8 chains fuse. `GRAFT_INT8_FUSED_DEPTHWISE=0` turns it off.
+    static func fusesDepthwise(_ a: Int8ChainLink, _ b: Int8ChainLink) -> Bool {
+        let (g, h) = (a.geometry, b.geometry)
+        return fusesInt8Depthwise && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.groups == 1
+            && [g.padTop, g.padBottom, g.padLeft, g.padRight] == [0, 0, 0, 0]
+            && h.groups == h.inChannels && h.inChannels == h.outChannels && h.kernelH == 3 && h.kernelW == 3
+            && h.strideH == h.strideW && (1...2).contains(h.strideH) && [h.padTop, h.padBottom, h.padLeft, h.padRight] == [1, 1, 1, 1]
+            && h.dilationH == 1 && h.dilationW == 1 && b.bias != nil
     }
 
     /// Typed errors for a chain whose links do not fit together: each link's input is the previous one's output, and a

@@ -15,7 +15,7 @@ final class Int8ChainKernelTests: XCTestCase {
 
         init(_ g: Conv2DGeometry, random: inout SeededRandom, key: Int) {
             geometry = g
-            weightCount = g.outChannels * g.inChannels * g.kernelH * g.kernelW
+            weightCount = g.weightCount
             weight = .allocate(capacity: weightCount)
             weight.initialize(from: random.floats(weightCount, -0.3, 0.3), count: weightCount)
             bias = .allocate(capacity: g.outChannels)
@@ -131,6 +131,41 @@ final class Int8ChainKernelTests: XCTestCase {
                 assertClose(try conv.run(x, input: q, activation: nil), expected, tolerance: 1e-4,
                             "\(n)x\(side)x\(side)x\(c) -> \(o), run \(run), on \(Runtime.isa)")
             }
+        }
+    }
+
+    /// Inverted-residual chains (expand 1x1, 3x3 depthwise, project 1x1) with the first two fused into one oneDNN
+    /// primitive (the depthwise post-op) give the codes the unfused chain gives: strides 1 and 2, even and odd sizes,
+    /// with and without the residual.
+    func testFusedDepthwiseEqualsTheUnfusedChain() throws {
+        try Precision.int8.requireSupport()
+        for (n, c, expanded, side, stride) in [(2, 16, 96, 14, 2), (3, 24, 144, 9, 1), (1, 16, 48, 11, 2), (2, 32, 64, 7, 1)] {
+            var random = SeededRandom(seed: 53 + UInt64(side))
+            let expand = Operands(Self.geometry(n, c, expanded, side, kernel: 1), random: &random, key: 60 + side)
+            var dwGeometry = Self.geometry(n, expanded, expanded, side, kernel: 3, stride: stride)
+            dwGeometry.groups = expanded
+            let depthwise = Operands(dwGeometry, random: &random, key: 70 + side)
+            let out = dwGeometry.outHeight
+            let project = Operands(Self.geometry(n, expanded, c, out, kernel: 1), random: &random, key: 80 + side)
+            let x = random.floats(n * side * side * c, 0, 2)
+            let qx = ActivationQuantization(min: 0, max: 2)
+            let h1 = try expand.run(x, input: qx, activation: .relu6), q1 = Self.calibrated(h1)
+            let h2 = try depthwise.run(h1, input: q1, activation: .relu6), q2 = Self.calibrated(h2)
+            let links = [expand.link(input: qx, activation: .relu6), depthwise.link(input: q1, activation: .relu6),
+                         project.link(input: q2, activation: nil)]
+            XCTAssertTrue(Kernels.fusesDepthwise(links[0], links[1]), "the first two links fuse")
+            let residual: Kernels.Int8ChainResidual = stride == 1 ? .destination : .none
+            func chain(fused: Bool) throws -> [Float] {
+                var y = stride == 1 ? x : output(n * out * out * c)
+                try Kernels.$fusesInt8Depthwise.withValue(fused) {
+                    try Kernels.conv2dInt8Chain(links, src: x, dst: &y, residual: residual)
+                }
+                return y
+            }
+            let (fused, unfused) = (try chain(fused: true), try chain(fused: false))
+            XCTAssertFalse(fused.contains { $0.isNaN }, "every output written")
+            assertClose(fused, unfused, tolerance: 1e-6, "\(n)x\(side)x\(side)x\(c) -> \(expanded), stride \(stride), fused vs unfused on \(Runtime.isa)")
+            XCTAssertGreaterThan(fused.map(abs).max() ?? 0, 0.1, "the block computed something")
         }
     }
 

@@ -13,8 +13,9 @@ final class ExecutionContext: @unchecked Sendable {
 
     /// `lowPrecisionA` / `lowPrecisionB`: an fp32 operand converted to bf16 for one call.
     /// `int8A` / `int8B`: the u8 tensors between the convolutions of an int8 chain (`conv2dInt8Chain`).
-    /// `subsampled`: the pixels a strided 1x1 int8 convolution reads (`Int8ConvPlan.subsample`).
-    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB, int8A, int8B, subsampled }
+    /// `subsampled`: the pixels a strided 1x1 int8 convolution reads (`Int8ConvPlan.subsample`); `depthwiseBias`: a
+    /// fused depthwise convolution's scaled bias.
+    enum Slot: Int { case scratchpad = 0, weights, output, extra, lowPrecisionA, lowPrecisionB, int8A, int8B, subsampled, depthwiseBias }
 
     init() throws(KernelError) {
         var s: dnnl_stream_t?

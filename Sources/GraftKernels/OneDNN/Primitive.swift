@@ -127,6 +127,15 @@ final class Primitive: @unchecked Sendable {
         /// dims of size 1); its data goes in as `Primitive.postOpArgument(index)`.
         var operand: dnnl_memory_desc_t? = nil
         var binary: dnnl_alg_kind_t = dnnl_binary_add
+        /// When set, oneDNN's fused 3x3 depthwise convolution (padding 1) of the result: its s8 weights and f32 bias
+        /// come in as `DNNL_ARG_ATTR_POST_OP_DW` arguments, its per-channel output scales here.
+        var depthwise: DepthwisePostOp? = nil
+    }
+
+    struct DepthwisePostOp {
+        let stride: Int
+        let outputScales: [Float]
+        let destination: dnnl_data_type_t
     }
 
     /// The execution role of post-op `index`'s second input (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | SRC_1,
@@ -146,7 +155,13 @@ final class Primitive: @unchecked Sendable {
                 try dnnlCheck(dnnl_post_ops_create(&p), "post-ops create")
                 defer { dnnl_post_ops_destroy(p) }
                 for op in postOps {
-                    if var operand = op.operand {
+                    if let dw = op.depthwise {
+                        let count = dnnl_dim_t(dw.outputScales.count)
+                        try dnnlCheck(dw.stride == 1
+                            ? dnnl_post_ops_append_dw_k3s1p1(p, dnnl_s8, dnnl_f32, dw.destination, count, 1 << 1, dw.outputScales)
+                            : dnnl_post_ops_append_dw_k3s2p1(p, dnnl_s8, dnnl_f32, dw.destination, count, 1 << 1, dw.outputScales),
+                            "post-op depthwise")
+                    } else if var operand = op.operand {
                         try dnnlCheck(dnnl_post_ops_append_binary(p, op.binary, &operand), "post-op binary")
                     } else if op.sumScale != 0 {
                         try dnnlCheck(dnnl_post_ops_append_sum(p, op.sumScale), "post-op sum")
