@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "GraftModelsTests", dependencies: ["GraftModels", "GraftData", "GraftNN", "GraftTensor", "GraftKernels", "GraftWeights"]),
         // Darknet cfg/weights, YOLO network, decoding, NMS, letterbox, mAP, loss, `graft detect` as a process (issue 16).
         .testTarget(name: "GraftDetectionTests", dependencies: [
-            "GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer", "GraftNN", "GraftTensor",
+            "GraftModels", "GraftData", "GraftWeights", "GraftHeads", "GraftTransfer", "GraftNN", "GraftTensor", "GraftKernels",
         ]),
         .testTarget(name: "GraftDataTests", dependencies: ["GraftData", "CPNG"]),
         .testTarget(name: "GraftTextTests", dependencies: ["GraftText", "GraftWeights"]),

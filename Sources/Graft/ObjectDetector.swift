@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftModels
+import GraftTensor
 import GraftTransfer
 
 /// Finds objects in images with a pretrained detector: labelled boxes in the image's own pixels.
@@ -17,6 +18,10 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
     public var threshold: Float
     /// Same-class boxes overlapping a better one by more than this are suppressed.
     public var iouThreshold: Float
+    /// What the network's convolutions compute in: fp32 (the default), or bf16 on CPUs with AVX-512 bf16
+    /// (docs/PRECISION.md). int8 needs a calibration, which `graft quantize` makes for classification networks
+    /// only: `detect` refuses it (`requireSupport(_:)`).
+    public var precision: Precision = .fp32
 
     public init(_ detector: YoloDetector, threshold: Float = 0.25, iouThreshold: Float = 0.45) {
         self.detector = detector
@@ -43,7 +48,17 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
 
     /// Detections per image, by decreasing score (one forward for the whole batch).
     public func detect(_ images: [RGBImage]) throws -> [[Detection]] {
-        try detector.detect(images, threshold: threshold, iouThreshold: iouThreshold)
+        try Self.requireSupport(precision)
+        return try withPrecision(precision) { try detector.detect(images, threshold: threshold, iouThreshold: iouThreshold) }
+    }
+
+    /// Throws `KernelError.unsupportedPrecision` unless a detector can run in `precision` on this CPU.
+    public static func requireSupport(_ precision: Precision) throws {
+        try precision.requireSupport()
+        if precision == .int8 {
+            throw KernelError.unsupportedPrecision(precision: .int8, reason: "detectors have no int8 calibration "
+                + "(`graft quantize` calibrates classification networks); run fp32, or bf16 on a CPU with AVX-512 bf16")
+        }
     }
 
     public func detect(_ image: RGBImage) throws -> [Detection] { try detect([image])[0] }

@@ -26,6 +26,8 @@ struct DetectCommand: ParsableCommand {
     var iou: Float = 0.45
     @Option(help: "Images per forward pass.")
     var batchSize: Int = 8
+    @Option(help: "What the network's convolutions compute in: fp32, or bf16 on CPUs with AVX-512 bf16 (docs/PRECISION.md); int8 is refused (detectors have no calibration).")
+    var precision: Precision = .fp32
     @Flag(help: "JSON output: one object per input with its boxes (label, score, x, y, w, h in pixels).")
     var json = false
     @Option(help: "Write each image with its boxes drawn to this folder (PNG, named after the input).")
@@ -44,6 +46,7 @@ struct DetectCommand: ParsableCommand {
     }
 
     func run() throws {
+        try ObjectDetector.requireSupport(precision)   // before loading weights
         let detector: ObjectDetector
         if let bundle {
             detector = try ObjectDetector(bundle: URL(fileURLWithPath: bundle), threshold: threshold, iouThreshold: iou)
@@ -53,6 +56,7 @@ struct DetectCommand: ParsableCommand {
         } else {
             detector = try ObjectDetector(model: model, threshold: threshold, iouThreshold: iou)
         }
+        detector.precision = precision
         let drawDirectory = draw.map { URL(fileURLWithPath: $0) }
         if let drawDirectory { try FileManager.default.createDirectory(at: drawDirectory, withIntermediateDirectories: true) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GraftData
+import GraftKernels
 import XCTest
 
 /// `graft detect` run as a process, as a user runs it.
@@ -58,6 +59,30 @@ final class DetectCommandTests: XCTestCase {
             XCTAssertEqual([image.width, image.height], [original.width, original.height])
             XCTAssertNotEqual(image.pixels, original.pixels, "\(name): nothing drawn")
         }
+    }
+
+    /// `--precision`: bf16 finds the same boxes where the CPU has AVX-512 bf16 and is refused (exit 1, saying why)
+    /// where it does not; int8 is refused everywhere (no calibration for detectors); an unknown precision is a usage
+    /// error (exit 64).
+    func testPrecision() throws {
+        let coffee = DetectionFixtures.photos.appendingPathComponent("coffee.png").path
+        let bf16 = try Self.graft(["detect", coffee, "--precision", "bf16", "--json"])
+        if Precision.bf16.isSupported {
+            XCTAssertEqual(bf16.status, 0, bf16.stderr)
+            let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bf16.stdout.utf8)) as? [[String: Any]])
+            let boxes = try XCTUnwrap(results[0]["detections"] as? [[String: Any]])
+            XCTAssertEqual(boxes.map { $0["label"] as? String }, ["cup"])
+            XCTAssertEqual(try XCTUnwrap(boxes[0]["score"] as? Double), 0.64, accuracy: 0.02, "bf16 moves the score a little")
+        } else {
+            XCTAssertEqual(bf16.status, 1)
+            XCTAssertTrue(bf16.stderr.contains("precision bf16 is not available"), bf16.stderr)
+            XCTAssertTrue(bf16.stdout.isEmpty, "nothing detected: refused before loading")
+        }
+        let int8 = try Self.graft(["detect", coffee, "--precision", "int8"])
+        XCTAssertEqual(int8.status, 1)
+        XCTAssertTrue(int8.stderr.contains("precision int8 is not available: detectors have no int8 calibration"), int8.stderr)
+        XCTAssertEqual(try Self.graft(["detect", coffee, "--precision", "fp16"]).status, 64)
+        XCTAssertEqual(try Self.graft(["detect", coffee, "--precision", "fp32"]).status, 0)
     }
 
     func testUnreadableInputFailsTheRunButNotTheOthers() throws {
