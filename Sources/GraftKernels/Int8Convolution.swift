@@ -106,8 +106,9 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         var depthwise: Int8DepthwiseFusion? = nil
     }
 
-    /// The fused depthwise convolution's weights layout, its caller's (GOIHW), and its bias divisors (nil without one).
-    let depthwiseWeights: (reorder: Primitive, user: OwnedMemoryDesc, layout: DescriptorBytes, biasDivisors: [Float])?
+    /// The fused depthwise convolution's weights reorder (GOIHW fp32 -> its post-op's s8 layout), that layout, and its
+    /// bias divisors (nil without one).
+    let depthwiseWeights: (reorder: Primitive, layout: DescriptorBytes, biasDivisors: [Float])?
 
     let primitive: Primitive
     let userWeights: OwnedMemoryDesc
@@ -185,11 +186,11 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
             guard expected == wanted else {
                 throw KernelError.invalidArguments(primitive: "int8 convolution", reason: "the fused depthwise writes \(expected) bytes, not \(wanted)")
             }
-            let user = OwnedMemoryDesc(try MemoryDesc.tagged([h.groups, 1, 1, h.kernelH, h.kernelW], dnnl_goihw))
+            var user = try MemoryDesc.tagged([h.groups, 1, 1, h.kernelH, h.kernelW], dnnl_goihw)
             let target = primitive.md(dnnl_query_exec_arg_md, Int32(DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS))
-            let reorder = try Primitive(reorder: "\(h) fused depthwise int8 weights", from: user.pointer, to: target,
+            let reorder = try Primitive(reorder: "\(h) fused depthwise int8 weights", from: &user, to: target,
                                         outputScales: (mask: 0b11, values: dw.parameters.weightScales.map { 1 / $0 }))
-            depthwiseWeights = (reorder, user, DescriptorBytes(target), dw.parameters.weightScales.map { dw.parameters.input.scale * $0 })
+            depthwiseWeights = (reorder, DescriptorBytes(target), dw.parameters.weightScales.map { dw.parameters.input.scale * $0 })
         } else {
             depthwiseWeights = nil
         }
@@ -205,8 +206,7 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
             // refuses a view whose picked rows would run into the next image's (odd height at stride 2): then one image
             // at a time.
             let (c, w) = (g.inChannels, g.width)
-            let images = g.height % g.strideH == 0 ? g.batch : 1
-            pickedImagesPerReorder = images
+            let images = Self.imagesPerPick(g)
             let picked = { (type: dnnl_data_type_t) in
                 try MemoryDesc.strided([images, c, conv.height, conv.width],
                                        strides: [g.height * w * c, 1, g.strideH * w * c, g.strideW * c], type: type)
@@ -217,7 +217,6 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
                 : try Primitive(reorder: "\(g) picked source to \(codes)", from: &fp32, to: &compact, outputScales: quantize)
             subsample = try Primitive(reorder: "\(g) picked \(codes) source", from: &quantized, to: &compact)
         } else {
-            pickedImagesPerReorder = g.batch
             subsamplingQuantize = nil
             subsample = nil
         }
@@ -239,8 +238,10 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
     /// Full-size u8/s8 input -> the pixels a subsampling plan reads (nil unless it subsamples).
     let subsample: Primitive?
     let geometry: Conv2DGeometry
-    /// Images each run of `subsamplingQuantize` / `subsample` picks from: the batch, or 1 (run once per image).
-    let pickedImagesPerReorder: Int
+    /// Images each run of `subsamplingQuantize` / `subsample` picks from: the batch, or 1 (once per image) where the
+    /// height is not a multiple of the stride.
+    var pickedImagesPerReorder: Int { Self.imagesPerPick(geometry) }
+    static func imagesPerPick(_ g: Conv2DGeometry) -> Int { g.height % g.strideH == 0 ? g.batch : 1 }
 
     /// The whole input (`key.geometry`'s size) quantized into `.lowPrecisionA` by the source reorder, or `src` itself
     /// when the plan's input is already quantized: what `run(quantized:)` reads, and other plans of the same input
@@ -269,8 +270,7 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         let g = geometry, images = pickedImagesPerReorder
         let fromStep = images * g.height * g.width * g.inChannels * elementBytes
         let toStep = MemoryDesc.bytes(to)
-        for first in stride(from: 0, to: g.batch, by: images) {
-            let i = first / images
+        for i in 0..<(g.batch / images) {
             try reorder.execute(context, [
                 PrimitiveArgument(role: DNNL_ARG_FROM, desc: from, data: src + i * fromStep),
                 PrimitiveArgument(role: DNNL_ARG_TO, desc: to, data: UnsafeRawPointer(out + i * toStep)),

@@ -90,7 +90,8 @@ extension Kernels {
                 let plan = try Int8ConvPlan.cache.plan(key) { try Int8ConvPlan(key) }
                 let (w, buffer) = try plan.weights(l.weight, key: l.weightKey, use: .forward, context: context)
                 keepAlive.append(buffer)
-                guard let dw, let bias = dw.bias else { return (plan, w, nil) }
+                guard let dw else { return (plan, w, nil) }
+                guard let bias = dw.bias else { throw fail("a fused depthwise convolution needs its bias") }
                 let dwWeights = try plan.depthwiseWeights(dw.weight, key: dw.weightKey, context: context)
                 keepAlive.append(dwWeights)
                 return (plan, w, FusedDepthwiseOperands(weights: UnsafeRawPointer(dwWeights.pointer), bias: bias))

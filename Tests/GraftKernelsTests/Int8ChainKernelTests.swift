@@ -108,7 +108,8 @@ final class Int8ChainKernelTests: XCTestCase {
 
     /// 1x1 stride-2 int8 convolutions (ResNet's projections) against the integer arithmetic they stand for, run after run:
     /// oneDNN 2.6's avx2 kernel picked the strided pixels itself and raced between threads at 24 input channels (other
-    /// wrong pixels in every run), so Graft picks them with a reorder. An odd height picks one image at a time.
+    /// wrong pixels in every run), so Graft picks them with a reorder, from fp32 or from u8 codes. An odd height picks
+    /// one image at a time.
     func testStridedOneByOneEqualsIntegerReferenceEveryRun() throws {
         try Precision.int8.requireSupport()
         for (n, c, o, side) in [(2, 24, 64, 10), (3, 32, 64, 13), (1, 64, 128, 14)] {
@@ -131,6 +132,17 @@ final class Int8ChainKernelTests: XCTestCase {
                 assertClose(try conv.run(x, input: q, activation: nil), expected, tolerance: 1e-4,
                             "\(n)x\(side)x\(side)x\(c) -> \(o), run \(run), on \(Runtime.isa)")
             }
+            // From u8 codes (a chain's quantized input): the pixels are copied out of the codes instead.
+            var codes = [UInt8](repeating: 0, count: x.count)
+            try Kernels.quantize(x, count: x.count, into: &codes, q)
+            var fromCodes = output(expected.count)
+            try codes.withUnsafeBytes { bytes in
+                try fromCodes.withUnsafeMutableBufferPointer { out in
+                    try Kernels.conv2dInt8Chain([conv.link(input: q, activation: nil)], input: .quantized(bytes.baseAddress!, q),
+                                                output: .fp32(out.baseAddress!), residual: .none)
+                }
+            }
+            assertClose(fromCodes, expected, tolerance: 1e-4, "\(n)x\(side)x\(side)x\(c) -> \(o) from codes, on \(Runtime.isa)")
         }
     }
 
