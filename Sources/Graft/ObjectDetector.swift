@@ -18,9 +18,8 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
     public var threshold: Float
     /// Same-class boxes overlapping a better one by more than this are suppressed.
     public var iouThreshold: Float
-    /// What the network's convolutions compute in: fp32 (the default), or bf16 on CPUs with AVX-512 bf16
-    /// (docs/PRECISION.md). int8 needs a calibration, which `graft quantize` makes for classification networks
-    /// only: `detect` refuses it (`requireSupport(_:)`).
+    /// What the network's convolutions compute in: fp32 (the default), bf16 on CPUs with AVX-512 bf16, or int8 for a
+    /// detector quantized by `graft quantize --model yolov3-tiny` (docs/PRECISION.md; `init(model:)` takes its file).
     public var precision: Precision = .fp32
 
     public init(_ detector: YoloDetector, threshold: Float = 0.25, iouThreshold: Float = 0.45) {
@@ -29,9 +28,10 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
         self.iouThreshold = iouThreshold
     }
 
-    /// A zoo detector by name (`graft models` lists them; set-up installs them).
+    /// A zoo detector by name (`graft models` lists them; set-up installs them), or the path of a detector file
+    /// written by `graft quantize` (run it with `precision = .int8`).
     public convenience init(model: String = "yolov3-tiny", threshold: Float = 0.25, iouThreshold: Float = 0.45) throws {
-        self.init(try YoloDetector.pretrained(model), threshold: threshold, iouThreshold: iouThreshold)
+        self.init(try YoloDetector.named(model), threshold: threshold, iouThreshold: iouThreshold)
     }
 
     /// A Darknet cfg, its weights and a names file (one class per line).
@@ -49,15 +49,21 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
     /// Detections per image, by decreasing score (one forward for the whole batch).
     public func detect(_ images: [RGBImage]) throws -> [[Detection]] {
         try Self.requireSupport(precision)
+        if precision == .int8 { try Self.requireCalibration(detector) }
         return try withPrecision(precision) { try detector.detect(images, threshold: threshold, iouThreshold: iouThreshold) }
     }
 
     /// Throws `KernelError.unsupportedPrecision` unless a detector can run in `precision` on this CPU.
     public static func requireSupport(_ precision: Precision) throws {
         try precision.requireSupport()
-        if precision == .int8 {
-            throw KernelError.unsupportedPrecision(precision: .int8, reason: "detectors have no int8 calibration "
-                + "(`graft quantize` calibrates classification networks); run fp32, or bf16 on a CPU with AVX-512 bf16")
+    }
+
+    /// Throws `KernelError.unsupportedPrecision` unless `detector` carries an int8 calibration (what int8 needs).
+    public static func requireCalibration(_ detector: YoloDetector) throws {
+        guard Int8Quantization.isCalibrated(detector.network) else {
+            throw KernelError.unsupportedPrecision(precision: .int8, reason: "this detector has no int8 calibration: make a quantized "
+                + "copy with `graft quantize --model yolov3-tiny --data DATA --out FILE.safetensors` and run "
+                + "`graft detect --model FILE.safetensors --precision int8`")
         }
     }
 

@@ -10,7 +10,7 @@ struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "detect",
         abstract: "Objects in images: labelled boxes from a pretrained YOLO (JSON, or annotated PNGs with --draw).")
 
-    @Option(help: "Detection model from the zoo (see `graft models`).")
+    @Option(help: "Detection model from the zoo (see `graft models`), or a detector file written by `graft quantize` (run with --precision int8).")
     var model: String = "yolov3-tiny"
     @Option(help: "A detection bundle made by `graft finetune --task detect` instead of a zoo model.")
     var bundle: String?
@@ -26,7 +26,7 @@ struct DetectCommand: ParsableCommand {
     var iou: Float = 0.45
     @Option(help: "Images per forward pass.")
     var batchSize: Int = 8
-    @Option(help: "What the network's convolutions compute in: fp32, or bf16 on CPUs with AVX-512 bf16 (docs/PRECISION.md); int8 is refused (detectors have no calibration).")
+    @Option(help: "What the network's convolutions compute in: fp32, bf16 on CPUs with AVX-512 bf16, or int8 for a --model file from `graft quantize` (docs/PRECISION.md).")
     var precision: Precision = .fp32
     @Flag(help: "JSON output: one object per input with its boxes (label, score, x, y, w, h in pixels).")
     var json = false
@@ -57,6 +57,7 @@ struct DetectCommand: ParsableCommand {
             detector = try ObjectDetector(model: model, threshold: threshold, iouThreshold: iou)
         }
         detector.precision = precision
+        if precision == .int8 { try ObjectDetector.requireCalibration(detector.detector) }   // before decoding images
         let drawDirectory = draw.map { URL(fileURLWithPath: $0) }
         if let drawDirectory { try FileManager.default.createDirectory(at: drawDirectory, withIntermediateDirectories: true) }
 

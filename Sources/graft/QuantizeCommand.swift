@@ -8,12 +8,12 @@ import GraftTransfer
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Calibrate an image network on a few hundred of your items and write an int8 model (run it with --precision int8).")
+        abstract: "Calibrate an image network or a detector on a few hundred of your items and write an int8 model (run it with --precision int8).")
 
-    @Option(help: "Image backbone: a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch.")
+    @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch) or a zoo detector (yolov3-tiny).")
     var model: String = "efficientnet-lite0"
     @Option(help: ModelArguments.archHelp) var arch: String?
-    @Option(help: "Calibration data (built-in name, folder or CSV/JSONL).") var data: String
+    @Option(help: "Calibration data (built-in name, folder or CSV/JSONL; for a detector also a detection set: faces, a YOLO folder, COCO JSON).") var data: String
     @Option(help: "Data part.") var split: DataPart = .train
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
     @Option(help: "Output file (.safetensors): the network with its int8 calibration.") var out: String
@@ -29,9 +29,10 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try DataSource.resolve(data)
-        let dataset: any Dataset = split == .test ? source.testSet : source.train
         let spec = try BackboneSpec.named(model, architecture: arch)
+        // A detector calibrates on the images of a detection set as well as on any image data.
+        let source = try YoloBackbone.isDetector(spec) && DataSource.isDetectionData(data) ? DataSource.detection(data) : DataSource.resolve(data)
+        let dataset: any Dataset = split == .test ? source.testSet : source.train
         let url = URL(fileURLWithPath: out)
         TemporaryFiles.guardOutput(url)
         let summary = try PostTrainingQuantization(items: items, batchSize: batch, strict: strict,
@@ -41,7 +42,7 @@ struct QuantizeCommand: ParsableCommand {
             try CLIOutput.printJSON(summary)
         } else {
             print("wrote \(out): \(summary.architecture) with \(summary.calibratedConvolutions) of \(summary.convolutions) convolutions "
-                  + "calibrated for int8 on \(summary.items) items (\(summary.calibration)); run it with --model \(out) --arch \(summary.architecture) --precision int8")
+                  + "calibrated for int8 on \(summary.items) items (\(summary.calibration)); run it with `\(summary.usage)`")
         }
         if !summary.failures.isEmpty {
             CLIOutput.log("\(summary.failures.count) unreadable items skipped:")

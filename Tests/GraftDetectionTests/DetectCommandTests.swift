@@ -78,11 +78,66 @@ final class DetectCommandTests: XCTestCase {
             XCTAssertTrue(bf16.stderr.contains("precision bf16 is not available"), bf16.stderr)
             XCTAssertTrue(bf16.stdout.isEmpty, "nothing detected: refused before loading")
         }
-        let int8 = try Self.graft(["detect", coffee, "--precision", "int8"])
+        // int8 on the zoo detector (no calibration): typed, names the fix, nothing detected.
+        let int8 = try Self.graft(["detect", coffee, "--precision", "int8", "--json"])
         XCTAssertEqual(int8.status, 1)
-        XCTAssertTrue(int8.stderr.contains("precision int8 is not available: detectors have no int8 calibration"), int8.stderr)
+        XCTAssertTrue(int8.stderr.contains("precision int8 is not available: this detector has no int8 calibration")
+                      && int8.stderr.contains("graft quantize --model yolov3-tiny"), int8.stderr)
+        XCTAssertTrue(int8.stdout.isEmpty)
         XCTAssertEqual(try Self.graft(["detect", coffee, "--precision", "fp16"]).status, 64)
         XCTAssertEqual(try Self.graft(["detect", coffee, "--precision", "fp32"]).status, 0)
+    }
+
+    /// `graft quantize --model yolov3-tiny` on a detection set, then `graft detect --model FILE --precision int8`
+    /// (docs/PRECISION.md): the report, the same objects as fp32 with boxes and scores close to fp32's, the file
+    /// in fp32 equal to the zoo detector, and typed refusals for files that are not quantized detectors.
+    func testQuantizeThenDetectInInt8() throws {
+        let dir = try DetectionFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("yolo.int8.safetensors").path
+        let quantize = try Self.graft(["quantize", "--model", "yolov3-tiny", "--data", "faces", "--items", "40", "--out", out, "--json", "--quiet"])
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(quantize.stdout.utf8)) as? [String: Any], quantize.stdout)
+        XCTAssertEqual(report["architecture"] as? String, "yolov3-tiny")
+        XCTAssertEqual(report["items"] as? Int, 40)
+        XCTAssertEqual(report["calibratedConvolutions"] as? Int, 13)
+        XCTAssertEqual(report["convolutions"] as? Int, 13)
+        XCTAssertEqual(report["usage"] as? String, "graft detect --model \(out) --precision int8")
+
+        let photos = ["coffee.png", "motorcycle_left.png"].map { DetectionFixtures.photos.appendingPathComponent($0).path }
+        func boxes(_ run: (status: Int32, stdout: String, stderr: String)) throws -> [[[String: Any]]] {
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]], run.stdout)
+            return results.map { ($0["detections"] as? [[String: Any]]) ?? [] }
+        }
+        let fp32 = try boxes(Self.graft(["detect", "--json"] + photos))
+        let int8 = try boxes(Self.graft(["detect", "--json", "--model", out, "--precision", "int8"] + photos))
+        for (a, b) in zip(fp32, int8) {
+            XCTAssertEqual(a.map { $0["label"] as? String }, b.map { $0["label"] as? String }, "same objects: \(a)\n\(b)")
+            for (p, q) in zip(a, b) {
+                let box = { (d: [String: Any]) in
+                    BoundingBox(x: Float(d["x"] as! Double), y: Float(d["y"] as! Double), width: Float(d["w"] as! Double), height: Float(d["h"] as! Double))
+                }
+                XCTAssertGreaterThan(box(p).iou(box(q)), 0.9, "\(p) vs \(q)")
+                XCTAssertEqual(try XCTUnwrap(p["score"] as? Double), try XCTUnwrap(q["score"] as? Double), accuracy: 0.1)
+            }
+        }
+        // The file without --precision int8 is the zoo network in fp32: the same output.
+        let asFP32 = try Self.graft(["detect", "--json", "--model", out] + photos)
+        XCTAssertEqual(asFP32.stdout, try Self.graft(["detect", "--json"] + photos).stdout)
+
+        // A safetensors file without a detector's int8 metadata, and a file that is no weights at all: exit 1, named.
+        let plain = dir.appendingPathComponent("plain.safetensors")
+        let header = Data(#"{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+        var bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) }
+        bytes += header + Data(count: 4)
+        try bytes.write(to: plain)
+        for file in [plain.path, DetectionFixtures.names.path] {
+            let run = try Self.graft(["detect", "--model", file, "--json", photos[0]])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains(file) && run.stdout.isEmpty, run.stderr)
+        }
+        XCTAssertTrue(try Self.graft(["detect", "--model", plain.path, photos[0]]).stderr.contains("is not a quantized detector"))
     }
 
     func testUnreadableInputFailsTheRunButNotTheOthers() throws {

@@ -1,7 +1,8 @@
 """YOLOv3-tiny-family cfg as a PyTorch module with Darknet weights (for the ONNX Runtime peer).
 
 Conv + BN (eps as Graft: sqrt(var + 1e-6)) + leaky 0.1, Darknet's maxpool padding (F.pad after the
-map with -inf, then max_pool2d), route, nearest upsample, shortcut. forward returns the raw input of
+map, then max_pool2d; replicating the edge gives the max -inf padding gives, since every window holding a
+padded cell holds the edge cell it copies, and keeps ONNX Runtime's int8 calibration finite), route, nearest upsample, shortcut. forward returns the raw input of
 every [yolo] layer, NCHW.
 """
 import numpy as np
@@ -76,7 +77,7 @@ class DarknetTorch(nn.Module):
                 stride = int(s.get("stride", 1)); size = int(s.get("size", stride))
                 padding = int(s.get("padding", size - 1))
                 if padding:
-                    x = F.pad(x, (padding // 2, padding - padding // 2, padding // 2, padding - padding // 2), value=float("-inf"))
+                    x = F.pad(x, (padding // 2, padding - padding // 2, padding // 2, padding - padding // 2), mode="replicate")
                 x = F.max_pool2d(x, size, stride)
             elif t == "route":
                 idx = [int(v) for v in s["layers"].split(",")]

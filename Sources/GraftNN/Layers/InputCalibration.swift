@@ -21,7 +21,7 @@ public final class InputCalibration: Sendable {
     public var quantization: ActivationQuantization? { range.map { ActivationQuantization(min: $0.min, max: $0.max) } }
 
     /// Widens the range to cover `x`.
-    func observe(_ x: Tensor) {
+    public func observe(_ x: Tensor) {
         guard x.count > 0 else { return }
         var lo = Float.infinity, hi = -Float.infinity
         let p = x.pointer

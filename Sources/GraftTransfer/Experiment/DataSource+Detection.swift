@@ -24,6 +24,18 @@ extension DataSource {
         return DataSource(name: base.name, train: base.train, test: base.test, validation: base.validation)
     }
 
+    /// True when `spec` names detection data as `detection(_:)` reads it (a built-in detection set, a YOLO folder or a
+    /// folder of them, a COCO `.json`) rather than classification data: what `graft quantize` checks to calibrate a
+    /// detector on the images of a detection set.
+    public static func isDetectionData(_ spec: String) -> Bool {
+        if DetectionSets.builtinNames.contains(spec) { return true }
+        let url = URL(fileURLWithPath: spec)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return false }
+        guard isDir.boolValue else { return url.pathExtension.lowercased() == "json" }
+        return ["images", "train/images"].contains { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+    }
+
     private static func detectionParts(_ spec: String) throws -> (name: String, train: DetectionDataset, validation: DetectionDataset?, test: DetectionDataset?) {
         if DetectionSets.builtinNames.contains(spec) {
             let parts = try detectionParts(DetectionSets.make(spec).path)

@@ -31,6 +31,8 @@ public struct PostTrainingQuantization {
         /// How activation ranges were taken: "minmax".
         public var calibration: String
         public var failures: [String]
+        /// The command that runs the quantized model in int8.
+        public var usage: String
     }
 
     /// Calibrates `spec`'s network on `dataset` and writes the quantized model to `url` (atomically).
@@ -40,13 +42,24 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }
         guard items >= 1 else { throw TransferError.unsupported("calibration needs at least one item (items \(items))") }
-        guard let backbone = try Backbones.load(spec) as? CNNBackbone, let preprocessing = backbone.preprocessing else {
-            throw TransferError.unsupported("int8 quantization covers image convolution networks; \(spec.description) is not one")
+        let backbone = try Backbones.load(spec)
+        let cnn: Module, usage: String
+        switch backbone {
+        case let backbone as CNNBackbone:
+            cnn = backbone.cnn
+            usage = "graft predict --model \(url.path) --arch \(spec.architecture) --precision int8"
+        case let yolo as YoloBackbone:
+            // Calibrated on images stretched to the square input (the detector's training preprocessing); `graft detect`
+            // letterboxes instead, which changes the aspect of objects, not the range of pixels or activations.
+            cnn = yolo.darknet
+            usage = "graft detect --model \(url.path) --precision int8"
+        default:
+            throw TransferError.unsupported("int8 quantization covers image convolution networks and detectors; \(spec.description) is neither")
         }
+        guard let preprocessing = backbone.preprocessing else { throw TransferError.unsupported("\(spec.description) has no image preprocessing") }
         let n = min(items, dataset.count)
         guard n > 0 else { throw TransferError.emptyData("no items to calibrate \(spec.model) on") }
         let indices = (0..<n).map { $0 * dataset.count / n }
-        let cnn = backbone.cnn
         Int8Quantization.clearCalibration(of: cnn)   // a quantized model given as input is calibrated afresh
         let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: preprocessing,
                                  options: .init(batchSize: batchSize, strict: strict))
@@ -56,9 +69,7 @@ public struct PostTrainingQuantization {
             failures += batch.failures.map(\.description)
             if batch.count > 0 {
                 let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
-                try Calibration.recording {
-                    try withPrecision(.fp32) { try withNoGrad { _ = try cnn.forward(x, upTo: nil, training: false) } }
-                }
+                try Calibration.recording { try withPrecision(.fp32) { try withNoGrad { try Self.forward(cnn, x) } } }
                 seen += batch.count
             }
             done = min(done + batchSize, n)
@@ -69,6 +80,15 @@ public struct PostTrainingQuantization {
         return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
                        calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
                        convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
-                       failures: failures)
+                       failures: failures, usage: usage)
+    }
+
+    /// Every layer's forward (a detector's every head).
+    private static func forward(_ network: Module, _ x: Tensor) throws {
+        switch network {
+        case let darknet as DarknetNetwork: _ = try darknet.forward(x, training: false)
+        case let cnn as any ImageBackbone: _ = try cnn.forward(x, upTo: nil, training: false)
+        default: throw TransferError.unsupported("\(type(of: network)) cannot be calibrated")
+        }
     }
 }

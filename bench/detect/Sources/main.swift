@@ -6,7 +6,8 @@
 // convolutions, batch 8 at 416, AdamW) in steps/s, and the YOLO loss of deterministic raw outputs that
 // step_peer.py's PyTorch loss must equal ("loss" line).
 // Prints "row<TAB>name<TAB>rate"; bench/detect/run.sh joins them with the peers' rows.
-// Env: BENCH_REPEATS (timed runs, median; 7; steps use at most 5), GRAFT_THREADS, BENCH_STEPS (0: skip steps).
+// Env: BENCH_REPEATS (timed runs, median; 7; steps use at most 5), GRAFT_THREADS, BENCH_STEPS (0: skip steps),
+// BENCH_INT8 (0: skip the int8 rows and their accuracy lines).
 import Foundation
 import GraftData
 import GraftModels
@@ -41,6 +42,61 @@ for batch in [1, 8] {
     print("row\tforward-b\(batch)\t\(String(format: "%.2f", Double(batch) / forward))")
     let detect = try median { _ = try detector.detect(chunk) }
     print("row\tdetect-b\(batch)\t\(String(format: "%.2f", Double(batch) / detect))")
+}
+
+// int8 (issue 19): `graft quantize`'s calibration (PostTrainingQuantization, min/max) on the faces set's 120 training
+// images, as peer.py calibrates ONNX Runtime's static quantization. Rows forward-int8-bN / detect-int8-b8; then on
+// held-out images (faces val + test, the photos), both stretched to 416 as calibration saw them: the raw head outputs'
+// relative L1 error against fp32 ("rawerr" line, peer.py prints ONNX Runtime's on the same files) and, letterboxed
+// as `graft detect` runs, how the int8 detections agree with fp32's ("agreement" line).
+if env["BENCH_INT8"] != "0" {
+    let faces = try DetectionSets.make("faces")
+    func files(_ part: String) throws -> [URL] {
+        let dir = faces.appendingPathComponent("\(part)/images")
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().map { dir.appendingPathComponent($0) }
+    }
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bench-detect-\(getpid())")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let table = work.appendingPathComponent("calibration.csv"), quantized = work.appendingPathComponent("yolov3-tiny.int8.safetensors")
+    try ("path,label\n" + files("train").map { "\($0.path),image\n" }.joined()).write(to: table, atomically: true, encoding: .utf8)
+    let calibration = try TableDataset(csv: table)
+    _ = try PostTrainingQuantization(items: calibration.count).run(spec: .detector(), dataset: calibration, to: quantized)
+    let int8 = try YoloDetector.quantized(quantized)
+    for batch in [1, 8] {
+        let (input, _) = try int8.prepare(Array(images.prefix(batch)))
+        let forward = try withPrecision(.int8) { try median { _ = try withNoGrad { try int8.network.forward(input) } } }
+        print("row\tforward-int8-b\(batch)\t\(String(format: "%.2f", Double(batch) / forward))")
+    }
+    let detect = try withPrecision(.int8) { try median { _ = try int8.detect(images) } }
+    print("row\tdetect-int8-b8\t\(String(format: "%.2f", 8 / detect))")
+
+    let heldOut = try files("val") + files("test") + names.map { photos.appendingPathComponent($0) }
+    let stretch = Preprocessing(inputSize: 416, crop: .stretch, normalization: .unit)
+    var difference = 0.0, magnitude = 0.0
+    var fp32Boxes = 0, int8Boxes = 0, matched = 0, scoreChange = 0.0, iouSum = 0.0
+    for file in heldOut {
+        let image = try ImageDecoder().decode(contentsOf: file)
+        let x = try Tensor(shape: [1, 416, 416, 3], values: stretch.apply(image))
+        let a = try withNoGrad { try detector.network.forward(x) }
+        let b = try withPrecision(.int8) { try withNoGrad { try int8.network.forward(x) } }
+        for (p, q) in zip(a, b) {
+            for i in 0..<p.count { difference += Double(abs(p.pointer[i] - q.pointer[i])); magnitude += Double(abs(p.pointer[i])) }
+        }
+        // Each fp32 box is matched by the best unmatched int8 box of its class with IoU >= 0.5.
+        let truth = try detector.detect([image])[0], found = try withPrecision(.int8) { try int8.detect([image])[0] }
+        fp32Boxes += truth.count; int8Boxes += found.count
+        var used = Set<Int>()
+        for t in truth {
+            let best = found.indices.filter { !used.contains($0) && found[$0].classIndex == t.classIndex }
+                .map { ($0, found[$0].box.iou(t.box)) }.max { $0.1 < $1.1 }
+            guard let (j, iou) = best, iou >= 0.5 else { continue }
+            used.insert(j); matched += 1; iouSum += Double(iou); scoreChange += Double(abs(found[j].score - t.score))
+        }
+    }
+    print("rawerr\tgraft\t\(String(format: "%.4f", difference / magnitude))\t\(heldOut.count)")
+    print("agreement\t\(heldOut.count)\t\(fp32Boxes)\t\(int8Boxes)\t\(matched)\t"
+          + String(format: "%.4f\t%.4f", iouSum / Double(max(matched, 1)), scoreChange / Double(max(matched, 1))))
 }
 
 // The loss on the raw outputs step_peer.py also builds: 2 sin(0.37 i + head) at NHWC flat index i.
