@@ -96,7 +96,7 @@ let package = Package(
         ], swiftSettings: optimize),
         // serve: a bundle behind an HTTP API (Hummingbird), kept out of the library targets.
         .target(name: "GraftServe", dependencies: [
-            "GraftTransfer", "GraftData", "GraftModels", .product(name: "Hummingbird", package: "hummingbird"),
+            "GraftTransfer", "GraftData", "GraftModels", "GraftTensor", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(name: "graft-mpi-ranks", dependencies: ["GraftDistributed", "GraftTransfer", "GraftData", "GraftNN", "GraftTensor", "GraftHeads", "GraftCore"],
                           path: "Tests/GraftDistributedTests/RankProgram", swiftSettings: optimize),
         .testTarget(name: "GraftServeTests", dependencies: [
-            "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads",
+            "GraftServe", "GraftTransfer", "GraftModels", "GraftData", "GraftHeads", "GraftTensor",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

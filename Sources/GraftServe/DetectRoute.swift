@@ -1,6 +1,8 @@
 import Foundation
 import GraftData
 import GraftModels
+import GraftTensor
+import GraftTransfer
 import Hummingbird
 
 /// `POST /v1/detect`: an image body (`image/jpeg`, `image/png`, `application/octet-stream`;
@@ -12,13 +14,15 @@ import Hummingbird
 public struct DetectRoute: Sendable {
     public let detector: YoloDetector
     public let name: String
+    /// What the detector's convolutions compute in (int8 needs a detector quantized by `graft quantize`).
+    public let precision: Precision
     let options: ServeOptions
     private let gate = DetectGate()
     /// Decodes run on the decode gate's threads, bounded by count and by decoded bytes, with a real deadline.
     private let decodes: DecodeGate
 
-    public init(detector: YoloDetector, name: String, options: ServeOptions) {
-        self.detector = detector; self.name = name; self.options = options
+    public init(detector: YoloDetector, name: String, options: ServeOptions, precision: Precision = .fp32) {
+        self.detector = detector; self.name = name; self.options = options; self.precision = precision
         decodes = DecodeGate(maxConcurrent: options.maxConcurrentDecodes, memoryBudget: options.decodeMemoryBytes)
     }
 
@@ -72,8 +76,10 @@ public struct DetectRoute: Sendable {
                 }
             }
         }
-        let detector = self.detector
-        let found = try await gate.run { try detector.detect([image], threshold: threshold, iouThreshold: iou)[0] }
+        let detector = self.detector, precision = self.precision
+        let found = try await gate.run {
+            try withPrecision(precision) { try detector.detect([image], threshold: threshold, iouThreshold: iou)[0] }
+        }
         return JSONBody.response(Answer(model: name, width: image.width, height: image.height, detections: found.map {
             Box(label: $0.label, score: $0.score, x: $0.box.x, y: $0.box.y, w: $0.box.width, h: $0.box.height)
         }))

@@ -39,8 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     var queue = 256
     @Option(name: .customLong("max-body-mb"), help: "Largest request body, in MiB (413 above).")
     var maxBodyMB = 8.0
-    @Option(help: "Also serve POST /v1/detect with this detector: a zoo model (e.g. yolov3-tiny) or a detection bundle folder.")
+    @Option(help: "Also serve POST /v1/detect with this detector: a zoo model (e.g. yolov3-tiny), a detector file from `graft quantize`, or a detection bundle folder.")
     var detect: String?
+    @Option(name: .customLong("detect-precision"), help: "What the detector computes in: fp32, bf16 on CPUs with AVX-512 bf16, or int8 for a --detect file from `graft quantize`.")
+    var detectPrecision: Precision = .fp32
     @Option(name: .customLong("decode-timeout-ms"), help: "Longest image decode + preprocess, in milliseconds (422 after).")
     var decodeTimeoutMs = 2000
     @Option(name: .customLong("max-decodes"), help: "Most images decoded at once (default: the number of cores, at least 2).")
@@ -71,13 +73,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard shutdownGraceS >= 0 else { throw ValidationError("--shutdown-grace-s cannot be negative") }
     }
 
-    /// A zoo detector by name, or the fine-tuned detector of a detection bundle folder (`graft finetune --task detect`).
-    static func detector(_ name: String) throws -> YoloDetector {
+    /// A zoo detector by name, a quantized detector file, or the fine-tuned detector of a detection bundle folder
+    /// (`graft finetune --task detect`), checked to run in `precision`.
+    static func detector(_ name: String, precision: Precision) throws -> YoloDetector {
+        try ObjectDetector.requireSupport(precision)
         var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: name, isDirectory: &isFolder), isFolder.boolValue {
-            return try TrainedModel(bundle: URL(fileURLWithPath: name)).detector()
-        }
-        return try YoloDetector.pretrained(name)
+        let detector = FileManager.default.fileExists(atPath: name, isDirectory: &isFolder) && isFolder.boolValue
+            ? try TrainedModel(bundle: URL(fileURLWithPath: name)).detector() : try YoloDetector.named(name)
+        if precision == .int8 { try ObjectDetector.requireCalibration(detector) }
+        return detector
     }
 
     func run() async throws {
@@ -96,7 +100,10 @@ struct ServeCommand: AsyncParsableCommand {
         options.bodyTimeout = .milliseconds(Int64(bodyTimeoutS * 1000))
         options.shutdownGrace = .milliseconds(Int64(shutdownGraceS * 1000))
         var server = try PredictionServer(bundle: URL(fileURLWithPath: bundle), options: options, precision: precision)
-        if let detect { server.detection = DetectRoute(detector: try Self.detector(detect), name: detect, options: options) }
+        if let detect {
+            server.detection = DetectRoute(detector: try Self.detector(detect, precision: detectPrecision), name: detect,
+                                           options: options, precision: detectPrecision)
+        }
         let m = server.classifier.manifest
         let summary = "\(m.input.rawValue) bundle \(bundle) (\(m.strategy), \(m.model), \(m.classNames.count) classes, \(server.classifier.precision))"
         try await server.run { bound in

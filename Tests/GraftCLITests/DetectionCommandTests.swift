@@ -123,6 +123,11 @@ final class DetectionCommandTests: XCTestCase {
         let classifier = dir.appendingPathComponent("digits.bundle").path
         XCTAssertExit(try Graft.run(["train", "--from-scratch", "--data", "digits", "--epochs", "1", "--per-class", "2",
                                      "--quiet", "--out", classifier]), 0)
+        // int8 needs a quantized detector: refused before a port is bound, naming the fix.
+        let uncalibrated = try Graft.run(["serve", "--bundle", classifier, "--detect", "yolov3-tiny", "--detect-precision", "int8",
+                                          "--port", "0"], timeout: 60)
+        XCTAssertExit(uncalibrated, 1)
+        XCTAssertTrue(uncalibrated.stderr.contains("no int8 calibration") && uncalibrated.stderr.contains("graft quantize"), uncalibrated.transcript)
         let server = try Graft.start(["serve", "--bundle", classifier, "--detect", detector, "--port", "0"])
         defer { server.process.terminate(); _ = server.finish() }
         var port: Int?
