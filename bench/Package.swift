@@ -44,7 +44,7 @@ let package = Package(
         // fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).
         bench("finetune", [graft("GraftTransfer"), graft("GraftModels"), graft("GraftData"), graft("GraftTensor"), graft("GraftKernels")]),
         // YOLOv3-tiny img/s against OpenCV DNN and ONNX Runtime, fine-tune steps/s against PyTorch (bench/detect/run.sh).
-        bench("detect", [graft("GraftModels"), graft("GraftData"), graft("GraftTensor"), graft("GraftTransfer")]),
+        bench("detect", [graft("GraftModels"), graft("GraftData"), graft("GraftTensor"), graft("GraftTransfer"), graft("GraftHeads")]),
         // allreduce bandwidth, data-parallel step and sharded extraction over MPI ranks (bench/mpi/run.sh).
         bench("mpi", [graft("GraftTransfer"), graft("GraftDistributed"), graft("GraftKernels"), graft("GraftData"),
                       graft("GraftModels"), graft("GraftTensor")]),

@@ -58,10 +58,11 @@ if peers["ort-int8"] and "forward-int8-b1" in graft:
         print(f"| {b} | {graft[k]:.1f} / {graft2.get(k, float('nan')):.1f} | {d} | {peers['ort-int8'][k.replace('-int8', '')]:.1f} | {g / peers['ort-int8'][k.replace('-int8', '')]:.2f}x | {g / f:.2f}x |")
     print(f"\nint8 raw head outputs vs fp32 (relative L1, {rawerr['graft'][1]} held-out images stretched to 416): "
           f"Graft {rawerr['graft'][0]:.4f}, ONNX Runtime {rawerr['ort'][0]:.4f}")
-    n, fp32_boxes, int8_boxes, matched, iou, score = agreement
-    print(f"Graft int8 detections vs fp32 (letterboxed, threshold 0.25, same class and IoU >= 0.5): {int(matched)} of "
-          f"{int(fp32_boxes)} fp32 boxes found ({matched / max(fp32_boxes, 1):.1%}), {int(int8_boxes)} int8 boxes, "
-          f"mean IoU {iou:.3f}, mean |score change| {score:.3f}")
+    n, fp32_boxes, int8_boxes, matched, iou, score, map50, map5095 = agreement
+    print(f"Graft int8 detections vs fp32 (letterboxed): COCO mAP@0.5 {map50:.3f}, mAP@0.5:0.95 {map5095:.3f} of int8's boxes "
+          f"(threshold 0.005) with fp32's (threshold 0.25) as the truth; at threshold 0.25 both, {int(matched)} of "
+          f"{int(fp32_boxes)} fp32 boxes found by an int8 box of their class with IoU >= 0.5 ({matched / max(fp32_boxes, 1):.1%}), "
+          f"{int(int8_boxes)} int8 boxes, mean IoU {iou:.3f}, mean |score change| {score:.3f}")
 # The same loss on both sides, or the step times compare different work.
 worst = max(abs(a - b) / max(1, abs(b)) for a, b in zip(losses[0], losses[1]))
 print(f"\nYOLO loss (box, objectness, classes) Graft {losses[0]} PyTorch {losses[1]}: max relative difference {worst:.1e}")

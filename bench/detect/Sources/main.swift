@@ -10,6 +10,7 @@
 // BENCH_INT8 (0: skip the int8 rows and their accuracy lines).
 import Foundation
 import GraftData
+import GraftHeads
 import GraftModels
 import GraftTensor
 import GraftTransfer
@@ -75,7 +76,9 @@ if env["BENCH_INT8"] != "0" {
     let stretch = Preprocessing(inputSize: 416, crop: .stretch, normalization: .unit)
     var difference = 0.0, magnitude = 0.0
     var fp32Boxes = 0, int8Boxes = 0, matched = 0, scoreChange = 0.0, iouSum = 0.0
-    for file in heldOut {
+    var objects: [DetectionEvaluation.Object] = [], predictions: [DetectionEvaluation.Prediction] = []
+    func box(_ b: BoundingBox) -> DetectionEvaluation.Box { .init(x: Double(b.x), y: Double(b.y), width: Double(b.width), height: Double(b.height)) }
+    for (index, file) in heldOut.enumerated() {
         let image = try ImageDecoder().decode(contentsOf: file)
         let x = try Tensor(shape: [1, 416, 416, 3], values: stretch.apply(image))
         let a = try withNoGrad { try detector.network.forward(x) }
@@ -93,10 +96,15 @@ if env["BENCH_INT8"] != "0" {
             guard let (j, iou) = best, iou >= 0.5 else { continue }
             used.insert(j); matched += 1; iouSum += Double(iou); scoreChange += Double(abs(found[j].score - t.score))
         }
+        // COCO mAP of int8's ranked boxes (threshold 0.005) with fp32's boxes as the ground truth: 1.0 is full agreement.
+        objects += truth.map { .init(image: index, classID: $0.classIndex, box: box($0.box)) }
+        predictions += try withPrecision(.int8) { try int8.detect([image], threshold: 0.005)[0] }
+            .map { .init(image: index, classID: $0.classIndex, score: Double($0.score), box: box($0.box)) }
     }
+    let map = DetectionEvaluation.evaluate(objects: objects, predictions: predictions)
     print("rawerr\tgraft\t\(String(format: "%.4f", difference / magnitude))\t\(heldOut.count)")
     print("agreement\t\(heldOut.count)\t\(fp32Boxes)\t\(int8Boxes)\t\(matched)\t"
-          + String(format: "%.4f\t%.4f", iouSum / Double(max(matched, 1)), scoreChange / Double(max(matched, 1))))
+          + String(format: "%.4f\t%.4f\t%.4f\t%.4f", iouSum / Double(max(matched, 1)), scoreChange / Double(max(matched, 1)), map.map50, map.map5095))
 }
 
 // The loss on the raw outputs step_peer.py also builds: 2 sin(0.37 i + head) at NHWC flat index i.
