@@ -63,7 +63,8 @@ public final class ObjectDetector: @unchecked Sendable {  // unchecked: threshol
         guard Int8Quantization.isCalibrated(detector.network) else {
             throw KernelError.unsupportedPrecision(precision: .int8, reason: "this detector has no int8 calibration: make a quantized "
                 + "copy with `graft quantize --model yolov3-tiny --data DATA --out FILE.safetensors` and run "
-                + "`graft detect --model FILE.safetensors --precision int8`")
+                + "`graft detect --model FILE.safetensors --precision int8` (a fine-tuned detector: "
+                + "`graft quantize --bundle BUNDLE --data DATA --out QUANTIZED`, then `--bundle QUANTIZED`)")
         }
     }
 

@@ -54,14 +54,19 @@ public enum Int8Quantization {
 
     /// The model's state dict plus the ranges, as safetensors (atomic write).
     public static func write(_ model: Module, architecture: String, to url: URL) throws {
+        let metadata = try metadata(of: model, architecture: architecture)
+        let tensors = try model.stateDict().map { try StoredTensor(name: $0.0, shape: $0.1.shape, floats: $0.1.values) }
+        try WeightFile(tensors: tensors).writeSafetensors(to: url, metadata: metadata)
+    }
+
+    /// The metadata that makes a weights file of `model` a quantized one (its ranges); a model without a calibrated
+    /// convolution is an error.
+    public static func metadata(of model: Module, architecture: String) throws -> [String: String] {
         let ranges = ranges(of: model)
         guard !ranges.isEmpty else { throw ModelError.invalidConfig("\(architecture) has no calibrated convolution to write") }
-        let tensors = try model.stateDict().map { try StoredTensor(name: $0.0, shape: $0.1.shape, floats: $0.1.values) }
         let json = try JSONSerialization.data(withJSONObject: ranges.mapValues { [Double($0.min), Double($0.max)] }, options: [.sortedKeys])
-        try WeightFile(tensors: tensors).writeSafetensors(to: url, metadata: [
-            formatKey: "int8", architectureKey: architecture, rangesKey: String(decoding: json, as: UTF8.self),
-            "graft.int8.calibration": calibrationMethod,
-        ])
+        return [formatKey: "int8", architectureKey: architecture, rangesKey: String(decoding: json, as: UTF8.self),
+                "graft.int8.calibration": calibrationMethod]
     }
 
     /// Applies the ranges a quantized file records to `model` (nothing for an ordinary weights file). A path that

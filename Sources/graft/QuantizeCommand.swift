@@ -11,33 +11,42 @@ struct QuantizeCommand: ParsableCommand {
         abstract: "Calibrate an image network or a detector on a few hundred of your items and write an int8 model (run it with --precision int8).")
 
     @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch) or a zoo detector (yolov3-tiny).")
-    var model: String = "efficientnet-lite0"
+    var model: String?
+    @Option(help: "A fine-tuned or from-scratch image bundle (any task, detection too) instead of --model; --out is then the quantized bundle's folder.")
+    var bundle: String?
     @Option(help: ModelArguments.archHelp) var arch: String?
     @Option(help: "Calibration data (built-in name, folder or CSV/JSONL; for a detector also a detection set: faces, a YOLO folder, COCO JSON).") var data: String
     @Option(help: "Data part.") var split: DataPart = .train
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
-    @Option(help: "Output file (.safetensors): the network with its int8 calibration.") var out: String
+    @Option(help: "Output file (.safetensors): the network with its int8 calibration; with --bundle, a bundle folder.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
 
     func validate() throws {
-        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+        if bundle != nil {
+            guard model == nil, arch == nil else { throw ValidationError("--bundle and --model/--arch name two networks: give one") }
+            guard !out.hasSuffix(".safetensors") else { throw ValidationError("with --bundle, --out is a bundle folder, not a .safetensors file") }
+        } else {
+            guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+        }
         guard items >= 1 else { throw ValidationError("--items must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
-        let spec = try BackboneSpec.named(model, architecture: arch)
+        let spec = try bundle == nil ? BackboneSpec.named(model ?? "efficientnet-lite0", architecture: arch) : nil
         // A detector calibrates on the images of a detection set as well as on any image data.
-        let source = try YoloBackbone.isDetector(spec) && DataSource.isDetectionData(data) ? DataSource.detection(data) : DataSource.resolve(data)
+        let detector = spec.map(YoloBackbone.isDetector) ?? true
+        let source = try detector && DataSource.isDetectionData(data) ? DataSource.detection(data) : DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? source.testSet : source.train
         let url = URL(fileURLWithPath: out)
-        TemporaryFiles.guardOutput(url)
-        let summary = try PostTrainingQuantization(items: items, batchSize: batch, strict: strict,
-                                                   progress: TerminalProgressBar(quiet: quiet).handler)
-            .run(spec: spec, dataset: dataset, to: url)
+        if bundle == nil { TemporaryFiles.guardOutput(url) }   // a bundle folder is replaced by AtomicDirectory
+        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict,
+                                                    progress: TerminalProgressBar(quiet: quiet).handler)
+        let summary = try spec.map { try quantization.run(spec: $0, dataset: dataset, to: url) }
+            ?? quantization.run(bundle: URL(fileURLWithPath: bundle!), dataset: dataset, to: url)
         if json {
             try CLIOutput.printJSON(summary)
         } else {

@@ -123,6 +123,26 @@ final class DetectionCommandTests: XCTestCase {
         let classifier = dir.appendingPathComponent("digits.bundle").path
         XCTAssertExit(try Graft.run(["train", "--from-scratch", "--data", "digits", "--epochs", "1", "--per-class", "2",
                                      "--quiet", "--out", classifier]), 0)
+        // int8 needs a calibrated network: the bundle as trained is refused; `graft quantize --bundle` makes a copy that runs.
+        let image = data.appendingPathComponent("test/images/brick.png").path
+        let refused = try Graft.run(["detect", "--bundle", detector, "--precision", "int8", image])
+        XCTAssertExit(refused, 1)
+        XCTAssertTrue(refused.stderr.contains("no int8 calibration") && refused.stderr.contains("graft quantize --bundle"), refused.transcript)
+        let quantized = dir.appendingPathComponent("things.int8").path
+        let quantize = try Graft.run(["quantize", "--bundle", detector, "--data", data.path, "--out", quantized, "--json", "--quiet"])
+        XCTAssertExit(quantize, 0)
+        XCTAssertEqual(try quantize.json()["usage"] as? String, "graft detect --bundle \(quantized) --precision int8")
+        XCTAssertEqual(try quantize.json()["items"] as? Int, 6)
+        let int8 = try Graft.run(["detect", "--bundle", quantized, "--precision", "int8", "--threshold", "0.0001", "--json", image])
+        XCTAssertExit(int8, 0)
+        XCTAssertTrue(int8.stdout.contains("\"thing\""), int8.transcript)
+        // In fp32 the copy evaluates exactly as the original.
+        let evaluate = { (bundle: String) in try Graft.run(["evaluate", "--bundle", bundle, "--data", data.path, "--json", "--quiet"]) }
+        XCTAssertEqual(try evaluate(quantized).stdout, try evaluate(detector).stdout)
+        // Usage errors: a bundle and a model, a bundle written to a .safetensors file.
+        XCTAssertExit(try Graft.run(["quantize", "--bundle", detector, "--model", "yolov3-tiny", "--data", data.path, "--out", quantized]), 64)
+        XCTAssertExit(try Graft.run(["quantize", "--bundle", detector, "--data", data.path, "--out", quantized + ".safetensors"]), 64)
+
         // int8 needs a quantized detector: refused before a port is bound, naming the fix.
         let uncalibrated = try Graft.run(["serve", "--bundle", classifier, "--detect", "yolov3-tiny", "--detect-precision", "int8",
                                           "--port", "0"], timeout: 60)

@@ -41,7 +41,6 @@ public struct PostTrainingQuantization {
         guard dataset.kind == .image else {
             throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }
-        guard items >= 1 else { throw TransferError.unsupported("calibration needs at least one item (items \(items))") }
         let backbone = try Backbones.load(spec)
         let cnn: Module, usage: String
         switch backbone {
@@ -57,10 +56,56 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("int8 quantization covers image convolution networks and detectors; \(spec.description) is neither")
         }
         guard let preprocessing = backbone.preprocessing else { throw TransferError.unsupported("\(spec.description) has no image preprocessing") }
+        let (seen, failures) = try calibrate(cnn, on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try Self.forward(cnn, x) }
+        try Int8Quantization.write(cnn, architecture: spec.architecture, to: url)
+        return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
+                       calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
+                       convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
+                       failures: failures, usage: usage)
+    }
+
+    /// Calibrates the trained network of a fine-tuned or from-scratch image bundle (any task: classification,
+    /// multi-label, regression, detection) on `dataset` and writes a copy of the bundle to `out` (atomically) whose
+    /// `model.safetensors` carries the ranges; it runs int8 under `--precision int8` (`TrainedModel(bundle:precision:)`).
+    public func run(bundle: URL, dataset: any Dataset, to out: URL) throws -> Summary {
+        let model = try TrainedModel(bundle: bundle, precision: .fp32)
+        let manifest = model.manifest
+        guard manifest.input == .image else { throw Int8Quantization.textNeedsNoCalibration(bundle.path) }
+        guard case let .network(network) = model.scorer, let preprocessing = model.preprocessing else {
+            throw TransferError.unsupported("\(bundle.path) is a feature bundle: quantize its backbone (`graft quantize --model ...`), "
+                + "extract int8 features with it and fit the head on them")
+        }
+        guard dataset.kind == .image else {
+            throw TransferError.unsupported("\(bundle.path) reads images but the calibration data holds \(dataset.kind.rawValue)s")
+        }
+        let module = network.module
+        let (seen, failures) = try calibrate(module, on: dataset, preprocessing: preprocessing, name: bundle.path) { _, batch in
+            _ = try network.outputs(batch, training: false)
+        }
+        let architecture = manifest.backbone.architecture
+        let metadata = try Int8Quantization.metadata(of: module, architecture: architecture)
+        try BundleStore.writeAtomically(out) { tmp in
+            for name in try FileManager.default.contentsOfDirectory(atPath: bundle.path) where name != "model.safetensors" {
+                try FileManager.default.copyItem(at: bundle.appendingPathComponent(name), to: tmp.appendingPathComponent(name))
+            }
+            try StateDictFile.write(module, metadata: metadata, to: tmp.appendingPathComponent("model.safetensors"))
+        }
+        let command = manifest.task == .detection ? "graft detect --bundle" : "graft predict --bundle"
+        return Summary(model: bundle.path, architecture: architecture, out: out.path, items: seen,
+                       calibratedConvolutions: Int8Quantization.ranges(of: module).count,
+                       convolutions: Int8Quantization.convolutionCount(of: module), calibration: Int8Quantization.calibrationMethod,
+                       failures: failures, usage: "\(command) \(out.path) --precision int8")
+    }
+
+    /// Runs up to `items` of `dataset` (spread evenly) through `forward` in fp32 while every convolution of `module`
+    /// records its input range; returns the items seen and the unreadable ones.
+    private func calibrate(_ module: Module, on dataset: any Dataset, preprocessing: Preprocessing, name: String,
+                           forward: (Tensor, Batch) throws -> Void) throws -> (seen: Int, failures: [String]) {
+        guard items >= 1 else { throw TransferError.unsupported("calibration needs at least one item (items \(items))") }
         let n = min(items, dataset.count)
-        guard n > 0 else { throw TransferError.emptyData("no items to calibrate \(spec.model) on") }
+        guard n > 0 else { throw TransferError.emptyData("no items to calibrate \(name) on") }
         let indices = (0..<n).map { $0 * dataset.count / n }
-        Int8Quantization.clearCalibration(of: cnn)   // a quantized model given as input is calibrated afresh
+        Int8Quantization.clearCalibration(of: module)   // a quantized model given as input is calibrated afresh
         let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: preprocessing,
                                  options: .init(batchSize: batchSize, strict: strict))
         let meter = ProgressMeter(phase: .extracting, total: n)
@@ -69,18 +114,14 @@ public struct PostTrainingQuantization {
             failures += batch.failures.map(\.description)
             if batch.count > 0 {
                 let x = try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels)
-                try Calibration.recording { try withPrecision(.fp32) { try withNoGrad { try Self.forward(cnn, x) } } }
+                try Calibration.recording { try withPrecision(.fp32) { try withNoGrad { try forward(x, batch) } } }
                 seen += batch.count
             }
             done = min(done + batchSize, n)
             progress?(meter.event(completed: done))
         }
         guard seen > 0 else { throw TransferError.emptyData("none of the \(n) calibration items could be read") }
-        try Int8Quantization.write(cnn, architecture: spec.architecture, to: url)
-        return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
-                       calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
-                       convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
-                       failures: failures, usage: usage)
+        return (seen, failures)
     }
 
     /// Every layer's forward (a detector's every head).
