@@ -217,6 +217,51 @@ final class Int8ChainKernelTests: XCTestCase {
         XCTAssertNotEqual(inPlace, codes)
     }
 
+    /// Inverted-residual blocks kept in s8 codes between them (a linear bottleneck is signed): expansion, 3x3 depthwise
+    /// (fused into the expansion) and projection from s8 codes to s8 codes in the next block's scale, the residual block
+    /// summing its input's codes in place, the other writing codes into a new buffer; against the fp32 chain on the
+    /// dequantized input, quantized afterwards.
+    func testInvertedResidualOnSignedCodes() throws {
+        try Precision.int8.requireSupport()
+        var random = SeededRandom(seed: 29)
+        let (n, side, c, hidden) = (2, 10, 16, 48)
+        let expand = Operands(Self.geometry(n, c, hidden, side, kernel: 1), random: &random, key: 31)
+        var dw = Self.geometry(n, hidden, hidden, side, kernel: 3)
+        dw.groups = hidden
+        let depthwise = Operands(dw, random: &random, key: 32)
+        let project = Operands(Self.geometry(n, hidden, c, side, kernel: 1), random: &random, key: 33)
+        let count = n * side * side * c
+        let qx = ActivationQuantization(min: -2, max: 2), next = ActivationQuantization(min: -3, max: 3)
+        XCTAssertFalse(qx.unsigned || next.unsigned)
+        var codes = [Int8](repeating: 0, count: count)
+        try Kernels.quantize(random.floats(count, -2, 2), count: count, into: &codes, qx)
+        var x = output(count)
+        try Kernels.dequantize(codes, count: count, qx, into: &x)
+        let h1 = try expand.run(x, input: qx, activation: .relu6), q1 = Self.calibrated(h1)
+        let h2 = try depthwise.run(h1, input: q1, activation: .relu6), q2 = Self.calibrated(h2)
+        let links = [expand.link(input: qx, activation: .relu6), depthwise.link(input: q1, activation: .relu6), project.link(input: q2, activation: nil)]
+        for residual in [true, false] {
+            var fp32 = residual ? x : output(count)
+            try Kernels.conv2dInt8Chain(links, src: x, dst: &fp32, residual: residual ? .destination : .none)
+            var reference = [Int8](repeating: 0, count: count)
+            try Kernels.quantize(fp32, count: count, into: &reference, next)
+            var out = residual ? codes : [Int8](repeating: 0, count: count)
+            try out.withUnsafeMutableBytes { buffer in
+                let p = buffer.baseAddress!
+                try codes.withUnsafeBytes { input in
+                    try Kernels.conv2dInt8Chain(links, input: .quantized(residual ? UnsafeRawPointer(p) : input.baseAddress!, qx),
+                                                output: .quantized(p, next), residual: residual ? .destination : .none)
+                }
+            }
+            let differences = zip(out, reference).map { abs(Int($0) - Int($1)) }
+            XCTAssertLessThanOrEqual(differences.max() ?? 0, 1, "residual \(residual): at most one rounding step from the fp32 chain quantized afterwards")
+            XCTAssertLessThanOrEqual(differences.filter { $0 > 0 }.count, count / 100, "residual \(residual)")
+            print("int8 inverted residual on s8 codes (residual \(residual), \(Runtime.isa)): codes \(out.min()!)...\(out.max()!), "
+                  + "\(differences.filter { $0 > 0 }.count) of \(count) off the reference")
+            XCTAssertTrue(out.contains { $0 < -10 } && out.contains { $0 > 10 }, "signed codes, both sides used")
+        }
+    }
+
     /// Links that do not fit together, and a projection of another shape: typed errors before anything runs.
     func testMismatchedLinksAreTypedErrors() throws {
         try Precision.int8.requireSupport()

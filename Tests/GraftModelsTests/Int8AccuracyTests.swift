@@ -65,6 +65,13 @@ final class Int8AccuracyTests: XCTestCase {
             XCTAssertLessThan(change, fused ? 0.1 : 0.2)
         }
         XCTAssertNotEqual(outputs[0], outputs[1], "the int8 blocks really ran")
+        // int8 blocks with fp32 between them (each quantizing its input) instead of s8 codes handed from block to block:
+        // the same scales, so the two differ only by the residual streams' rounding.
+        let between = try FusedInvertedResidual.$keepsCodesBetweenBlocks.withValue(false) { try forward(model, x, .int8).softmax().values }
+        let codesChange = zip(between, outputs[1]).map { abs($0 - $1) }.max() ?? 0
+        print("int8 blocks, codes vs fp32 between blocks (\(Runtime.isa)): max probability change \(codesChange)")
+        XCTAssertGreaterThan(codesChange, 0, "codes between blocks really ran")
+        XCTAssertLessThan(codesChange, 0.1)
     }
 
     /// ResNet-50 (bottlenecks) and ResNet-18 (basic blocks), seeded random weights at full size, penultimate features,

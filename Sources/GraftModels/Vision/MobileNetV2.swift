@@ -80,17 +80,19 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  //
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
         try checkCut(cut)
-        var h = x
+        // Each block's input is this loop's own intermediate: nothing else reads it. In int8 consecutive blocks hand
+        // each other codes (InvertedResidualInt8Chain.swift); other layers and a cut point read fp32.
+        var carried = Int8BlockTensor.fp32(x)
         for (i, layer) in features.enumerated() {
-            // Each block's input is this loop's own intermediate: nothing else reads it.
-            if let block = layer as? InvertedResidual {
-                h = try block.forward(h, training: training, consumingInput: i > 0)
+            if let block = layer as? InvertedResidual, i > 0 {
+                let after = i + 1 < features.count && cut != "features.\(i)" ? features[i + 1] as? InvertedResidual : nil
+                carried = try block.fused.blockForward(carried, next: after?.fused.chainInput(training: training, probe: x), training: training)
             } else {
-                h = try layer.forward(h, training: training)
+                carried = .fp32(try layer.forward(carried.fp32(), training: training))
             }
-            if cut == "features.\(i)" { return h }
+            if cut == "features.\(i)" { return try carried.fp32() }
         }
-        h = try h.globalAvgPool2d()
+        var h = try carried.fp32().globalAvgPool2d()
         if cut == "penultimate" { return h }
         h = try dropout.forward(h, training: training)
         return try classifier.forward(h, training: training)

@@ -89,7 +89,7 @@ public final class ResNet: Module, ImageBackbone, @unchecked Sendable {  // unch
         // Each block's input is this loop's own intermediate: nothing else reads it. In int8 it may be u8 codes
         // between blocks (ResNetInt8Chain.swift); a cut point and the pooling read fp32.
         let blocks = layers.enumerated().flatMap { i, layer in layer.items.enumerated().map { (stage: i, index: $0.offset, block: $0.element) } }
-        var carried = ResNetBlock.Int8BlockTensor.fp32(h)
+        var carried = Int8BlockTensor.fp32(h)
         for (k, b) in blocks.enumerated() {
             let cutHere = cut == "layer\(b.stage + 1).\(b.index)" || (cut == "layer\(b.stage + 1)" && b.index == layers[b.stage].count - 1)
             let next = cutHere || k == blocks.count - 1 ? nil : blocks[k + 1].block.chainInput(training: training, probe: h)

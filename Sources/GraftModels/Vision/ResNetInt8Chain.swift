@@ -19,36 +19,6 @@ extension ResNetBlock {
     /// `GRAFT_INT8_RESNET_U8=0|1` sets the default.
     @TaskLocal public static var keepsCodesBetweenBlocks: Bool = ProcessInfo.processInfo.environment["GRAFT_INT8_RESNET_U8"] != "0"
 
-    /// A block's input or output: fp32, or u8 codes in `quantization`, one byte per element of `shape` at the start of
-    /// a float tensor's storage used as bytes (the storage keeps them alive and counted like any tensor).
-    enum Int8BlockTensor {
-        case fp32(Tensor)
-        case codes(Tensor, shape: [Int], quantization: ActivationQuantization)
-
-        var shape: [Int] {
-            switch self {
-            case .fp32(let t): t.shape
-            case .codes(_, let shape, _): shape
-            }
-        }
-
-        /// The fp32 tensor (codes dequantized).
-        func fp32() throws -> Tensor {
-            switch self {
-            case .fp32(let t): return t
-            case .codes(let storage, let shape, let q):
-                let t = try Tensor(uninitializedShape: shape)
-                try Kernels.dequantize(UnsafeRawPointer(storage.pointer), count: t.count, q, into: t.pointer)
-                return t
-            }
-        }
-
-        /// Room for `shape.reduce(1, *)` codes.
-        static func codesStorage(_ shape: [Int]) throws -> Tensor {
-            try Tensor(uninitializedShape: [(shape.reduce(1, *) + 3) / 4])
-        }
-    }
-
     /// The quantization this block's chain reads its input in, when it will run as a chain (calibrated, int8 inference,
     /// nothing to record): the previous block may then hand it u8 codes. `probe`: a tensor without a gradient.
     func chainInput(training: Bool, probe: Tensor) -> ActivationQuantization? {
@@ -90,13 +60,7 @@ extension ResNetBlock {
             (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
         }
         let outShape = [n, h, w, c], inputQuantization = links[0].parameters.input
-        let input: Kernels.Int8ChainInput
-        switch x {
-        case .fp32(let t): input = .fp32(t.pointer)
-        case .codes(let storage, _, let q):
-            guard q == inputQuantization else { return nil }
-            input = .quantized(UnsafeRawPointer(storage.pointer), q)
-        }
+        guard let input = x.chainInput(inputQuantization) else { return nil }
         if let shortcut {
             guard let s = try shortcut.int8Link(batch: n, height: shape[1], width: shape[2], channels: shape[3], activation: nil)
             else { return nil }
@@ -108,20 +72,8 @@ extension ResNetBlock {
             return .fp32(y)
         }
         guard outShape == shape else { return nil }
-        if let next, next.unsigned, inputQuantization.unsigned {
+        if let next, next.unsigned == inputQuantization.unsigned, let codes = try x.residualCodes(inputQuantization, consuming: consumingInput) {
             // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
-            let codes: Tensor
-            switch x {
-            case .codes(let storage, _, _) where consumingInput:
-                codes = storage
-                storage.storage.markModified()
-            case .codes(let storage, _, _):
-                codes = try Int8BlockTensor.codesStorage(shape)
-                UnsafeMutableRawPointer(codes.pointer).copyMemory(from: storage.pointer, byteCount: shape.reduce(1, *))
-            case .fp32(let t):
-                codes = try Int8BlockTensor.codesStorage(shape)
-                try Kernels.quantize(t.pointer, count: t.count, into: UnsafeMutableRawPointer(codes.pointer), inputQuantization)
-            }
             let p = UnsafeMutableRawPointer(codes.pointer)
             try withExtendedLifetime(folded) {
                 try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), inputQuantization),
@@ -129,19 +81,9 @@ extension ResNetBlock {
             }
             return .codes(codes, shape: outShape, quantization: next)
         }
-        // fp32 out: the identity (dequantized when it came as codes) in dst, summed in place when consumed.
-        let y: Tensor
-        switch x {
-        case .fp32(let t) where consumingInput && !t.needsGrad:
-            // The chain reads x only to quantize it, before its last convolution writes the sum over it.
-            y = Tensor(shape: outShape, storage: t.storage)
-            t.storage.markModified()
-        case .fp32(let t):
-            y = try Tensor(uninitializedShape: outShape)
-            y.pointer.update(from: t.pointer, count: t.count)
-        case .codes:
-            y = try x.fp32()
-        }
+        // fp32 out: the identity (dequantized when it came as codes) in dst, summed in place when consumed (the chain
+        // reads x only to quantize it, before its last convolution writes the sum over it).
+        let y = try x.residualFP32(consuming: consumingInput)
         try withExtendedLifetime((folded, x)) {
             try Kernels.conv2dInt8Chain(links, input: input, output: .fp32(y.pointer), residual: .destination)
         }

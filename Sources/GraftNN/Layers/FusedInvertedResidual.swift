@@ -74,7 +74,9 @@ public final class FusedInvertedResidual: Sendable {
     /// `minimumSide` (default: `FusedInvertedResidual.minimumSide`) replaces the size policy.
     public func forward(_ x: Tensor, training: Bool, minimumSide: Int? = nil) throws -> Tensor? {
         guard !Calibration.isRecording else { return nil }   // calibration records each convolution's input
-        if ComputePrecision.current == .int8 && !Self.fusesAtInt8 { return try int8Forward(x, training: training) }
+        if ComputePrecision.current == .int8 && !Self.fusesAtInt8 {
+            return try int8Forward(.fp32(x), next: nil, training: training, consumingInput: false)?.fp32()
+        }
         guard ComputePrecision.current == .fp32 || Self.fusesAtLowPrecision else { return nil }
         guard x.rank == 4, x.shape[0] >= 1, Self.fuses(batch: x.shape[0], side: min(x.shape[1], x.shape[2]),
                                                        minimumSide: minimumSide ?? Self.minimumSide),
@@ -87,29 +89,6 @@ public final class FusedInvertedResidual: Sendable {
         let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
                                                    residual: residual ? x.pointer : nil, output: y.pointer)
         return done ? y : nil
-    }
-
-    /// The block as one int8 chain of oneDNN convolutions (`Kernels.conv2dInt8Chain`): the input quantized once,
-    /// the expanded and depthwise tensors kept u8 between them, fp32 out (plus the residual). nil when a unit is not
-    /// calibrated or must record a tape (then the block runs unfused).
-    func int8Forward(_ x: Tensor, training: Bool) throws -> Tensor? {
-        guard x.rank == 4, units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
-        let n = x.shape[0]
-        var (h, w, c) = (x.shape[1], x.shape[2], x.shape[3])
-        var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Kernels.Int8ChainLink] = []
-        for unit in units {
-            guard let l = try unit.int8Link(batch: n, height: h, width: w, channels: c, activation: unit.activation) else { return nil }
-            folded.append(l.folded)
-            links.append(l.link)
-            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
-        }
-        let addsInput = residual && [n, h, w, c] == x.shape
-        let y = try Tensor(uninitializedShape: [n, h, w, c])
-        if addsInput { y.pointer.update(from: x.pointer, count: x.count) }
-        try withExtendedLifetime(folded) {
-            try Kernels.conv2dInt8Chain(links, src: x.pointer, dst: y.pointer, residual: addsInput ? .destination : .none)
-        }
-        return y
     }
 
     /// Whether a block with `batch` inputs of (smaller) side `side` runs fused: `side >= minimumSide`

@@ -25,6 +25,8 @@
 //        max probability change, max logit difference relative to the output scale)
 //        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
 //        int8 and bf16 vs fp32 on Fashion-MNIST test images: identical ImageNet top-1 share, max probability change)
+//        graft-bench-vision --int8-codes MODEL   (int8 blocks handing codes to each other vs fp32 between blocks, forward
+//        by forward alternated in one process: img/s of each, output difference)
 import Foundation
 import GraftData
 import GraftKernels
@@ -255,6 +257,41 @@ func int8Agreement(_ name: String) throws {
     }
 }
 
+/// int8 inverted-residual blocks handing codes to each other against fp32 between blocks (`FusedInvertedResidual.
+/// keepsCodesBetweenBlocks`), in one process, alternating forward by forward (BENCH_ROUNDS, 15) so the machine's drift
+/// hits both alike: best and median seconds of each, and the outputs' largest difference relative to their scale.
+func int8CodesComparison(_ name: String) throws {
+    let (model, cut) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+    try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: cut, training: false) } }
+    func run(_ codes: Bool) throws -> (seconds: Double, output: Tensor) {
+        try FusedInvertedResidual.$keepsCodesBetweenBlocks.withValue(codes) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let y = try withPrecision(.int8) { try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, y)
+        }
+    }
+    _ = try run(true); _ = try run(false)   // plans and weights
+    var times: [Bool: [Double]] = [true: [], false: []], outputs: [Bool: Tensor] = [:]
+    for _ in 0..<(Int(env["BENCH_ROUNDS"] ?? "") ?? 15) {
+        for codes in [true, false] {
+            let r = try run(codes)
+            times[codes]!.append(r.seconds); outputs[codes] = r.output
+        }
+    }
+    let scale = outputs[false]!.values.map(abs).max() ?? 1
+    let diff = zip(outputs[true]!.values, outputs[false]!.values).map { abs($0 - $1) }.max() ?? 0
+    func stats(_ t: [Double]) -> String {
+        let s = t.sorted()
+        return String(format: "best %.1f img/s, median %.1f img/s", Double(batch) / s[0], Double(batch) / s[s.count / 2])
+    }
+    let ratio = times[false]!.sorted()[times[false]!.count / 2] / times[true]!.sorted()[times[true]!.count / 2]
+    print("codes\t\(name)\tcodes between blocks: \(stats(times[true]!)); fp32 between blocks: \(stats(times[false]!)); "
+          + String(format: "median ratio %.3fx; max output difference %.2e of the output scale", ratio, diff / scale))
+}
+
 /// The single-model modes of the usage above: an optional header line, then the mode's output.
 let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--cold": (nil, coldPredict),
@@ -262,6 +299,7 @@ let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--precision-agreement": (nil, precisionAgreement),
     "--int8-agreement": ("# Graft int8 agreement, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8Agreement),
     "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA)", blockTimes),
+    "--int8-codes": ("# Graft int8 codes between blocks, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8CodesComparison),
     "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
 ]
 if CommandLine.arguments.count == 3, let mode = modes[CommandLine.arguments[1]] {
