@@ -151,10 +151,12 @@ extension Kernels {
     /// a 3x3 depthwise one with padding 1 and stride 1 or 2 and a bias (inverted-residual blocks' expansion and
     /// depthwise). The expanded tensor then stays in cache between the two instead of going to memory. oneDNN 2.6's
     /// avx2 int8 kernel computes the same codes as the two convolutions (Int8ChainKernelTests); its fp32 avx512 one
-    /// did not (docs/KERNELS.md), so only int8 chains fuse. `GRAFT_INT8_FUSED_DEPTHWISE=0` turns it off.
+    /// did not (docs/KERNELS.md), so only int8 chains fuse. `GRAFT_INT8_FUSED_DEPTHWISE=0` turns it off. Below 8x8 oneDNN
+    /// 2.6 runs the pair through its `ref_fused_convolution` (row by row): at 7x7 that was slower than the two apart
+    /// (MobileNetV2's 160 -> 960 blocks: 2.36-2.89 ms against 1.46 + 0.60), so those stay apart.
     static func fusesDepthwise(_ a: Int8ChainLink, _ b: Int8ChainLink) -> Bool {
         let (g, h) = (a.geometry, b.geometry)
-        return fusesInt8Depthwise && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.groups == 1
+        return fusesInt8Depthwise && h.height >= 8 && h.width >= 8 && g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.groups == 1
             && [g.padTop, g.padBottom, g.padLeft, g.padRight] == [0, 0, 0, 0]
             && h.groups == h.inChannels && h.inChannels == h.outChannels && h.kernelH == 3 && h.kernelW == 3
             && h.strideH == h.strideW && (1...2).contains(h.strideH) && [h.padTop, h.padBottom, h.padLeft, h.padRight] == [1, 1, 1, 1]
