@@ -72,14 +72,9 @@ extension ResNetBlock {
             return .fp32(y)
         }
         guard outShape == shape else { return nil }
-        if let next, next.unsigned == inputQuantization.unsigned, let codes = try x.residualCodes(inputQuantization, consuming: consumingInput) {
-            // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
-            let p = UnsafeMutableRawPointer(codes.pointer)
-            try withExtendedLifetime(folded) {
-                try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), inputQuantization),
-                                            output: .quantized(p, next), residual: .destination)
-            }
-            return .codes(codes, shape: outShape, quantization: next)
+        // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
+        if let next, let y = try withExtendedLifetime(folded, { try x.summedInPlace(links, next: next, consuming: consumingInput) }) {
+            return y
         }
         // fp32 out: the identity (dequantized when it came as codes) in dst, summed in place when consumed (the chain
         // reads x only to quantize it, before its last convolution writes the sum over it).

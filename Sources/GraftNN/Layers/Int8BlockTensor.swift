@@ -41,9 +41,20 @@ public enum Int8BlockTensor {
         }
     }
 
+    /// `links` (a block whose output has this tensor's shape) with this tensor as their residual, summed in place in
+    /// codes: the output is codes in `next`, written over this tensor's codes (its own buffer when `consuming`). nil when
+    /// the sum cannot run on codes (`next` and the links' input quantization differ in sign, or codes in another scale).
+    public func summedInPlace(_ links: [Kernels.Int8ChainLink], next: ActivationQuantization, consuming: Bool) throws -> Int8BlockTensor? {
+        guard let q = links.first?.parameters.input, next.unsigned == q.unsigned, let codes = try residualCodes(q, consuming: consuming)
+        else { return nil }
+        let p = UnsafeMutableRawPointer(codes.pointer)
+        try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), q), output: .quantized(p, next), residual: .destination)
+        return .codes(codes, shape: shape, quantization: next)
+    }
+
     /// Codes in `quantization` that a chain may sum into and overwrite: this tensor's own storage when its codes are in
     /// that quantization and `consuming` (nobody reads it afterwards), else a new buffer filled with them.
-    public func residualCodes(_ quantization: ActivationQuantization, consuming: Bool) throws -> Tensor? {
+    func residualCodes(_ quantization: ActivationQuantization, consuming: Bool) throws -> Tensor? {
         switch self {
         case .codes(let storage, let shape, let q):
             guard q == quantization else { return nil }

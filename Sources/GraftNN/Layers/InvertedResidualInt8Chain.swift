@@ -55,14 +55,9 @@ extension FusedInvertedResidual {
             }
             return .codes(codes, shape: outShape, quantization: next)
         }
-        if let next, next.unsigned == inputQuantization.unsigned, let codes = try x.residualCodes(inputQuantization, consuming: consumingInput) {
-            // The input's codes sit in the output buffer and are summed in place.
-            let p = UnsafeMutableRawPointer(codes.pointer)
-            try withExtendedLifetime(folded) {
-                try Kernels.conv2dInt8Chain(links, input: .quantized(UnsafeRawPointer(p), inputQuantization),
-                                            output: .quantized(p, next), residual: .destination)
-            }
-            return .codes(codes, shape: outShape, quantization: next)
+        // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
+        if let next, let y = try withExtendedLifetime(folded, { try x.summedInPlace(links, next: next, consuming: consumingInput) }) {
+            return y
         }
         // fp32 out (the residual in dst first: the chain reads x only to quantize it, before the last link writes over it).
         let y = addsInput ? try x.residualFP32(consuming: consumingInput) : try Tensor(uninitializedShape: outShape)
