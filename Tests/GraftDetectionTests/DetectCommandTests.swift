@@ -113,8 +113,10 @@ final class DetectCommandTests: XCTestCase {
         let fp32 = try boxes(Self.graft(["detect", "--json"] + photos))
         let int8 = try boxes(Self.graft(["detect", "--json", "--model", out, "--precision", "int8"] + photos))
         for (a, b) in zip(fp32, int8) {
-            XCTAssertEqual(a.map { $0["label"] as? String }, b.map { $0["label"] as? String }, "same objects: \(a)\n\(b)")
-            for (p, q) in zip(a, b) {
+            // The best box of each photo (cup, motorbike): same label, nearly the same box and score. (Weaker boxes near
+            // the 0.25 threshold may fall on either side of it: bench/detect measures the agreement over many images.)
+            XCTAssertEqual(a.first?["label"] as? String, b.first?["label"] as? String, "same object: \(a)\n\(b)")
+            for (p, q) in zip(a.prefix(1), b.prefix(1)) {
                 let box = { (d: [String: Any]) in
                     BoundingBox(x: Float(d["x"] as! Double), y: Float(d["y"] as! Double), width: Float(d["w"] as! Double), height: Float(d["h"] as! Double))
                 }

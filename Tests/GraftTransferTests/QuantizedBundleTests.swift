@@ -46,12 +46,17 @@ final class QuantizedBundleTests: XCTestCase {
         XCTAssertEqual(try TrainedModel(bundle: quantized).probabilities(batch), fp32, "the copy in fp32 is the original")
         let int8 = try TrainedModel(bundle: quantized, precision: .int8).probabilities(batch)
         XCTAssertNotEqual(int8, fp32)
-        var agree = 0, largest: Float = 0
+        var agree = 0, largest: Float = 0, gaps: [Float] = []
         for (p, q) in zip(fp32, int8) {
-            if p.indices.max(by: { p[$0] < p[$1] }) == q.indices.max(by: { q[$0] < q[$1] }) { agree += 1 }
+            let (a, b) = (p.indices.max(by: { p[$0] < p[$1] })!, q.indices.max(by: { q[$0] < q[$1] })!)
+            if a == b { agree += 1 } else { gaps.append(p[a] - p[b]) }
             largest = max(largest, zip(p, q).map { abs($0 - $1) }.max()!)
         }
-        XCTAssertGreaterThanOrEqual(agree, 294, "top-1 agreement on 300 held-out digits")
-        XCTAssertLessThan(largest, 0.2)
+        print("quantized from-scratch digits bundle: int8 top-1 equal to fp32 on \(agree)/300, largest probability change \(largest), "
+              + "fp32 gaps of the changed ones \(gaps)")
+        XCTAssertGreaterThanOrEqual(agree, 285, "top-1 agreement on 300 held-out digits")
+        XCTAssertGreaterThan(largest, 0, "int8 really ran")
+        XCTAssertLessThan(largest, 0.05)
+        for gap in gaps { XCTAssertLessThanOrEqual(gap, 2 * largest, "only near ties change class") }
     }
 }
