@@ -71,6 +71,11 @@ final class QuantizeCommandTests: XCTestCase {
         let inFP32 = try Graft.run(["evaluate", "--bundle", bundle, "--data", "digits", "--limit", "48", "--quiet", "--precision", "fp32"])
         XCTAssertExit(inFP32, 0)
         XCTAssertTrue(inFP32.stdout.contains("on 48 examples (fp32)"), inFP32.transcript)
+        // A feature bundle has no network to calibrate: its backbone is quantized with --model (as above).
+        let features = try Graft.run(["quantize", "--bundle", bundle, "--data", "digits", "--out", dir.appendingPathComponent("q").path])
+        XCTAssertExit(features, 1)
+        XCTAssertTrue(features.stderr.contains("is a feature bundle") && features.stderr.contains("graft quantize --model"), features.transcript)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("q").path))
     }
 
     func testRefusalsAndBadInput() throws {
