@@ -8,9 +8,9 @@ import GraftTransfer
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Calibrate an image network or a detector on a few hundred of your items and write an int8 model (run it with --precision int8).")
+        abstract: "Calibrate an image network, a detector or a trained bundle on a few hundred of your items and write an int8 model (run it with --precision int8).")
 
-    @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch) or a zoo detector (yolov3-tiny).")
+    @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch) or a zoo detector (yolov3-tiny); default efficientnet-lite0.")
     var model: String?
     @Option(help: "A fine-tuned or from-scratch image bundle (any task, detection too) instead of --model; --out is then the quantized bundle's folder.")
     var bundle: String?
