@@ -32,7 +32,7 @@ public enum ImageModels {
         if let weights {
             let model = try make(architecture ?? name)
             let file = try WeightFile.open(weights)
-            try model.load(file.tensors.reduce(into: [:]) { $0[$1.name] = try Tensor($1) }, strict: true, source: weights.path)
+            try model.load(loadTensors(file), strict: true, source: weights.path)
             try Int8Quantization.applyRanges(from: file, to: model)   // a quantized model (`graft quantize`)
             return model
         }

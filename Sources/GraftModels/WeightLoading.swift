@@ -6,7 +6,11 @@ import GraftWeights
 /// Reads any weights file GraftWeights understands (safetensors, PyTorch
 /// .pth legacy or zip, ONNX, .npz) into engine tensors by key.
 public func loadTensors(_ url: URL) throws -> [String: Tensor] {
-    let file = try WeightFile.open(url)
+    try loadTensors(WeightFile.open(url))
+}
+
+/// The tensors of an opened weights file, by key.
+public func loadTensors(_ file: WeightFile) throws -> [String: Tensor] {
     var out: [String: Tensor] = [:]
     for stored in file.tensors {
         out[stored.name] = try Tensor(stored)

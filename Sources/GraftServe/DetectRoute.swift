@@ -2,7 +2,6 @@ import Foundation
 import GraftData
 import GraftModels
 import GraftTensor
-import GraftTransfer
 import Hummingbird
 
 /// `POST /v1/detect`: an image body (`image/jpeg`, `image/png`, `application/octet-stream`;

@@ -92,6 +92,7 @@ if os.environ.get("BENCH_INT8") != "0":
             return next(self.items, None)
 
     tmp = os.path.dirname(path)
+    os.chdir(tmp)   # the quantization tools write scratch models (and their external data) into the working directory
     prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
     quant_pre_process(path, prepared, skip_symbolic_shape=True)  # its symbolic pass stops at the maxpool padding
     quantize_static(prepared, quantized, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,

@@ -85,10 +85,15 @@ for name in names:
                     return next(self.items, None)
 
             prepared, quantized = os.path.join(tmp, "prepared.onnx"), os.path.join(tmp, "int8.onnx")
-            quant_pre_process(path, prepared)
-            quantize_static(prepared, quantized, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CalibrationMethod.MinMax)
+            start = os.getcwd()
+            os.chdir(tmp)   # the quantization tools write scratch models (and their external data) into the working directory
+            try:
+                quant_pre_process(path, prepared)
+                quantize_static(prepared, quantized, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                                calibrate_method=CalibrationMethod.MinMax)
+            finally:
+                os.chdir(start)
             session = ort.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
             seconds = median(lambda: session.run(None, feed))
             print(f"row\tort-int8\t{name}\t{batch / seconds:.1f}", flush=True)

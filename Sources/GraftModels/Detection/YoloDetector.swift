@@ -48,10 +48,21 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
     public static func pretrained(_ name: String = "yolov3-tiny") throws -> YoloDetector {
         let entry = try ModelZoo.entry(name)
         guard entry.kind == .detection else { throw ModelError.invalidConfig("\(name) is not a detection model") }
-        let dir = entry.url.deletingLastPathComponent()
         guard entry.isInstalled else { throw ModelError.weightsNotInstalled(model: name, path: entry.url.path) }
-        return try YoloDetector(cfg: dir.appendingPathComponent("\(entry.architecture).cfg"), weights: entry.url,
-                                names: dir.appendingPathComponent("coco.names"))
+        let files = try zooFiles(architecture: entry.architecture)
+        return try YoloDetector(cfg: files.cfg, weights: entry.url, names: files.names)
+    }
+
+    /// The zoo detector of `architecture` (a cfg name) and its installed cfg and class names, beside its weights.
+    public static func zooFiles(architecture: String) throws -> (entry: ZooEntry, cfg: URL, names: URL) {
+        let detectors = ModelZoo.entries.filter { $0.kind == .detection }
+        guard let entry = detectors.first(where: { $0.architecture == architecture }) else {
+            throw ModelError.unknownModel(architecture, available: detectors.map(\.name))
+        }
+        let dir = entry.url.deletingLastPathComponent()
+        let cfg = dir.appendingPathComponent("\(entry.architecture).cfg")
+        guard FileManager.default.fileExists(atPath: cfg.path) else { throw ModelError.weightsNotInstalled(model: entry.name, path: cfg.path) }
+        return (entry, cfg, dir.appendingPathComponent("coco.names"))
     }
 
     /// A zoo detector by name (`yolov3-tiny`), or a quantized detector file written by `graft quantize --model yolov3-tiny`
@@ -73,16 +84,14 @@ public final class YoloDetector: @unchecked Sendable {  // unchecked: `resize` i
             throw ModelError.invalidConfig("\(url.path) is not a quantized detector (no \(Int8Quantization.formatKey) metadata): "
                 + "give a zoo detector name, or a file written by `graft quantize --model yolov3-tiny`")
         }
-        guard let entry = ModelZoo.entries.first(where: { $0.kind == .detection && $0.architecture == architecture }) else {
+        guard ModelZoo.entries.contains(where: { $0.kind == .detection && $0.architecture == architecture }) else {
             throw ModelError.invalidConfig("\(url.path) records architecture '\(architecture)', which is not a zoo detector")
         }
-        let dir = entry.url.deletingLastPathComponent()
-        let cfg = dir.appendingPathComponent("\(entry.architecture).cfg"), names = dir.appendingPathComponent("coco.names")
-        guard FileManager.default.fileExists(atPath: cfg.path) else { throw ModelError.weightsNotInstalled(model: entry.name, path: cfg.path) }
-        let network = DarknetNetwork(config: try DarknetConfig.read(cfg))
-        try network.load(file.tensors.reduce(into: [:]) { $0[$1.name] = try Tensor($1) }, strict: true, source: url.path)
+        let files = try zooFiles(architecture: architecture)
+        let network = DarknetNetwork(config: try DarknetConfig.read(files.cfg))
+        try network.load(loadTensors(file), strict: true, source: url.path)
         try Int8Quantization.applyRanges(from: file, to: network)
-        return try YoloDetector(network: network, labels: try labels(names))
+        return try YoloDetector(network: network, labels: try labels(files.names))
     }
 
     public var inputWidth: Int { network.config.input.width }

@@ -28,11 +28,7 @@ public final class YoloBackbone: Backbone {
     /// Loads the zoo cfg of `spec.architecture` at `spec.inputSize`, with its pretrained weights when `spec.pretrained`
     /// and `weights` (a bundle's state dict replaces them anyway), else seeded random weights.
     public init(_ spec: BackboneSpec, seed: UInt64 = 0, weights: Bool = true) throws {
-        guard let entry = ModelZoo.entries.first(where: { $0.kind == .detection && $0.architecture == spec.architecture }) else {
-            throw ModelError.unknownModel(spec.architecture, available: ModelZoo.entries.filter { $0.kind == .detection }.map(\.name))
-        }
-        let cfg = entry.url.deletingLastPathComponent().appendingPathComponent("\(entry.architecture).cfg")
-        guard FileManager.default.fileExists(atPath: cfg.path) else { throw ModelError.weightsNotInstalled(model: entry.name, path: cfg.path) }
+        let (entry, cfg, _) = try YoloDetector.zooFiles(architecture: spec.architecture)
         let original = try DarknetConfig.read(cfg)
         let side = spec.inputSize ?? original.input.width
         let config = side == original.input.width && side == original.input.height ? original : try original.withInput(width: side, height: side)

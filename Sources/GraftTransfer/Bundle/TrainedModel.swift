@@ -79,7 +79,6 @@ public final class TrainedModel {
         case .fineTune, .fromScratch, .contrastive:
             // The state dict replaces every weight: image networks skip reading pretrained ones.
             let backbone = try Backbones.load(manifest.backbone, outputs: outputs, weights: manifest.input == .text)
-            try precision.requireSupport()
             let network = try backbone.network(outputs: outputs, unfreeze: 0, seed: 0)
             if let text = network as? TextTaskNetwork {
                 guard let kind = TextTaskNetwork.HeadInput(rawValue: manifest.headInput ?? TextTaskNetwork.HeadInput.meanStates.rawValue) else {
@@ -87,10 +86,10 @@ public final class TrainedModel {
                 }
                 text.headInputKind = kind
             }
-            let weights = url.appendingPathComponent("model.safetensors")
+            let weights = try WeightFile.open(url.appendingPathComponent("model.safetensors"))
             try StateDictFile.read(into: network.module, from: weights)
             // A bundle `graft quantize --bundle` wrote carries its convolutions' calibrated ranges.
-            try Int8Quantization.applyRanges(from: WeightFile.open(weights), to: network.module)
+            try Int8Quantization.applyRanges(from: weights, to: network.module)
             if precision == .int8 && !backbone.quantizesDynamically && !Int8Quantization.isCalibrated(network.module) {
                 throw KernelError.unsupportedPrecision(precision: .int8, reason: "the network of \(url.path) has no int8 calibration: make a "
                     + "quantized copy with `graft quantize --bundle \(url.path) --data DATA --out BUNDLE` and run that")

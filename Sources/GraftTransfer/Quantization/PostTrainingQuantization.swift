@@ -42,21 +42,23 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }
         let backbone = try Backbones.load(spec)
-        let cnn: Module, usage: String
+        let cnn: Module, usage: String, forward: (Tensor) throws -> Void
         switch backbone {
         case let backbone as CNNBackbone:
             cnn = backbone.cnn
+            forward = { [network = backbone.cnn] x in _ = try network.forward(x, upTo: nil, training: false) }
             usage = "graft predict --model \(url.path) --arch \(spec.architecture) --precision int8"
         case let yolo as YoloBackbone:
             // Calibrated on images stretched to the square input (the detector's training preprocessing); `graft detect`
             // letterboxes instead, which changes the aspect of objects, not the range of pixels or activations.
             cnn = yolo.darknet
+            forward = { [network = yolo.darknet] x in _ = try network.forward(x, training: false) }   // every head
             usage = "graft detect --model \(url.path) --precision int8"
         default:
             throw TransferError.unsupported("int8 quantization covers image convolution networks and detectors; \(spec.description) is neither")
         }
         guard let preprocessing = backbone.preprocessing else { throw TransferError.unsupported("\(spec.description) has no image preprocessing") }
-        let (seen, failures) = try calibrate(cnn, on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try Self.forward(cnn, x) }
+        let (seen, failures) = try calibrate(cnn, on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try forward(x) }
         try Int8Quantization.write(cnn, architecture: spec.architecture, to: url)
         return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
                        calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
@@ -124,12 +126,4 @@ public struct PostTrainingQuantization {
         return (seen, failures)
     }
 
-    /// Every layer's forward (a detector's every head).
-    private static func forward(_ network: Module, _ x: Tensor) throws {
-        switch network {
-        case let darknet as DarknetNetwork: _ = try darknet.forward(x, training: false)
-        case let cnn as any ImageBackbone: _ = try cnn.forward(x, upTo: nil, training: false)
-        default: throw TransferError.unsupported("\(type(of: network)) cannot be calibrated")
-        }
-    }
 }

@@ -16,10 +16,16 @@ public enum StateDictFile {
     /// Loads the module's keys (strictly) and returns the other entries (`extra`).
     @discardableResult
     public static func read(into module: Module, from url: URL, extraPrefix: String = "optimizer.") throws -> [String: [Float]] {
-        let all = try loadTensors(url)
+        try read(into: module, from: WeightFile.open(url), extraPrefix: extraPrefix)
+    }
+
+    /// `read(into:from:)` on an opened file (whose metadata the caller reads too).
+    @discardableResult
+    public static func read(into module: Module, from file: WeightFile, extraPrefix: String = "optimizer.") throws -> [String: [Float]] {
+        let all = try loadTensors(file)
         var own: [String: Tensor] = [:], extra: [String: [Float]] = [:]
         for (k, v) in all { if k.hasPrefix(extraPrefix) { extra[k] = v.values } else { own[k] = v } }
-        try module.load(own, strict: true, source: url.path)
+        try module.load(own, strict: true, source: file.source)
         return extra
     }
 }
