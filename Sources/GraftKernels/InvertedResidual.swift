@@ -54,21 +54,45 @@ extension Kernels {
                                      project.weight, project.bias, packed)
     }
 
+    /// 32-bit words `invertedResidualPackBF16` writes (stored in a Float buffer).
+    public static func invertedResidualPackedBF16Count(_ shape: InvertedResidualShape) -> Int {
+        var s = shape.c
+        return Int(graft_inverted_residual_packed_bf16_count(&s))
+    }
+
+    /// The 1x1 weights of an `invertedResidualPack` buffer rounded to bf16, in the pairs AVX512-BF16 dot
+    /// products take (for `invertedResidualForward(bf16:)`). `words` is 64-byte aligned.
+    public static func invertedResidualPackBF16(_ shape: InvertedResidualShape, packed: UnsafePointer<Float>,
+                                                into words: UnsafeMutablePointer<Float>) {
+        var s = shape.c
+        graft_inverted_residual_pack_bf16(&s, packed, words)
+    }
+
     /// `project(relu6(depthwise(relu6(expand(input))))) + residual` for inference, in one pass per
     /// image: the expanded tensor stays in per-thread scratch rows (see docs/KERNELS.md). Parallel
     /// over images; `output` must not overlap `input` or `residual` (which has the output's shape).
-    /// Returns false for an unsupported shape or when scratch could not be allocated.
+    /// With `bf16` (`invertedResidualPackBF16`'s words) both 1x1 convolutions take bf16 operands with fp32
+    /// sums; the rest stays fp32. Returns false for an unsupported shape or when scratch could not be allocated.
     public static func invertedResidualForward(_ shape: InvertedResidualShape, packed: UnsafePointer<Float>,
+                                               bf16: UnsafePointer<Float>? = nil,
                                                input: UnsafePointer<Float>, residual: UnsafePointer<Float>?,
                                                output: UnsafeMutablePointer<Float>) -> Bool {
         guard shape.isSupported else { return false }
         var s = shape.c
         graft_apply_threads()
+        if let bf16 { return graft_inverted_residual_forward_bf16(&s, packed, bf16, input, residual, output) == 0 }
         return graft_inverted_residual_forward(&s, packed, input, residual, output) == 0
     }
 
+    /// True when `invertedResidualForward(bf16:)` runs AVX512-BF16 micro-kernels or AMX tiles (else portable loops
+    /// of the same arithmetic, for tests).
+    public static var invertedResidualHasBF16: Bool { graft_inverted_residual_has_bf16() != 0 }
+
+    /// The GEMMs `invertedResidualForward(bf16:)` runs: `amx`, `avx512_bf16` or `portable`.
+    public static var invertedResidualBF16ISA: String { String(cString: graft_inverted_residual_bf16_isa()) }
+
     /// The widest micro-kernels `invertedResidualForward` may use.
-    public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx2 = 1, portable = 2 }
+    public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx512 = 1, avx2 = 2, portable = 3 }
 
     /// Caps the micro-kernels `invertedResidualForward` picks (`.best` again to pick by CPU): lets tests
     /// check the paths other CPUs take.

@@ -47,8 +47,39 @@ final class InvertedResidualFusionTests: XCTestCase {
                 XCTAssertEqual(y.shape, expected.shape, what, file: file, line: line)
                 XCTAssertLessThanOrEqual(maxAbsDiff(y, expected), 1e-4, what, file: file, line: line)
             }
+            try compareBF16(name, fused, x, expected: expected, file: file, line: line)
         }
     }
+
+    /// The kernel's bf16 1x1 GEMMs (`FusedInvertedResidual.bf16Kernel`) on `x`: the portable loops within bf16
+    /// rounding of the fp32 block, and AMX and AVX512-BF16 (where the CPU has them) within float summation order of them.
+    func compareBF16(_ name: String, _ fused: FusedInvertedResidual, _ x: Tensor, expected: Tensor,
+                     file: StaticString, line: UInt) throws {
+        func bf16Forward(_ cap: Kernels.InvertedResidualISACap) throws -> Tensor? {
+            Kernels.invertedResidualCapISA(cap)
+            defer { Kernels.invertedResidualCapISA(.best) }
+            return try ComputePrecision.$current.withValue(.bf16) {
+                try FusedInvertedResidual.$bf16Kernel.withValue(true) {
+                    try withNoGrad { try fused.forward(x, training: false, minimumSide: 1) }
+                }
+            }
+        }
+        let what = "\(name) \(x.shape) bf16"
+        guard let portable = try bf16Forward(.portable) else { return XCTFail("\(what): not fused", file: file, line: line) }
+        let scale = max(1, expected.values.map(abs).max() ?? 0)
+        let error = maxAbsDiff(portable, expected)
+        XCTAssertLessThanOrEqual(error, Self.bf16Tolerance * scale, what, file: file, line: line)
+        XCTAssertGreaterThan(error, 0, "\(what): the products ran in bf16", file: file, line: line)
+        guard Kernels.invertedResidualHasBF16 else { return }
+        // AMX tiles (where present, `.best`) and AVX512-BF16.
+        for cap in [Kernels.InvertedResidualISACap.best, .avx512] {
+            guard let vector = try bf16Forward(cap) else { return XCTFail("\(what): not fused", file: file, line: line) }
+            XCTAssertLessThanOrEqual(maxAbsDiff(vector, portable), 1e-4 * scale, "\(what) \(cap) vs portable", file: file, line: line)
+        }
+    }
+
+    /// bf16 operands (8 significant bits) against fp32, relative to the output's largest magnitude.
+    static let bf16Tolerance: Float = 4e-3   // measured at most 9.7e-4 over these blocks
 
     /// EfficientNet-Lite0...4 blocks: (input, output, expansion, kernel, stride); the residual follows.
     func testEfficientNetLiteBlocks() throws {

@@ -96,8 +96,8 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, co
 /// parallel over images (and over bands of output rows when the images do not divide evenly
 /// among the threads). Returns 0, -1 for an unsupported shape, -2 when scratch allocation failed.
 /// `output` must not overlap input or residual.
-/// Nonzero: use the portable kernels even where AVX-512 is available (tests).
-/// Caps the micro-kernels forward may pick: 0 the best the CPU has, 1 AVX2 at most, 2 portable only.
+/// Caps the micro-kernels forward may pick: 0 the best the CPU has, 1 AVX-512 at most (no AMX), 2 AVX2 at most,
+/// 3 portable only.
 void graft_inverted_residual_cap_isa(int cap);
 /// 1 when forward runs AVX-512 or AVX2 + FMA micro-kernels (the CPU has them and portable is not forced).
 int graft_inverted_residual_has_fast_path(void);
@@ -105,6 +105,21 @@ int graft_inverted_residual_has_fast_path(void);
 const char *graft_inverted_residual_isa(void);
 int graft_inverted_residual_forward(const graft_inverted_residual_shape *shape, const float *packed,
                                     const float *input, const float *residual, float *output);
+/// Words (32 bits, stored as floats) graft_inverted_residual_pack_bf16 writes.
+int64_t graft_inverted_residual_packed_bf16_count(const graft_inverted_residual_shape *shape);
+/// The 1x1 weights of graft_inverted_residual_pack's `packed`, rounded to bf16 in pairs along K
+/// (the operands of AVX512-BF16 dot products). `words` must be 64-byte aligned.
+void graft_inverted_residual_pack_bf16(const graft_inverted_residual_shape *shape, const float *packed, float *words);
+/// graft_inverted_residual_forward with both 1x1 convolutions on bf16 operands (fp32 accumulation,
+/// their inputs rounded to bf16); depthwise, biases, ReLU6 and residual in fp32. AMX tiles or AVX512-BF16
+/// where the CPU has them (and the cap allows), else portable loops of the same arithmetic.
+int graft_inverted_residual_forward_bf16(const graft_inverted_residual_shape *shape, const float *packed,
+                                         const float *packed_bf16, const float *input, const float *residual,
+                                         float *output);
+/// 1 when forward_bf16 runs AVX512-BF16 micro-kernels (or AMX tiles).
+int graft_inverted_residual_has_bf16(void);
+/// The GEMMs forward_bf16 runs: "amx", "avx512_bf16" or "portable".
+const char *graft_inverted_residual_bf16_isa(void);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@ struct OnnxInvertedResidual {
     let pads: (top: Int, left: Int, bottom: Int, right: Int)
     /// The folded weights in the fused kernel's layout (packed once, at load).
     let packed: Tensor
+    /// Their 1x1 weights as bf16 pairs, packed at load where the CPU runs the kernel's bf16 GEMMs.
+    let packedBF16: Tensor?
 
     var hasExpansion: Bool { convs.count == 3 }
 
@@ -34,7 +36,7 @@ struct OnnxInvertedResidual {
 
     /// The block's output by the fused kernel, or nil when the size policy (or the shape) says to run it unfused.
     func fusedForward(_ x: OnnxValue) throws -> OnnxValue? {
-        // As the native blocks: the fused kernel computes in fp32, and serves bf16 inference unless told not to.
+        // As the native blocks: the fused kernel serves bf16 inference (bf16 1x1 GEMMs where the CPU has them).
         guard ComputePrecision.current != .bf16 || FusedInvertedResidual.fusesAtLowPrecision else { return nil }
         let s = x.shape
         guard s.count == 4, s[1] == inChannels, s[0] >= 1,
@@ -42,7 +44,8 @@ struct OnnxInvertedResidual {
               let shape = shape(batch: s[0], height: s[2], width: s[3]) else { return nil }
         let input = try x.nhwcTensor()
         let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
-        let done = Kernels.invertedResidualForward(shape, packed: packed.pointer, input: input.pointer,
+        let bf16 = ComputePrecision.current == .bf16 && FusedInvertedResidual.bf16Kernel ? packedBF16 : nil
+        let done = Kernels.invertedResidualForward(shape, packed: packed.pointer, bf16: bf16?.pointer, input: input.pointer,
                                                    residual: residual ? input.pointer : nil, output: y.pointer)
         return done ? .float(y, channelsLast: true) : nil
     }
@@ -124,7 +127,13 @@ struct OnnxInvertedResidual {
             Kernels.invertedResidualPack(probe, expand: expand == nil ? nil : pointers(0), depthwise: pointers(parts.count - 2),
                                          project: pointers(parts.count - 1), into: packed.pointer)
         }
+        var packedBF16: Tensor?
+        if FusedInvertedResidual.bf16Kernel, let words = try? Tensor(uninitializedShape: [Kernels.invertedResidualPackedBF16Count(probe)]) {
+            Kernels.invertedResidualPackBF16(probe, packed: packed.pointer, into: words.pointer)
+            packedBF16 = words
+        }
         return OnnxInvertedResidual(convs: parts, input: input, output: p.output, residual: p.residual != nil, inChannels: inChannels,
-                                    hidden: hidden, outChannels: outChannels, kernel: kernel, stride: g.strides[0], pads: pads, packed: packed)
+                                    hidden: hidden, outChannels: outChannels, kernel: kernel, stride: g.strides[0], pads: pads,
+                                    packed: packed, packedBF16: packedBF16)
     }
 }

@@ -24,8 +24,9 @@ public final class FusedInvertedResidual: Sendable {
     public let depthwise: ConvBatchNorm
     public let project: ConvBatchNorm
     public let residual: Bool
-    /// The packed weights and the folded tensors' storage ids they were packed from.
-    private let packed = Mutex<(key: [Int], values: Tensor)?>(nil)
+    /// The packed weights (and their bf16 words, once bf16 asked for them) and the folded tensors' storage
+    /// ids they were packed from.
+    private let packed = Mutex<(key: [Int], values: Tensor, bf16: Tensor?)?>(nil)
 
     /// `GRAFT_FUSED_BLOCK_MIN_SIDE`: fuse exactly the blocks whose input is at least this
     /// high and wide (0: none), instead of the size policy; unset: the policy.
@@ -83,11 +84,11 @@ public final class FusedInvertedResidual: Sendable {
               let shape = shape(for: x) else { return nil }
         let units = [expand, depthwise, project].compactMap { $0 }
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
-        let weights = try packedWeights(shape)
+        let weights = try packedWeights(shape, bf16: ComputePrecision.current == .bf16 && Self.bf16Kernel)
         let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
         // False only when the kernel's scratch could not be allocated (the shape was checked): run unfused.
-        let done = Kernels.invertedResidualForward(shape, packed: weights.pointer, input: x.pointer,
-                                                   residual: residual ? x.pointer : nil, output: y.pointer)
+        let done = Kernels.invertedResidualForward(shape, packed: weights.values.pointer, bf16: weights.bf16?.pointer,
+                                                   input: x.pointer, residual: residual ? x.pointer : nil, output: y.pointer)
         return done ? y : nil
     }
 
@@ -110,8 +111,8 @@ public final class FusedInvertedResidual: Sendable {
         }
     }()
 
-    /// Whether blocks still run the fused (fp32) kernel when inference asks for bf16: the separate oneDNN
-    /// convolutions then run in bf16 instead (docs/PRECISION.md has the measurements behind the default).
+    /// Whether blocks still run the fused kernel when inference asks for bf16, else the separate oneDNN
+    /// convolutions in bf16 (docs/PRECISION.md has the measurements behind the default).
     /// `GRAFT_BF16_FUSED_BLOCKS=0|1` overrides it.
     public static let fusesAtLowPrecision: Bool = {
         switch ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_BLOCKS"] {
@@ -120,6 +121,11 @@ public final class FusedInvertedResidual: Sendable {
         default: return true
         }
     }()
+
+    /// Whether the fused kernel's 1x1 convolutions run on bf16 operands when inference asks for bf16: where the
+    /// CPU has AVX512-BF16 (else fp32, as before it existed). `GRAFT_BF16_FUSED_KERNEL=0` keeps them fp32.
+    @TaskLocal public static var bf16Kernel: Bool =
+        ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_KERNEL"] != "0" && Kernels.invertedResidualHasBF16
 
     /// Whether blocks run the fused fp32 kernel when inference asks for int8, else (the default) one int8 chain of their
     /// calibrated convolutions (`int8Forward`): measured 1.4-3.3x faster on EfficientNet-Lite0 and 1.6-1.8x on MobileNetV2
@@ -175,7 +181,8 @@ public final class FusedInvertedResidual: Sendable {
         return shape.isSupported ? shape : nil
     }
 
-    private func packedWeights(_ shape: InvertedResidualShape) throws -> Tensor {
+    /// The packed weights, and their bf16 words when `bf16`.
+    private func packedWeights(_ shape: InvertedResidualShape, bf16: Bool) throws -> (values: Tensor, bf16: Tensor?) {
         let e = try expand?.foldedWeights(), d = try depthwise.foldedWeights(), p = try project.foldedWeights()
         // Folded tensors are new objects whenever a source changed, so their storage ids key the packing.
         let key = [e?.weight.storage.id ?? -1, d.weight.storage.id, p.weight.storage.id]
@@ -183,12 +190,20 @@ public final class FusedInvertedResidual: Sendable {
             (UnsafePointer(t.weight.pointer), UnsafePointer(t.bias.pointer))
         }
         return try packed.withLock { cached in
-            if let cached, cached.key == key { return cached.values }
-            let values = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
-            Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
-                                         into: values.pointer)
-            cached = (key, values)
-            return values
+            if cached?.key != key {
+                let values = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
+                Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
+                                             into: values.pointer)
+                cached = (key, values, nil)
+            }
+            guard var entry = cached else { preconditionFailure("packed above") }
+            if bf16 && entry.bf16 == nil {
+                let words = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedBF16Count(shape)])
+                Kernels.invertedResidualPackBF16(shape, packed: entry.values.pointer, into: words.pointer)
+                entry.bf16 = words
+                cached = entry
+            }
+            return (entry.values, bf16 ? entry.bf16 : nil)
         }
     }
 }

@@ -12,7 +12,9 @@
 //        the inference path timed here - folded BN, fused post-ops, Winograd 3x3 - and the taped path
 //        with direct convolutions - separate ops - on 2 full-size images; also without Winograd)
 //        graft-bench-vision --blocks MODEL   (each inverted-residual block of efficientnet-lite0 or
-//        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats)
+//        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats; where the
+//        CPU has bf16 also the fused kernel with bf16 1x1 GEMMs: its time, its difference to fp32 and, as a check,
+//        its AVX512-BF16 output against the portable loops of the same arithmetic)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16 | int8: what the
@@ -20,7 +22,9 @@
 //      calibrates every convolution on the timed batch, as `graft quantize` does on the user's data; int8-blocks /
 //      int8-fused: inverted-residual blocks as int8 chains of oneDNN convolutions / the fused fp32 kernel; int8-convs:
 //      ResNet blocks as separate int8 convolutions with fp32 tensors between them instead of int8 chains; int8-chains:
-//      ResNet blocks as int8 chains with fp32 between blocks instead of u8 codes).
+//      ResNet blocks as int8 chains with fp32 between blocks instead of u8 codes; bf16-fp32blocks: bf16 with the fused
+//      inverted-residual kernel's 1x1 convolutions in fp32, as before its bf16 GEMMs; bf16-avx512: those on AVX512-BF16,
+//      not AMX tiles).
 //        graft-bench-vision --precision-agreement MODEL   (bf16 vs fp32 on the same random batch: top-1 agreement,
 //        max probability change, max logit difference relative to the output scale)
 //        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
@@ -45,8 +49,24 @@ let blockChoice: Bool? = ["int8-blocks": false, "int8-fused": true][env["BENCH_P
 let separateConvs = env["BENCH_PRECISION"] == "int8-convs", fp32BetweenBlocks = env["BENCH_PRECISION"] == "int8-chains"
 let resnetChains = separateConvs ? false : ResNetBlock.chainsAtInt8
 let resnetCodes = fp32BetweenBlocks ? false : ResNetBlock.keepsCodesBetweenBlocks
-let precision = blockChoice != nil || separateConvs || fp32BetweenBlocks ? .int8 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
-let precisionLabel = blockChoice != nil || separateConvs || fp32BetweenBlocks ? env["BENCH_PRECISION"]! : precision.rawValue
+/// "bf16-fp32blocks": bf16 with the fused kernel's 1x1 convolutions in fp32 (`FusedInvertedResidual.bf16Kernel` false);
+/// "bf16-avx512": with them on AVX512-BF16 instead of AMX tiles.
+let fp32Blocks = env["BENCH_PRECISION"] == "bf16-fp32blocks", noAMX = env["BENCH_PRECISION"] == "bf16-avx512"
+let precision = blockChoice != nil || separateConvs || fp32BetweenBlocks ? .int8
+    : fp32Blocks || noAMX ? .bf16 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
+let precisionLabel = blockChoice != nil || separateConvs || fp32BetweenBlocks || fp32Blocks || noAMX ? env["BENCH_PRECISION"]! : precision.rawValue
+if noAMX { Kernels.invertedResidualCapISA(.avx512) }
+
+/// `body` with the block choices BENCH_PRECISION's variant names (the defaults for plain precisions).
+func withVariantChoices<T>(_ body: () throws -> T) throws -> T {
+    try FusedInvertedResidual.$bf16Kernel.withValue(fp32Blocks ? false : FusedInvertedResidual.bf16Kernel) {
+        try FusedInvertedResidual.$fusesAtInt8.withValue(blockChoice ?? FusedInvertedResidual.fusesAtInt8) {
+            try ResNetBlock.$chainsAtInt8.withValue(resnetChains) {
+                try ResNetBlock.$keepsCodesBetweenBlocks.withValue(resnetCodes, operation: body)
+            }
+        }
+    }
+}
 
 /// (model, cut point) per bench row; VGG16 stops at its 7x7x512 features.
 func makeModel(_ name: String) throws -> (any ImageBackbone, String?) {
@@ -179,17 +199,44 @@ func blockTimes(_ name: String) throws {
         }
         return times.min() ?? 0
     }
-    var totals = (0.0, 0.0)
+    let bf16 = Precision.bf16.isSupported
+    // The bf16 check runs on 2 images: the portable loops it compares against are slow.
+    let pair = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
+    var totals = (0.0, 0.0, 0.0)
     for (label, cut, layer) in blocks {
         let h = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
+        let h2 = try withNoGrad { try model.forward(pair, upTo: cut, training: false) }
         func time(_ side: Int) throws -> Double {
             try FusedInvertedResidual.$minimumSide.withValue(side) { try best { _ = try withNoGrad { try layer.forward(h, training: false) } } }
         }
-        let unfused = try time(.max), fused = try time(1)
-        totals.0 += unfused; totals.1 += fused
-        print("block\t\(label)\t\(h.shape.dropFirst().map(String.init).joined(separator: "x"))\tunfused \(String(format: "%.2f", unfused)) ms\tfused \(String(format: "%.2f", fused)) ms\t\(String(format: "%.2f", unfused / fused))x")
+        func fused(_ precision: Precision) throws -> [Float] {
+            try FusedInvertedResidual.$minimumSide.withValue(1) { try withPrecision(precision) { try withNoGrad { try layer.forward(h2, training: false).values } } }
+        }
+        let unfused = try time(.max), fusedTime = try time(1)
+        totals.0 += unfused; totals.1 += fusedTime
+        var line = "block\t\(label)\t\(h.shape.dropFirst().map(String.init).joined(separator: "x"))\tunfused \(String(format: "%.2f", unfused)) ms\tfused \(String(format: "%.2f", fusedTime)) ms\t\(String(format: "%.2f", unfused / fusedTime))x"
+        if bf16 {
+            func capped<T>(_ cap: Kernels.InvertedResidualISACap, _ body: () throws -> T) rethrows -> T {
+                Kernels.invertedResidualCapISA(cap)
+                defer { Kernels.invertedResidualCapISA(.best) }
+                return try body()
+            }
+            // The best bf16 GEMMs (AMX where present), then AVX512-BF16.
+            let bf16Time = try withPrecision(.bf16) { try time(1) }
+            let avx512Time = try capped(.avx512) { try withPrecision(.bf16) { try time(1) } }
+            totals.2 += bf16Time
+            let reference = try fused(.fp32), best = try fused(.bf16)
+            let avx512 = try capped(.avx512) { try fused(.bf16) }, portable = try capped(.portable) { try fused(.bf16) }
+            let scale = max(reference.map(abs).max() ?? 0, 1e-30)
+            func diff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+            line += "\tfused bf16 \(String(format: "%.2f", bf16Time)) ms (\(Kernels.invertedResidualBF16ISA))\t\(String(format: "%.2f", fusedTime / bf16Time))x fp32"
+                + "\tavx512_bf16 \(String(format: "%.2f", avx512Time)) ms"
+                + String(format: "\tbf16 vs fp32 %.2e, best vs portable %.2e, avx512_bf16 vs portable %.2e of the output scale",
+                         diff(best, reference) / scale, diff(best, portable) / scale, diff(avx512, portable) / scale)
+        }
+        print(line)
     }
-    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms")
+    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms" : ""))
 }
 
 /// bf16 against fp32 on one random batch (seeded), at the model's output.
@@ -298,7 +345,7 @@ let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--agreement": (nil, agreement),
     "--precision-agreement": (nil, precisionAgreement),
     "--int8-agreement": ("# Graft int8 agreement, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8Agreement),
-    "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA)", blockTimes),
+    "--blocks": ("# Graft blocks, threads \(Runtime.threads), batch \(batch), best of \(repeats), fused kernel \(Kernels.invertedResidualISA), bf16 GEMMs \(Kernels.invertedResidualBF16ISA)", blockTimes),
     "--int8-codes": ("# Graft int8 codes between blocks, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8CodesComparison),
     "--breakdown": ("# Graft breakdown, threads \(Runtime.threads), batch \(batch), repeats \(repeats)", breakdown),
 ]
@@ -324,13 +371,9 @@ do {
         if precision == .int8 {   // post-training calibration on the timed batch (graft quantize's step, docs/PRECISION.md)
             try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: cut, training: false) } }
         }
-        let seconds = try FusedInvertedResidual.$fusesAtInt8.withValue(blockChoice ?? FusedInvertedResidual.fusesAtInt8) {
-            try ResNetBlock.$chainsAtInt8.withValue(resnetChains) {
-                try ResNetBlock.$keepsCodesBetweenBlocks.withValue(resnetCodes) {
-                    try median(repeats: repeats) {
-                        try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
-                    }
-                }
+        let seconds = try withVariantChoices {
+            try median(repeats: repeats) {
+                try withPrecision(precision) { try withNoGrad { shape = try model.forward(x, upTo: cut, training: false).shape } }
             }
         }
         print("row\t\(name)\(precision == .fp32 ? "" : " \(precisionLabel)")\t\(String(format: "%.1f", Double(batch) / seconds))\t\(size)x\(size) -> \(shape)")
