@@ -11,9 +11,11 @@
 // results on other CPUs (up to float summation order).
 //
 // bf16 (graft_inverted_residual_forward_bf16): the two 1x1 GEMMs take bf16 operands with fp32
-// accumulation (AMX tiles where the CPU has them, else AVX512-BF16 `vdpbf16ps`); their A rows are
-// rounded to bf16 in per-thread scratch just before each GEMM, the depthwise conv, biases, ReLU6
-// and the residual stay fp32.
+// accumulation on AMX tiles (portable loops of the same arithmetic elsewhere, for tests); their A rows
+// are rounded to bf16 in per-thread scratch just before each GEMM, the depthwise conv, biases, ReLU6
+// and the residual stay fp32. AVX512-BF16 `vdpbf16ps` tiles were tried instead of AMX and measured
+// slower than the fp32 FMA tiles on the Xeon that has both (docs/KERNELS.md), so CPUs without AMX keep
+// fp32 GEMMs. A GEMM shallower than `bf16_min_depth` stays fp32 too (the conversions outweigh the tiles).
 #include "CGraftKernels.h"
 #include "internal.h"
 #if GRAFT_X86_64
@@ -339,89 +341,14 @@ static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w
     else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
 }
 
-// ---- AVX512-BF16 kernels -------------------------------------------------------
-#define BF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
-
-/// `tile` on pair words: each step multiplies two K rows at once (vdpbf16ps), fp32 accumulators.
-static INLINE BF16 void tile_bf16(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
-                                  int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
-                                  __mmask16 last, int clamp) {
-    __m512 acc[16][4];
-    for (int j = 0; j < NV; j++) {
-        __m512 bj = _mm512_loadu_ps(bias + j * VEC);
-        for (int i = 0; i < MR; i++) acc[i][j] = bj;
-    }
-    for (int64_t k = 0; k < K; k++) {
-        __m512bh bv[4];
-        for (int j = 0; j < NV; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + k * ldb + j * VEC);
-        for (int i = 0; i < MR; i++) {
-            // The pair word moves as float bits: broadcast, never arithmetic.
-            __m512bh av = (__m512bh)_mm512_castps_si512(_mm512_set1_ps(a[i * lda + k]));
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
-        }
-    }
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-    for (int i = 0; i < MR; i++) {
-        for (int j = 0; j < NV; j++) {
-            __mmask16 m = j == NV - 1 ? last : (__mmask16)0xFFFF;
-            __m512 v = acc[i][j];
-            if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * ldr + j * VEC));
-            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, zero), six);
-            _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
-        }
-    }
-}
-
-#define TILE_BF16(MR, NV)                                                                                     \
-    static BF16 void tile_bf16_##MR##x##NV(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, \
-                                           const float *bias, float *c, int64_t ldc, const float *res,       \
-                                           int64_t ldr, __mmask16 last, int clamp) {                         \
-        tile_bf16(MR, NV, K, a, lda, b, ldb, bias, c, ldc, res, ldr, last, clamp);                            \
-    }
-#define TILES_BF16(NV) TILE_BF16(1, NV) TILE_BF16(2, NV) TILE_BF16(3, NV) TILE_BF16(4, NV) TILE_BF16(5, NV) \
-    TILE_BF16(6, NV) TILE_BF16(7, NV) TILE_BF16(8, NV)
-TILES_BF16(1) TILES_BF16(2) TILES_BF16(3) TILES_BF16(4)
-TILE_BF16(9, 1) TILE_BF16(10, 1) TILE_BF16(11, 1) TILE_BF16(12, 1) TILE_BF16(13, 1) TILE_BF16(14, 1)
-TILE_BF16(9, 2) TILE_BF16(10, 2) TILE_BF16(11, 2) TILE_BF16(12, 2)
-
-static const tile_fn tiles_bf16[5][15] = {
-    {0},
-    {0, tile_bf16_1x1, tile_bf16_2x1, tile_bf16_3x1, tile_bf16_4x1, tile_bf16_5x1, tile_bf16_6x1, tile_bf16_7x1,
-     tile_bf16_8x1, tile_bf16_9x1, tile_bf16_10x1, tile_bf16_11x1, tile_bf16_12x1, tile_bf16_13x1, tile_bf16_14x1},
-    {0, tile_bf16_1x2, tile_bf16_2x2, tile_bf16_3x2, tile_bf16_4x2, tile_bf16_5x2, tile_bf16_6x2, tile_bf16_7x2,
-     tile_bf16_8x2, tile_bf16_9x2, tile_bf16_10x2, tile_bf16_11x2, tile_bf16_12x2},
-    {0, tile_bf16_1x3, tile_bf16_2x3, tile_bf16_3x3, tile_bf16_4x3, tile_bf16_5x3, tile_bf16_6x3, tile_bf16_7x3,
-     tile_bf16_8x3},
-    {0, tile_bf16_1x4, tile_bf16_2x4, tile_bf16_3x4, tile_bf16_4x4, tile_bf16_5x4, tile_bf16_6x4, tile_bf16_7x4,
-     tile_bf16_8x4},
-};
-
-/// gemm_avx512's panels and tiles on pair words (K counts pairs, lda and ldb words).
-static BF16 void gemm_bf16_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda,
-                                  const float *b, int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
-    int64_t vectors = (N + VEC - 1) / VEC;
-    for (int64_t v0 = 0; v0 < vectors;) {
-        int64_t left = vectors - v0;
-        int nv = left == 4 ? 4 : (left >= 3 ? 3 : (int)left);
-        int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
-        __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
-        int mr = max_rows[nv];
-        for (int64_t i = 0; i < count; i++) {
-            const segment g = segs[i];
-            int64_t count_tiles = (g.m + mr - 1) / mr;
-            for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
-                int rows = (int)((g.m - m0) / (count_tiles - t));
-                tiles_bf16[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
-                                     g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
-                m0 += rows;
-            }
-        }
-        v0 += nv;
-    }
-}
+// ---- AMX kernels ------------------------------------------------------------------
+// Eight 16 x 64-byte tiles: four fp32 accumulators (32 x 32 outputs), two A tiles (16 rows x 16 pairs),
+// two B tiles (16 pairs x 16 columns, the packing's layout as is).
+#define AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
+typedef struct { uint8_t palette_id, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config;
 
 /// to_bf16_portable with vcvtneps2bf16 (round to nearest even), 16 floats at a time.
-static BF16 void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, int64_t lds, float *dst, int64_t words) {
+static AMX void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, int64_t lds, float *dst, int64_t words) {
     uint16_t *d = (uint16_t *)dst;
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t c = 0; c < 2 * words; c += VEC) {
@@ -433,12 +360,6 @@ static BF16 void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, in
         }
     }
 }
-
-// ---- AMX kernels ------------------------------------------------------------------
-// Eight 16 x 64-byte tiles: four fp32 accumulators (32 x 32 outputs), two A tiles (16 rows x 16 pairs),
-// two B tiles (16 pairs x 16 columns, the packing's layout as is).
-#define AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
-typedef struct { uint8_t palette_id, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config;
 
 /// Rows [r0, r0 + 16) (those below M) of the outputs, columns [n0, n0 + 16) (those below N), from the 16 x 16
 /// tile `t`: plus bias (and residual), ReLU6 when clamp, stored through the segments the rows belong to.
@@ -458,7 +379,7 @@ static INLINE AMX void amx_store(const float *t, int64_t r0, int64_t M, int64_t 
     }
 }
 
-/// gemm_bf16_avx512's contract on AMX tiles, with two more conditions: the segments' A rows follow each other
+/// gemm_bf16_portable's contract on AMX tiles, with two more conditions: the segments' A rows follow each other
 /// in memory (one matrix of all their rows, readable up to a multiple of 32 rows), and K (pairs) is a multiple of 16
 /// with zeros in A and B past the real depth.
 static AMX void gemm_bf16_amx(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
@@ -640,7 +561,6 @@ static AVX2 void depthwise_row_avx2(const float *const *rows, const float *w, co
 #define depthwise_row_avx512 depthwise_row_portable
 #define gemm_avx2 gemm_portable
 #define depthwise_row_avx2 depthwise_row_portable
-#define gemm_bf16_avx512 gemm_bf16_portable
 #define to_bf16_avx512 to_bf16_portable
 #define gemm_bf16_amx gemm_bf16_portable
 #endif
@@ -660,9 +580,11 @@ typedef struct {
     int64_t bands;  // work item i: image i / bands, output rows of band i % bands
     gemm_fn gemm;
     depthwise_fn depthwise;
-    const float *bf16;  // graft_inverted_residual_pack_bf16's words: the GEMMs run in bf16; NULL: fp32
+    const float *bf16;  // graft_inverted_residual_pack_bf16's words: GEMMs at least min_depth deep run in bf16; NULL: fp32
+    gemm_fn gemm_bf16;
     to_bf16_fn to_bf16;
-    int whole_tiles;    // the bf16 GEMM reads whole AMX tiles: K in padded pairs, A rows in one matrix
+    int whole_tiles;    // gemm_bf16 reads whole AMX tiles: K in padded pairs, A rows in one matrix
+    int64_t min_depth;
     _Atomic int failed;
 } job;
 
@@ -690,16 +612,8 @@ static int use_avx2(void) {
 #endif
 }
 
-static int use_avx512_bf16(void) {
-#if GRAFT_X86_64
-    return use_avx512() && __builtin_cpu_supports("avx512bf16");
-#else
-    return 0;
-#endif
-}
-
 /// AMX tiles need the CPU's support and, on Linux, the kernel's permission for this process (asked once).
-/// GRAFT_AMX=0 keeps them off (AVX512-BF16 then), for comparisons.
+/// GRAFT_AMX=0 keeps them off (fp32 GEMMs then), for comparisons.
 static int amx_available(void) {
 #if GRAFT_X86_64 && defined(__linux__)
     static _Atomic int state = 0;  // 0 not asked yet, 1 granted, -1 not available
@@ -721,11 +635,14 @@ static int use_amx(void) { return cap_allows(0) && amx_available(); }
 
 int graft_inverted_residual_has_fast_path(void) { return use_avx512() || use_avx2(); }
 
-int graft_inverted_residual_has_bf16(void) { return use_avx512_bf16(); }
+int graft_inverted_residual_has_bf16(void) { return use_amx(); }
 
-const char *graft_inverted_residual_bf16_isa(void) {
-    return use_amx() ? "amx" : (use_avx512_bf16() ? "avx512_bf16" : "portable");
-}
+const char *graft_inverted_residual_bf16_isa(void) { return use_amx() ? "amx" : "portable"; }
+
+/// Channels a 1x1 GEMM reads (its depth) from which it runs in bf16; shallower ones stay fp32.
+static _Atomic int64_t bf16_min_depth = 0;
+
+void graft_inverted_residual_set_bf16_min_depth(int64_t depth) { atomic_store(&bf16_min_depth, depth); }
 
 const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }
 
@@ -788,13 +705,13 @@ static void run_items(void *p, int64_t begin, int64_t end) {
                 slot_row[slot] = iy;
                 segs[count++] = (segment){in + iy * s->in_w * s->in_c, ring + slot * row_floats + s->pad_left * hp, NULL, s->in_w};
             }
-            if (s->has_expand && j->bf16) {
+            if (s->has_expand && j->bf16 && s->in_c >= j->min_depth) {
                 for (int64_t i = 0; i < count; i++) {
                     float *words = in_bf16 + i * s->in_w * in_words;
                     j->to_bf16(segs[i].a, s->in_w, s->in_c, s->in_c, words, in_words);
                     segs[i].a = words;
                 }
-                j->gemm(count, segs, hp, expand_k, in_words, j->bf16, hp, P + j->l.expand_b, hp, 0, 1);
+                j->gemm_bf16(count, segs, hp, expand_k, in_words, j->bf16, hp, P + j->l.expand_b, hp, 0, 1);
             } else if (s->has_expand) {
                 j->gemm(count, segs, hp, s->in_c, s->in_c, P + j->l.expand_w, hp, P + j->l.expand_b, hp, 0, 1);
             } else {
@@ -810,11 +727,11 @@ static void run_items(void *p, int64_t begin, int64_t end) {
             }
             // Output rows are consecutive in memory: one segment.
             segment g = {dw_rows, out + oy0 * row_out, res ? res + oy0 * row_out : NULL, rows * s->out_w};
-            if (j->bf16) {
+            if (j->bf16 && s->hidden >= j->min_depth) {
                 j->to_bf16(dw_rows, g.m, hp, hp, dw_bf16, dw_words);
                 g.a = dw_bf16;
                 const float *project = j->bf16 + (s->has_expand ? in_words * hp : 0);
-                j->gemm(1, &g, s->out_c, project_k, dw_words, project, op, P + j->l.project_b, s->out_c, s->out_c, 0);
+                j->gemm_bf16(1, &g, s->out_c, project_k, dw_words, project, op, P + j->l.project_b, s->out_c, s->out_c, 0);
             } else {
                 j->gemm(1, &g, s->out_c, s->hidden, hp, P + j->l.project_w, op, P + j->l.project_b, s->out_c, s->out_c, 0);
             }
@@ -836,14 +753,10 @@ static int forward(const graft_inverted_residual_shape *s, const float *packed, 
     int64_t bands = (s->batch % threads == 0 || s->batch >= 4 * threads) ? 1 : threads;
     if (bands > s->out_h) bands = s->out_h;
     job j = {s, packed, input, residual, output, packed_layout(s), bands, gemm_portable, depthwise_row_portable,
-             bf16, to_bf16_portable, 0, 0};
+             bf16, gemm_bf16_portable, to_bf16_portable, 0, atomic_load(&bf16_min_depth), 0};
     if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
     else if (use_avx2()) { j.gemm = gemm_avx2; j.depthwise = depthwise_row_avx2; }
-    if (bf16) {
-        j.gemm = gemm_bf16_portable;
-        if (use_avx512_bf16()) { j.gemm = gemm_bf16_avx512; j.to_bf16 = to_bf16_avx512; }
-        if (use_amx()) { j.gemm = gemm_bf16_amx; j.whole_tiles = 1; }
-    }
+    if (bf16 && use_amx()) { j.gemm_bf16 = gemm_bf16_amx; j.to_bf16 = to_bf16_avx512; j.whole_tiles = 1; }
     graft_parallel_for(s->batch * bands, 1, &j, run_items);
     return atomic_load(&j.failed) ? -2 : 0;
 }

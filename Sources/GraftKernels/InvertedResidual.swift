@@ -84,12 +84,16 @@ extension Kernels {
         return graft_inverted_residual_forward(&s, packed, input, residual, output) == 0
     }
 
-    /// True when `invertedResidualForward(bf16:)` runs AVX512-BF16 micro-kernels or AMX tiles (else portable loops
-    /// of the same arithmetic, for tests).
+    /// True when `invertedResidualForward(bf16:)` runs its bf16 GEMMs on AMX tiles (else portable loops of the same
+    /// arithmetic, for tests).
     public static var invertedResidualHasBF16: Bool { graft_inverted_residual_has_bf16() != 0 }
 
-    /// The GEMMs `invertedResidualForward(bf16:)` runs: `amx`, `avx512_bf16` or `portable`.
+    /// The bf16 GEMMs `invertedResidualForward(bf16:)` runs: `amx` or `portable`.
     public static var invertedResidualBF16ISA: String { String(cString: graft_inverted_residual_bf16_isa()) }
+
+    /// `invertedResidualForward(bf16:)` runs a 1x1 convolution in bf16 only when it reads at least `depth` channels,
+    /// shallower ones in fp32 (default 0: all in bf16). For comparisons.
+    public static func invertedResidualBF16MinimumDepth(_ depth: Int) { graft_inverted_residual_set_bf16_min_depth(Int64(depth)) }
 
     /// The widest micro-kernels `invertedResidualForward` may use.
     public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx512 = 1, avx2 = 2, portable = 3 }

@@ -111,15 +111,17 @@ int64_t graft_inverted_residual_packed_bf16_count(const graft_inverted_residual_
 /// (the operands of AVX512-BF16 dot products). `words` must be 64-byte aligned.
 void graft_inverted_residual_pack_bf16(const graft_inverted_residual_shape *shape, const float *packed, float *words);
 /// graft_inverted_residual_forward with both 1x1 convolutions on bf16 operands (fp32 accumulation,
-/// their inputs rounded to bf16); depthwise, biases, ReLU6 and residual in fp32. AMX tiles or AVX512-BF16
-/// where the CPU has them (and the cap allows), else portable loops of the same arithmetic.
+/// their inputs rounded to bf16); depthwise, biases, ReLU6 and residual in fp32. AMX tiles where the CPU
+/// has them (and the cap allows), else portable loops of the same arithmetic.
 int graft_inverted_residual_forward_bf16(const graft_inverted_residual_shape *shape, const float *packed,
                                          const float *packed_bf16, const float *input, const float *residual,
                                          float *output);
-/// 1 when forward_bf16 runs AVX512-BF16 micro-kernels (or AMX tiles).
+/// 1 when forward_bf16 runs its bf16 GEMMs on AMX tiles.
 int graft_inverted_residual_has_bf16(void);
-/// The GEMMs forward_bf16 runs: "amx", "avx512_bf16" or "portable".
+/// The bf16 GEMMs forward_bf16 runs: "amx" or "portable".
 const char *graft_inverted_residual_bf16_isa(void);
+/// forward_bf16 runs a 1x1 GEMM in bf16 only when it reads at least `depth` channels (else fp32); default 0.
+void graft_inverted_residual_set_bf16_min_depth(int64_t depth);
 
 #ifdef __cplusplus
 }

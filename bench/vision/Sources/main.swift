@@ -13,8 +13,9 @@
 //        with direct convolutions - separate ops - on 2 full-size images; also without Winograd)
 //        graft-bench-vision --blocks MODEL   (each inverted-residual block of efficientnet-lite0 or
 //        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats; where the
-//        CPU has bf16 also the fused kernel with bf16 1x1 GEMMs: its time, its difference to fp32 and, as a check,
-//        its AVX512-BF16 output against the portable loops of the same arithmetic)
+//        CPU has bf16 also the fused kernel with bf16 1x1 GEMMs: its time (also with only the GEMMs at least
+//        BENCH_BF16_MIN_DEPTH deep in bf16, default 64), its difference to fp32 and, as a check, its AMX output
+//        against the portable loops of the same arithmetic)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16 | int8: what the
@@ -23,8 +24,7 @@
 //      int8-fused: inverted-residual blocks as int8 chains of oneDNN convolutions / the fused fp32 kernel; int8-convs:
 //      ResNet blocks as separate int8 convolutions with fp32 tensors between them instead of int8 chains; int8-chains:
 //      ResNet blocks as int8 chains with fp32 between blocks instead of u8 codes; bf16-fp32blocks: bf16 with the fused
-//      inverted-residual kernel's 1x1 convolutions in fp32, as before its bf16 GEMMs; bf16-avx512: those on AVX512-BF16,
-//      not AMX tiles).
+//      inverted-residual kernel's 1x1 convolutions in fp32, as before its bf16 GEMMs).
 //        graft-bench-vision --precision-agreement MODEL   (bf16 vs fp32 on the same random batch: top-1 agreement,
 //        max probability change, max logit difference relative to the output scale)
 //        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
@@ -49,13 +49,11 @@ let blockChoice: Bool? = ["int8-blocks": false, "int8-fused": true][env["BENCH_P
 let separateConvs = env["BENCH_PRECISION"] == "int8-convs", fp32BetweenBlocks = env["BENCH_PRECISION"] == "int8-chains"
 let resnetChains = separateConvs ? false : ResNetBlock.chainsAtInt8
 let resnetCodes = fp32BetweenBlocks ? false : ResNetBlock.keepsCodesBetweenBlocks
-/// "bf16-fp32blocks": bf16 with the fused kernel's 1x1 convolutions in fp32 (`FusedInvertedResidual.bf16Kernel` false);
-/// "bf16-avx512": with them on AVX512-BF16 instead of AMX tiles.
-let fp32Blocks = env["BENCH_PRECISION"] == "bf16-fp32blocks", noAMX = env["BENCH_PRECISION"] == "bf16-avx512"
+/// "bf16-fp32blocks": bf16 with the fused kernel's 1x1 convolutions in fp32 (`FusedInvertedResidual.bf16Kernel` false).
+let fp32Blocks = env["BENCH_PRECISION"] == "bf16-fp32blocks"
 let precision = blockChoice != nil || separateConvs || fp32BetweenBlocks ? .int8
-    : fp32Blocks || noAMX ? .bf16 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
-let precisionLabel = blockChoice != nil || separateConvs || fp32BetweenBlocks || fp32Blocks || noAMX ? env["BENCH_PRECISION"]! : precision.rawValue
-if noAMX { Kernels.invertedResidualCapISA(.avx512) }
+    : fp32Blocks ? .bf16 : Precision(rawValue: env["BENCH_PRECISION"] ?? "fp32") ?? .fp32
+let precisionLabel = blockChoice != nil || separateConvs || fp32BetweenBlocks || fp32Blocks ? env["BENCH_PRECISION"]! : precision.rawValue
 
 /// `body` with the block choices BENCH_PRECISION's variant names (the defaults for plain precisions).
 func withVariantChoices<T>(_ body: () throws -> T) throws -> T {
@@ -202,7 +200,8 @@ func blockTimes(_ name: String) throws {
     let bf16 = Precision.bf16.isSupported
     // The bf16 check runs on 2 images: the portable loops it compares against are slow.
     let pair = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
-    var totals = (0.0, 0.0, 0.0)
+    var totals = (0.0, 0.0, 0.0, 0.0)
+    let minimumDepth = Int(env["BENCH_BF16_MIN_DEPTH"] ?? "") ?? 64
     for (label, cut, layer) in blocks {
         let h = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
         let h2 = try withNoGrad { try model.forward(pair, upTo: cut, training: false) }
@@ -221,22 +220,24 @@ func blockTimes(_ name: String) throws {
                 defer { Kernels.invertedResidualCapISA(.best) }
                 return try body()
             }
-            // The best bf16 GEMMs (AMX where present), then AVX512-BF16.
+            // All GEMMs in bf16, then only the deep ones.
             let bf16Time = try withPrecision(.bf16) { try time(1) }
-            let avx512Time = try capped(.avx512) { try withPrecision(.bf16) { try time(1) } }
+            Kernels.invertedResidualBF16MinimumDepth(minimumDepth)
+            let deepTime = try withPrecision(.bf16) { try time(1) }
+            Kernels.invertedResidualBF16MinimumDepth(0)
             totals.2 += bf16Time
-            let reference = try fused(.fp32), best = try fused(.bf16)
-            let avx512 = try capped(.avx512) { try fused(.bf16) }, portable = try capped(.portable) { try fused(.bf16) }
+            totals.3 += deepTime
+            let reference = try fused(.fp32), best = try fused(.bf16), portable = try capped(.portable) { try fused(.bf16) }
             let scale = max(reference.map(abs).max() ?? 0, 1e-30)
             func diff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
             line += "\tfused bf16 \(String(format: "%.2f", bf16Time)) ms (\(Kernels.invertedResidualBF16ISA))\t\(String(format: "%.2f", fusedTime / bf16Time))x fp32"
-                + "\tavx512_bf16 \(String(format: "%.2f", avx512Time)) ms"
-                + String(format: "\tbf16 vs fp32 %.2e, best vs portable %.2e, avx512_bf16 vs portable %.2e of the output scale",
-                         diff(best, reference) / scale, diff(best, portable) / scale, diff(avx512, portable) / scale)
+                + "\tdepth>=\(minimumDepth) \(String(format: "%.2f", deepTime)) ms"
+                + String(format: "\tbf16 vs fp32 %.2e, \(Kernels.invertedResidualBF16ISA) vs portable %.2e of the output scale",
+                         diff(best, reference) / scale, diff(best, portable) / scale)
         }
         print(line)
     }
-    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms" : ""))
+    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms\tdepth>=\(minimumDepth) \(String(format: "%.1f", totals.3)) ms" : ""))
 }
 
 /// bf16 against fp32 on one random batch (seeded), at the model's output.
