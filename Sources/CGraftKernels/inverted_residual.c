@@ -15,7 +15,7 @@
 // are rounded to bf16 in per-thread scratch just before each GEMM, the depthwise conv, biases, ReLU6
 // and the residual stay fp32. AVX512-BF16 `vdpbf16ps` tiles were tried instead of AMX and measured
 // slower than the fp32 FMA tiles on the Xeon that has both (docs/KERNELS.md), so CPUs without AMX keep
-// fp32 GEMMs. A GEMM shallower than `bf16_min_depth` stays fp32 too (the conversions outweigh the tiles).
+// fp32 GEMMs.
 #include "CGraftKernels.h"
 #include "internal.h"
 #if GRAFT_X86_64
@@ -580,11 +580,10 @@ typedef struct {
     int64_t bands;  // work item i: image i / bands, output rows of band i % bands
     gemm_fn gemm;
     depthwise_fn depthwise;
-    const float *bf16;  // graft_inverted_residual_pack_bf16's words: GEMMs at least min_depth deep run in bf16; NULL: fp32
+    const float *bf16;  // graft_inverted_residual_pack_bf16's words: the GEMMs run in bf16; NULL: fp32
     gemm_fn gemm_bf16;
     to_bf16_fn to_bf16;
     int whole_tiles;    // gemm_bf16 reads whole AMX tiles: K in padded pairs, A rows in one matrix
-    int64_t min_depth;
     _Atomic int failed;
 } job;
 
@@ -638,11 +637,6 @@ int graft_inverted_residual_has_fast_path(void) { return use_avx512() || use_avx
 int graft_inverted_residual_has_bf16(void) { return use_amx(); }
 
 const char *graft_inverted_residual_bf16_isa(void) { return use_amx() ? "amx" : "portable"; }
-
-/// Channels a 1x1 GEMM reads (its depth) from which it runs in bf16; shallower ones stay fp32.
-static _Atomic int64_t bf16_min_depth = 0;
-
-void graft_inverted_residual_set_bf16_min_depth(int64_t depth) { atomic_store(&bf16_min_depth, depth); }
 
 const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }
 
@@ -705,7 +699,7 @@ static void run_items(void *p, int64_t begin, int64_t end) {
                 slot_row[slot] = iy;
                 segs[count++] = (segment){in + iy * s->in_w * s->in_c, ring + slot * row_floats + s->pad_left * hp, NULL, s->in_w};
             }
-            if (s->has_expand && j->bf16 && s->in_c >= j->min_depth) {
+            if (s->has_expand && j->bf16) {
                 for (int64_t i = 0; i < count; i++) {
                     float *words = in_bf16 + i * s->in_w * in_words;
                     j->to_bf16(segs[i].a, s->in_w, s->in_c, s->in_c, words, in_words);
@@ -727,7 +721,7 @@ static void run_items(void *p, int64_t begin, int64_t end) {
             }
             // Output rows are consecutive in memory: one segment.
             segment g = {dw_rows, out + oy0 * row_out, res ? res + oy0 * row_out : NULL, rows * s->out_w};
-            if (j->bf16 && s->hidden >= j->min_depth) {
+            if (j->bf16) {
                 j->to_bf16(dw_rows, g.m, hp, hp, dw_bf16, dw_words);
                 g.a = dw_bf16;
                 const float *project = j->bf16 + (s->has_expand ? in_words * hp : 0);
@@ -753,7 +747,7 @@ static int forward(const graft_inverted_residual_shape *s, const float *packed, 
     int64_t bands = (s->batch % threads == 0 || s->batch >= 4 * threads) ? 1 : threads;
     if (bands > s->out_h) bands = s->out_h;
     job j = {s, packed, input, residual, output, packed_layout(s), bands, gemm_portable, depthwise_row_portable,
-             bf16, gemm_bf16_portable, to_bf16_portable, 0, atomic_load(&bf16_min_depth), 0};
+             bf16, gemm_bf16_portable, to_bf16_portable, 0, 0};
     if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
     else if (use_avx2()) { j.gemm = gemm_avx2; j.depthwise = depthwise_row_avx2; }
     if (bf16 && use_amx()) { j.gemm_bf16 = gemm_bf16_amx; j.to_bf16 = to_bf16_avx512; j.whole_tiles = 1; }

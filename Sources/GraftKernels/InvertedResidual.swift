@@ -91,10 +91,6 @@ extension Kernels {
     /// The bf16 GEMMs `invertedResidualForward(bf16:)` runs: `amx` or `portable`.
     public static var invertedResidualBF16ISA: String { String(cString: graft_inverted_residual_bf16_isa()) }
 
-    /// `invertedResidualForward(bf16:)` runs a 1x1 convolution in bf16 only when it reads at least `depth` channels,
-    /// shallower ones in fp32 (default 0: all in bf16). For comparisons.
-    public static func invertedResidualBF16MinimumDepth(_ depth: Int) { graft_inverted_residual_set_bf16_min_depth(Int64(depth)) }
-
     /// The widest micro-kernels `invertedResidualForward` may use.
     public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx512 = 1, avx2 = 2, portable = 3 }
 

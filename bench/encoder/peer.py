@@ -3,7 +3,8 @@ ONNX Runtime on the same Hugging Face model exported with torch.onnx, in fp32 an
 ONNX Runtime's `quantize_dynamic` of that export, its usual path for transformers: s8 weights per output
 channel, u8 activations quantized per tensor at run time, the same scheme as Graft's int8 linears).
 
-  python bench/encoder/peer.py prepare WORK            # sentences files + the ONNX export (cached)
+  python bench/encoder/peer.py prepare WORK            # sentences files + the ONNX export (cached; TorchScript
+                                                       # exporter, BENCH_ONNX_DYNAMO=1: torch.export's)
   python bench/encoder/peer.py run WORK THREADS CASE   # one `row` line per peer
 
 WORK/<case>.txt holds one sentence per line. Synthetic cases (len32, len128) are 512 / 256
@@ -64,7 +65,7 @@ def prepare(work):
                               output_names=["last_hidden_state"],
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
                                             "last_hidden_state": axes},
-                              opset_version=17, dynamo=False)
+                              opset_version=17, dynamo=os.environ.get("BENCH_ONNX_DYNAMO") == "1")
     int8_path = os.path.join(work, "minilm.int8.onnx")
     if not os.path.exists(int8_path):
         from onnxruntime.quantization import QuantType, quantize_dynamic

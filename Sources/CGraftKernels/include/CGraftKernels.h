@@ -120,8 +120,6 @@ int graft_inverted_residual_forward_bf16(const graft_inverted_residual_shape *sh
 int graft_inverted_residual_has_bf16(void);
 /// The bf16 GEMMs forward_bf16 runs: "amx" or "portable".
 const char *graft_inverted_residual_bf16_isa(void);
-/// forward_bf16 runs a 1x1 GEMM in bf16 only when it reads at least `depth` channels (else fp32); default 0.
-void graft_inverted_residual_set_bf16_min_depth(int64_t depth);
 
 #ifdef __cplusplus
 }

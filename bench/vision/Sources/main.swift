@@ -13,9 +13,8 @@
 //        with direct convolutions - separate ops - on 2 full-size images; also without Winograd)
 //        graft-bench-vision --blocks MODEL   (each inverted-residual block of efficientnet-lite0 or
 //        mobilenet_v2 on its real input: unfused oneDNN convolutions vs the fused kernel, best of repeats; where the
-//        CPU has bf16 also the fused kernel with bf16 1x1 GEMMs: its time (also with only the GEMMs at least
-//        BENCH_BF16_MIN_DEPTH deep in bf16, default 64), its difference to fp32 and, as a check, its AMX output
-//        against the portable loops of the same arithmetic)
+//        CPU has bf16 also the fused kernel with bf16 1x1 GEMMs: its time, its difference to fp32 and, as a check,
+//        its AMX output against the portable loops of the same arithmetic)
 //        graft-bench-vision --cold IMAGE   (what `graft predict --model efficientnet-lite0 IMAGE`
 //        does, timed phase by phase from process start; run it as a new process each time)
 // Env: BENCH_BATCH (32), BENCH_REPEATS (timed batches, 5), GRAFT_THREADS, BENCH_PRECISION (fp32 | bf16 | int8: what the
@@ -200,8 +199,7 @@ func blockTimes(_ name: String) throws {
     let bf16 = Precision.bf16.isSupported
     // The bf16 check runs on 2 images: the portable loops it compares against are slow.
     let pair = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
-    var totals = (0.0, 0.0, 0.0, 0.0)
-    let minimumDepth = Int(env["BENCH_BF16_MIN_DEPTH"] ?? "") ?? 64
+    var totals = (0.0, 0.0, 0.0)
     for (label, cut, layer) in blocks {
         let h = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
         let h2 = try withNoGrad { try model.forward(pair, upTo: cut, training: false) }
@@ -220,24 +218,18 @@ func blockTimes(_ name: String) throws {
                 defer { Kernels.invertedResidualCapISA(.best) }
                 return try body()
             }
-            // All GEMMs in bf16, then only the deep ones.
             let bf16Time = try withPrecision(.bf16) { try time(1) }
-            Kernels.invertedResidualBF16MinimumDepth(minimumDepth)
-            let deepTime = try withPrecision(.bf16) { try time(1) }
-            Kernels.invertedResidualBF16MinimumDepth(0)
             totals.2 += bf16Time
-            totals.3 += deepTime
             let reference = try fused(.fp32), best = try fused(.bf16), portable = try capped(.portable) { try fused(.bf16) }
             let scale = max(reference.map(abs).max() ?? 0, 1e-30)
             func diff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
             line += "\tfused bf16 \(String(format: "%.2f", bf16Time)) ms (\(Kernels.invertedResidualBF16ISA))\t\(String(format: "%.2f", fusedTime / bf16Time))x fp32"
-                + "\tdepth>=\(minimumDepth) \(String(format: "%.2f", deepTime)) ms"
                 + String(format: "\tbf16 vs fp32 %.2e, \(Kernels.invertedResidualBF16ISA) vs portable %.2e of the output scale",
                          diff(best, reference) / scale, diff(best, portable) / scale)
         }
         print(line)
     }
-    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms\tdepth>=\(minimumDepth) \(String(format: "%.1f", totals.3)) ms" : ""))
+    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms" : ""))
 }
 
 /// bf16 against fp32 on one random batch (seeded), at the model's output.
