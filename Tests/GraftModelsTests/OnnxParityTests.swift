@@ -1,4 +1,5 @@
 import Foundation
+import GraftKernels
 import GraftModels
 import GraftNN
 import GraftTensor
@@ -118,6 +119,22 @@ final class OnnxParityTests: XCTestCase {
         _ = try native.load(contentsOf: FixturePaths.fixtures.appendingPathComponent("models/torchvision/mobilenet_v2-0.25.safetensors"))
         let logits = try withNoGrad { try native.forward(try x.permuted([0, 2, 3, 1]), upTo: nil, training: false) }
         assertClose(try XCTUnwrap(imported.run([m.input: x])[m.output]), logits, "logits vs native")
+    }
+
+    /// The imported blocks in bf16 (every block fused; on AMX their 1x1 GEMMs run on bf16 tiles, packed at load):
+    /// within bf16 rounding of ONNX Runtime's fp32 output, and not equal to it. Needs a CPU with bf16.
+    func testMobileNetV2BlocksInBF16() throws {
+        guard Precision.bf16.isSupported else { throw XCTSkip("no AVX-512 bf16 on this CPU (\(Runtime.isa))") }
+        let m = try XCTUnwrap(manifest()["mobilenet_v2-0.25"])
+        let ort = try loadTensors(Self.dir.appendingPathComponent("mobilenet_v2-0.25.ort.safetensors"))
+        let model = try OnnxModel(contentsOf: Self.dir.appendingPathComponent("mobilenet_v2-0.25.onnx"))
+        let y = try XCTUnwrap(try FusedInvertedResidual.$minimumSide.withValue(1) {
+            try withPrecision(.bf16) { try model.run([m.input: XCTUnwrap(ort["x"])])[m.output] }
+        })
+        let expected = try XCTUnwrap(ort["out.\(m.output)"]).values
+        let scale = expected.map(abs).max() ?? 1, error = zip(y.values, expected).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(error, 0.03 * scale, "bf16 (fused kernel \(Kernels.invertedResidualBF16ISA)) vs ONNX Runtime fp32")
+        XCTAssertGreaterThan(error, 0, "bf16 really ran")
     }
 
     /// MobileNetV2's 17 inverted-residual blocks are found in the PyTorch export and run by the fused kernel (every
