@@ -26,6 +26,9 @@ struct DoctorCommand: ParsableCommand {
         let threads: Int
         /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 or AVX2 path) or as oneDNN convolutions.
         let fusedBlocks: Bool
+        /// What the fused kernel's 1x1 convolutions compute in under `--precision bf16`: "amx" (bf16 tiles) or "fp32";
+        /// nil where bf16 is refused.
+        let fusedBlocksBF16: String?
         /// What `--precision` accepts on this CPU (docs/PRECISION.md).
         let precisions: [Precision]
         let graftHome: String
@@ -40,6 +43,7 @@ struct DoctorCommand: ParsableCommand {
         let report = Report(
             version: GraftVersion.current, onednn: Runtime.oneDNNVersion, isa: Runtime.isa, threads: Runtime.threads,
             fusedBlocks: FusedInvertedResidual.policyEnabled,
+            fusedBlocksBF16: Precision.bf16.isSupported ? (FusedInvertedResidual.bf16Kernel ? "amx" : "fp32") : nil,
             precisions: Precision.allCases.filter(\.isSupported),
             graftHome: GraftHome.url.path,
             models: ModelZoo.entries.map {
@@ -51,7 +55,8 @@ struct DoctorCommand: ParsableCommand {
         if json { return try CLIOutput.printJSON(report) }
         print("Graft \(report.version)")
         print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
-        print("Inverted-residual blocks: \(report.fusedBlocks ? "one fused kernel (\(Kernels.invertedResidualISA))" : "separate oneDNN convolutions") (GRAFT_FUSED_BLOCK_POLICY)")
+        print("Inverted-residual blocks: \(report.fusedBlocks ? "one fused kernel (\(Kernels.invertedResidualISA))" : "separate oneDNN convolutions") (GRAFT_FUSED_BLOCK_POLICY)"
+              + (report.fusedBlocksBF16.map { "; in bf16 its 1x1 convolutions \($0 == "amx" ? "on AMX bf16 tiles" : "in fp32") (GRAFT_BF16_FUSED_KERNEL)" } ?? ""))
         let refused = Precision.allCases.compactMap { p in p.unsupportedReason.map { "\(p): \($0)" } }
         print("Precisions (--precision): \(report.precisions.map(\.rawValue).joined(separator: ", "))"
               + (refused.isEmpty ? "" : "; not \(refused.joined(separator: "; not "))"))

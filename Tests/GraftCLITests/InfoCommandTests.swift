@@ -17,19 +17,25 @@ final class InfoCommandTests: XCTestCase {
         let run = try Graft.run(["doctor", "--json"])
         XCTAssertExit(run, 0)
         let json = try run.json()
-        XCTAssertEqual(Set(json.keys), ["version", "onednn", "isa", "threads", "fusedBlocks", "precisions", "graftHome", "models", "datasets",
-                                        "architectures", "textArchitectures"])
+        // fusedBlocksBF16 only where bf16 runs (JSON leaves out nil).
+        let bf16Keys: Set<String> = PrecisionCommandTests.isBF16CPU ? ["fusedBlocksBF16"] : []
+        XCTAssertEqual(Set(json.keys), Set(["version", "onednn", "isa", "threads", "fusedBlocks", "precisions", "graftHome", "models",
+                                            "datasets", "architectures", "textArchitectures"]).union(bf16Keys))
+        if PrecisionCommandTests.isBF16CPU {
+            let amx = cpuFlags().contains(" amx_bf16") && ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_KERNEL"] != "0"
+                && ProcessInfo.processInfo.environment["GRAFT_AMX"] != "0"
+            XCTAssertEqual(json["fusedBlocksBF16"] as? String, amx ? "amx" : "fp32", run.transcript)
+        }
         // bf16 where the CPU has AVX-512 bf16 (and oneDNN is not capped below it); int8 from AVX2 up (with a quantized model).
         let bf16: [String] = PrecisionCommandTests.isBF16CPU ? ["bf16"] : []
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let cpu = cpuFlags()
         let cap = ProcessInfo.processInfo.environment["DNNL_MAX_CPU_ISA"]?.uppercased() ?? "ALL"
         let int8: [String] = cpu.contains(" avx2") && !["SSE41", "AVX"].contains(cap) ? ["int8"] : []
         XCTAssertEqual(json["precisions"] as? [String], ["fp32"] + bf16 + int8, run.transcript)
         XCTAssertGreaterThan(json["threads"] as? Int ?? 0, 0)
         // Fused blocks only where the fused kernel has vector code, AVX-512 or AVX2 + FMA (unless
         // GRAFT_FUSED_BLOCK_POLICY says otherwise).
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let vector = flags.contains(" avx512f") || (flags.contains(" avx2") && flags.contains(" fma"))
+        let vector = cpu.contains(" avx512f") || (cpu.contains(" avx2") && cpu.contains(" fma"))
         if ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] == nil {
             XCTAssertEqual(json["fusedBlocks"] as? Bool, vector)
         }
@@ -140,3 +146,6 @@ final class InfoCommandTests: XCTestCase {
         return String(line.split(separator: " ").first ?? "")
     }
 }
+
+/// /proc/cpuinfo's text (empty where there is none).
+func cpuFlags() -> String { (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "" }
