@@ -620,8 +620,10 @@ static int amx_available(void) {
     if (s == 0) {
         enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
         const char *env = getenv("GRAFT_AMX");
-        s = !(env && strcmp(env, "0") == 0) && __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") && __builtin_cpu_supports("avx512bf16")
-            && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 ? 1 : -1;
+        const int wanted = !(env && strcmp(env, "0") == 0);
+        const int cpu = __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16")
+            && __builtin_cpu_supports("avx512bf16");  // the A rows' conversion
+        s = wanted && cpu && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 ? 1 : -1;
         atomic_store(&state, s);
     }
     return s == 1;
