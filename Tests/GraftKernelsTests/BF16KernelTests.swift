@@ -38,11 +38,38 @@ final class BF16KernelTests: XCTestCase {
                                                            bias: nil, dst: &y, precision: precision)) { error in
                 XCTAssertEqual((error as? KernelError).map { if case .unsupportedPrecision = $0 { true } else { false } }, true, "\(error)")
             }
+            // An RGB stem, which bf16 computes in fp32 (testRGBStemStaysFP32UnderBF16), is refused all the same.
+            if precision == .bf16 {
+                let stem = Conv2DGeometry(batch: 1, inChannels: 3, outChannels: 2, height: 3, width: 3, kernelH: 3, kernelW: 3)
+                var z = [Float](repeating: 0, count: 2)
+                XCTAssertThrowsError(try Kernels.conv2dForward(stem, src: [Float](repeating: 1, count: 27), weight: [Float](repeating: 1, count: 54),
+                                                               weightKey: nil, bias: nil, dst: &z, precision: precision), "\(precision)")
+            }
             XCTAssertThrowsError(try Kernels.matmul(a: [1, 2], .contiguous([1, 2]), b: [1, 2], .contiguous([2, 1]), c: &y, .contiguous([1, 1]),
                                                     precision: precision)) { error in
                 XCTAssertEqual((error as? KernelError).map { if case .unsupportedPrecision = $0 { true } else { false } }, true, "\(error)")
             }
         }
+    }
+
+    /// An RGB 3x3 stem (3 input channels) asked for bf16 computes in fp32: the same bits as the fp32 call.
+    func testRGBStemStaysFP32UnderBF16() throws {
+        try requireBF16()
+        let g = Conv2DGeometry(batch: 2, inChannels: 3, outChannels: 32, height: 17, width: 16, kernelH: 3, kernelW: 3,
+                               strideH: 2, strideW: 2, padTop: 0, padBottom: 1, padLeft: 0, padRight: 1)
+        var random = SeededRandom(seed: 23)
+        let x = random.floats(g.batch * g.height * g.width * g.inChannels), w = random.floats(g.outChannels * 27, -0.2, 0.2)
+        let b = random.floats(g.outChannels)
+        func run(_ precision: Precision) throws -> [Float] {
+            var y = [Float](repeating: 0, count: g.batch * g.outHeight * g.outWidth * g.outChannels)
+            try Kernels.conv2dForward(g, src: x, weight: w, weightKey: nil, bias: b, dst: &y, activation: .relu6, precision: precision)
+            return y
+        }
+        XCTAssertTrue(Kernels.staysFP32UnderBF16(g))
+        XCTAssertEqual(try run(.bf16), try run(.fp32))
+        // Wider inputs, or other kernels, do compute in bf16.
+        XCTAssertFalse(Kernels.staysFP32UnderBF16(Conv2DGeometry(batch: 1, inChannels: 16, outChannels: 8, height: 5, width: 5, kernelH: 3, kernelW: 3)))
+        XCTAssertFalse(Kernels.staysFP32UnderBF16(Conv2DGeometry(batch: 1, inChannels: 3, outChannels: 64, height: 9, width: 9, kernelH: 7, kernelW: 7)))
     }
 
     /// Conv + bias + residual sum + ReLU, 3x3 stride 1 (where fp32 would take Winograd) and a 1x1.
