@@ -638,8 +638,6 @@ int graft_inverted_residual_has_fast_path(void) { return use_avx512() || use_avx
 
 int graft_inverted_residual_has_bf16(void) { return use_amx(); }
 
-const char *graft_inverted_residual_bf16_isa(void) { return use_amx() ? "amx" : "portable"; }
-
 const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }
 
 /// Output rows handled together: enough pixels (48) that a 1x1 weight panel read from L2 serves

@@ -60,8 +60,8 @@ extension Kernels {
         return Int(graft_inverted_residual_packed_bf16_count(&s))
     }
 
-    /// The 1x1 weights of an `invertedResidualPack` buffer rounded to bf16, in the pairs AVX512-BF16 dot
-    /// products take (for `invertedResidualForward(bf16:)`). `words` is 64-byte aligned.
+    /// The 1x1 weights of an `invertedResidualPack` buffer rounded to bf16, in pairs along the input channels (AMX's
+    /// B-tile layout; for `invertedResidualForward(bf16:)`). `words` is 64-byte aligned.
     public static func invertedResidualPackBF16(_ shape: InvertedResidualShape, packed: UnsafePointer<Float>,
                                                 into words: UnsafeMutablePointer<Float>) {
         var s = shape.c
@@ -87,9 +87,6 @@ extension Kernels {
     /// True when `invertedResidualForward(bf16:)` runs its bf16 GEMMs on AMX tiles (else portable loops of the same
     /// arithmetic, for tests).
     public static var invertedResidualHasBF16: Bool { graft_inverted_residual_has_bf16() != 0 }
-
-    /// The bf16 GEMMs `invertedResidualForward(bf16:)` runs: `amx` or `portable`.
-    public static var invertedResidualBF16ISA: String { String(cString: graft_inverted_residual_bf16_isa()) }
 
     /// The widest micro-kernels `invertedResidualForward` may use.
     public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx512 = 1, avx2 = 2, portable = 3 }

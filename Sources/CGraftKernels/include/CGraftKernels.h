@@ -118,8 +118,6 @@ int graft_inverted_residual_forward_bf16(const graft_inverted_residual_shape *sh
                                          float *output);
 /// 1 when forward_bf16 runs its bf16 GEMMs on AMX tiles.
 int graft_inverted_residual_has_bf16(void);
-/// The bf16 GEMMs forward_bf16 runs: "amx" or "portable".
-const char *graft_inverted_residual_bf16_isa(void);
 
 #ifdef __cplusplus
 }

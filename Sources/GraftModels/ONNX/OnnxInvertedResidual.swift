@@ -127,11 +127,7 @@ struct OnnxInvertedResidual {
             Kernels.invertedResidualPack(probe, expand: expand == nil ? nil : pointers(0), depthwise: pointers(parts.count - 2),
                                          project: pointers(parts.count - 1), into: packed.pointer)
         }
-        var packedBF16: Tensor?
-        if FusedInvertedResidual.bf16Kernel, let words = try? Tensor(uninitializedShape: [Kernels.invertedResidualPackedBF16Count(probe)]) {
-            Kernels.invertedResidualPackBF16(probe, packed: packed.pointer, into: words.pointer)
-            packedBF16 = words
-        }
+        let packedBF16 = FusedInvertedResidual.bf16Kernel ? try? FusedInvertedResidual.bf16Words(probe, packed: packed) : nil
         return OnnxInvertedResidual(convs: parts, input: input, output: p.output, residual: p.residual != nil, inChannels: inChannels,
                                     hidden: hidden, outChannels: outChannels, kernel: kernel, stride: g.strides[0], pads: pads,
                                     packed: packed, packedBF16: packedBF16)

@@ -191,20 +191,26 @@ public final class FusedInvertedResidual: Sendable {
             (UnsafePointer(t.weight.pointer), UnsafePointer(t.bias.pointer))
         }
         return try packed.withLock { cached in
-            if cached?.key != key {
+            var entry: (key: [Int], values: Tensor, bf16: Tensor?)
+            if let cached, cached.key == key {
+                entry = cached
+            } else {
                 let values = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedCount(shape)])
                 Kernels.invertedResidualPack(shape, expand: e.map(pointers), depthwise: pointers(d), project: pointers(p),
                                              into: values.pointer)
-                cached = (key, values, nil)
+                entry = (key, values, nil)
             }
-            guard var entry = cached else { preconditionFailure("packed above") }
-            if bf16 && entry.bf16 == nil {
-                let words = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedBF16Count(shape)])
-                Kernels.invertedResidualPackBF16(shape, packed: entry.values.pointer, into: words.pointer)
-                entry.bf16 = words
-                cached = entry
-            }
+            if bf16 && entry.bf16 == nil { entry.bf16 = try Self.bf16Words(shape, packed: entry.values) }
+            cached = entry
             return (entry.values, bf16 ? entry.bf16 : nil)
         }
+    }
+
+    /// `packed` (the kernel's fp32 packing for blocks of `shape`) with its 1x1 weights as the bf16 words the kernel's
+    /// AMX GEMMs read (`Kernels.invertedResidualPackBF16`).
+    public static func bf16Words(_ shape: InvertedResidualShape, packed: Tensor) throws -> Tensor {
+        let words = try Tensor(uninitializedShape: [Kernels.invertedResidualPackedBF16Count(shape)])
+        Kernels.invertedResidualPackBF16(shape, packed: packed.pointer, into: words.pointer)
+        return words
     }
 }
