@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// Convolution plans: NHWC activations, weights in the layout oneDNN picks
 /// (`any`, so AVX-512 brgconv runs), reordered from PyTorch's OIHW.
@@ -199,9 +200,17 @@ extension Kernels {
     /// when bf16 is asked: bf16 gains it nothing and its input's conversion costs extra. Measured on an AMX Xeon
     /// (session 17, `ONEDNN_VERBOSE`, batch 32, steady-state calls): 6.2 ms fp32 (`brgconv:avx512_core`) against
     /// 7.3-7.9 ms bf16 (`jit:avx512_core_amx_bf16`) plus 1.9 ms for the input's reorder to bf16.
+    /// `GRAFT_BF16_STEM` compares the choice: `bf16` computes these stems in bf16 after all, `fp32` keeps every
+    /// first layer over at most 4 channels in fp32 (ResNet's 7x7 stem too).
     static func staysFP32UnderBF16(_ g: Conv2DGeometry) -> Bool {
-        g.groups == 1 && g.inChannels <= 4 && g.kernelH == 3 && g.kernelW == 3
+        guard g.groups == 1, g.inChannels <= 4 else { return false }
+        switch stemPolicy {
+        case "bf16": return false
+        case "fp32": return true
+        default: return g.kernelH == 3 && g.kernelW == 3
+        }
     }
+    private static let stemPolicy = ProcessInfo.processInfo.environment["GRAFT_BF16_STEM"] ?? ""
 
     /// diffSrc (NHWC) = gradient of the convolution w.r.t. its input.
     public static func conv2dBackwardData(_ g: Conv2DGeometry, weight: UnsafePointer<Float>, weightKey: WeightKey?,

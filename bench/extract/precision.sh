@@ -5,7 +5,7 @@
 # largest difference between the two feature sets and their cosine.
 # Usage: bash bench/extract/precision.sh
 # Env: GRAFT_BIN (.build/release/graft: an already built graft), BENCH_N (2000), BENCH_PRECISIONS ("fp32 bf16"),
-#      BENCH_MODEL (efficientnet-lite0), GRAFT_THREADS (nproc), BENCH_PREFIX (e.g. "chrt -f 10"), WORK (kept when given).
+#      BENCH_MODEL (efficientnet-lite0), BENCH_SPLIT (train; test has 10,000), GRAFT_THREADS (nproc), BENCH_PREFIX (e.g. "chrt -f 10"), WORK (kept when given).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN="${GRAFT_BIN:-.build/release/graft}"
@@ -23,7 +23,7 @@ echo "|---|---:|---:|---:|"
 for p in "${PRECISIONS[@]}"; do
     rm -rf "$WORK/$p"
     start=$(date +%s.%N)
-    /usr/bin/time -v -o "$WORK/$p.time" "${PREFIX[@]}" "$BIN" extract --data fashion-mnist --limit "$N" --model "$MODEL" \
+    /usr/bin/time -v -o "$WORK/$p.time" "${PREFIX[@]}" "$BIN" extract --data fashion-mnist --split "${BENCH_SPLIT:-train}" --limit "$N" --model "$MODEL" \
         --precision "$p" --out "$WORK/$p" --quiet > /dev/null
     end=$(date +%s.%N)
     rss=$(awk -F: '/Maximum resident/ { print int($2 / 1024) }' "$WORK/$p.time")

@@ -3,7 +3,8 @@
 # relocatable tar.xz, so the benchmarks run on another x86-64 Linux machine that has no Swift (a lent AMX Xeon, say;
 # bench/RESULTS.md "Session 17"). Unpack anywhere: `tar xJf graft-bench.tar.xz -C DIR`, then run DIR/bin/NAME (a
 # wrapper that points the loader at DIR/lib); the benches' run.sh scripts take it as GRAFT_BENCH_BIN.
-# Usage: bash bench/portable/bundle.sh OUT.tar.xz [product ...]   (default: graft-bench-vision graft-bench-encoder)
+# Usage: bash bench/portable/bundle.sh OUT.tar.xz [product ...]   (default: graft-bench-vision graft-bench-encoder;
+#        `graft` packs the CLI itself, for end-to-end runs such as bench/extract/precision.sh)
 # Env: SCRATCH (.build, the build folder `make build` uses).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,8 @@ mkdir -p "$STAGE/bin" "$STAGE/lib"
 for p in "${PRODUCTS[@]}"; do
     # The root build's manifest hides the bench targets from a single-product build: drop it first.
     rm -f "$SCRATCH/release.yaml"
-    swift build --package-path bench -c release -Xswiftc -enable-testing --scratch-path "$SCRATCH" --product "$p" >&2
+    if [ "$p" = graft ]; then PKG=.; else PKG=bench; fi
+    swift build --package-path "$PKG" -c release -Xswiftc -enable-testing --scratch-path "$SCRATCH" --product "$p" >&2
     cp "$SCRATCH/release/$p" "$STAGE/lib/$p.real"
     # Every library the loader resolves, except the C library's own parts (the target machine has its own glibc).
     ldd "$STAGE/lib/$p.real" | awk '$3 ~ /^\// { print $3 }' | while read -r lib; do
@@ -26,5 +28,7 @@ for p in "${PRODUCTS[@]}"; do
     printf '#!/bin/sh\nd="$(cd "$(dirname "$0")/.." && pwd)"\nLD_LIBRARY_PATH="$d/lib" exec "$d/lib/%s.real" "$@"\n' "$p" > "$STAGE/bin/$p"
     chmod +x "$STAGE/bin/$p"
 done
+# Symbols only help a debugger: stripped, three products fit a 40 MB bundle (61 MB unstripped).
+strip --strip-unneeded "$STAGE"/lib/*
 tar cf - -C "$STAGE" bin lib | xz -T0 -6 > "$OUT"
 echo "$OUT: $(du -h "$OUT" | cut -f1), $(ls "$STAGE/lib" | wc -l) files in lib/" >&2
