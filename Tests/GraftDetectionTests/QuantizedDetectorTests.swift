@@ -51,9 +51,10 @@ final class QuantizedDetectorTests: XCTestCase {
                 }
             }
         }
-        // bench/detect measured 0.067 here (ONNX Runtime's static int8 of the same network: 0.146).
+        // Leaky-ReLU inputs read as u8 with a zero point: 0.043 here on AVX2 (symmetric s8 codes: 0.053); bench/detect
+        // measured 0.046 on 88 held-out images (s8: 0.067; ONNX Runtime's static int8 of the same network: 0.146).
         let relative = difference / magnitude
         XCTAssertGreaterThan(relative, 0.001, "int8 computes something else than fp32")
-        XCTAssertLessThan(relative, 0.1)
+        XCTAssertLessThan(relative, 0.05)
     }
 }

@@ -280,6 +280,9 @@ final class Int8ChainKernelTests: XCTestCase {
             ([a.link(input: q, activation: .relu), wrongChannels.link(input: q, activation: nil)], .none, "after one that writes"),
             ([a.link(input: q, activation: .relu), fits.link(input: q, activation: .relu)], .projection(wrongProjection.link(input: q, activation: nil)),
              "the projection maps"),
+            // Codes passed between links are symmetric: a zero point is for a convolution quantizing its own fp32 input.
+            ([a.link(input: q, activation: .relu), fits.link(input: ActivationQuantization(min: -0.2, max: 1, asymmetric: true), activation: .relu)],
+             .none, "zero points only"),
         ]
         for (links, residual, expected) in cases {
             XCTAssertThrowsError(try Kernels.conv2dInt8Chain(links, src: x, dst: &y, residual: residual)) { error in

@@ -28,6 +28,13 @@ final class Int8KernelTests: XCTestCase {
         XCTAssertFalse(signed.unsigned)
         XCTAssertEqual(signed.scale, 2.54 / 127, accuracy: 1e-9)
         XCTAssertEqual(ActivationQuantization(min: 0, max: 0).scale, 1, "a range of zeros still has a usable scale")
+        // Asymmetric: u8 over the whole range, 0 exactly on a code.
+        let leaky = ActivationQuantization(min: -0.51, max: 2.04, asymmetric: true)
+        XCTAssertTrue(leaky.unsigned)
+        XCTAssertEqual(leaky.scale, 2.55 / 255, accuracy: 1e-7)
+        XCTAssertEqual(leaky.zeroPoint, 51)
+        XCTAssertEqual(ActivationQuantization(min: 0, max: 5.1, asymmetric: true), relu, "a non-negative range needs no zero point")
+        XCTAssertEqual(ActivationQuantization(min: -2, max: -1, asymmetric: true).zeroPoint, 0, "all negative: symmetric s8")
         let scales = ConvInt8Parameters.perChannelScales(of: [0.5, -1.27, 0, 0, 0, 0], outChannels: 2, count: 6, levels: 127)
         XCTAssertEqual(scales[0], 0.01, accuracy: 1e-7)
         XCTAssertEqual(scales[1], 1, "a channel of zeros")
@@ -37,16 +44,24 @@ final class Int8KernelTests: XCTestCase {
     /// on the dequantized operands.
     func testConvolutionEqualsFP32OnDequantizedOperands() throws {
         try Precision.int8.requireSupport()
-        let cases: [(k: Int, pad: Int, groups: Int, unsigned: Bool)] = [(3, 1, 1, true), (1, 0, 1, false), (3, 1, 1, false), (3, 1, 24, true)]
+        // `asymmetric`: a lopsided signed input (a leaky ReLU's, [-0.4, 1.5]) as u8 codes with a zero point; padded
+        // 3x3 (the padding must read as a real 0, the zero point) and a 1x1 at stride 2 (the subsampling reorder).
+        let cases: [(k: Int, pad: Int, groups: Int, unsigned: Bool, asymmetric: Bool, stride: Int)] = [
+            (3, 1, 1, true, false, 1), (1, 0, 1, false, false, 1), (3, 1, 1, false, false, 1), (3, 1, 24, true, false, 1),
+            (3, 1, 1, false, true, 1), (1, 0, 1, false, true, 2),
+        ]
         for c in cases {
             let channels = 24, outs = c.groups == 1 ? 40 : 24
             let g = Conv2DGeometry(batch: 2, inChannels: channels, outChannels: outs, height: 9, width: 7, kernelH: c.k, kernelW: c.k,
-                                   strideH: 1, strideW: 1, padTop: c.pad, padBottom: c.pad, padLeft: c.pad, padRight: c.pad, groups: c.groups)
+                                   strideH: c.stride, strideW: c.stride, padTop: c.pad, padBottom: c.pad, padLeft: c.pad,
+                                   padRight: c.pad, groups: c.groups)
             var random = SeededRandom(seed: 8)
-            let x = random.floats(g.batch * g.height * g.width * channels, c.unsigned ? 0 : -1.5, 1.5)
+            let low: Float = c.unsigned ? 0 : c.asymmetric ? -0.4 : -1.5
+            let x = random.floats(g.batch * g.height * g.width * channels, low, 1.5)
             let w = random.floats(outs * (channels / c.groups) * c.k * c.k, -0.3, 0.3)
             let b = random.floats(outs), residual = random.floats(g.batch * g.outHeight * g.outWidth * outs)
-            let input = ActivationQuantization(min: c.unsigned ? 0 : -1.5, max: 1.5)
+            let input = ActivationQuantization(min: low, max: 1.5, asymmetric: c.asymmetric)
+            XCTAssertEqual(input.zeroPoint != 0, c.asymmetric)
             let levels = ConvInt8Parameters.weightLevels(unsignedInput: input.unsigned)
             let weightScales = ConvInt8Parameters.perChannelScales(of: w, outChannels: outs, count: w.count, levels: levels)
             let parameters = ConvInt8Parameters(input: input, weightScales: weightScales)
@@ -58,10 +73,12 @@ final class Int8KernelTests: XCTestCase {
                                           accumulate: accumulate, winograd: false, precision: precision, int8: parameters)
                 return y
             }
-            let key = WeightKey(id: -(8_800 + c.k * 100 + c.groups + (c.unsigned ? 0 : 50)), version: 0)
+            let key = WeightKey(id: -(8_800 + c.k * 100 + c.groups + (c.unsigned ? 0 : 50) + (c.asymmetric ? 25 + c.stride : 0)), version: 0)
             let int8 = try run(x, w, .int8, key: key)
             let cached = try run(x, w, .int8, key: key)
-            let qx = x.map { Self.dequantized($0, scale: input.scale, lo: input.unsigned ? 0 : -128, hi: input.unsigned ? 255 : 127) }
+            // Codes round(x / scale) + zero point in [0, 255] read as (code - zero point) * scale.
+            let z = Float(input.zeroPoint)
+            let qx = x.map { Self.dequantized($0, scale: input.scale, lo: input.unsigned ? -z : -128, hi: input.unsigned ? 255 - z : 127) }
             let perOut = w.count / outs
             // Without int8 dot products oneDNN halves s8 weights read against s8 inputs (its s8s8 "scale_adjust", undone
             // in the output scale): one bit fewer, rounded once from w * (1 / scale) * 0.5.
@@ -72,7 +89,7 @@ final class Int8KernelTests: XCTestCase {
             }
             let reference = try run(qx, qw, .fp32, key: nil)
             let plain = try run(x, w, .fp32, key: nil)
-            let what = "int8 conv \(c.k)x\(c.k) groups \(c.groups) \(input.unsigned ? "u8" : "s8") on \(Runtime.isa)"
+            let what = "int8 conv \(c.k)x\(c.k) stride \(c.stride) groups \(c.groups) \(input.unsigned ? "u8" : "s8") zero point \(input.zeroPoint) on \(Runtime.isa)"
             assertClose(int8, reference, tolerance: 2e-5, "\(what) vs fp32 on dequantized operands")
             XCTAssertEqual(int8, cached, "\(what): the cached s8 weights give the same result")
             let change = zip(int8, plain).map { abs($0 - $1) }.max() ?? 0
@@ -80,6 +97,9 @@ final class Int8KernelTests: XCTestCase {
             // Each of the K products x * w moves by at most |x| * sw / 2 + |w| * sx / 2 + sx * sw / 4 (half a step each).
             let k = Float(c.k * c.k * channels / c.groups), sw = weightScales.max()!, sx = input.scale
             let bound = k * (1.5 * sw / 2 + 0.3 * sx / 2 + sx * sw / 4)
+            if c.asymmetric {   // twice s8's resolution for this range: (1.9 / 255 against 1.5 / 127)
+                XCTAssertLessThan(input.scale, ActivationQuantization(min: low, max: 1.5).scale * 0.65)
+            }
             XCTAssertLessThan(change, bound, "\(what) stays within the quantization bound of fp32")
         }
     }

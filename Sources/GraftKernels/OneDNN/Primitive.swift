@@ -21,10 +21,11 @@ final class Primitive: @unchecked Sendable {
 
     /// Builds from an op descriptor (pointer to a dnnl_*_desc_t).
     /// `outputScales`: per-dimension scales (int8: `mask` names the dims the values vary along).
+    /// `zeroPoints`: one common zero point per named argument (int8 asymmetric codes: `DNNL_ARG_SRC` of a convolution).
     convenience init(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = [], outputScale: Float? = nil,
-                     outputScales: OutputScales? = nil, hint: Primitive? = nil) throws(KernelError) {
+                     outputScales: OutputScales? = nil, zeroPoints: [ZeroPoint] = [], hint: Primitive? = nil) throws(KernelError) {
         guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps,
-                                              outputScales: outputScales ?? outputScale.map { (0, [$0]) }, hint: hint)
+                                              outputScales: outputScales ?? outputScale.map { (0, [$0]) }, zeroPoints: zeroPoints, hint: hint)
         else { throw dnnlError(dnnl_unimplemented, "\(name) descriptor") }
         try self.init(name, descriptor: pd)
     }
@@ -32,14 +33,14 @@ final class Primitive: @unchecked Sendable {
     /// Like `init(_:opDesc:...)`, but nil when oneDNN has no implementation for
     /// this configuration (for optional fast paths that fall back to another).
     convenience init?(trying name: String, opDesc: UnsafeRawPointer, postOps: [PostOp] = []) throws(KernelError) {
-        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScales: nil, hint: nil) else { return nil }
+        guard let pd = try Primitive.describe(name, opDesc: opDesc, postOps: postOps, outputScales: nil, zeroPoints: [], hint: nil) else { return nil }
         try self.init(name, descriptor: pd)
     }
 
     /// The primitive descriptor, or nil when oneDNN has no implementation; other failures throw.
     private static func describe(_ name: String, opDesc: UnsafeRawPointer, postOps: [PostOp], outputScales: OutputScales?,
-                                 hint: Primitive?) throws(KernelError) -> dnnl_primitive_desc_t? {
-        let attr = try makeAttr(postOps: postOps, outputScales: outputScales)
+                                 zeroPoints: [ZeroPoint], hint: Primitive?) throws(KernelError) -> dnnl_primitive_desc_t? {
+        let attr = try makeAttr(postOps: postOps, outputScales: outputScales, zeroPoints: zeroPoints)
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let status = dnnl_primitive_desc_create(&pd, opDesc, attr, try Runtime.engine(), hint?.descriptor)
@@ -50,12 +51,16 @@ final class Primitive: @unchecked Sendable {
 
     /// `mask` and values of `dnnl_primitive_attr_set_output_scales`.
     typealias OutputScales = (mask: Int32, values: [Float])
+    /// A common (mask 0) zero point of one argument (`DNNL_ARG_SRC`, `DNNL_ARG_DST`).
+    typealias ZeroPoint = (argument: Int32, value: Int32)
 
     /// A reorder between two layouts of the same tensor (or, with `outputScales`, a quantizing one:
     /// the values are multiplied by the scales, then rounded and saturated to the destination type).
+    /// `zeroPoint` is added to the destination's codes after scaling and rounding.
     convenience init(reorder name: String, from: UnsafePointer<dnnl_memory_desc_t>,
-                     to: UnsafePointer<dnnl_memory_desc_t>, outputScales: OutputScales? = nil) throws(KernelError) {
-        let attr = try Primitive.makeAttr(postOps: [], outputScales: outputScales)
+                     to: UnsafePointer<dnnl_memory_desc_t>, outputScales: OutputScales? = nil, zeroPoint: Int32 = 0) throws(KernelError) {
+        let attr = try Primitive.makeAttr(postOps: [], outputScales: outputScales,
+                                          zeroPoints: zeroPoint != 0 ? [(Int32(DNNL_ARG_DST), zeroPoint)] : [])
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         let engine = try Runtime.engine()
@@ -144,7 +149,8 @@ final class Primitive: @unchecked Sendable {
         Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | Int32(DNNL_ARG_SRC_1)
     }
 
-    private static func makeAttr(postOps: [PostOp], outputScales: OutputScales?) throws(KernelError) -> dnnl_primitive_attr_t {
+    private static func makeAttr(postOps: [PostOp], outputScales: OutputScales?,
+                                 zeroPoints: [ZeroPoint]) throws(KernelError) -> dnnl_primitive_attr_t {
         var a: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&a), "attr create")
         let attr = a!
@@ -174,6 +180,10 @@ final class Primitive: @unchecked Sendable {
             if let outputScales {
                 try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, dnnl_dim_t(outputScales.values.count), outputScales.mask,
                                                                     outputScales.values), "attr output scales")
+            }
+            for z in zeroPoints {
+                var value = z.value
+                try dnnlCheck(dnnl_primitive_attr_set_zero_points(attr, z.argument, 1, 0, &value), "attr zero point")
             }
         } catch {
             dnnl_primitive_attr_destroy(attr)

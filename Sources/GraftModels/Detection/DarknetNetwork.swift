@@ -21,6 +21,10 @@ public final class DarknetNetwork: Module, @unchecked Sendable {
     /// sqrt(var + eps). 1e-12 inside the root matches it to float precision for var >= 1e-6.
     public static let batchNormEpsilon: Float = 1e-6
 
+    /// Whether int8 reads the leaky-ReLU outputs (signed, down to about -0.1 x their maximum) as u8 with a zero point
+    /// rather than symmetric s8 (docs/PRECISION.md "int8 detection"); `GRAFT_INT8_ZERO_POINTS=0` compares.
+    static let asymmetricInt8Inputs = ProcessInfo.processInfo.environment["GRAFT_INT8_ZERO_POINTS"] != "0"
+
     public init(config: DarknetConfig, seed: UInt64 = 0) {
         self.config = config
         var g = SeededGenerator(seed: seed)
@@ -152,6 +156,7 @@ public final class DarknetConvUnit: Module, UnaryLayer, @unchecked Sendable {
     init(_ c: DarknetLayer.Convolution, generator: inout SeededGenerator) {
         conv = Conv2d(c.inputChannels, c.filters, kernel: c.size, stride: c.stride, padding: c.padding, groups: c.groups,
                       bias: !c.batchNormalize, generator: &generator)
+        conv.calibration.asymmetricCodes = DarknetNetwork.asymmetricInt8Inputs
         let bn = c.batchNormalize ? BatchNorm2d(c.filters, epsilon: DarknetNetwork.batchNormEpsilon) : nil
         self.bn = bn
         activation = c.activation.graftActivation

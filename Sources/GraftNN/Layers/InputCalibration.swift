@@ -8,8 +8,16 @@ import Synchronization
 /// measured against, and an input never clips on data like the calibration's.
 public final class InputCalibration: Sendable {
     private let observed = Mutex<(min: Float, max: Float)?>(nil)
+    private let asymmetric = Atomic<Bool>(false)
 
     public init() {}
+
+    /// Whether an input of both signs quantizes to asymmetric u8 codes with a zero point rather than symmetric s8:
+    /// set by networks whose signed inputs are lopsided (a detector's leaky-ReLU outputs).
+    public var asymmetricCodes: Bool {
+        get { asymmetric.load(ordering: .relaxed) }
+        set { asymmetric.store(newValue, ordering: .relaxed) }
+    }
 
     /// The calibrated range, nil until calibration saw an input (or one was loaded).
     public var range: (min: Float, max: Float)? {
@@ -18,7 +26,9 @@ public final class InputCalibration: Sendable {
     }
 
     /// How the input quantizes to u8/s8, nil when the layer is not calibrated.
-    public var quantization: ActivationQuantization? { range.map { ActivationQuantization(min: $0.min, max: $0.max) } }
+    public var quantization: ActivationQuantization? {
+        range.map { ActivationQuantization(min: $0.min, max: $0.max, asymmetric: asymmetricCodes) }
+    }
 
     /// Widens the range to cover `x`.
     public func observe(_ x: Tensor) {
