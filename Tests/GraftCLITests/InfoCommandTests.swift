@@ -33,11 +33,10 @@ final class InfoCommandTests: XCTestCase {
         let int8: [String] = cpu.contains(" avx2") && !["SSE41", "AVX"].contains(cap) ? ["int8"] : []
         XCTAssertEqual(json["precisions"] as? [String], ["fp32"] + bf16 + int8, run.transcript)
         XCTAssertGreaterThan(json["threads"] as? Int ?? 0, 0)
-        // Fused blocks only where the fused kernel has vector code, AVX-512 or AVX2 + FMA (unless
-        // GRAFT_FUSED_BLOCK_POLICY says otherwise).
-        let vector = cpu.contains(" avx512f") || (cpu.contains(" avx2") && cpu.contains(" fma"))
+        // Fused blocks by default only where the fused kernel has AVX-512 micro-kernels (unless
+        // GRAFT_FUSED_BLOCK_POLICY says otherwise; its AVX2 ones lost to oneDNN's convolutions on session 18's EPYC).
         if ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] == nil {
-            XCTAssertEqual(json["fusedBlocks"] as? Bool, vector)
+            XCTAssertEqual(json["fusedBlocks"] as? Bool, cpu.contains(" avx512f"), run.transcript)
         }
         let models = try XCTUnwrap(json["models"] as? [[String: Any]])
         let lite0 = try XCTUnwrap(models.first { $0["name"] as? String == "efficientnet-lite0" })

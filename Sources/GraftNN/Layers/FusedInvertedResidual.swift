@@ -17,8 +17,8 @@ import Synchronization
 /// thread) every block is faster fused, 7x7 included; smaller batches are
 /// split into bands of rows and then fit in cache anyway, so only blocks of
 /// at least 28x28 fuse (below that the halo rows computed twice and the short
-/// rows cost more than the memory traffic saved). That is on AVX-512; with
-/// AVX2 + FMA whole images fuse from 14x14 (`avx2MinimumSide`).
+/// rows cost more than the memory traffic saved). That is on AVX-512; on AVX2 + FMA
+/// blocks fuse only when asked (`policyEnabled`), then whole images from 14x14 (`avx2MinimumSide`).
 public final class FusedInvertedResidual: Sendable {
     public let expand: ConvBatchNorm?
     public let depthwise: ConvBatchNorm
@@ -99,15 +99,18 @@ public final class FusedInvertedResidual: Sendable {
         return policyEnabled && sizePolicy(batch: batch, side: side)
     }
 
-    /// The size policy applies only where the fused kernel has vector micro-kernels (AVX-512, or
-    /// AVX2 + FMA): its portable loops ran every EfficientNet-Lite0 block at 0.12-0.36x its unfused
-    /// twin (`graft-bench-vision --blocks`, AMD EPYC), so without them nothing fuses unless asked.
-    /// `GRAFT_FUSED_BLOCK_POLICY=0` turns the policy off, `=1` on whatever the CPU.
+    /// The size policy applies by default only where the fused kernel has AVX-512 micro-kernels. Its portable
+    /// loops ran every EfficientNet-Lite0 block at 0.12-0.36x its unfused twin (AMD EPYC, session 5). Its AVX2 + FMA
+    /// micro-kernels won 1.15x on Lite0 on session 5's AMD EPYC but lost on the EPYC of sessions 13-18 (1 MiB L2
+    /// per core): whole networks ran 0.83-0.95x the speed of separate oneDNN convolutions there (in-process A/B
+    /// alternating forward by forward, both orders, `graft-bench-vision --fusion-sides`; bench/RESULTS.md
+    /// "Session 18"), so on AVX2 nothing fuses unless asked. `GRAFT_FUSED_BLOCK_POLICY=0` turns the policy off,
+    /// `=1` on whatever the CPU (on AVX2: whole images from 14x14, `avx2MinimumSide`).
     public static let policyEnabled: Bool = {
         switch ProcessInfo.processInfo.environment["GRAFT_FUSED_BLOCK_POLICY"] {
         case "0": return false
         case "1": return true
-        default: return Kernels.invertedResidualHasFastPath
+        default: return Kernels.invertedResidualISA == "avx512"
         }
     }()
 

@@ -28,6 +28,8 @@
 //        max probability change, max logit difference relative to the output scale)
 //        graft-bench-vision --int8-agreement MODEL   (pretrained MODEL calibrated on Fashion-MNIST training images, then
 //        int8 and bf16 vs fp32 on Fashion-MNIST test images: identical ImageNet top-1 share, max probability change)
+//        graft-bench-vision --fusion-sides MODEL   (fp32 with blocks fused from each side of BENCH_SIDES, "policy 28
+//          1000" by default, alternating forward by forward in one process)
 //        graft-bench-vision --int8-codes MODEL   (int8 blocks handing codes to each other vs fp32 between blocks, forward
 //        by forward alternated in one process: img/s of each, output difference)
 import Foundation
@@ -199,7 +201,8 @@ func blockTimes(_ name: String) throws {
     let bf16 = Precision.bf16.isSupported
     // The bf16 check runs on 2 images: the portable loops it compares against are slow.
     let pair = Tensor.uniform([2, size, size, 3], low: -2, high: 2, generator: &g)
-    var totals = (0.0, 0.0, 0.0)
+    var totals = (0.0, 0.0, 0.0, 0.0)
+    let int8 = Precision.int8.isSupported
     for (label, cut, layer) in blocks {
         let h = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
         let h2 = try withNoGrad { try model.forward(pair, upTo: cut, training: false) }
@@ -229,9 +232,18 @@ func blockTimes(_ name: String) throws {
                 line += String(format: "\tamx vs portable %.2e", diff(best, portable) / scale)
             }
         }
+        if int8 {
+            // The block calibrated on its own input, then as the int8 chain of its convolutions (the network's default
+            // at int8), fp32 in and out here (in a network blocks hand each other s8 codes).
+            try withNoGrad { try Calibration.recording { _ = try layer.forward(h, training: false) } }
+            let int8Time = try withPrecision(.int8) { try best { _ = try withNoGrad { try layer.forward(h, training: false) } } }
+            totals.3 += int8Time
+            line += "\tint8 chain \(String(format: "%.2f", int8Time)) ms\t\(String(format: "%.2f", fusedTime / int8Time))x fused fp32"
+        }
         print(line)
     }
-    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms" + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms" : ""))
+    print("blocks\ttotal\tunfused \(String(format: "%.1f", totals.0)) ms\tfused \(String(format: "%.1f", totals.1)) ms"
+          + (bf16 ? "\tfused bf16 \(String(format: "%.1f", totals.2)) ms" : "") + (int8 ? "\tint8 chains \(String(format: "%.1f", totals.3)) ms" : ""))
 }
 
 /// bf16 against fp32 on one random batch (seeded), at the model's output.
@@ -334,9 +346,40 @@ func int8CodesComparison(_ name: String) throws {
           + String(format: "median ratio %.3fx; max output difference %.2e of the output scale", ratio, diff / scale))
 }
 
+/// fp32 forward with blocks fused from each input side of BENCH_SIDES ("policy 28 1000": the size policy, fused from
+/// 28x28, none fused), in one process, alternating forward by forward (BENCH_ROUNDS, 15) so the machine's drift hits
+/// every setting alike: best and median img/s of each, median ratio to the first.
+func fusionSideComparison(_ name: String) throws {
+    let (model, cut) = try makeModel(name)
+    let size = model.preprocessing.inputSize
+    var g = SeededGenerator(seed: 1)
+    let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
+    let sides = (env["BENCH_SIDES"] ?? "policy 28 1000").split(separator: " ").map { Int($0) }   // nil: the policy
+    func run(_ side: Int?) throws -> Double {
+        try FusedInvertedResidual.$minimumSide.withValue(side) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
+    for side in sides { _ = try run(side) }   // plans and weights
+    var times = [[Double]](repeating: [], count: sides.count)
+    for _ in 0..<(Int(env["BENCH_ROUNDS"] ?? "") ?? 15) {
+        for (i, side) in sides.enumerated() { times[i].append(try run(side)) }
+    }
+    let medians = times.map { $0.sorted()[$0.count / 2] }
+    for (i, side) in sides.enumerated() {
+        let best = times[i].min()!
+        print("sides\t\(name)\t\(side.map { "fused from \($0)x\($0)" } ?? "size policy")\t"
+              + String(format: "best %.1f img/s, median %.1f img/s, median time %.3fx the first", Double(batch) / best,
+                       Double(batch) / medians[i], medians[i] / medians[0]))
+    }
+}
+
 /// The single-model modes of the usage above: an optional header line, then the mode's output.
 let modes: [String: (header: String?, run: (String) throws -> Void)] = [
     "--cold": (nil, coldPredict),
+    "--fusion-sides": ("# Graft fp32 fused-block sides, threads \(Runtime.threads), batch \(batch), fused kernel \(Kernels.invertedResidualISA)", fusionSideComparison),
     "--agreement": (nil, agreement),
     "--precision-agreement": (nil, precisionAgreement),
     "--int8-agreement": ("# Graft int8 agreement, oneDNN isa \(Runtime.isa), threads \(Runtime.threads), batch \(batch)", int8Agreement),
