@@ -134,7 +134,8 @@ public final class FusedInvertedResidual: Sendable {
     /// Whether blocks run the fused fp32 kernel when inference asks for int8, else (the default) one int8 chain of their
     /// calibrated convolutions (`int8Forward`): measured 1.4-3.3x faster on EfficientNet-Lite0 and 1.6-1.8x on MobileNetV2
     /// at batch 32 (docs/PRECISION.md). Task-local so tests and benchmarks can run both; `GRAFT_INT8_FUSED_BLOCKS=0|1`
-    /// sets the default.
+    /// sets the default. Where the size policy does not fuse a block (on AVX2 by default) it runs its convolutions
+    /// one by one, each in int8.
     @TaskLocal public static var fusesAtInt8: Bool = {
         switch ProcessInfo.processInfo.environment["GRAFT_INT8_FUSED_BLOCKS"] {
         case "1": return true
