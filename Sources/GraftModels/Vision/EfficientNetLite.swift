@@ -99,18 +99,18 @@ public final class EfficientNetLite: Module, ImageBackbone, @unchecked Sendable 
 
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
         try checkCut(cut)
-        var h = try stem.forward(x, training: training)
-        if cut == "stem" { return h }
-        // Each block's input is this loop's own intermediate: nothing else reads it. In int8 consecutive blocks hand
-        // each other codes (InvertedResidualInt8Chain.swift); the head and a cut point read fp32.
+        // Each block's input is this loop's own intermediate: nothing else reads it. In int8 the stem and consecutive
+        // blocks hand each other codes (InvertedResidualInt8Chain.swift); the head and a cut point read fp32.
         let items = blocks.items
-        var carried = Int8BlockTensor.fp32(h)
+        let first = cut == "stem" ? nil : items.first?.fused.chainInput(training: training, probe: x)
+        var carried = try stem.forward(x, next: first, training: training)
+        if cut == "stem" { return try carried.fp32() }
         for (i, block) in items.enumerated() {
             let after = i + 1 < items.count && cut != "block\(i)" ? items[i + 1] : nil
             carried = try block.fused.blockForward(carried, next: after?.fused.chainInput(training: training, probe: x), training: training)
             if cut == "block\(i)" { return try carried.fp32() }
         }
-        h = try head.forward(carried.fp32(), training: training)
+        var h = try head.forward(carried.fp32(), training: training)
         if cut == "head" { return h }
         h = try h.globalAvgPool2d()
         if cut == "penultimate" { return h }

@@ -81,12 +81,17 @@ public final class MobileNetV2: Module, ImageBackbone, @unchecked Sendable {  //
     public func forward(_ x: Tensor, upTo cut: String?, training: Bool) throws -> Tensor {
         try checkCut(cut)
         // Each block's input is this loop's own intermediate: nothing else reads it. In int8 consecutive blocks hand
-        // each other codes (InvertedResidualInt8Chain.swift); other layers and a cut point read fp32.
+        // each other codes (InvertedResidualInt8Chain.swift), the stem writes codes for the first; other layers and
+        // a cut point read fp32.
         var carried = Int8BlockTensor.fp32(x)
         for (i, layer) in features.enumerated() {
             if let block = layer as? InvertedResidual, i > 0 {
                 let after = i + 1 < features.count && cut != "features.\(i)" ? features[i + 1] as? InvertedResidual : nil
                 carried = try block.fused.blockForward(carried, next: after?.fused.chainInput(training: training, probe: x), training: training)
+            } else if let unit = layer as? ConvBatchNorm, i + 1 < features.count, cut != "features.\(i)",
+                      let block = features[i + 1] as? InvertedResidual {
+                // The stem writes codes for the first block's chain when it runs as one.
+                carried = try unit.forward(carried.fp32(), next: block.fused.chainInput(training: training, probe: x), training: training)
             } else {
                 carried = .fp32(try layer.forward(carried.fp32(), training: training))
             }

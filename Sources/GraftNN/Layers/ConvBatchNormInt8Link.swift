@@ -22,3 +22,24 @@ extension ConvBatchNorm {
         return (link, f)
     }
 }
+
+extension ConvBatchNorm {
+    /// This unit on an fp32 input, writing codes in `next` when a chain will read them (a network's stem handing its
+    /// output to the first inverted-residual block: the output written once as bytes, instead of as fp32 that the
+    /// block then quantizes in a reorder of its own). fp32 as `forward` when `next` is nil, outside int8 inference,
+    /// or when the unit cannot run as an int8 link (not calibrated, recording a tape).
+    public func forward(_ x: Tensor, next: ActivationQuantization?, training: Bool) throws -> Int8BlockTensor {
+        guard let next, ComputePrecision.current == .int8, !Calibration.isRecording, x.rank == 4, runsFolded(x, training: training),
+              let l = try int8Link(batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
+                                   activation: activation)
+        else { return .fp32(try forward(x, training: training)) }
+        let g = l.link.geometry
+        let shape = [g.batch, g.outHeight, g.outWidth, g.outChannels]
+        let codes = try Int8BlockTensor.codesStorage(shape)
+        try withExtendedLifetime((l.folded, x)) {
+            try Kernels.conv2dInt8Chain([l.link], input: .fp32(x.pointer),
+                                        output: .quantized(UnsafeMutableRawPointer(codes.pointer), next), residual: .none)
+        }
+        return .codes(codes, shape: shape, quantization: next)
+    }
+}
