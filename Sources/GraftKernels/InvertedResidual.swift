@@ -95,11 +95,6 @@ extension Kernels {
     /// check the paths other CPUs take.
     public static func invertedResidualCapISA(_ cap: InvertedResidualISACap) { graft_inverted_residual_cap_isa(cap.rawValue) }
 
-    /// True when `invertedResidualForward` runs vector micro-kernels (AVX-512, or AVX2 + FMA). Without
-    /// them the portable loops run 3-8x slower than oneDNN's separate convolutions (measured on an AMD
-    /// EPYC before its AVX2 kernels existed), so the fusion policy only fuses when this is true.
-    public static var invertedResidualHasFastPath: Bool { graft_inverted_residual_has_fast_path() != 0 }
-
     /// The micro-kernels `invertedResidualForward` runs: `avx512`, `avx2` or `portable`.
     public static var invertedResidualISA: String { String(cString: graft_inverted_residual_isa()) }
 }

@@ -99,8 +99,6 @@ void graft_inverted_residual_pack(const graft_inverted_residual_shape *shape, co
 /// Caps the micro-kernels forward may pick: 0 the best the CPU has, 1 AVX-512 at most (no AMX), 2 AVX2 at most,
 /// 3 portable only.
 void graft_inverted_residual_cap_isa(int cap);
-/// 1 when forward runs AVX-512 or AVX2 + FMA micro-kernels (the CPU has them and portable is not forced).
-int graft_inverted_residual_has_fast_path(void);
 /// The micro-kernels forward runs: "avx512", "avx2" or "portable".
 const char *graft_inverted_residual_isa(void);
 int graft_inverted_residual_forward(const graft_inverted_residual_shape *shape, const float *packed,
