@@ -634,7 +634,6 @@ static int amx_available(void) {
 
 static int use_amx(void) { return cap_allows(0) && amx_available(); }
 
-
 int graft_inverted_residual_has_bf16(void) { return use_amx(); }
 
 const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }

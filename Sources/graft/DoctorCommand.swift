@@ -24,7 +24,7 @@ struct DoctorCommand: ParsableCommand {
         let onednn: String
         let isa: String
         let threads: Int
-        /// Whether inverted-residual blocks run as one fused kernel (its AVX-512 or AVX2 path) or as oneDNN convolutions.
+        /// Whether inverted-residual blocks run as one fused kernel (by default on AVX-512 only) or as oneDNN convolutions.
         let fusedBlocks: Bool
         /// What the fused kernel's 1x1 convolutions compute in under `--precision bf16`: "amx" (bf16 tiles) or "fp32";
         /// nil where bf16 is refused.

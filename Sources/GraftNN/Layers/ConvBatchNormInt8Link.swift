@@ -34,12 +34,8 @@ extension ConvBatchNorm {
                                    activation: activation)
         else { return .fp32(try forward(x, training: training)) }
         let g = l.link.geometry
-        let shape = [g.batch, g.outHeight, g.outWidth, g.outChannels]
-        let codes = try Int8BlockTensor.codesStorage(shape)
-        try withExtendedLifetime((l.folded, x)) {
-            try Kernels.conv2dInt8Chain([l.link], input: .fp32(x.pointer),
-                                        output: .quantized(UnsafeMutableRawPointer(codes.pointer), next), residual: .none)
+        return try withExtendedLifetime((l.folded, x)) {
+            try Int8BlockTensor.chained([l.link], input: .fp32(x.pointer), shape: [g.batch, g.outHeight, g.outWidth, g.outChannels], next: next)
         }
-        return .codes(codes, shape: shape, quantization: next)
     }
 }

@@ -32,6 +32,15 @@ public enum Int8BlockTensor {
         try Tensor(uninitializedShape: [(shape.reduce(1, *) + 3) / 4])
     }
 
+    /// `links` from `input` into new codes of `shape` in `next`, no residual: a chain handing its output on as codes.
+    /// The caller keeps the links' weights and the input alive.
+    public static func chained(_ links: [Kernels.Int8ChainLink], input: Kernels.Int8ChainInput, shape: [Int],
+                               next: ActivationQuantization) throws -> Int8BlockTensor {
+        let codes = try codesStorage(shape)
+        try Kernels.conv2dInt8Chain(links, input: input, output: .quantized(UnsafeMutableRawPointer(codes.pointer), next), residual: .none)
+        return .codes(codes, shape: shape, quantization: next)
+    }
+
     /// A chain's input reading this tensor: fp32, or its codes when they are in `quantization` (nil otherwise: the
     /// caller dequantizes).
     public func chainInput(_ quantization: ActivationQuantization) -> Kernels.Int8ChainInput? {

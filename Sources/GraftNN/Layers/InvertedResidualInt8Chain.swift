@@ -49,11 +49,7 @@ extension FusedInvertedResidual {
         guard let input = x.chainInput(inputQuantization) else { return nil }
         let addsInput = residual && outShape == shape
         if let next, !addsInput {
-            let codes = try Int8BlockTensor.codesStorage(outShape)
-            try withExtendedLifetime((folded, x)) {
-                try Kernels.conv2dInt8Chain(links, input: input, output: .quantized(UnsafeMutableRawPointer(codes.pointer), next), residual: .none)
-            }
-            return .codes(codes, shape: outShape, quantization: next)
+            return try withExtendedLifetime((folded, x)) { try Int8BlockTensor.chained(links, input: input, shape: outShape, next: next) }
         }
         // Codes out: the input's codes sit in the output buffer (its own when consumed) and are summed in place.
         if let next, let y = try withExtendedLifetime(folded, { try x.summedInPlace(links, next: next, consuming: consumingInput) }) {

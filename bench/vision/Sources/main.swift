@@ -88,7 +88,7 @@ func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         try body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    return times.sorted()[times.count / 2]
+    return median(times)
 }
 
 /// Cut points that split the forward into consecutive stages.
@@ -320,60 +320,56 @@ func int8CodesComparison(_ name: String) throws {
     var g = SeededGenerator(seed: 1)
     let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
     try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: cut, training: false) } }
-    func run(_ codes: Bool) throws -> (seconds: Double, output: Tensor) {
+    var outputs: [Bool: Tensor] = [:]
+    let times = try alternatingTimes([true, false]) { codes in
         try FusedInvertedResidual.$keepsCodesBetweenBlocks.withValue(codes) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let y = try withPrecision(.int8) { try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
-            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, y)
-        }
-    }
-    _ = try run(true); _ = try run(false)   // plans and weights
-    var times: [Bool: [Double]] = [true: [], false: []], outputs: [Bool: Tensor] = [:]
-    for _ in 0..<(Int(env["BENCH_ROUNDS"] ?? "") ?? 15) {
-        for codes in [true, false] {
-            let r = try run(codes)
-            times[codes]!.append(r.seconds); outputs[codes] = r.output
+            outputs[codes] = try withPrecision(.int8) { try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
         }
     }
     let scale = outputs[false]!.values.map(abs).max() ?? 1
     let diff = zip(outputs[true]!.values, outputs[false]!.values).map { abs($0 - $1) }.max() ?? 0
-    func stats(_ t: [Double]) -> String {
-        let s = t.sorted()
-        return String(format: "best %.1f img/s, median %.1f img/s", Double(batch) / s[0], Double(batch) / s[s.count / 2])
-    }
-    let ratio = times[false]!.sorted()[times[false]!.count / 2] / times[true]!.sorted()[times[true]!.count / 2]
-    print("codes\t\(name)\tcodes between blocks: \(stats(times[true]!)); fp32 between blocks: \(stats(times[false]!)); "
-          + String(format: "median ratio %.3fx; max output difference %.2e of the output scale", ratio, diff / scale))
+    print("codes\t\(name)\tcodes between blocks: \(rates(times[0])); fp32 between blocks: \(rates(times[1])); "
+          + String(format: "median ratio %.3fx; max output difference %.2e of the output scale", median(times[1]) / median(times[0]), diff / scale))
 }
 
 /// fp32 forward with blocks fused from each input side of BENCH_SIDES ("policy 28 1000": the size policy, fused from
-/// 28x28, none fused), in one process, alternating forward by forward (BENCH_ROUNDS, 15) so the machine's drift hits
-/// every setting alike: best and median img/s of each, median ratio to the first.
+/// 28x28, none fused), alternating forward by forward in one process: best and median img/s of each, median ratio to
+/// the first.
 func fusionSideComparison(_ name: String) throws {
     let (model, cut) = try makeModel(name)
     let size = model.preprocessing.inputSize
     var g = SeededGenerator(seed: 1)
     let x = Tensor.uniform([batch, size, size, 3], low: -2, high: 2, generator: &g)
     let sides = (env["BENCH_SIDES"] ?? "policy 28 1000").split(separator: " ").map { Int($0) }   // nil: the policy
-    func run(_ side: Int?) throws -> Double {
-        try FusedInvertedResidual.$minimumSide.withValue(side) {
+    let times = try alternatingTimes(sides) { side in
+        try FusedInvertedResidual.$minimumSide.withValue(side) { _ = try withNoGrad { try model.forward(x, upTo: cut, training: false) } }
+    }
+    for (i, side) in sides.enumerated() {
+        print("sides\t\(name)\t\(side.map { "fused from \($0)x\($0)" } ?? "size policy")\t\(rates(times[i])), "
+              + String(format: "median time %.3fx the first", median(times[i]) / median(times[0])))
+    }
+}
+
+/// Seconds of `body` for each of `settings`, run once each (plans and weights), then alternately BENCH_ROUNDS (15) times
+/// in one process, so the machine's drift hits every setting alike.
+func alternatingTimes<S>(_ settings: [S], _ body: (S) throws -> Void) throws -> [[Double]] {
+    for s in settings { try body(s) }
+    var times = [[Double]](repeating: [], count: settings.count)
+    for _ in 0..<(Int(env["BENCH_ROUNDS"] ?? "") ?? 15) {
+        for (i, s) in settings.enumerated() {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try withNoGrad { try model.forward(x, upTo: cut, training: false) }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            try body(s)
+            times[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
     }
-    for side in sides { _ = try run(side) }   // plans and weights
-    var times = [[Double]](repeating: [], count: sides.count)
-    for _ in 0..<(Int(env["BENCH_ROUNDS"] ?? "") ?? 15) {
-        for (i, side) in sides.enumerated() { times[i].append(try run(side)) }
-    }
-    let medians = times.map { $0.sorted()[$0.count / 2] }
-    for (i, side) in sides.enumerated() {
-        let best = times[i].min()!
-        print("sides\t\(name)\t\(side.map { "fused from \($0)x\($0)" } ?? "size policy")\t"
-              + String(format: "best %.1f img/s, median %.1f img/s, median time %.3fx the first", Double(batch) / best,
-                       Double(batch) / medians[i], medians[i] / medians[0]))
-    }
+    return times
+}
+
+func median(_ t: [Double]) -> Double { t.sorted()[t.count / 2] }
+
+/// Best and median img/s of a batch's timings.
+func rates(_ t: [Double]) -> String {
+    String(format: "best %.1f img/s, median %.1f img/s", Double(batch) / t.min()!, Double(batch) / median(t))
 }
 
 /// The single-model modes of the usage above: an optional header line, then the mode's output.
