@@ -22,9 +22,13 @@
 #if GRAFT_X86_64
 /// Compiled three times; the loader picks the best the CPU supports.
 #define GRAFT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/// The same with FMA in the AVX2 clone, for polynomial-heavy loops ("avx2" alone has none; "arch=x86-64-v3"
+/// dispatches on features, so AMD CPUs get it too).
+#define GRAFT_CLONES_FMA __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 /// One portable build; the compiler vectorises for the target's baseline (NEON on arm64).
 #define GRAFT_CLONES
+#define GRAFT_CLONES_FMA
 #endif
 
 /// Elements per chunk below which splitting across threads costs more than it saves.

@@ -34,29 +34,34 @@ GRAFT_CLONES static void quantize_u8_kernel(const float *x, int64_t n, float inv
     }
 }
 
-// Per row: its own scale and the row as u8 codes with `zero_point` the code of 0, so a row's codes do not depend on
-// the rows batched with it. The scale covers the row's whole range: max(hi / (255 - z), -lo / min(z, 127)), so
-// nothing saturates; z = 128 is the symmetric max |x| / 127 around 128, a lower z spends the codes on the positive
-// side (GELU's output: at least -0.17, up to several units).
-typedef struct { const float *x; int64_t cols; int32_t zero_point; float *scales; uint8_t *out; } quantize_rows_args;
+// Per row: its own scale and zero point, so a row's codes do not depend on the rows batched with it, and the codes
+// span the row's own range (asymmetric): z = round(-lo / ((hi - lo) / 255)) kept in 1...254 (the caller divides by
+// z), then the scale max(hi / (255 - z), -lo / z), so nothing saturates and 0 is exact. A mostly positive row
+// (GELU's output) puts z near 0 and spends almost every code on its positive side.
+typedef struct { const float *x; int64_t cols; float *scales; float *zero_points; uint8_t *out; } quantize_rows_args;
 
 static void quantize_rows_chunk(void *p, int64_t begin, int64_t end) {
     const quantize_rows_args *a = p;
-    const float z = (float)a->zero_point, below = a->zero_point < 127 ? (float)a->zero_point : 127.0f;
     for (int64_t r = begin; r < end; r++) {
         const float *row = a->x + r * a->cols;
         float lo, hi;
         min_max_kernel(row, a->cols, &lo, &hi);
-        float up = hi / (255.0f - z), down = -lo / below;
-        float s = up > down ? up : down;
-        s = (s > 0 && s < INFINITY) ? s : 1.0f;
+        float s = 1.0f, z = 128.0f;   // a row of zeros: every code is z
+        const float span = (hi - lo) / 255.0f;
+        if (span > 0 && span < INFINITY) {
+            z = nearbyintf(-lo / span);
+            z = z < 1.0f ? 1.0f : (z > 254.0f ? 254.0f : z);
+            const float up = hi / (255.0f - z), down = -lo / z;
+            s = up > down ? up : down;
+        }
         a->scales[r] = s;
+        a->zero_points[r] = z;
         quantize_u8_kernel(row, a->cols, 1.0f / s, z, a->out + r * a->cols);
     }
 }
 
-void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, int32_t zero_point, float *scales, uint8_t *out) {
-    quantize_rows_args a = {x, cols, zero_point, scales, out};
+void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, float *zero_points, uint8_t *out) {
+    quantize_rows_args a = {x, cols, scales, zero_points, out};
     int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
     graft_parallel_for(rows, grain > 0 ? grain : 1, &a, quantize_rows_chunk);
 }

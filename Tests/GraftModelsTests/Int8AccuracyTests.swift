@@ -208,8 +208,9 @@ final class Int8AccuracyTests: XCTestCase {
         }
     }
 
-    /// MiniLM in int8 (its linears: u8 inputs quantized per row, per-channel s8 weights; docs/PRECISION.md "int8
-    /// linears") against fp32 on the bf16 test's 8 sentences and 64 Rotten Tomatoes reviews: cosine >= 0.99.
+    /// MiniLM in int8 (its linears: u8 inputs with a scale and zero point per row, per-channel s8 weights;
+    /// docs/PRECISION.md "int8 linears") against fp32 on the bf16 test's 8 sentences and 64 Rotten Tomatoes reviews:
+    /// cosine >= 0.994 (the issue asks 0.99; AVX2 measures 0.9953, 0.9923 before the per-row zero points).
     func testMiniLMEmbeddingsCosineToFP32() throws {
         try Precision.int8.requireSupport()
         let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
@@ -231,7 +232,7 @@ final class Int8AccuracyTests: XCTestCase {
             total += cosine
         }
         print("int8 vs fp32 MiniLM: lowest embedding cosine \(worst), mean \(total / Float(sentences.count)) over \(sentences.count) texts")
-        XCTAssertGreaterThanOrEqual(worst, 0.99)
+        XCTAssertGreaterThanOrEqual(worst, 0.994)
         XCTAssertLessThan(worst, 0.9999, "int8 really changed the computation")
     }
 }

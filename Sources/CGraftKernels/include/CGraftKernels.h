@@ -68,10 +68,19 @@ double graft_dot(const float *x, const float *y, int64_t n);
 void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int64_t *argmax);
 
 // ---- dynamic int8 quantization (quantize.c) ----------------------------------
-/// Row r of x [rows, cols] with its own scale, zero_point (1...128) the code of 0: scales[r] = the larger of
-/// max(x[r]) / (255 - zero_point) and -min(x[r]) / min(zero_point, 127) (1 for zeros), out[r, c] =
-/// round(x[r, c] / scales[r]) + zero_point (halves round up), in [0, 255]; 128 is symmetric: max |x| / 127.
-void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, int32_t zero_point, float *scales, uint8_t *out);
+/// Row r of x [rows, cols] as u8 codes with its own scale and zero point (asymmetric): lo = min(x[r], 0),
+/// hi = max(x[r], 0), zero_points[r] = round(-lo / ((hi - lo) / 255)) clamped to 1...254, scales[r] = the larger of
+/// hi / (255 - z) and -lo / z (a row of zeros: 1 and 128), out[r, c] = round(x[r, c] / scales[r]) + z (halves
+/// round up), in [0, 255].
+void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, float *zero_points, uint8_t *out);
+
+/// Activations of graft_int8_linear_epilogue (GraftKernels' `Activation`).
+enum { GRAFT_ACT_NONE = 0, GRAFT_ACT_RELU, GRAFT_ACT_RELU6, GRAFT_ACT_SILU, GRAFT_ACT_GELU, GRAFT_ACT_SIGMOID,
+       GRAFT_ACT_TANH, GRAFT_ACT_HARDSWISH, GRAFT_ACT_LEAKY_RELU };
+/// c[r, o] = act(row_scale[r] x[r, o] + row_term[r] col_term[o] + bias[o] (+ c[r, o] with accumulate)), x and c
+/// [rows, cols] (they may not overlap), bias [cols] (zeros for none). exp, erf (|error| <= 1.5e-7) and the rest as polynomials.
+void graft_int8_linear_epilogue(const float *x, int64_t rows, int64_t cols, const float *row_scale, const float *row_term,
+                                const float *col_term, const float *bias, int32_t accumulate, int32_t activation, float *c);
 
 
 // ---- fused inverted-residual block (inference) -------------------------------

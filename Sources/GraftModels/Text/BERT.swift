@@ -236,20 +236,17 @@ extension BertLayer {
         let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
         let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
-        // int8: the feed-forward output reads GELU's output, at least -0.17 and heavy-tailed above: its codes put 0
-        // at 16 (docs/PRECISION.md, "int8 linears"). GRAFT_INT8_FFN_OUTPUT=0 keeps this linear in fp32.
+        // GRAFT_INT8_FFN_OUTPUT=0 keeps this linear in fp32 under int8 (measurement).
         let precision = ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput
             ? ComputePrecision.unquantized : ComputePrecision.current
         let projected = try ComputePrecision.$current.withValue(precision) {
-            try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended, int8InputZeroPoint: BertLayer.geluZeroPoint)
+            try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
         }
         return try outputNorm.forward(projected, training: false)
     }
 
     /// Whether int8 quantizes the feed-forward output linear too (GRAFT_INT8_FFN_OUTPUT=0|1; measurement).
     static let quantizesFeedForwardOutput = ProcessInfo.processInfo.environment["GRAFT_INT8_FFN_OUTPUT"] != "0"
-    /// The u8 code of 0 for GELU's output (`GRAFT_INT8_GELU_ZERO_POINT`, 1...128; measurement).
-    static let geluZeroPoint = Int(ProcessInfo.processInfo.environment["GRAFT_INT8_GELU_ZERO_POINT"] ?? "") ?? 16
 
     /// Query, key and value weights [3H, H] and biases [3H] side by side, rebuilt only when one of
     /// the six tensors changed (loading, an optimizer step), so the fused matmul's cached copy stays valid.

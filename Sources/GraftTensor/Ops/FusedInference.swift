@@ -9,9 +9,8 @@ extension Tensor {
     /// x [..., in], weight [out, in], bias [out], residual x-shaped but with `out` features. The weight
     /// is reordered once into oneDNN's preferred layout and cached by storage (until it changes), so pass
     /// long-lived weights (parameters), not a tensor rebuilt on every call.
-    /// `int8InputZeroPoint`: in int8, the u8 code of 0 for this input (`Kernels.linearInt8`'s `inputZeroPoint`).
     public func fusedLinear(weight: Tensor, bias: Tensor?, activation: Activation? = nil,
-                            adding residual: Tensor? = nil, int8InputZeroPoint: Int = 128) throws -> Tensor {
+                            adding residual: Tensor? = nil) throws -> Tensor {
         try Tensor.requireNoGrad("fusedLinear", [self, weight, bias, residual])
         guard weight.rank == 2, rank >= 2, shape.last == weight.shape[1] else {
             throw TensorError.shapeMismatch(op: "fusedLinear", lhs: shape, rhs: weight.shape)
@@ -29,7 +28,7 @@ extension Tensor {
             try Kernels.linearInt8(a: pointer, rows: rows, inputs: k, weight: weight.pointer, outputs: n,
                                    weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                                    bias: bias.map { UnsafePointer($0.pointer) }, c: out.pointer,
-                                   activation: activation, accumulate: residual != nil, inputZeroPoint: int8InputZeroPoint)
+                                   activation: activation, accumulate: residual != nil)
             return out
         }
         try Kernels.matmul(a: pointer, .contiguous([rows, k]),
