@@ -7,6 +7,7 @@
 #include "CGraftKernels.h"
 #include "internal.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline float exp_poly(float x) {
@@ -60,14 +61,18 @@ typedef struct {
     int64_t cols;
     int32_t accumulate, activation;
     float *c;
+    // With codes: each finished row as u8 codes with its scale and zero point (c unused); failed[0] set when a
+    // chunk's row scratch cannot be allocated.
+    uint8_t *codes;
+    float *scales, *zero_points;
+    int32_t *failed;
 } epilogue_args;
 
 // One row, one activation: KIND is a constant in each clone, so the switch in `activate` folds and the loop
 // vectorises.
 #define FINISH_ROW(NAME, KIND)                                                                          \
-    GRAFT_CLONES_FMA static void NAME(const epilogue_args *a, int64_t r) {                             \
+    GRAFT_CLONES_FMA static void NAME(const epilogue_args *a, int64_t r, float *c) {                   \
         const float *x = a->x + r * a->cols, *t = a->col_term, *b = a->bias;                            \
-        float *c = a->c + r * a->cols;                                                                  \
         const float s = a->row_scale[r], z = a->row_term[r];                                            \
         if (a->accumulate)                                                                              \
             for (int64_t o = 0; o < a->cols; o++) c[o] = activate(s * x[o] + z * t[o] + b[o] + c[o], KIND); \
@@ -84,19 +89,41 @@ FINISH_ROW(finish_tanh, GRAFT_ACT_TANH)
 FINISH_ROW(finish_hardswish, GRAFT_ACT_HARDSWISH)
 FINISH_ROW(finish_leaky_relu, GRAFT_ACT_LEAKY_RELU)
 
-typedef void (*finish_row_fn)(const epilogue_args *, int64_t);
+typedef void (*finish_row_fn)(const epilogue_args *, int64_t, float *);
 
 static void epilogue_chunk(void *p, int64_t begin, int64_t end) {
     const epilogue_args *a = p;
     static const finish_row_fn rows[] = {finish_none, finish_relu, finish_relu6, finish_silu, finish_gelu,
                                          finish_sigmoid, finish_tanh, finish_hardswish, finish_leaky_relu};
     const finish_row_fn finish = a->activation > 0 && a->activation <= GRAFT_ACT_LEAKY_RELU ? rows[a->activation] : finish_none;
-    for (int64_t r = begin; r < end; r++) finish(a, r);
+    if (!a->codes) {
+        for (int64_t r = begin; r < end; r++) finish(a, r, a->c + r * a->cols);
+        return;
+    }
+    // Codes: each row finished into a row of scratch (not in place: the loops vectorise only where x and c do not
+    // overlap), then quantized while it is still in L1/L2.
+    float *row = aligned_alloc(64, (size_t)((a->cols * (int64_t)sizeof(float) + 63) / 64 * 64));
+    if (!row) { __atomic_store_n(a->failed, 1, __ATOMIC_RELAXED); return; }
+    for (int64_t r = begin; r < end; r++) {
+        finish(a, r, row);
+        graft_quantize_row_u8(row, a->cols, a->scales + r, a->zero_points + r, a->codes + r * a->cols);
+    }
+    free(row);
 }
 
 void graft_int8_linear_epilogue(const float *x, int64_t rows, int64_t cols, const float *row_scale, const float *row_term,
                                 const float *col_term, const float *bias, int32_t accumulate, int32_t activation, float *c) {
-    epilogue_args a = {x, row_scale, row_term, col_term, bias, cols, accumulate, activation, c};
+    epilogue_args a = {x, row_scale, row_term, col_term, bias, cols, accumulate, activation, c, NULL, NULL, NULL, NULL};
     int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
     graft_parallel_for(rows, grain > 0 ? grain : 1, &a, epilogue_chunk);
+}
+
+int32_t graft_int8_linear_epilogue_codes(const float *x, int64_t rows, int64_t cols, const float *row_scale,
+                                         const float *row_term, const float *col_term, const float *bias, int32_t activation,
+                                         float *scales, float *zero_points, uint8_t *codes) {
+    int32_t failed = 0;
+    epilogue_args a = {x, row_scale, row_term, col_term, bias, cols, 0, activation, NULL, codes, scales, zero_points, &failed};
+    int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
+    graft_parallel_for(rows, grain > 0 ? grain : 1, &a, epilogue_chunk);
+    return failed ? -1 : 0;
 }

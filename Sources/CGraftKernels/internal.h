@@ -31,6 +31,9 @@
 #define GRAFT_CLONES_FMA
 #endif
 
+/// One row of graft_quantize_rows_u8 (quantize.c): its scale, zero point and u8 codes.
+void graft_quantize_row_u8(const float *row, int64_t cols, float *scale, float *zero_point, uint8_t *out);
+
 /// Elements per chunk below which splitting across threads costs more than it saves.
 #define GRAFT_GRAIN ((int64_t)1 << 15)
 

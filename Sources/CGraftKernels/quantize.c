@@ -40,24 +40,26 @@ GRAFT_CLONES static void quantize_u8_kernel(const float *x, int64_t n, float inv
 // (GELU's output) puts z near 0 and spends almost every code on its positive side.
 typedef struct { const float *x; int64_t cols; float *scales; float *zero_points; uint8_t *out; } quantize_rows_args;
 
+void graft_quantize_row_u8(const float *row, int64_t cols, float *scale, float *zero_point, uint8_t *out) {
+    float lo, hi;
+    min_max_kernel(row, cols, &lo, &hi);
+    float s = 1.0f, z = 128.0f;   // a row of zeros: every code is z
+    const float span = (hi - lo) / 255.0f;
+    if (span > 0 && span < INFINITY) {
+        z = nearbyintf(-lo / span);
+        z = z < 1.0f ? 1.0f : (z > 254.0f ? 254.0f : z);
+        const float up = hi / (255.0f - z), down = -lo / z;
+        s = up > down ? up : down;
+    }
+    *scale = s;
+    *zero_point = z;
+    quantize_u8_kernel(row, cols, 1.0f / s, z, out);
+}
+
 static void quantize_rows_chunk(void *p, int64_t begin, int64_t end) {
     const quantize_rows_args *a = p;
-    for (int64_t r = begin; r < end; r++) {
-        const float *row = a->x + r * a->cols;
-        float lo, hi;
-        min_max_kernel(row, a->cols, &lo, &hi);
-        float s = 1.0f, z = 128.0f;   // a row of zeros: every code is z
-        const float span = (hi - lo) / 255.0f;
-        if (span > 0 && span < INFINITY) {
-            z = nearbyintf(-lo / span);
-            z = z < 1.0f ? 1.0f : (z > 254.0f ? 254.0f : z);
-            const float up = hi / (255.0f - z), down = -lo / z;
-            s = up > down ? up : down;
-        }
-        a->scales[r] = s;
-        a->zero_points[r] = z;
-        quantize_u8_kernel(row, a->cols, 1.0f / s, z, a->out + r * a->cols);
-    }
+    for (int64_t r = begin; r < end; r++)
+        graft_quantize_row_u8(a->x + r * a->cols, a->cols, a->scales + r, a->zero_points + r, a->out + r * a->cols);
 }
 
 void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, float *zero_points, uint8_t *out) {

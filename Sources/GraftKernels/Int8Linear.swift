@@ -149,6 +149,38 @@ struct Int8LinearWeights {
     }
 }
 
+/// A `[rows, inputs]` input as u8 codes with a scale and a zero point per row (`graft_quantize_rows_u8`), in one
+/// scratch slot of the context: the codes, then the scales, then the zero points.
+struct Int8RowCodes {
+    let codes: UnsafeMutablePointer<UInt8>
+    let scales: UnsafeMutablePointer<Float>
+    let zeroPoints: UnsafeMutablePointer<Float>
+
+    /// Room for `rows` x `inputs` codes in `slot`, not yet written.
+    init(rows: Int, inputs: Int, slot: ExecutionContext.Slot, context: ExecutionContext) throws {
+        let codeBytes = (rows * inputs + 63) / 64 * 64
+        let block = try context.buffer(slot, bytes: codeBytes + 2 * rows * MemoryLayout<Float>.stride)
+        codes = block.assumingMemoryBound(to: UInt8.self)
+        scales = (block + codeBytes).assumingMemoryBound(to: Float.self)
+        zeroPoints = scales + rows
+    }
+
+    /// `a`'s rows quantized into `slot`.
+    static func quantizing(_ a: UnsafePointer<Float>, rows: Int, inputs: Int, slot: ExecutionContext.Slot,
+                           context: ExecutionContext) throws -> Int8RowCodes {
+        let q = try Int8RowCodes(rows: rows, inputs: inputs, slot: slot, context: context)
+        graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), q.scales, q.zeroPoints, q.codes)
+        return q
+    }
+}
+
+/// Where an int8 linear writes: fp32 (with `accumulate`, onto the residual already there), or u8 codes for the next
+/// int8 linear (in the given scratch slot).
+enum Int8LinearOutput {
+    case float(UnsafeMutablePointer<Float>, accumulate: Bool)
+    case codes(ExecutionContext.Slot)
+}
+
 extension Kernels {
     /// `c = act(a W^T + bias)` (with `accumulate`: `+ c`, a residual already in c) for a fp32 `a` `[rows, inputs]` and
     /// a fp32 weight `[outputs, inputs]`, computed in int8 with dynamic quantization (`Int8LinearPlan`): each row
@@ -159,58 +191,91 @@ extension Kernels {
                                   activation: Activation? = nil, accumulate: Bool = false,
                                   scaling: Int8LinearScaling = .preferred) throws {
         guard rows > 0, outputs > 0 else { return }
+        try requireInt8Linear(inputs: inputs)
+        try ExecutionContext.with { context in
+            let input = try Int8RowCodes.quantizing(a, rows: rows, inputs: inputs, slot: .int8A, context: context)
+            _ = try linearInt8(input, rows: rows, inputs: inputs, weight: weight, outputs: outputs, weightKey: weightKey, bias: bias,
+                               activation: activation, output: .float(c, accumulate: accumulate), scaling: scaling, context: context)
+        }
+    }
+
+    static func requireInt8Linear(inputs: Int) throws {
         guard inputs > 0 else {
             throw KernelError.invalidArguments(primitive: "int8 linear", reason: "no input features")
         }
         try Precision.int8.requireSupport()
+    }
+
+    /// One int8 linear from codes (consumed: their zero points are overwritten); with `.codes` output it returns the
+    /// result's codes. Without brgemm the fp32 result of a `.codes` output never leaves the cache (Graft's epilogue
+    /// quantizes each row as it finishes it); with brgemm it passes through `.extra` scratch.
+    static func linearInt8(_ input: Int8RowCodes, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
+                           weightKey: WeightKey, bias: UnsafePointer<Float>?, activation: Activation?, output: Int8LinearOutput,
+                           scaling: Int8LinearScaling, context: ExecutionContext) throws -> Int8RowCodes? {
+        var accumulate = false
+        if case .float(_, let a) = output { accumulate = a }
         let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: accumulate,
                                      hasBias: bias != nil, scaling: scaling)
-        try ExecutionContext.with { context in
-            let plan = try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }
-            let block = try WeightCache.shared.prepared(weightKey, use: .int8Linear, layout: plan.weightsLayout,
-                                                        bytes: Int8LinearWeights.bytes(plan: plan, outputs: outputs)) { buffer in
-                try Int8LinearWeights.fill(buffer, weight: weight, inputs: inputs, outputs: outputs, plan: plan, context: context)
-            }
-            let w = Int8LinearWeights(block, plan: plan, outputs: outputs)
-            // Per call: each row's codes, scale s[r] and zero point z[r].
-            let quantized = try context.buffer(.int8A, bytes: rows * inputs)
-            let perRow = try context.buffer(.int8B, bytes: (2 * rows + outputs) * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
-            let (rowScales, zeroPoints) = (perRow, perRow + rows)
-            graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), rowScales, zeroPoints, quantized.assumingMemoryBound(to: UInt8.self))
-            let p = plan.primitive
-            let matmul = [
-                PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: quantized),
-                PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: p.md(dnnl_query_weights_md), data: w.packed),
-            ]
-            switch scaling {
-            case .runtimeOutputScales:
-                // w[o] acc, then c = act(s[r] w[o] acc + s[r] z[r] (-w[o] R[o]) + bias[o] (+ c)).
-                let scaled = try context.buffer(.output, bytes: rows * outputs * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
-                try p.execute(context, matmul + [
-                    PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: scaled),
-                    PrimitiveArgument(role: DNNL_ARG_ATTR_OUTPUT_SCALES, desc: plan.outputScalesDesc.pointer, data: w.scales),
-                ])
-                for r in 0..<rows { zeroPoints[r] *= rowScales[r] }
-                let zeros = perRow + 2 * rows
-                if bias == nil { zeros.initialize(repeating: 0, count: outputs) }
-                graft_int8_linear_epilogue(scaled, Int64(rows), Int64(outputs), rowScales, zeroPoints, w.zeroPointTerms, bias ?? UnsafePointer(zeros),
-                                           accumulate ? 1 : 0, activation?.epilogueCode ?? Int32(GRAFT_ACT_NONE), c)
-            case .multiplyPostOp:
-                // The row factors 1 / z[r] and s[r] z[r].
-                for r in 0..<rows {
-                    rowScales[r] *= zeroPoints[r]
-                    zeroPoints[r] = 1 / zeroPoints[r]
+        let plan = try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }
+        let block = try WeightCache.shared.prepared(weightKey, use: .int8Linear, layout: plan.weightsLayout,
+                                                    bytes: Int8LinearWeights.bytes(plan: plan, outputs: outputs)) { buffer in
+            try Int8LinearWeights.fill(buffer, weight: weight, inputs: inputs, outputs: outputs, plan: plan, context: context)
+        }
+        defer { withExtendedLifetime(block) {} }
+        let w = Int8LinearWeights(block, plan: plan, outputs: outputs)
+        let (rowScales, zeroPoints) = (input.scales, input.zeroPoints)
+        let p = plan.primitive
+        let matmul = [
+            PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: input.codes),
+            PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: p.md(dnnl_query_weights_md), data: w.packed),
+        ]
+        switch scaling {
+        case .runtimeOutputScales:
+            // w[o] acc, then act(s[r] w[o] acc + s[r] z[r] (-w[o] R[o]) + bias[o] (+ c)).
+            let scaled = try context.buffer(.output, bytes: rows * outputs * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+            try p.execute(context, matmul + [
+                PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: scaled),
+                PrimitiveArgument(role: DNNL_ARG_ATTR_OUTPUT_SCALES, desc: plan.outputScalesDesc.pointer, data: w.scales),
+            ])
+            for r in 0..<rows { zeroPoints[r] *= rowScales[r] }
+            let zeros = try context.buffer(.extra, bytes: outputs * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+            if bias == nil { zeros.initialize(repeating: 0, count: outputs) }
+            let act = activation?.epilogueCode ?? Int32(GRAFT_ACT_NONE)
+            switch output {
+            case .float(let c, let accumulate):
+                graft_int8_linear_epilogue(scaled, Int64(rows), Int64(outputs), rowScales, zeroPoints, w.zeroPointTerms,
+                                           bias ?? UnsafePointer(zeros), accumulate ? 1 : 0, act, c)
+                return nil
+            case .codes(let slot):
+                let next = try Int8RowCodes(rows: rows, inputs: outputs, slot: slot, context: context)
+                guard graft_int8_linear_epilogue_codes(scaled, Int64(rows), Int64(outputs), rowScales, zeroPoints, w.zeroPointTerms,
+                                                       bias ?? UnsafePointer(zeros), act, next.scales, next.zeroPoints, next.codes) == 0 else {
+                    throw KernelError.outOfMemory(what: "int8 linear epilogue row", bytes: outputs * MemoryLayout<Float>.stride)
                 }
-                let (inverseZeros, scaledZeros) = (zeroPoints, rowScales)
-                try p.execute(context, matmul + [
-                    PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: c),
-                    PrimitiveArgument(role: Primitive.postOpArgument(0), desc: plan.columnsDesc.pointer, data: w.scales),
-                    PrimitiveArgument(role: Primitive.postOpArgument(1), desc: plan.rowsDesc.pointer, data: inverseZeros),
-                    PrimitiveArgument(role: Primitive.postOpArgument(2), desc: plan.columnsDesc.pointer, data: w.zeroPointTerms),
-                    PrimitiveArgument(role: Primitive.postOpArgument(3), desc: plan.rowsDesc.pointer, data: scaledZeros),
-                ] + (bias.map { [PrimitiveArgument(role: Primitive.postOpArgument(4), desc: plan.columnsDesc.pointer, data: $0)] } ?? []))
+                return next
             }
-            withExtendedLifetime(block) {}
+        case .multiplyPostOp:
+            // The row factors 1 / z[r] and s[r] z[r].
+            for r in 0..<rows {
+                rowScales[r] *= zeroPoints[r]
+                zeroPoints[r] = 1 / zeroPoints[r]
+            }
+            let destination: UnsafeMutablePointer<Float>
+            switch output {
+            case .float(let c, _): destination = c
+            case .codes: destination = try context.buffer(.extra, bytes: rows * outputs * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+            }
+            try p.execute(context, matmul + [
+                PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: destination),
+                PrimitiveArgument(role: Primitive.postOpArgument(0), desc: plan.columnsDesc.pointer, data: w.scales),
+                PrimitiveArgument(role: Primitive.postOpArgument(1), desc: plan.rowsDesc.pointer, data: zeroPoints),
+                PrimitiveArgument(role: Primitive.postOpArgument(2), desc: plan.columnsDesc.pointer, data: w.zeroPointTerms),
+                PrimitiveArgument(role: Primitive.postOpArgument(3), desc: plan.rowsDesc.pointer, data: rowScales),
+            ] + (bias.map { [PrimitiveArgument(role: Primitive.postOpArgument(4), desc: plan.columnsDesc.pointer, data: $0)] } ?? []))
+            if case .codes(let slot) = output {
+                return try Int8RowCodes.quantizing(destination, rows: rows, inputs: outputs, slot: slot, context: context)
+            }
+            return nil
         }
     }
 

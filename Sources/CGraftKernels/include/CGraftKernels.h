@@ -81,6 +81,12 @@ enum { GRAFT_ACT_NONE = 0, GRAFT_ACT_RELU, GRAFT_ACT_RELU6, GRAFT_ACT_SILU, GRAF
 /// [rows, cols] (they may not overlap), bias [cols] (zeros for none). exp, erf (|error| <= 1.5e-7) and the rest as polynomials.
 void graft_int8_linear_epilogue(const float *x, int64_t rows, int64_t cols, const float *row_scale, const float *row_term,
                                 const float *col_term, const float *bias, int32_t accumulate, int32_t activation, float *c);
+/// The same without a residual, each finished row then as u8 codes for the next int8 linear (graft_quantize_rows_u8's
+/// scales, zero points and codes): the fp32 row never leaves the cache. Returns 0, or -1 when a thread's row
+/// scratch could not be allocated.
+int32_t graft_int8_linear_epilogue_codes(const float *x, int64_t rows, int64_t cols, const float *row_scale,
+                                         const float *row_term, const float *col_term, const float *bias, int32_t activation,
+                                         float *scales, float *zero_points, uint8_t *codes);
 
 
 // ---- fused inverted-residual block (inference) -------------------------------

@@ -235,12 +235,16 @@ extension BertLayer {
         let qkv = try x.fusedLinear(weight: qkvWeight, bias: qkvBias)
         let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
-        let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
-        // GRAFT_INT8_FFN_OUTPUT=0 keeps this linear in fp32 under int8 (measurement).
-        let precision = ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput
-            ? ComputePrecision.unquantized : ComputePrecision.current
-        let projected = try ComputePrecision.$current.withValue(precision) {
-            try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
+        // GRAFT_INT8_FFN_OUTPUT=0 keeps the feed-forward output linear in fp32 under int8 (measurement).
+        let projected: Tensor
+        if ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput {
+            let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
+            projected = try ComputePrecision.$current.withValue(ComputePrecision.unquantized) {
+                try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
+            }
+        } else {
+            projected = try attended.fusedFeedForward(weight1: intermediate.weight, bias1: intermediate.bias, activation: .gelu,
+                                                      weight2: output.weight, bias2: output.bias, adding: attended)
         }
         return try outputNorm.forward(projected, training: false)
     }

@@ -40,6 +40,35 @@ extension Tensor {
         return out
     }
 
+    /// `act(x W1^T + b1) W2^T + b2` (+ residual): a transformer's feed-forward pair, two `fusedLinear`s; under int8
+    /// one `Kernels.feedForwardInt8`, whose hidden activations pass from one linear to the next as u8 codes.
+    public func fusedFeedForward(weight1: Tensor, bias1: Tensor?, activation: Activation?, weight2: Tensor, bias2: Tensor?,
+                                 adding residual: Tensor? = nil) throws -> Tensor {
+        guard ComputePrecision.current == .int8 else {
+            let inner = try fusedLinear(weight: weight1, bias: bias1, activation: activation)
+            return try inner.fusedLinear(weight: weight2, bias: bias2, adding: residual)
+        }
+        try Tensor.requireNoGrad("fusedFeedForward", [self, weight1, bias1, weight2, bias2, residual])
+        guard weight1.rank == 2, weight2.rank == 2, rank >= 2, shape.last == weight1.shape[1], weight2.shape[1] == weight1.shape[0] else {
+            throw TensorError.shapeMismatch(op: "fusedFeedForward", lhs: shape, rhs: weight1.shape + weight2.shape)
+        }
+        let (rows, k, hidden, n) = (count / weight1.shape[1], weight1.shape[1], weight1.shape[0], weight2.shape[0])
+        if let bias1, bias1.shape != [hidden] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 1)", lhs: [hidden], rhs: bias1.shape) }
+        if let bias2, bias2.shape != [n] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 2)", lhs: [n], rhs: bias2.shape) }
+        let outShape = Array(shape.dropLast()) + [n]
+        if let residual, residual.shape != outShape {
+            throw TensorError.shapeMismatch(op: "fusedFeedForward (residual)", lhs: outShape, rhs: residual.shape)
+        }
+        let out = try Tensor(uninitializedShape: outShape)
+        if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
+        try Kernels.feedForwardInt8(a: pointer, rows: rows, inputs: k, hidden: hidden, outputs: n,
+                                    weight1: weight1.pointer, weightKey1: WeightKey(id: weight1.storage.id, version: weight1.storage.version),
+                                    bias1: bias1.map { UnsafePointer($0.pointer) }, activation: activation,
+                                    weight2: weight2.pointer, weightKey2: WeightKey(id: weight2.storage.id, version: weight2.storage.version),
+                                    bias2: bias2.map { UnsafePointer($0.pointer) }, c: out.pointer, accumulate: residual != nil)
+        return out
+    }
+
     /// Multi-head self-attention over a packed projection: `qkv` [B, L, 3 * H] holds Q, K and V side by
     /// side (heads of width H / heads each, as BERT's query/key/value linears produce them); `mask` is
     /// additive [B, 1, 1, L] or nil. Returns softmax(Q K^T / sqrt(d) + mask) V as [B, L, H], heads merged.
