@@ -95,10 +95,15 @@ public enum Int8LinearScaling: Hashable, Sendable {
     case multiplyPostOp
     case runtimeOutputScales
 
-    /// `multiplyPostOp` on CPUs where oneDNN has brgemm int8 matmuls (AVX-512 VNNI and later), else `runtimeOutputScales`.
-    public static var preferred: Int8LinearScaling {
-        brgemmISAs.contains(dnnl_get_effective_cpu_isa().rawValue) ? .multiplyPostOp : .runtimeOutputScales
-    }
+    /// `multiplyPostOp` on CPUs where oneDNN has brgemm int8 matmuls (AVX-512 VNNI and later) and runs this chain of
+    /// post-ops on them (asked once per process, on a MiniLM-sized shape with bias, residual sum and GELU: were oneDNN
+    /// to send it to its reference kernel, `runtimeOutputScales` on `gemm:jit` is far faster), else `runtimeOutputScales`.
+    public static let preferred: Int8LinearScaling = {
+        guard brgemmISAs.contains(dnnl_get_effective_cpu_isa().rawValue) else { return .runtimeOutputScales }
+        let probe = Int8LinearPlan.Key(rows: 64, inputs: 384, outputs: 384, activation: .gelu, accumulate: true, scaling: .multiplyPostOp)
+        guard let plan = try? Int8LinearPlan(probe), plan.primitive.implementation.hasPrefix("brg") else { return .runtimeOutputScales }
+        return .multiplyPostOp
+    }()
 
     private static let brgemmISAs: Set<UInt32> = Set([dnnl_cpu_isa_avx512_core_vnni, dnnl_cpu_isa_avx512_core_bf16,
                                                       dnnl_cpu_isa_avx512_core_amx].map(\.rawValue))
