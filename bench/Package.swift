@@ -38,7 +38,7 @@ let package = Package(
         // issue 6 acceptance (Fashion-MNIST, Rotten Tomatoes) and its stores (bench/extract/run.sh).
         bench("extract", [graft("Graft"), graft("GraftData"), graft("GraftHeads"), graft("GraftTransfer")]),
         // MiniLM sentences/s against sentence-transformers and ONNX Runtime (bench/encoder/run.sh).
-        bench("encoder", [graft("GraftTransfer"), graft("GraftModels"), graft("GraftTensor")]),
+        bench("encoder", [graft("GraftTransfer"), graft("GraftModels"), graft("GraftTensor"), graft("GraftKernels")]),
         // serving throughput and latency against a PyTorch http.server (bench/serve/run.sh).
         bench("serve", [graft("GraftTransfer"), graft("GraftModels"), graft("GraftData")]),
         // fine-tuning step time and peak memory against PyTorch (bench/finetune/run.sh).

@@ -7,7 +7,8 @@
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
 // after one warm-up call. Writes WORK/<case>-graft.f32 (the embeddings) for the parity check.
 // BENCH_PRECISION=bf16 or int8: the encoder's matmuls in that precision (docs/PRECISION.md); rows are then named
-// `<case> bf16` and the embeddings go to WORK/<case> bf16-graft.f32.
+// `<case> bf16` and the embeddings go to WORK/<case> bf16-graft.f32; int8 also prints its linears' kernels.
+import GraftKernels
 import GraftModels
 import Foundation
 import GraftTensor
@@ -24,6 +25,9 @@ do {
     let loadStart = Date()
     let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
     print(String(format: "# Graft: model load %.2f s", Date().timeIntervalSince(loadStart)))
+    if precision == .int8 {   // which kernels MiniLM's int8 feed-forward input runs (brgemm, or gemm:jit + Graft's epilogue)
+        print("# Graft int8 linears: \(try Kernels.linearInt8Implementation(rows: 1024, inputs: 384, outputs: 1536, activation: .gelu))")
+    }
     if args[2] == "--profile" {
         for name in ["len32", "len128"] {
             let texts = try String(contentsOf: work.appendingPathComponent(name + ".txt"), encoding: .utf8).split(separator: "\n").map(String.init)
