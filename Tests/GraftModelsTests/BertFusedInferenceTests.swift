@@ -49,4 +49,29 @@ final class BertFusedInferenceTests: XCTestCase {
             XCTAssertEqual(fusedResidual.pointer[i], compositeResidual.pointer[i], accuracy: 1e-5)
         }
     }
+
+    /// The feed-forward pair equals its two fused linears in fp32 and, under int8 (where its hidden activations pass
+    /// as u8 codes), exactly the two int8 linears; shapes that do not chain are typed errors naming the op.
+    func testFusedFeedForwardEqualsTwoFusedLinears() throws {
+        var g = SeededGenerator(seed: 4)
+        let x = Tensor.randn([2, 5, 8], generator: &g), w1 = Tensor.randn([12, 8], generator: &g), w2 = Tensor.randn([8, 12], generator: &g)
+        let b1 = Tensor.randn([12], generator: &g), b2 = Tensor.randn([8], generator: &g), residual = Tensor.randn([2, 5, 8], generator: &g)
+        var precisions: [Precision] = [.fp32]
+        if (try? Precision.int8.requireSupport()) != nil { precisions.append(.int8) }
+        for precision in precisions {
+            try withPrecision(precision) {
+                let pair = try x.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w2, bias2: b2, adding: residual)
+                let separate = try x.fusedLinear(weight: w1, bias: b1, activation: .gelu).fusedLinear(weight: w2, bias: b2, adding: residual)
+                XCTAssertEqual(pair.shape, [2, 5, 8])
+                XCTAssertEqual(pair.values, separate.values, "\(precision)")
+                XCTAssertThrowsError(try x.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w1, bias2: b2)) { error in
+                    XCTAssertTrue("\(error)".contains("fusedFeedForward"), "\(error)")
+                }
+                XCTAssertThrowsError(try x.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w2, bias2: b2,
+                                                            adding: Tensor.zeros([2, 5, 12]))) { error in
+                    XCTAssertTrue("\(error)".contains("fusedFeedForward (residual)"), "\(error)")
+                }
+            }
+        }
+    }
 }

@@ -17,12 +17,7 @@ extension Tensor {
         }
         let (rows, k, n) = (count / weight.shape[1], weight.shape[1], weight.shape[0])
         if let bias, bias.shape != [n] { throw TensorError.shapeMismatch(op: "fusedLinear (bias)", lhs: [n], rhs: bias.shape) }
-        let outShape = Array(shape.dropLast()) + [n]
-        if let residual, residual.shape != outShape {
-            throw TensorError.shapeMismatch(op: "fusedLinear (residual)", lhs: outShape, rhs: residual.shape)
-        }
-        let out = try Tensor(uninitializedShape: outShape)
-        if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
+        let out = try Tensor.output(outputShape(features: n, residual: residual, op: "fusedLinear"), holding: residual)
         if ComputePrecision.current == .int8 {
             // Dynamic quantization (docs/PRECISION.md, "int8 linears"): no calibration needed.
             try Kernels.linearInt8(a: pointer, rows: rows, inputs: k, weight: weight.pointer, outputs: n,
@@ -44,10 +39,6 @@ extension Tensor {
     /// one `Kernels.feedForwardInt8`, whose hidden activations pass from one linear to the next as u8 codes.
     public func fusedFeedForward(weight1: Tensor, bias1: Tensor?, activation: Activation?, weight2: Tensor, bias2: Tensor?,
                                  adding residual: Tensor? = nil) throws -> Tensor {
-        guard ComputePrecision.current == .int8 else {
-            let inner = try fusedLinear(weight: weight1, bias: bias1, activation: activation)
-            return try inner.fusedLinear(weight: weight2, bias: bias2, adding: residual)
-        }
         try Tensor.requireNoGrad("fusedFeedForward", [self, weight1, bias1, weight2, bias2, residual])
         guard weight1.rank == 2, weight2.rank == 2, rank >= 2, shape.last == weight1.shape[1], weight2.shape[1] == weight1.shape[0] else {
             throw TensorError.shapeMismatch(op: "fusedFeedForward", lhs: shape, rhs: weight1.shape + weight2.shape)
@@ -55,17 +46,34 @@ extension Tensor {
         let (rows, k, hidden, n) = (count / weight1.shape[1], weight1.shape[1], weight1.shape[0], weight2.shape[0])
         if let bias1, bias1.shape != [hidden] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 1)", lhs: [hidden], rhs: bias1.shape) }
         if let bias2, bias2.shape != [n] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 2)", lhs: [n], rhs: bias2.shape) }
-        let outShape = Array(shape.dropLast()) + [n]
-        if let residual, residual.shape != outShape {
-            throw TensorError.shapeMismatch(op: "fusedFeedForward (residual)", lhs: outShape, rhs: residual.shape)
+        let outShape = try outputShape(features: n, residual: residual, op: "fusedFeedForward")
+        guard ComputePrecision.current == .int8 else {
+            let inner = try fusedLinear(weight: weight1, bias: bias1, activation: activation)
+            return try inner.fusedLinear(weight: weight2, bias: bias2, adding: residual)
         }
-        let out = try Tensor(uninitializedShape: outShape)
-        if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
+        let out = try Tensor.output(outShape, holding: residual)
         try Kernels.feedForwardInt8(a: pointer, rows: rows, inputs: k, hidden: hidden, outputs: n,
                                     weight1: weight1.pointer, weightKey1: WeightKey(id: weight1.storage.id, version: weight1.storage.version),
                                     bias1: bias1.map { UnsafePointer($0.pointer) }, activation: activation,
                                     weight2: weight2.pointer, weightKey2: WeightKey(id: weight2.storage.id, version: weight2.storage.version),
                                     bias2: bias2.map { UnsafePointer($0.pointer) }, c: out.pointer, accumulate: residual != nil)
+        return out
+    }
+
+    /// The shape of a fused linear's result with `features` outputs per row (self's but for the last axis), which
+    /// `residual` must have.
+    private func outputShape(features: Int, residual: Tensor?, op: String) throws -> [Int] {
+        let outShape = Array(shape.dropLast()) + [features]
+        if let residual, residual.shape != outShape {
+            throw TensorError.shapeMismatch(op: "\(op) (residual)", lhs: outShape, rhs: residual.shape)
+        }
+        return outShape
+    }
+
+    /// A new tensor of `shape` holding a copy of `residual` (for the matmul to add onto), or uninitialized.
+    private static func output(_ shape: [Int], holding residual: Tensor?) throws -> Tensor {
+        let out = try Tensor(uninitializedShape: shape)
+        if let residual { out.pointer.update(from: residual.pointer, count: out.count) }
         return out
     }
 
