@@ -74,4 +74,18 @@ final class BertFusedInferenceTests: XCTestCase {
             }
         }
     }
+
+    /// A batch without padding runs attention without the additive mask: the same hidden states, bit for bit, as
+    /// with a mask of zeros, on the fused and the composite paths.
+    func testNoMaskEqualsAZeroMask() throws {
+        let config = BERT.Config(vocabSize: 50, hiddenSize: 48, numHiddenLayers: 1, numAttentionHeads: 4, intermediateSize: 96)
+        let model = try BERT(config, seed: 9)
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.randn([2, 7, 48], generator: &g), zeros = Tensor.zeros([2, 1, 1, 7])
+        let layer = model.layers.items[0]
+        let fused = try withNoGrad { (try layer.forward(x, mask: nil, training: false), try layer.forward(x, mask: zeros, training: false)) }
+        XCTAssertEqual(fused.0.values, fused.1.values, "fused path")
+        let composite = (try layer.forward(x, mask: nil, training: false), try layer.forward(x, mask: zeros, training: false))
+        XCTAssertEqual(composite.0.values, composite.1.values, "composite path")
+    }
 }
