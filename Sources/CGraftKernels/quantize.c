@@ -35,8 +35,8 @@ GRAFT_CLONES static void quantize_u8_kernel(const float *x, int64_t n, float inv
 }
 
 // Per row: its own scale and zero point, so a row's codes do not depend on the rows batched with it, and the codes
-// span the row's own range (asymmetric): z = round(-lo / ((hi - lo) / 255)) kept in 1...254 (the caller divides by
-// z), then the scale max(hi / (255 - z), -lo / z), so nothing saturates and 0 is exact. A mostly positive row
+// span the row's own range (asymmetric): z = round(-lo / ((hi - lo) / 255)) kept in 1...254 (brgemm's post-ops
+// divide by z), then the scale max(hi / (255 - z), -lo / z), so nothing saturates and 0 is exact. A mostly positive row
 // (GELU's output) puts z near 0 and spends almost every code on its positive side.
 typedef struct { const float *x; int64_t cols; float *scales; float *zero_points; uint8_t *out; } quantize_rows_args;
 
