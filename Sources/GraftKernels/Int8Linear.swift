@@ -40,8 +40,8 @@ final class Int8LinearPlan: Sendable {
     let outputScalesDesc: OwnedMemoryDesc
     /// `[rows, 1]`: the per-row factors 1 / z[r] and s[r] z[r] (`multiplyPostOp`).
     let rowsDesc: OwnedMemoryDesc
-    /// Bytes of the packed s8 weights, rounded up to 64: the per-channel scales and the row sums follow them in
-    /// the one cached block (`Int8LinearWeights`).
+    /// Bytes of the packed s8 weights, rounded up to 64: the per-channel scales and the zero-point terms follow
+    /// them in the one cached block (`Int8LinearWeights`).
     let packedBytes: Int
 
     init(_ key: Key) throws {
