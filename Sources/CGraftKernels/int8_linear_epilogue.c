@@ -111,11 +111,15 @@ static void epilogue_chunk(void *p, int64_t begin, int64_t end) {
     free(row);
 }
 
+static void run(epilogue_args *a, int64_t rows) {
+    int64_t grain = a->cols > 0 ? GRAFT_GRAIN / a->cols : rows;
+    graft_parallel_for(rows, grain > 0 ? grain : 1, a, epilogue_chunk);
+}
+
 void graft_int8_linear_epilogue(const float *x, int64_t rows, int64_t cols, const float *row_scale, const float *row_term,
                                 const float *col_term, const float *bias, int32_t accumulate, int32_t activation, float *c) {
     epilogue_args a = {x, row_scale, row_term, col_term, bias, cols, accumulate, activation, c, NULL, NULL, NULL, NULL};
-    int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
-    graft_parallel_for(rows, grain > 0 ? grain : 1, &a, epilogue_chunk);
+    run(&a, rows);
 }
 
 int32_t graft_int8_linear_epilogue_codes(const float *x, int64_t rows, int64_t cols, const float *row_scale,
@@ -123,7 +127,6 @@ int32_t graft_int8_linear_epilogue_codes(const float *x, int64_t rows, int64_t c
                                          float *scales, float *zero_points, uint8_t *codes) {
     int32_t failed = 0;
     epilogue_args a = {x, row_scale, row_term, col_term, bias, cols, 0, activation, NULL, codes, scales, zero_points, &failed};
-    int64_t grain = cols > 0 ? GRAFT_GRAIN / cols : rows;
-    graft_parallel_for(rows, grain > 0 ? grain : 1, &a, epilogue_chunk);
+    run(&a, rows);
     return failed ? -1 : 0;
 }

@@ -18,7 +18,9 @@ extension Kernels {
             let input = try Int8RowCodes.quantizing(a, rows: rows, inputs: inputs, slot: .int8A, context: context)
             guard let middle = try linearInt8(input, rows: rows, inputs: inputs, weight: weight1, outputs: hidden, weightKey: weightKey1,
                                               bias: bias1, activation: activation, output: .codes(.int8B), scaling: scaling,
-                                              context: context) else { return }
+                                              context: context) else {
+                throw KernelError.invalidArguments(primitive: "int8 feed-forward", reason: "the first linear returned no codes")
+            }
             _ = try linearInt8(middle, rows: rows, inputs: hidden, weight: weight2, outputs: outputs, weightKey: weightKey2, bias: bias2,
                                activation: nil, output: .float(c, accumulate: accumulate), scaling: scaling, context: context)
         }

@@ -184,6 +184,8 @@ struct Int8RowCodes {
 enum Int8LinearOutput {
     case float(UnsafeMutablePointer<Float>, accumulate: Bool)
     case codes(ExecutionContext.Slot)
+
+    var accumulates: Bool { if case .float(_, let accumulate) = self { accumulate } else { false } }
 }
 
 extension Kernels {
@@ -217,9 +219,7 @@ extension Kernels {
     static func linearInt8(_ input: Int8RowCodes, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
                            weightKey: WeightKey, bias: UnsafePointer<Float>?, activation: Activation?, output: Int8LinearOutput,
                            scaling: Int8LinearScaling, context: ExecutionContext) throws -> Int8RowCodes? {
-        var accumulate = false
-        if case .float(_, let a) = output { accumulate = a }
-        let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: accumulate,
+        let key = Int8LinearPlan.Key(rows: rows, inputs: inputs, outputs: outputs, activation: activation, accumulate: output.accumulates,
                                      hasBias: bias != nil, scaling: scaling)
         let plan = try Int8LinearPlan.cache.plan(key) { try Int8LinearPlan(key) }
         let block = try WeightCache.shared.prepared(weightKey, use: .int8Linear, layout: plan.weightsLayout,

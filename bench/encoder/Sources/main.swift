@@ -2,6 +2,7 @@
 //
 //   graft-bench-encoder WORK CASE...   (cases: len32, len128, reviews; files from peer.py prepare)
 //   graft-bench-encoder WORK --profile  (per-op times of one encoder layer; see Profile.swift)
+//   graft-bench-encoder WORK --pairs    (in-process A/Bs of the int8 feed-forward pair and the unmasked attention; Pairs.swift)
 //
 // BENCH_CHUNK / BENCH_BATCH: see below (extraction's call pattern).
 // Prints `row <case> <sentences/s> <tokens per sentence>`; median of BENCH_REPEATS (3) timed calls
@@ -27,6 +28,10 @@ do {
     print(String(format: "# Graft: model load %.2f s", Date().timeIntervalSince(loadStart)))
     if precision == .int8 {   // which kernels MiniLM's int8 feed-forward input runs (brgemm, or gemm:jit + Graft's epilogue)
         print("# Graft int8 linears: \(try Kernels.linearInt8Implementation(rows: 1024, inputs: 384, outputs: 1536, activation: .gelu))")
+    }
+    if args[2] == "--pairs" {
+        try abPairs()
+        exit(0)
     }
     if args[2] == "--profile" {
         for name in ["len32", "len128"] {
