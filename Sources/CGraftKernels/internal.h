@@ -2,6 +2,8 @@
 #ifndef CGRAFTKERNELS_INTERNAL_H
 #define CGRAFTKERNELS_INTERNAL_H
 #include <stdint.h>
+#include <math.h>
+#include <string.h>
 
 /// 1 where the x86-64 paths (per-ISA clones, AVX-512 micro-kernels) compile; elsewhere (arm64) and with
 /// -DGRAFT_PORTABLE_ONLY (scripts/check-portable.sh) only the portable C does.
@@ -30,6 +32,26 @@
 #define GRAFT_CLONES
 #define GRAFT_CLONES_FMA
 #endif
+
+/// exp(x) as Cephes' expf: a branch-free polynomial, so loops calling it vectorise (relative error ~1e-7;
+/// clamped to [-87, 88]).
+static inline float exp_poly(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    const float n = floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f;           // ln 2 in two parts: the first exact in float
+    r = r + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = p * r * r + r + 1.0f;
+    const int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
 
 /// One row of graft_quantize_rows_u8 (quantize.c): its scale, zero point and u8 codes.
 void graft_quantize_row_u8(const float *row, int64_t cols, float *scale, float *zero_point, uint8_t *out);

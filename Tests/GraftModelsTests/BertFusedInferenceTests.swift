@@ -1,4 +1,5 @@
 import XCTest
+import GraftKernels
 import GraftTensor
 @testable import GraftModels
 
@@ -17,13 +18,49 @@ final class BertFusedInferenceTests: XCTestCase {
         // Composite path: parameters require grad and grad mode is on, so the layers take the taped ops.
         XCTAssertTrue(model.namedParameters().allSatisfy { $0.1.requiresGrad })
         let composite = try model.hiddenStates(ids: ids, mask: mask, training: false)
-        let fused = try withNoGrad { try model.hiddenStates(ids: ids, mask: mask, training: false) }
-        XCTAssertEqual(composite.count, fused.count)
-        for (c, f) in zip(composite, fused) {
-            XCTAssertEqual(c.shape, f.shape)
-            var worst: Float = 0
-            for i in 0..<c.count { worst = max(worst, abs(c.pointer[i] - f.pointer[i])) }
-            XCTAssertLessThan(worst, 2e-5, "fused vs composite hidden states")
+        // Graft's attention kernel with the padding packed away (the real tokens only; padding rows come back as
+        // zeros), and oneDNN's products on the padded batch with the additive mask.
+        for kernel in [true, false] {
+            let fused = try Kernels.$fusesAttention.withValue(kernel) { try withNoGrad { try model.hiddenStates(ids: ids, mask: mask, training: false) } }
+            XCTAssertEqual(composite.count, fused.count)
+            for (layer, (c, f)) in zip(composite, fused).enumerated() {
+                XCTAssertEqual(c.shape, f.shape)
+                var worst: Float = 0, padding: Float = 0
+                for i in 0..<c.count {
+                    let (row, position) = (i / (l * 48), i / 48 % l)
+                    if position < lengths[row] || !kernel || layer == 0 { worst = max(worst, abs(c.pointer[i] - f.pointer[i])) }
+                    else { padding = max(padding, abs(f.pointer[i])) }
+                }
+                XCTAssertLessThan(worst, 2e-5, "fused vs composite hidden states, layer \(layer), kernel \(kernel)")
+                XCTAssertEqual(padding, 0, "packed padding rows, layer \(layer)")
+            }
+        }
+    }
+
+    /// The packed forward (padding at the ends of rows) against the attention kernel on the padded batch with the
+    /// additive mask, and a mask with a hole (not packable) on the kernel against oneDNN: the same real-token states.
+    func testPackedTokensEqualThePaddedBatch() throws {
+        let config = BERT.Config(vocabSize: 60, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128)
+        let model = try BERT(config, seed: 11)
+        var g = SeededGenerator(seed: 5)
+        let (b, l) = (4, 70)
+        let ids = try IndexTensor(shape: [b, l], values: (0..<(b * l)).map { _ in Int32.random(in: 0..<60, using: &g) })
+        let lengths = [70, 3, 51, 49]
+        let flags = (0..<b).flatMap { r in (0..<l).map { Int32($0 < lengths[r] ? 1 : 0) } }
+        XCTAssertEqual(BERT.realTokenCounts(flags, batch: b, length: l), lengths)
+        var holed = flags
+        holed[l + 1] = 0   // row 1: real, padding, real
+        XCTAssertNil(BERT.realTokenCounts(holed, batch: b, length: l))
+        XCTAssertNil(BERT.realTokenCounts([Int32](repeating: 0, count: l), batch: 1, length: l), "a row of padding only")
+        try withNoGrad {
+            for values in [flags, holed] {
+                let mask = try IndexTensor(shape: [b, l], values: values)
+                let kernel = try Kernels.$fusesAttention.withValue(true) { try model.forward(ids: ids, mask: mask) }
+                let onednn = try Kernels.$fusesAttention.withValue(false) { try model.forward(ids: ids, mask: mask) }
+                var worst: Float = 0
+                for i in 0..<kernel.count where values[i / 64] != 0 { worst = max(worst, abs(kernel.pointer[i] - onednn.pointer[i])) }
+                XCTAssertLessThan(worst, 2e-5, values == flags ? "packed" : "mask with a hole")
+            }
         }
     }
 

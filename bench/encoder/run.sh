@@ -63,4 +63,9 @@ for c, g in graft.items():
     t, o, o8, f = torch_r[base], ort_r[base], ort8_r[base], graft.get(base, float("nan"))
     print(f"| {c} | {tokens[c]:.1f} | {g:.1f} | {t:.1f} | {o:.1f} | {o8:.1f} | {g / t:.2f}x | {g / o:.2f}x | {g / o8:.2f}x | {g / f:.2f}x | "
           f"{cos.min():.6f}, {np.abs(gv - st).max():.1e} (ORT vs ST min cosine {ort_cos[base]:.6f}, ORT int8 {ort8_cos[base]:.6f}) |")
+# A kept WORK can hold an export of another model (session 20 met one): then ORT's rows time something else.
+stale = {c: v for c, v in ort_cos.items() if v < 0.999}
+if stale:
+    sys.exit(f"ONNX Runtime's fp32 export disagrees with sentence-transformers ({stale}): its rows are not MiniLM; "
+             f"delete {work}/minilm.onnx and {work}/minilm.int8.onnx and run again")
 PY

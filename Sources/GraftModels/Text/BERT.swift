@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import GraftKernels
 import GraftNN
 import GraftTensor
 
@@ -124,14 +125,41 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
             for i in 0..<(b * l) { m.pointer[i] = flags[i] != 0 ? 0 : -1e9 }
             additive = m
         }
+        let keyCounts = additive == nil ? nil : Self.realTokenCounts(flags, batch: b, length: l)
         var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
         var states = [h]
         let last = min(upToLayer ?? layers.count, layers.count)
+        // Padding at the ends of rows, inference only, Graft's attention kernel: the layers run on the real tokens
+        // alone (docs/TEXT.md "Encoder inference path"); padding rows of the states returned are zeros.
+        if let keyCounts, Kernels.fusesAttention, !training,
+           !GradMode.isEnabled || !namedParameters().contains(where: { $0.1.needsGrad }) {
+            let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
+            var packed = try packing.pack(h)
+            for layer in layers.items.prefix(last) {
+                packed = try layer.inferenceForward(packed: packed, packing.sequences)
+                states.append(try packing.unpack(packed))
+            }
+            return states
+        }
         for layer in layers.items.prefix(last) {
-            h = try layer.forward(h, mask: additive, training: training)
+            h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: training)
             states.append(h)
         }
         return states
+    }
+
+    /// Each row's count of real tokens when every row is real tokens then padding (what a tokenizer pads), else nil
+    /// (a mask with holes, or a row of padding only: the additive mask handles those).
+    static func realTokenCounts(_ flags: [Int32], batch: Int, length: Int) -> [Int]? {
+        var counts: [Int] = []
+        counts.reserveCapacity(batch)
+        for r in 0..<batch {
+            let row = flags[(r * length)..<((r + 1) * length)]
+            let real = row.prefix { $0 != 0 }.count
+            guard real > 0, !row.dropFirst(real).contains(where: { $0 != 0 }) else { return nil }
+            counts.append(real)
+        }
+        return counts
     }
 
     /// The last hidden state [B, L, H].
@@ -209,11 +237,12 @@ public final class BertLayer: Module, @unchecked Sendable {  // unchecked: as Mo
          ("output", SubModulesNamed([("dense", output), ("LayerNorm", outputNorm)]))]
     }
 
-    /// x [B, L, H]; mask additive [B, 1, 1, L], or nil when no token is padding.
-    func forward(_ x: Tensor, mask: Tensor?, training: Bool) throws -> Tensor {
+    /// x [B, L, H]; mask additive [B, 1, 1, L], or nil when no token is padding; keyCounts: each row's real tokens
+    /// when the padding is at the end (the fused path's attention then skips the padding keys).
+    func forward(_ x: Tensor, mask: Tensor?, keyCounts: [Int]? = nil, training: Bool) throws -> Tensor {
         // Frozen layers and no-grad scopes take the fused path; anything that will be differentiated does not.
         if !training && (!GradMode.isEnabled || !(x.needsGrad || namedParameters().contains { $0.1.needsGrad })) {
-            return try inferenceForward(x, mask: mask)
+            return try inferenceForward(x, mask: mask, keyCounts: keyCounts)
         }
         let (b, l, hidden) = (x.shape[0], x.shape[1], x.shape[2])
         let d = hidden / heads
@@ -237,10 +266,20 @@ extension BertLayer {
     /// one packed QKV matmul, attention reading the heads through strides with the scale and the mask
     /// fused into the scores, GELU and both residual adds fused into their matmuls. A parity test holds
     /// it to the composite path.
-    func inferenceForward(_ x: Tensor, mask: Tensor?) throws -> Tensor {
+    func inferenceForward(_ x: Tensor, mask: Tensor?, keyCounts: [Int]? = nil) throws -> Tensor {
+        try inferenceForward(x) { qkv in try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask, keyCounts: keyCounts) }
+    }
+
+    /// The same on tokens packed without padding: x [T, H], each sequence a run of rows.
+    func inferenceForward(packed x: Tensor, _ sequences: [AttentionSequence]) throws -> Tensor {
+        try inferenceForward(x) { qkv in try Tensor.packedSelfAttention(qkv, heads: heads, sequences: sequences) }
+    }
+
+    /// The layer around `attention` (Q|K|V rows -> context rows); x [..., H].
+    private func inferenceForward(_ x: Tensor, attention: (Tensor) throws -> Tensor) throws -> Tensor {
         let (qkvWeight, qkvBias) = try packedQKV()
         let qkv = try x.fusedLinear(weight: qkvWeight, bias: qkvBias)
-        let context = try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask)
+        let context = try attention(qkv)
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
         // GRAFT_INT8_FFN_OUTPUT=0 keeps the feed-forward output linear in fp32 under int8 (measurement).
         let projected: Tensor

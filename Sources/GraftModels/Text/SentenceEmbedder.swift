@@ -1,4 +1,5 @@
 import Foundation
+import GraftKernels
 import GraftNN
 import GraftTensor
 import GraftText
@@ -70,7 +71,8 @@ public final class SentenceEmbedder: Sendable {
         try states(tokenizer.encodeBatch(texts, maxLength: maxLength), layer: layer, training: training)
     }
 
-    /// Token states of layer `layer` (nil: last) and the mask, for one tokenized batch.
+    /// Token states of layer `layer` (nil: last) and the mask, for one tokenized batch. Padding rows hold no meaning
+    /// (zeros where the batch ran packed, docs/TEXT.md "Encoder inference path"): read them through the mask.
     public func states(_ tokens: TokenBatch, layer: Int? = nil, training: Bool = false) throws -> (Tensor, IndexTensor) {
         let shape = [tokens.batch, tokens.length]
         let ids = try IndexTensor(shape: shape, values: tokens.ids)
@@ -88,7 +90,9 @@ public final class SentenceEmbedder: Sendable {
         let d = dimension
         let out = try Tensor(uninitializedShape: [texts.count, d])
         try withNoGrad {
-            for idx in Self.lengthOrderedBatches(encoded.map(\.count), batchSize: batchSize) {
+            // Packed batches (Graft's attention kernel) skip the padding's work: no reason to split them by padding.
+            let maxPadding = Kernels.fusesAttention ? Double.infinity : 1.25
+            for idx in Self.lengthOrderedBatches(encoded.map(\.count), batchSize: batchSize, maxPadding: maxPadding) {
                 let (h, mask) = try states(TokenBatch(padding: idx.map { encoded[$0] }, padID: tokenizer.padID), layer: layer)
                 let pooled = try poolTokens(h, mask: mask, mode: pooling, normalize: normalize ?? self.normalize)
                 for (row, i) in idx.enumerated() { (out.pointer + i * d).update(from: pooled.pointer + row * d, count: d) }

@@ -80,8 +80,11 @@ extension Tensor {
     /// Multi-head self-attention over a packed projection: `qkv` [B, L, 3 * H] holds Q, K and V side by
     /// side (heads of width H / heads each, as BERT's query/key/value linears produce them); `mask` is
     /// additive [B, 1, 1, L] or nil. Returns softmax(Q K^T / sqrt(d) + mask) V as [B, L, H], heads merged.
+    /// `keyCounts` (optional, one per sequence) says the mask is padding at the end only: sequence i's first
+    /// keyCounts[i] tokens are real. With `Kernels.fusesAttention` each sequence then attends to those keys alone
+    /// (no mask to add, no padding keys computed); without it the mask does the same.
     /// The products read and write the heads in place through strides: no split or merge copies.
-    public static func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor?) throws -> Tensor {
+    public static func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor?, keyCounts: [Int]? = nil) throws -> Tensor {
         try requireNoGrad("packedSelfAttention", [qkv, mask])
         guard qkv.rank == 3, heads > 0, qkv.shape[2] % (3 * heads) == 0 else {
             throw TensorError.invalidShape(op: "packedSelfAttention", shape: qkv.shape, reason: "expected [B, L, 3 * heads * d]")
@@ -91,7 +94,18 @@ extension Tensor {
         if let mask, mask.shape != [b, 1, 1, l] {
             throw TensorError.shapeMismatch(op: "packedSelfAttention (mask)", lhs: [b, 1, 1, l], rhs: mask.shape)
         }
+        if let keyCounts, keyCounts.count != b || keyCounts.contains(where: { $0 < 1 || $0 > l }) {
+            throw TensorError.invalidArgument(op: "packedSelfAttention", reason: "key counts \(keyCounts) for \(b) sequences of \(l) tokens")
+        }
         let row = 3 * hidden   // stride between tokens in qkv
+        if Kernels.fusesAttention {
+            let out = try Tensor(uninitializedShape: [b, l, hidden])
+            let sequences = (0..<b).map { AttentionSequence(offset: $0 * l, queries: l, keys: keyCounts?[$0] ?? l) }
+            try Kernels.attention(qkv: qkv.pointer, rowStride: row, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(),
+                                  sequences: sequences, keyMask: keyCounts == nil ? mask.map { UnsafePointer($0.pointer) } : nil,
+                                  maskStride: l, output: out.pointer, outputStride: hidden)
+            return out
+        }
         let q = MatrixLayout(dims: [b, heads, l, d], strides: [l * row, d, row, 1])
         let kT = MatrixLayout(dims: [b, heads, d, l], strides: [l * row, d, 1, row])
         let scores = try Tensor(uninitializedShape: [b, heads, l, l])
@@ -104,6 +118,25 @@ extension Tensor {
         try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
                        c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
                        precision: ComputePrecision.unquantized)
+        return out
+    }
+
+    /// The same attention over token rows packed without padding: `qkv` [T, 3 * H], each sequence a run of its rows
+    /// (`AttentionSequence`: offset, queries = keys = its length). Returns [T, H]; rows no sequence covers are zeros.
+    /// Always on Graft's kernel (`Kernels.attention`): oneDNN's batched products need equal lengths.
+    public static func packedSelfAttention(_ qkv: Tensor, heads: Int, sequences: [AttentionSequence]) throws -> Tensor {
+        try requireNoGrad("packedSelfAttention", [qkv])
+        guard qkv.rank == 2, heads > 0, qkv.shape[1] % (3 * heads) == 0 else {
+            throw TensorError.invalidShape(op: "packedSelfAttention", shape: qkv.shape, reason: "expected [tokens, 3 * heads * d]")
+        }
+        let (rows, hidden) = (qkv.shape[0], qkv.shape[1] / 3)
+        if let bad = sequences.first(where: { $0.offset < 0 || $0.queries < 0 || $0.keys > $0.queries || $0.offset + $0.queries > rows }) {
+            throw TensorError.invalidArgument(op: "packedSelfAttention", reason: "\(bad) does not lie in \(rows) rows")
+        }
+        let out = Tensor.zeros([rows, hidden])
+        try Kernels.attention(qkv: qkv.pointer, rowStride: 3 * hidden, heads: heads, headDim: hidden / heads,
+                              scale: 1 / Float(hidden / heads).squareRoot(), sequences: sequences, output: out.pointer,
+                              outputStride: hidden)
         return out
     }
 

@@ -6,7 +6,10 @@ import GraftTensor
 /// each side alternated call by call, 15 rounds, medians in ms:
 /// - the int8 feed-forward pair (`Kernels.feedForwardInt8`, codes between the linears) against two `linearInt8`
 ///   calls (the fp32 hidden tensor written and read back), MiniLM's shapes with bias, GELU and residual;
-/// - `Tensor.packedSelfAttention` without a mask against a mask of zeros (what BERT passed before for unpadded batches).
+/// - `Tensor.packedSelfAttention` without a mask against a mask of zeros (what BERT passed before for unpadded batches),
+///   on oneDNN's matmul + softmax + matmul;
+/// and of session 20's: attention on Graft's kernel (`Kernels.fusesAttention`) against oneDNN's products, on equal
+/// lengths (8 x 512, 32 x 128, 32 x 32) and on a ragged batch (lengths 8-64 padded to 64, the kernel told each row's key count).
 func abPairs() throws {
     func median(_ body: () throws -> Void, _ other: () throws -> Void) rethrows -> (Double, Double) {
         try body(); try other()
@@ -42,9 +45,39 @@ func abPairs() throws {
     for l in [128, 32] {
         let qkv = Tensor.randn([32, l, 3 * inputs], generator: &g), zeros = Tensor.zeros([32, 1, 1, l])
         let (none, zero) = try withNoGrad {
-            try median({ _ = try Tensor.packedSelfAttention(qkv, heads: 12, mask: nil) },
-                       { _ = try Tensor.packedSelfAttention(qkv, heads: 12, mask: zeros) })
+            try Kernels.$fusesAttention.withValue(false) {
+                try median({ _ = try Tensor.packedSelfAttention(qkv, heads: 12, mask: nil) },
+                           { _ = try Tensor.packedSelfAttention(qkv, heads: 12, mask: zeros) })
+            }
         }
         print(String(format: "pairs\tattention batch 32 x %d\tno mask %.2f ms\tmask of zeros %.2f ms\t%.3fx the time", l, none, zero, none / zero))
     }
+    func fusedAgainstOneDNN(_ label: String, _ qkv: Tensor, mask: Tensor?, keyCounts: [Int]?) throws {
+        let (fused, onednn) = try withNoGrad {
+            try median({ _ = try Kernels.$fusesAttention.withValue(true) { try Tensor.packedSelfAttention(qkv, heads: 12, mask: mask, keyCounts: keyCounts) } },
+                       { _ = try Kernels.$fusesAttention.withValue(false) { try Tensor.packedSelfAttention(qkv, heads: 12, mask: mask) } })
+        }
+        print(String(format: "pairs\tattention %@\tGraft kernel (%@) %.2f ms\toneDNN %.2f ms\t%.3fx the time", label, Kernels.attentionISA, fused, onednn, fused / onednn))
+    }
+    try fusedAgainstOneDNN("batch 8 x 512", Tensor.randn([8, 512, 3 * inputs], generator: &g), mask: nil, keyCounts: nil)
+    for l in [128, 32] {
+        try fusedAgainstOneDNN("batch 32 x \(l)", Tensor.randn([32, l, 3 * inputs], generator: &g), mask: nil, keyCounts: nil)
+    }
+    // Packed batches have a new row count almost every batch, and each new count builds new oneDNN primitives:
+    // what that costs, fp32 and int8 linears of the feed-forward's shape with a row count never seen before against
+    // one already cached.
+    var fresh = 20_000
+    for precision in [Precision.fp32, .int8] {
+        let x = Tensor.randn([1100, inputs], generator: &g)
+        let (new, cached) = try withNoGrad {
+            try withPrecision(precision) {
+                try median({ fresh += 1; _ = try x.slice(axis: 0, 0..<(fresh % 200 + 900)).fusedLinear(weight: w1, bias: b1, activation: .gelu) },
+                           { _ = try x.slice(axis: 0, 0..<900).fusedLinear(weight: w1, bias: b1, activation: .gelu) })
+            }
+        }
+        print(String(format: "pairs\t%@ linear 384 -> 1536 + GELU, ~1,000 rows\tnew row count %.2f ms\tcached %.2f ms\t%.3fx the time", precision.rawValue, new, cached, new / cached))
+    }
+    let lengths = (0..<32).map { 8 + $0 * 56 / 31 }
+    let mask = try Tensor(shape: [32, 1, 1, 64], values: lengths.flatMap { n in (0..<64).map { $0 < n ? Float(0) : -1e9 } })
+    try fusedAgainstOneDNN("ragged batch 32 x 8-64", Tensor.randn([32, 64, 3 * inputs], generator: &g), mask: mask, keyCounts: lengths)
 }
