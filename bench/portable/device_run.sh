@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 19's measurements on a lent machine's CPU (an AMX Xeon so far), from a folder bench/portable/carry.sh filled,
-# in one call of about 8 minutes: (1) the bf16 RGB-stem rule A/B (GRAFT_BF16_STEM=bf16|default|fp32) on Lite0,
+# in one call of about 10 minutes (phase 4 last, so a call cut short keeps 1-3): (1) the bf16 RGB-stem rule A/B (GRAFT_BF16_STEM=bf16|default|fp32) on Lite0,
 # MobileNetV2 and ResNet-50, Graft only, two rounds; (2) `graft extract` of 10,000 Fashion-MNIST test images in fp32
 # then bf16 (bench/extract/precision.sh; random-weight Lite0, made there: throughput and memory do not depend on the
-# values); (3) MiniLM (random weights) fp32/bf16/int8 against ONNX Runtime fp32/int8 and PyTorch, one run.sh per case.
+# values); (3) MiniLM (random weights) fp32/bf16/int8 against ONNX Runtime fp32/int8 and PyTorch, one run.sh per case;
+# (4) Graft's attention kernel with packed ragged batches against oneDNN's attention (GRAFT_FUSED_ATTENTION=1/0).
 # Every process pinned to two idle cores (CORES, default 4,5): unpinned, that 16-core machine swung 20-40%.
 # Output also goes to $OUT/all.txt, phase by phase, so a call cut short keeps the finished phases.
 # Usage (repository root, on the device): OUT=$OUT CARRY=.devcarry bash bench/portable/device_run.sh
@@ -52,4 +53,13 @@ for c in len32 len128 reviews; do
   WORK=/tmp/enc GRAFT_BENCH_BIN=/tmp/g/bin/graft-bench-encoder BENCH_PREFIX="$PIN" BENCH_PRECISIONS="fp32 bf16 int8" \
     timeout 200 bash bench/encoder/run.sh $c
 done
+ph "encoder: attention on Graft's kernel (packed ragged batches) vs oneDNN, GRAFT_FUSED_ATTENTION=1/0 alternated, fp32 and int8"
+for r in 1 2; do
+  for f in 1 0; do
+    for p in fp32 int8; do
+      GRAFT_FUSED_ATTENTION=$f BENCH_PRECISION=$p timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc len128 reviews | grep "^row" | sed "s/^/r$r fused=$f\t/"
+    done
+  done
+done
+timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc --pairs | grep "^pairs"
 ph done
