@@ -64,6 +64,32 @@ final class BertFusedInferenceTests: XCTestCase {
         }
     }
 
+    /// The attention ops refuse sequences outside their rows, key counts that do not fit, and shapes that are not
+    /// Q|K|V rows, with errors naming the op; they never read past the tensor.
+    func testAttentionRefusesSequencesAndKeyCountsThatDoNotFit() throws {
+        var g = SeededGenerator(seed: 9)
+        let packed = Tensor.randn([10, 3 * 8], generator: &g), padded = Tensor.randn([2, 5, 3 * 8], generator: &g)
+        try withNoGrad {
+            for bad in [AttentionSequence(offset: 6, queries: 5, keys: 5), AttentionSequence(offset: 0, queries: 3, keys: 4),
+                        AttentionSequence(offset: -1, queries: 2, keys: 2)] {
+                XCTAssertThrowsError(try Tensor.packedSelfAttention(packed, heads: 2, sequences: [bad])) { error in
+                    XCTAssertTrue("\(error)".contains("packedSelfAttention"), "\(error)")
+                }
+            }
+            XCTAssertThrowsError(try Tensor.packedSelfAttention(Tensor.randn([10, 20], generator: &g), heads: 2, sequences: []))
+            for counts in [[5], [0, 5], [5, 6]] {
+                XCTAssertThrowsError(try Tensor.packedSelfAttention(padded, heads: 2, mask: nil, keyCounts: counts)) { error in
+                    XCTAssertTrue("\(error)".contains("key counts"), "\(error)")
+                }
+            }
+            // Rows no sequence covers come back as zeros.
+            let out = try Tensor.packedSelfAttention(packed, heads: 2, sequences: [AttentionSequence(offset: 2, queries: 3, keys: 3)])
+            XCTAssertEqual(out.shape, [10, 8])
+            XCTAssertEqual(Array(out.values[0..<16]) + Array(out.values[40..<80]), [Float](repeating: 0, count: 56))
+            XCTAssertTrue(out.values[16..<40].contains { $0 != 0 })
+        }
+    }
+
     func testFusedOpsRefuseInputsThatNeedGradients() throws {
         var g = SeededGenerator(seed: 1)
         let x = Tensor.randn([2, 3, 4], generator: &g)
