@@ -21,7 +21,7 @@ enum { QUERY_BLOCK = 48, PANEL = 16 };
 static int64_t round_panel(int64_t n) { return (n + PANEL - 1) / PANEL * PANEL; }
 
 typedef struct {
-    const float *qkv;
+    const float *q, *k, *v;
     int64_t qkv_stride, heads, d;
     float scale;
     const int64_t *offsets, *query_counts, *key_counts;
@@ -257,10 +257,10 @@ static float softmax_row(const attention_args *a, float *s, int64_t keys, const 
 
 /// One (sequence, head): K transposed once, then the query rows a block at a time.
 static void attend(const attention_args *a, const scratch *w, int64_t item) {
-    const int64_t seq = item / a->heads, h = item % a->heads, d = a->d, hidden = a->heads * d;
+    const int64_t seq = item / a->heads, h = item % a->heads, d = a->d;
     const int64_t keys = a->key_counts[seq], queries = a->query_counts[seq], ld = round_panel(keys);
-    const float *base = a->qkv + a->offsets[seq] * a->qkv_stride + h * d;
-    const float *q = base, *k = base + hidden, *v = base + 2 * hidden;
+    const int64_t first = a->offsets[seq] * a->qkv_stride + h * d;
+    const float *q = a->q + first, *k = a->k + first, *v = a->v + first;
     const float *mask = a->key_mask ? a->key_mask + seq * a->mask_stride : NULL;
     int64_t j0 = 0, t0 = 0;
 #if GRAFT_X86_64
@@ -300,7 +300,7 @@ static void attention_chunk(void *p, int64_t chunk, int64_t begin, int64_t end) 
     free(buffer);
 }
 
-int32_t graft_attention(const float *qkv, int64_t qkv_stride, int64_t heads, int64_t head_dim, float scale,
+int32_t graft_attention(const float *q, const float *k, const float *v, int64_t qkv_stride, int64_t heads, int64_t head_dim, float scale,
                         int64_t sequences, const int64_t *offsets, const int64_t *query_counts, const int64_t *key_counts,
                         const float *key_mask, int64_t mask_stride, float *out, int64_t out_stride) {
     if (heads < 1 || head_dim < 1 || sequences < 0) return -2;
@@ -309,7 +309,7 @@ int32_t graft_attention(const float *qkv, int64_t qkv_stride, int64_t heads, int
         if (key_counts[s] < 1 || query_counts[s] < 0) return -2;
         if (key_counts[s] > max_keys) max_keys = key_counts[s];
     }
-    attention_args a = {.qkv = qkv, .qkv_stride = qkv_stride, .heads = heads, .d = head_dim, .scale = scale,
+    attention_args a = {.q = q, .k = k, .v = v, .qkv_stride = qkv_stride, .heads = heads, .d = head_dim, .scale = scale,
                         .offsets = offsets, .query_counts = query_counts, .key_counts = key_counts,
                         .key_mask = key_mask, .mask_stride = mask_stride, .out = out, .out_stride = out_stride,
                         .items = sequences * heads, .max_keys = max_keys, .simd = use_avx2()};

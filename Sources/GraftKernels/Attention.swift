@@ -31,7 +31,22 @@ extension Kernels {
     public static func attention(qkv: UnsafePointer<Float>, rowStride: Int, heads: Int, headDim: Int, scale: Float,
                                  sequences: [AttentionSequence], keyMask: UnsafePointer<Float>? = nil, maskStride: Int = 0,
                                  output: UnsafeMutablePointer<Float>, outputStride: Int) throws {
-        guard heads > 0, headDim > 0, rowStride >= 3 * heads * headDim, outputStride >= heads * headDim else {
+        guard rowStride >= 3 * heads * headDim else {
+            throw KernelError.invalidArguments(primitive: "attention", reason: "heads \(heads) x \(headDim) do not fit rows of \(rowStride) (output \(outputStride))")
+        }
+        let hidden = heads * headDim
+        try attention(query: qkv, key: qkv + hidden, value: qkv + 2 * hidden, rowStride: rowStride, heads: heads, headDim: headDim,
+                      scale: scale, sequences: sequences, keyMask: keyMask, maskStride: maskStride, output: output,
+                      outputStride: outputStride)
+    }
+
+    /// The same with Q, K and V in their own rows (three linears' outputs, or views of one packed buffer): row r of
+    /// each starts `r * rowStride` floats after its pointer.
+    public static func attention(query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>, rowStride: Int,
+                                 heads: Int, headDim: Int, scale: Float, sequences: [AttentionSequence],
+                                 keyMask: UnsafePointer<Float>? = nil, maskStride: Int = 0,
+                                 output: UnsafeMutablePointer<Float>, outputStride: Int) throws {
+        guard heads > 0, headDim > 0, rowStride >= heads * headDim, outputStride >= heads * headDim else {
             throw KernelError.invalidArguments(primitive: "attention", reason: "heads \(heads) x \(headDim) do not fit rows of \(rowStride) (output \(outputStride))")
         }
         if let bad = sequences.first(where: { $0.keys < 1 || $0.queries < 0 || $0.offset < 0 }) {
@@ -41,7 +56,7 @@ extension Kernels {
         let offsets = sequences.map { Int64($0.offset) }, queries = sequences.map { Int64($0.queries) }
         let keys = sequences.map { Int64($0.keys) }
         graft_apply_threads()
-        let status = graft_attention(qkv, Int64(rowStride), Int64(heads), Int64(headDim), scale, Int64(sequences.count),
+        let status = graft_attention(query, key, value, Int64(rowStride), Int64(heads), Int64(headDim), scale, Int64(sequences.count),
                                      offsets, queries, keys, keyMask, Int64(maskStride), output, Int64(outputStride))
         if status == -1 {
             let longest = sequences.map(\.keys).max() ?? 0

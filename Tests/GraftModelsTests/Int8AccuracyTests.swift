@@ -208,9 +208,10 @@ final class Int8AccuracyTests: XCTestCase {
         }
     }
 
-    /// MiniLM in int8 (its linears: u8 inputs with a scale and zero point per row, per-channel s8 weights;
-    /// docs/PRECISION.md "int8 linears") against fp32 on the bf16 test's 8 sentences and 64 Rotten Tomatoes reviews:
-    /// cosine >= 0.994 (the issue asks 0.99; AVX2 measures 0.9953, 0.9923 before the per-row zero points).
+    /// MiniLM in int8 (its linears: u8 inputs with a scale and zero point per row, per-channel s8 weights, the
+    /// linears after a norm smoothed per input column; docs/PRECISION.md "int8 linears") against fp32 on the bf16
+    /// test's 8 sentences and 64 Rotten Tomatoes reviews: cosine >= 0.996 (the issue asks 0.99; AVX2 measures 0.9968,
+    /// 0.9956 without the smoothing, 0.9923 before the per-row zero points), and closer on average than without it.
     func testMiniLMEmbeddingsCosineToFP32() throws {
         try Precision.int8.requireSupport()
         let embedder = try SentenceEmbedder.pretrained("all-minilm-l6-v2")
@@ -221,18 +222,25 @@ final class Int8AccuracyTests: XCTestCase {
         }
         let sentences = BF16AccuracyTests.sentences + texts
         let fp32 = try embedder.embed(sentences, batchSize: 16, normalize: false)
-        let int8 = try withPrecision(.int8) { try embedder.embed(sentences, batchSize: 16, normalize: false) }
         let d = embedder.dimension
-        var worst: Float = 1, total: Float = 0
-        for r in 0..<sentences.count {
-            let a = fp32.values[(r * d)..<((r + 1) * d)], b = int8.values[(r * d)..<((r + 1) * d)]
-            let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
-            let cosine = dot / (a.reduce(0) { $0 + $1 * $1 }.squareRoot() * b.reduce(0) { $0 + $1 * $1 }.squareRoot())
-            worst = min(worst, cosine)
-            total += cosine
+        func cosines(smoothing: Bool) throws -> (worst: Float, mean: Float) {
+            let int8 = try Int8InputSmoothing.$enabled.withValue(smoothing) {
+                try withPrecision(.int8) { try embedder.embed(sentences, batchSize: 16, normalize: false) }
+            }
+            var worst: Float = 1, total: Float = 0
+            for r in 0..<sentences.count {
+                let a = fp32.values[(r * d)..<((r + 1) * d)], b = int8.values[(r * d)..<((r + 1) * d)]
+                let dot = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+                let cosine = dot / (a.reduce(0) { $0 + $1 * $1 }.squareRoot() * b.reduce(0) { $0 + $1 * $1 }.squareRoot())
+                worst = min(worst, cosine)
+                total += cosine
+            }
+            print("int8 vs fp32 MiniLM, smoothing \(smoothing): lowest embedding cosine \(worst), mean \(total / Float(sentences.count)) over \(sentences.count) texts")
+            return (worst, total / Float(sentences.count))
         }
-        print("int8 vs fp32 MiniLM: lowest embedding cosine \(worst), mean \(total / Float(sentences.count)) over \(sentences.count) texts")
-        XCTAssertGreaterThanOrEqual(worst, 0.994)
-        XCTAssertLessThan(worst, 0.9999, "int8 really changed the computation")
+        let smoothed = try cosines(smoothing: true), plain = try cosines(smoothing: false)
+        XCTAssertGreaterThanOrEqual(smoothed.worst, 0.996)
+        XCTAssertLessThan(smoothed.worst, 0.9999, "int8 really changed the computation")
+        XCTAssertGreaterThan(smoothed.mean, plain.mean, "the smoothing brings int8 closer to fp32")
     }
 }

@@ -90,13 +90,14 @@ int32_t graft_int8_linear_epilogue_codes(const float *x, int64_t rows, int64_t c
 
 
 // ---- self-attention (inference, attention.c) ---------------------------------
-/// Multi-head self-attention over packed projections: row r of `qkv` holds Q, K and V side by side (heads of
-/// head_dim each, so 3 * heads * head_dim floats, rows qkv_stride apart). Sequence s is the rows offsets[s] ..<
+/// Multi-head self-attention over projected rows: row r of Q, K and V starts at q / k / v + r * qkv_stride, heads of
+/// head_dim each side by side (packed Q|K|V rows: k = q + heads * head_dim, v = k + heads * head_dim, qkv_stride
+/// 3 * heads * head_dim; three tensors: qkv_stride heads * head_dim). Sequence s is the rows offsets[s] ..<
 /// offsets[s] + query_counts[s]; its queries attend to its first key_counts[s] (>= 1) rows. Writes
 /// softmax(Q K^T * scale + key_mask[s]) V into the same rows of `out` (heads merged, rows out_stride apart).
 /// key_mask (may be NULL): additive per key, sequence s at key_mask + s * mask_stride. Returns 0, -1 when a
 /// thread's scratch could not be allocated, -2 for invalid sizes.
-int32_t graft_attention(const float *qkv, int64_t qkv_stride, int64_t heads, int64_t head_dim, float scale,
+int32_t graft_attention(const float *q, const float *k, const float *v, int64_t qkv_stride, int64_t heads, int64_t head_dim, float scale,
                         int64_t sequences, const int64_t *offsets, const int64_t *query_counts, const int64_t *key_counts,
                         const float *key_mask, int64_t mask_stride, float *out, int64_t out_stride);
 /// "avx2" or "portable": the path graft_attention takes on this CPU.

@@ -85,6 +85,9 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         embeddings = BertEmbeddings(config, generator: &g)
         layers = ModuleList((0..<config.numHiddenLayers).map { _ in BertLayer(config, generator: &g) })
         pooler = BertPooler(config.hiddenSize, generator: &g)
+        for (i, layer) in layers.items.enumerated() {   // what normalised each layer's input (int8 smoothing)
+            layer.inputNorm = i == 0 ? embeddings.layerNorm : layers.items[i - 1].outputNorm
+        }
     }
 
     public override var keyedChildren: [(String, Module)] {
@@ -215,6 +218,9 @@ public final class BertLayer: Module, @unchecked Sendable {  // unchecked: as Mo
     let heads: Int
     let dropout: Dropout
     let packedQKVCache = Mutex<PackedQKV?>(nil)
+    /// The norm whose output this layer reads (the previous layer's, or the embeddings'): set by `BERT`.
+    weak var inputNorm: LayerNorm?
+    let smoothedCache = Mutex<[String: SmoothedInt8Weight]>([:])
 
     init(_ c: BERT.Config, generator g: inout SeededGenerator) {
         let h = c.hiddenSize
@@ -267,32 +273,60 @@ extension BertLayer {
     /// fused into the scores, GELU and both residual adds fused into their matmuls. A parity test holds
     /// it to the composite path.
     func inferenceForward(_ x: Tensor, mask: Tensor?, keyCounts: [Int]? = nil) throws -> Tensor {
-        try inferenceForward(x) { qkv in try Tensor.packedSelfAttention(qkv, heads: heads, mask: mask, keyCounts: keyCounts) }
+        try inferenceForward(x) { p in try Tensor.packedSelfAttention(p, heads: heads, mask: mask, keyCounts: keyCounts) }
     }
 
     /// The same on tokens packed without padding: x [T, H], each sequence a run of rows.
     func inferenceForward(packed x: Tensor, _ sequences: [AttentionSequence]) throws -> Tensor {
-        try inferenceForward(x) { qkv in try Tensor.packedSelfAttention(qkv, heads: heads, sequences: sequences) }
+        try inferenceForward(x) { p in try Tensor.packedSelfAttention(p, heads: heads, sequences: sequences) }
     }
 
-    /// The layer around `attention` (Q|K|V rows -> context rows); x [..., H].
-    private func inferenceForward(_ x: Tensor, attention: (Tensor) throws -> Tensor) throws -> Tensor {
-        let (qkvWeight, qkvBias) = try packedQKV()
-        let qkv = try x.fusedLinear(weight: qkvWeight, bias: qkvBias)
-        let context = try attention(qkv)
+    /// The layer around `attention` (Q, K, V rows -> context rows); x [..., H].
+    private func inferenceForward(_ x: Tensor, attention: (AttentionProjections) throws -> Tensor) throws -> Tensor {
+        let context = try attention(projections(x))
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
+        let (innerInput, intermediateWeight) = try smoothed(attended, "intermediate", weight: intermediate.weight, norm: attentionNorm)
         // GRAFT_INT8_FFN_OUTPUT=0 keeps the feed-forward output linear in fp32 under int8 (measurement).
         let projected: Tensor
         if ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput {
-            let inner = try attended.fusedLinear(weight: intermediate.weight, bias: intermediate.bias, activation: .gelu)
+            let inner = try innerInput.fusedLinear(weight: intermediateWeight, bias: intermediate.bias, activation: .gelu)
             projected = try ComputePrecision.$current.withValue(ComputePrecision.unquantized) {
                 try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
             }
         } else {
-            projected = try attended.fusedFeedForward(weight1: intermediate.weight, bias1: intermediate.bias, activation: .gelu,
-                                                      weight2: output.weight, bias2: output.bias, adding: attended)
+            projected = try innerInput.fusedFeedForward(weight1: intermediateWeight, bias1: intermediate.bias, activation: .gelu,
+                                                        weight2: output.weight, bias2: output.bias, adding: attended)
         }
         return try outputNorm.forward(projected, training: false)
+    }
+
+    /// Q, K and V of x: one matmul over the packed weight, or under int8 with smoothing (and the input's norm known)
+    /// three linears, each reading x smoothed for its own weight (`Int8InputSmoothing`).
+    private func projections(_ x: Tensor) throws -> AttentionProjections {
+        guard ComputePrecision.current == .int8, Int8InputSmoothing.enabled, let norm = inputNorm else {
+            let (qkvWeight, qkvBias) = try packedQKV()
+            return .packed(try x.fusedLinear(weight: qkvWeight, bias: qkvBias))
+        }
+        func project(_ linear: Linear, _ key: String) throws -> Tensor {
+            let (input, weight) = try smoothed(x, key, weight: linear.weight, norm: norm)
+            return try input.fusedLinear(weight: weight, bias: linear.bias)
+        }
+        return .separate(query: try project(query, "query"), key: try project(key, "key"), value: try project(value, "value"))
+    }
+
+    /// Under int8 with smoothing on: x / s and W diag(s), the weight made once per version of W and the norm; otherwise
+    /// x and W as they are.
+    private func smoothed(_ x: Tensor, _ key: String, weight: Tensor, norm: LayerNorm) throws -> (Tensor, Tensor) {
+        guard ComputePrecision.current == .int8, Int8InputSmoothing.enabled else { return (x, weight) }
+        let stamp = [weight, norm.weight, norm.bias].map { [$0.storage.id, $0.storage.version] }
+        let made = try smoothedCache.withLock { cache in
+            if let hit = cache[key], hit.stamp == stamp { return hit }
+            let (w, inverse) = try Int8InputSmoothing.smoothed(weight: weight, norm: norm)
+            let made = SmoothedInt8Weight(stamp: stamp, weight: w, inverse: inverse)
+            cache[key] = made
+            return made
+        }
+        return (try x * made.inverse, made.weight)
     }
 
     /// Whether int8 quantizes the feed-forward output linear too (GRAFT_INT8_FFN_OUTPUT=0|1; measurement).

@@ -85,11 +85,15 @@ extension Tensor {
     /// (no mask to add, no padding keys computed); without it the mask does the same.
     /// The products read and write the heads in place through strides: no split or merge copies.
     public static func packedSelfAttention(_ qkv: Tensor, heads: Int, mask: Tensor?, keyCounts: [Int]? = nil) throws -> Tensor {
-        try requireNoGrad("packedSelfAttention", [qkv, mask])
-        guard qkv.rank == 3, heads > 0, qkv.shape[2] % (3 * heads) == 0 else {
-            throw TensorError.invalidShape(op: "packedSelfAttention", shape: qkv.shape, reason: "expected [B, L, 3 * heads * d]")
-        }
-        let (b, l, hidden) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        try packedSelfAttention(.packed(qkv), heads: heads, mask: mask, keyCounts: keyCounts)
+    }
+
+    /// The same over Q, K and V packed or from three linears ([B, L, H] each).
+    public static func packedSelfAttention(_ projections: AttentionProjections, heads: Int, mask: Tensor?,
+                                           keyCounts: [Int]? = nil) throws -> Tensor {
+        try requireNoGrad("packedSelfAttention", projections.tensors + [mask])
+        let p = try projections.layout(rank: 3, heads: heads, op: "packedSelfAttention")
+        let (b, l, hidden) = (p.leading[0], p.leading[1], p.hidden)
         let d = hidden / heads
         if let mask, mask.shape != [b, 1, 1, l] {
             throw TensorError.shapeMismatch(op: "packedSelfAttention (mask)", lhs: [b, 1, 1, l], rhs: mask.shape)
@@ -97,27 +101,32 @@ extension Tensor {
         if let keyCounts, keyCounts.count != b || keyCounts.contains(where: { $0 < 1 || $0 > l }) {
             throw TensorError.invalidArgument(op: "packedSelfAttention", reason: "key counts \(keyCounts) for \(b) sequences of \(l) tokens")
         }
-        let row = 3 * hidden   // stride between tokens in qkv
+        let row = p.rowStride   // stride between tokens
         if Kernels.fusesAttention {
             let out = try Tensor(uninitializedShape: [b, l, hidden])
             let sequences = (0..<b).map { AttentionSequence(offset: $0 * l, queries: l, keys: keyCounts?[$0] ?? l) }
-            try Kernels.attention(qkv: qkv.pointer, rowStride: row, heads: heads, headDim: d, scale: 1 / Float(d).squareRoot(),
-                                  sequences: sequences, keyMask: keyCounts == nil ? mask.map { UnsafePointer($0.pointer) } : nil,
-                                  maskStride: l, output: out.pointer, outputStride: hidden)
+            try withExtendedLifetime(projections.tensors) {
+                try Kernels.attention(query: p.q, key: p.k, value: p.v, rowStride: row, heads: heads, headDim: d,
+                                      scale: 1 / Float(d).squareRoot(), sequences: sequences,
+                                      keyMask: keyCounts == nil ? mask.map { UnsafePointer($0.pointer) } : nil,
+                                      maskStride: l, output: out.pointer, outputStride: hidden)
+            }
             return out
         }
         let q = MatrixLayout(dims: [b, heads, l, d], strides: [l * row, d, row, 1])
         let kT = MatrixLayout(dims: [b, heads, d, l], strides: [l * row, d, 1, row])
         let scores = try Tensor(uninitializedShape: [b, heads, l, l])
-        try Kernels.matmul(a: qkv.pointer, q, b: qkv.pointer + hidden, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
-                       addend: mask.map { UnsafePointer($0.pointer) },
-                       epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]),
-                       precision: ComputePrecision.unquantized)
-        try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
         let out = try Tensor(uninitializedShape: [b, l, hidden])
-        try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: qkv.pointer + 2 * hidden, q,
-                       c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
-                       precision: ComputePrecision.unquantized)
+        try withExtendedLifetime(projections.tensors) {
+            try Kernels.matmul(a: p.q, q, b: p.k, kT, c: scores.pointer, .contiguous([b, heads, l, l]),
+                               addend: mask.map { UnsafePointer($0.pointer) },
+                               epilogue: MatmulEpilogue(scale: 1 / Float(d).squareRoot(), addendDims: mask == nil ? nil : [b, 1, 1, l]),
+                               precision: ComputePrecision.unquantized)
+            try Kernels.softmaxForward(rows: b * heads * l, cols: l, src: scores.pointer, dst: scores.pointer)
+            try Kernels.matmul(a: scores.pointer, .contiguous([b, heads, l, l]), b: p.v, q,
+                               c: out.pointer, MatrixLayout(dims: [b, heads, l, d], strides: [l * hidden, d, hidden, 1]),
+                               precision: ComputePrecision.unquantized)
+        }
         return out
     }
 
@@ -125,18 +134,23 @@ extension Tensor {
     /// (`AttentionSequence`: offset, queries = keys = its length). Returns [T, H]; rows no sequence covers are zeros.
     /// Always on Graft's kernel (`Kernels.attention`): oneDNN's batched products need equal lengths.
     public static func packedSelfAttention(_ qkv: Tensor, heads: Int, sequences: [AttentionSequence]) throws -> Tensor {
-        try requireNoGrad("packedSelfAttention", [qkv])
-        guard qkv.rank == 2, heads > 0, qkv.shape[1] % (3 * heads) == 0 else {
-            throw TensorError.invalidShape(op: "packedSelfAttention", shape: qkv.shape, reason: "expected [tokens, 3 * heads * d]")
-        }
-        let (rows, hidden) = (qkv.shape[0], qkv.shape[1] / 3)
+        try packedSelfAttention(.packed(qkv), heads: heads, sequences: sequences)
+    }
+
+    /// The same over Q, K and V packed or from three linears ([T, H] each).
+    public static func packedSelfAttention(_ projections: AttentionProjections, heads: Int, sequences: [AttentionSequence]) throws -> Tensor {
+        try requireNoGrad("packedSelfAttention", projections.tensors)
+        let p = try projections.layout(rank: 2, heads: heads, op: "packedSelfAttention")
+        let (rows, hidden) = (p.leading[0], p.hidden)
         if let bad = sequences.first(where: { $0.offset < 0 || $0.queries < 0 || $0.keys > $0.queries || $0.offset + $0.queries > rows }) {
             throw TensorError.invalidArgument(op: "packedSelfAttention", reason: "\(bad) does not lie in \(rows) rows")
         }
         let out = Tensor.zeros([rows, hidden])
-        try Kernels.attention(qkv: qkv.pointer, rowStride: 3 * hidden, heads: heads, headDim: hidden / heads,
-                              scale: 1 / Float(hidden / heads).squareRoot(), sequences: sequences, output: out.pointer,
-                              outputStride: hidden)
+        try withExtendedLifetime(projections.tensors) {
+            try Kernels.attention(query: p.q, key: p.k, value: p.v, rowStride: p.rowStride, heads: heads, headDim: hidden / heads,
+                                  scale: 1 / Float(hidden / heads).squareRoot(), sequences: sequences, output: out.pointer,
+                                  outputStride: hidden)
+        }
         return out
     }
 
