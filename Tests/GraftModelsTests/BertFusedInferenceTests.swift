@@ -90,6 +90,36 @@ final class BertFusedInferenceTests: XCTestCase {
         }
     }
 
+    /// Q, K and V from three tensors (int8's smoothed linears) give the attention of the same values packed side by
+    /// side, on the kernel and on oneDNN's products, padded and packed; mismatched shapes are refused.
+    func testSeparateProjectionsEqualPackedOnes() throws {
+        var g = SeededGenerator(seed: 10)
+        let (b, l, hidden) = (3, 7, 16)
+        let q = Tensor.randn([b, l, hidden], generator: &g), k = Tensor.randn([b, l, hidden], generator: &g)
+        let v = Tensor.randn([b, l, hidden], generator: &g)
+        let qkv = try Tensor.concat([q, k, v], axis: 2)
+        let counts = [7, 4, 1]
+        let mask = try Tensor(shape: [b, 1, 1, l], values: counts.flatMap { n in (0..<l).map { $0 < n ? Float(0) : -1e9 } })
+        try withNoGrad {
+            for kernel in [true, false] {
+                try Kernels.$fusesAttention.withValue(kernel) {
+                    let packed = try Tensor.packedSelfAttention(.packed(qkv), heads: 4, mask: mask, keyCounts: counts)
+                    let separate = try Tensor.packedSelfAttention(.separate(query: q, key: k, value: v), heads: 4, mask: mask, keyCounts: counts)
+                    for (x, y) in zip(packed.values, separate.values) { XCTAssertEqual(x, y, accuracy: 1e-6, "kernel \(kernel)") }
+                }
+            }
+            let rows = [AttentionSequence(offset: 0, queries: 7, keys: 7), AttentionSequence(offset: 7, queries: 4, keys: 4)]
+            let flat = { (t: Tensor) in try t.reshaped([b * l, t.shape[2]]) }
+            let packed = try Tensor.packedSelfAttention(.packed(flat(qkv)), heads: 4, sequences: rows)
+            let separate = try Tensor.packedSelfAttention(.separate(query: flat(q), key: flat(k), value: flat(v)), heads: 4, sequences: rows)
+            XCTAssertEqual(packed.values, separate.values)
+            XCTAssertThrowsError(try Tensor.packedSelfAttention(.separate(query: q, key: k, value: Tensor.randn([b, l, 8], generator: &g)),
+                                                                heads: 4, mask: nil)) { error in
+                XCTAssertTrue("\(error)".contains("packedSelfAttention (key, value)"), "\(error)")
+            }
+        }
+    }
+
     func testFusedOpsRefuseInputsThatNeedGradients() throws {
         var g = SeededGenerator(seed: 1)
         let x = Tensor.randn([2, 3, 4], generator: &g)
