@@ -9,7 +9,8 @@ import XCTest
 /// Tomatoes, MiniLM pooled) lose no more than 0.5 points to fp32 on the same split, beyond the paired noise of the
 /// split. int8 moves the predictions of 3-4% of the reviews either way, and which ones follows from ulp-level
 /// rounding: the same int8 scheme scored 0.9 points above fp32 (2026-12-03), 0.5 below (session 19) and 1.1 below
-/// (session 20, attention on Graft's kernel: 21 reviews only fp32 got right, 10 only int8), so the loss is held to
+/// (session 20, attention on Graft's kernel: 21 reviews only fp32 got right, 10 only int8; then 0.1 above with the
+/// linears' inputs smoothed, 18 / 19), so the loss is held to
 /// 0.5 points plus two standard errors of the paired difference (McNemar: sqrt of the discordant count). A broken
 /// int8 path (chance is 50%) fails by hundreds of reviews.
 final class Int8TextFeaturesTests: XCTestCase {

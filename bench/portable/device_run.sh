@@ -4,7 +4,8 @@
 # MobileNetV2 and ResNet-50, Graft only, two rounds; (2) `graft extract` of 10,000 Fashion-MNIST test images in fp32
 # then bf16 (bench/extract/precision.sh; random-weight Lite0, made there: throughput and memory do not depend on the
 # values); (3) MiniLM (random weights) fp32/bf16/int8 against ONNX Runtime fp32/int8 and PyTorch, one run.sh per case;
-# (4) Graft's attention kernel with packed ragged batches against oneDNN's attention (GRAFT_FUSED_ATTENTION=1/0).
+# (4) Graft's attention kernel with packed ragged batches against oneDNN's attention (GRAFT_FUSED_ATTENTION=1/0),
+# and the int8 smoothing's cost (GRAFT_INT8_SMOOTHING=1/0).
 # Every process pinned to two idle cores (CORES, default 4,5): unpinned, that 16-core machine swung 20-40%.
 # Output also goes to $OUT/all.txt, phase by phase, so a call cut short keeps the finished phases.
 # Usage (repository root, on the device): OUT=$OUT CARRY=.devcarry bash bench/portable/device_run.sh
@@ -59,6 +60,11 @@ for r in 1 2; do
     for p in fp32 int8; do
       GRAFT_FUSED_ATTENTION=$f BENCH_PRECISION=$p timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc len128 reviews | grep "^row" | sed "s/^/r$r fused=$f\t/"
     done
+  done
+done
+for r in 1 2; do   # the int8 smoothing's cost there (GRAFT_INT8_SMOOTHING=1/0)
+  for x in 1 0; do
+    GRAFT_INT8_SMOOTHING=$x BENCH_PRECISION=int8 timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc len32 reviews | grep "^row" | sed "s/^/r$r smoothing=$x\t/"
   done
 done
 timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc --pairs | grep "^pairs"
