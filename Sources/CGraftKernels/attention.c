@@ -67,14 +67,7 @@ static float softmax_row_portable(float *s, int64_t keys, float scale, const flo
 }
 
 // ---- AVX2 + FMA ----------------------------------------------------------------------------------------------
-#if GRAFT_X86_64
-#define INLINE __attribute__((always_inline)) inline
-#define AVX2 __attribute__((target("avx2,fma")))
-
-static INLINE AVX2 __m256i lanes_below(int64_t n) {
-    int v = n < 0 ? 0 : (n > 8 ? 8 : (int)n);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+#if GRAFT_X86_64   // AVX2, INLINE, lanes_below: internal.h
 
 /// MR x 16 tile of c = (a b) * row_scale; `masked` reads and writes only the lanes m0/m1 allow (the last panel
 /// of a head narrower than 16 or not a multiple of it: reading past it would leave the row).

@@ -33,6 +33,19 @@
 #define GRAFT_CLONES_FMA
 #endif
 
+#if GRAFT_X86_64
+#include <immintrin.h>
+#define INLINE __attribute__((always_inline)) inline
+/// Functions for AVX2 + FMA CPUs, picked at run time by the caller (inverted_residual.c, attention.c).
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/// Lanes below `n` (clamped to 0...8) of an 8-lane mask.
+static INLINE AVX2 __m256i lanes_below(int64_t n) {
+    int v = n < 0 ? 0 : (n > 8 ? 8 : (int)n);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
 /// exp(x) as Cephes' expf: a branch-free polynomial, so loops calling it vectorise (relative error ~1e-7;
 /// clamped to [-87, 88]).
 static inline float exp_poly(float x) {

@@ -209,7 +209,6 @@ static void depthwise_row_portable(const float *const *rows, const float *w, con
 // ---- AVX-512 kernels ------------------------------------------------------------
 #if GRAFT_X86_64  // through the AVX2 kernels below
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
-#define INLINE __attribute__((always_inline)) inline
 
 /// MR x (NV*16) tile of the gemm above; `last` masks the final vector's lanes.
 static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
@@ -430,14 +429,7 @@ static AMX void gemm_bf16_amx(int64_t count, const segment *segs, int64_t N, int
 // ---- AVX2 + FMA kernels ---------------------------------------------------------
 // The same loops for CPUs without AVX-512 (AMD EPYC before Zen 4, many cloud VMs): a 16-channel
 // vector of the packing is two 8-lane registers; 16 registers hold 6 x 2 accumulators, the two
-// B vectors and the broadcast A value.
-#define AVX2 __attribute__((target("avx2,fma")))
-
-/// Lanes below `n` (clamped to 0...8) of an 8-lane mask.
-static INLINE AVX2 __m256i lanes_below(int64_t n) {
-    int v = n < 0 ? 0 : (n > 8 ? 8 : (int)n);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+// B vectors and the broadcast A value (AVX2, lanes_below: internal.h).
 
 /// MR x 16 tile; m0/m1 mask the stores (and the residual loads) of the two halves.
 static INLINE AVX2 void tile_avx2(const int MR, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,

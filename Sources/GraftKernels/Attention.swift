@@ -23,25 +23,11 @@ extension Kernels {
         return ["sse41", "avx", "avx2", "avx2_vnni"].contains(Runtime.isa)
     }()
 
-    /// Multi-head self-attention for inference: row r of `qkv` holds Q, K and V side by side (`heads` heads of
-    /// `headDim` each; rows `rowStride` floats apart). Writes softmax(Q K^T * scale + keyMask) V for each sequence's
-    /// rows into `output` (heads merged, rows `outputStride` apart). `keyMask` (optional): additive per key,
-    /// sequence s's at `keyMask + s * maskStride`. Parallel over (sequence, head); each query block's scores stay in
-    /// per-thread scratch.
-    public static func attention(qkv: UnsafePointer<Float>, rowStride: Int, heads: Int, headDim: Int, scale: Float,
-                                 sequences: [AttentionSequence], keyMask: UnsafePointer<Float>? = nil, maskStride: Int = 0,
-                                 output: UnsafeMutablePointer<Float>, outputStride: Int) throws {
-        guard rowStride >= 3 * heads * headDim else {
-            throw KernelError.invalidArguments(primitive: "attention", reason: "heads \(heads) x \(headDim) do not fit rows of \(rowStride) (output \(outputStride))")
-        }
-        let hidden = heads * headDim
-        try attention(query: qkv, key: qkv + hidden, value: qkv + 2 * hidden, rowStride: rowStride, heads: heads, headDim: headDim,
-                      scale: scale, sequences: sequences, keyMask: keyMask, maskStride: maskStride, output: output,
-                      outputStride: outputStride)
-    }
-
-    /// The same with Q, K and V in their own rows (three linears' outputs, or views of one packed buffer): row r of
-    /// each starts `r * rowStride` floats after its pointer.
+    /// Multi-head self-attention for inference: row r of Q, K and V starts `r * rowStride` floats after `query`,
+    /// `key`, `value` (three linears' outputs, or views of one packed Q|K|V buffer), `heads` heads of `headDim` each.
+    /// Writes softmax(Q K^T * scale + keyMask) V for each sequence's rows into `output` (heads merged, rows
+    /// `outputStride` apart). `keyMask` (optional): additive per key, sequence s's at `keyMask + s * maskStride`.
+    /// Parallel over (sequence, head); each query block's scores stay in per-thread scratch.
     public static func attention(query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>, rowStride: Int,
                                  heads: Int, headDim: Int, scale: Float, sequences: [AttentionSequence],
                                  keyMask: UnsafePointer<Float>? = nil, maskStride: Int = 0,

@@ -48,12 +48,12 @@ final class AttentionKernelTests: XCTestCase {
             try out.withUnsafeMutableBufferPointer { o in
                 if let mask {
                     try mask.withUnsafeBufferPointer { m in
-                        try Kernels.attention(qkv: q.baseAddress!, rowStride: stride, heads: c.heads, headDim: c.d, scale: scale,
+                        try Kernels.attention(query: q.baseAddress!, key: q.baseAddress! + hidden, value: q.baseAddress! + 2 * hidden, rowStride: stride, heads: c.heads, headDim: c.d, scale: scale,
                                               sequences: c.sequences, keyMask: m.baseAddress!, maskStride: maxKeys,
                                               output: o.baseAddress!, outputStride: hidden)
                     }
                 } else {
-                    try Kernels.attention(qkv: q.baseAddress!, rowStride: stride, heads: c.heads, headDim: c.d, scale: scale,
+                    try Kernels.attention(query: q.baseAddress!, key: q.baseAddress! + hidden, value: q.baseAddress! + 2 * hidden, rowStride: stride, heads: c.heads, headDim: c.d, scale: scale,
                                           sequences: c.sequences, output: o.baseAddress!, outputStride: hidden)
                 }
             }
@@ -89,11 +89,11 @@ final class AttentionKernelTests: XCTestCase {
     func testRefusesSequencesWithoutKeysAndHeadsWiderThanTheRows() {
         var out = [Float](repeating: 0, count: 96)
         let qkv = [Float](repeating: 0, count: 96)
-        XCTAssertThrowsError(try Kernels.attention(qkv: qkv, rowStride: 96, heads: 1, headDim: 32, scale: 1,
+        XCTAssertThrowsError(try Kernels.attention(query: qkv, key: qkv, value: qkv, rowStride: 96, heads: 1, headDim: 32, scale: 1,
                                                    sequences: [.init(offset: 0, queries: 1, keys: 0)], output: &out, outputStride: 32)) { error in
             XCTAssertTrue("\(error)".contains("at least one key"), "\(error)")
         }
-        XCTAssertThrowsError(try Kernels.attention(qkv: qkv, rowStride: 64, heads: 1, headDim: 32, scale: 1,
+        XCTAssertThrowsError(try Kernels.attention(query: qkv, key: qkv, value: qkv, rowStride: 16, heads: 1, headDim: 32, scale: 1,
                                                    sequences: [.init(offset: 0, queries: 1, keys: 1)], output: &out, outputStride: 32)) { error in
             XCTAssertTrue("\(error)".contains("do not fit"), "\(error)")
         }

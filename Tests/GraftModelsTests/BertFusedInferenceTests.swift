@@ -60,6 +60,12 @@ final class BertFusedInferenceTests: XCTestCase {
                 var worst: Float = 0
                 for i in 0..<kernel.count where values[i / 64] != 0 { worst = max(worst, abs(kernel.pointer[i] - onednn.pointer[i])) }
                 XCTAssertLessThan(worst, 2e-5, values == flags ? "packed" : "mask with a hole")
+                // The last state alone (what `forward` and the embedder ask for) is the last of every layer's.
+                let every = try Kernels.$fusesAttention.withValue(true) { try model.hiddenStates(ids: ids, mask: mask, upToLayer: 1) }
+                let one = try Kernels.$fusesAttention.withValue(true) { try model.lastHiddenState(ids: ids, mask: mask, upToLayer: 1) }
+                XCTAssertEqual(every.count, 2)
+                XCTAssertEqual(one.values, every[1].values)
+                XCTAssertEqual(try model.lastHiddenState(ids: ids, mask: mask, upToLayer: 0).values, every[0].values)
             }
         }
     }

@@ -112,6 +112,18 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
     /// ids, mask: [B, L] (mask 1 for real tokens).
     public func hiddenStates(ids: IndexTensor, tokenTypes: IndexTensor? = nil, mask: IndexTensor,
                              upToLayer: Int? = nil, training: Bool = false) throws -> [Tensor] {
+        try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: upToLayer, training: training, everyLayer: true)
+    }
+
+    /// The hidden state after layer `upToLayer` (nil: the last) alone: a packed batch then unpacks only that one.
+    public func lastHiddenState(ids: IndexTensor, tokenTypes: IndexTensor? = nil, mask: IndexTensor,
+                                upToLayer: Int? = nil, training: Bool = false) throws -> Tensor {
+        try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: upToLayer, training: training, everyLayer: false).last!
+    }
+
+    /// The embedding output and each layer's (`everyLayer`), or the embedding output and the last layer's.
+    private func encode(ids: IndexTensor, tokenTypes: IndexTensor?, mask: IndexTensor, upToLayer: Int?, training: Bool,
+                        everyLayer: Bool) throws -> [Tensor] {
         guard ids.shape.count == 2, mask.shape == ids.shape else {
             throw TensorError.shapeMismatch(op: "BERT input (ids vs attention mask)", lhs: ids.shape, rhs: mask.shape)
         }
@@ -138,16 +150,17 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
            !GradMode.isEnabled || !namedParameters().contains(where: { $0.1.needsGrad }) {
             let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
             var packed = try packing.pack(h)
-            for layer in layers.items.prefix(last) {
+            for (i, layer) in layers.items.prefix(last).enumerated() {
                 packed = try layer.inferenceForward(packed: packed, packing.sequences)
-                states.append(try packing.unpack(packed))
+                if everyLayer || i == last - 1 { states.append(try packing.unpack(packed)) }
             }
             return states
         }
         for layer in layers.items.prefix(last) {
             h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: training)
-            states.append(h)
+            if everyLayer { states.append(h) }
         }
+        if !everyLayer && last > 0 { states.append(h) }
         return states
     }
 
@@ -167,7 +180,7 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
 
     /// The last hidden state [B, L, H].
     public func forward(ids: IndexTensor, tokenTypes: IndexTensor? = nil, mask: IndexTensor, training: Bool = false) throws -> Tensor {
-        try hiddenStates(ids: ids, tokenTypes: tokenTypes, mask: mask, training: training).last!
+        try lastHiddenState(ids: ids, tokenTypes: tokenTypes, mask: mask, training: training)
     }
 }
 

@@ -78,8 +78,7 @@ public final class SentenceEmbedder: Sendable {
         let ids = try IndexTensor(shape: shape, values: tokens.ids)
         let mask = try IndexTensor(shape: shape, values: tokens.attentionMask)
         let types = try IndexTensor(shape: shape, values: tokens.tokenTypeIds)
-        let all = try bert.hiddenStates(ids: ids, tokenTypes: types, mask: mask, upToLayer: layer, training: training)
-        return (all.last!, mask)
+        return (try bert.lastHiddenState(ids: ids, tokenTypes: types, mask: mask, upToLayer: layer, training: training), mask)
     }
 
     /// Sentence vectors [n, dimension] in input order. Texts are tokenized first and batched by token
