@@ -88,7 +88,7 @@ static void epilogue_chunk(void *p, int64_t begin, int64_t end) {
     if (!row) { __atomic_store_n(a->failed, 1, __ATOMIC_RELAXED); return; }
     for (int64_t r = begin; r < end; r++) {
         finish(a, r, row);
-        graft_quantize_row_u8(row, a->cols, a->scales + r, a->zero_points + r, a->codes + r * a->cols);
+        graft_quantize_row_u8(row, NULL, a->cols, a->scales + r, a->zero_points + r, a->codes + r * a->cols);
     }
     free(row);
 }

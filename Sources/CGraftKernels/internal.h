@@ -67,7 +67,7 @@ static inline float exp_poly(float x) {
 }
 
 /// One row of graft_quantize_rows_u8 (quantize.c): its scale, zero point and u8 codes.
-void graft_quantize_row_u8(const float *row, int64_t cols, float *scale, float *zero_point, uint8_t *out);
+void graft_quantize_row_u8(const float *row, const float *col_scale, int64_t cols, float *scale, float *zero_point, uint8_t *out);
 
 /// Elements per chunk below which splitting across threads costs more than it saves.
 #define GRAFT_GRAIN ((int64_t)1 << 15)

@@ -170,11 +170,11 @@ struct Int8RowCodes {
         zeroPoints = scales + rows
     }
 
-    /// `a`'s rows quantized into `slot`.
-    static func quantizing(_ a: UnsafePointer<Float>, rows: Int, inputs: Int, slot: ExecutionContext.Slot,
-                           context: ExecutionContext) throws -> Int8RowCodes {
+    /// `a`'s rows quantized into `slot`; with `columnScales` (`[inputs]`), the rows of `a` times them, in the same pass.
+    static func quantizing(_ a: UnsafePointer<Float>, columnScales: UnsafePointer<Float>? = nil, rows: Int, inputs: Int,
+                           slot: ExecutionContext.Slot, context: ExecutionContext) throws -> Int8RowCodes {
         let q = try Int8RowCodes(rows: rows, inputs: inputs, slot: slot, context: context)
-        graft_quantize_rows_u8(a, Int64(rows), Int64(inputs), q.scales, q.zeroPoints, q.codes)
+        graft_quantize_rows_u8(a, columnScales, Int64(rows), Int64(inputs), q.scales, q.zeroPoints, q.codes)
         return q
     }
 }
@@ -192,15 +192,18 @@ extension Kernels {
     /// `c = act(a W^T + bias)` (with `accumulate`: `+ c`, a residual already in c) for a fp32 `a` `[rows, inputs]` and
     /// a fp32 weight `[outputs, inputs]`, computed in int8 with dynamic quantization (`Int8LinearPlan`): each row
     /// of `a` as u8 codes over its own range (`graft_quantize_rows_u8`). The s8 weight, its scales and zero-point
-    /// terms are cached under `weightKey` until its version changes.
-    public static func linearInt8(a: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
+    /// terms are cached under `weightKey` until its version changes. `inputScales` (`[inputs]`, optional) multiply
+    /// `a`'s columns first, in the quantizing pass (the int8 smoothing's `x / s`): `(a diag(inputScales)) W^T`.
+    public static func linearInt8(a: UnsafePointer<Float>, inputScales: UnsafePointer<Float>? = nil, rows: Int, inputs: Int,
+                                  weight: UnsafePointer<Float>, outputs: Int,
                                   weightKey: WeightKey, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>,
                                   activation: Activation? = nil, accumulate: Bool = false,
                                   scaling: Int8LinearScaling = .preferred) throws {
         guard rows > 0, outputs > 0 else { return }
         try requireInt8Linear(inputs: inputs)
         try ExecutionContext.with { context in
-            let input = try Int8RowCodes.quantizing(a, rows: rows, inputs: inputs, slot: .int8A, context: context)
+            let input = try Int8RowCodes.quantizing(a, columnScales: inputScales, rows: rows, inputs: inputs, slot: .int8A,
+                                                    context: context)
             _ = try linearInt8(input, rows: rows, inputs: inputs, weight: weight, outputs: outputs, weightKey: weightKey, bias: bias,
                                activation: activation, output: .float(c, accumulate: accumulate), scaling: scaling, context: context)
         }

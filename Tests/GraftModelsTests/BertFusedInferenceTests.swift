@@ -174,6 +174,36 @@ final class BertFusedInferenceTests: XCTestCase {
         }
     }
 
+    /// `inputScales` (the int8 smoothing's x / s): under int8 multiplied in the pass that quantizes x, in fp32 a
+    /// product first; either way bit for bit the linear and the feed-forward pair of x times the scales (40 features:
+    /// the quantizing loops' 16-lane body and their tail). Scales of the wrong width are a typed error naming the op.
+    func testInputScalesEqualTheProductFirst() throws {
+        var g = SeededGenerator(seed: 21)
+        let x = Tensor.randn([3, 5, 40], generator: &g), scales = Tensor.uniform([40], low: 0.25, high: 4, generator: &g)
+        let w1 = Tensor.randn([24, 40], generator: &g), w2 = Tensor.randn([40, 24], generator: &g)
+        let b1 = Tensor.randn([24], generator: &g), b2 = Tensor.randn([40], generator: &g), residual = Tensor.randn([3, 5, 40], generator: &g)
+        var precisions: [Precision] = [.fp32]
+        if (try? Precision.int8.requireSupport()) != nil { precisions.append(.int8) }
+        for precision in precisions {
+            try withPrecision(precision) {
+                let scaled = try x * scales
+                XCTAssertEqual(try x.fusedLinear(weight: w1, bias: b1, activation: .gelu, inputScales: scales).values,
+                               try scaled.fusedLinear(weight: w1, bias: b1, activation: .gelu).values, "\(precision)")
+                XCTAssertEqual(try x.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w2, bias2: b2, adding: residual,
+                                                      inputScales: scales).values,
+                               try scaled.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w2, bias2: b2,
+                                                           adding: residual).values, "\(precision)")
+                XCTAssertThrowsError(try x.fusedLinear(weight: w1, bias: b1, inputScales: Tensor.ones([24]))) { error in
+                    XCTAssertTrue("\(error)".contains("fusedLinear (input scales)"), "\(error)")
+                }
+                XCTAssertThrowsError(try x.fusedFeedForward(weight1: w1, bias1: b1, activation: .gelu, weight2: w2, bias2: b2,
+                                                            inputScales: Tensor.ones([40, 1]))) { error in
+                    XCTAssertTrue("\(error)".contains("fusedFeedForward (input scales)"), "\(error)")
+                }
+            }
+        }
+    }
+
     /// A batch without padding runs attention without the additive mask: the same hidden states, bit for bit, as
     /// with a mask of zeros, on the fused and the composite paths.
     func testNoMaskEqualsAZeroMask() throws {

@@ -71,8 +71,10 @@ void graft_max_rows(const float *x, int64_t rows, int64_t cols, float *max, int6
 /// Row r of x [rows, cols] as u8 codes with its own scale and zero point (asymmetric): lo = min(x[r], 0),
 /// hi = max(x[r], 0), zero_points[r] = round(-lo / ((hi - lo) / 255)) clamped to 1...254, scales[r] = the larger of
 /// hi / (255 - z) and -lo / z (a row of zeros: 1 and 128), out[r, c] = round(x[r, c] / scales[r]) + z (halves
-/// round up), in [0, 255].
-void graft_quantize_rows_u8(const float *x, int64_t rows, int64_t cols, float *scales, float *zero_points, uint8_t *out);
+/// round up), in [0, 255]. With col_scale (nullable, [cols]) the same of x[r, c] * col_scale[c], each product rounded
+/// to fp32 as a separate multiply would round it.
+void graft_quantize_rows_u8(const float *x, const float *col_scale, int64_t rows, int64_t cols, float *scales,
+                            float *zero_points, uint8_t *out);
 
 /// Activations of graft_int8_linear_epilogue (GraftKernels' `Activation`).
 enum { GRAFT_ACT_NONE = 0, GRAFT_ACT_RELU, GRAFT_ACT_RELU6, GRAFT_ACT_SILU, GRAFT_ACT_GELU, GRAFT_ACT_SIGMOID,

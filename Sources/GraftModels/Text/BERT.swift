@@ -298,17 +298,19 @@ extension BertLayer {
     private func inferenceForward(_ x: Tensor, attention: (AttentionProjections) throws -> Tensor) throws -> Tensor {
         let context = try attention(projections(x))
         let attended = try attentionNorm.forward(context.fusedLinear(weight: attentionOutput.weight, bias: attentionOutput.bias, adding: x), training: false)
-        let (innerInput, intermediateWeight) = try smoothed(attended, "intermediate", weight: intermediate.weight, norm: attentionNorm)
+        let (intermediateWeight, innerScales) = try smoothed("intermediate", weight: intermediate.weight, norm: attentionNorm)
         // GRAFT_INT8_FFN_OUTPUT=0 keeps the feed-forward output linear in fp32 under int8 (measurement).
         let projected: Tensor
         if ComputePrecision.current == .int8 && !BertLayer.quantizesFeedForwardOutput {
-            let inner = try innerInput.fusedLinear(weight: intermediateWeight, bias: intermediate.bias, activation: .gelu)
+            let inner = try attended.fusedLinear(weight: intermediateWeight, bias: intermediate.bias, activation: .gelu,
+                                                 inputScales: innerScales)
             projected = try ComputePrecision.$current.withValue(ComputePrecision.unquantized) {
                 try inner.fusedLinear(weight: output.weight, bias: output.bias, adding: attended)
             }
         } else {
-            projected = try innerInput.fusedFeedForward(weight1: intermediateWeight, bias1: intermediate.bias, activation: .gelu,
-                                                        weight2: output.weight, bias2: output.bias, adding: attended)
+            projected = try attended.fusedFeedForward(weight1: intermediateWeight, bias1: intermediate.bias, activation: .gelu,
+                                                      weight2: output.weight, bias2: output.bias, adding: attended,
+                                                      inputScales: innerScales)
         }
         return try outputNorm.forward(projected, training: false)
     }
@@ -321,16 +323,16 @@ extension BertLayer {
             return .packed(try x.fusedLinear(weight: qkvWeight, bias: qkvBias))
         }
         func project(_ linear: Linear, _ key: String) throws -> Tensor {
-            let (input, weight) = try smoothed(x, key, weight: linear.weight, norm: norm)
-            return try input.fusedLinear(weight: weight, bias: linear.bias)
+            let (weight, scales) = try smoothed(key, weight: linear.weight, norm: norm)
+            return try x.fusedLinear(weight: weight, bias: linear.bias, inputScales: scales)
         }
         return .separate(query: try project(query, "query"), key: try project(key, "key"), value: try project(value, "value"))
     }
 
-    /// Under int8 with smoothing on: x / s and W diag(s), the weight made once per version of W and the norm; otherwise
-    /// x and W as they are.
-    private func smoothed(_ x: Tensor, _ key: String, weight: Tensor, norm: LayerNorm) throws -> (Tensor, Tensor) {
-        guard ComputePrecision.current == .int8, Int8InputSmoothing.enabled else { return (x, weight) }
+    /// Under int8 with smoothing on: W diag(s) and 1 / s, the input scales the int8 linear multiplies x by as it
+    /// quantizes it, both made once per version of W and the norm; otherwise W as it is and no scales.
+    private func smoothed(_ key: String, weight: Tensor, norm: LayerNorm) throws -> (Tensor, Tensor?) {
+        guard ComputePrecision.current == .int8, Int8InputSmoothing.enabled else { return (weight, nil) }
         let stamp = [weight, norm.weight, norm.bias].map { [$0.storage.id, $0.storage.version] }
         let made = try smoothedCache.withLock { cache in
             if let hit = cache[key], hit.stamp == stamp { return hit }
@@ -339,7 +341,7 @@ extension BertLayer {
             cache[key] = made
             return made
         }
-        return (try x * made.inverse, made.weight)
+        return (made.weight, made.inverse)
     }
 
     /// Whether int8 quantizes the feed-forward output linear too (GRAFT_INT8_FFN_OUTPUT=0|1; measurement).

@@ -8,19 +8,26 @@ extension Tensor {
     /// act(x W^T + bias) (+ residual): `nn.Linear`, its activation and a residual add in one matmul.
     /// x [..., in], weight [out, in], bias [out], residual x-shaped but with `out` features. The weight
     /// is reordered once into oneDNN's preferred layout and cached by storage (until it changes), so pass
-    /// long-lived weights (parameters), not a tensor rebuilt on every call.
+    /// long-lived weights (parameters), not a tensor rebuilt on every call. `inputScales` ([in], optional) multiply
+    /// x's features first: `(x diag(inputScales)) W^T`; under int8 in the pass that quantizes x (the int8 smoothing's
+    /// `x / s`, docs/PRECISION.md "int8 linears"), elsewhere as a product before the matmul.
     public func fusedLinear(weight: Tensor, bias: Tensor?, activation: Activation? = nil,
-                            adding residual: Tensor? = nil) throws -> Tensor {
-        try Tensor.requireNoGrad("fusedLinear", [self, weight, bias, residual])
+                            adding residual: Tensor? = nil, inputScales: Tensor? = nil) throws -> Tensor {
+        try Tensor.requireNoGrad("fusedLinear", [self, weight, bias, residual, inputScales])
         guard weight.rank == 2, rank >= 2, shape.last == weight.shape[1] else {
             throw TensorError.shapeMismatch(op: "fusedLinear", lhs: shape, rhs: weight.shape)
         }
         let (rows, k, n) = (count / weight.shape[1], weight.shape[1], weight.shape[0])
         if let bias, bias.shape != [n] { throw TensorError.shapeMismatch(op: "fusedLinear (bias)", lhs: [n], rhs: bias.shape) }
+        try Tensor.requireInputScales(inputScales, features: k, op: "fusedLinear")
+        if let inputScales, ComputePrecision.current != .int8 {
+            return try (self * inputScales).fusedLinear(weight: weight, bias: bias, activation: activation, adding: residual)
+        }
         let out = try Tensor.output(outputShape(features: n, residual: residual, op: "fusedLinear"), holding: residual)
         if ComputePrecision.current == .int8 {
             // Dynamic quantization (docs/PRECISION.md, "int8 linears"): no calibration needed.
-            try Kernels.linearInt8(a: pointer, rows: rows, inputs: k, weight: weight.pointer, outputs: n,
+            try Kernels.linearInt8(a: pointer, inputScales: inputScales.map { UnsafePointer($0.pointer) }, rows: rows, inputs: k,
+                                   weight: weight.pointer, outputs: n,
                                    weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
                                    bias: bias.map { UnsafePointer($0.pointer) }, c: out.pointer,
                                    activation: activation, accumulate: residual != nil)
@@ -37,9 +44,10 @@ extension Tensor {
 
     /// `act(x W1^T + b1) W2^T + b2` (+ residual): a transformer's feed-forward pair, two `fusedLinear`s; under int8
     /// one `Kernels.feedForwardInt8`, whose hidden activations pass from one linear to the next as u8 codes.
+    /// `inputScales` multiply x's features first, as in `fusedLinear`.
     public func fusedFeedForward(weight1: Tensor, bias1: Tensor?, activation: Activation?, weight2: Tensor, bias2: Tensor?,
-                                 adding residual: Tensor? = nil) throws -> Tensor {
-        try Tensor.requireNoGrad("fusedFeedForward", [self, weight1, bias1, weight2, bias2, residual])
+                                 adding residual: Tensor? = nil, inputScales: Tensor? = nil) throws -> Tensor {
+        try Tensor.requireNoGrad("fusedFeedForward", [self, weight1, bias1, weight2, bias2, residual, inputScales])
         guard weight1.rank == 2, weight2.rank == 2, rank >= 2, shape.last == weight1.shape[1], weight2.shape[1] == weight1.shape[0] else {
             throw TensorError.shapeMismatch(op: "fusedFeedForward", lhs: shape, rhs: weight1.shape + weight2.shape)
         }
@@ -47,12 +55,13 @@ extension Tensor {
         if let bias1, bias1.shape != [hidden] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 1)", lhs: [hidden], rhs: bias1.shape) }
         if let bias2, bias2.shape != [n] { throw TensorError.shapeMismatch(op: "fusedFeedForward (bias 2)", lhs: [n], rhs: bias2.shape) }
         let outShape = try outputShape(features: n, residual: residual, op: "fusedFeedForward")
+        try Tensor.requireInputScales(inputScales, features: k, op: "fusedFeedForward")
         guard ComputePrecision.current == .int8 else {
-            let inner = try fusedLinear(weight: weight1, bias: bias1, activation: activation)
+            let inner = try fusedLinear(weight: weight1, bias: bias1, activation: activation, inputScales: inputScales)
             return try inner.fusedLinear(weight: weight2, bias: bias2, adding: residual)
         }
         let out = try Tensor.output(outShape, holding: residual)
-        try Kernels.feedForwardInt8(a: pointer, rows: rows, inputs: k, hidden: hidden, outputs: n,
+        try Kernels.feedForwardInt8(a: pointer, inputScales: inputScales.map { UnsafePointer($0.pointer) }, rows: rows, inputs: k, hidden: hidden, outputs: n,
                                     weight1: weight1.pointer, weightKey1: WeightKey(id: weight1.storage.id, version: weight1.storage.version),
                                     bias1: bias1.map { UnsafePointer($0.pointer) }, activation: activation,
                                     weight2: weight2.pointer, weightKey2: WeightKey(id: weight2.storage.id, version: weight2.storage.version),
@@ -68,6 +77,13 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "\(op) (residual)", lhs: outShape, rhs: residual.shape)
         }
         return outShape
+    }
+
+    /// `inputScales`, if any, must be one scale per input feature.
+    private static func requireInputScales(_ inputScales: Tensor?, features: Int, op: String) throws {
+        if let inputScales, inputScales.shape != [features] {
+            throw TensorError.shapeMismatch(op: "\(op) (input scales)", lhs: [features], rhs: inputScales.shape)
+        }
     }
 
     /// A new tensor of `shape` holding a copy of `residual` (for the matmul to add onto), or uninitialized.

@@ -9,7 +9,9 @@ import GraftTensor
 /// - `Tensor.packedSelfAttention` without a mask against a mask of zeros (what BERT passed before for unpadded batches),
 ///   on oneDNN's matmul + softmax + matmul;
 /// and of session 20's: attention on Graft's kernel (`Kernels.fusesAttention`) against oneDNN's products, on equal
-/// lengths (8 x 512, 32 x 128, 32 x 32) and on a ragged batch (lengths 8-64 padded to 64, the kernel told each row's key count).
+/// lengths (8 x 512, 32 x 128, 32 x 32) and on a ragged batch (lengths 8-64 padded to 64, the kernel told each row's key count);
+/// and session 21's: the int8 smoothing's x / s in the quantizing pass (`fusedLinear(inputScales:)`) against a
+/// product tensor first (what BERT did in session 20), MiniLM's query and intermediate shapes at 1,024 rows.
 func abPairs() throws {
     func median(_ body: () throws -> Void, _ other: () throws -> Void) rethrows -> (Double, Double) {
         try body(); try other()
@@ -41,6 +43,17 @@ func abPairs() throws {
                                    bias: b2.pointer, c: out.pointer, accumulate: true)
         })
         print(String(format: "pairs\tint8 feed-forward %d rows\tpair %.2f ms\ttwo linears %.2f ms\t%.3fx the time", rows, pair, separate, pair / separate))
+    }
+    let columnScales = Tensor.uniform([inputs], low: 0.5, high: 2, generator: &g)
+    for (label, weight) in [("384 -> 384", Tensor.randn([inputs, inputs], std: 0.05, generator: &g)), ("384 -> 1536", w1)] {
+        let x = Tensor.randn([1024, inputs], generator: &g)
+        let (folded, product) = try withNoGrad {
+            try withPrecision(.int8) {
+                try median({ _ = try x.fusedLinear(weight: weight, bias: nil, inputScales: columnScales) },
+                           { _ = try (x * columnScales).fusedLinear(weight: weight, bias: nil) })
+            }
+        }
+        print(String(format: "pairs\tint8 smoothed linear %@, 1,024 rows\tscales in the quantizing pass %.2f ms\tproduct first %.2f ms\t%.3fx the time", label, folded, product, folded / product))
     }
     for l in [128, 32] {
         let qkv = Tensor.randn([32, l, 3 * inputs], generator: &g), zeros = Tensor.zeros([32, 1, 1, l])
