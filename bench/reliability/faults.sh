@@ -153,7 +153,10 @@ kill_at_random() {
   local c=$1 d t
   d=$(prepare "$c")
   t=$(python3 -c "import random; random.seed($RANDOM); print(round(random.uniform(0.05, max(0.1, ${SECONDS_OF[$c]})), 2))")
-  run_cmd "$c" "$d" >"$d/run.log" 2>&1 &
+  # graft itself in the background, so $! is its pid: a backgrounded run_cmd would be a subshell whose kill
+  # leaves graft running, racing the rerun for the same output (seen in session 21: EEXIST on the bundle).
+  argv "$c" "$d"
+  "$GRAFT" "${ARGV[@]}" >"$d/run.log" 2>&1 &
   local pid=$!
   sleep "$t"; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   verify "$c" "$d" "killed at ${t}s"

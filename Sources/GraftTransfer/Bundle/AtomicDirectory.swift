@@ -35,9 +35,13 @@ public enum AtomicDirectory {
     /// Moves `staged` to `target`, replacing what is there atomically.
     public static func replace(_ target: URL, with staged: URL) throws {
         let fm = FileManager.default
-        guard fm.fileExists(atPath: target.path) else {
-            try fm.moveItem(at: staged, to: target)
-            return
+        if !fm.fileExists(atPath: target.path) {
+            do {
+                try fm.moveItem(at: staged, to: target)
+                return
+            } catch where fm.fileExists(atPath: target.path) {
+                // Another writer put a directory there since the check: replace it like any old one.
+            }
         }
         if exchange(staged.path, target.path) {
             try? fm.removeItem(at: staged)   // now holds the old directory
