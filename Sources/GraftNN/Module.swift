@@ -54,6 +54,9 @@ open class Module: @unchecked Sendable {
 
     public var trainableParameters: [(String, Tensor)] { namedParameters().filter { $0.1.requiresGrad } }
 
+    /// Whether any parameter below requires a gradient.
+    public var hasTrainableParameters: Bool { namedParameters().contains { $0.1.requiresGrad } }
+
     public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.count } }
 
     /// Stops gradients for every parameter below and freezes batch-norm statistics.

@@ -36,6 +36,8 @@ struct TrainingArguments: ParsableArguments {
     @Flag(name: .customLong("no-augment"), help: "Same as --augment none.") var noAugment = false
     @Flag(name: .customLong("adapt-bn"), help: "AdaBN: re-estimate the batch norms' statistics on the training data before fine-tuning.")
     var adaptBatchNorm = false
+    @Option(name: .customLong("frozen-precision"), help: "Run the frozen trunk as at inference (no dropout, fused kernels) in fp32, bf16 or int8 (text encoders) while the unfrozen layers train in fp32 (docs/TRANSFER.md). Default: the frozen layers train-mode with the rest.")
+    var frozenPrecision: Precision?
     @Flag(name: .customLong("no-probe"), help: "Fine-tune from a random head instead of LP-FT's logistic-regression warm start.") var noProbe = false
     @Flag(help: "Continue from the last checkpoint of the same job.") var resume = false
     @Option(help: "Seed.") var seed: UInt64 = 0
@@ -67,6 +69,7 @@ struct TrainingArguments: ParsableArguments {
         t.optimizer = optimizer; t.schedule = schedule
         t.weightDecay = weightDecay; t.labelSmoothing = labelSmoothing; t.patience = patience; t.seed = seed
         if adaptBatchNorm { t.adaptsBatchNorm = true }
+        t.frozenTrunkPrecision = frozenPrecision
         switch noAugment ? .none : augment {
         case .auto: break
         case .full: t.adaptsAugmentationToInput = false

@@ -148,6 +148,26 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertExit(try Graft.run(["compare", "--unfreeze", "-1"]), 64)
     }
 
+    /// `--frozen-precision`: MiniLM's frozen layers run as at inference in int8 while the last trains, recorded in the
+    /// bundle; an image network refuses int8 (exit 1, before any work), and an unknown precision is a usage error.
+    func testFinetuneWithAFrozenTrunkInInt8() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let reviews = try CLIFixtures.reviewTable().path
+        let bundle = dir.appendingPathComponent("ft-int8").path
+        let run = try Graft.run(["finetune", "--data", reviews, "--out", bundle, "--per-class", "5", "--steps", "2", "--batch", "5",
+                                 "--test-count", "10", "--unfreeze", "1", "--frozen-precision", "int8", "--json", "--quiet"])
+        XCTAssertExit(run, 0)
+        XCTAssertEqual((try run.json()["history"] as? [Any])?.count, 1, run.stdout)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/bundle.json"))) as? [String: Any]
+        XCTAssertTrue(((manifest?["notes"] as? [String: String])?["frozenTrunkPrecision"])?.hasPrefix("int8") == true, "\(manifest ?? [:])")
+        let photos = try CLIFixtures.photoTable().path
+        let image = try Graft.run(["finetune", "--data", photos, "--out", dir.appendingPathComponent("ft-image").path, "--per-class", "5",
+                                   "--unfreeze", "1", "--frozen-precision", "int8", "--quiet"])
+        XCTAssertExit(image, 1)
+        XCTAssertTrue(image.stderr.contains("quantizes dynamically"), image.transcript)
+        XCTAssertExit(try Graft.run(["finetune", "--data", reviews, "--out", bundle, "--frozen-precision", "fp16"]), 64)
+    }
+
     func testTrainFromScratch() throws {
         let dir = CLIFixtures.temporaryDirectory()
         let photos = try CLIFixtures.photoTable().path

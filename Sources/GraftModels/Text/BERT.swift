@@ -141,9 +141,25 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
             additive = m
         }
         let keyCounts = additive == nil ? nil : Self.realTokenCounts(flags, batch: b, length: l)
+        let last = min(upToLayer ?? layers.count, layers.count)
+        if training && FrozenTrunk.runsAsInference && !embeddings.hasTrainableParameters {
+            // The frozen embeddings and leading layers as at inference (packed, fused, ComputePrecision.current), then
+            // the trainable layers in training mode on their output (padding rows zeros: masked as keys, unpooled).
+            let frozen = layers.items.prefix(last).prefix { !$0.hasTrainableParameters }.count
+            let trunk = try withNoGrad {
+                try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: frozen, training: false, everyLayer: everyLayer)
+            }
+            var h = trunk.last!
+            var states = everyLayer ? trunk : [trunk[0]]
+            for layer in layers.items[frozen..<last] {
+                h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: true)
+                if everyLayer { states.append(h) }
+            }
+            if !everyLayer && last > 0 { states.append(h) }
+            return states
+        }
         var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
         var states = [h]
-        let last = min(upToLayer ?? layers.count, layers.count)
         // Padding at the ends of rows, inference only, Graft's attention kernel: the layers run on the real tokens
         // alone (docs/TEXT.md "Encoder inference path"); padding rows of the states returned are zeros.
         if let keyCounts, Kernels.fusesAttention, !training,

@@ -59,6 +59,8 @@ public struct NetworkRecipe: Sendable {
         public var adaptedBatchNorms = 0
         /// The range test that chose the learning rate (`TrainingOptions.findsLearningRate`).
         public var learningRateRangeTest: LearningRateRangeTest.Result?
+        /// What the frozen trunk computed in while the rest trained (`TrainingOptions.frozenTrunkPrecision`).
+        public var frozenTrunkPrecision: Precision?
     }
 
     /// Trains `network` on `train` (early stopping and best-epoch selection on
@@ -67,6 +69,7 @@ public struct NetworkRecipe: Sendable {
                       validation: [Int], checkpoint: URL?, resume: Bool = false, progress: ProgressHandler? = nil,
                       isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> Outcome {
         var trainer = Trainer(network: network, task: task, options: options, progress: progress)
+        try trainer.requireFrozenTrunkPrecision()   // before the probe's pass over the data
         trainer.distribution = DistributedTraining.ifLaunched()   // data-parallel under mpirun (docs/DISTRIBUTED.md)
         var probe: LinearProbe?
         var adapted = 0
@@ -114,7 +117,8 @@ public struct NetworkRecipe: Sendable {
             probe = refit
         }
         let name = !isFineTuning ? "from scratch" : probe == nil ? "FT" : result.keptStart ? "LP-FT, probe kept" : "LP-FT"
-        return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted, learningRateRangeTest: rangeTest)
+        return Outcome(training: result, probe: probe, name: name, adaptedBatchNorms: adapted, learningRateRangeTest: rangeTest,
+                       frozenTrunkPrecision: options.frozenTrunkPrecision)
     }
 
     /// The range test on the network as training starts (after the probe). It runs in this process alone even
@@ -198,6 +202,9 @@ extension BundleManifest {
         }
         if let found = trained.learningRateRangeTest {
             notes["learningRate"] = "\(found.suggested) (range test: the loss breaks at \(found.breakingRate))"
+        }
+        if let precision = trained.frozenTrunkPrecision {
+            notes["frozenTrunkPrecision"] = "\(precision.rawValue): the frozen trunk ran as at inference while the rest trained in fp32"
         }
         notes["trainableParameters"] = "\(trained.training.trainableParameters)"
         notes["epochs"] = "\(trained.training.history.count)"

@@ -1,3 +1,5 @@
+import GraftTensor
+
 /// Changes to a recipe's training options: nil keeps the value of
 /// `NetworkRecipe.defaultOptions`, so `graft finetune`, `graft compare` and the
 /// library change only what their caller named.
@@ -28,6 +30,8 @@ public struct TrainingOverrides: Sendable, Equatable {
     /// See `TrainingOptions.adaptsBatchNorm`.
     public var adaptsBatchNorm: Bool?
     public var seed: UInt64?
+    /// See `TrainingOptions.frozenTrunkPrecision`.
+    public var frozenTrunkPrecision: Precision?
 
     public init() {}
 
@@ -43,6 +47,7 @@ public struct TrainingOverrides: Sendable, Equatable {
         set(adaptsAugmentationToInput, \.adaptsAugmentationToInput); set(adaptsBatchNorm, \.adaptsBatchNorm)
         set(seed, \.seed); set(findsLearningRate, \.findsLearningRate); set(choosesDepth, \.choosesDepth)
         if let steps { o.steps = steps }
+        if let frozenTrunkPrecision { o.frozenTrunkPrecision = frozenTrunkPrecision }
         return o
     }
 }

@@ -55,6 +55,7 @@ public final class Trainer {
     public func fit(dataset: any Dataset, train: [Int], validation: [Int], checkpoint: URL? = nil, resume: Bool = false,
                     start: Double? = nil, isCancelled: @Sendable () -> Bool = { false }) throws -> TrainingResult {
         guard !train.isEmpty else { throw TransferError.emptyData("empty training split") }
+        try requireFrozenTrunkPrecision()
         let started = Date()
         let optimizer = makeOptimizer()
         let trainable = optimizer.groups.flatMap(\.parameters)
@@ -164,7 +165,7 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ batch: Batch, optimizer: Optimizer) throws -> (loss: Tensor, logits: Tensor) {
         optimizer.zeroGrad()
-        let logits = try network.outputs(batch, training: true)
+        let logits = try trainingOutputs(batch)
         let loss = try task.loss(logits, targets: batch.requireTargets(), labelSmoothing: options.labelSmoothing)
         try loss.backward()
         try distribution?.afterBackward()
@@ -175,6 +176,26 @@ public final class Trainer {
         }
         try optimizer.step()
         return (loss, logits)
+    }
+
+    /// The training forward; with `frozenTrunkPrecision`, the frozen trunk as at inference in that precision
+    /// (`FrozenTrunk`). Validation and the trained model's predictions stay fp32 (what a bundle runs by default).
+    func trainingOutputs(_ batch: Batch) throws -> Tensor {
+        guard let precision = options.frozenTrunkPrecision else { return try network.outputs(batch, training: true) }
+        return try withPrecision(precision) {
+            try FrozenTrunk.$runsAsInference.withValue(true) { try network.outputs(batch, training: true) }
+        }
+    }
+
+    /// `frozenTrunkPrecision` must run here: the CPU's support (bf16), and for int8 a backbone that quantizes
+    /// dynamically (text encoders; image networks' int8 runs from a calibration file, not inside training).
+    func requireFrozenTrunkPrecision() throws {
+        guard let precision = options.frozenTrunkPrecision else { return }
+        try precision.requireSupport()
+        if precision == .int8 && !network.backbone.quantizesDynamically {
+            throw TransferError.unsupported("a frozen trunk in int8 needs a backbone that quantizes dynamically (text encoders); "
+                + "\(network.backbone.spec.model) does not: use fp32 or bf16")
+        }
     }
 
     /// Mean loss and the task's metric (accuracy for classification) on `indices`, in inference mode.

@@ -1,4 +1,5 @@
 import GraftData
+import GraftTensor
 
 /// Hyper-parameters of fine-tuning and of training from scratch.
 public struct TrainingOptions: Codable, Sendable, Equatable {
@@ -43,6 +44,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// AdaBN: re-estimate every batch norm's statistics on the training split before the probe and
     /// fine-tuning (`BatchNormAdaptation`); for domains far from the backbone's data.
     public var adaptsBatchNorm = false
+    /// Fine-tuning's frozen trunk computed as at inference, in this precision (`FrozenTrunk`, docs/TRANSFER.md
+    /// "Frozen trunk precision"): no dropout, no tape, fused kernels; the trainable layers and the head train in fp32 as
+    /// always. nil (the default): frozen layers run in training mode with the rest (BERT's dropout included). int8
+    /// needs a backbone that quantizes dynamically (text encoders); bf16 a CPU with bf16.
+    public var frozenTrunkPrecision: Precision?
     /// Stop after this many epochs without a better validation accuracy (0 disables).
     public var patience = 3
     public var seed: UInt64 = 0
