@@ -42,6 +42,9 @@ public struct Parameters: Sendable, Equatable {
     public var choosesDepth = false
     /// A budget of optimizer steps instead of `maxEpochs` (`graft finetune --steps`): exactly this many steps.
     public var steps: Int?
+    /// Fine-tuning's frozen trunk computed as at inference in this precision while the unfrozen layers train in fp32
+    /// (`graft finetune --frozen-precision`; `TrainingOptions.frozenTrunkPrecision`); nil: frozen layers train-mode.
+    public var frozenTrunkPrecision: Precision?
     /// AdaBN before fine-tuning: the batch norms' statistics re-estimated on the training data
     /// (for data far from the backbone's, such as grey clothing for an ImageNet network).
     public var adaptsBatchNorm = false
@@ -77,6 +80,7 @@ public struct Parameters: Sendable, Equatable {
         o.choosesDepth = choosesDepth
         o.steps = steps
         o.seed = seed
+        o.frozenTrunkPrecision = frozenTrunkPrecision
         return o
     }
 

@@ -34,10 +34,11 @@ final class TextClassifierTests: XCTestCase {
 
     func testFineTuneLastLayer() async throws {
         let train = try APIFixtures.reviews(perClass: 6)
-        let classifier = try await TextClassifier.train(
-            data: .texts(train.texts, labels: train.labels),
-            parameters: Parameters(strategy: .fineTune(unfreeze: 1), validation: .perClass(1), maxEpochs: 1, batchSize: 8)).result
+        var parameters = Parameters(strategy: .fineTune(unfreeze: 1), validation: .perClass(1), maxEpochs: 1, batchSize: 8)
+        parameters.frozenTrunkPrecision = .fp32   // the five frozen layers as at inference (docs/TRANSFER.md)
+        let classifier = try await TextClassifier.train(data: .texts(train.texts, labels: train.labels), parameters: parameters).result
         XCTAssertEqual(classifier.manifest.strategy, .fineTune(unfreeze: 1))
+        XCTAssertTrue(classifier.manifest.notes["frozenTrunkPrecision"]?.hasPrefix("fp32") == true, "\(classifier.manifest.notes)")
         XCTAssertTrue(classifier.manifest.notes["recipe"]?.hasPrefix("LP-FT") == true)  // ", probe kept" when no epoch beat it
         XCTAssertNotNil(classifier.manifest.notes["probeValidationAccuracy"])
         // One MiniLM layer (about 1.8M weights) plus a 384 x 2 head.
