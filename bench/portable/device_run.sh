@@ -5,7 +5,8 @@
 # then bf16 (bench/extract/precision.sh; random-weight Lite0, made there: throughput and memory do not depend on the
 # values); (3) MiniLM (random weights) fp32/bf16/int8 against ONNX Runtime fp32/int8 and PyTorch, one run.sh per case;
 # (4) Graft's attention kernel with packed ragged batches against oneDNN's attention (GRAFT_FUSED_ATTENTION=1/0),
-# and the int8 smoothing's cost (GRAFT_INT8_SMOOTHING=1/0).
+# and the int8 smoothing's cost (GRAFT_INT8_SMOOTHING=1/0); (5) fine-tuning MiniLM's last 2 layers with the frozen ones
+# as at inference in fp32 / bf16 / int8 against the default (`graft finetune --frozen-precision`, ~1-2 min).
 # Every process pinned to two idle cores (CORES, default 4,5): unpinned, that 16-core machine swung 20-40%.
 # Output also goes to $OUT/all.txt, phase by phase, so a call cut short keeps the finished phases.
 # Usage (repository root, on the device): OUT=$OUT CARRY=.devcarry bash bench/portable/device_run.sh
@@ -68,4 +69,12 @@ for r in 1 2; do   # the int8 smoothing's cost there (GRAFT_INT8_SMOOTHING=1/0)
   done
 done
 timeout 60 $PIN /tmp/g/bin/graft-bench-encoder /tmp/enc --pairs | grep "^pairs"
+
+ph "finetune: MiniLM (random weights), last 2 layers on 500 reviews, 1 epoch; frozen layers default / as at inference in fp32, bf16, int8"
+for p in default fp32 bf16 int8; do
+  extra=(); [ $p != default ] && extra=(--frozen-precision $p)
+  timeout 90 $PIN /tmp/g/bin/graft finetune --data rotten-tomatoes --per-class 250 --unfreeze 2 --epochs 1 --patience 0 \
+    --test-count 100 --json --quiet --out /tmp/ft-$p "${extra[@]}" > /tmp/ft-$p.json 2>&1
+  python3 -c "import json; d = json.load(open('/tmp/ft-$p.json')); print('frozen $p', 'reviews/s', [round(e['imagesPerSecond'], 1) for e in d['history']], 'train s', round(d['trainSeconds'], 1))" 2>/dev/null || tail -2 /tmp/ft-$p.json
+done
 ph done
