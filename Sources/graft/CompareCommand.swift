@@ -46,6 +46,10 @@ struct CompareCommand: ParsableCommand {
     // Default: scratch,logreg,svm,finetune; with --task detect scratch,heads,finetune (said in --task's help).
     @Option(help: "Strategies to run, comma separated, in order.")
     var strategies: StrategyList?
+    @Option(help: "What the feature-extraction rows compute their features in: fp32, bf16 (CPUs with bf16) or int8 (text encoders, or an image network from `graft quantize` given with --model FILE --arch A); network rows train in fp32.")
+    var precision: Precision = .fp32
+    @Option(name: .customLong("frozen-precision"), help: "Fine-tuning rows: run the frozen trunk as at inference in fp32, bf16 or int8 (text encoders) while the unfrozen layers train in fp32 (docs/TRANSFER.md).")
+    var frozenPrecision: Precision?
     @Option(help: "Seed of the split and of every initialisation.")
     var seed: UInt64 = 0
     @Option(help: "Working directory for feature stores and checkpoints.")
@@ -93,6 +97,10 @@ struct CompareCommand: ParsableCommand {
         c.fineTuning.epochs = epochs
         c.fineTuning.steps = steps
         lr?.apply(to: &c.fineTuning)
+        c.fineTuning.frozenTrunkPrecision = frozenPrecision
+        c.precision = precision
+        try precision.requireSupport()
+        try frozenPrecision?.requireSupport()
         c.seed = seed
         let names = strategies?.names ?? (task == .detection ? ["scratch", "heads", "finetune"] : ["scratch", "logreg", "svm", "finetune"])
         if unfreeze == "auto" { c.fineTuning.choosesDepth = true }

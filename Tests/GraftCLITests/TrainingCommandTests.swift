@@ -196,6 +196,20 @@ final class TrainingCommandTests: XCTestCase {
         for name in ["logistic regression", "linear SVM"] { XCTAssertTrue(run.stdout.contains(name), run.transcript) }
         XCTAssertFalse(run.stdout.contains("scratch"), run.transcript)
 
+        // --precision int8: the feature rows on MiniLM's int8 features, said in the row's detail; an image network
+        // without a calibration is refused before any row runs; an unknown precision is a usage error.
+        let int8 = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg", "--per-class", "5", "--validation-per-class", "1",
+                                  "--test-count", "8", "--work", dir.appendingPathComponent("work8").path, "--precision", "int8", "--json", "--quiet"])
+        XCTAssertExit(int8, 0)
+        let rows = try XCTUnwrap(try int8.json()["outcomes"] as? [[String: Any]], int8.stdout)
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertTrue((rows.first?["detail"] as? String)?.hasSuffix(", int8 features") == true, int8.stdout)
+        let photos = try CLIFixtures.photoTable().path
+        let image = try Graft.run(["compare", "--data", photos, "--per-class", "5", "--precision", "int8", "--quiet"])
+        XCTAssertExit(image, 1)
+        XCTAssertTrue(image.stderr.contains("no int8 calibration"), image.transcript)
+        XCTAssertExit(try Graft.run(["compare", "--precision", "int4"]), 64)
+
         let bad = try Graft.run(["compare", "--data", reviews, "--strategies", "logreg,bogus"])
         XCTAssertExit(bad, 64)
         XCTAssertTrue(bad.stderr.contains("bogus"), bad.transcript)

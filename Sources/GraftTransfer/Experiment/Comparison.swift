@@ -1,5 +1,6 @@
 import Foundation
 import GraftData
+import GraftTensor
 
 /// The article's claim made measurable: on one seeded split, train from
 /// scratch, fit logistic regression and a linear SVM on pretrained features,
@@ -25,6 +26,8 @@ public struct Comparison {
     /// Run in this order; `.fineTune(unfreeze:)` says how many blocks.
     public var strategies: [Strategy] = [.fromScratch, .featureExtraction(head: .logisticRegression),
                                          .featureExtraction(head: .linearSVM), .fineTune(unfreeze: 2)]
+    /// What the feature-extraction rows compute their features in (`JobOptions.precision`); network rows train in fp32.
+    public var precision: Precision = .fp32
     /// Changes to the backbone's training defaults for fine-tuning (LP-FT) and for training from scratch.
     public var fineTuning = TrainingOverrides()
     public var scratchTraining = TrainingOverrides()
@@ -44,12 +47,16 @@ public struct Comparison {
         options.validation = validationPerClass.map { .perClass($0) } ?? .auto
         options.testCount = testCount
         options.seed = seed
+        options.precision = precision
         // The validation items serve early stopping; heads choose C by cross-validation and see them too.
         options.headSeesValidation = true
         let backbone = try jobTask.backboneSpec(self.backbone)
         let base = TransferJob(data: source, backbone: backbone, task: jobTask, strategy: .fromScratch, options: options)
         let split = try base.split()
         let pretrained = backbone ?? .defaultPretrained(for: source.kind)
+        if precision != .fp32, strategies.contains(where: { $0.kind == .featureExtraction }) {
+            try Backbones.load(pretrained).requirePrecision(precision)   // before any row trains
+        }
         log("data \(source.name): \(split.summary); model \(pretrained.model)")
         var result = ComparisonResult(data: source.name, model: pretrained.model, classNames: source.classNames,
                                       trainCount: split.train.count, validationCount: split.validation.count, testCount: split.test.count,

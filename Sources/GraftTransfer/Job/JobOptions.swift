@@ -1,6 +1,7 @@
 import Foundation
 import GraftData
 import GraftHeads
+import GraftTensor
 
 /// Everything about a `TransferJob` besides its data, backbone, task and strategy. Every field has
 /// a default; the CLI, the Swift API and `graft compare` change only what their caller named.
@@ -22,6 +23,10 @@ public struct JobOptions: Sendable {
     /// Feature extraction: the cut point (the backbone's `headCut` when nil) and pooling.
     public var cut: String?
     public var pool: FeaturePooling = .avg
+    /// Feature extraction: what the backbone computes the features in (docs/PRECISION.md; int8 needs a calibrated
+    /// image network or a text encoder); the bundle records it and predicts in it by default. Network strategies
+    /// train in fp32 (their frozen trunk: `TrainingOverrides.frozenTrunkPrecision`).
+    public var precision: Precision = .fp32
     /// Feature extraction: items per forward and per store shard.
     public var batchSize = 32
     public var shardSize = 4096

@@ -1,5 +1,6 @@
 import Foundation
 import GraftHeads
+import GraftTensor
 import GraftWeights
 
 /// What a `TransferJob` produced: the trained model (a head or a network, and its bundle
@@ -47,8 +48,9 @@ public struct JobResult {
     public var detail: String {
         switch strategy {
         case .featureExtraction:
-            if let knn = head as? NearestNeighborsHead { return "k=\(knn.k)" }
-            return head?.regularisation.map { String(format: "C=%g", $0) } ?? "no fitting"
+            let features = manifest.precision == .fp32 ? "" : ", \(manifest.precision.rawValue) features"
+            if let knn = head as? NearestNeighborsHead { return "k=\(knn.k)" + features }
+            return (head?.regularisation.map { String(format: "C=%g", $0) } ?? "no fitting") + features
         case let .fineTune(k):
             let trained = backbone.unfreezeFrom.map { "from \($0)" } ?? "last \(k.map(String.init) ?? "all")"   // an ONNX graph names its first node
             let rate = learningRateRangeTest.map { String(format: ", lr %.2g (range test)", $0.suggested) } ?? ""

@@ -65,7 +65,8 @@ public struct TransferJob {
         guard task.kind == .classification else {
             throw TransferError.unsupported("the \(task.kind.rawValue) task's feature head is fitted on a feature store: graft extract, then graft fit --task \(task.kind.rawValue)")
         }
-        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: options.cut, pool: options.pool)
+        let extractor = try FeatureExtractor(backbone: Backbones.load(spec), cut: options.cut, pool: options.pool,
+                                             precision: options.precision)
         func store(_ name: String, _ dataset: any Dataset, _ indices: [Int]) throws -> FeatureStore {
             try FeatureStages.extract(extractor, dataset: dataset, indices: indices, to: options.workDirectory.appendingPathComponent(name),
                                       batchSize: options.batchSize, shardSize: options.shardSize, overwrite: true,
