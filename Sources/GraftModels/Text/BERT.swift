@@ -144,16 +144,29 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         let last = min(upToLayer ?? layers.count, layers.count)
         if training && FrozenTrunk.runsAsInference && !embeddings.hasTrainableParameters {
             // The frozen embeddings and leading layers as at inference (packed, fused, ComputePrecision.current), then
-            // the trainable layers in training mode on their output (padding rows zeros: masked as keys, unpooled).
+            // the trainable layers in training mode on their output, packed when the padding is at the rows' ends
+            // (padding rows come back zeros: masked as keys, never pooled).
             let frozen = layers.items.prefix(last).prefix { !$0.hasTrainableParameters }.count
             let trunk = try withNoGrad {
                 try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: frozen, training: false, everyLayer: everyLayer)
             }
             var h = trunk.last!
             var states = everyLayer ? trunk : [trunk[0]]
-            for layer in layers.items[frozen..<last] {
-                h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: true)
-                if everyLayer { states.append(h) }
+            if let keyCounts, frozen < last {
+                // The trainable layers on the real tokens too (packed rows; attention on the padded layout).
+                let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
+                let rows = packing.paddedRows, hidden = h.shape[2]
+                var packed = try h.gatherRows(rows)
+                for (i, layer) in layers.items[frozen..<last].enumerated() {
+                    packed = try layer.forward(packed: packed, packing, mask: additive)
+                    if everyLayer || i == last - frozen - 1 { h = try packed.scatterRows(rows, count: b * l).reshaped([b, l, hidden]) }
+                    if everyLayer { states.append(h) }
+                }
+            } else {
+                for layer in layers.items[frozen..<last] {
+                    h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: true)
+                    if everyLayer { states.append(h) }
+                }
             }
             if !everyLayer && last > 0 { states.append(h) }
             return states
@@ -279,9 +292,26 @@ public final class BertLayer: Module, @unchecked Sendable {  // unchecked: as Mo
         if !training && (!GradMode.isEnabled || !(x.needsGrad || namedParameters().contains { $0.1.needsGrad })) {
             return try inferenceForward(x, mask: mask, keyCounts: keyCounts)
         }
-        let (b, l, hidden) = (x.shape[0], x.shape[1], x.shape[2])
+        return try compositeForward(x, batch: x.shape[0], length: x.shape[1], mask: mask, training: training, paddedRows: nil)
+    }
+
+    /// Training mode on packed tokens [T, H] (`PackedTokens`): the linears, norms, dropout and feed-forward see the
+    /// T real rows only; attention runs on the padded [B, L, H] layout they scatter into (`mask` keeps the padding
+    /// keys out), its context gathered back. Taped like `forward`; the real rows' values equal the padded forward's.
+    func forward(packed x: Tensor, _ packing: PackedTokens, mask: Tensor?) throws -> Tensor {
+        try compositeForward(x, batch: packing.batch, length: packing.length, mask: mask, training: true, paddedRows: packing.paddedRows)
+    }
+
+    /// The layer as separate (taped) ops on x [B, L, H], or on packed rows [T, H] whose places in the padded batch are
+    /// `paddedRows`.
+    private func compositeForward(_ x: Tensor, batch b: Int, length l: Int, mask: Tensor?, training: Bool,
+                                  paddedRows: [Int]?) throws -> Tensor {
+        let hidden = x.shape[x.rank - 1]
         let d = hidden / heads
-        func split(_ t: Tensor) throws -> Tensor { try t.reshaped([b, l, heads, d]).permuted([0, 2, 1, 3]) }
+        func split(_ t: Tensor) throws -> Tensor {
+            let padded = try paddedRows.map { try t.scatterRows($0, count: b * l) } ?? t
+            return try padded.reshaped([b, l, heads, d]).permuted([0, 2, 1, 3])
+        }
         let q = try split(query.forward(x, training: training))
         let k = try split(key.forward(x, training: training))
         let v = try split(value.forward(x, training: training))
@@ -289,7 +319,8 @@ public final class BertLayer: Module, @unchecked Sendable {  // unchecked: as Mo
         let scaled = try q.matmul(k, transposeB: true) * (1 / Float(d).squareRoot())
         let scores = try mask.map { try scaled + $0 } ?? scaled
         let probs = try dropout.forward(scores.softmax(), training: training)
-        let context = try probs.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, l, hidden])
+        let merged = try probs.matmul(v).permuted([0, 2, 1, 3])
+        let context = try paddedRows.map { try merged.reshaped([b * l, hidden]).gatherRows($0) } ?? merged.reshaped([b, l, hidden])
         let attended = try attentionNorm.forward(dropout.forward(attentionOutput.forward(context, training: training), training: training) + x, training: training)
         let inner = try intermediate.forward(attended, training: training).gelu()
         return try outputNorm.forward(dropout.forward(output.forward(inner, training: training), training: training) + attended, training: training)

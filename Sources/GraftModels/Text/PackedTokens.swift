@@ -9,6 +9,8 @@ struct PackedTokens {
     /// Sequence i's rows in the packed tensor: offset, and its real-token count as queries and keys.
     let sequences: [AttentionSequence]
     var tokens: Int { sequences.last.map { $0.offset + $0.queries } ?? 0 }
+    /// Each packed row's row in the padded batch flattened to [B * L, H]: sequence i's tokens are rows i * L ..<.
+    var paddedRows: [Int] { sequences.enumerated().flatMap { i, s in (i * length)..<(i * length + s.queries) } }
 
     /// counts[i]: sequence i's real tokens (1...length).
     init(batch: Int, length: Int, counts: [Int]) {
