@@ -143,33 +143,8 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         let keyCounts = additive == nil ? nil : Self.realTokenCounts(flags, batch: b, length: l)
         let last = min(upToLayer ?? layers.count, layers.count)
         if training && FrozenTrunk.runsAsInference && !embeddings.hasTrainableParameters {
-            // The frozen embeddings and leading layers as at inference (packed, fused, ComputePrecision.current), then
-            // the trainable layers in training mode on their output, packed when the padding is at the rows' ends
-            // (padding rows come back zeros: masked as keys, never pooled).
-            let frozen = layers.items.prefix(last).prefix { !$0.hasTrainableParameters }.count
-            let trunk = try withNoGrad {
-                try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: frozen, training: false, everyLayer: everyLayer)
-            }
-            var h = trunk.last!
-            var states = everyLayer ? trunk : [trunk[0]]
-            if let keyCounts, frozen < last {
-                // The trainable layers on the real tokens too (packed rows; attention on the padded layout).
-                let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
-                let rows = packing.paddedRows, hidden = h.shape[2]
-                var packed = try h.gatherRows(rows)
-                for (i, layer) in layers.items[frozen..<last].enumerated() {
-                    packed = try layer.forward(packed: packed, packing, mask: additive)
-                    if everyLayer || i == last - frozen - 1 { h = try packed.scatterRows(rows, count: b * l).reshaped([b, l, hidden]) }
-                    if everyLayer { states.append(h) }
-                }
-            } else {
-                for layer in layers.items[frozen..<last] {
-                    h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: true)
-                    if everyLayer { states.append(h) }
-                }
-            }
-            if !everyLayer && last > 0 { states.append(h) }
-            return states
+            return try encodeOverFrozenTrunk(ids: ids, tokenTypes: tokenTypes, mask: mask, additive: additive, keyCounts: keyCounts,
+                                             last: last, everyLayer: everyLayer)
         }
         var h = try embeddings.forward(ids: ids, tokenTypes: tokenTypes, training: training)
         var states = [h]
@@ -188,6 +163,37 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         for layer in layers.items.prefix(last) {
             h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: training)
             if everyLayer { states.append(h) }
+        }
+        if !everyLayer && last > 0 { states.append(h) }
+        return states
+    }
+
+    /// Training with `FrozenTrunk.runsAsInference`: the frozen embeddings and leading layers as at inference (packed,
+    /// fused, ComputePrecision.current), then the trainable layers in training mode on their output, on packed rows
+    /// when the padding is at the rows' ends (padding rows come back zeros: masked as keys, never pooled).
+    private func encodeOverFrozenTrunk(ids: IndexTensor, tokenTypes: IndexTensor?, mask: IndexTensor, additive: Tensor?,
+                                       keyCounts: [Int]?, last: Int, everyLayer: Bool) throws -> [Tensor] {
+        let (b, l) = (ids.shape[0], ids.shape[1])
+        let frozen = layers.items.prefix(last).prefix { !$0.hasTrainableParameters }.count
+        let trunk = try withNoGrad {
+            try encode(ids: ids, tokenTypes: tokenTypes, mask: mask, upToLayer: frozen, training: false, everyLayer: everyLayer)
+        }
+        var h = trunk.last!
+        var states = everyLayer ? trunk : [trunk[0]]
+        if let keyCounts, frozen < last {
+            let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
+            let rows = packing.paddedRows, hidden = h.shape[2]
+            var packed = try h.gatherRows(rows)
+            for (i, layer) in layers.items[frozen..<last].enumerated() {
+                packed = try layer.forward(packed: packed, packing, mask: additive)
+                if everyLayer || i == last - frozen - 1 { h = try packed.scatterRows(rows, count: b * l).reshaped([b, l, hidden]) }
+                if everyLayer { states.append(h) }
+            }
+        } else {
+            for layer in layers.items[frozen..<last] {
+                h = try layer.forward(h, mask: additive, keyCounts: keyCounts, training: true)
+                if everyLayer { states.append(h) }
+            }
         }
         if !everyLayer && last > 0 { states.append(h) }
         return states
