@@ -23,8 +23,7 @@ final class FrozenTrunkTests: XCTestCase {
     /// `layer` in training mode on x's real tokens (packed), back in the padded layout with zero padding rows.
     func packedTraining(_ layer: BertLayer, _ x: Tensor, mask additive: Tensor) throws -> Tensor {
         let packing = PackedTokens(batch: lengths.count, length: lengths.max()!, counts: lengths)
-        let out = try layer.forward(packed: x.gatherRows(packing.paddedRows), packing, mask: additive)
-        return try out.scatterRows(packing.paddedRows, count: x.count / x.shape[2]).reshaped(x.shape)
+        return try packing.unpack(layer.forward(packed: packing.pack(x), packing, mask: additive))
     }
 
     /// The last layer trains; the embeddings and layers 0-1 are frozen.

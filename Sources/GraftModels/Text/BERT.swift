@@ -182,11 +182,10 @@ public final class BERT: Module, @unchecked Sendable {  // unchecked: as Module
         var states = everyLayer ? trunk : [trunk[0]]
         if let keyCounts, frozen < last {
             let packing = PackedTokens(batch: b, length: l, counts: keyCounts)
-            let rows = packing.paddedRows, hidden = h.shape[2]
-            var packed = try h.gatherRows(rows)
+            var packed = try packing.pack(h)
             for (i, layer) in layers.items[frozen..<last].enumerated() {
                 packed = try layer.forward(packed: packed, packing, mask: additive)
-                if everyLayer || i == last - frozen - 1 { h = try packed.scatterRows(rows, count: b * l).reshaped([b, l, hidden]) }
+                if everyLayer || i == last - frozen - 1 { h = try packing.unpack(packed) }
                 if everyLayer { states.append(h) }
             }
         } else {

@@ -10,7 +10,7 @@ struct PackedTokens {
     let sequences: [AttentionSequence]
     var tokens: Int { sequences.last.map { $0.offset + $0.queries } ?? 0 }
     /// Each packed row's row in the padded batch flattened to [B * L, H]: sequence i's tokens are rows i * L ..<.
-    var paddedRows: [Int] { sequences.enumerated().flatMap { i, s in (i * length)..<(i * length + s.queries) } }
+    let paddedRows: [Int]
 
     /// counts[i]: sequence i's real tokens (1...length).
     init(batch: Int, length: Int, counts: [Int]) {
@@ -20,25 +20,14 @@ struct PackedTokens {
             defer { offset += n }
             return AttentionSequence(offset: offset, queries: n, keys: n)
         }
+        paddedRows = counts.enumerated().flatMap { i, n in (i * length)..<(i * length + n) }
     }
 
-    /// [B, L, H] -> [T, H]: each sequence's real rows, in order.
-    func pack(_ x: Tensor) throws -> Tensor {
-        let h = x.shape[2]
-        let out = try Tensor(uninitializedShape: [tokens, h])
-        for (i, s) in sequences.enumerated() {
-            (out.pointer + s.offset * h).update(from: x.pointer + i * length * h, count: s.queries * h)
-        }
-        return out
-    }
+    /// [B, L, H] -> [T, H]: each sequence's real rows, in order (taped when x needs a gradient).
+    func pack(_ x: Tensor) throws -> Tensor { try x.gatherRows(paddedRows) }
 
     /// [T, H] -> [B, L, H], padding rows zero (a padded forward leaves values there that no pooling reads).
     func unpack(_ x: Tensor) throws -> Tensor {
-        let h = x.shape[1]
-        let out = Tensor.zeros([batch, length, h])
-        for (i, s) in sequences.enumerated() {
-            (out.pointer + i * length * h).update(from: x.pointer + s.offset * h, count: s.queries * h)
-        }
-        return out
+        try x.scatterRows(paddedRows, count: batch * length).reshaped([batch, length, x.shape[1]])
     }
 }

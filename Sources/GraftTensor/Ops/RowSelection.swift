@@ -47,7 +47,7 @@ extension Tensor {
 
     /// (rows, row width) of self read as a matrix over its last axis.
     private func rowShape(op: String) throws -> (Int, Int) {
-        guard let h = shape.last, h > 0, rank >= 1 else {
+        guard let h = shape.last, h > 0 else {
             throw TensorError.invalidShape(op: op, shape: shape, reason: "needs a last axis to read rows of")
         }
         return (count / h, h)
