@@ -30,6 +30,7 @@
 @_exported import enum GraftTransfer.Strategy
 @_exported import struct GraftTransfer.BackboneSpec
 @_exported import struct GraftTransfer.PostTrainingQuantization
+@_exported import enum GraftModels.Int8WeightStorage
 @_exported import enum GraftTransfer.ValidationSplit
 @_exported import enum GraftTransfer.TaskKind
 @_exported import struct GraftTransfer.BundleManifest

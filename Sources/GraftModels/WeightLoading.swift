@@ -9,8 +9,11 @@ public func loadTensors(_ url: URL) throws -> [String: Tensor] {
     try loadTensors(WeightFile.open(url))
 }
 
-/// The tensors of an opened weights file, by key.
+/// The tensors of an opened weights file, by key (a quantized file's s8 weights as fp32, `Int8Quantization`).
 public func loadTensors(_ file: WeightFile) throws -> [String: Tensor] {
+    if file.metadata[Int8Quantization.weightsKey] == Int8WeightStorage.s8.rawValue {
+        return try Int8Quantization.dequantizedTensors(file)
+    }
     var out: [String: Tensor] = [:]
     for stored in file.tensors {
         out[stored.name] = try Tensor(stored)

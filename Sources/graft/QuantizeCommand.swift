@@ -20,6 +20,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
     @Option(help: "Output file (.safetensors): the network with its int8 calibration; with --bundle, a bundle folder.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
+    @Option(help: "How the calibrated convolutions' weights are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network).")
+    var weights: Int8WeightStorage = .s8
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
@@ -43,7 +45,7 @@ struct QuantizeCommand: ParsableCommand {
         let dataset: any Dataset = split == .test ? source.testSet : source.train
         let url = URL(fileURLWithPath: out)
         if bundle == nil { TemporaryFiles.guardOutput(url) }   // a bundle folder is replaced by AtomicDirectory
-        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict,
+        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict, weights: weights,
                                                     progress: TerminalProgressBar(quiet: quiet).handler)
         let summary = try spec.map { try quantization.run(spec: $0, dataset: dataset, to: url) }
             ?? quantization.run(bundle: URL(fileURLWithPath: bundle!), dataset: dataset, to: url)
@@ -51,7 +53,8 @@ struct QuantizeCommand: ParsableCommand {
             try CLIOutput.printJSON(summary)
         } else {
             print("wrote \(out): \(summary.architecture) with \(summary.calibratedConvolutions) of \(summary.convolutions) convolutions "
-                  + "calibrated for int8 on \(summary.items) items (\(summary.calibration)); run it with `\(summary.usage)`")
+                  + "calibrated for int8 on \(summary.items) items (\(summary.calibration), \(summary.weights) weights, "
+                  + "\(String(format: "%.1f MB", Double(summary.bytes) / 1e6))); run it with `\(summary.usage)`")
         }
         if !summary.failures.isEmpty {
             CLIOutput.log("\(summary.failures.count) unreadable items skipped:")
@@ -60,3 +63,5 @@ struct QuantizeCommand: ParsableCommand {
         }
     }
 }
+
+extension Int8WeightStorage: ExpressibleByArgument {}

@@ -44,7 +44,9 @@ final class PrecisionAPITests: XCTestCase {
         XCTAssertEqual(summary.calibratedConvolutions, summary.convolutions)
         let int8 = try ImageModel(.custom(weights: url, architecture: "efficientnet-lite0"), precision: .int8)
         XCTAssertEqual(int8.precision, .int8)
-        for name in ["chelsea.png", "rocket.jpg"] {
+        XCTAssertEqual(summary.weights, "s8")
+        // Photos whose fp32 top-1 leads by 12 points or more (Chelsea's two cat classes, 40% / 34%, swap on AVX2).
+        for name in ["coffee.png", "rocket.jpg"] {
             let photo = photos.appendingPathComponent(name)
             let (a, b) = (try ImageModel().classify(contentsOf: photo, top: 1), try int8.classify(contentsOf: photo, top: 1))
             XCTAssertEqual(a.first?.label, b.first?.label, name)

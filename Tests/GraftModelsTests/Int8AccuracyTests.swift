@@ -152,8 +152,9 @@ final class Int8AccuracyTests: XCTestCase {
         XCTAssertEqual(try forward(model, x, .int8, upTo: "penultimate").values, try forward(model, x, .fp32, upTo: "penultimate").values)
     }
 
-    /// quantize -> write -> load: the file is an ordinary safetensors state dict (strictly loadable) whose metadata
-    /// carries the ranges; the loaded model has the same ranges and gives the same int8 outputs.
+    /// quantize -> write with fp32 weights -> load: the file is an ordinary safetensors state dict (strictly loadable)
+    /// whose metadata carries the ranges; the loaded model has the same ranges and gives the same int8 outputs (s8
+    /// weights: Int8WeightStorageTests).
     func testQuantizedModelRoundTrip() throws {
         try Precision.int8.requireSupport()
         let model = try ImageModels.make("mobilenet_v2", seed: 4)
@@ -163,7 +164,7 @@ final class Int8AccuracyTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("mobilenet_v2.int8.safetensors")
-        try Int8Quantization.write(model, architecture: "mobilenet_v2", to: url)
+        try Int8Quantization.write(model, architecture: "mobilenet_v2", weights: .fp32, to: url)
         let file = try WeightFile.open(url)
         XCTAssertEqual(file.metadata[Int8Quantization.formatKey], "int8")
         XCTAssertEqual(Int8Quantization.architecture(of: url), "mobilenet_v2")

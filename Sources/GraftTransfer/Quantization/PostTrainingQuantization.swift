@@ -14,10 +14,13 @@ public struct PostTrainingQuantization {
     public var items: Int
     public var batchSize: Int
     public var strict: Bool
+    /// How the calibrated convolutions' weights are stored (s8: a quarter of the bytes).
+    public var weights: Int8WeightStorage
     public var progress: ProgressHandler?
 
-    public init(items: Int = 300, batchSize: Int = 32, strict: Bool = false, progress: ProgressHandler? = nil) {
-        self.items = items; self.batchSize = batchSize; self.strict = strict; self.progress = progress
+    public init(items: Int = 300, batchSize: Int = 32, strict: Bool = false, weights: Int8WeightStorage = .s8,
+                progress: ProgressHandler? = nil) {
+        self.items = items; self.batchSize = batchSize; self.strict = strict; self.weights = weights; self.progress = progress
     }
 
     public struct Summary: Codable, Sendable, Equatable {
@@ -30,6 +33,10 @@ public struct PostTrainingQuantization {
         public var convolutions: Int
         /// How activation ranges were taken: "minmax".
         public var calibration: String
+        /// How the calibrated convolutions' weights are stored: "s8" or "fp32".
+        public var weights: String
+        /// Bytes of the weights file written.
+        public var bytes: Int
         public var failures: [String]
         /// The command that runs the quantized model in int8.
         public var usage: String
@@ -59,11 +66,11 @@ public struct PostTrainingQuantization {
         }
         guard let preprocessing = backbone.preprocessing else { throw TransferError.unsupported("\(spec.description) has no image preprocessing") }
         let (seen, failures) = try calibrate(cnn, on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try forward(x) }
-        try Int8Quantization.write(cnn, architecture: spec.architecture, to: url)
-        return Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
-                       calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
-                       convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
-                       failures: failures, usage: usage)
+        try Int8Quantization.write(cnn, architecture: spec.architecture, weights: weights, to: url)
+        return try Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
+                           calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
+                           convolutions: Int8Quantization.convolutionCount(of: cnn), calibration: Int8Quantization.calibrationMethod,
+                           weights: weights.rawValue, bytes: Self.size(of: url), failures: failures, usage: usage)
     }
 
     /// Calibrates the trained network of a fine-tuned or from-scratch image bundle (any task: classification,
@@ -85,18 +92,22 @@ public struct PostTrainingQuantization {
             _ = try network.outputs(batch, training: false)
         }
         let architecture = manifest.backbone.architecture
-        let metadata = try Int8Quantization.metadata(of: module, architecture: architecture)
         try BundleStore.writeAtomically(out) { tmp in
             for name in try FileManager.default.contentsOfDirectory(atPath: bundle.path) where name != "model.safetensors" {
                 try FileManager.default.copyItem(at: bundle.appendingPathComponent(name), to: tmp.appendingPathComponent(name))
             }
-            try StateDictFile.write(module, metadata: metadata, to: tmp.appendingPathComponent("model.safetensors"))
+            try Int8Quantization.write(module, architecture: architecture, weights: weights, to: tmp.appendingPathComponent("model.safetensors"))
         }
         let command = manifest.task == .detection ? "graft detect --bundle" : "graft predict --bundle"
-        return Summary(model: bundle.path, architecture: architecture, out: out.path, items: seen,
-                       calibratedConvolutions: Int8Quantization.ranges(of: module).count,
-                       convolutions: Int8Quantization.convolutionCount(of: module), calibration: Int8Quantization.calibrationMethod,
-                       failures: failures, usage: "\(command) \(out.path) --precision int8")
+        return try Summary(model: bundle.path, architecture: architecture, out: out.path, items: seen,
+                           calibratedConvolutions: Int8Quantization.ranges(of: module).count,
+                           convolutions: Int8Quantization.convolutionCount(of: module), calibration: Int8Quantization.calibrationMethod,
+                           weights: weights.rawValue, bytes: Self.size(of: out.appendingPathComponent("model.safetensors")),
+                           failures: failures, usage: "\(command) \(out.path) --precision int8")
+    }
+
+    private static func size(of url: URL) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
     }
 
     /// Runs up to `items` of `dataset` (spread evenly) through `forward` in fp32 while every convolution of `module`

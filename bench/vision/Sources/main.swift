@@ -289,25 +289,37 @@ func int8Agreement(_ name: String) throws {
     try batches(.train, calibrationCount) { x in
         try Calibration.recording { try withNoGrad { _ = try model.forward(x, upTo: nil, training: false) } }
     }
-    let others: [Precision] = Precision.bf16.isSupported ? [.int8, .bf16] : [.int8]
-    var same = [Precision: Int](), change = [Precision: Float](), total = 0
+    // The quantized file with s8 weights (what `graft quantize` writes), loaded back: its int8 and its fp32 runs.
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("graft-bench-\(name)-\(getpid()).int8.safetensors")
+    defer { try? FileManager.default.removeItem(at: file) }
+    try Int8Quantization.write(model, architecture: name, weights: .s8, to: file)
+    let loaded = try ImageModels.pretrained(name, weights: file, architecture: name)
+    var runs: [(label: String, model: any ImageBackbone, precision: Precision)] = [
+        ("int8", model, .int8), ("int8 from the s8 file", loaded, .int8), ("fp32 from the s8 file", loaded, .fp32)]
+    let loadedFP32Classifier = try ImageModels.pretrained(name, weights: file, architecture: name)
+    loadedFP32Classifier.classifier = model.classifier
+    runs += [("int8 from the s8 file, fp32 classifier", loadedFP32Classifier, .int8), ("fp32 from the s8 file, fp32 classifier", loadedFP32Classifier, .fp32)]
+    if Precision.bf16.isSupported { runs.append(("bf16", model, .bf16)) }
+    var same = [Int](repeating: 0, count: runs.count), change = [Float](repeating: 0, count: runs.count), total = 0
     try batches(.test, testCount) { x in
         let p32 = try withNoGrad { try model.forward(x, upTo: nil, training: false).softmax() }
         let k = p32.shape[1]
-        for precision in others {
-            let p = try withPrecision(precision) { try withNoGrad { try model.forward(x, upTo: nil, training: false).softmax() } }
+        for (j, run) in runs.enumerated() {
+            let p = try withPrecision(run.precision) { try withNoGrad { try run.model.forward(x, upTo: nil, training: false).softmax() } }
             for r in 0..<p32.shape[0] {
                 let row = (r * k)..<((r + 1) * k)
                 let (a, b) = (p32.values, p.values)
-                if row.max(by: { a[$0] < a[$1] }) == row.max(by: { b[$0] < b[$1] }) { same[precision, default: 0] += 1 }
-                for i in row { change[precision] = max(change[precision] ?? 0, abs(a[i] - b[i])) }
+                if row.max(by: { a[$0] < a[$1] }) == row.max(by: { b[$0] < b[$1] }) { same[j] += 1 }
+                for i in row { change[j] = max(change[j], abs(a[i] - b[i])) }
             }
         }
         total += p32.shape[0]
     }
-    for precision in others {
-        print("agreement\t\(name)\t\(precision) vs fp32 on \(total) Fashion-MNIST test images (calibrated on \(calibrationCount) training images, "
-              + "minmax): top-1 identical \(same[precision] ?? 0)/\(total), max probability change \(change[precision] ?? 0)")
+    let bytes = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.intValue ?? 0
+    print("file\t\(name)\ts8 weights \(bytes) bytes")
+    for (j, run) in runs.enumerated() {
+        print("agreement\t\(name)\t\(run.label) vs fp32 on \(total) Fashion-MNIST test images (calibrated on \(calibrationCount) training images, "
+              + "minmax): top-1 identical \(same[j])/\(total), max probability change \(change[j])")
     }
 }
 
