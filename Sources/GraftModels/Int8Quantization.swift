@@ -6,13 +6,13 @@ import GraftWeights
 /// Post-training static quantization of an image network (docs/PRECISION.md): calibration records the input range
 /// of every convolution, and a quantized model is the network's own state dict in a safetensors file with those
 /// ranges in its metadata, so it loads like any weights file (`--model FILE --arch ARCH`) and runs int8 where asked.
-/// The calibrated convolutions' weights are stored as s8 codes with a scale per output channel (`Int8WeightStorage.s8`,
-/// the default: a quarter of the bytes) or as they were (`.fp32`); loading turns codes back into fp32 weights, from
-/// which a layer derives its per-channel s8 scales when it first runs, as for any network.
+/// The weights of the calibrated convolutions and linear layers are stored as s8 codes with a scale per output channel
+/// (`Int8WeightStorage.s8`, the default: a quarter of the bytes) or as they were (`.fp32`); loading turns codes back
+/// into fp32 weights, from which a layer derives its per-channel s8 scales when it first runs, as for any network.
 public enum Int8Quantization {
     /// Metadata keys of a quantized model file.
     public static let formatKey = "graft.quantization", rangesKey = "graft.int8.input_ranges", architectureKey = "graft.architecture"
-    /// Metadata key saying how the calibrated convolutions' weights are stored (`Int8WeightStorage`; absent: fp32).
+    /// Metadata key saying how the weights are stored (`Int8WeightStorage`; absent: fp32).
     public static let weightsKey = "graft.int8.weights"
     /// How activation ranges are calibrated (docs/PRECISION.md).
     public static let calibrationMethod = "minmax"
@@ -56,8 +56,8 @@ public enum Int8Quantization {
         for case let (_, conv as Conv2d) in model.namedModules() { conv.calibration.range = nil }
     }
 
-    /// The model's state dict plus the ranges, as safetensors (atomic write), the calibrated convolutions' weights
-    /// stored as `weights` says.
+    /// The model's state dict plus the ranges, as safetensors (atomic write), the weights of the calibrated
+    /// convolutions and linear layers stored as `weights` says.
     public static func write(_ model: Module, architecture: String, weights: Int8WeightStorage = .s8, to url: URL) throws {
         var metadata = try metadata(of: model, architecture: architecture)
         metadata[weightsKey] = weights.rawValue

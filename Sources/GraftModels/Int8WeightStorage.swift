@@ -4,13 +4,13 @@ import GraftTensor
 import GraftWeights
 
 /// How a quantized file stores the weights of its calibrated convolutions and its linear layers (docs/PRECISION.md,
-/// "The quantized file").
+/// "The quantized file's weights").
 public enum Int8WeightStorage: String, Sendable, Codable, CaseIterable {
     /// Symmetric s8 codes, one fp32 scale per output channel (max |w| / 127) in `<key>_scale`: a quarter of the
-    /// bytes. (Linear layers, such as a classifier, compute in fp32 with the rounded weights.) Batch norm folds into a convolution by one factor per output channel, so where an int8 layer keeps 127
+    /// bytes. Batch norm folds into a convolution by one factor per output channel, so where an int8 layer keeps 127
     /// levels (VNNI, AMX, or s8 inputs) the codes it derives from the loaded weights at run time are these codes (up
     /// to float rounding at exact ties); against u8 inputs on AVX2 (63 levels) it rounds them once more. An fp32 run
-    /// of the file computes with the rounded weights.
+    /// of the file (and the linear layers, such as a classifier, which compute in fp32) uses the rounded weights.
     case s8
     /// The fp32 weights as they were: the file run in fp32 is the original network, bit for bit.
     case fp32

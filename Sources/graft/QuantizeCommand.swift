@@ -20,7 +20,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
     @Option(help: "Output file (.safetensors): the network with its int8 calibration; with --bundle, a bundle folder.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
-    @Option(help: "How the calibrated convolutions' weights are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network).")
+    @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network).")
     var weights: Int8WeightStorage = .s8
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false

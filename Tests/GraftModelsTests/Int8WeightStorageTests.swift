@@ -108,6 +108,12 @@ final class Int8WeightStorageTests: XCTestCase {
             XCTAssertGreaterThan(fromFile, p == .fp32 ? 0.9999 : 0.999, "\(p)")
             XCTAssertLessThan(1 - fromFile, max(2 * (1 - fromOriginal), 1e-4), "\(p): the rounded weights add little to int8's own error")
         }
+        // Where every int8 layer keeps 127 levels (VNNI, AMX) the s8 file multiplies the codes the original derives (a
+        // weight at a rounding tie within float error aside): its int8 run is the original's. Without int8 dot products
+        // (AVX2) layers reading u8 inputs round the codes again to 63 levels (docs/PRECISION.md).
+        if ConvInt8Parameters.hasInt8DotProduct {
+            XCTAssertGreaterThan(cosine(try run(loaded, .int8), try run(model, .int8)), 0.99999, "the same codes as the original's int8")
+        }
     }
 
     /// Damaged s8 files: a code tensor without scales, scales of the wrong count or not positive: typed errors naming

@@ -14,7 +14,7 @@ public struct PostTrainingQuantization {
     public var items: Int
     public var batchSize: Int
     public var strict: Bool
-    /// How the calibrated convolutions' weights are stored (s8: a quarter of the bytes).
+    /// How the weights of the calibrated convolutions and linear layers are stored (s8: a quarter of the bytes).
     public var weights: Int8WeightStorage
     public var progress: ProgressHandler?
 
@@ -33,7 +33,7 @@ public struct PostTrainingQuantization {
         public var convolutions: Int
         /// How activation ranges were taken: "minmax".
         public var calibration: String
-        /// How the calibrated convolutions' weights are stored: "s8" or "fp32".
+        /// How the weights of the calibrated convolutions and linear layers are stored: "s8" or "fp32".
         public var weights: String
         /// Bytes of the weights file written.
         public var bytes: Int
