@@ -86,6 +86,11 @@ final class Int8WeightStorageTests: XCTestCase {
             XCTAssertLessThanOrEqual(steps, 0.5001, "\(key): within half a step of the original")
             reference[key] = try Tensor(shape: t.shape, values: expected)
         }
+        // Quantizing the loaded file again (a new calibration of a quantized file) writes the same codes.
+        let again = dir.appendingPathComponent("m.again.safetensors")
+        try Int8Quantization.write(loaded, architecture: "mobilenet_v2", weights: .s8, to: again)
+        let rewritten = try WeightFile.open(again)
+        for name in coded { XCTAssertEqual(rewritten[name]?.bytes.data, file[name]?.bytes.data, "\(name): the same codes") }
         // The original network with the codes-times-scales weights computes what the loaded file computes, in both precisions.
         let rounded = try ImageModels.make("mobilenet_v2", seed: 4)
         try rounded.load(reference, strict: true, source: "codes times scales")
