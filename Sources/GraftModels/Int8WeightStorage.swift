@@ -27,7 +27,7 @@ extension Int8Quantization {
             m is Linear || (m as? Conv2d)?.calibration.range != nil ? (path.isEmpty ? "weight" : "\(path).weight") : nil
         })
         var out: [StoredTensor] = []
-        for (key, tensor) in try model.stateDict() {
+        for (key, tensor) in model.stateDict() {
             guard coded.contains(key), let outChannels = tensor.shape.first, outChannels > 0 else {
                 out.append(try StoredTensor(name: key, shape: tensor.shape, floats: tensor.values))
                 continue
