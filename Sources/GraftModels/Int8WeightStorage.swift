@@ -57,28 +57,30 @@ extension Int8Quantization {
     /// themselves dropped. An s8 tensor without scales, or scales that are not one positive finite number per
     /// output channel, is a typed error naming the file and the tensor.
     static func dequantizedTensors(_ file: WeightFile) throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:], scaleNames: Set<String> = []
-        for stored in file.tensors where stored.dtype == .i8 {
-            let name = stored.name + scaleSuffix
-            guard let scaleTensor = file[name] else {
-                throw ModelError.invalidConfig("\(file.source): s8 weight '\(stored.name)' has no '\(name)'")
-            }
-            let scales = try scaleTensor.floats(), outChannels = stored.shape.first ?? 0
-            guard outChannels > 0, scales.count == outChannels, stored.elementCount % outChannels == 0,
-                  scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw ModelError.invalidConfig("\(file.source): '\(name)' must hold \(outChannels) positive finite scales "
-                    + "(one per output channel of '\(stored.name)'), it holds \(scales.count)")
-            }
-            var values = try stored.floats()
-            let perOut = values.count / outChannels
-            for o in 0..<outChannels { for i in (o * perOut)..<((o + 1) * perOut) { values[i] *= scales[o] } }
-            out[stored.name] = try Tensor(shape: stored.shape, values: values)
-            scaleNames.insert(name)
-        }
-        for stored in file.tensors where stored.dtype != .i8 && !scaleNames.contains(stored.name) {
-            out[stored.name] = try Tensor(stored)
+        let scaleNames = Set(file.tensors.filter { $0.dtype == .i8 }.map { $0.name + scaleSuffix })
+        var out: [String: Tensor] = [:]
+        for stored in file.tensors where !scaleNames.contains(stored.name) {
+            let tensor = try Tensor(stored)   // codes as floats
+            if stored.dtype == .i8 { try scale(tensor, codes: stored, in: file) }
+            out[stored.name] = tensor
         }
         return out
+    }
+
+    /// Multiplies `tensor` (the codes of `codes`) by their scales, in place.
+    private static func scale(_ tensor: Tensor, codes: StoredTensor, in file: WeightFile) throws {
+        let name = codes.name + scaleSuffix
+        guard let scaleTensor = file[name] else {
+            throw ModelError.invalidConfig("\(file.source): s8 weight '\(codes.name)' has no '\(name)'")
+        }
+        let scales = try scaleTensor.floats(), outChannels = codes.shape.first ?? 0
+        guard outChannels > 0, scales.count == outChannels, codes.elementCount % outChannels == 0,
+              scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw ModelError.invalidConfig("\(file.source): '\(name)' must hold \(outChannels) positive finite scales "
+                + "(one per output channel of '\(codes.name)'), it holds \(scales.count)")
+        }
+        let perOut = codes.elementCount / outChannels, values = tensor.pointer
+        for o in 0..<outChannels { for i in (o * perOut)..<((o + 1) * perOut) { values[i] *= scales[o] } }
     }
 }
 

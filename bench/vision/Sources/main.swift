@@ -300,13 +300,20 @@ func int8Agreement(_ name: String) throws {
     var same = [Int](repeating: 0, count: runs.count), change = [Float](repeating: 0, count: runs.count), total = 0
     // A continuous measure beside the top-1 counts: each image's penultimate features' L2 error relative to fp32's.
     var featureError = [Double](repeating: 0, count: runs.count)
+    // One forward per run: the penultimate features, then the classifier on them (what `forward(upTo: nil)` runs).
+    func featuresAndProbabilities(_ m: any ImageBackbone, _ precision: Precision, _ x: Tensor) throws -> (features: [Float], probabilities: Tensor) {
+        try withPrecision(precision) {
+            try withNoGrad {
+                let f = try m.forward(x, upTo: "penultimate", training: false)
+                return (f.values, try m.classifier.forward(f, training: false).softmax())
+            }
+        }
+    }
     try batches(.test, testCount) { x in
-        let p32 = try withNoGrad { try model.forward(x, upTo: nil, training: false).softmax() }
-        let f32 = try withNoGrad { try model.forward(x, upTo: "penultimate", training: false) }.values
+        let (f32, p32) = try featuresAndProbabilities(model, .fp32, x)
         let k = p32.shape[1], width = f32.count / p32.shape[0]
         for (j, run) in runs.enumerated() {
-            let p = try withPrecision(run.precision) { try withNoGrad { try run.model.forward(x, upTo: nil, training: false).softmax() } }
-            let f = try withPrecision(run.precision) { try withNoGrad { try run.model.forward(x, upTo: "penultimate", training: false) } }.values
+            let (f, p) = try featuresAndProbabilities(run.model, run.precision, x)
             for r in 0..<p32.shape[0] {
                 let row = (r * k)..<((r + 1) * k)
                 let (a, b) = (p32.values, p.values)
