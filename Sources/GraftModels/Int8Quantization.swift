@@ -69,29 +69,46 @@ public enum Int8Quantization {
     public static func metadata(of model: Module, architecture: String) throws -> [String: String] {
         let ranges = ranges(of: model)
         guard !ranges.isEmpty else { throw ModelError.invalidConfig("\(architecture) has no calibrated convolution to write") }
+        return [formatKey: "int8", architectureKey: architecture, rangesKey: try rangesJSON(ranges), calibrationKey: calibrationMethod]
+    }
+
+    /// Metadata key naming the calibration method.
+    public static let calibrationKey = "graft.int8.calibration"
+
+    /// Ranges by convolution as the JSON object of `rangesKey`: `{"name": [min, max]}`, keys sorted.
+    public static func rangesJSON(_ ranges: [String: (min: Float, max: Float)]) throws -> String {
         let json = try JSONSerialization.data(withJSONObject: ranges.mapValues { [Double($0.min), Double($0.max)] }, options: [.sortedKeys])
-        return [formatKey: "int8", architectureKey: architecture, rangesKey: String(decoding: json, as: UTF8.self),
-                "graft.int8.calibration": calibrationMethod]
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// The ranges a quantized file's metadata records (`rangesJSON`'s object); anything else, or a range that is not
+    /// two finite ordered numbers, is a typed error naming `source` and the key.
+    public static func parseRanges(_ metadata: [String: String], source: String) throws -> [String: (min: Float, max: Float)] {
+        guard let text = metadata[rangesKey],
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw ModelError.invalidConfig("\(source): metadata \(rangesKey) is missing or not a JSON object")
+        }
+        var ranges: [String: (min: Float, max: Float)] = [:]
+        for (name, value) in object {
+            guard let pair = value as? [NSNumber], pair.count == 2, pair.allSatisfy({ $0.doubleValue.isFinite }),
+                  pair[0].doubleValue <= pair[1].doubleValue else {
+                throw ModelError.invalidConfig("\(source): \(rangesKey)['\(name)'] is not [min, max]")
+            }
+            ranges[name] = (pair[0].floatValue, pair[1].floatValue)
+        }
+        return ranges
     }
 
     /// Applies the ranges a quantized file records to `model` (nothing for an ordinary weights file). A path that
     /// names no convolution, or a range that is not two finite numbers, is a typed error naming the file and key.
     public static func applyRanges(from file: WeightFile, to model: Module) throws {
         guard file.metadata[formatKey] == "int8" else { return }
-        guard let text = file.metadata[rangesKey],
-              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw ModelError.invalidConfig("\(file.source): metadata \(rangesKey) is missing or not a JSON object")
-        }
         let convs = Dictionary(model.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
-        for (path, value) in object {
+        for (path, range) in try parseRanges(file.metadata, source: file.source) {
             guard let conv = convs[path] else {
                 throw ModelError.invalidConfig("\(file.source): \(rangesKey) names '\(path)', which is not a convolution of this network")
             }
-            guard let pair = value as? [NSNumber], pair.count == 2, pair.allSatisfy({ $0.doubleValue.isFinite }),
-                  pair[0].doubleValue <= pair[1].doubleValue else {
-                throw ModelError.invalidConfig("\(file.source): \(rangesKey)['\(path)'] is not [min, max]")
-            }
-            conv.calibration.range = (pair[0].floatValue, pair[1].floatValue)
+            conv.calibration.range = range
         }
     }
 

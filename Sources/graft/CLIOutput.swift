@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Graft
 
 // How every `graft` command talks to the user (docs/CLI.md is the user's version of this list).
 //
@@ -69,5 +70,21 @@ struct ItemFailures {
         guard count > 0 else { return }
         CLIOutput.log("\(count) of \(total) inputs failed")
         throw ExitCode.failure
+    }
+}
+
+/// A report's JSON object with one more field, `"precision"`: what the backbone computed it in (`--json` says which
+/// precision ran, docs/PRECISION.md).
+struct ComputedIn<Report: Encodable>: Encodable {
+    let report: Report
+    let precision: Precision
+    init(_ report: Report, precision: Precision) { self.report = report; self.precision = precision }
+
+    private enum Key: String, CodingKey { case precision }
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(precision.rawValue, forKey: .precision)
     }
 }

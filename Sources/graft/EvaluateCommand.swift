@@ -51,7 +51,7 @@ struct EvaluateCommand: ParsableCommand {
             try HTMLReport.evaluation(report: report, classNames: names, title: "Evaluation of \(URL(fileURLWithPath: bundle).lastPathComponent) on \(source.name)",
                                       examples: scored.mistakes(in: dataset)).write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         }
-        if json { return try CLIOutput.printJSON(report) }
+        if json { return try CLIOutput.printJSON(ComputedIn(report, precision: classifier.precision)) }
         print(String(format: "accuracy %.4f, balanced accuracy %.4f%@ on %d examples (%@)", report.accuracy, report.balancedAccuracy,
                      report.logLoss.map { String(format: ", log-loss %.4f", $0) } ?? "", report.rows, classifier.precision.rawValue))
         print("\nclass                     precision  recall      f1  support")
@@ -96,7 +96,7 @@ extension EvaluateCommand {
                                           title: "Evaluation of \(URL(fileURLWithPath: bundle).lastPathComponent) on \(dataName)")
                 .write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         }
-        if json { return try CLIOutput.printJSON(evaluation.metrics) }
+        if json { return try CLIOutput.printJSON(ComputedIn(evaluation.metrics, precision: model.precision)) }
         print(evaluation.metrics.summaryLine)
         switch evaluation.metrics {
         case let .regression(r):

@@ -10,26 +10,33 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Calibrate an image network, a detector or a trained bundle on a few hundred of your items and write an int8 model (run it with --precision int8).")
 
-    @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, or a weights file with --arch) or a zoo detector (yolov3-tiny); default efficientnet-lite0.")
+    @Option(help: "Image backbone (a zoo name, torchvision:NAME, a weights URL, a weights file with --arch, or an ONNX graph with --preprocess) or a zoo detector (yolov3-tiny); default efficientnet-lite0.")
     var model: String?
     @Option(help: "A fine-tuned or from-scratch image bundle (any task, detection too) instead of --model; --out is then the quantized bundle's folder.")
     var bundle: String?
     @Option(help: ModelArguments.archHelp) var arch: String?
+    @Option(help: ModelArguments.preprocessHelp) var preprocess: String?
     @Option(help: "Calibration data (built-in name, folder or CSV/JSONL; for a detector also a detection set: faces, a YOLO folder, COCO JSON).") var data: String
     @Option(help: "Data part.") var split: DataPart = .train
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
-    @Option(help: "Output file (.safetensors): the network with its int8 calibration; with --bundle, a bundle folder.") var out: String
+    @Option(help: "Output file (.safetensors): the network with its int8 calibration; for an ONNX graph a .onnx file (the graph with the calibration in its metadata); with --bundle, a bundle folder.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
-    @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network).")
-    var weights: Int8WeightStorage = .s8
+    @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network). Default: s8; fp32 for an ONNX graph, which keeps its weights.")
+    var weights: Int8WeightStorage?
+
+    /// An ONNX graph's quantized copy is an ONNX file with its weights as they were.
+    var isOnnx: Bool { model?.lowercased().hasSuffix(".onnx") == true && (arch == nil || arch == "onnx") }
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
 
     func validate() throws {
         if bundle != nil {
-            guard model == nil, arch == nil else { throw ValidationError("--bundle and --model/--arch name two networks: give one") }
+            guard model == nil, arch == nil, preprocess == nil else { throw ValidationError("--bundle and --model/--arch/--preprocess name two networks: give one") }
             guard !out.hasSuffix(".safetensors") else { throw ValidationError("with --bundle, --out is a bundle folder, not a .safetensors file") }
+        } else if isOnnx {
+            guard out.hasSuffix(".onnx") else { throw ValidationError("--out must end in .onnx: an ONNX graph's quantized copy is an ONNX file") }
+            guard weights != .s8 else { throw ValidationError("--weights s8 goes with Graft's .safetensors files: an ONNX graph keeps its fp32 weights") }
         } else {
             guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
         }
@@ -38,14 +45,14 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try bundle == nil ? BackboneSpec.named(model ?? "efficientnet-lite0", architecture: arch) : nil
+        let spec = try bundle == nil ? ModelArguments.backboneSpec(model ?? "efficientnet-lite0", arch: arch, preprocess: preprocess) : nil
         // A detector calibrates on the images of a detection set as well as on any image data.
         let detector = spec.map(YoloBackbone.isDetector) ?? true
         let source = try detector && DataSource.isDetectionData(data) ? DataSource.detection(data) : DataSource.resolve(data)
         let dataset: any Dataset = split == .test ? source.testSet : source.train
         let url = URL(fileURLWithPath: out)
         if bundle == nil { TemporaryFiles.guardOutput(url) }   // a bundle folder is replaced by AtomicDirectory
-        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict, weights: weights,
+        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict, weights: weights ?? (isOnnx ? .fp32 : .s8),
                                                     progress: TerminalProgressBar(quiet: quiet).handler)
         let summary = try spec.map { try quantization.run(spec: $0, dataset: dataset, to: url) }
             ?? quantization.run(bundle: URL(fileURLWithPath: bundle!), dataset: dataset, to: url)

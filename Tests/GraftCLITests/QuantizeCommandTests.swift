@@ -115,4 +115,54 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertExit(noData, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
     }
+
+    /// An imported ONNX graph: `quantize` writes an ONNX file with the ranges in its metadata (fp32 weights), `extract`
+    /// runs it in int8, a head fitted on those features records int8 and `evaluate` runs the bundle so; the graph
+    /// without calibration, s8 weights and a non-ONNX output are refused.
+    func testQuantizeAnONNXGraphThenExtractFitAndEvaluateInInt8() throws {
+        let dir = CLIFixtures.temporaryDirectory()
+        let graph = CLIFixtures.repoRoot.appendingPathComponent("Tests/Fixtures/onnx/resnet-basic.onnx").path
+        let out = dir.appendingPathComponent("resnet.int8.onnx").path
+        let onnx = ["--model", graph, "--preprocess", "imagenet"]
+        let quantize = try Graft.run(["quantize"] + onnx + ["--data", "digits", "--items", "32", "--out", out, "--json", "--quiet"])
+        XCTAssertExit(quantize, 0)
+        let report = try quantize.json()
+        XCTAssertEqual(report["architecture"] as? String, "onnx")
+        XCTAssertEqual(report["weights"] as? String, "fp32")
+        XCTAssertEqual(report["items"] as? Int, 32)
+        XCTAssertEqual(report["calibratedConvolutions"] as? Int, 20)
+        XCTAssertEqual(report["convolutions"] as? Int, 20)
+        let bytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: out)[.size] as? NSNumber).intValue
+        XCTAssertEqual(report["bytes"] as? Int, bytes)
+        XCTAssertTrue((report["usage"] as? String ?? "").contains("--model \(out) --preprocess imagenet --precision int8"), quantize.transcript)
+        let text = try Graft.run(["quantize"] + onnx + ["--data", "digits", "--items", "8", "--out", dir.appendingPathComponent("t.onnx").path, "--quiet"])
+        XCTAssertExit(text, 0)
+        XCTAssertTrue(text.stdout.contains("onnx with 20 of 20 convolutions calibrated for int8 on 8 items (minmax, fp32 weights"), text.transcript)
+
+        let store = dir.appendingPathComponent("store").path
+        let extract = try Graft.run(["extract", "--model", out, "--preprocess", "imagenet", "--layer", "/Flatten_output_0", "--precision", "int8",
+                                     "--data", "digits", "--limit", "60", "--out", store, "--json", "--quiet"])
+        XCTAssertExit(extract, 0)
+        XCTAssertEqual(try extract.json()["precision"] as? String, "int8", extract.transcript)
+        XCTAssertEqual(try extract.json()["dimension"] as? Int, 64, extract.transcript)
+        let bundle = dir.appendingPathComponent("bundle").path
+        XCTAssertExit(try Graft.run(["fit", "--features", store, "--out", bundle]), 0)
+        let evaluate = try Graft.run(["evaluate", "--bundle", bundle, "--data", "digits", "--limit", "40", "--json", "--quiet"])
+        XCTAssertExit(evaluate, 0)
+        XCTAssertEqual(try evaluate.json()["precision"] as? String, "int8", "the bundle runs in the precision its head was fitted with")
+
+        // The graph as imported has no calibration: typed, names the command that makes one.
+        let plain = try Graft.run(["extract"] + onnx + ["--precision", "int8", "--data", "digits", "--limit", "4",
+                                   "--out", dir.appendingPathComponent("p").path, "--quiet"])
+        XCTAssertExit(plain, 1)
+        XCTAssertTrue(plain.stderr.contains("graft quantize --model \(graph) --preprocess imagenet"), plain.transcript)
+        // s8 weights, a .safetensors output, --preprocess with --bundle: usage errors; no preprocessing: exit 1.
+        XCTAssertExit(try Graft.run(["quantize"] + onnx + ["--data", "digits", "--weights", "s8", "--out", dir.appendingPathComponent("s.onnx").path]), 64)
+        XCTAssertExit(try Graft.run(["quantize"] + onnx + ["--data", "digits", "--out", dir.appendingPathComponent("s.safetensors").path]), 64)
+        XCTAssertExit(try Graft.run(["quantize", "--bundle", bundle, "--preprocess", "imagenet", "--data", "digits", "--out", dir.appendingPathComponent("b2").path]), 64)
+        let noPrep = try Graft.run(["quantize", "--model", graph, "--data", "digits", "--out", dir.appendingPathComponent("n.onnx").path])
+        XCTAssertExit(noPrep, 1)
+        XCTAssertTrue(noPrep.stderr.contains("--preprocess"), noPrep.transcript)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("n.onnx").path))
+    }
 }

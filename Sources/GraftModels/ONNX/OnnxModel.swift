@@ -1,4 +1,5 @@
 import Foundation
+import GraftNN
 import GraftTensor
 import GraftWeights
 
@@ -38,6 +39,12 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         let fused: FusedConv
         let residual: String?
         let output: String
+        /// The input range calibration saw (or a quantized file gave): with it the step computes in int8 under int8.
+        let calibration = InputCalibration()
+        let int8Scales = WeightScaleCache()
+
+        /// The key of this convolution's range in a quantized file: the Conv node's own output value (unique in a graph).
+        var key: String { node.outputs[0] }
     }
 
     public convenience init(contentsOf url: URL, outputs: [String]? = nil) throws {
@@ -80,6 +87,36 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         var releases = [[String]](repeating: [], count: steps.count)
         for (v, i) in lastUse where !wanted.contains(v) && constants[v] == nil { releases[i].append(v) }
         self.releases = releases
+        if OnnxInt8Quantization.isQuantized(graph) {
+            let ranges = try OnnxInt8Quantization.ranges(in: graph)
+            for c in convSteps { c.calibration.range = ranges[c.key] }
+        }
+    }
+
+    /// Every fused convolution step, those inside inverted-residual blocks too, in execution order.
+    var convSteps: [ConvStep] {
+        steps.flatMap { s -> [ConvStep] in
+            switch s {
+            case let .conv(c): [c]
+            case let .invertedResidual(b): b.convs
+            case .node: []
+            }
+        }
+    }
+
+    /// The convolutions this executor runs that can compute in int8 (a constant weight): `graft quantize` calibrates these.
+    public var convolutionCount: Int { convSteps.count }
+
+    /// The calibrated convolutions' input ranges, by `OnnxInt8Quantization`'s key (the Conv node's output value).
+    public var int8Ranges: [String: (min: Float, max: Float)] {
+        var out: [String: (min: Float, max: Float)] = [:]
+        for c in convSteps { if let r = c.calibration.range { out[c.key] = r } }
+        return out
+    }
+
+    /// Forgets every range (a new calibration starts from nothing, also on a graph that was quantized before).
+    public func clearCalibration() {
+        for c in convSteps { c.calibration.range = nil }
     }
 
     /// Inverted-residual blocks (1x1 expansion + ReLU6, depthwise + ReLU6, 1x1 projection, + input) found in the
@@ -189,7 +226,9 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         }
         if postAdd != nil { f.activation = nil }
         return try Self.wrap(n, file) {
-            var y = try kernels.conv(n, x, .nchw(c.fused.weight), nil, fused: f)
+            if Calibration.isRecording { c.calibration.observe(x.shape.count == 4 ? try x.nhwcTensor() : try x.nchwTensor()) }
+            let int8 = c.int8Scales.parameters(weight: c.fused.weight, calibration: c.calibration)
+            var y = try kernels.conv(n, x, .nchw(c.fused.weight), nil, fused: f, int8: int8)
             if let postAdd {
                 y = try kernels.binary("Add", y, postAdd)
                 if let a = c.fused.activation { y = try kernels.activation(y, a) }

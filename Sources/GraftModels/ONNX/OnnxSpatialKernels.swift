@@ -1,4 +1,5 @@
 import Foundation
+import GraftKernels
 import GraftTensor
 import GraftWeights
 
@@ -62,7 +63,9 @@ extension OnnxKernels {
         return .nchw(try t.reshaped([t.shape[0], t.shape[2], t.shape[3]]).permuted([0, 2, 1]))
     }
 
-    func conv(_ n: OnnxGraph.Node, _ x: OnnxValue, _ w: OnnxValue, _ b: OnnxValue?, fused: FusedConv?) throws -> OnnxValue {
+    /// `int8`: the step's quantization when it computes in int8 (a calibrated step under int8 inference).
+    func conv(_ n: OnnxGraph.Node, _ x: OnnxValue, _ w: OnnxValue, _ b: OnnxValue?, fused: FusedConv?,
+              int8: ConvInt8Parameters? = nil) throws -> OnnxValue {
         let xs = x.shape
         var weight = try fused?.weight ?? w.nchwTensor()
         guard xs.count == weight.rank, xs.count >= 3 else { throw Self.fail("input \(xs) and weight \(weight.shape) ranks differ") }
@@ -85,9 +88,9 @@ extension OnnxKernels {
         let out: Tensor
         if let residual = fused?.residual {
             out = try input.conv2d(weight: weight, bias: bias, options: options, adding: try residual.nhwcTensor(), activation: fused?.activation,
-                               consumingResidual: fused?.consumesResidual ?? false)
+                               consumingResidual: fused?.consumesResidual ?? false, int8: int8)
         } else {
-            out = try input.conv2d(weight: weight, bias: bias, options: options, activation: fused?.activation)
+            out = try input.conv2d(weight: weight, bias: bias, options: options, activation: fused?.activation, int8: int8)
         }
         return try fromNHWC(out, rank: xs.count)
     }

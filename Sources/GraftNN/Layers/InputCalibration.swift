@@ -52,13 +52,15 @@ public enum Calibration {
 }
 
 /// Per-channel weight scales of one weight version, cached beside a layer (a weight pass per forward would cost
-/// more than the int8 multiply saves).
-final class WeightScaleCache: Sendable {
+/// more than the int8 multiply saves): `Conv2d`'s, and an imported ONNX graph's convolutions'.
+public final class WeightScaleCache: Sendable {
     private let cached = Mutex<(key: [Int], scales: [Float])?>(nil)
+
+    public init() {}
 
     /// The int8 parameters of a layer with `weight` and `calibration`, or nil when inference is not int8 or the
     /// layer was not calibrated (it then computes in fp32).
-    func parameters(weight: Tensor, calibration: InputCalibration) -> ConvInt8Parameters? {
+    public func parameters(weight: Tensor, calibration: InputCalibration) -> ConvInt8Parameters? {
         guard ComputePrecision.current == .int8, !Calibration.isRecording, let input = calibration.quantization else { return nil }
         let key = [weight.storage.id, weight.storage.version, input.unsigned ? 1 : 0]
         let scales = cached.withLock { c in

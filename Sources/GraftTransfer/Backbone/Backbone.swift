@@ -53,8 +53,14 @@ extension Backbone {
                 throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(spec.model) has no int8 path (int8 runs calibrated "
                     + "image networks and BERT text encoders)")
             }
-            throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(spec.weights ?? spec.model) has no int8 calibration: make a "
-                + "quantized copy with `graft quantize --model \(spec.weights ?? spec.model) --data DATA --out FILE` and run that (--model FILE --arch \(spec.architecture))")
+            let model = spec.weights ?? spec.model
+            if spec.architecture == "onnx" {   // an ONNX graph's quantized copy is an ONNX file again
+                let prep = spec.preprocess ?? "RECIPE"
+                throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(model) has no int8 calibration: make a quantized copy with "
+                    + "`graft quantize --model \(model) --preprocess \(prep) --data DATA --out FILE.onnx` and run that (--model FILE.onnx --preprocess \(prep))")
+            }
+            throw KernelError.unsupportedPrecision(precision: .int8, reason: "\(model) has no int8 calibration: make a "
+                + "quantized copy with `graft quantize --model \(model) --data DATA --out FILE` and run that (--model FILE --arch \(spec.architecture))")
         }
     }
 

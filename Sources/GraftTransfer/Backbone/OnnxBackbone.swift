@@ -12,7 +12,7 @@ import Synchronization
 public final class OnnxBackbone: Backbone {
     public let spec: BackboneSpec
     public let graph: OnnxGraph
-    private let prep: Preprocessing
+    let prep: Preprocessing
     /// One executor per requested cut (each fuses up to its cut), built on first use.
     private let models = Mutex<[String: OnnxModel]>([:])
 
@@ -40,6 +40,8 @@ public final class OnnxBackbone: Backbone {
     public var headCut: String { graph.outputs.first?.name ?? cutPoints.last ?? "" }
     public var headDimension: Int { (try? featureDimension(at: headCut, pool: .avg)) ?? 0 }
     public var blockCount: Int { 0 }
+    /// A graph `graft quantize` wrote: its convolutions' ranges are in the file (`OnnxInt8Quantization`).
+    public var isInt8Calibrated: Bool { OnnxInt8Quantization.isQuantized(graph) }
 
     func model(_ cut: String) throws -> OnnxModel {
         if let m = models.withLock({ $0[cut] }) { return m }

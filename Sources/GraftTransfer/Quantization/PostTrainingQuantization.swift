@@ -3,6 +3,7 @@ import GraftData
 import GraftModels
 import GraftNN
 import GraftTensor
+import GraftWeights
 
 /// Post-training static quantization of an image backbone (`graft quantize`, docs/PRECISION.md): a few hundred of
 /// the user's items run through the network in fp32 while every convolution records its input range (min/max),
@@ -49,6 +50,7 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("\(spec.model) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }
         let backbone = try Backbones.load(spec)
+        if let onnx = backbone as? OnnxBackbone { return try run(onnx, dataset: dataset, to: url) }
         let cnn: Module, usage: String, forward: (Tensor) throws -> Void
         switch backbone {
         case let backbone as CNNBackbone:
@@ -65,7 +67,8 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("int8 quantization covers image convolution networks and detectors; \(spec.description) is neither")
         }
         guard let preprocessing = backbone.preprocessing else { throw TransferError.unsupported("\(spec.description) has no image preprocessing") }
-        let (seen, failures) = try calibrate(cnn, on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try forward(x) }
+        Int8Quantization.clearCalibration(of: cnn)   // a quantized model given as input is calibrated afresh
+        let (seen, failures) = try calibrate(on: dataset, preprocessing: preprocessing, name: spec.model) { x, _ in try forward(x) }
         try Int8Quantization.write(cnn, architecture: spec.architecture, weights: weights, to: url)
         return try Summary(model: spec.weights ?? spec.model, architecture: spec.architecture, out: url.path, items: seen,
                            calibratedConvolutions: Int8Quantization.ranges(of: cnn).count,
@@ -88,7 +91,8 @@ public struct PostTrainingQuantization {
             throw TransferError.unsupported("\(bundle.path) reads images but the calibration data holds \(dataset.kind.rawValue)s")
         }
         let module = network.module
-        let (seen, failures) = try calibrate(module, on: dataset, preprocessing: preprocessing, name: bundle.path) { _, batch in
+        Int8Quantization.clearCalibration(of: module)
+        let (seen, failures) = try calibrate(on: dataset, preprocessing: preprocessing, name: bundle.path) { _, batch in
             _ = try network.outputs(batch, training: false)
         }
         let architecture = manifest.backbone.architecture
@@ -110,15 +114,48 @@ public struct PostTrainingQuantization {
         (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
     }
 
-    /// Runs up to `items` of `dataset` (spread evenly) through `forward` in fp32 while every convolution of `module`
-    /// records its input range; returns the items seen and the unreadable ones.
-    private func calibrate(_ module: Module, on dataset: any Dataset, preprocessing: Preprocessing, name: String,
+    /// An imported ONNX graph: calibrated through the executor of its output (every convolution the graph's output
+    /// needs) and written as the same ONNX file with the ranges in its metadata (`OnnxInt8Quantization`); its
+    /// weights stay fp32 (ONNX has no place for Graft's s8 codes that other runtimes would read).
+    private func run(_ onnx: OnnxBackbone, dataset: any Dataset, to url: URL) throws -> Summary {
+        let spec = onnx.spec, source = URL(fileURLWithPath: onnx.graph.file)
+        guard weights == .fp32 else {
+            throw TransferError.unsupported("\(source.path) is an ONNX graph: its quantized copy keeps the fp32 weights (--weights fp32); "
+                + "s8 weights go into Graft's own .safetensors files")
+        }
+        guard url.pathExtension == "onnx" else {
+            throw TransferError.unsupported("\(source.path) is an ONNX graph: its quantized copy is an ONNX file too (--out FILE.onnx)")
+        }
+        let model = try OnnxModel(graph: onnx.graph, outputs: [onnx.headCut])   // its own executor: nothing shared with extraction
+        guard model.convolutionCount > 0 else {
+            throw TransferError.unsupported("\(source.path) has no convolution with constant weights to quantize")
+        }
+        model.clearCalibration()   // a quantized graph given as input is calibrated afresh
+        let input = onnx.graph.inputs[0].name, output = onnx.headCut
+        let (seen, failures) = try calibrate(on: dataset, preprocessing: onnx.prep, name: spec.model) { x, _ in
+            // A graph exported with a fixed batch size runs in chunks of it (the last padded with zero images, which
+            // calibrate too: a mid-grey image after normalization, inside the ranges of real ones in practice).
+            _ = try x.inChunks(of: onnx.fixedBatch ?? x.shape[0]) { chunk in
+                guard let y = try model.runChannelsLast([input: chunk])[output] else { throw TransferError.unsupported("\(output) produced no value") }
+                return y
+            }
+        }
+        let ranges = model.int8Ranges
+        try OnnxInt8Quantization.write(source, ranges: ranges, to: url)
+        return try Summary(model: source.path, architecture: "onnx", out: url.path, items: seen, calibratedConvolutions: ranges.count,
+                           convolutions: model.convolutionCount, calibration: Int8Quantization.calibrationMethod,
+                           weights: weights.rawValue, bytes: Self.size(of: url), failures: failures,
+                           usage: "graft extract --model \(url.path) --preprocess \(spec.preprocess ?? "RECIPE") --precision int8 --data DATA --out DIR")
+    }
+
+    /// Runs up to `items` of `dataset` (spread evenly) through `forward` in fp32 while every convolution it reaches
+    /// records its input range (the caller clears earlier ranges first); returns the items seen and the unreadable ones.
+    private func calibrate(on dataset: any Dataset, preprocessing: Preprocessing, name: String,
                            forward: (Tensor, Batch) throws -> Void) throws -> (seen: Int, failures: [String]) {
         guard items >= 1 else { throw TransferError.unsupported("calibration needs at least one item (items \(items))") }
         let n = min(items, dataset.count)
         guard n > 0 else { throw TransferError.emptyData("no items to calibrate \(name) on") }
         let indices = (0..<n).map { $0 * dataset.count / n }
-        Int8Quantization.clearCalibration(of: module)   // a quantized model given as input is calibrated afresh
         let loader = BatchLoader(dataset: dataset, indices: indices, preprocessing: preprocessing,
                                  options: .init(batchSize: batchSize, strict: strict))
         let meter = ProgressMeter(phase: .extracting, total: n)

@@ -42,6 +42,8 @@ public struct OnnxGraph: Sendable {
     /// Version of the default ("" / "ai.onnx") operator set.
     public var opsetVersion: Int
     public var producer: String
+    /// The model's `metadata_props` (a key given twice: the last value), e.g. `graft quantize`'s int8 ranges.
+    public var metadata: [String: String]
 
     public init(contentsOf url: URL) throws {
         let data: Data
@@ -73,6 +75,7 @@ public struct OnnxGraph: Sendable {
         self.file = file
         let g = model.graph
         producer = model.producerName
+        metadata = Dictionary(model.metadataProps.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         opsetVersion = Int(model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
         guard g.sparseInitializer.isEmpty else {
             throw OnnxError.invalidTensor(file: file, tensor: g.sparseInitializer[0].values.name, reason: "sparse initializers are not supported")

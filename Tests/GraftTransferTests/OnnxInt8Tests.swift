@@ -1,0 +1,161 @@
+import Foundation
+import GraftData
+import GraftModels
+import GraftNN
+import GraftTensor
+import GraftWeights
+import XCTest
+@testable import GraftTransfer
+
+/// int8 for an imported ONNX graph (docs/PRECISION.md "ONNX graphs"), against Graft's native int8 as the reference:
+/// the ONNX ResNet export of Tests/Fixtures/onnx carries exactly the weights of the native fixture (as in
+/// `OnnxNativeEquivalenceTests`), so calibrating the graph must record each convolution's input range as the native
+/// network records it, and the quantized graph in int8 must compute what the native network computes with separate
+/// int8 convolutions (`ResNetBlock.chainsAtInt8` off: each convolution quantizes its fp32 input) and those ranges.
+final class OnnxInt8Tests: XCTestCase {
+    var tmp: URL!
+    override func setUp() {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("graft-onnx-int8-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(at: tmp) }
+
+    static let onnx = OnnxNativeEquivalenceTests.onnx
+    static func spec(_ file: URL) -> BackboneSpec { .onnx(file, preprocess: "imagenet") }
+
+    /// The native module path of a PyTorch-exported Conv node ("/layer2/layer2.0/downsample/downsample.0/Conv_output_0"
+    /// -> "layer2.0.downsample.0"): each scope repeats its parent's name as a prefix.
+    static func nativePath(_ convOutput: String) -> String {
+        var parts: [String] = []
+        for p in convOutput.split(separator: "/").dropLast().map(String.init) {
+            if let last = parts.last, p.hasPrefix(last + ".") { parts[parts.count - 1] = p } else { parts.append(p) }
+        }
+        return parts.joined(separator: ".")
+    }
+
+    static let flatten = "/Flatten_output_0"
+
+    /// The native ResNet with the export's weights (`OnnxNativeEquivalenceTests`).
+    func nativeBackbone() throws -> CNNBackbone {
+        let resnet = try ResNet(.init(name: "resnet-basic", block: .basic, layers: [2, 2, 2, 2], widths: [8, 16, 32, 64], numClasses: 10))
+        XCTAssertTrue(try resnet.load(contentsOf: OnnxNativeEquivalenceTests.weights).isComplete)
+        return CNNBackbone(resnet, spec: BackboneSpec(input: .image, model: "resnet-basic", architecture: "resnet18",
+                                                      weights: OnnxNativeEquivalenceTests.weights.path))
+    }
+
+    /// 48 Fashion-MNIST training images as one batch, as the backbones' preprocessing makes them, and their pixels.
+    func images(_ preprocessing: Preprocessing) throws -> (data: any Dataset, batch: Batch, x: Tensor) {
+        let data = Subset(try BuiltinDatasets.fashionMNIST(.train), indices: Array(0..<48))
+        let loader = BatchLoader(dataset: data, indices: Array(0..<48), preprocessing: preprocessing, options: .init(batchSize: 48))
+        let batch = try XCTUnwrap(try loader.next())
+        return (data, batch, try Tensor(shape: [batch.count, batch.height, batch.width, 3], values: batch.pixels))
+    }
+
+    func testQuantizedGraphComputesWhatTheNativeNetworkComputesInInt8() throws {
+        try Precision.int8.requireSupport()
+        let native = try nativeBackbone()
+        let (data, batch, x) = try images(try XCTUnwrap(native.preprocessing))
+        let out = tmp.appendingPathComponent("resnet-basic.int8.onnx")
+        let summary = try PostTrainingQuantization(items: 48, batchSize: 16, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data, to: out)
+        XCTAssertEqual(summary.architecture, "onnx")
+        XCTAssertEqual(summary.items, 48)
+        XCTAssertEqual(summary.calibratedConvolutions, 20)
+        XCTAssertEqual(summary.convolutions, 20)
+        XCTAssertEqual(summary.weights, "fp32")
+        XCTAssertTrue(summary.usage.contains("--precision int8") && summary.usage.contains(out.path), summary.usage)
+
+        // The ranges, one per Conv node, are the native network's own calibration on the same images.
+        let quantized = try OnnxBackbone(Self.spec(out))
+        XCTAssertTrue(quantized.isInt8Calibrated)
+        XCTAssertFalse(try OnnxBackbone(Self.spec(Self.onnx)).isInt8Calibrated)
+        let ranges = try OnnxInt8Quantization.ranges(in: quantized.graph)
+        XCTAssertEqual(ranges.count, 20)
+        try Calibration.recording { try withNoGrad { _ = try native.cnn.forward(x, upTo: nil, training: false) } }
+        let nativeRanges = Int8Quantization.ranges(of: native.cnn)
+        XCTAssertEqual(Set(ranges.keys.map(Self.nativePath)), Set(nativeRanges.keys), "every Conv node maps to a native convolution")
+        for (key, r) in ranges {
+            let n = try XCTUnwrap(nativeRanges[Self.nativePath(key)])
+            let scale = max(abs(n.min), abs(n.max))
+            XCTAssertEqual(r.min, n.min, accuracy: 1e-4 * scale, key)
+            XCTAssertEqual(r.max, n.max, accuracy: 1e-4 * scale, key)
+        }
+
+        // The same ranges on both sides: int8 features equal up to float rounding of the fp32 between convolutions.
+        let convs = Dictionary(native.cnn.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
+        for (key, r) in ranges { try XCTUnwrap(convs[Self.nativePath(key)]).calibration.range = r }
+        func features(_ backbone: any Backbone, _ cut: String, _ precision: Precision) throws -> [Float] {
+            try ResNetBlock.$chainsAtInt8.withValue(false) {
+                try FeatureExtractor(backbone: backbone, cut: cut, pool: .avg, precision: precision).features(batch)
+            }
+        }
+        let fp32 = try features(native, "penultimate", .fp32)
+        let nativeInt8 = try features(native, "penultimate", .int8)
+        let onnxInt8 = try features(quantized, Self.flatten, .int8)
+        let onnxFP32 = try features(quantized, Self.flatten, .fp32)
+        let scale = fp32.map(abs).max() ?? 0
+        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+        let int8Error = maxDiff(nativeInt8, fp32), apart = maxDiff(onnxInt8, nativeInt8)
+        print("onnx int8 vs native int8: max |diff| \(apart); int8 vs fp32 \(int8Error); scale \(scale)")
+        XCTAssertGreaterThan(scale, 0.1)
+        XCTAssertGreaterThan(int8Error, 1e-3 * scale, "int8 really ran")
+        XCTAssertLessThan(int8Error, 0.1 * scale, "and stays close to fp32")
+        XCTAssertLessThan(apart, 0.02 * int8Error, "the graph's int8 is the native network's")
+        XCTAssertLessThanOrEqual(maxDiff(onnxFP32, fp32), 1e-4, "in fp32 the quantized file is the original graph")
+    }
+
+    func testQuantizedFileIsTheSameGraphWithItsRangesInMetadata() throws {
+        try Precision.int8.requireSupport()
+        let data = Subset(try BuiltinDatasets.fashionMNIST(.train), indices: Array(0..<8))
+        let out = tmp.appendingPathComponent("q.onnx")
+        _ = try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data, to: out)
+        let (original, written) = (try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: Self.onnx), file: "a"),
+                                   try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: out), file: "b"))
+        XCTAssertEqual(written.graph, original.graph, "nodes and fp32 weights unchanged")
+        let metadata = try OnnxGraph(contentsOf: out).metadata
+        XCTAssertEqual(metadata["graft.quantization"], "int8")
+        XCTAssertEqual(metadata["graft.int8.weights"], "fp32")
+        XCTAssertEqual(metadata["graft.int8.calibration"], "minmax")
+        // Quantizing the quantized file again calibrates afresh: the same ranges, no entry twice.
+        let again = tmp.appendingPathComponent("qq.onnx")
+        _ = try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(out), dataset: data, to: again)
+        let twice = try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: again), file: "c")
+        XCTAssertEqual(twice.metadataProps.map(\.key).sorted(), written.metadataProps.map(\.key).sorted())
+        XCTAssertEqual(try OnnxGraph(contentsOf: again).metadata, metadata)
+        // s8 weights and a non-ONNX output are typed refusals, nothing written.
+        let refused = tmp.appendingPathComponent("s8.onnx")
+        XCTAssertThrowsError(try PostTrainingQuantization(items: 8, weights: .s8).run(spec: Self.spec(Self.onnx), dataset: data, to: refused)) {
+            XCTAssertTrue("\($0)".contains("--weights fp32"), "\($0)")
+        }
+        XCTAssertThrowsError(try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data,
+                                                                                         to: tmp.appendingPathComponent("x.safetensors")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
+    }
+
+    func testDamagedRangesAndMissingCalibrationAreTypedErrors() throws {
+        try Precision.int8.requireSupport()
+        // An unquantized graph refuses int8 before any work, saying how to quantize it.
+        let plain = try OnnxBackbone(Self.spec(Self.onnx))
+        XCTAssertThrowsError(try plain.requirePrecision(.int8)) {
+            XCTAssertTrue("\($0)".contains("graft quantize --model \(Self.onnx.path) --preprocess imagenet"), "\($0)")
+        }
+        XCTAssertThrowsError(try FeatureExtractor(backbone: plain, precision: .int8))
+        func damaged(_ ranges: String) throws -> URL {
+            var model = try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: Self.onnx), file: "x")
+            for (k, v) in ["graft.quantization": "int8", "graft.int8.input_ranges": ranges] {
+                var e = Onnx_StringStringEntryProto(); e.key = k; e.value = v
+                model.metadataProps.append(e)
+            }
+            let url = tmp.appendingPathComponent("damaged-\(UUID().uuidString).onnx")
+            try model.encoded().write(to: url)
+            return url
+        }
+        for (ranges, expected) in [("{\"/Flatten_output_0\": [0, 1]}", "not the output of a Conv node"),
+                                   ("{\"/conv1/Conv_output_0\": [2, 1]}", "is not [min, max]"),
+                                   ("[1, 2]", "not a JSON object")] {
+            let url = try damaged(ranges)
+            XCTAssertThrowsError(try OnnxModel(contentsOf: url)) { error in
+                XCTAssertTrue("\(error)".contains(url.path) && "\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+}
