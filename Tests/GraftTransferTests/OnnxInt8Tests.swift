@@ -103,6 +103,44 @@ final class OnnxInt8Tests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDiff(onnxFP32, fp32), 1e-4, "in fp32 the quantized file is the original graph")
     }
 
+    /// MobileNetV2's inverted-residual blocks, found in the export, run at int8 as one int8 chain each, as the native
+    /// blocks do (with fp32 between blocks: `FusedInvertedResidual.keepsCodesBetweenBlocks` off on the native side).
+    func testImportedMobileNetV2BlocksRunAsTheNativeInt8Chains() throws {
+        try Precision.int8.requireSupport()
+        let dir = FixturePaths.fixtures.appendingPathComponent("onnx")
+        let imported = try OnnxModel(contentsOf: dir.appendingPathComponent("mobilenet_v2-0.25.onnx"), outputs: [Self.flatten])
+        XCTAssertEqual(imported.invertedResidualBlocks, 17)
+        let native = try MobileNetV2(.init(widthMultiplier: 0.25, numClasses: 10))
+        XCTAssertTrue(try native.load(contentsOf: FixturePaths.fixtures.appendingPathComponent("models/torchvision/mobilenet_v2-0.25.safetensors")).isComplete)
+        var g = SeededGenerator(seed: 7)
+        let x = Tensor.uniform([4, 64, 64, 3], low: -2, high: 2, generator: &g)   // the export takes 64x64
+        try Calibration.recording { try withNoGrad {
+            _ = try imported.runChannelsLast(["x": x])
+            _ = try native.forward(x, upTo: nil, training: false)
+        } }
+        let ranges = imported.int8Ranges, nativeRanges = Int8Quantization.ranges(of: native)
+        XCTAssertEqual(ranges.count, imported.convolutionCount)
+        XCTAssertEqual(Set(ranges.keys.map(Self.nativePath)), Set(nativeRanges.keys), "every Conv node maps to a native convolution")
+        let convs = Dictionary(native.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
+        for (key, r) in ranges { try XCTUnwrap(convs[Self.nativePath(key)]).calibration.range = r }
+        func run(_ precision: Precision) throws -> (native: [Float], imported: [Float]) {
+            try FusedInvertedResidual.$keepsCodesBetweenBlocks.withValue(false) {
+                try withPrecision(precision) { try withNoGrad {
+                    (try native.forward(x, upTo: "penultimate", training: false).values,
+                     try XCTUnwrap(imported.runChannelsLast(["x": x])[Self.flatten]).values)
+                } }
+            }
+        }
+        let (fp32, int8) = (try run(.fp32), try run(.int8))
+        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+        let scale = fp32.native.map(abs).max() ?? 0, int8Error = maxDiff(int8.native, fp32.native), apart = maxDiff(int8.imported, int8.native)
+        print("mobilenet_v2 onnx int8 vs native int8: max |diff| \(apart); int8 vs fp32 \(int8Error); scale \(scale)")
+        XCTAssertLessThanOrEqual(maxDiff(fp32.imported, fp32.native), 1e-4 * scale)
+        XCTAssertGreaterThan(int8Error, 1e-3 * scale, "int8 really ran")
+        XCTAssertLessThan(int8Error, 0.1 * scale)
+        XCTAssertLessThan(apart, 0.02 * int8Error, "the graph's int8 blocks are the native chains")
+    }
+
     func testQuantizedFileIsTheSameGraphWithItsRangesInMetadata() throws {
         try Precision.int8.requireSupport()
         let data = Subset(try BuiltinDatasets.fashionMNIST(.train), indices: Array(0..<8))

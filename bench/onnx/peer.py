@@ -9,7 +9,10 @@
                                       DIR/<model>.check.safetensors  "x" [2, 3, 224, 224] and ONNX Runtime's "logits"
   peer.py time THREADS DIR [model ...]   ONNX Runtime (all graph optimisations, intra-op threads = THREADS) on
                                     DIR/<model>.onnx at batch 1 and 32 (BENCH_BATCHES), 224x224: median of
-                                    BENCH_REPEATS timed runs after a warm-up.
+                                    BENCH_REPEATS timed runs after a warm-up. BENCH_ORT_INT8=1 also times ONNX
+                                    Runtime's static int8 quantization of that file (QDQ, per-channel s8 weights,
+                                    u8 activations, MinMax calibration on one batch of 32 inputs like the timed
+                                    ones: what bench/vision does), the "ort-int8" rows.
 Prints "row<TAB>ort<TAB><model> b<batch><TAB>img/s" lines.
 """
 import os, sys, time, warnings
@@ -75,13 +78,44 @@ def time_ort(threads, out, names):
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(os.path.join(out, f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
+        sessions = [("ort", ort.InferenceSession(os.path.join(out, f"{name}.onnx"), options, providers=["CPUExecutionProvider"]))]
+        if os.environ.get("BENCH_ORT_INT8") == "1":
+            sessions.append(("ort-int8", ort.InferenceSession(quantized(out, name), options, providers=["CPUExecutionProvider"])))
         for b in batches:
             feed = {"x": (np.random.default_rng(b).random((b, 3, 224, 224), dtype=np.float32) * 4 - 2)}
             # At batch 1 one run is a few ms: time 10 per sample so the clock's resolution does not matter.
             calls = max(1, 10 // b)
-            seconds = median(lambda: [session.run(None, feed) for _ in range(calls)], repeats) / calls
-            print(f"row\tort\t{name} b{b}\t{b / seconds:.1f}", flush=True)
+            for path, session in sessions:
+                seconds = median(lambda: [session.run(None, feed) for _ in range(calls)], repeats) / calls
+                print(f"row\t{path}\t{name} b{b}\t{b / seconds:.1f}", flush=True)
+
+
+def quantized(out, name):
+    """OUT/<name>.ort-int8.onnx: ONNX Runtime's static quantization of OUT/<name>.onnx (made once)."""
+    import numpy as np
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    path = os.path.join(out, f"{name}.ort-int8.onnx")
+    if os.path.exists(path):
+        return path
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"x": np.random.default_rng(32).random((32, 3, 224, 224), dtype=np.float32) * 4 - 2}])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    prepared = os.path.join(out, f"{name}.prepared.onnx")
+    start = os.getcwd()
+    os.chdir(out)   # the quantization tools write scratch models into the working directory
+    try:
+        quant_pre_process(os.path.join(out, f"{name}.onnx"), prepared)
+        quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+    finally:
+        os.chdir(start)
+    return path
 
 
 if __name__ == "__main__":

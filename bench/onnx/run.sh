@@ -3,6 +3,8 @@
 # same weights imported by Graft's ONNX executor (fed NCHW as ONNX Runtime is, and NHWC as `graft extract` feeds it),
 # and ONNX Runtime on that same .onnx file, in one run.
 # 224x224, batch 1 and 32, GRAFT_THREADS threads (default 2). Target: imported within 10% of native.
+# With BENCH_ORT_INT8=1 (issue 19) a second table: the graph quantized by Graft (`imported-int8`) against ONNX Runtime's
+# static int8 quantization of the same file (`ort-int8`), each calibrated on a batch of 32 inputs like the timed ones.
 # Usage: bash bench/onnx/run.sh [model ...]   (resnet18, mobilenet_v2; default both)
 # Env: GRAFT_THREADS (2), BENCH_BATCHES ("1 32"), BENCH_REPEATS (5), SCRATCH (.build-bench),
 #      GRAFT_BENCH_BIN (skip the build, use this binary), BENCH_ONNX_DIR (where peer.py writes the files; a
@@ -34,7 +36,7 @@ OUT=""
 # Model by model, Graft (native and imported) then ONNX Runtime back to back, so a busy machine hits all alike.
 for m in "${MODELS[@]}"; do
     OUT+=$'\n'"$(GRAFT_THREADS="$THREADS" "${PREFIX[@]}" "$BIN" "$DIR" "$m")"
-    OUT+=$'\n'"$("${PREFIX[@]}" "$PYTHON" bench/onnx/peer.py time "$THREADS" "$DIR" "$m")"
+    OUT+=$'\n'"$(BENCH_ORT_INT8="${BENCH_ORT_INT8:-0}" "${PREFIX[@]}" "$PYTHON" bench/onnx/peer.py time "$THREADS" "$DIR" "$m")"
 done
 
 "$PYTHON" - "$OUT" <<'PY'
@@ -53,4 +55,11 @@ nan = float("nan")
 for name, r in rows.items():
     n, i, h, o = (r.get(k, nan) for k in ("native", "imported", "imported-nhwc", "ort"))
     print(f"| {name:<17} | {n:>12.1f} | {i:>14.1f} | {h:>19.1f} | {o:>9.1f} | {i / n:>16.2f}x | {h / n:>12.2f}x | {i / o:>13.2f}x |")
+if any("ort-int8" in r for r in rows.values()):
+    print()
+    print("| model | imported NHWC img/s | imported int8 img/s | native int8 img/s | ORT img/s | ORT int8 img/s | int8 / imported fp32 | imported int8 / native int8 | int8 / ORT int8 | int8 / ORT fp32 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows.items():
+        h, q, nq, o, oq = (r.get(k, nan) for k in ("imported-nhwc", "imported-int8", "native-int8", "ort", "ort-int8"))
+        print(f"| {name} | {h:.1f} | {q:.1f} | {nq:.1f} | {o:.1f} | {oq:.1f} | {q / h:.2f}x | {q / nq:.2f}x | {q / oq:.2f}x | {q / o:.2f}x |")
 PY

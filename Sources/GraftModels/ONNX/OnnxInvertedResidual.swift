@@ -6,7 +6,7 @@ import GraftTensor
 /// 1x1 expansion + ReLU6, a depthwise k x k convolution + ReLU6, a 1x1 projection, plus the block's input when the
 /// shapes allow. It runs as the native models run it: the fused kernel (`Kernels.invertedResidualForward`, the
 /// expanded tensor never goes to memory) wherever `FusedInvertedResidual`'s size policy fuses the native block,
-/// else its convolutions one by one.
+/// else its convolutions one by one; at int8, as one int8 chain of its calibrated convolutions (`int8Forward`).
 struct OnnxInvertedResidual {
     /// Expansion (when there is one), depthwise, projection: the steps run when the block does not fuse.
     let convs: [OnnxModel.ConvStep]
@@ -51,6 +51,40 @@ struct OnnxInvertedResidual {
         let done = Kernels.invertedResidualForward(shape, packed: packed.pointer, bf16: bf16?.pointer, input: input.pointer,
                                                    residual: residual ? input.pointer : nil, output: y.pointer)
         return done ? .float(y, channelsLast: true) : nil
+    }
+
+    /// The block as one int8 chain of its calibrated convolutions (`Kernels.conv2dInt8Chain`, as the native blocks run
+    /// at int8: the input quantized once, u8 between the convolutions, the residual summed by the projection), fp32
+    /// in and out. nil outside int8 inference, while calibrating, or when a convolution has no range (then they run
+    /// one by one).
+    func int8Forward(_ x: OnnxValue) throws -> OnnxValue? {
+        guard ComputePrecision.current == .int8, !Calibration.isRecording else { return nil }
+        let s = x.shape
+        guard s.count == 4, s[1] == inChannels, s[0] >= 1, let shape = shape(batch: s[0], height: s[2], width: s[3]) else { return nil }
+        var links: [Kernels.Int8ChainLink] = []
+        var (h, w, c) = (s[2], s[3], inChannels)
+        for (i, step) in convs.enumerated() {
+            let weight = step.fused.weight
+            guard let parameters = step.int8Scales.parameters(weight: weight, calibration: step.calibration) else { return nil }
+            let depthwise = i == convs.count - 2, k = weight.shape
+            let g = Conv2DGeometry(batch: s[0], inChannels: c, outChannels: k[0], height: h, width: w, kernelH: k[2], kernelW: k[3],
+                                   strideH: depthwise ? stride : 1, strideW: depthwise ? stride : 1,
+                                   padTop: depthwise ? pads.top : 0, padBottom: depthwise ? pads.bottom : 0,
+                                   padLeft: depthwise ? pads.left : 0, padRight: depthwise ? pads.right : 0,
+                                   dilationH: 1, dilationW: 1, groups: depthwise ? hidden : 1)
+            links.append(Kernels.Int8ChainLink(geometry: g, weight: UnsafePointer(weight.pointer),
+                                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
+                                               bias: step.fused.bias.map { UnsafePointer($0.pointer) }, activation: step.fused.activation,
+                                               parameters: parameters))
+            (h, w, c) = (g.outHeight, g.outWidth, g.outChannels)
+        }
+        let input = try x.nhwcTensor()
+        let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        if residual { y.pointer.update(from: input.pointer, count: input.count) }   // what the projection's sum adds
+        try withExtendedLifetime((convs, input)) {
+            try Kernels.conv2dInt8Chain(links, input: .fp32(input.pointer), output: .fp32(y.pointer), residual: residual ? .destination : .none)
+        }
+        return .float(y, channelsLast: true)
     }
 
     /// `steps` with every run of convolution steps that forms an inverted-residual block (consecutive, each

@@ -175,7 +175,7 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
                     values[c.output] = try runConv(c, values, consumingResidual: c.residual.map { canConsume($0, at: i, values) } ?? false)
                 case let .invertedResidual(b):
                     guard let x = values[b.input] else { throw OnnxError.nodeFailed(file: file, node: b.convs[0].node.name, op: "Conv", reason: "input missing") }
-                    if let y = try b.fusedForward(x) {
+                    if let y = try b.fusedForward(x) ?? b.int8Forward(x) {
                         values[b.output] = y
                     } else {
                         // The block's convolutions one by one; their intermediate values are dropped after.
