@@ -2,11 +2,11 @@ import Foundation
 import GraftWeights
 
 /// Post-training static quantization of an imported ONNX graph (`graft quantize --model model.onnx`,
-/// docs/PRECISION.md "ONNX graphs"): the quantized model is the same ONNX file with the calibrated input range of
-/// each convolution in its `metadata_props`, under the keys of Graft's own quantized files (`Int8Quantization`), the
-/// ranges keyed by each Conv node's output value. The graph, its fp32 weights included, is unchanged, so the file
-/// still runs in fp32 anywhere (ONNX Runtime ignores metadata); `OnnxModel` reads the ranges and computes those
-/// convolutions in int8 under `--precision int8`, each quantizing its fp32 input as the native separate convolutions do.
+/// docs/PRECISION.md "int8 for imported ONNX graphs"): the quantized model is the same ONNX file with the calibrated
+/// input range of each convolution in its `metadata_props`, under the keys of Graft's own quantized files
+/// (`Int8Quantization`), the ranges keyed by each Conv node's output value. The graph, its fp32 weights included, is
+/// unchanged, so the file still runs in fp32 anywhere (ONNX Runtime ignores metadata); `OnnxModel` reads the ranges
+/// and computes those convolutions in int8 under `--precision int8` (inverted-residual blocks as int8 chains).
 public enum OnnxInt8Quantization {
     /// True when `graph` carries a quantization `graft quantize` wrote.
     public static func isQuantized(_ graph: OnnxGraph) -> Bool {

@@ -37,7 +37,7 @@ struct OnnxInvertedResidual {
     /// The block's output by the fused kernel, or nil when the size policy (or the shape) says to run it unfused.
     func fusedForward(_ x: OnnxValue) throws -> OnnxValue? {
         // As the native blocks: the fused kernel serves bf16 inference (bf16 1x1 GEMMs where the CPU has them); calibration
-        // records each convolution's input, and int8 runs the calibrated convolutions one by one.
+        // records each convolution's input, and a calibrated block runs int8 as a chain (`int8Forward`).
         guard ComputePrecision.current != .bf16 || FusedInvertedResidual.fusesAtLowPrecision else { return nil }
         guard !Calibration.isRecording, ComputePrecision.current != .int8 || !convs.contains(where: { $0.calibration.range != nil })
         else { return nil }
