@@ -21,10 +21,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Calibration items, spread evenly over the data.") var items: Int = 300
     @Option(help: "Output file (.safetensors): the network with its int8 calibration; for an ONNX graph a .onnx file (the graph with the calibration in its metadata); with --bundle, a bundle folder.") var out: String
     @Option(help: "Batch size.") var batch: Int = 32
-    @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes) or fp32 (as they were: the file in fp32 is the original network). Default: s8; fp32 for an ONNX graph, which keeps its weights.")
-    var weights: Int8WeightStorage?
+    @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes; in an ONNX graph, its convolutions' weights, turned back into fp32 by Cast and Mul nodes) or fp32 (as they were: the file in fp32 is the original network).")
+    var weights: Int8WeightStorage = .s8
 
-    /// An ONNX graph's quantized copy is an ONNX file with its weights as they were.
+    /// An ONNX graph's quantized copy is an ONNX file.
     var isOnnx: Bool { model?.lowercased().hasSuffix(".onnx") == true && (arch == nil || arch == "onnx") }
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false
@@ -36,7 +36,6 @@ struct QuantizeCommand: ParsableCommand {
             guard !out.hasSuffix(".safetensors") else { throw ValidationError("with --bundle, --out is a bundle folder, not a .safetensors file") }
         } else if isOnnx {
             guard out.hasSuffix(".onnx") else { throw ValidationError("--out must end in .onnx: an ONNX graph's quantized copy is an ONNX file") }
-            guard weights != .s8 else { throw ValidationError("--weights s8 goes with Graft's .safetensors files: an ONNX graph keeps its fp32 weights") }
         } else {
             guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
         }
@@ -52,7 +51,7 @@ struct QuantizeCommand: ParsableCommand {
         let dataset: any Dataset = split == .test ? source.testSet : source.train
         let url = URL(fileURLWithPath: out)
         if bundle == nil { TemporaryFiles.guardOutput(url) }   // a bundle folder is replaced by AtomicDirectory
-        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict, weights: weights ?? (isOnnx ? .fp32 : .s8),
+        let quantization = PostTrainingQuantization(items: items, batchSize: batch, strict: strict, weights: weights,
                                                     progress: TerminalProgressBar(quiet: quiet).handler)
         let summary = try spec.map { try quantization.run(spec: $0, dataset: dataset, to: url) }
             ?? quantization.run(bundle: URL(fileURLWithPath: bundle!), dataset: dataset, to: url)

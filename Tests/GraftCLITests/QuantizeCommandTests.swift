@@ -116,9 +116,9 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
     }
 
-    /// An imported ONNX graph: `quantize` writes an ONNX file with the ranges in its metadata (fp32 weights), `extract`
-    /// runs it in int8, a head fitted on those features records int8 and `evaluate` runs the bundle so; the graph
-    /// without calibration, s8 weights and a non-ONNX output are refused.
+    /// An imported ONNX graph: `quantize` writes an ONNX file with the ranges in its metadata (s8 weights by default),
+    /// `extract` runs it in int8, a head fitted on those features records int8 and `evaluate` runs the bundle so; the
+    /// graph without calibration and a non-ONNX output are refused.
     func testQuantizeAnONNXGraphThenExtractFitAndEvaluateInInt8() throws {
         let dir = CLIFixtures.temporaryDirectory()
         let graph = CLIFixtures.repoRoot.appendingPathComponent("Tests/Fixtures/onnx/resnet-basic.onnx").path
@@ -128,16 +128,19 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertExit(quantize, 0)
         let report = try quantize.json()
         XCTAssertEqual(report["architecture"] as? String, "onnx")
-        XCTAssertEqual(report["weights"] as? String, "fp32")
+        XCTAssertEqual(report["weights"] as? String, "s8")
         XCTAssertEqual(report["items"] as? Int, 32)
         XCTAssertEqual(report["calibratedConvolutions"] as? Int, 20)
         XCTAssertEqual(report["convolutions"] as? Int, 20)
         let bytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: out)[.size] as? NSNumber).intValue
         XCTAssertEqual(report["bytes"] as? Int, bytes)
         XCTAssertTrue((report["usage"] as? String ?? "").contains("--model \(out) --preprocess imagenet --precision int8"), quantize.transcript)
-        let text = try Graft.run(["quantize"] + onnx + ["--data", "digits", "--items", "8", "--out", dir.appendingPathComponent("t.onnx").path, "--quiet"])
+        let fp32 = dir.appendingPathComponent("t.onnx").path
+        let text = try Graft.run(["quantize"] + onnx + ["--data", "digits", "--items", "8", "--weights", "fp32", "--out", fp32, "--quiet"])
         XCTAssertExit(text, 0)
         XCTAssertTrue(text.stdout.contains("onnx with 20 of 20 convolutions calibrated for int8 on 8 items (minmax, fp32 weights"), text.transcript)
+        let fp32Bytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: fp32)[.size] as? NSNumber).intValue
+        XCTAssertLessThan(Double(bytes), 0.3 * Double(fp32Bytes), "s8 weights: a quarter of the bytes and a little")
 
         let store = dir.appendingPathComponent("store").path
         let extract = try Graft.run(["extract", "--model", out, "--preprocess", "imagenet", "--layer", "/Flatten_output_0", "--precision", "int8",
@@ -156,8 +159,7 @@ final class QuantizeCommandTests: XCTestCase {
                                    "--out", dir.appendingPathComponent("p").path, "--quiet"])
         XCTAssertExit(plain, 1)
         XCTAssertTrue(plain.stderr.contains("graft quantize --model \(graph) --preprocess imagenet"), plain.transcript)
-        // s8 weights, a .safetensors output, --preprocess with --bundle: usage errors; no preprocessing: exit 1.
-        XCTAssertExit(try Graft.run(["quantize"] + onnx + ["--data", "digits", "--weights", "s8", "--out", dir.appendingPathComponent("s.onnx").path]), 64)
+        // A .safetensors output, --preprocess with --bundle: usage errors; no preprocessing: exit 1.
         XCTAssertExit(try Graft.run(["quantize"] + onnx + ["--data", "digits", "--out", dir.appendingPathComponent("s.safetensors").path]), 64)
         XCTAssertExit(try Graft.run(["quantize", "--bundle", bundle, "--preprocess", "imagenet", "--data", "digits", "--out", dir.appendingPathComponent("b2").path]), 64)
         let noPrep = try Graft.run(["quantize", "--model", graph, "--data", "digits", "--out", dir.appendingPathComponent("n.onnx").path])

@@ -159,14 +159,59 @@ final class OnnxInt8Tests: XCTestCase {
         let twice = try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: again), file: "c")
         XCTAssertEqual(twice.metadataProps.map(\.key).sorted(), written.metadataProps.map(\.key).sorted())
         XCTAssertEqual(try OnnxGraph(contentsOf: again).metadata, metadata)
-        // s8 weights and a non-ONNX output are typed refusals, nothing written.
-        let refused = tmp.appendingPathComponent("s8.onnx")
-        XCTAssertThrowsError(try PostTrainingQuantization(items: 8, weights: .s8).run(spec: Self.spec(Self.onnx), dataset: data, to: refused)) {
-            XCTAssertTrue("\($0)".contains("--weights fp32"), "\($0)")
-        }
-        XCTAssertThrowsError(try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data,
-                                                                                         to: tmp.appendingPathComponent("x.safetensors")))
+        // A non-ONNX output is a typed refusal, nothing written.
+        let refused = tmp.appendingPathComponent("x.safetensors")
+        XCTAssertThrowsError(try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data, to: refused))
         XCTAssertFalse(FileManager.default.fileExists(atPath: refused.path))
+    }
+
+    /// s8 weights (the default): each Conv weight initializer becomes s8 codes and per-output-channel scales, turned
+    /// back by Cast and Mul nodes. Reference: the original graph with each of those weights replaced by codes x scales
+    /// computed here from the original values (`Int8Quantization.s8Codes`), run in fp32: the same outputs, bit for bit.
+    func testS8WeightsAreCodesTimesScalesInsideTheGraph() throws {
+        try Precision.int8.requireSupport()
+        let data = Subset(try BuiltinDatasets.fashionMNIST(.train), indices: Array(0..<8))
+        let (s8, fp32) = (tmp.appendingPathComponent("s8.onnx"), tmp.appendingPathComponent("fp32.onnx"))
+        let summary = try PostTrainingQuantization(items: 8).run(spec: Self.spec(Self.onnx), dataset: data, to: s8)
+        XCTAssertEqual(summary.weights, "s8")
+        _ = try PostTrainingQuantization(items: 8, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data, to: fp32)
+        XCTAssertLessThan(Double(summary.bytes), 0.3 * Double(try Data(contentsOf: fp32).count), "a quarter of the bytes and a little")
+        let graph = try OnnxGraph(contentsOf: s8)
+        XCTAssertEqual(graph.metadata["graft.int8.weights"], "s8")
+        XCTAssertEqual(graph.nodes.filter { $0.opType == "Cast" }.count, 20, "one per convolution weight")
+        XCTAssertEqual(try OnnxInt8Quantization.ranges(in: graph).count, 20)
+
+        var expected = try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: Self.onnx), file: "expected")
+        let original = try OnnxGraph(contentsOf: Self.onnx)
+        let convWeights = Set(original.nodes.filter { $0.opType == "Conv" }.map { $0.inputs[1] })
+        for (i, t) in expected.graph.initializer.enumerated() where convWeights.contains(t.name) {
+            guard case let .float(values)? = original.initializers[t.name]?.values else { return XCTFail(t.name) }
+            let o = Int(t.dims[0]), per = values.count / o
+            let (codes, scales) = Int8Quantization.s8Codes(values, outChannels: o)
+            let rounded = codes.indices.map { Float(codes[$0]) * scales[$0 / per] }
+            XCTAssertNotEqual(rounded, values)
+            expected.graph.initializer[i].floatData = []
+            expected.graph.initializer[i].rawData = rounded.withUnsafeBufferPointer { Data(buffer: $0) }
+        }
+        let expectedFile = tmp.appendingPathComponent("expected.onnx")
+        try expected.encoded().write(to: expectedFile)
+        var g = SeededGenerator(seed: 3)
+        let x = Tensor.uniform([2, 3, 64, 64], low: -2, high: 2, generator: &g)
+        let got = try XCTUnwrap(OnnxModel(contentsOf: s8).run(["x": x])["logits"]).values
+        let want = try XCTUnwrap(OnnxModel(contentsOf: expectedFile).run(["x": x])["logits"]).values
+        let unrounded = try XCTUnwrap(OnnxModel(contentsOf: Self.onnx).run(["x": x])["logits"]).values
+        XCTAssertEqual(got, want, "codes x scales, inside the graph")
+        XCTAssertNotEqual(got, unrounded)
+        // Quantized again, an s8 file keeps its codes (its weights come from nodes now) and takes the new ranges.
+        let again = tmp.appendingPathComponent("again.onnx")
+        _ = try PostTrainingQuantization(items: 8).run(spec: Self.spec(s8), dataset: data, to: again)
+        let (a, b) = (try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: s8), file: "a"),
+                      try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: again), file: "b"))
+        XCTAssertEqual(a.graph, b.graph)
+        // int8 from the s8 file stays close to fp32 (it multiplies the codes where int8 layers keep 127 levels).
+        let int8 = try XCTUnwrap(withPrecision(.int8) { try OnnxModel(contentsOf: s8).run(["x": x])["logits"] }).values
+        let scale = unrounded.map(abs).max() ?? 0
+        XCTAssertLessThan(zip(int8, unrounded).map { abs($0 - $1) }.max() ?? .infinity, 0.1 * scale)
     }
 
     func testDamagedRangesAndMissingCalibrationAreTypedErrors() throws {

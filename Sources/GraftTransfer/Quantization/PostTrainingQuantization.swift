@@ -115,14 +115,10 @@ public struct PostTrainingQuantization {
     }
 
     /// An imported ONNX graph: calibrated through the executor of its output (every convolution the graph's output
-    /// needs) and written as the same ONNX file with the ranges in its metadata (`OnnxInt8Quantization`); its
-    /// weights stay fp32 (ONNX has no place for Graft's s8 codes that other runtimes would read).
+    /// needs) and written as the same ONNX file with the ranges in its metadata (`OnnxInt8Quantization`), the
+    /// convolution weights as s8 codes turned back into fp32 by standard operators (or as they were, `weights` fp32).
     private func run(_ onnx: OnnxBackbone, dataset: any Dataset, to url: URL) throws -> Summary {
         let spec = onnx.spec, source = URL(fileURLWithPath: onnx.graph.file)
-        guard weights == .fp32 else {
-            throw TransferError.unsupported("\(source.path) is an ONNX graph: its quantized copy keeps the fp32 weights (--weights fp32); "
-                + "s8 weights go into Graft's own .safetensors files")
-        }
         guard url.pathExtension == "onnx" else {
             throw TransferError.unsupported("\(source.path) is an ONNX graph: its quantized copy is an ONNX file too (--out FILE.onnx)")
         }
@@ -141,7 +137,7 @@ public struct PostTrainingQuantization {
             }
         }
         let ranges = model.int8Ranges
-        try OnnxInt8Quantization.write(source, ranges: ranges, to: url)
+        try OnnxInt8Quantization.write(source, ranges: ranges, weights: weights, to: url)
         return try Summary(model: source.path, architecture: "onnx", out: url.path, items: seen, calibratedConvolutions: ranges.count,
                            convolutions: model.convolutionCount, calibration: Int8Quantization.calibrationMethod,
                            weights: weights.rawValue, bytes: Self.size(of: url), failures: failures,
