@@ -35,13 +35,12 @@ final class OnnxInt8Tests: XCTestCase {
 
     static let flatten = "/Flatten_output_0"
 
-    /// The native ResNet with the export's weights (`OnnxNativeEquivalenceTests`).
-    func nativeBackbone() throws -> CNNBackbone {
-        let resnet = try ResNet(.init(name: "resnet-basic", block: .basic, layers: [2, 2, 2, 2], widths: [8, 16, 32, 64], numClasses: 10))
-        XCTAssertTrue(try resnet.load(contentsOf: OnnxNativeEquivalenceTests.weights).isComplete)
-        return CNNBackbone(resnet, spec: BackboneSpec(input: .image, model: "resnet-basic", architecture: "resnet18",
-                                                      weights: OnnxNativeEquivalenceTests.weights.path))
+    /// `model`'s convolutions by module path.
+    static func convolutions(of model: Module) -> [String: Conv2d] {
+        Dictionary(model.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
     }
+
+    static func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
 
     /// 48 Fashion-MNIST training images as one batch, as the backbones' preprocessing makes them, and their pixels.
     func images(_ preprocessing: Preprocessing) throws -> (data: any Dataset, batch: Batch, x: Tensor) {
@@ -53,7 +52,7 @@ final class OnnxInt8Tests: XCTestCase {
 
     func testQuantizedGraphComputesWhatTheNativeNetworkComputesInInt8() throws {
         try Precision.int8.requireSupport()
-        let native = try nativeBackbone()
+        let native = try OnnxNativeEquivalenceTests.nativeBackbone()   // the export's weights
         let (data, batch, x) = try images(try XCTUnwrap(native.preprocessing))
         let out = tmp.appendingPathComponent("resnet-basic.int8.onnx")
         let summary = try PostTrainingQuantization(items: 48, batchSize: 16, weights: .fp32).run(spec: Self.spec(Self.onnx), dataset: data, to: out)
@@ -81,7 +80,7 @@ final class OnnxInt8Tests: XCTestCase {
         }
 
         // The same ranges on both sides: int8 features equal up to float rounding of the fp32 between convolutions.
-        let convs = Dictionary(native.cnn.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
+        let convs = Self.convolutions(of: native.cnn)
         for (key, r) in ranges { try XCTUnwrap(convs[Self.nativePath(key)]).calibration.range = r }
         func features(_ backbone: any Backbone, _ cut: String, _ precision: Precision) throws -> [Float] {
             try ResNetBlock.$chainsAtInt8.withValue(false) {
@@ -93,14 +92,13 @@ final class OnnxInt8Tests: XCTestCase {
         let onnxInt8 = try features(quantized, Self.flatten, .int8)
         let onnxFP32 = try features(quantized, Self.flatten, .fp32)
         let scale = fp32.map(abs).max() ?? 0
-        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
-        let int8Error = maxDiff(nativeInt8, fp32), apart = maxDiff(onnxInt8, nativeInt8)
+        let int8Error = Self.maxDiff(nativeInt8, fp32), apart = Self.maxDiff(onnxInt8, nativeInt8)
         print("onnx int8 vs native int8: max |diff| \(apart); int8 vs fp32 \(int8Error); scale \(scale)")
         XCTAssertGreaterThan(scale, 0.1)
         XCTAssertGreaterThan(int8Error, 1e-3 * scale, "int8 really ran")
         XCTAssertLessThan(int8Error, 0.1 * scale, "and stays close to fp32")
         XCTAssertLessThan(apart, 0.02 * int8Error, "the graph's int8 is the native network's")
-        XCTAssertLessThanOrEqual(maxDiff(onnxFP32, fp32), 1e-4, "in fp32 the quantized file is the original graph")
+        XCTAssertLessThanOrEqual(Self.maxDiff(onnxFP32, fp32), 1e-4, "in fp32 the quantized file is the original graph")
     }
 
     /// MobileNetV2's inverted-residual blocks, found in the export, run at int8 as one int8 chain each, as the native
@@ -121,7 +119,7 @@ final class OnnxInt8Tests: XCTestCase {
         let ranges = imported.int8Ranges, nativeRanges = Int8Quantization.ranges(of: native)
         XCTAssertEqual(ranges.count, imported.convolutionCount)
         XCTAssertEqual(Set(ranges.keys.map(Self.nativePath)), Set(nativeRanges.keys), "every Conv node maps to a native convolution")
-        let convs = Dictionary(native.namedModules().compactMap { p in (p.1 as? Conv2d).map { (p.0, $0) } }, uniquingKeysWith: { a, _ in a })
+        let convs = Self.convolutions(of: native)
         for (key, r) in ranges { try XCTUnwrap(convs[Self.nativePath(key)]).calibration.range = r }
         func run(_ precision: Precision) throws -> (native: [Float], imported: [Float]) {
             try FusedInvertedResidual.$keepsCodesBetweenBlocks.withValue(false) {
@@ -132,10 +130,10 @@ final class OnnxInt8Tests: XCTestCase {
             }
         }
         let (fp32, int8) = (try run(.fp32), try run(.int8))
-        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
-        let scale = fp32.native.map(abs).max() ?? 0, int8Error = maxDiff(int8.native, fp32.native), apart = maxDiff(int8.imported, int8.native)
+        let scale = fp32.native.map(abs).max() ?? 0
+        let int8Error = Self.maxDiff(int8.native, fp32.native), apart = Self.maxDiff(int8.imported, int8.native)
         print("mobilenet_v2 onnx int8 vs native int8: max |diff| \(apart); int8 vs fp32 \(int8Error); scale \(scale)")
-        XCTAssertLessThanOrEqual(maxDiff(fp32.imported, fp32.native), 1e-4 * scale)
+        XCTAssertLessThanOrEqual(Self.maxDiff(fp32.imported, fp32.native), 1e-4 * scale)
         XCTAssertGreaterThan(int8Error, 1e-3 * scale, "int8 really ran")
         XCTAssertLessThan(int8Error, 0.1 * scale)
         XCTAssertLessThan(apart, 0.02 * int8Error, "the graph's int8 blocks are the native chains")
@@ -211,7 +209,7 @@ final class OnnxInt8Tests: XCTestCase {
         // int8 from the s8 file stays close to fp32 (it multiplies the codes where int8 layers keep 127 levels).
         let int8 = try XCTUnwrap(withPrecision(.int8) { try OnnxModel(contentsOf: s8).run(["x": x])["logits"] }).values
         let scale = unrounded.map(abs).max() ?? 0
-        XCTAssertLessThan(zip(int8, unrounded).map { abs($0 - $1) }.max() ?? .infinity, 0.1 * scale)
+        XCTAssertLessThan(Self.maxDiff(int8, unrounded), 0.1 * scale)
     }
 
     func testDamagedRangesAndMissingCalibrationAreTypedErrors() throws {

@@ -22,7 +22,7 @@ final class OnnxNativeEquivalenceTests: XCTestCase {
     static let onnx = FixturePaths.fixtures.appendingPathComponent("onnx/resnet-basic.onnx")
     static let weights = FixturePaths.fixtures.appendingPathComponent("models/torchvision/resnet-basic.safetensors")
 
-    func nativeBackbone() throws -> CNNBackbone {
+    static func nativeBackbone() throws -> CNNBackbone {
         let resnet = try ResNet(.init(name: "resnet-basic", block: .basic, layers: [2, 2, 2, 2], widths: [8, 16, 32, 64], numClasses: 10))
         XCTAssertTrue(try resnet.load(contentsOf: Self.weights).isComplete)
         return CNNBackbone(resnet, spec: BackboneSpec(input: .image, model: "resnet-basic", architecture: "resnet18", weights: Self.weights.path))
@@ -42,7 +42,7 @@ final class OnnxNativeEquivalenceTests: XCTestCase {
         // padded tail runs on both paths.
         let train = Subset(try BuiltinDatasets.fashionMNIST(.train), indices: Array(0..<60))
         let test = Subset(try BuiltinDatasets.fashionMNIST(.test), indices: Array(0..<45))
-        let native = try nativeBackbone(), imported = try onnxBackbone()
+        let native = try Self.nativeBackbone(), imported = try onnxBackbone()
         XCTAssertEqual(imported.preprocessing, native.preprocessing, "both run torchvision's 224x224 ImageNet recipe")
         // The same cut on both: native `penultimate` is the ONNX graph's Flatten output (avg-pooled layer4).
         let cuts = [(native: "penultimate", imported: "/Flatten_output_0", width: 64), (native: "layer2", imported: "/layer2/layer2.1/relu_1/Relu_output_0", width: 16)]
