@@ -206,6 +206,11 @@ final class OnnxInt8Tests: XCTestCase {
         let (a, b) = (try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: s8), file: "a"),
                       try OnnxGraph.modelProto(serializedBytes: Data(contentsOf: again), file: "b"))
         XCTAssertEqual(a.graph, b.graph)
+        // Training needs initializers for weights: an s8 file is refused for fine-tuning (typed), an fp32-weights one is not.
+        XCTAssertThrowsError(try OnnxBackbone(Self.spec(s8)).network(outputs: 3, unfreeze: nil, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("stores s8 weights") && "\($0)".contains("--weights fp32"), "\($0)")
+        }
+        XCTAssertNoThrow(try OnnxBackbone(Self.spec(fp32)).network(outputs: 3, unfreeze: nil, seed: 0))
         // int8 from the s8 file stays close to fp32 (it multiplies the codes where int8 layers keep 127 levels).
         let int8 = try XCTUnwrap(withPrecision(.int8) { try OnnxModel(contentsOf: s8).run(["x": x])["logits"] }).values
         let scale = unrounded.map(abs).max() ?? 0

@@ -85,6 +85,11 @@ public final class OnnxBackbone: Backbone {
     /// An ONNX graph has no numbered blocks: without `unfreezeFrom`, `unfreeze` 0 trains the head alone on the
     /// classifier's input, nil (`--unfreeze all`) every node, and a block count is refused with the way to name a node.
     public func network(outputs: Int, unfreeze: Int?, seed: UInt64) throws -> TaskNetwork {
+        // Its convolutions' weights come from Cast and Mul nodes there, not from initializers a step could train.
+        if graph.metadata[Int8Quantization.weightsKey] == Int8WeightStorage.s8.rawValue {
+            throw TransferError.unsupported("\(graph.file) stores s8 weights (graft quantize): fine-tune the original graph, "
+                + "or one quantized with --weights fp32")
+        }
         var start = spec.unfreezeFrom
         if start == nil {
             switch unfreeze {
