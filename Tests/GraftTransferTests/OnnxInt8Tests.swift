@@ -10,8 +10,9 @@ import XCTest
 /// int8 for an imported ONNX graph (docs/PRECISION.md "ONNX graphs"), against Graft's native int8 as the reference:
 /// the ONNX ResNet export of Tests/Fixtures/onnx carries exactly the weights of the native fixture (as in
 /// `OnnxNativeEquivalenceTests`), so calibrating the graph must record each convolution's input range as the native
-/// network records it, and the quantized graph in int8 must compute what the native network computes with separate
-/// int8 convolutions (`ResNetBlock.chainsAtInt8` off: each convolution quantizes its fp32 input) and those ranges.
+/// network records it, and the quantized graph in int8 (its residual blocks as int8 chains) must compute what the
+/// native network's int8 chains compute with those ranges (`ResNetBlock.keepsCodesBetweenBlocks` off: fp32 between
+/// blocks, as the graph keeps it).
 final class OnnxInt8Tests: XCTestCase {
     var tmp: URL!
     override func setUp() {
@@ -66,6 +67,7 @@ final class OnnxInt8Tests: XCTestCase {
         // The ranges, one per Conv node, are the native network's own calibration on the same images.
         let quantized = try OnnxBackbone(Self.spec(out))
         XCTAssertTrue(quantized.isInt8Calibrated)
+        XCTAssertEqual(try OnnxModel(contentsOf: out).residualBlocks, 8, "ResNet-18's 8 basic blocks, 3 with a projection")
         XCTAssertFalse(try OnnxBackbone(Self.spec(Self.onnx)).isInt8Calibrated)
         let ranges = try OnnxInt8Quantization.ranges(in: quantized.graph)
         XCTAssertEqual(ranges.count, 20)
@@ -83,7 +85,7 @@ final class OnnxInt8Tests: XCTestCase {
         let convs = Self.convolutions(of: native.cnn)
         for (key, r) in ranges { try XCTUnwrap(convs[Self.nativePath(key)]).calibration.range = r }
         func features(_ backbone: any Backbone, _ cut: String, _ precision: Precision) throws -> [Float] {
-            try ResNetBlock.$chainsAtInt8.withValue(false) {
+            try ResNetBlock.$keepsCodesBetweenBlocks.withValue(false) {
                 try FeatureExtractor(backbone: backbone, cut: cut, pool: .avg, precision: precision).features(batch)
             }
         }

@@ -57,26 +57,16 @@ struct OnnxInvertedResidual {
     /// at int8: the input quantized once, u8 between the convolutions, the residual summed by the projection), fp32
     /// in and out. nil outside int8 inference, while calibrating, or when a convolution has no range (then they run
     /// one by one).
-    func int8Forward(_ x: OnnxValue) throws -> OnnxValue? {
+    func int8Forward(_ x: OnnxValue, kernels: OnnxKernels) throws -> OnnxValue? {
         guard ComputePrecision.current == .int8, !Calibration.isRecording else { return nil }
         let s = x.shape
         guard s.count == 4, s[1] == inChannels, s[0] >= 1, let shape = shape(batch: s[0], height: s[2], width: s[3]) else { return nil }
         var links: [Kernels.Int8ChainLink] = []
         var (h, w, c) = (s[2], s[3], inChannels)
-        for (i, step) in convs.enumerated() {
-            let weight = step.fused.weight
-            guard let parameters = step.int8Scales.parameters(weight: weight, calibration: step.calibration) else { return nil }
-            let depthwise = i == convs.count - 2, k = weight.shape
-            let g = Conv2DGeometry(batch: s[0], inChannels: c, outChannels: k[0], height: h, width: w, kernelH: k[2], kernelW: k[3],
-                                   strideH: depthwise ? stride : 1, strideW: depthwise ? stride : 1,
-                                   padTop: depthwise ? pads.top : 0, padBottom: depthwise ? pads.bottom : 0,
-                                   padLeft: depthwise ? pads.left : 0, padRight: depthwise ? pads.right : 0,
-                                   dilationH: 1, dilationW: 1, groups: depthwise ? hidden : 1)
-            links.append(Kernels.Int8ChainLink(geometry: g, weight: UnsafePointer(weight.pointer),
-                                               weightKey: WeightKey(id: weight.storage.id, version: weight.storage.version),
-                                               bias: step.fused.bias.map { UnsafePointer($0.pointer) }, activation: step.fused.activation,
-                                               parameters: parameters))
-            (h, w, c) = (g.outHeight, g.outWidth, g.outChannels)
+        for step in convs {
+            guard let link = try step.int8Link(kernels: kernels, batch: s[0], height: h, width: w, channels: c) else { return nil }
+            links.append(link)
+            (h, w, c) = (link.geometry.outHeight, link.geometry.outWidth, link.geometry.outChannels)
         }
         let input = try x.nhwcTensor()
         let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])

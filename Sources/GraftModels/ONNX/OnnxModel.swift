@@ -22,12 +22,14 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
         case node(OnnxGraph.Node)
         case conv(ConvStep)
         case invertedResidual(OnnxInvertedResidual)
+        case residualBlock(OnnxResidualBlock)
 
         var inputs: [String] {
             switch self {
             case let .node(n): n.inputs.filter { !$0.isEmpty }
             case let .conv(c): [c.input] + (c.residual.map { [$0] } ?? [])
             case let .invertedResidual(b): [b.input]
+            case let .residualBlock(b): [b.input]
             }
         }
     }
@@ -81,7 +83,8 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
             }
         }
         self.constants = constants
-        steps = OnnxInvertedResidual.fuse(try Self.fuse(runtime, constants: constants, keep: Set(wanted), kernels: kernels), keep: Set(wanted))
+        steps = OnnxResidualBlock.group(OnnxInvertedResidual.fuse(try Self.fuse(runtime, constants: constants, keep: Set(wanted), kernels: kernels),
+                                                                  keep: Set(wanted)), keep: Set(wanted))
         var lastUse: [String: Int] = [:]
         for (i, s) in steps.enumerated() { for v in s.inputs { lastUse[v] = i } }
         var releases = [[String]](repeating: [], count: steps.count)
@@ -99,6 +102,7 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
             switch s {
             case let .conv(c): [c]
             case let .invertedResidual(b): b.convs
+            case let .residualBlock(b): b.convs
             case .node: []
             }
         }
@@ -123,6 +127,12 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
     /// graph: each runs as one fused kernel wherever `FusedInvertedResidual`'s size policy fuses the native blocks.
     public var invertedResidualBlocks: Int {
         steps.reduce(0) { n, s in if case .invertedResidual = s { return n + 1 }; return n }
+    }
+
+    /// Residual blocks (two or three convolutions adding the block's input or its projection) found in the graph: at
+    /// int8 each runs as one int8 chain, as the native ResNet blocks do (`OnnxResidualBlock`).
+    public var residualBlocks: Int {
+        steps.reduce(0) { n, s in if case .residualBlock = s { return n + 1 }; return n }
     }
 
     /// Every node output in execution order, with the operator that makes it: the cut points.
@@ -175,12 +185,28 @@ public final class OnnxModel: @unchecked Sendable {  // unchecked: every field i
                     values[c.output] = try runConv(c, values, consumingResidual: c.residual.map { canConsume($0, at: i, values) } ?? false)
                 case let .invertedResidual(b):
                     guard let x = values[b.input] else { throw OnnxError.nodeFailed(file: file, node: b.convs[0].node.name, op: "Conv", reason: "input missing") }
-                    if let y = try b.fusedForward(x) ?? b.int8Forward(x) {
+                    if let y = try b.fusedForward(x) ?? b.int8Forward(x, kernels: kernels) {
                         values[b.output] = y
                     } else {
                         // The block's convolutions one by one; their intermediate values are dropped after.
                         for c in b.convs { values[c.output] = try runConv(c, values, consumingResidual: false) }
                         for c in b.convs.dropLast() { values[c.output] = nil }
+                    }
+                case let .residualBlock(b):
+                    guard let x = values[b.input] else { throw OnnxError.nodeFailed(file: file, node: b.path[0].node.name, op: "Conv", reason: "input missing") }
+                    let consumable = canConsume(b.input, at: i, values)
+                    if let y = try b.int8Forward(x, kernels: kernels, consumingInput: consumable) {
+                        values[b.output] = y
+                    } else {
+                        // The steps one by one, as before grouping: the shortcut's output (internal to the block) or the
+                        // block's input (when the block is its last reader) becomes the last convolution's output buffer.
+                        if let p = b.projection { values[p.output] = try runConv(p, values, consumingResidual: false) }
+                        for (k, c) in b.path.enumerated() {
+                            let last = k == b.path.count - 1
+                            values[c.output] = try runConv(c, values, consumingResidual: last && (b.projection != nil || consumable))
+                            if k > 0 { values[b.path[k - 1].output] = nil }
+                        }
+                        if let p = b.projection { values[p.output] = nil }
                     }
                 }
                 for v in releases[i] { values[v] = nil }

@@ -82,8 +82,7 @@ extension OnnxKernels {
             options = Conv2DOptions(strideH: 1, strideW: strides[0], padTop: 0, padBottom: 0, padLeft: pb[0], padRight: pe[0],
                                     dilationH: 1, dilationW: dilations[0], groups: groups)
         } else {
-            options = Conv2DOptions(strideH: strides[0], strideW: strides[1], padTop: pb[0], padBottom: pe[0], padLeft: pb[1], padRight: pe[1],
-                                    dilationH: dilations[0], dilationW: dilations[1], groups: groups)
+            options = try conv2DOptions(n, input: xs, kernel: kernel)
         }
         let out: Tensor
         if let residual = fused?.residual {
@@ -93,6 +92,14 @@ extension OnnxKernels {
             out = try input.conv2d(weight: weight, bias: bias, options: options, activation: fused?.activation, int8: int8)
         }
         return try fromNHWC(out, rank: xs.count)
+    }
+
+    /// A 2-D Conv node's options for an NCHW input of shape `input` and a `kernel` (kh, kw).
+    func conv2DOptions(_ n: OnnxGraph.Node, input: [Int], kernel: [Int]) throws -> Conv2DOptions {
+        let (strides, dilations) = try spatialAttributes(n, spatial: 2)
+        let (pb, pe) = try spatialPads(n, input: Array(input[2...]), kernel: kernel, strides: strides, dilations: dilations)
+        return Conv2DOptions(strideH: strides[0], strideW: strides[1], padTop: pb[0], padBottom: pe[0], padLeft: pb[1], padRight: pe[1],
+                             dilationH: dilations[0], dilationW: dilations[1], groups: n.int("group") ?? 1)
     }
 
     /// Transposed convolution as one matrix product per group (input rows times the weight) and a
