@@ -23,12 +23,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Batch size.") var batch: Int = 32
     @Option(help: "How the weights of the calibrated convolutions and linear layers are stored: s8 (a code per weight, a scale per output channel: a quarter of the bytes; in an ONNX graph, its convolutions' weights, turned back into fp32 by Cast and Mul nodes) or fp32 (as they were: the file in fp32 is the original network).")
     var weights: Int8WeightStorage = .s8
-
-    /// An ONNX graph's quantized copy is an ONNX file.
-    var isOnnx: Bool { model?.lowercased().hasSuffix(".onnx") == true && (arch == nil || arch == "onnx") }
     @Flag(help: "Fail on the first unreadable item.") var strict = false
     @Flag(help: CLIOutput.jsonHelp) var json = false
     @Flag(help: "No progress output.") var quiet = false
+
+    /// An ONNX graph's quantized copy is an ONNX file (`BackboneSpec.named` says which `--model` is one).
+    var isOnnx: Bool { model.flatMap { try? BackboneSpec.named($0, architecture: arch) }?.architecture == "onnx" }
 
     func validate() throws {
         if bundle != nil {

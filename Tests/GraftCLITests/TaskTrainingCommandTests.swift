@@ -40,6 +40,7 @@ final class TaskTrainingCommandTests: XCTestCase {
                                       "--report", report])
         XCTAssertExit(evaluate, 0)
         let metrics = try XCTUnwrap(try evaluate.json()["regression"] as? [String: Any], evaluate.stdout)
+        XCTAssertEqual(try evaluate.json()["precision"] as? String, "fp32", "the task metrics say which precision ran too")
         XCTAssertEqual(metrics["rows"] as? Int, 24)
         XCTAssertGreaterThan(metrics["r2"] as? Double ?? -1, 0.3, evaluate.stdout)
         let html = try String(contentsOfFile: report, encoding: .utf8)

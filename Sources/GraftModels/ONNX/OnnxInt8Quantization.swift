@@ -38,7 +38,7 @@ public enum OnnxInt8Quantization {
             throw OnnxError.malformed(file: source.path, reason: "cannot read: \(error.localizedDescription)")
         }
         var model = try OnnxGraph.modelProto(serializedBytes: bytes, file: source.path)
-        if weights == .s8 { try storeConvolutionWeightsAsCodes(&model, graph: OnnxGraph(serializedBytes: bytes, file: source.path)) }
+        if weights == .s8 { try storeConvolutionWeightsAsCodes(&model, graph: OnnxGraph(model, file: source.path)) }
         let entries = [Int8Quantization.formatKey: "int8", Int8Quantization.architectureKey: "onnx",
                        Int8Quantization.rangesKey: try Int8Quantization.rangesJSON(ranges),
                        Int8Quantization.calibrationKey: Int8Quantization.calibrationMethod,

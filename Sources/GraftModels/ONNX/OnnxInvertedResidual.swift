@@ -60,16 +60,10 @@ struct OnnxInvertedResidual {
     func int8Forward(_ x: OnnxValue, kernels: OnnxKernels) throws -> OnnxValue? {
         guard ComputePrecision.current == .int8, !Calibration.isRecording else { return nil }
         let s = x.shape
-        guard s.count == 4, s[1] == inChannels, s[0] >= 1, let shape = shape(batch: s[0], height: s[2], width: s[3]) else { return nil }
-        var links: [Kernels.Int8ChainLink] = []
-        var (h, w, c) = (s[2], s[3], inChannels)
-        for step in convs {
-            guard let link = try step.int8Link(kernels: kernels, batch: s[0], height: h, width: w, channels: c) else { return nil }
-            links.append(link)
-            (h, w, c) = (link.geometry.outHeight, link.geometry.outWidth, link.geometry.outChannels)
-        }
+        guard s.count == 4, s[1] == inChannels, s[0] >= 1, shape(batch: s[0], height: s[2], width: s[3]) != nil,
+              let (links, outShape) = try OnnxModel.ConvStep.int8Chain(convs, kernels: kernels, input: s) else { return nil }
         let input = try x.nhwcTensor()
-        let y = try Tensor(uninitializedShape: [shape.batch, shape.outHeight, shape.outWidth, shape.outChannels])
+        let y = try Tensor(uninitializedShape: outShape)
         if residual { y.pointer.update(from: input.pointer, count: input.count) }   // what the projection's sum adds
         try withExtendedLifetime((convs, input)) {
             try Kernels.conv2dInt8Chain(links, input: .fp32(input.pointer), output: .fp32(y.pointer), residual: residual ? .destination : .none)

@@ -25,14 +25,7 @@ struct OnnxResidualBlock {
         guard ComputePrecision.current == .int8, !Calibration.isRecording else { return nil }
         let s = x.shape
         guard s.count == 4, s[0] >= 1 else { return nil }
-        var links: [Kernels.Int8ChainLink] = []
-        var (h, w, c) = (s[2], s[3], s[1])
-        for step in path {
-            guard let link = try step.int8Link(kernels: kernels, batch: s[0], height: h, width: w, channels: c) else { return nil }
-            links.append(link)
-            (h, w, c) = (link.geometry.outHeight, link.geometry.outWidth, link.geometry.outChannels)
-        }
-        let outShape = [s[0], h, w, c]
+        guard let (links, outShape) = try OnnxModel.ConvStep.int8Chain(path, kernels: kernels, input: s) else { return nil }
         let input = try x.nhwcTensor()
         let y: Tensor
         let residual: Kernels.Int8ChainResidual
@@ -95,6 +88,19 @@ struct OnnxResidualBlock {
 }
 
 extension OnnxModel.ConvStep {
+    /// `steps` as the links of one int8 chain reading an NCHW-shaped input `input`, and the chain's NHWC output
+    /// shape; nil when a step cannot be a link (`int8Link`).
+    static func int8Chain(_ steps: [Self], kernels: OnnxKernels, input: [Int]) throws -> (links: [Kernels.Int8ChainLink], outShape: [Int])? {
+        var links: [Kernels.Int8ChainLink] = []
+        var (h, w, c) = (input[2], input[3], input[1])
+        for step in steps {
+            guard let link = try step.int8Link(kernels: kernels, batch: input[0], height: h, width: w, channels: c) else { return nil }
+            links.append(link)
+            (h, w, c) = (link.geometry.outHeight, link.geometry.outWidth, link.geometry.outChannels)
+        }
+        return (links, [input[0], h, w, c])
+    }
+
     /// This step as one link of an int8 chain reading an NHWC input of `batch` x `height` x `width` x `channels`: its
     /// (folded) weight and calibrated quantization; nil when it is not calibrated or the input does not fit.
     func int8Link(kernels: OnnxKernels, batch: Int, height: Int, width: Int, channels: Int) throws -> Kernels.Int8ChainLink? {

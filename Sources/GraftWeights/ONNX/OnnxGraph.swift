@@ -71,7 +71,8 @@ public struct OnnxGraph: Sendable {
         return model
     }
 
-    init(_ model: Onnx_ModelProto, file: String) throws {
+    /// The graph of an already parsed `ModelProto` (`modelProto(serializedBytes:file:)`), validated as above.
+    public init(_ model: Onnx_ModelProto, file: String) throws {
         self.file = file
         let g = model.graph
         producer = model.producerName

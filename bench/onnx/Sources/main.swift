@@ -72,7 +72,7 @@ for name in models {
     guard let importedLogits = try imported.run(["x": cx])["logits"] else { fatalError("\(name): the imported graph returned no logits") }
     print("# check \(name): max |diff| / scale vs ONNX Runtime: imported \(relativeDifference(importedLogits, ort)), native \(relativeDifference(nativeLogits, ort))")
     var quantized: OnnxModel?
-    if paths.contains("imported-int8") {
+    if paths.contains("imported-int8") || paths.contains("native-int8") {
         var g = SeededGenerator(seed: 32)
         let calibration = try Tensor.uniform([32, 3, 224, 224], low: -2, high: 2, generator: &g).permuted([0, 2, 3, 1])
         let calibrating = try OnnxModel(contentsOf: dir.appendingPathComponent("\(name).onnx"))
