@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GraftWeights
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -18,28 +19,10 @@ enum TemporaryFiles {
     /// Call before writing `target`: sweeps stale temporary files beside it and registers it for
     /// clean-up if this process is interrupted.
     static func guardOutput(_ target: URL) {
-        for stale in temporaryFiles(for: target, ownedBy: { $0 != getpid() && !processExists($0) }) {
-            if unlink(stale.path) == 0 { CLIOutput.log("removed stale temporary file \(stale.path)") }
+        for stale in AtomicFile.removeStaleTemporaries(in: target.deletingLastPathComponent(), for: target.lastPathComponent) {
+            CLIOutput.log("removed stale temporary file \(stale.path)")
         }
         SignalCleanup.shared.register(target)
-    }
-
-    /// `.<name>.<pid>.<anything>.tmp` beside `target` whose pid satisfies `owner`.
-    static func temporaryFiles(for target: URL, ownedBy owner: (pid_t) -> Bool) -> [URL] {
-        let directory = target.deletingLastPathComponent()
-        let prefix = "." + target.lastPathComponent + "."
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
-        return names.compactMap { name in
-            guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
-            let rest = name.dropFirst(prefix.count)
-            guard let pidText = rest.split(separator: ".").first, let pid = pid_t(pidText), pid > 0, owner(pid) else { return nil }
-            return directory.appendingPathComponent(name)
-        }
-    }
-
-    /// Whether a process with this id exists (EPERM: it does, owned by someone else).
-    static func processExists(_ pid: pid_t) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
     }
 }
 
@@ -69,7 +52,9 @@ private final class SignalCleanup: Sendable {
         let targets = state.withLock { $0.targets }
         let mine = getpid()
         for target in targets {
-            for file in TemporaryFiles.temporaryFiles(for: target, ownedBy: { $0 == mine }) { unlink(file.path) }
+            for file in AtomicFile.temporaryFiles(in: target.deletingLastPathComponent(), for: target.lastPathComponent, ownedBy: { $0 == mine }) {
+                unlink(file.path)
+            }
         }
         // Die of the signal itself, so the parent sees why (exit status 128 + signal in a shell).
         // Dispatch keeps the signal blocked in its threads: unblock it here or raise() only queues it.

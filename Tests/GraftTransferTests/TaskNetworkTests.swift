@@ -86,14 +86,29 @@ final class TaskNetworkTests: XCTestCase {
         // Cancelled after the first epoch's checkpoint, then resumed: the same weights as the uninterrupted run.
         let stop = StopAfterFirstEpoch()
         XCTAssertThrowsError(try textJob(data, task: task, out: "run").run(progress: stop.progress, isCancelled: stop.isCancelled))
+        // A kill (SIGKILL) while writing a checkpoint leaves the writer's temporary file: the resumed run removes
+        // it; a live writer's (this process's parent) stays.
+        let checkpoint = tmp.appendingPathComponent("run.work/checkpoint")
+        let stale = ".last.safetensors.\(try deadProcessID()).12345.tmp", live = ".state.json.\(getppid()).7.tmp"
+        for name in [stale, live] { XCTAssertTrue(FileManager.default.createFile(atPath: checkpoint.appendingPathComponent(name).path, contents: Data([1]))) }
         var resumed = textJob(data, task: task, out: "run")
         resumed.options.resume = true
         let second = try resumed.run()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: checkpoint.path).filter { $0.hasSuffix(".tmp") }, [live])
         XCTAssertEqual(second.training?.history.count, 3)
         XCTAssertEqual(second.training?.history.map(\.trainLoss), result.training?.history.map(\.trainLoss))
         let a = try Data(contentsOf: tmp.appendingPathComponent("ref/model.safetensors"))
         let b = try Data(contentsOf: tmp.appendingPathComponent("run/model.safetensors"))
         XCTAssertTrue(a == b, "resumed weights differ from the uninterrupted run's")
+    }
+
+    /// The id of a process that has exited (spawned and waited for here).
+    func deadProcessID() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
     }
 
     /// Cancels a job once the second epoch starts (the first is checkpointed by then).

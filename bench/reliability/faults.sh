@@ -93,8 +93,8 @@ for p in paths:
 print(h.hexdigest())
 EOF
 }
-# Temporary files left next to outputs (names the writers use for staging).
-leftovers() { find "$1" \( -name '*.tmp*' -o -name '*.partial*' -o -name '*.staging*' \) 2>/dev/null | head -5; }
+# Temporary files left next to outputs (names the writers use for staging; .dat.nosync*: Foundation's atomic writes).
+leftovers() { find "$1" \( -name '*.tmp*' -o -name '*.partial*' -o -name '*.staging*' -o -name '.dat.nosync*' \) 2>/dev/null | head -5; }
 
 # --- reference runs -------------------------------------------------------
 mkdir -p ref old

@@ -4,6 +4,7 @@ import GraftHeads
 import GraftModels
 import GraftNN
 import GraftTensor
+import GraftWeights
 
 /// How the two network strategies build and train a classifier, in one place:
 /// `graft finetune`, `graft train`, `graft compare` and the library's
@@ -92,7 +93,7 @@ public struct NetworkRecipe: Sendable {
             }
             if let probe, let checkpoint {
                 try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
-                try JSONEncoder().encode(probe).write(to: checkpoint.appendingPathComponent("probe.json"), options: .atomic)
+                try AtomicFile.write(JSONEncoder().encode(probe), to: checkpoint.appendingPathComponent("probe.json"))
             }
         }
         if isCancelled() { throw TransferError.cancelled }
@@ -137,7 +138,7 @@ public struct NetworkRecipe: Sendable {
         progress?(ProgressEvent(phase: .fitting, completed: 1, total: 1))
         if let checkpoint, let file {
             try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
-            try JSONEncoder().encode(result).write(to: file, options: .atomic)
+            try AtomicFile.write(JSONEncoder().encode(result), to: file)
         }
         return result
     }

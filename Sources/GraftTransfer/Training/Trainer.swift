@@ -2,6 +2,7 @@ import Foundation
 import GraftData
 import GraftNN
 import GraftTensor
+import GraftWeights
 
 /// The result of `Trainer.fit`.
 public struct TrainingResult: Sendable {
@@ -61,6 +62,8 @@ public final class Trainer {
         let trainable = optimizer.groups.flatMap(\.parameters)
         try distribution?.attach(module: network.module, parameters: trainable)
         let writesCheckpoints = distribution?.isRoot ?? true
+        // A run killed while writing a checkpoint left its temporary file: this run writes the same files.
+        if let checkpoint, writesCheckpoints { AtomicFile.removeStaleTemporaries(in: checkpoint) }
         let (epochs, totalSteps, stepsPerEpoch) = options.plannedSteps(items: train.count)
         let schedule: LearningRateSchedule = switch options.schedule {
         case .cosine: .warmupCosine(warmup: Int(Float(totalSteps) * options.warmupFraction), total: totalSteps)
@@ -258,7 +261,7 @@ public final class Trainer {
 
     static func saveState(_ s: TrainingState, _ dir: URL) throws {
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(s).write(to: dir.appendingPathComponent("state.json"), options: .atomic)
+        try AtomicFile.write(enc.encode(s), to: dir.appendingPathComponent("state.json"))
     }
 
     /// The state committed with `last.safetensors`; `state.json` only for checkpoints written

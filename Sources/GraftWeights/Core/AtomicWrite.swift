@@ -49,9 +49,38 @@ private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
     #endif
 }
 
-/// `writeAtomically` for callers outside this module (exported files).
+/// `writeAtomically` for callers outside this module (exported files, checkpoints, manifests), and the
+/// clean-up of what a killed writer leaves: SIGKILL between the write and the rename leaves the
+/// temporary file `.<name>.<pid>.<random>.tmp`, which the next writer removes once its pid is gone.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         try writeAtomically(to: url) { write in try data.withUnsafeBytes { try write($0) } }
+    }
+
+    /// Temporary files of atomic writes in `directory` (to `target` alone when given) whose writer's pid satisfies `owner`.
+    public static func temporaryFiles(in directory: URL, for target: String? = nil, ownedBy owner: (pid_t) -> Bool) -> [URL] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.sorted().compactMap { name in
+            guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+            // .<target>.<pid>.<random>.tmp: the pid is the second field from the end.
+            let fields = name.dropFirst().dropLast(".tmp".count).split(separator: ".", omittingEmptySubsequences: false)
+            guard fields.count >= 3, UInt32(fields[fields.count - 1]) != nil,
+                  let pid = pid_t(fields[fields.count - 2]), pid > 0 else { return nil }
+            if let target, fields.dropLast(2).joined(separator: ".") != target { return nil }
+            return owner(pid) ? directory.appendingPathComponent(name) : nil
+        }
+    }
+
+    /// Removes the temporary files in `directory` whose writer no longer runs (a live writer's, another
+    /// process's or this one's, are left alone); returns what it removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: URL, for target: String? = nil) -> [URL] {
+        temporaryFiles(in: directory, for: target, ownedBy: { $0 != getpid() && !processExists($0) })
+            .filter { unlink($0.path) == 0 }
+    }
+
+    /// Whether a process with this id exists (EPERM: it does, owned by someone else).
+    public static func processExists(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 }
