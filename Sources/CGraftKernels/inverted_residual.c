@@ -11,11 +11,11 @@
 // results on other CPUs (up to float summation order).
 //
 // bf16 (graft_inverted_residual_forward_bf16): the two 1x1 GEMMs take bf16 operands with fp32
-// accumulation on AMX tiles (portable loops of the same arithmetic elsewhere, for tests); their A rows
-// are rounded to bf16 in per-thread scratch just before each GEMM, the depthwise conv, biases, ReLU6
-// and the residual stay fp32. AVX512-BF16 `vdpbf16ps` tiles were tried instead of AMX and measured
-// slower than the fp32 FMA tiles on the Xeon that has both (docs/KERNELS.md), so CPUs without AMX keep
-// fp32 GEMMs.
+// accumulation on AMX tiles, else AVX512-BF16 `vdpbf16ps` tiles (portable loops of the same arithmetic
+// elsewhere, for tests); their A rows are rounded to bf16 in per-thread scratch just before each GEMM, the
+// depthwise conv, biases, ReLU6 and the residual stay fp32. On the Xeon that has both, `vdpbf16ps` ran
+// slower than the fp32 FMA tiles (AMX wins there); on AMD Zen 4, which has no AMX, it runs at twice the
+// FMA's multiply rate (docs/KERNELS.md).
 #include "CGraftKernels.h"
 #include "internal.h"
 #if GRAFT_X86_64
@@ -340,14 +340,91 @@ static AVX512 void depthwise_row_avx512(const float *const *rows, const float *w
     else depthwise_row_portable(rows, w, bias, out, out_w, hp, k, stride);
 }
 
-// ---- AMX kernels ------------------------------------------------------------------
-// Eight 16 x 64-byte tiles: four fp32 accumulators (32 x 32 outputs), two A tiles (16 rows x 16 pairs),
-// two B tiles (16 pairs x 16 columns, the packing's layout as is).
-#define AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
-typedef struct { uint8_t palette_id, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config;
+// ---- AVX512-BF16 kernels -------------------------------------------------------
+// For CPUs with AVX512-BF16 and no AMX: `vdpbf16ps` does two multiply-adds per fp32 lane, twice the
+// fp32 FMA's rate where the CPU issues it as fast (AMD Zen 4; docs/KERNELS.md has the measurements).
+#define BF16 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
+
+/// `tile` on pair words: each step multiplies two K rows at once (vdpbf16ps), fp32 accumulators.
+static INLINE BF16 void tile_bf16(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
+                                  int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
+                                  __mmask16 last, int clamp) {
+    __m512 acc[16][4];
+    for (int j = 0; j < NV; j++) {
+        __m512 bj = _mm512_loadu_ps(bias + j * VEC);
+        for (int i = 0; i < MR; i++) acc[i][j] = bj;
+    }
+    for (int64_t k = 0; k < K; k++) {
+        __m512bh bv[4];
+        for (int j = 0; j < NV; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + k * ldb + j * VEC);
+        for (int i = 0; i < MR; i++) {
+            // The pair word moves as float bits: broadcast, never arithmetic.
+            __m512bh av = (__m512bh)_mm512_castps_si512(_mm512_set1_ps(a[i * lda + k]));
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+    for (int i = 0; i < MR; i++) {
+        for (int j = 0; j < NV; j++) {
+            __mmask16 m = j == NV - 1 ? last : (__mmask16)0xFFFF;
+            __m512 v = acc[i][j];
+            if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * ldr + j * VEC));
+            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, zero), six);
+            _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
+        }
+    }
+}
+
+#define TILE_BF16(MR, NV)                                                                                     \
+    static BF16 void tile_bf16_##MR##x##NV(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, \
+                                           const float *bias, float *c, int64_t ldc, const float *res,       \
+                                           int64_t ldr, __mmask16 last, int clamp) {                         \
+        tile_bf16(MR, NV, K, a, lda, b, ldb, bias, c, ldc, res, ldr, last, clamp);                            \
+    }
+#define TILES_BF16(NV) TILE_BF16(1, NV) TILE_BF16(2, NV) TILE_BF16(3, NV) TILE_BF16(4, NV) TILE_BF16(5, NV) \
+    TILE_BF16(6, NV) TILE_BF16(7, NV) TILE_BF16(8, NV)
+TILES_BF16(1) TILES_BF16(2) TILES_BF16(3) TILES_BF16(4)
+TILE_BF16(9, 1) TILE_BF16(10, 1) TILE_BF16(11, 1) TILE_BF16(12, 1) TILE_BF16(13, 1) TILE_BF16(14, 1)
+TILE_BF16(9, 2) TILE_BF16(10, 2) TILE_BF16(11, 2) TILE_BF16(12, 2)
+
+static const tile_fn tiles_bf16[5][15] = {
+    {0},
+    {0, tile_bf16_1x1, tile_bf16_2x1, tile_bf16_3x1, tile_bf16_4x1, tile_bf16_5x1, tile_bf16_6x1, tile_bf16_7x1,
+     tile_bf16_8x1, tile_bf16_9x1, tile_bf16_10x1, tile_bf16_11x1, tile_bf16_12x1, tile_bf16_13x1, tile_bf16_14x1},
+    {0, tile_bf16_1x2, tile_bf16_2x2, tile_bf16_3x2, tile_bf16_4x2, tile_bf16_5x2, tile_bf16_6x2, tile_bf16_7x2,
+     tile_bf16_8x2, tile_bf16_9x2, tile_bf16_10x2, tile_bf16_11x2, tile_bf16_12x2},
+    {0, tile_bf16_1x3, tile_bf16_2x3, tile_bf16_3x3, tile_bf16_4x3, tile_bf16_5x3, tile_bf16_6x3, tile_bf16_7x3,
+     tile_bf16_8x3},
+    {0, tile_bf16_1x4, tile_bf16_2x4, tile_bf16_3x4, tile_bf16_4x4, tile_bf16_5x4, tile_bf16_6x4, tile_bf16_7x4,
+     tile_bf16_8x4},
+};
+
+/// gemm_avx512's panels and tiles on pair words (gemm_bf16_portable's contract: K counts pairs, lda and ldb words).
+static BF16 void gemm_bf16_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda,
+                                  const float *b, int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    int64_t vectors = (N + VEC - 1) / VEC;
+    for (int64_t v0 = 0; v0 < vectors;) {
+        int64_t left = vectors - v0;
+        int nv = left == 4 ? 4 : (left >= 3 ? 3 : (int)left);
+        int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
+        __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
+        int mr = max_rows[nv];
+        for (int64_t i = 0; i < count; i++) {
+            const segment g = segs[i];
+            int64_t count_tiles = (g.m + mr - 1) / mr;
+            for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
+                int rows = (int)((g.m - m0) / (count_tiles - t));
+                tiles_bf16[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
+                                     g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
+                m0 += rows;
+            }
+        }
+        v0 += nv;
+    }
+}
 
 /// to_bf16_portable with vcvtneps2bf16 (round to nearest even), 16 floats at a time.
-static AMX void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, int64_t lds, float *dst, int64_t words) {
+static BF16 void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, int64_t lds, float *dst, int64_t words) {
     uint16_t *d = (uint16_t *)dst;
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t c = 0; c < 2 * words; c += VEC) {
@@ -359,6 +436,12 @@ static AMX void to_bf16_avx512(const float *src, int64_t rows, int64_t cols, int
         }
     }
 }
+
+// ---- AMX kernels ------------------------------------------------------------------
+// Eight 16 x 64-byte tiles: four fp32 accumulators (32 x 32 outputs), two A tiles (16 rows x 16 pairs),
+// two B tiles (16 pairs x 16 columns, the packing's layout as is).
+#define AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512dq,avx512bw,avx512vl,avx512bf16,fma,avx2")))
+typedef struct { uint8_t palette_id, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config;
 
 /// Rows [r0, r0 + 16) (those below M) of the outputs, columns [n0, n0 + 16) (those below N), from the 16 x 16
 /// tile `t`: plus bias (and residual), ReLU6 when clamp, stored through the segments the rows belong to.
@@ -554,6 +637,7 @@ static AVX2 void depthwise_row_avx2(const float *const *rows, const float *w, co
 #define gemm_avx2 gemm_portable
 #define depthwise_row_avx2 depthwise_row_portable
 #define to_bf16_avx512 to_bf16_portable
+#define gemm_bf16_avx512 gemm_bf16_portable
 #define gemm_bf16_amx gemm_bf16_portable
 #endif
 
@@ -626,7 +710,21 @@ static int amx_available(void) {
 
 static int use_amx(void) { return cap_allows(0) && amx_available(); }
 
-int graft_inverted_residual_has_bf16(void) { return use_amx(); }
+/// AVX512-BF16 dot products where there is no AMX; GRAFT_AVX512_BF16=0 keeps them off (fp32 GEMMs then).
+static int use_avx512_bf16(void) {
+#if GRAFT_X86_64
+    const char *env = getenv("GRAFT_AVX512_BF16");
+    return cap_allows(1) && __builtin_cpu_supports("avx512bf16") && !(env && strcmp(env, "0") == 0);
+#else
+    return 0;
+#endif
+}
+
+const char *graft_inverted_residual_bf16_isa(void) {
+    return use_amx() ? "amx" : (use_avx512_bf16() ? "avx512_bf16" : NULL);
+}
+
+int graft_inverted_residual_has_bf16(void) { return graft_inverted_residual_bf16_isa() != NULL; }
 
 const char *graft_inverted_residual_isa(void) { return use_avx512() ? "avx512" : (use_avx2() ? "avx2" : "portable"); }
 
@@ -741,6 +839,7 @@ static int forward(const graft_inverted_residual_shape *s, const float *packed, 
     if (use_avx512()) { j.gemm = gemm_avx512; j.depthwise = depthwise_row_avx512; }
     else if (use_avx2()) { j.gemm = gemm_avx2; j.depthwise = depthwise_row_avx2; }
     if (bf16 && use_amx()) { j.gemm_bf16 = gemm_bf16_amx; j.to_bf16 = to_bf16_avx512; j.whole_tiles = 1; }
+    else if (bf16 && use_avx512_bf16()) { j.gemm_bf16 = gemm_bf16_avx512; j.to_bf16 = to_bf16_avx512; }
     graft_parallel_for(s->batch * bands, 1, &j, run_items);
     return atomic_load(&j.failed) ? -2 : 0;
 }

@@ -84,9 +84,12 @@ extension Kernels {
         return graft_inverted_residual_forward(&s, packed, input, residual, output) == 0
     }
 
-    /// True when `invertedResidualForward(bf16:)` runs its bf16 GEMMs on AMX tiles (else portable loops of the same
-    /// arithmetic, for tests).
+    /// True when `invertedResidualForward(bf16:)` runs its bf16 GEMMs on bf16 instructions (else portable loops of the
+    /// same arithmetic, for tests).
     public static var invertedResidualHasBF16: Bool { graft_inverted_residual_has_bf16() != 0 }
+
+    /// Which instructions those are: "amx" (tiles) or "avx512_bf16" (`vdpbf16ps`, where there is no AMX); nil when none.
+    public static var invertedResidualBF16ISA: String? { graft_inverted_residual_bf16_isa().map { String(cString: $0) } }
 
     /// The widest micro-kernels `invertedResidualForward` may use.
     public enum InvertedResidualISACap: Int32, Sendable, CaseIterable { case best = 0, avx512 = 1, avx2 = 2, portable = 3 }

@@ -26,8 +26,8 @@ struct DoctorCommand: ParsableCommand {
         let threads: Int
         /// Whether inverted-residual blocks run as one fused kernel (by default on AVX-512 only) or as oneDNN convolutions.
         let fusedBlocks: Bool
-        /// What the fused kernel's 1x1 convolutions compute in under `--precision bf16`: "amx" (bf16 tiles) or "fp32";
-        /// nil where bf16 is refused.
+        /// What the fused kernel's 1x1 convolutions compute in under `--precision bf16`: "amx" (bf16 tiles),
+        /// "avx512_bf16" (bf16 dot products) or "fp32"; nil where bf16 is refused.
         let fusedBlocksBF16: String?
         /// What `--precision` accepts on this CPU (docs/PRECISION.md).
         let precisions: [Precision]
@@ -43,7 +43,7 @@ struct DoctorCommand: ParsableCommand {
         let report = Report(
             version: GraftVersion.current, onednn: Runtime.oneDNNVersion, isa: Runtime.isa, threads: Runtime.threads,
             fusedBlocks: FusedInvertedResidual.policyEnabled,
-            fusedBlocksBF16: Precision.bf16.isSupported ? (FusedInvertedResidual.bf16Kernel ? "amx" : "fp32") : nil,
+            fusedBlocksBF16: Precision.bf16.isSupported ? (FusedInvertedResidual.bf16Kernel ? Kernels.invertedResidualBF16ISA ?? "fp32" : "fp32") : nil,
             precisions: Precision.allCases.filter(\.isSupported),
             graftHome: GraftHome.url.path,
             models: ModelZoo.entries.map {
@@ -56,7 +56,7 @@ struct DoctorCommand: ParsableCommand {
         print("Graft \(report.version)")
         print("oneDNN \(report.onednn), ISA \(report.isa), threads \(report.threads) (GRAFT_THREADS)")
         print("Inverted-residual blocks: \(report.fusedBlocks ? "one fused kernel (\(Kernels.invertedResidualISA))" : "separate oneDNN convolutions") (GRAFT_FUSED_BLOCK_POLICY)"
-              + (report.fusedBlocksBF16.map { "; in bf16 its 1x1 convolutions \($0 == "amx" ? "on AMX bf16 tiles" : "in fp32") (GRAFT_BF16_FUSED_KERNEL)" } ?? ""))
+              + (report.fusedBlocksBF16.map { "; in bf16 its 1x1 convolutions \(["amx": "on AMX bf16 tiles", "avx512_bf16": "on AVX512-BF16 dot products"][$0] ?? "in fp32") (GRAFT_BF16_FUSED_KERNEL)" } ?? ""))
         let refused = Precision.allCases.compactMap { p in p.unsupportedReason.map { "\(p): \($0)" } }
         print("Precisions (--precision): \(report.precisions.map(\.rawValue).joined(separator: ", "))"
               + (refused.isEmpty ? "" : "; not \(refused.joined(separator: "; not "))"))

@@ -22,9 +22,12 @@ final class InfoCommandTests: XCTestCase {
         XCTAssertEqual(Set(json.keys), Set(["version", "onednn", "isa", "threads", "fusedBlocks", "precisions", "graftHome", "models",
                                             "datasets", "architectures", "textArchitectures"]).union(bf16Keys))
         if PrecisionCommandTests.isBF16CPU {
-            let amx = cpuFlags().contains(" amx_bf16") && ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_KERNEL"] != "0"
-                && ProcessInfo.processInfo.environment["GRAFT_AMX"] != "0"
-            XCTAssertEqual(json["fusedBlocksBF16"] as? String, amx ? "amx" : "fp32", run.transcript)
+            // AMX tiles where the CPU has them, else AVX512-BF16 dot products (every bf16 CPU has those).
+            let env = ProcessInfo.processInfo.environment
+            let kernel = env["GRAFT_BF16_FUSED_KERNEL"] == "0" ? "fp32"
+                : cpuFlags().contains(" amx_bf16") && env["GRAFT_AMX"] != "0" ? "amx"
+                : env["GRAFT_AVX512_BF16"] != "0" ? "avx512_bf16" : "fp32"
+            XCTAssertEqual(json["fusedBlocksBF16"] as? String, kernel, run.transcript)
         }
         // bf16 where the CPU has AVX-512 bf16 (and oneDNN is not capped below it); int8 from AVX2 up (with a quantized model).
         let bf16: [String] = PrecisionCommandTests.isBF16CPU ? ["bf16"] : []

@@ -52,7 +52,7 @@ final class InvertedResidualFusionTests: XCTestCase {
     }
 
     /// The kernel's bf16 1x1 GEMMs (`FusedInvertedResidual.bf16Kernel`) on `x`: the portable loops within bf16
-    /// rounding of the fp32 block, and AMX tiles (where the CPU has them) within bf16 rounding of those loops.
+    /// rounding of the fp32 block, and the bf16 tiles (AMX, AVX512-BF16: where the CPU has them) within bf16 rounding of those loops.
     func compareBF16(_ name: String, _ fused: FusedInvertedResidual, _ x: Tensor, expected: Tensor,
                      file: StaticString, line: UInt) throws {
         func bf16Forward(_ cap: Kernels.InvertedResidualISACap) throws -> Tensor? {
@@ -71,10 +71,14 @@ final class InvertedResidualFusionTests: XCTestCase {
         XCTAssertLessThanOrEqual(error, Self.bf16Tolerance * scale, what, file: file, line: line)
         XCTAssertGreaterThan(error, 0, "\(what): the products ran in bf16", file: file, line: line)
         guard Kernels.invertedResidualHasBF16 else { return }
-        // AMX: other summation orders flip some intermediate values by one bf16 step (2^-8 relative) on their way
-        // into the next GEMM, so the bound is bf16's, not float's (measured up to 9.1e-4 on real blocks).
-        guard let amx = try bf16Forward(.best) else { return XCTFail("\(what): not fused", file: file, line: line) }
-        XCTAssertLessThanOrEqual(maxAbsDiff(amx, portable), Self.bf16Tolerance * scale, "\(what) AMX vs portable", file: file, line: line)
+        // AMX tiles (.best, where the CPU has them) and AVX512-BF16 dot products (.avx512): other summation orders flip
+        // some intermediate values by one bf16 step (2^-8 relative) on their way into the next GEMM, so the bound is
+        // bf16's, not float's (measured up to 9.1e-4 on real blocks).
+        for cap in [Kernels.InvertedResidualISACap.best, .avx512] {
+            guard let tiled = try bf16Forward(cap) else { return XCTFail("\(what): not fused", file: file, line: line) }
+            XCTAssertLessThanOrEqual(maxAbsDiff(tiled, portable), Self.bf16Tolerance * scale, "\(what) \(cap) vs portable",
+                                     file: file, line: line)
+        }
     }
 
     /// bf16 operands (8 significant bits) against fp32, relative to the output's largest magnitude.

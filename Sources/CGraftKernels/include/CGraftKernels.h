@@ -143,12 +143,14 @@ int64_t graft_inverted_residual_packed_bf16_count(const graft_inverted_residual_
 void graft_inverted_residual_pack_bf16(const graft_inverted_residual_shape *shape, const float *packed, float *words);
 /// graft_inverted_residual_forward with both 1x1 convolutions on bf16 operands (fp32 accumulation,
 /// their inputs rounded to bf16); depthwise, biases, ReLU6 and residual in fp32. AMX tiles where the CPU
-/// has them (and the cap allows), else portable loops of the same arithmetic.
+/// has them (and the cap allows), else AVX512-BF16 dot products, else portable loops of the same arithmetic.
 int graft_inverted_residual_forward_bf16(const graft_inverted_residual_shape *shape, const float *packed,
                                          const float *packed_bf16, const float *input, const float *residual,
                                          float *output);
-/// 1 when forward_bf16 runs its bf16 GEMMs on AMX tiles.
+/// 1 when forward_bf16 runs its bf16 GEMMs on bf16 instructions (AMX tiles or AVX512-BF16).
 int graft_inverted_residual_has_bf16(void);
+/// Which: "amx", "avx512_bf16", or NULL (portable loops).
+const char *graft_inverted_residual_bf16_isa(void);
 
 #ifdef __cplusplus
 }

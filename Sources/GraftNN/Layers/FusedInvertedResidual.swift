@@ -125,8 +125,8 @@ public final class FusedInvertedResidual: Sendable {
         }
     }()
 
-    /// Whether the fused kernel's 1x1 convolutions run on bf16 operands (AMX tiles) when inference asks for bf16:
-    /// where the CPU has AMX, else fp32 (AVX512-BF16 dot products measured slower than fp32 FMAs, docs/KERNELS.md).
+    /// Whether the fused kernel's 1x1 convolutions run on bf16 operands when inference asks for bf16: AMX tiles where
+    /// the CPU has them, else AVX512-BF16 dot products, else fp32 (`Kernels.invertedResidualBF16ISA`; docs/KERNELS.md).
     /// `GRAFT_BF16_FUSED_KERNEL=0` keeps them fp32.
     @TaskLocal public static var bf16Kernel: Bool =
         ProcessInfo.processInfo.environment["GRAFT_BF16_FUSED_KERNEL"] != "0" && Kernels.invertedResidualHasBF16

@@ -216,20 +216,22 @@ func blockTimes(_ name: String) throws {
         totals.0 += unfused; totals.1 += fusedTime
         var line = "block\t\(label)\t\(h.shape.dropFirst().map(String.init).joined(separator: "x"))\tunfused \(String(format: "%.2f", unfused)) ms\tfused \(String(format: "%.2f", fusedTime)) ms\t\(String(format: "%.2f", unfused / fusedTime))x"
         if bf16 {
-            // Where the CPU has no AMX the kernel's GEMMs stay fp32 under bf16 (FusedInvertedResidual.bf16Kernel).
-            let amx = FusedInvertedResidual.bf16Kernel
+            // The kernel's GEMMs on AMX tiles or AVX512-BF16 dot products, else fp32 (FusedInvertedResidual.bf16Kernel).
+            let kernel = FusedInvertedResidual.bf16Kernel ? Kernels.invertedResidualBF16ISA ?? "fp32" : "fp32"
             let bf16Time = try withPrecision(.bf16) { try time(1) }
             totals.2 += bf16Time
             let reference = try fused(.fp32), best = try fused(.bf16)
             let scale = max(reference.map(abs).max() ?? 0, 1e-30)
             func diff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
-            line += "\tfused bf16 \(String(format: "%.2f", bf16Time)) ms (\(amx ? "amx" : "fp32") GEMMs)\t\(String(format: "%.2f", fusedTime / bf16Time))x fp32"
+            line += "\tfused bf16 \(String(format: "%.2f", bf16Time)) ms (\(kernel) GEMMs)\t\(String(format: "%.2f", fusedTime / bf16Time))x fp32"
                 + String(format: "\tbf16 vs fp32 %.2e of the output scale", diff(best, reference) / scale)
-            if amx {
+            if kernel != "fp32" {
+                // The same block with its GEMMs in fp32 (what bf16 ran before the kernel had bf16 tiles), and a check.
+                let fp32Gemms = try FusedInvertedResidual.$bf16Kernel.withValue(false) { try withPrecision(.bf16) { try time(1) } }
                 Kernels.invertedResidualCapISA(.portable)
                 let portable = try fused(.bf16)
                 Kernels.invertedResidualCapISA(.best)
-                line += String(format: "\tamx vs portable %.2e", diff(best, portable) / scale)
+                line += String(format: "\tfp32 GEMMs %.2f ms\t%@ vs portable %.2e", fp32Gemms, kernel, diff(best, portable) / scale)
             }
         }
         if int8 {
