@@ -85,9 +85,9 @@ final class Int8LinearPlan: Sendable {
 
 /// How an int8 linear applies its dequantizing factors w[o] s[r]. oneDNN 2.6 runs a u8 x s8 matmul with run-time
 /// output scales (DNNL_RUNTIME_F32_VAL) only with `gemm:jit`, even where its brgemm kernels
-/// (`brg:avx512_core_amx_int8`, `brg:avx512_core_vnni`) exist (MiniLM int8 then ran at 0.43x ONNX Runtime int8; 1.12x+
-/// on brgemm, bench/RESULTS.md). Binary post-ops by `[1, outputs]` and `[rows, 1]` tensors keep brgemm
-/// (`multiplyPostOp`: one primitive). Without brgemm (AVX2, AVX-512 without VNNI) binary post-ops send the matmul to
+/// (`brg:avx512_core_amx_int8`) exist (MiniLM int8 then ran at 0.43x ONNX Runtime int8; 1.12x+ on brgemm,
+/// bench/RESULTS.md). On AMX, binary post-ops by `[1, outputs]` and `[rows, 1]` tensors keep brgemm
+/// (`multiplyPostOp`: one primitive). Elsewhere (AVX2, AVX-512 with or without VNNI: AMD Zen 4 measured) those binary post-ops send the matmul to
 /// `ref_int8:any`, so there (`runtimeOutputScales`) `gemm:jit` applies w[o] as run-time output scales into scratch and
 /// `graft_int8_linear_epilogue` does the rest in one more pass over the output (oneDNN's binary primitive broadcasts
 /// its post-ops per column only, and the zero points' term needs a per-row factor after a per-column one).

@@ -113,11 +113,15 @@ final class Int8WeightStorageTests: XCTestCase {
             XCTAssertGreaterThan(fromFile, p == .fp32 ? 0.9999 : 0.999, "\(p)")
             XCTAssertLessThan(1 - fromFile, max(2 * (1 - fromOriginal), 1e-4), "\(p): the rounded weights add little to int8's own error")
         }
-        // Where every int8 layer keeps 127 levels (VNNI, AMX) the s8 file multiplies the codes the original derives (a
-        // weight at a rounding tie within float error aside): its int8 run is the original's. Without int8 dot products
-        // (AVX2) layers reading u8 inputs round the codes again to 63 levels (docs/PRECISION.md).
+        // Where every int8 layer keeps 127 levels (VNNI, AMX) the s8 file multiplies the codes the original derives: its
+        // int8 run is the original's, bit for bit through the first blocks. Its scales differ from the original's by
+        // float rounding, which flips an activation code at a rounding tie now and then; this random network's deep
+        // activations are a few codes each, so the flips show late (AMD Zen 4, session 24: identical through
+        // features.12, then 226 of 6,912 values differ; cosine 0.999984 at the features, int8's own 0.99964).
+        // Without int8 dot products (AVX2) layers reading u8 inputs round the codes again to 63 levels (docs/PRECISION.md).
         if ConvInt8Parameters.hasInt8DotProduct {
-            XCTAssertGreaterThan(cosine(try run(loaded, .int8), try run(model, .int8)), 0.99999, "the same codes as the original's int8")
+            XCTAssertEqual(try run(loaded, .int8, upTo: "features.6"), try run(model, .int8, upTo: "features.6"), "the same codes as the original's int8")
+            XCTAssertGreaterThan(cosine(try run(loaded, .int8), try run(model, .int8)), 0.9999, "the same codes, ties aside")
         }
     }
 
