@@ -231,6 +231,15 @@ static int use_avx2(void) {
 
 const char *graft_attention_isa(void) { return use_avx2() ? "avx2" : "portable"; }
 
+int graft_cpu_splits_512_bit_ops(void) {
+#if GRAFT_X86_64
+    // Zen 4 runs each 512-bit operation as two 256-bit halves (Zen 3 has no AVX-512; Zen 5 may have full width).
+    return __builtin_cpu_is("znver4");
+#else
+    return 0;
+#endif
+}
+
 static void gemm(const attention_args *a, int64_t rows, int64_t cols, int64_t K, const float *x, int64_t lda,
                  const float *b, int64_t ldb, const float *row_scale, float *c, int64_t ldc) {
 #if GRAFT_X86_64

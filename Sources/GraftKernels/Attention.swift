@@ -16,11 +16,13 @@ public struct AttentionSequence: Sendable, Equatable {
 extension Kernels {
     /// Whether inference attention runs on `attention` (one pass per sequence and head, scores in cache) rather than
     /// oneDNN's matmul + softmax + matmul over a [batch, heads, L, L] score tensor. Default: on CPUs without
-    /// AVX-512 (oneDNN's ISA), where oneDNN's products run `gemm:jit` (measured faster there, bench/RESULTS.md "Session 20");
-    /// `GRAFT_FUSED_ATTENTION=1` / `0` forces it either way.
+    /// AVX-512 (oneDNN's ISA), where oneDNN's products run `gemm:jit` (measured faster there, bench/RESULTS.md "Session 20"),
+    /// and where AVX-512 runs at AVX2's width (AMD Zen 4: MiniLM 1.02-1.09x in fp32, 1.03-1.09x in bf16, 1.12-1.17x in
+    /// int8 on 32-token, 128-token and ragged batches, bench/RESULTS.md "Session 24"); the kernel is AVX2, so on CPUs with
+    /// full-width AVX-512 oneDNN's products stay. `GRAFT_FUSED_ATTENTION=1` / `0` forces it either way.
     @TaskLocal public static var fusesAttention: Bool = {
         if let v = ProcessInfo.processInfo.environment["GRAFT_FUSED_ATTENTION"] { return v != "0" }
-        return ["sse41", "avx", "avx2", "avx2_vnni"].contains(Runtime.isa)
+        return ["sse41", "avx", "avx2", "avx2_vnni"].contains(Runtime.isa) || graft_cpu_splits_512_bit_ops() != 0
     }()
 
     /// Multi-head self-attention for inference: row r of Q, K and V starts `r * rowStride` floats after `query`,

@@ -104,6 +104,8 @@ int32_t graft_attention(const float *q, const float *k, const float *v, int64_t 
                         const float *key_mask, int64_t mask_stride, float *out, int64_t out_stride);
 /// "avx2" or "portable": the path graft_attention takes on this CPU.
 const char *graft_attention_isa(void);
+/// 1 on CPUs whose AVX-512 units are 256 bits wide (AMD Zen 4): AVX2 kernels lose nothing to AVX-512 ones there.
+int graft_cpu_splits_512_bit_ops(void);
 /// The widest path allowed: 0 any, 3 portable only (tests).
 void graft_attention_cap_isa(int cap);
 
