@@ -10,7 +10,12 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
         case backwardData, backwardWeights(bias: Bool)
     }
     /// `precision` bf16: src and weights are multiplied in bf16 (forward only), dst and bias stay fp32.
-    struct Key: Hashable, Sendable { let geometry: Conv2DGeometry; let kind: Kind; var precision: Precision = .fp32 }
+    /// `bf16Source`: the caller hands src already in bf16 (no reorder); `bf16Destination`: dst is written in bf16
+    /// (both bf16 forward only: the links of `conv2dBF16Chain`).
+    struct Key: Hashable, Sendable {
+        let geometry: Conv2DGeometry; let kind: Kind; var precision: Precision = .fp32
+        var bf16Source = false, bf16Destination = false
+    }
 
     let primitive: Primitive
     /// The caller's OIHW / GOIHW weights layout.
@@ -31,7 +36,8 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
         let operand = key.precision.operandType
         let userSrc = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc)
         let src = try MemoryDesc.tagged([g.batch, g.inChannels, g.height, g.width], dnnl_nhwc, type: operand)
-        let dst = try MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc)
+        let dst = try MemoryDesc.tagged([g.batch, g.outChannels, g.outHeight, g.outWidth], dnnl_nhwc,
+                                        type: key.bf16Destination ? operand : dnnl_f32)
         let weightDims = g.groups == 1
             ? [g.outChannels, g.inChannels, g.kernelH, g.kernelW]
             : [g.groups, g.outChannels / g.groups, g.inChannels / g.groups, g.kernelH, g.kernelW]
@@ -90,7 +96,7 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
                 ? nil : try Primitive(reorder: "\(g) diff weights", from: weightsDesc, to: userWeights.pointer)
         }
         weightsLayout = DescriptorBytes(primitive.md(weightsQuery))
-        if operand == dnnl_f32 {
+        if operand == dnnl_f32 || key.bf16Source {
             sourceReorder = nil
         } else {
             var from = userSrc
@@ -100,9 +106,10 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
 
     static let cache = PlanCache<Key, ConvPlan>()
 
-    static func get(_ g: Conv2DGeometry, _ kind: Kind, precision: Precision = .fp32) throws -> ConvPlan {
+    static func get(_ g: Conv2DGeometry, _ kind: Kind, precision: Precision = .fp32, bf16Source: Bool = false,
+                    bf16Destination: Bool = false) throws -> ConvPlan {
         guard g.isValid else { throw KernelError.invalidArguments(primitive: "convolution", reason: "invalid geometry \(g)") }
-        let key = Key(geometry: g, kind: kind, precision: precision)
+        let key = Key(geometry: g, kind: kind, precision: precision, bf16Source: bf16Source, bf16Destination: bf16Destination)
         return try cache.plan(key) { try ConvPlan(key) }
     }
 }

@@ -25,6 +25,31 @@ final class BF16AccuracyTests: XCTestCase {
         throw XCTSkip("no AVX-512 bf16 on this CPU (\(Runtime.isa)): bf16 is refused with KernelError.unsupportedPrecision")
     }
 
+    /// ResNet blocks as bf16 chains (intermediate tensors bf16, `Kernels.conv2dBF16Chain`) compute what the blocks
+    /// compute op by op in bf16 (each convolution rounding its fp32 input to bf16, the same rounding the chain's links
+    /// apply to their outputs): bottleneck and basic blocks, identity and projection shortcuts, strided blocks.
+    func testResNetBlocksAsBF16ChainsEqualOpByOp() throws {
+        try requireBF16()
+        for name in ["resnet50", "resnet18"] {
+            let model = try ImageModels.make(name, seed: 3)
+            var g = SeededGenerator(seed: 4)
+            let x = Tensor.uniform([2, 64, 64, 3], low: -2, high: 2, generator: &g)
+            func run(chains: Bool) throws -> [Float] {
+                try ResNetBlock.$chainsAtBF16.withValue(chains) {
+                    try withPrecision(.bf16) { try withNoGrad { try model.forward(x, upTo: "penultimate", training: false).values } }
+                }
+            }
+            let (chained, opByOp) = (try run(chains: true), try run(chains: false))
+            let fp32 = try withNoGrad { try model.forward(x, upTo: "penultimate", training: false).values }
+            let scale = fp32.map(abs).max() ?? 1
+            let diff = zip(chained, opByOp).map { abs($0 - $1) }.max() ?? .infinity
+            let bf16Error = zip(opByOp, fp32).map { abs($0 - $1) }.max() ?? 0
+            print("\(name) bf16 chains vs op by op: max diff \(diff / scale) of the scale (bf16's own error \(bf16Error / scale))")
+            XCTAssertEqual(chained, opByOp, "\(name): the same bf16 arithmetic")
+            XCTAssertGreaterThan(bf16Error, 0, "\(name): bf16 ran")
+        }
+    }
+
     /// The photos preprocessed for `model`, as one batch.
     func photoBatch(_ prep: Preprocessing) throws -> Tensor {
         let images = try Self.photoNames.map { try ImageDecoder().decode(contentsOf: Self.photos.appendingPathComponent($0)) }

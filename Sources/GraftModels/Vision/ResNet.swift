@@ -142,11 +142,12 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // un
     }
 
     /// relu(path(x) + shortcut(x)); at inference the add and the ReLU are post-ops
-    /// of the last conv (in int8 the whole block is one chain, ResNetInt8Chain.swift).
+    /// of the last conv (in int8 and bf16 the whole block is one chain, ResNetInt8Chain.swift, ResNetBF16Chain.swift).
     /// `consumingInput`: nobody reads `x` afterwards, so an identity shortcut's
     /// buffer can take the output in place.
     func forward(_ x: Tensor, training: Bool, consumingInput: Bool) throws -> Tensor {
         if let y = try int8Forward(x, training: training, consumingInput: consumingInput) { return y }
+        if let y = try bf16Forward(x, training: training, consumingInput: consumingInput) { return y }
         var h = x
         for unit in path.dropLast() { h = try unit.forward(h, training: training) }
         if let shortcut {

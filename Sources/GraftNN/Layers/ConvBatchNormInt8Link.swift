@@ -9,13 +9,8 @@ extension ConvBatchNorm {
     public func int8Link(batch: Int, height: Int, width: Int, channels: Int, activation: Activation?) throws
         -> (link: Kernels.Int8ChainLink, folded: (weight: Tensor, bias: Tensor))? {
         let f = try foldedWeights()
-        guard let parameters = conv.int8Parameters(weight: f.weight) else { return nil }
-        let o = conv.options(height: height, width: width), k = f.weight.shape
-        let g = Conv2DGeometry(batch: batch, inChannels: channels, outChannels: k[0], height: height, width: width,
-                               kernelH: k[2], kernelW: k[3], strideH: o.strideH, strideW: o.strideW, padTop: o.padTop,
-                               padBottom: o.padBottom, padLeft: o.padLeft, padRight: o.padRight, dilationH: o.dilationH,
-                               dilationW: o.dilationW, groups: o.groups)
-        guard g.isValid, g.outHeight > 0, g.outWidth > 0, k[1] * o.groups == channels else { return nil }
+        guard let parameters = conv.int8Parameters(weight: f.weight),
+              let g = chainGeometry(batch: batch, height: height, width: width, channels: channels, weight: f.weight) else { return nil }
         let link = Kernels.Int8ChainLink(geometry: g, weight: f.weight.pointer,
                                          weightKey: WeightKey(id: f.weight.storage.id, version: f.weight.storage.version),
                                          bias: f.bias.pointer, activation: activation, parameters: parameters)
@@ -24,6 +19,18 @@ extension ConvBatchNorm {
 }
 
 extension ConvBatchNorm {
+    /// The convolution's geometry on a `batch` x `height` x `width` x `channels` input with `weight` (OIHW), as a chain
+    /// link (int8 or bf16) runs it; nil when the input does not fit the weight.
+    func chainGeometry(batch: Int, height: Int, width: Int, channels: Int, weight: Tensor) -> Conv2DGeometry? {
+        let o = conv.options(height: height, width: width), k = weight.shape
+        let g = Conv2DGeometry(batch: batch, inChannels: channels, outChannels: k[0], height: height, width: width,
+                               kernelH: k[2], kernelW: k[3], strideH: o.strideH, strideW: o.strideW, padTop: o.padTop,
+                               padBottom: o.padBottom, padLeft: o.padLeft, padRight: o.padRight, dilationH: o.dilationH,
+                               dilationW: o.dilationW, groups: o.groups)
+        guard g.isValid, g.outHeight > 0, g.outWidth > 0, k[1] * o.groups == channels else { return nil }
+        return g
+    }
+
     /// This unit on an fp32 input, writing codes in `next` when a chain will read them (a network's stem handing its
     /// output to the first inverted-residual block: the output written once as bytes, instead of as fp32 that the
     /// block then quantizes in a reorder of its own). fp32 as `forward` when `next` is nil, outside int8 inference,
