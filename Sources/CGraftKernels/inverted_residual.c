@@ -265,10 +265,10 @@ static const tile_fn tiles[5][15] = {
     {0, tile_1x4, tile_2x4, tile_3x4, tile_4x4, tile_5x4, tile_6x4, tile_7x4, tile_8x4},
 };
 
-/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns. Column
-/// panels outermost, so each panel of B is read from L2 once for all segments.
-static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
-                               int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+/// The column panels and row tiles of gemm_avx512 over the micro-kernels of `table` (fp32 tiles, or gemm_bf16_avx512's
+/// on pair words). Column panels outermost, so each panel of B is read from L2 once for all segments.
+static void gemm_panels(const tile_fn table[5][15], int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda,
+                        const float *b, int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
     int64_t vectors = (N + VEC - 1) / VEC;
     for (int64_t v0 = 0; v0 < vectors;) {
         // Column panels of 3 vectors (4 when exactly 4 are left), the rest in one panel.
@@ -283,13 +283,19 @@ static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, in
             int64_t count_tiles = (g.m + mr - 1) / mr;
             for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
                 int rows = (int)((g.m - m0) / (count_tiles - t));
-                tiles[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
+                table[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
                                 g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
                 m0 += rows;
             }
         }
         v0 += nv;
     }
+}
+
+/// Same contract as gemm_portable; b and bias must be readable up to round16(N) columns.
+static AVX512 void gemm_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
+    gemm_panels(tiles, count, segs, N, K, lda, b, ldb, bias, ldc, ldr, clamp);
 }
 
 /// Depthwise row, 16 channels per vector, `P` output pixels per weight load.
@@ -402,25 +408,7 @@ static const tile_fn tiles_bf16[5][15] = {
 /// gemm_avx512's panels and tiles on pair words (gemm_bf16_portable's contract: K counts pairs, lda and ldb words).
 static BF16 void gemm_bf16_avx512(int64_t count, const segment *segs, int64_t N, int64_t K, int64_t lda,
                                   const float *b, int64_t ldb, const float *bias, int64_t ldc, int64_t ldr, int clamp) {
-    int64_t vectors = (N + VEC - 1) / VEC;
-    for (int64_t v0 = 0; v0 < vectors;) {
-        int64_t left = vectors - v0;
-        int nv = left == 4 ? 4 : (left >= 3 ? 3 : (int)left);
-        int64_t n0 = v0 * VEC, lanes = N - (v0 + nv - 1) * VEC;
-        __mmask16 last = lanes >= VEC ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
-        int mr = max_rows[nv];
-        for (int64_t i = 0; i < count; i++) {
-            const segment g = segs[i];
-            int64_t count_tiles = (g.m + mr - 1) / mr;
-            for (int64_t t = 0, m0 = 0; t < count_tiles; t++) {
-                int rows = (int)((g.m - m0) / (count_tiles - t));
-                tiles_bf16[nv][rows](K, g.a + m0 * lda, lda, b + n0, ldb, bias + n0, g.c + m0 * ldc + n0, ldc,
-                                     g.res ? g.res + m0 * ldr + n0 : NULL, ldr, last, clamp);
-                m0 += rows;
-            }
-        }
-        v0 += nv;
-    }
+    gemm_panels(tiles_bf16, count, segs, N, K, lda, b, ldb, bias, ldc, ldr, clamp);
 }
 
 /// to_bf16_portable with vcvtneps2bf16 (round to nearest even), 16 floats at a time.

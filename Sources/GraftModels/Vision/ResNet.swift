@@ -1,4 +1,5 @@
 import GraftData
+import GraftKernels
 import GraftNN
 import GraftTensor
 
@@ -139,6 +140,27 @@ public final class ResNetBlock: Module, UnaryLayer, @unchecked Sendable {  // un
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         try forward(x, training: training, consumingInput: false)
+    }
+
+    /// The path's units as links of a chain (int8 or bf16, made by `link`) on an NHWC input of `shape`, the last one
+    /// with the block's ReLU (it follows the residual sum): the links, their folded weights (the caller keeps them
+    /// alive while the chain runs) and the output shape; nil when a unit cannot be a link.
+    func chainLinks<Link: ConvolutionChainLink>(
+        _ shape: [Int],
+        link: (ConvBatchNorm, _ batch: Int, _ height: Int, _ width: Int, _ channels: Int, Activation?) throws
+            -> (link: Link, folded: (weight: Tensor, bias: Tensor))?
+    ) throws -> (links: [Link], folded: [(weight: Tensor, bias: Tensor)], outShape: [Int])? {
+        let n = shape[0]
+        var (h, w, c) = (shape[1], shape[2], shape[3])
+        var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Link] = []
+        for (i, unit) in path.enumerated() {
+            let activation = i == path.count - 1 ? Activation.relu : unit.activation
+            guard let l = try link(unit, n, h, w, c, activation) else { return nil }
+            folded.append(l.folded)
+            links.append(l.link)
+            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
+        }
+        return (links, folded, [n, h, w, c])
     }
 
     /// relu(path(x) + shortcut(x)); at inference the add and the ReLU are post-ops

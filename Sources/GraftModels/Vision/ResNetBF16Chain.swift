@@ -18,20 +18,14 @@ extension ResNetBlock {
         guard ComputePrecision.current == .bf16, Self.chainsAtBF16, !Calibration.isRecording, x.rank == 4 else { return nil }
         let units = path + (shortcut.map { [$0] } ?? [])
         guard units.allSatisfy({ $0.runsFolded(x, training: training) }) else { return nil }
-        let (n, h0, w0, c0) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        var (h, w, c) = (h0, w0, c0)
-        var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Kernels.BF16ChainLink] = []
-        for (i, unit) in path.enumerated() {
-            // The last unit has no activation of its own: the block's ReLU follows the sum.
-            let activation = i == path.count - 1 ? Activation.relu : unit.activation
-            guard let l = try unit.bf16Link(batch: n, height: h, width: w, channels: c, activation: activation) else { return nil }
-            folded.append(l.folded)
-            links.append(l.link)
-            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
-        }
-        let outShape = [n, h, w, c]
+        guard let chain = try chainLinks(x.shape, link: { unit, n, h, w, c, activation in
+            try unit.bf16Link(batch: n, height: h, width: w, channels: c, activation: activation)
+        }) else { return nil }
+        var folded = chain.folded
+        let links = chain.links, outShape = chain.outShape
         if let shortcut {
-            guard let s = try shortcut.bf16Link(batch: n, height: h0, width: w0, channels: c0, activation: nil) else { return nil }
+            guard let s = try shortcut.bf16Link(batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
+                                                activation: nil) else { return nil }
             folded.append(s.folded)
             let y = try Tensor(uninitializedShape: outShape)
             try withExtendedLifetime((folded, x)) {

@@ -49,17 +49,11 @@ extension ResNetBlock {
         guard ComputePrecision.current == .int8, Self.chainsAtInt8, !Calibration.isRecording, shape.count == 4 else { return nil }
         if case .fp32(let t) = x, !(path + (shortcut.map { [$0] } ?? [])).allSatisfy({ $0.runsFolded(t, training: training) }) { return nil }
         let n = shape[0]
-        var (h, w, c) = (shape[1], shape[2], shape[3])
-        var folded: [(weight: Tensor, bias: Tensor)] = [], links: [Kernels.Int8ChainLink] = []
-        for (i, unit) in path.enumerated() {
-            // The last unit has no activation of its own: the block's ReLU follows the sum.
-            let activation = i == path.count - 1 ? Activation.relu : unit.activation
-            guard let l = try unit.int8Link(batch: n, height: h, width: w, channels: c, activation: activation) else { return nil }
-            folded.append(l.folded)
-            links.append(l.link)
-            (h, w, c) = (l.link.geometry.outHeight, l.link.geometry.outWidth, l.link.geometry.outChannels)
-        }
-        let outShape = [n, h, w, c], inputQuantization = links[0].parameters.input
+        guard let chain = try chainLinks(shape, link: { unit, n, h, w, c, activation in
+            try unit.int8Link(batch: n, height: h, width: w, channels: c, activation: activation)
+        }) else { return nil }
+        var folded = chain.folded
+        let links = chain.links, outShape = chain.outShape, inputQuantization = links[0].parameters.input
         guard let input = x.chainInput(inputQuantization) else { return nil }
         if let shortcut {
             guard let s = try shortcut.int8Link(batch: n, height: shape[1], width: shape[2], channels: shape[3], activation: nil)
