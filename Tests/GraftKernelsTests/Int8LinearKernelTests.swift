@@ -153,20 +153,25 @@ final class Int8LinearKernelTests: XCTestCase {
     }
 
     /// Which oneDNN kernel the int8 linears of MiniLM's shapes run (the reason for `Int8LinearScaling`): on AMX the
-    /// preferred path must get oneDNN's brgemm int8 matmul on AMX tiles; elsewhere (AVX2, AVX-512 with or without VNNI:
-    /// on AMD Zen 4, oneDNN 2.6 sends the binary post-ops to `ref_int8`, session 24) the preferred path is run-time
-    /// output scales on `gemm:jit`, then the row factors, zero points' term, bias, residual sum and activation in
-    /// Graft's epilogue: never oneDNN's reference kernel. Run-time output scales get that pair on every CPU (oneDNN 2.6).
+    /// preferred path must get oneDNN's brgemm int8 matmul on AMX tiles; on AVX2 it is run-time output scales on
+    /// `gemm:jit`, then the row factors, zero points' term, bias, residual sum and activation in Graft's epilogue:
+    /// never oneDNN's reference kernel. AVX-512 VNNI without AMX takes whichever its oneDNN gives the one-primitive
+    /// chain: brgemm if it can (`brg:avx512_core_vnni`), else run-time scales (AMD Zen 4, session 24: oneDNN 2.6 gives
+    /// that chain `ref_int8`). Run-time output scales get that pair on every CPU (oneDNN 2.6).
     func testPreferredScalingRunsBrgemmWhereTheCPUHasIt() throws {
         try Precision.int8.requireSupport()
-        let brgemm = Runtime.isa == "avx512_core_amx" ? "brg:avx512_core_amx_int8" : nil
-        XCTAssertEqual(Int8LinearScaling.preferred, brgemm == nil ? .runtimeOutputScales : .multiplyPostOp, Runtime.isa)
-        if Int8LinearScaling.preferred == .runtimeOutputScales {
-            // The reason: the one-primitive chain would run oneDNN's reference kernel here.
-            let chain = try Kernels.linearInt8Implementation(rows: 64, inputs: 384, outputs: 384, activation: .gelu, accumulate: true,
-                                                             scaling: .multiplyPostOp)
-            XCTAssertFalse(chain.hasPrefix("brg"), "\(chain) on \(Runtime.isa): brgemm is there, prefer it")
+        let chain = try Kernels.linearInt8Implementation(rows: 64, inputs: 384, outputs: 384, activation: .gelu, accumulate: true,
+                                                         scaling: .multiplyPostOp)
+        switch Runtime.isa {
+        case "avx512_core_amx":
+            XCTAssertEqual(Int8LinearScaling.preferred, .multiplyPostOp)
+            XCTAssertEqual(chain, "brg:avx512_core_amx_int8")
+        case "avx512_core_vnni", "avx512_core_bf16":
+            // The choice follows from what the one-primitive chain gets.
+            XCTAssertEqual(Int8LinearScaling.preferred, chain.hasPrefix("brg") ? .multiplyPostOp : .runtimeOutputScales, chain)
+        default: XCTAssertEqual(Int8LinearScaling.preferred, .runtimeOutputScales, Runtime.isa)
         }
+        let brgemm = Int8LinearScaling.preferred == .multiplyPostOp ? chain : nil
         // MiniLM-L6: QKV, attention output (+ residual), FFN in (+ GELU), FFN out (+ residual); 32 sentences x 32
         // tokens, x 128 tokens, and a ragged row count.
         let shapes: [(rows: Int, inputs: Int, outputs: Int, activation: Activation?, accumulate: Bool)] = [
