@@ -701,8 +701,14 @@ static int use_amx(void) { return cap_allows(0) && amx_available(); }
 /// AVX512-BF16 dot products where there is no AMX; GRAFT_AVX512_BF16=0 keeps them off (fp32 GEMMs then).
 static int use_avx512_bf16(void) {
 #if GRAFT_X86_64
-    const char *env = getenv("GRAFT_AVX512_BF16");
-    return cap_allows(1) && __builtin_cpu_supports("avx512bf16") && !(env && strcmp(env, "0") == 0);
+    static _Atomic int state = 0;  // 0 not read yet, 1 available, -1 not
+    int s = atomic_load(&state);
+    if (s == 0) {
+        const char *env = getenv("GRAFT_AVX512_BF16");
+        s = __builtin_cpu_supports("avx512bf16") && !(env && strcmp(env, "0") == 0) ? 1 : -1;
+        atomic_store(&state, s);
+    }
+    return cap_allows(1) && s == 1;
 #else
     return 0;
 #endif

@@ -1,4 +1,3 @@
-import CDNNL
 import Foundation
 
 extension Kernels {
@@ -41,51 +40,33 @@ extension Kernels {
             }
         }
         try Precision.bf16.requireSupport()
+        func plan(_ l: BF16ChainLink, sums: Bool, bf16Source: Bool, bf16Output: Bool) throws -> ConvPlan {
+            try ConvPlan.get(l.geometry, .forward(bias: l.bias != nil, activation: l.activation, accumulate: sums), precision: .bf16,
+                             bf16Source: bf16Source, bf16Destination: bf16Output)
+        }
+        // The first link converts the fp32 input (its plan's reorder); the others, and the projection, read bf16.
+        let plans = try links.indices.map { i in
+            try plan(links[i], sums: i == links.count - 1 && accumulate, bf16Source: i > 0, bf16Output: i < links.count - 1)
+        }
+        let projectionPlan = try projection.map { try plan($0, sums: false, bf16Source: true, bf16Output: false) }
         try ExecutionContext.with { context in
-            var keepAlive: [AlignedBuffer?] = []
-            func run(_ l: BF16ChainLink, source: UnsafeRawPointer, convertsSource: Bool, output: UnsafeMutableRawPointer,
-                     bf16Output: Bool, sums: Bool) throws {
-                let kind = ConvPlan.Kind.forward(bias: l.bias != nil, activation: l.activation, accumulate: sums)
-                let plan = try ConvPlan.get(l.geometry, kind, precision: .bf16, bf16Source: !convertsSource, bf16Destination: bf16Output)
-                let p = plan.primitive
-                let (w, buffer) = try plan.weights(l.weight, key: l.weightKey, use: .forward, context: context)
-                keepAlive.append(buffer)
-                var args = [
-                    PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
-                    PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
-                    PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: output),
-                ]
-                if let bias = l.bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
-                try p.execute(context, args)
+            let input = try plans[0].convertedSource(src, context: context)
+            if let projection, let projectionPlan {
+                try projectionPlan.forward(source: input, weight: projection.weight, weightKey: projection.weightKey,
+                                           bias: projection.bias, dst: dst, context: context)
             }
-            // The input in bf16, once (the first link's plan converts it): the first link and the projection read it.
-            let g0 = first.geometry
-            let firstPlan = try ConvPlan.get(g0, .forward(bias: first.bias != nil, activation: first.activation, accumulate: false),
-                                             precision: .bf16)
-            guard let convert = firstPlan.sourceReorder else { throw fail("no bf16 conversion for the input") }
-            let input = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(firstPlan.primitive.md(dnnl_query_src_md)))
-            try convert.execute(context, [
-                PrimitiveArgument(role: DNNL_ARG_FROM, desc: convert.md(dnnl_query_src_md), data: src),
-                PrimitiveArgument(role: DNNL_ARG_TO, desc: convert.md(dnnl_query_dst_md), data: input),
-            ])
-            if let projection {
-                try run(projection, source: input, convertsSource: false, output: dst, bf16Output: false, sums: false)
-            }
-            // Intermediate tensors alternate between two slots: B first (A still holds the input), then A, B, ...
-            var source = UnsafeRawPointer(input)
+            // Intermediate tensors alternate between two slots: B first (A holds the converted input), then A, B, ...
+            var source = input
             for (i, l) in links.enumerated() {
-                let isLast = i == links.count - 1
-                if isLast {
-                    try run(l, source: source, convertsSource: false, output: dst, bf16Output: false, sums: accumulate)
-                } else {
+                var output = UnsafeMutableRawPointer(dst)
+                if i < links.count - 1 {
                     let g = l.geometry
-                    let bytes = g.batch * g.outHeight * g.outWidth * g.outChannels * MemoryLayout<UInt16>.size
-                    let output = try context.buffer(i % 2 == 0 ? .lowPrecisionB : .lowPrecisionA, bytes: bytes)
-                    try run(l, source: source, convertsSource: false, output: output, bf16Output: true, sums: false)
-                    source = UnsafeRawPointer(output)
+                    output = try context.buffer(i % 2 == 0 ? .lowPrecisionB : .lowPrecisionA,
+                                                bytes: g.batch * g.outHeight * g.outWidth * g.outChannels * MemoryLayout<UInt16>.size)
                 }
+                try plans[i].forward(source: source, weight: l.weight, weightKey: l.weightKey, bias: l.bias, dst: output, context: context)
+                source = UnsafeRawPointer(output)
             }
-            withExtendedLifetime(keepAlive) {}
         }
     }
 }

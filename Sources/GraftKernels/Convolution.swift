@@ -106,6 +106,34 @@ final class ConvPlan: ConvWeightsLayout, Sendable {
 
     static let cache = PlanCache<Key, ConvPlan>()
 
+    /// `src` as this forward plan reads it: converted to bf16 into per-context scratch (`lowPrecisionA`) by
+    /// `sourceReorder`, else `src` itself.
+    func convertedSource(_ src: UnsafeRawPointer, context: ExecutionContext) throws -> UnsafeRawPointer {
+        guard let reorder = sourceReorder else { return src }
+        let converted = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(primitive.md(dnnl_query_src_md)))
+        try reorder.execute(context, [
+            PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
+            PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: converted),
+        ])
+        return UnsafeRawPointer(converted)
+    }
+
+    /// Runs this forward plan on `source` (in the primitive's input type): the weights in its layout (cached under
+    /// `weightKey`), `bias` when the plan has one, `dst` in its output type.
+    func forward(source: UnsafeRawPointer, weight: UnsafePointer<Float>, weightKey: WeightKey?, bias: UnsafePointer<Float>?,
+                 dst: UnsafeMutableRawPointer, context: ExecutionContext) throws {
+        let p = primitive
+        let (w, keepAlive) = try weights(weight, key: weightKey, use: .forward, context: context)
+        var args = [
+            PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
+            PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: weightsDesc, data: w),
+            PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
+        ]
+        if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
+        try p.execute(context, args)
+        withExtendedLifetime(keepAlive) {}
+    }
+
     static func get(_ g: Conv2DGeometry, _ kind: Kind, precision: Precision = .fp32, bf16Source: Bool = false,
                     bf16Destination: Bool = false) throws -> ConvPlan {
         guard g.isValid else { throw KernelError.invalidArguments(primitive: "convolution", reason: "invalid geometry \(g)") }
@@ -181,25 +209,8 @@ extension Kernels {
         try ExecutionContext.with { context in
             let plan = try ConvPlan.get(g, .forward(bias: bias != nil, activation: activation, accumulate: accumulate),
                                         precision: precision)
-            let p = plan.primitive
-            let (w, keepAlive) = try plan.weights(weight, key: weightKey, use: .forward, context: context)
-            var source = UnsafeRawPointer(src)
-            if let reorder = plan.sourceReorder {
-                let converted = try context.buffer(.lowPrecisionA, bytes: MemoryDesc.bytes(p.md(dnnl_query_src_md)))
-                try reorder.execute(context, [
-                    PrimitiveArgument(role: DNNL_ARG_FROM, desc: reorder.md(dnnl_query_src_md), data: src),
-                    PrimitiveArgument(role: DNNL_ARG_TO, desc: reorder.md(dnnl_query_dst_md), data: converted),
-                ])
-                source = UnsafeRawPointer(converted)
-            }
-            var args = [
-                PrimitiveArgument(role: DNNL_ARG_SRC, desc: p.md(dnnl_query_src_md), data: source),
-                PrimitiveArgument(role: DNNL_ARG_WEIGHTS, desc: plan.weightsDesc, data: w),
-                PrimitiveArgument(role: DNNL_ARG_DST, desc: p.md(dnnl_query_dst_md), data: dst),
-            ]
-            if let bias { args.append(PrimitiveArgument(role: DNNL_ARG_BIAS, desc: p.md(dnnl_query_weights_md, 1), data: bias)) }
-            try p.execute(context, args)
-            withExtendedLifetime(keepAlive) {}
+            try plan.forward(source: plan.convertedSource(src, context: context), weight: weight, weightKey: weightKey,
+                             bias: bias, dst: dst, context: context)
         }
     }
 

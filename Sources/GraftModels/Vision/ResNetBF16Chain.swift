@@ -34,15 +34,9 @@ extension ResNetBlock {
             return y
         }
         guard outShape == x.shape else { return nil }
-        // The identity in dst: x's own buffer when consumed (the chain reads x only to convert it, first), else a copy.
-        let y: Tensor
-        if consumingInput && !x.needsGrad {
-            y = x
-            x.storage.markModified()
-        } else {
-            y = try Tensor(uninitializedShape: outShape)
-            y.pointer.update(from: x.pointer, count: x.count)
-        }
+        // The identity in dst: x's own buffer when consumed (the chain reads x only to convert it, first), else a copy
+        // (as the int8 chains' fp32 residual).
+        let y = try Int8BlockTensor.fp32(x).residualFP32(consuming: consumingInput)
         try withExtendedLifetime((folded, x)) {
             try Kernels.conv2dBF16Chain(links, src: x.pointer, dst: y.pointer, accumulate: true)
         }

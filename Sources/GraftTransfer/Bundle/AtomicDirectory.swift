@@ -1,4 +1,5 @@
 import Foundation
+import GraftWeights
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,7 +69,7 @@ public enum AtomicDirectory {
             } else if entry.hasPrefix(".\(name).partial-") {
                 // A live writer (another process, or this one) owns its partial folder; a killed one's goes.
                 let pid = Int32(entry.dropFirst(".\(name).partial-".count).prefix { $0 != "-" }) ?? 0
-                let alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+                let alive = pid > 0 && AtomicFile.processExists(pid)
                 if !alive { try? fm.removeItem(at: url) }
             }
         }
