@@ -210,23 +210,17 @@ static void depthwise_row_portable(const float *const *rows, const float *w, con
 #if GRAFT_X86_64  // through the AVX2 kernels below
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,avx2")))
 
-/// MR x (NV*16) tile of the gemm above; `last` masks the final vector's lanes.
-static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
-                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
-                               __mmask16 last, int clamp) {
-    __m512 acc[16][4];
+/// A tile's accumulators, each row starting at the bias.
+static INLINE AVX512 void tile_start(const int MR, const int NV, __m512 acc[16][4], const float *bias) {
     for (int j = 0; j < NV; j++) {
         __m512 bj = _mm512_loadu_ps(bias + j * VEC);
         for (int i = 0; i < MR; i++) acc[i][j] = bj;
     }
-    for (int64_t k = 0; k < K; k++) {
-        __m512 bv[4];
-        for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + k * ldb + j * VEC);
-        for (int i = 0; i < MR; i++) {
-            __m512 av = _mm512_set1_ps(a[i * lda + k]);
-            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
-        }
-    }
+}
+
+/// A tile's outputs: plus the residual, ReLU6 when clamp, masked stores (`last` masks the final vector's lanes).
+static INLINE AVX512 void tile_finish(const int MR, const int NV, __m512 acc[16][4], float *c, int64_t ldc, const float *res,
+                                      int64_t ldr, __mmask16 last, int clamp) {
     const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
     for (int i = 0; i < MR; i++) {
         for (int j = 0; j < NV; j++) {
@@ -237,6 +231,23 @@ static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const floa
             _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
         }
     }
+}
+
+/// MR x (NV*16) tile of the gemm above; `last` masks the final vector's lanes.
+static INLINE AVX512 void tile(const int MR, const int NV, int64_t K, const float *a, int64_t lda, const float *b,
+                               int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
+                               __mmask16 last, int clamp) {
+    __m512 acc[16][4];
+    tile_start(MR, NV, acc, bias);
+    for (int64_t k = 0; k < K; k++) {
+        __m512 bv[4];
+        for (int j = 0; j < NV; j++) bv[j] = _mm512_loadu_ps(b + k * ldb + j * VEC);
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
+    }
+    tile_finish(MR, NV, acc, c, ldc, res, ldr, last, clamp);
 }
 
 typedef void (*tile_fn)(int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb, const float *bias,
@@ -356,10 +367,7 @@ static INLINE BF16 void tile_bf16(const int MR, const int NV, int64_t K, const f
                                   int64_t ldb, const float *bias, float *c, int64_t ldc, const float *res, int64_t ldr,
                                   __mmask16 last, int clamp) {
     __m512 acc[16][4];
-    for (int j = 0; j < NV; j++) {
-        __m512 bj = _mm512_loadu_ps(bias + j * VEC);
-        for (int i = 0; i < MR; i++) acc[i][j] = bj;
-    }
+    tile_start(MR, NV, acc, bias);
     for (int64_t k = 0; k < K; k++) {
         __m512bh bv[4];
         for (int j = 0; j < NV; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + k * ldb + j * VEC);
@@ -369,16 +377,7 @@ static INLINE BF16 void tile_bf16(const int MR, const int NV, int64_t K, const f
             for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
         }
     }
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-    for (int i = 0; i < MR; i++) {
-        for (int j = 0; j < NV; j++) {
-            __mmask16 m = j == NV - 1 ? last : (__mmask16)0xFFFF;
-            __m512 v = acc[i][j];
-            if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res + i * ldr + j * VEC));
-            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, zero), six);
-            _mm512_mask_storeu_ps(c + i * ldc + j * VEC, m, v);
-        }
-    }
+    tile_finish(MR, NV, acc, c, ldc, res, ldr, last, clamp);
 }
 
 #define TILE_BF16(MR, NV)                                                                                     \
